@@ -1,0 +1,71 @@
+# ltcd: see README.md. Targets are one-liners on purpose.
+CC      ?= cc
+VERSION := 0.3.0
+PKGS    := lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -DLTCD_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow \
+           -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-truncation -Wvla -Iengine \
+           $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+BUILD   ?= build
+BIN     ?= bin
+
+ENGINE  := err log config auth store store_schema org lead sandbox rules rules_watch http app api \
+           api_instances api_rules
+OBJS    := $(ENGINE:%=$(BUILD)/%.o)
+UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
+
+.PHONY: all run test check unit integration asan fuzz bench deps lint-rules clean install
+all: $(BIN)/ltcd $(BIN)/ltcctl
+
+deps:
+	@sh scripts/install-deps.sh
+
+$(BUILD)/%.o: engine/%.c engine/*.h | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD) $(BIN):
+	mkdir -p $@
+$(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/ltcctl: engine/ltcctl.c | $(BIN)
+	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson)
+$(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
+
+run: deps all
+	@mkdir -p var
+	$(BIN)/ltcd --listen 127.0.0.1:8080 --db var/ltc.db --rules rules --tokens examples/tokens.conf
+
+unit: $(UNITS:%=$(BUILD)/%)
+	@sh tests/run-unit.sh $(UNITS:%=$(BUILD)/%)
+
+integration: all
+	@sh tests/run-integration.sh
+
+lint-rules:
+	luacheck -q rules tests/fixtures/rules
+
+check: all unit integration
+test: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run-all.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=clang-14 \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(UNITS:%=build-asan/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LTC_BIN=bin-asan LTC_BUILD=build-asan sh tests/run-all.sh
+
+fuzz:
+	@sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: deps all
+	@sh scripts/bench.sh
+
+PREFIX  ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN)/ltcd $(BIN)/ltcctl $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan build-fuzz bin bin-asan

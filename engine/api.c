@@ -1,0 +1,199 @@
+/* engine/api.c: the route table, dispatch, authentication, error envelope. */
+#include "api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum route_flags {
+    PUBLIC = 1 << 0, /* no token needed */
+};
+
+/* Path patterns: literal segments, "{}" (one segment into the next param) and
+ * "{owner}" (hq, or region/ID, or office/ID: one or two segments). */
+struct route {
+    const char *method;
+    const char *pattern;
+    api_handler_fn *handler;
+    unsigned flags;
+};
+
+static const struct route routes[] = {
+    {"GET", "/health", api_health, PUBLIC},
+    {"POST", "/v1/leads", api_lead_create, 0},
+    {"GET", "/v1/instances", api_instance_list, 0},
+    {"GET", "/v1/instances/{}", api_instance_get, 0},
+    {"GET", "/v1/instances/{}/events", api_instance_events, 0},
+    {"POST", "/v1/instances/{}/actions", api_instance_action, 0},
+    {"GET", "/v1/rules", api_rules_status, 0},
+    {"POST", "/v1/rules/reload", api_rules_reload, 0},
+    {"GET", "/v1/rules/{owner}/versions", api_rules_versions, 0},
+    {"GET", "/v1/rules/{owner}/versions/{}", api_rules_version_get, 0},
+    {"POST", "/v1/rules/{owner}/versions/{}/approve", api_rules_approve, 0},
+    {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0},
+    {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
+    {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},
+};
+
+void api_raw(struct http_req *req, int status, const char *content_type, const char *body,
+             size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    if (!copy) {
+        http_respond(req, 500, "application/json", NULL, 0);
+        return;
+    }
+    memcpy(copy, body, len);
+    http_respond(req, status, content_type, copy, len);
+}
+
+void api_json(struct http_req *req, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12)) : strdup("{}");
+    if (!text) {
+        http_respond(req, 500, "application/json", NULL, 0);
+        return;
+    }
+    http_respond(req, status, "application/json", text, strlen(text));
+}
+
+void api_error(struct http_req *req, const struct err_detail *why)
+{
+    int code = why->code ? why->code : -ERR_INTERNAL;
+    json_t *details = json_object();
+    if (why->field[0])
+        json_object_set_new(details, code == -ERR_KCP ? "kcp" : "field",
+                            json_string(why->field));
+    if (code == -ERR_INSUFFICIENT_AUTHORITY && why->field[0])
+        json_object_set_new(details, "required", json_string(why->field));
+    /* Messages can quote hostile input; json_string refuses invalid UTF-8. */
+    json_t *msg = json_string(why->msg[0] ? why->msg : err_str(code));
+    if (!msg)
+        msg = json_string(err_str(code));
+    json_t *body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_api_code(code),
+                             "message", msg, "details", details);
+    int status = err_http_status(code);
+    if (status >= 500)
+        log_msg(LOG_ERROR, http_request_id(req), "%s %s: %d %s", http_method(req),
+                http_path(req), status, why->msg);
+    api_json(req, status, body);
+    json_decref(body);
+}
+
+void api_fail(struct http_req *req, int code, const char *fmt, ...)
+{
+    struct err_detail why = {0};
+    why.code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why.msg, sizeof why.msg, fmt, ap);
+    va_end(ap);
+    api_error(req, &why);
+}
+
+json_t *api_body_object(struct api_call *c)
+{
+    size_t len;
+    const char *body = http_body(c->req, &len);
+    json_error_t jerr;
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o) {
+        api_fail(c->req, -ERR_INVALID_JSON, "invalid JSON at line %d column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        api_fail(c->req, -ERR_INVALID_JSON, "body: expected a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
+/* Match 'path' against 'pattern', filling params. */
+static bool match(const char *pattern, const char *path, struct api_call *c)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p != '{') {
+            if (*p++ != *s++)
+                return false;
+            continue;
+        }
+        bool owner = !strncmp(p, "{owner}", 7);
+        p = strchr(p, '}') + 1;
+        const char *end = strchr(s, '/');
+        if (owner && (!strncmp(s, "region/", 7) || !strncmp(s, "office/", 7)))
+            end = strchr(s + 7, '/');
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        if (n == 0 || n >= sizeof c->params[0] || np == API_PARAMS_MAX)
+            return false;
+        memcpy(c->params[np], s, n);
+        c->params[np++][n] = '\0';
+        s += n;
+    }
+    return !*p && !*s;
+}
+
+static const struct auth_principal *authenticate(struct api_call *c)
+{
+    const char *h = http_header(c->req, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7) || !h[7])
+        return NULL;
+    return auth_find(c->app->auth, h + 7, strlen(h + 7));
+}
+
+void api_handle(struct http_req *req, void *arg)
+{
+    struct app *app = arg;
+    struct api_call c = {.app = app, .req = req};
+    const char *method = http_method(req), *path = http_path(req);
+    app->counters.requests++;
+    if (app->stopping) {
+        api_fail(req, -ERR_UNAVAILABLE, "ltcd is shutting down");
+        return;
+    }
+    if (http_body_too_large(req)) {
+        api_fail(req, -ERR_TOO_LARGE, "body over the %zu-byte limit", app->cfg->body_max_bytes);
+        return;
+    }
+    const struct route *found = NULL;
+    bool path_matched = false;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes && !found; i++) {
+        if (!match(routes[i].pattern, path, &c))
+            continue;
+        path_matched = true;
+        if (!strcmp(routes[i].method, method))
+            found = &routes[i];
+    }
+    if (!found) {
+        if (path_matched)
+            api_fail(req, -ERR_METHOD, "%s is not allowed on %s", method, path);
+        else
+            api_fail(req, -ERR_NOT_FOUND, "no such resource: %.200s", path);
+        return;
+    }
+    if (!(found->flags & PUBLIC)) {
+        c.principal = authenticate(&c);
+        if (!c.principal) {
+            api_fail(req, -ERR_UNAUTHENTICATED, "missing or unknown bearer token");
+            return;
+        }
+        snprintf(c.actor, sizeof c.actor, "%s:%s", c.principal->unit,
+                 auth_role_name(c.principal->role));
+    }
+    found->handler(&c);
+}
+
+void api_health(struct api_call *c)
+{
+    json_t *body = json_pack("{s:s, s:s, s:i, s:b}", "status", "ok", "version", LTCD_VERSION,
+                             "schema", store_schema_version(c->app->st), "stopping",
+                             c->app->stopping);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}

@@ -1,0 +1,55 @@
+/* engine/api.h
+ *
+ * The HTTP API: a table of routes (api.c), handlers per resource
+ * (api_instances.c, api_rules.c), and the helpers they share: the JSON error
+ * envelope of CONTRACT section 3, authentication, scope checks.
+ *
+ * A handler receives a struct api_call describing the matched request. It
+ * either answers (api_json, api_error, api_raw) or queues a write
+ * (app_write_queue), which answers after the group commit.
+ */
+#ifndef ENGINE_API_H
+#define ENGINE_API_H
+
+#include <jansson.h>
+
+#include "app.h"
+#include "auth.h"
+#include "err.h"
+#include "http.h"
+
+#define API_PARAMS_MAX 4
+#define API_LIST_LIMIT_DEFAULT 50
+#define API_LIST_LIMIT_MAX 500
+
+struct api_call {
+    struct app *app;
+    struct http_req *req;
+    const struct auth_principal *principal; /* NULL on public routes */
+    char actor[AUTH_UNIT_MAX + 16];         /* "UNIT:ROLE" */
+    char params[API_PARAMS_MAX][128];       /* path parameters, in order */
+};
+
+typedef void api_handler_fn(struct api_call *c);
+
+/* Answer with JSON; 'body' is borrowed (may be NULL for an empty object). */
+void api_json(struct http_req *req, int status, json_t *body);
+/* Answer with already-serialised bytes (copied). */
+void api_raw(struct http_req *req, int status, const char *content_type, const char *body,
+             size_t len);
+/* Answer with the error envelope for why->code. */
+void api_error(struct http_req *req, const struct err_detail *why);
+/* Shorthand: api_error with a formatted message. */
+void api_fail(struct http_req *req, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parse the body as a JSON object, or answer 400 and return NULL. */
+json_t *api_body_object(struct api_call *c);
+
+/* Handlers. */
+api_handler_fn api_health, api_lead_create, api_instance_list, api_instance_get,
+    api_instance_events, api_instance_action;
+api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_approve,
+    api_rules_reject, api_rules_versions, api_rules_version_get, api_rules_reload;
+
+#endif

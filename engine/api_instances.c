@@ -1,0 +1,435 @@
+/* engine/api_instances.c: leads and instances (CONTRACT section 5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "lead.h"
+#include "log.h"
+
+/* The roles that may create and act on instances (viewers only read). */
+static bool may_write(const struct auth_principal *p)
+{
+    return p->role != AUTH_VIEWER;
+}
+
+static int parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*s < '1' || *s > '9' || *end || v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --- POST /v1/leads ---------------------------------------------------- */
+
+static int apply_lead_create(struct app_write *w, json_t **result, int *status,
+                             struct err_detail *why)
+{
+    struct app *app = w->app;
+    int64_t id = store_instance_next_id(app->st);
+    int64_t now = app_now_ms();
+    char when[40];
+    app_iso_time(now, when, sizeof when);
+    json_t *doc = w->input; /* the instance, prepared by the handler */
+    json_object_set_new(doc, "id", json_integer(id));
+    json_object_set_new(doc, "created_at", json_string(when));
+    json_object_set_new(doc, "updated_at", json_string(when));
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_t *ev = json_object_get(doc, "evaluation");
+    char *payload = json_dumps(json_object_get(doc, "lead"), JSON_COMPACT | JSON_REAL_PRECISION(12));
+    char *outcome = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    char *rules = json_dumps(json_object_get(ev, "rules"), JSON_COMPACT | JSON_REAL_PRECISION(12));
+    int rc = (text && payload && outcome && rules) ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
+    struct store_instance in = {
+        .id = id,
+        .stage = "lead",
+        .region = json_string_value(json_object_get(doc, "region")),
+        .office = json_string_value(json_object_get(doc, "office")),
+        .temperature = json_string_value(json_object_get(ev, "temperature")),
+        .doc = text,
+        .at_ms = now,
+        .last_seq = 1,
+    };
+    struct store_event e = {
+        .instance_id = id,
+        .seq = 1,
+        .at_ms = now,
+        .actor = w->actor,
+        .action = "create",
+        .payload = payload,
+        .outcome = outcome,
+        .rules = rules,
+    };
+    if (!rc)
+        rc = store_instance_insert(app->st, &in, why);
+    if (!rc)
+        rc = store_event_append(app->st, &e, why);
+    free(text);
+    free(payload);
+    free(outcome);
+    free(rules);
+    if (rc)
+        return rc;
+    *result = json_incref(doc);
+    *status = 201;
+    return 0;
+}
+
+void api_lead_create(struct api_call *c)
+{
+    if (!may_write(c->principal)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "role %s may not create leads",
+                 auth_role_name(c->principal->role));
+        return;
+    }
+    json_t *body = api_body_object(c);
+    if (!body)
+        return;
+    json_t *lead = NULL, *ev = NULL;
+    const char *region = NULL;
+    struct err_detail why = {0};
+    int rc = rules_evaluate_lead(c->app->rules, body, &lead, &ev, &region, &why);
+    json_decref(body);
+    if (rc) {
+        api_error(c->req, &why);
+        return;
+    }
+    const char *office = json_string_value(json_object_get(lead, "office"));
+    if (!auth_sees(c->principal, region, office)) {
+        json_decref(lead);
+        json_decref(ev);
+        api_fail(c->req, -ERR_FORBIDDEN, "%s may not create leads for office %s",
+                 c->principal->unit, office);
+        return;
+    }
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:o, s:o, s:O, "
+        "s:s}",
+        "stage", "lead", "office", office, "region", region, "customer",
+        json_object_get(lead, "customer"), "title", json_object_get(lead, "title"), "source",
+        json_object_get(lead, "source"), "budget", json_object_get(lead, "budget"),
+        "horizon_months", json_object_get(lead, "horizon_months"), "signals",
+        json_object_get(lead, "signals"), "evaluation", ev, "team", json_object(), "gates",
+        json_array(), "milestones", json_array(), "contract", "actions", json_array(), "lead",
+        lead, "rules", json_object_get(ev, "rules"), "created_by", c->actor);
+    json_decref(ev);
+    struct app_write *w = calloc(1, sizeof *w);
+    if (!doc || !w) {
+        json_decref(doc);
+        free(w);
+        api_fail(c->req, -ERR_NOMEM, "out of memory");
+        return;
+    }
+    w->req = c->req;
+    w->apply = apply_lead_create;
+    w->input = doc;
+    w->principal = c->principal;
+    snprintf(w->actor, sizeof w->actor, "%s", c->actor);
+    app_write_queue(c->app, w);
+}
+
+/* --- GET /v1/instances/ID ------------------------------------------------ */
+
+/* Load an instance the principal may see, or answer 404 (also for instances
+ * out of scope: their existence is not disclosed) and return non-zero. */
+static int load_visible(struct api_call *c, const char *id_text, struct store_instance_row *row)
+{
+    int64_t id;
+    struct err_detail why = {0};
+    if (parse_id(id_text, &id)) {
+        api_fail(c->req, -ERR_NOT_FOUND, "no instance '%.40s'", id_text);
+        return -1;
+    }
+    int rc = store_instance_get(c->app->st, id, row, &why);
+    if (!rc && !auth_sees(c->principal, row->region, row->office)) {
+        store_instance_row_deinit(row);
+        rc = err_set(&why, -ERR_NOT_FOUND, "instance %lld not found", (long long)id);
+    }
+    if (rc)
+        api_error(c->req, &why);
+    return rc;
+}
+
+void api_instance_get(struct api_call *c)
+{
+    struct store_instance_row row;
+    if (load_visible(c, c->params[0], &row))
+        return;
+    api_raw(c->req, 200, "application/json", row.doc, strlen(row.doc));
+    store_instance_row_deinit(&row);
+}
+
+/* --- GET /v1/instances ---------------------------------------------------- */
+
+struct page {
+    char *buf;
+    size_t len, cap;
+    int count;
+    int64_t last_id;
+    bool failed;
+};
+
+static void page_put(struct page *p, const char *s, size_t n)
+{
+    if (p->failed)
+        return;
+    if (p->len + n + 1 > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4096;
+        while (cap < p->len + n + 1)
+            cap *= 2;
+        char *g = realloc(p->buf, cap);
+        if (!g) {
+            p->failed = true;
+            return;
+        }
+        p->buf = g;
+        p->cap = cap;
+    }
+    memcpy(p->buf + p->len, s, n);
+    p->len += n;
+}
+
+static int on_instance(const struct store_instance_row *row, void *ctx)
+{
+    struct page *p = ctx;
+    if (p->count++)
+        page_put(p, ",", 1);
+    page_put(p, row->doc, strlen(row->doc));
+    p->last_id = row->id;
+    return 0;
+}
+
+static bool valid_filter(const char *v)
+{
+    return !v || lead_valid_id(v);
+}
+
+void api_instance_list(struct api_call *c)
+{
+    struct store_instance_filter f = {
+        .stage = http_query(c->req, "stage"),
+        .office = http_query(c->req, "office"),
+        .region = http_query(c->req, "region"),
+        .temperature = http_query(c->req, "temperature"),
+        .limit = API_LIST_LIMIT_DEFAULT,
+    };
+    const char *limit = http_query(c->req, "limit"), *after = http_query(c->req, "after");
+    if (!valid_filter(f.stage) || !valid_filter(f.office) || !valid_filter(f.region) ||
+        !valid_filter(f.temperature)) {
+        api_fail(c->req, -ERR_INVALID_FIELD, "filters must be IDs [a-z0-9_-]");
+        return;
+    }
+    if (limit) {
+        char *end;
+        long v = strtol(limit, &end, 10);
+        if (*end || end == limit || v < 1 || v > API_LIST_LIMIT_MAX) {
+            api_fail(c->req, -ERR_INVALID_FIELD, "limit: expected 1 to %d", API_LIST_LIMIT_MAX);
+            return;
+        }
+        f.limit = (int)v;
+    }
+    if (after && parse_id(after, &f.after_id) && strcmp(after, "0")) {
+        api_fail(c->req, -ERR_INVALID_FIELD, "after: expected an instance id");
+        return;
+    }
+    /* Scope: a region or office principal sees its own unit only. */
+    const struct auth_principal *p = c->principal;
+    if (p->level == AUTH_LEVEL_REGION) {
+        if (f.region && strcmp(f.region, p->unit_id)) {
+            api_fail(c->req, -ERR_FORBIDDEN, "%s may not list region %s", p->unit, f.region);
+            return;
+        }
+        f.region = p->unit_id;
+    } else if (p->level == AUTH_LEVEL_OFFICE) {
+        if (f.office && strcmp(f.office, p->unit_id)) {
+            api_fail(c->req, -ERR_FORBIDDEN, "%s may not list office %s", p->unit, f.office);
+            return;
+        }
+        f.office = p->unit_id;
+    }
+    struct page pg = {0};
+    struct err_detail why = {0};
+    page_put(&pg, "{\"instances\":[", 14);
+    int rc = store_instance_list(c->app->st, &f, on_instance, &pg, &why);
+    char tail[64];
+    if (pg.count == f.limit)
+        snprintf(tail, sizeof tail, "],\"next\":%lld}", (long long)pg.last_id);
+    else
+        snprintf(tail, sizeof tail, "],\"next\":null}");
+    page_put(&pg, tail, strlen(tail));
+    if (rc)
+        api_error(c->req, &why);
+    else if (pg.failed)
+        api_fail(c->req, -ERR_NOMEM, "out of memory");
+    else {
+        http_respond(c->req, 200, "application/json", pg.buf, pg.len);
+        pg.buf = NULL;
+    }
+    free(pg.buf);
+}
+
+/* --- GET /v1/instances/ID/events ------------------------------------------ */
+
+static int on_event(const struct store_event *e, void *ctx)
+{
+    char when[40];
+    app_iso_time(e->at_ms, when, sizeof when);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at",
+                          when, "actor", e->actor, "action", e->action, "payload",
+                          json_loads(e->payload, 0, NULL), "outcome",
+                          json_loads(e->outcome, JSON_DECODE_ANY, NULL), "rules",
+                          json_loads(e->rules, 0, NULL));
+    return o ? json_array_append_new(ctx, o) : -1;
+}
+
+void api_instance_events(struct api_call *c)
+{
+    struct store_instance_row row;
+    if (load_visible(c, c->params[0], &row))
+        return;
+    json_t *events = json_array();
+    struct err_detail why = {0};
+    int rc = store_event_list(c->app->st, row.id, on_event, events, &why);
+    if (rc) {
+        api_error(c->req, &why);
+    } else {
+        json_t *body = json_pack("{s:I, s:o}", "instance", (json_int_t)row.id, "events", events);
+        events = NULL;
+        api_json(c->req, 200, body);
+        json_decref(body);
+    }
+    json_decref(events);
+    store_instance_row_deinit(&row);
+}
+
+/* --- POST /v1/instances/ID/actions ---------------------------------------- */
+
+/* reevaluate: read, evaluate under the rules active now, record; all inside
+ * the batch transaction so concurrent actions on one instance serialise. */
+static int apply_reevaluate(struct app_write *w, json_t **result, int *status,
+                            struct err_detail *why)
+{
+    struct app *app = w->app;
+    struct store_instance_row row;
+    int rc = store_instance_get(app->st, w->instance_id, &row, why);
+    if (rc)
+        return rc;
+    json_t *doc = json_loads(row.doc, 0, NULL), *ev = NULL;
+    if (!doc)
+        rc = err_set(why, -ERR_INTERNAL, "instance %lld: stored document unreadable",
+                     (long long)row.id);
+    else if (strcmp(row.stage, "lead"))
+        rc = err_set(why, -ERR_CONFLICT, "reevaluate applies at stage lead, not %s", row.stage);
+    if (!rc)
+        rc = rules_reevaluate(app->rules, json_object_get(doc, "lead"), &ev, why);
+    int64_t now = app_now_ms();
+    char when[40];
+    app_iso_time(now, when, sizeof when);
+    char *text = NULL, *outcome = NULL, *rules = NULL;
+    if (!rc) {
+        json_t *prev = json_object_get(doc, "evaluation");
+        json_t *was = json_pack("{s:O, s:O, s:O}", "score", json_object_get(prev, "score"),
+                                "temperature", json_object_get(prev, "temperature"), "rules",
+                                json_object_get(prev, "rules"));
+        json_object_set_new(ev, "previous", was);
+        json_object_set(doc, "evaluation", ev);
+        json_object_set(doc, "rules", json_object_get(ev, "rules"));
+        json_object_set_new(doc, "updated_at", json_string(when));
+        text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        outcome = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(12));
+        rules = json_dumps(json_object_get(ev, "rules"), JSON_COMPACT | JSON_REAL_PRECISION(12));
+        if (!text || !outcome || !rules)
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        struct store_event e = {
+            .instance_id = row.id,
+            .seq = row.last_seq + 1,
+            .at_ms = now,
+            .actor = w->actor,
+            .action = "reevaluate",
+            .payload = "{}",
+            .outcome = outcome,
+            .rules = rules,
+        };
+        struct store_instance in = {
+            .id = row.id,
+            .stage = row.stage,
+            .temperature = json_string_value(json_object_get(ev, "temperature")),
+            .doc = text,
+            .at_ms = now,
+            .last_seq = row.last_seq + 1,
+        };
+        rc = store_event_append(app->st, &e, why);
+        if (!rc)
+            rc = store_instance_update(app->st, &in, why);
+    }
+    if (!rc) {
+        *result = json_incref(doc);
+        *status = 200;
+    }
+    free(text);
+    free(outcome);
+    free(rules);
+    json_decref(ev);
+    json_decref(doc);
+    store_instance_row_deinit(&row);
+    return rc;
+}
+
+struct action_def {
+    const char *name;
+    app_apply_cb *apply;
+};
+
+/* The actions the engine knows; the rest of the LTC flow arrives with the
+ * process rules. */
+static const struct action_def actions[] = {
+    {"reevaluate", apply_reevaluate},
+};
+
+void api_instance_action(struct api_call *c)
+{
+    struct store_instance_row row;
+    if (load_visible(c, c->params[0], &row))
+        return;
+    int64_t id = row.id;
+    store_instance_row_deinit(&row);
+    if (!may_write(c->principal)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "role %s may not act on instances",
+                 auth_role_name(c->principal->role));
+        return;
+    }
+    json_t *body = api_body_object(c);
+    if (!body)
+        return;
+    const char *name = json_string_value(json_object_get(body, "action"));
+    const struct action_def *def = NULL;
+    for (size_t i = 0; name && i < sizeof actions / sizeof *actions; i++)
+        if (!strcmp(actions[i].name, name))
+            def = &actions[i];
+    if (!def) {
+        struct err_detail why = {0};
+        err_field(&why, -ERR_INVALID_FIELD, "action", "action: unknown action '%.40s'",
+                  name ? name : "(missing)");
+        api_error(c->req, &why);
+        json_decref(body);
+        return;
+    }
+    struct app_write *w = calloc(1, sizeof *w);
+    if (!w) {
+        json_decref(body);
+        api_fail(c->req, -ERR_NOMEM, "out of memory");
+        return;
+    }
+    w->req = c->req;
+    w->apply = def->apply;
+    w->input = body;
+    w->instance_id = id;
+    w->principal = c->principal;
+    snprintf(w->actor, sizeof w->actor, "%s", c->actor);
+    app_write_queue(c->app, w);
+}

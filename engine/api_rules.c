@@ -1,0 +1,195 @@
+/* engine/api_rules.c: rule bundles over HTTP (CONTRACT sections 2 and 5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "log.h"
+
+/* Only the owning unit's admin writes its bundle. */
+static bool may_write_owner(const struct auth_principal *p, const char *owner)
+{
+    return p->role == AUTH_ADMIN && !strcmp(p->unit, owner);
+}
+
+static bool is_hq_admin(const struct auth_principal *p)
+{
+    return p->role == AUTH_ADMIN && p->level == AUTH_LEVEL_HQ;
+}
+
+static int check_owner(struct api_call *c, const char *owner)
+{
+    enum rules_layer layer;
+    if (rules_owner_layer(owner, &layer)) {
+        api_fail(c->req, -ERR_NOT_FOUND, "'%.60s' is not hq, region/ID or office/ID", owner);
+        return -1;
+    }
+    return 0;
+}
+
+void api_rules_status(struct api_call *c)
+{
+    json_t *body = rules_status_json(c->app->rules);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}
+
+static void put_or_delete(struct api_call *c, bool put)
+{
+    const char *owner = c->params[0], *file = c->params[1];
+    if (check_owner(c, owner))
+        return;
+    if (!may_write_owner(c->principal, owner)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "%s:%s may not write the rules of %s",
+                 c->principal->unit, auth_role_name(c->principal->role), owner);
+        return;
+    }
+    size_t len = 0;
+    const char *src = put ? http_body(c->req, &len) : NULL;
+    struct rules_result res = {0};
+    struct err_detail why = {0};
+    int rc = rules_put_file(c->app->rules, owner, file, src, len, c->actor, &res, &why);
+    if (rc) {
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status",
+                             res.status);
+    api_json(c->req, strcmp(res.status, "unchanged") ? 201 : 200, body);
+    json_decref(body);
+}
+
+void api_rules_put(struct api_call *c)
+{
+    put_or_delete(c, true);
+}
+
+void api_rules_delete(struct api_call *c)
+{
+    put_or_delete(c, false);
+}
+
+static int parse_version(struct api_call *c, const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || v < 1 || v > 1000000000) {
+        api_fail(c->req, -ERR_NOT_FOUND, "no version '%.20s'", s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static void decide(struct api_call *c, bool approve)
+{
+    const char *owner = c->params[0];
+    int version;
+    if (check_owner(c, owner) || parse_version(c, c->params[1], &version))
+        return;
+    if (!is_hq_admin(c->principal)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "only an hq admin approves or rejects rule versions");
+        return;
+    }
+    json_t *body = NULL;
+    size_t len;
+    http_body(c->req, &len);
+    if (len && !(body = api_body_object(c)))
+        return;
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    struct err_detail why = {0};
+    int rc = approve ? rules_approve(c->app->rules, owner, version, c->actor, &why)
+                     : rules_reject(c->app->rules, owner, version, c->actor,
+                                    reason ? reason : "rejected", &why);
+    json_decref(body);
+    if (rc) {
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *out = json_pack("{s:s, s:i, s:s}", "owner", owner, "version", version, "status",
+                            approve ? "active" : "rejected");
+    api_json(c->req, 200, out);
+    json_decref(out);
+}
+
+void api_rules_approve(struct api_call *c)
+{
+    decide(c, true);
+}
+
+void api_rules_reject(struct api_call *c)
+{
+    decide(c, false);
+}
+
+static json_t *version_json(const struct store_rule_version *v)
+{
+    char created[40], activated[40];
+    app_iso_time(v->created_at_ms, created, sizeof created);
+    app_iso_time(v->activated_at_ms, activated, sizeof activated);
+    json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "owner",
+                          v->owner, "version", v->version, "hash", v->hash, "status", v->status,
+                          "origin", v->origin, "created_at", created, "created_by",
+                          v->created_by, "activated_at", v->activated_at_ms ? activated : NULL,
+                          "approved_by", v->approved_by, "reason", v->reason);
+    if (o && v->files)
+        json_object_set_new(o, "files", json_loads(v->files, 0, NULL));
+    return o;
+}
+
+static int on_version(const struct store_rule_version *v, void *ctx)
+{
+    return json_array_append_new(ctx, version_json(v));
+}
+
+void api_rules_versions(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    if (check_owner(c, owner))
+        return;
+    json_t *list = json_array();
+    struct err_detail why = {0};
+    if (store_rule_version_list(c->app->st, owner, on_version, list, &why)) {
+        json_decref(list);
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:o}", "owner", owner, "versions", list);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}
+
+static int on_one_version(const struct store_rule_version *v, void *ctx)
+{
+    *(json_t **)ctx = version_json(v);
+    return 0;
+}
+
+void api_rules_version_get(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    int version;
+    if (check_owner(c, owner) || parse_version(c, c->params[1], &version))
+        return;
+    json_t *body = NULL;
+    struct err_detail why = {0};
+    if (store_rule_version_get(c->app->st, owner, version, on_one_version, &body, &why)) {
+        api_error(c->req, &why);
+        return;
+    }
+    api_json(c->req, 200, body);
+    json_decref(body);
+}
+
+void api_rules_reload(struct api_call *c)
+{
+    if (!is_hq_admin(c->principal)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "only an hq admin reloads the rules directory");
+        return;
+    }
+    int failed = rules_sync_disk(c->app->rules, c->actor);
+    json_t *body = json_pack("{s:i, s:o}", "failed", failed, "rules",
+                             rules_status_json(c->app->rules));
+    api_json(c->req, 200, body);
+    json_decref(body);
+}

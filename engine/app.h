@@ -1,0 +1,76 @@
+/* engine/app.h
+ *
+ * The daemon's state, shared by the API handlers: configuration, store, rules,
+ * principals, the HTTP server, and the group-commit queue. One per process,
+ * owned by main.c; everything here runs on the loop thread.
+ *
+ * Group commit: a handler that writes queues an op (app_write) and defers its
+ * request. After each batch of network work, app_flush runs every queued op in
+ * one transaction, each inside its own savepoint (a refused op leaves nothing),
+ * commits once, and only then answers each request.
+ */
+#ifndef ENGINE_APP_H
+#define ENGINE_APP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "auth.h"
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "rules.h"
+#include "store.h"
+
+struct app_write;
+
+/* Runs inside the batch transaction and its own savepoint. Returns 0 and sets
+ * *result (a new reference, the response body) and *status, or an error. */
+typedef int app_apply_cb(struct app_write *w, json_t **result, int *status,
+                         struct err_detail *why);
+
+struct app_write {
+    struct app *app;
+    struct http_req *req;     /* deferred until the commit */
+    app_apply_cb *apply;
+    json_t *input;            /* owned: what the handler prepared */
+    int64_t instance_id;      /* the instance the op is about, or 0 */
+    char actor[AUTH_UNIT_MAX + 16];
+    const struct auth_principal *principal; /* borrowed from app->auth */
+    struct app_write *next;
+};
+
+struct app_counters {
+    uint64_t requests, commits, batched_writes, commit_failures;
+    uint64_t commit_ns_total, commit_ns_max;
+};
+
+struct app {
+    const struct config *cfg;  /* borrowed from main */
+    uv_loop_t *loop;
+    struct store *st;          /* owned by main */
+    struct rules *rules;       /* owned by main */
+    struct auth_set *auth;     /* owned by main */
+    struct http_server *http;  /* owned by main */
+    bool stopping;
+    struct app_write *queue_head, *queue_tail; /* owned ops waiting for the flush */
+    size_t queued;
+    struct app_counters counters;
+};
+
+/* The HTTP handler (http_config.handler) and turn callback (http_config.turn). */
+void api_handle(struct http_req *req, void *app);
+void app_flush(void *app);
+
+/* Queue a write op (ownership passes to the queue) and defer its request. */
+void app_write_queue(struct app *app, struct app_write *w);
+
+/* Wall-clock milliseconds since the epoch. */
+int64_t app_now_ms(void);
+
+/* "2026-11-27T03:04:05.678Z" for ms since the epoch, into buf (>= 32 bytes). */
+void app_iso_time(int64_t ms, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,137 @@
+/* engine/config.c: the flag table and its parser. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char config_usage[] =
+    "usage: ltcd [--listen HOST:PORT] [--db PATH] [--rules DIR] [--tokens FILE]\n"
+    "            [--auto-approve] [--no-watch] [--sync full|normal] [--log-format text|json]\n"
+    "            [--max-body BYTES] [--idle-timeout SECONDS] [--max-connections N]\n"
+    "       ltcd --check-rules [--rules DIR]\n"
+    "       ltcd --version | --help\n"
+    "\n"
+    "  --listen HOST:PORT     address to serve HTTP on (default 127.0.0.1:8080)\n"
+    "  --db PATH              SQLite database file (default var/ltc.db)\n"
+    "  --rules DIR            rules tree: hq/, regions/ID/, offices/ID/ (default rules)\n"
+    "  --tokens FILE          principals, one 'TOKEN UNIT ROLE' a line\n"
+    "  --auto-approve         activate regional (L4) versions without HQ approval\n"
+    "  --no-watch             do not watch the rules tree (SIGHUP still reloads)\n"
+    "  --sync full|normal     full: commits survive power loss (default); normal: a crash\n"
+    "  --log-format text|json one line per event on stderr\n"
+    "  --max-body BYTES       request body limit (default 1048576)\n"
+    "  --idle-timeout SECONDS drop clients idle or stalled this long (default 30)\n"
+    "  --max-connections N    concurrent connections (default 1024)\n"
+    "  --check-rules          validate the rules tree, print file:line: message, exit 0/1\n"
+    "\n"
+    "Signals: SIGHUP reloads rules; SIGTERM and SIGINT stop gracefully.\n"
+    "Exit codes: 0 clean stop or valid rules, 1 start-up error or invalid rules.\n";
+
+int config_parse_listen(const char *s, char *host, size_t host_size, int *port,
+                        struct err_detail *why)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= host_size)
+        return err_set(why, -ERR_USAGE, "--listen: expected HOST:PORT, got '%s'", s);
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535)
+        return err_set(why, -ERR_USAGE, "--listen: bad port in '%s'", s);
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
+static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out,
+                      struct err_detail *why)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v == '-' || *end || end == v || n == 0 || n > max)
+        return err_set(why, -ERR_USAGE, "%s: expected a number from 1 to %lu, got '%s'", flag,
+                       max, v);
+    *out = n;
+    return 0;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *why)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->mode = CONFIG_RUN;
+    cfg->listen = "127.0.0.1:8080";
+    cfg->db_path = "var/ltc.db";
+    cfg->rules_dir = "rules";
+    cfg->watch = true;
+    cfg->sync_full = true;
+    cfg->body_max_bytes = CONFIG_BODY_MAX_BYTES;
+    cfg->idle_timeout_s = CONFIG_IDLE_TIMEOUT_S;
+    cfg->max_connections = CONFIG_MAX_CONNECTIONS;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n;
+        int rc;
+#define NEED_VALUE                                                                  \
+    do {                                                                            \
+        if (!v)                                                                     \
+            return err_set(why, -ERR_USAGE, "%s needs a value", a);                 \
+        i++;                                                                        \
+    } while (0)
+        if (!strcmp(a, "--listen")) {
+            NEED_VALUE;
+            cfg->listen = v;
+        } else if (!strcmp(a, "--db")) {
+            NEED_VALUE;
+            cfg->db_path = v;
+        } else if (!strcmp(a, "--rules")) {
+            NEED_VALUE;
+            cfg->rules_dir = v;
+        } else if (!strcmp(a, "--tokens")) {
+            NEED_VALUE;
+            cfg->tokens_path = v;
+        } else if (!strcmp(a, "--sync")) {
+            NEED_VALUE;
+            if (strcmp(v, "full") && strcmp(v, "normal"))
+                return err_set(why, -ERR_USAGE, "--sync: expected full or normal, got '%s'", v);
+            cfg->sync_full = !strcmp(v, "full");
+        } else if (!strcmp(a, "--log-format")) {
+            NEED_VALUE;
+            if (strcmp(v, "text") && strcmp(v, "json"))
+                return err_set(why, -ERR_USAGE, "--log-format: expected text or json, got '%s'",
+                               v);
+            cfg->log_json = !strcmp(v, "json");
+        } else if (!strcmp(a, "--max-body")) {
+            NEED_VALUE;
+            if ((rc = parse_uint(a, v, 64ul << 20, &n, why)))
+                return rc;
+            cfg->body_max_bytes = n;
+        } else if (!strcmp(a, "--idle-timeout")) {
+            NEED_VALUE;
+            if ((rc = parse_uint(a, v, 3600, &n, why)))
+                return rc;
+            cfg->idle_timeout_s = (unsigned)n;
+        } else if (!strcmp(a, "--max-connections")) {
+            NEED_VALUE;
+            if ((rc = parse_uint(a, v, 60000, &n, why)))
+                return rc;
+            cfg->max_connections = (unsigned)n;
+        } else if (!strcmp(a, "--auto-approve")) {
+            cfg->auto_approve = true;
+        } else if (!strcmp(a, "--no-watch")) {
+            cfg->watch = false;
+        } else if (!strcmp(a, "--check-rules")) {
+            cfg->mode = CONFIG_CHECK_RULES;
+        } else if (!strcmp(a, "--version")) {
+            cfg->mode = CONFIG_VERSION;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            cfg->mode = CONFIG_HELP;
+        } else {
+            return err_set(why, -ERR_USAGE, "unknown flag '%s' (see ltcd --help)", a);
+        }
+#undef NEED_VALUE
+    }
+    return config_parse_listen(cfg->listen, cfg->host, sizeof cfg->host, &cfg->port, why);
+}

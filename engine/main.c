@@ -1,0 +1,170 @@
+/* engine/main.c: ltcd's start-up order, signals and exit codes. Nothing else.
+ *
+ * Start-up: flags -> log -> tokens -> store (migrations) -> rules (stored
+ * active versions, then the rules directory) -> HTTP -> watch. Any failure
+ * prints one line and exits 1. SIGHUP reloads rules from disk; SIGTERM and
+ * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "app.h"
+#include "log.h"
+#include "rules_watch.h"
+
+#define DRAIN_POLL_MS 10
+#define DRAIN_DEADLINE_MS 2000
+
+struct daemon {
+    struct app app;
+    struct config cfg;
+    uv_signal_t sig_hup, sig_term, sig_int;
+    uv_timer_t drain;
+    uint64_t drain_started_ms;
+    struct rules_watch *watch;
+};
+
+static int die(const char *msg)
+{
+    fprintf(stderr, "ltcd: %s\n", msg);
+    return 1;
+}
+
+static void reload(void *arg)
+{
+    struct daemon *d = arg;
+    int failed = rules_sync_disk(d->app.rules, "ltcd:reload");
+    log_info("rules: reload from %s done (%d owner(s) failed)", d->cfg.rules_dir, failed);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+    (void)signum;
+    reload(s->data);
+}
+
+static void close_all(struct daemon *d)
+{
+    http_stop(d->app.http);
+    rules_watch_stop(d->watch);
+    uv_close((uv_handle_t *)&d->sig_hup, NULL);
+    uv_close((uv_handle_t *)&d->sig_term, NULL);
+    uv_close((uv_handle_t *)&d->sig_int, NULL);
+    uv_close((uv_handle_t *)&d->drain, NULL);
+}
+
+/* Wait until every queued write is committed and answered and clients have
+ * left (or the deadline passed), then close everything; the loop then ends. */
+static void on_drain(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    app_flush(&d->app);
+    bool idle = http_connection_count(d->app.http) == 0;
+    bool late = uv_now(t->loop) - d->drain_started_ms > DRAIN_DEADLINE_MS;
+    if (!d->app.queue_head && (idle || late))
+        close_all(d);
+}
+
+static void on_stop(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+    if (d->app.stopping)
+        return;
+    log_info("signal %d: stopping (finishing in-flight requests)", signum);
+    d->app.stopping = true;
+    http_quiesce(d->app.http);
+    d->drain_started_ms = uv_now(s->loop);
+    uv_timer_start(&d->drain, on_drain, 0, DRAIN_POLL_MS);
+}
+
+static void ensure_parent_dir(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        mkdir(dir, 0755);
+    }
+}
+
+static int run(struct daemon *d)
+{
+    struct config *cfg = &d->cfg;
+    struct app *app = &d->app;
+    struct err_detail why = {0};
+    log_init(cfg->log_json ? LOG_JSON : LOG_TEXT, LOG_INFO);
+    app->cfg = cfg;
+    app->loop = uv_default_loop();
+    if (cfg->tokens_path) {
+        if (auth_set_load(cfg->tokens_path, &app->auth, &why))
+            return die(why.msg);
+    } else {
+        app->auth = auth_set_new_empty();
+    }
+    ensure_parent_dir(cfg->db_path);
+    if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
+        return die(why.msg);
+    if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
+        return die(why.msg);
+    struct http_config hc = {
+        .host = cfg->host,
+        .port = cfg->port,
+        .body_max_bytes = cfg->body_max_bytes,
+        .idle_timeout_s = cfg->idle_timeout_s,
+        .max_connections = cfg->max_connections,
+        .handler = api_handle,
+        .turn = app_flush,
+        .ctx = app,
+    };
+    if (http_start(app->loop, &hc, &app->http, &why))
+        return die(why.msg);
+    if (cfg->watch &&
+        rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
+        return die(why.msg);
+    uv_signal_init(app->loop, &d->sig_hup);
+    uv_signal_init(app->loop, &d->sig_term);
+    uv_signal_init(app->loop, &d->sig_int);
+    uv_timer_init(app->loop, &d->drain);
+    d->sig_hup.data = d->sig_term.data = d->sig_int.data = d->drain.data = d;
+    uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
+    uv_signal_start(&d->sig_term, on_stop, SIGTERM);
+    uv_signal_start(&d->sig_int, on_stop, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    log_info("ltcd %s listening on %s:%d (db %s, rules %s, sync %s)", LTCD_VERSION, cfg->host,
+             http_port(app->http), cfg->db_path, cfg->rules_dir,
+             cfg->sync_full ? "full" : "normal");
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    rules_close(app->rules);
+    store_close(app->st);
+    auth_set_free(app->auth);
+    uv_loop_close(app->loop);
+    log_info("ltcd stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon d;
+    struct err_detail why = {0};
+    if (config_parse(&d.cfg, argc, argv, &why))
+        return die(why.msg);
+    switch (d.cfg.mode) {
+    case CONFIG_VERSION:
+        printf("ltcd %s\n", LTCD_VERSION);
+        return 0;
+    case CONFIG_HELP:
+        fputs(config_usage, stdout);
+        return 0;
+    case CONFIG_CHECK_RULES:
+        log_init(LOG_TEXT, LOG_WARN);
+        return rules_check_tree(d.cfg.rules_dir);
+    case CONFIG_RUN:
+        break;
+    }
+    return run(&d);
+}

@@ -1,0 +1,1297 @@
+/* engine/rules.c: versions, validation and activation of rule bundles. */
+#include "rules.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lead.h"
+#include "log.h"
+
+/* The extension points: the only files each layer may provide. HQ may
+ * provide any file name; these three it must provide. */
+static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", NULL};
+static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
+                                           "share.lua", NULL};
+static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
+
+/* Lead fields an office's tools.defaults may fill. */
+static const char *const default_fields[] = {"source", "budget", "horizon_months", "signals",
+                                             NULL};
+
+struct owner_slot {
+    char name[RULES_OWNER_MAX];
+    struct rules_version *active;                     /* one reference */
+    struct rules_version *retired[RULES_RETIRED_KEEP]; /* one reference each, newest first */
+    struct err_detail last_error;                     /* code 0: none */
+    int64_t last_error_at_ms;
+    int last_error_version;
+};
+
+struct rules {
+    struct store *st;  /* borrowed */
+    char *dir;         /* owned; may be NULL */
+    bool auto_approve;
+    size_t n_owners;
+    struct owner_slot *owners; /* owned, RULES_MAX_OWNERS */
+    uint64_t loads_ok, loads_failed, unchanged;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, s))
+            return true;
+    return false;
+}
+
+int rules_owner_layer(const char *owner, enum rules_layer *layer)
+{
+    if (!strcmp(owner, "hq")) {
+        *layer = RULES_HQ;
+        return 0;
+    }
+    if (!strncmp(owner, "region/", 7) && lead_valid_id(owner + 7)) {
+        *layer = RULES_REGION;
+        return 0;
+    }
+    if (!strncmp(owner, "office/", 7) && lead_valid_id(owner + 7)) {
+        *layer = RULES_OFFICE;
+        return 0;
+    }
+    return -1;
+}
+
+/* "hq" -> "hq/", "region/x" -> "regions/x/", "office/y" -> "offices/y/" */
+static void owner_dir(const char *owner, char *buf, size_t n)
+{
+    if (!strcmp(owner, "hq"))
+        snprintf(buf, n, "hq/");
+    else if (!strncmp(owner, "region/", 7))
+        snprintf(buf, n, "regions/%s/", owner + 7);
+    else
+        snprintf(buf, n, "offices/%s/", owner + 7);
+}
+
+/* --- versions ------------------------------------------------------------ */
+
+void rules_version_ref(struct rules_version *v)
+{
+    v->refs++;
+}
+
+void rules_version_unref(struct rules_version *v)
+{
+    if (!v || --v->refs > 0)
+        return;
+    sandbox_free(v->sb);
+    json_decref(v->files);
+    org_free(v->org);
+    json_decref(v->bounds);
+    json_decref(v->thresholds);
+    json_decref(v->lead_defaults);
+    free(v);
+}
+
+static void bundle_hash(const json_t *files, char out[65])
+{
+    /* jansson iterates objects in sorted key order only when asked; sort here. */
+    const char *names[RULES_FILES_MAX];
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)files, k, v)
+    {
+        if (n < RULES_FILES_MAX)
+            names[n++] = k;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *src = json_object_get(files, names[i]);
+        crypto_hash_sha256_update(&st, (const unsigned char *)names[i], strlen(names[i]) + 1);
+        crypto_hash_sha256_update(&st, (const unsigned char *)json_string_value(src),
+                                  json_string_length(src) + 1);
+    }
+    unsigned char digest[32];
+    crypto_hash_sha256_final(&st, digest);
+    sodium_bin2hex(out, 65, digest, 32);
+}
+
+/* --- checks -------------------------------------------------------------- */
+
+static const json_t *as_object(const json_t *v)
+{
+    static json_t *empty;
+    if (json_is_array(v) && json_array_size(v) == 0) { /* Lua's {} converts to [] */
+        if (!empty)
+            empty = json_object();
+        return empty;
+    }
+    return v;
+}
+
+/* Check 'value' against HQ's bounds tree: every key must have a bound; a leaf
+ * bound { min, max, integer } holds a number. */
+static int check_bounds(const json_t *value, const json_t *bounds, const char *file,
+                        const char *prefix, struct err_detail *why)
+{
+    value = as_object(value);
+    if (!json_is_object(value))
+        return err_field(why, -ERR_RULE_REJECTED, prefix, "%s: %s: expected a table", file,
+                         prefix[0] ? prefix : "(result)");
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)value, k, x)
+    {
+        char path[160];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k);
+        const json_t *b = json_object_get(bounds, k);
+        if (!json_is_object(b))
+            return err_field(why, -ERR_RULE_REJECTED, path,
+                             "%s: field '%s' is not an extension point HQ allows", file, path);
+        const json_t *min = json_object_get(b, "min"), *max = json_object_get(b, "max");
+        if (min || max) {
+            if (!json_is_number(x))
+                return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected a number",
+                                 file, path);
+            if (json_is_true(json_object_get(b, "integer")) && !json_is_integer(x))
+                return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected an integer",
+                                 file, path);
+            double d = json_number_value(x);
+            if ((min && d < json_number_value(min)) || (max && d > json_number_value(max)))
+                return err_field(why, -ERR_RULE_REJECTED, path,
+                                 "%s: %s = %g is outside HQ bounds [%g, %g]", file, path, d,
+                                 min ? json_number_value(min) : -INFINITY,
+                                 max ? json_number_value(max) : INFINITY);
+        } else {
+            int rc = check_bounds(x, b, file, path, why);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static const char *const threshold_keys[] = {"mature_budget", "horizon_months", "hot", "warm",
+                                             NULL};
+
+/* Complete thresholds: HQ defaults overlaid by the region's, within bounds. */
+static int thresholds_merge(const struct rules_version *hq, const json_t *region_t,
+                            const char *file, json_t **out, struct err_detail *why)
+{
+    const json_t *tb = json_object_get(hq->bounds, "thresholds");
+    if (region_t) {
+        int rc = check_bounds(region_t, tb, file, "", why);
+        if (rc)
+            return rc;
+    }
+    json_t *t = json_deep_copy(hq->thresholds);
+    if (region_t)
+        json_object_update(t, (json_t *)as_object(region_t));
+    for (const char *const *k = threshold_keys; *k; k++)
+        if (!json_is_number(json_object_get(t, *k))) {
+            json_decref(t);
+            return err_field(why, -ERR_RULE_REJECTED, *k, "%s: thresholds.%s is missing", file,
+                             *k);
+        }
+    if (json_number_value(json_object_get(t, "warm")) >
+        json_number_value(json_object_get(t, "hot"))) {
+        json_decref(t);
+        return err_field(why, -ERR_RULE_REJECTED, "warm", "%s: warm must not exceed hot", file);
+    }
+    *out = t;
+    return 0;
+}
+
+static int check_string_list(const json_t *v, const char *file, const char *what,
+                             struct err_detail *why)
+{
+    size_t i;
+    json_t *x;
+    if (!json_is_array(v))
+        return err_field(why, -ERR_RULE_OUTPUT, what, "%s: %s must return a list", file, what);
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_string(x))
+            return err_field(why, -ERR_RULE_OUTPUT, what, "%s: %s[%zu] must be a string", file,
+                             what, i + 1);
+    }
+    return 0;
+}
+
+/* HQ's lead scoring output: { score = 0..100, fit, risk_ok, reasons }. */
+static int check_scoring(const json_t *res, const char *file, struct err_detail *why)
+{
+    const json_t *score = json_object_get(res, "score");
+    if (!json_is_number(score) || json_number_value(score) < 0 ||
+        json_number_value(score) > 100)
+        return err_field(why, -ERR_RULE_OUTPUT, "score",
+                         "%s: evaluate must return score, a number from 0 to 100", file);
+    const json_t *fit = json_object_get(res, "fit"), *risk = json_object_get(res, "risk_ok");
+    if ((fit && !json_is_boolean(fit)) || (risk && !json_is_boolean(risk)))
+        return err_field(why, -ERR_RULE_OUTPUT, "fit",
+                         "%s: evaluate: fit and risk_ok must be booleans", file);
+    const json_t *reasons = json_object_get(res, "reasons");
+    return reasons ? check_string_list(reasons, file, "reasons", why) : 0;
+}
+
+/* --- evaluation ---------------------------------------------------------- */
+
+static int resolve_thresholds(const struct rules_version *hq, struct rules_version *region,
+                              const json_t *lead, json_t **out, struct err_detail *why)
+{
+    json_t *rt = NULL;
+    char file[160] = "hq/lead.lua";
+    if (region && sandbox_kind(region->sb, "thresholds.lua", NULL) != SANDBOX_NONE) {
+        snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
+                 region->version, region->owner + 7);
+        json_t *args[1] = {(json_t *)lead};
+        int rc = sandbox_call(region->sb, "thresholds.lua", NULL, args, 1, &rt, why);
+        if (rc)
+            return rc;
+    }
+    int rc = thresholds_merge(hq, rt, file, out, why);
+    json_decref(rt);
+    return rc;
+}
+
+static int evaluate(struct rules *r, struct rules_version *hq, const json_t *lead,
+                    json_t **evaluation, struct err_detail *why)
+{
+    const char *office = json_string_value(json_object_get(lead, "office"));
+    const char *region = org_region_of(hq->org, office);
+    if (!region)
+        return err_field(why, -ERR_INVALID_FIELD, "office", "office: unknown office '%s'",
+                         office);
+    char owner[RULES_OWNER_MAX];
+    snprintf(owner, sizeof owner, "region/%s", region);
+    struct rules_version *rv = rules_active(r, owner);
+    snprintf(owner, sizeof owner, "office/%s", office);
+    struct rules_version *ov = rules_active(r, owner);
+
+    json_t *t = NULL, *res = NULL;
+    int rc = resolve_thresholds(hq, rv, lead, &t, why);
+    if (!rc) {
+        json_t *args[2] = {(json_t *)lead, t};
+        rc = sandbox_call(hq->sb, "lead.lua", "evaluate", args, 2, &res, why);
+    }
+    if (!rc)
+        rc = check_scoring(res, "hq/lead.lua", why);
+    if (rc) {
+        json_decref(t);
+        json_decref(res);
+        return rc;
+    }
+    double score = json_number_value(json_object_get(res, "score"));
+    const json_t *budget = json_object_get(lead, "budget");
+    bool mature =
+        !strcmp(json_string_value(json_object_get(budget, "status")), "approved") &&
+        json_integer_value(json_object_get(budget, "amount")) >=
+            json_number_value(json_object_get(t, "mature_budget")) &&
+        json_integer_value(json_object_get(lead, "horizon_months")) <=
+            json_number_value(json_object_get(t, "horizon_months"));
+    const char *temp = score >= json_number_value(json_object_get(t, "hot"))    ? "hot"
+                       : score >= json_number_value(json_object_get(t, "warm")) ? "warm"
+                                                                                : "cold";
+    bool first_fails = json_is_false(json_object_get(res, "fit")) ||
+                       json_is_false(json_object_get(res, "risk_ok"));
+    const char *rec = first_fails                          ? "close"
+                      : (mature && strcmp(temp, "cold")) ? "convert"
+                                                           : "nurture";
+    json_t *used = json_pack("{s:i}", "hq", hq->version);
+    if (rv)
+        json_object_set_new(used, rv->owner, json_integer(rv->version));
+    if (ov)
+        json_object_set_new(used, ov->owner, json_integer(ov->version));
+    json_t *reasons = json_object_get(res, "reasons");
+    *evaluation = json_pack("{s:O, s:s, s:s, s:s, s:O, s:O, s:o}", "score",
+                            json_object_get(res, "score"), "temperature", temp, "maturity",
+                            mature ? "mature" : "early", "recommendation", rec, "reasons",
+                            reasons ? reasons : json_array(), "thresholds", t, "rules", used);
+    if (!reasons)
+        json_decref(json_object_get(*evaluation, "reasons"));
+    json_decref(t);
+    json_decref(res);
+    return *evaluation ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
+}
+
+/* The defaults for a lead of 'office': HQ's, overlaid by the office's L6 tools. */
+static int lead_defaults(struct rules *r, struct rules_version *hq, const char *office,
+                         json_t **out, struct err_detail *why)
+{
+    json_t *d = hq->lead_defaults ? json_deep_copy(hq->lead_defaults) : json_object();
+    char owner[RULES_OWNER_MAX];
+    snprintf(owner, sizeof owner, "office/%s", office);
+    struct rules_version *ov = rules_active(r, owner);
+    if (ov && sandbox_kind(ov->sb, "tools.lua", "defaults") != SANDBOX_NONE) {
+        json_t *od = NULL;
+        int rc = sandbox_call(ov->sb, "tools.lua", "defaults", NULL, 0, &od, why);
+        if (rc) {
+            json_decref(d);
+            return rc;
+        }
+        json_object_update(d, (json_t *)as_object(od));
+        json_decref(od);
+    }
+    *out = d;
+    return 0;
+}
+
+int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json_t **evaluation,
+                        const char **region, struct err_detail *why)
+{
+    struct rules_version *hq = rules_hq(r);
+    if (!json_is_object(body))
+        return err_set(why, -ERR_INVALID_JSON, "body: expected a JSON object");
+    const json_t *office = json_object_get(body, "office");
+    if (!json_is_string(office) || !lead_valid_id(json_string_value(office)))
+        return err_field(why, -ERR_INVALID_FIELD, "office",
+                         "office: expected the ID of an office");
+    *region = org_region_of(hq->org, json_string_value(office));
+    if (!*region)
+        return err_field(why, -ERR_INVALID_FIELD, "office", "office: unknown office '%s'",
+                         json_string_value(office));
+    json_t *defaults = NULL;
+    int rc = lead_defaults(r, hq, json_string_value(office), &defaults, why);
+    if (rc)
+        return rc;
+    rc = lead_check((json_t *)body, defaults, lead, why);
+    json_decref(defaults);
+    if (rc)
+        return rc;
+    rules_version_ref(hq);
+    rc = evaluate(r, hq, *lead, evaluation, why);
+    rules_version_unref(hq);
+    if (rc) {
+        json_decref(*lead);
+        *lead = NULL;
+    }
+    return rc;
+}
+
+int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
+                     struct err_detail *why)
+{
+    struct rules_version *hq = rules_hq(r);
+    rules_version_ref(hq);
+    int rc = evaluate(r, hq, lead, evaluation, why);
+    rules_version_unref(hq);
+    return rc;
+}
+
+/* --- compile and validate ---------------------------------------------- */
+
+static json_t *sample_leads(const struct rules_version *hq)
+{
+    json_t *s = NULL;
+    if (hq && sandbox_kind(hq->sb, "lead.lua", "samples") == SANDBOX_TABLE)
+        sandbox_call(hq->sb, "lead.lua", "samples", NULL, 0, &s, NULL);
+    return s;
+}
+
+static int validate_hq(struct rules_version *v, struct err_detail *why)
+{
+    json_t *org = NULL, *samples = NULL;
+    int rc = sandbox_call(v->sb, "org.lua", NULL, NULL, 0, &org, why);
+    if (!rc)
+        rc = org_from_json(org, &v->org, why);
+    json_decref(org);
+    if (rc) {
+        if (why && !strstr(why->msg, "org.lua")) {
+            char m[ERR_DETAIL_MAX];
+            snprintf(m, sizeof m, "%s", why->msg);
+            err_field(why, rc, why->field, "hq/org.lua: %s", m);
+        }
+        return rc;
+    }
+    if (!rc)
+        rc = sandbox_call(v->sb, "bounds.lua", NULL, NULL, 0, &v->bounds, why);
+    if (!rc && !json_is_object(json_object_get(v->bounds, "thresholds")))
+        rc = err_field(why, -ERR_RULE_REJECTED, "thresholds",
+                       "hq/bounds.lua: must declare bounds for thresholds");
+    if (!rc && sandbox_kind(v->sb, "lead.lua", "evaluate") != SANDBOX_FUNCTION)
+        rc = err_field(why, -ERR_RULE_REJECTED, "evaluate",
+                       "hq/lead.lua: must export evaluate = function(lead, thresholds)");
+    if (!rc)
+        rc = sandbox_call(v->sb, "lead.lua", "thresholds", NULL, 0, &v->thresholds, why);
+    if (!rc && sandbox_kind(v->sb, "lead.lua", "defaults") != SANDBOX_NONE)
+        rc = sandbox_call(v->sb, "lead.lua", "defaults", NULL, 0, &v->lead_defaults, why);
+    if (!rc) {
+        json_t *t = NULL;
+        rc = thresholds_merge(v, NULL, "hq/lead.lua", &t, why);
+        if (!rc)
+            rc = check_bounds(v->thresholds, json_object_get(v->bounds, "thresholds"),
+                              "hq/lead.lua", "thresholds", why);
+        json_decref(t);
+    }
+    /* HQ's own sample leads must evaluate. */
+    if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
+        size_t i;
+        json_t *s;
+        json_array_foreach(samples, i, s)
+        {
+            json_t *lead = NULL, *ev = NULL;
+            rc = lead_check(s, v->lead_defaults, &lead, why);
+            if (!rc && !org_has_office(v->org, json_string_value(json_object_get(lead, "office"))))
+                rc = err_set(why, -ERR_RULE_REJECTED,
+                             "hq/lead.lua: samples[%zu]: office not in org", i + 1);
+            if (!rc) {
+                json_t *t = json_deep_copy(v->thresholds), *res = NULL;
+                json_t *args[2] = {lead, t};
+                rc = sandbox_call(v->sb, "lead.lua", "evaluate", args, 2, &res, why);
+                if (!rc)
+                    rc = check_scoring(res, "hq/lead.lua", why);
+                json_decref(t);
+                json_decref(res);
+            }
+            json_decref(lead);
+            json_decref(ev);
+            if (rc) {
+                char m[ERR_DETAIL_MAX];
+                snprintf(m, sizeof m, "%s", why ? why->msg : "");
+                err_field(why, rc, why ? why->field : "", "hq/lead.lua: samples[%zu]: %s",
+                          i + 1, m);
+                break;
+            }
+        }
+    }
+    json_decref(samples);
+    return rc;
+}
+
+static int check_actions(const json_t *list, const char *file, struct err_detail *why)
+{
+    size_t i;
+    json_t *a;
+    if (!json_is_array(list))
+        return err_set(why, -ERR_RULE_OUTPUT, "%s: must return a list of actions", file);
+    json_array_foreach(list, i, a)
+    {
+        const json_t *role = json_object_get(a, "role"), *act = json_object_get(a, "action"),
+                     *due = json_object_get(a, "due_days");
+        if (!json_is_string(role) || !json_is_string(act) || !json_is_integer(due) ||
+            json_integer_value(due) < 0 || json_integer_value(due) > 3650)
+            return err_field(why, -ERR_RULE_OUTPUT, "actions",
+                             "%s: actions[%zu] must be { role = \"..\", action = \"..\", "
+                             "due_days = 0..3650 }",
+                             file, i + 1);
+    }
+    return 0;
+}
+
+static int validate_region(struct rules_version *v, const struct rules_version *hq,
+                           struct err_detail *why)
+{
+    if (!org_has_region(hq->org, v->owner + 7))
+        return err_set(why, -ERR_RULE_REJECTED, "%s: no such region in hq/org.lua", v->owner);
+    char file[160];
+    snprintf(file, sizeof file, "regions/%s/", v->owner + 7);
+    size_t base = strlen(file);
+    json_t *samples = sample_leads(hq);
+    int rc = 0;
+    static const char *const bounded[] = {"authority.lua", "share.lua", NULL};
+    for (const char *const *f = bounded; *f && !rc; f++) {
+        if (sandbox_kind(v->sb, *f, NULL) == SANDBOX_NONE)
+            continue;
+        snprintf(file + base, sizeof file - base, "%s", *f);
+        json_t *val = NULL;
+        rc = sandbox_call(v->sb, *f, NULL, NULL, 0, &val, why);
+        const char *key = !strcmp(*f, "authority.lua") ? "authority" : "share";
+        const json_t *b = json_object_get(hq->bounds, key);
+        if (!rc && !b)
+            rc = err_set(why, -ERR_RULE_REJECTED, "%s: HQ declares no bounds for %s", file, key);
+        if (!rc)
+            rc = check_bounds(val, b, file, "", why);
+        json_decref(val);
+    }
+    /* Function forms run against HQ's sample leads. */
+    size_t i;
+    json_t *s;
+    if (!rc && json_is_array(samples))
+        json_array_foreach(samples, i, s)
+        {
+            json_t *lead = NULL, *t = NULL, *acts = NULL;
+            rc = lead_check(s, hq->lead_defaults, &lead, why);
+            if (!rc)
+                rc = resolve_thresholds(hq, v, lead, &t, why);
+            if (!rc && sandbox_kind(v->sb, "actions.lua", NULL) != SANDBOX_NONE) {
+                json_t *stage = json_string("lead");
+                json_t *args[2] = {stage, lead};
+                snprintf(file + base, sizeof file - base, "actions.lua");
+                rc = sandbox_call(v->sb, "actions.lua", NULL, args, 2, &acts, why);
+                if (!rc)
+                    rc = check_actions(acts, file, why);
+                json_decref(stage);
+            }
+            json_decref(lead);
+            json_decref(t);
+            json_decref(acts);
+            if (rc)
+                break;
+        }
+    if (!rc && !json_is_array(samples) &&
+        sandbox_kind(v->sb, "thresholds.lua", NULL) == SANDBOX_TABLE) {
+        json_t *t = NULL;
+        rc = resolve_thresholds(hq, v, NULL, &t, why);
+        json_decref(t);
+    }
+    json_decref(samples);
+    return rc;
+}
+
+static int validate_office(struct rules_version *v, const struct rules_version *hq,
+                           struct err_detail *why)
+{
+    if (!org_has_office(hq->org, v->owner + 7))
+        return err_set(why, -ERR_RULE_REJECTED, "%s: no such office in hq/org.lua", v->owner);
+    char file[160];
+    int rc = 0;
+    snprintf(file, sizeof file, "offices/%s/tools.lua", v->owner + 7);
+    if (sandbox_kind(v->sb, "tools.lua", NULL) == SANDBOX_FUNCTION)
+        return err_set(why, -ERR_RULE_REJECTED, "%s: must return a table", file);
+    if (sandbox_kind(v->sb, "tools.lua", "defaults") != SANDBOX_NONE) {
+        json_t *d = NULL;
+        rc = sandbox_call(v->sb, "tools.lua", "defaults", NULL, 0, &d, why);
+        const char *k;
+        json_t *x;
+        if (!rc && !json_is_object(as_object(d)))
+            rc = err_field(why, -ERR_RULE_REJECTED, "defaults", "%s: defaults must be a table",
+                           file);
+        if (!rc)
+            json_object_foreach((json_t *)as_object(d), k, x)
+            {
+                if (!in_list(default_fields, k)) {
+                    rc = err_field(why, -ERR_RULE_REJECTED, k,
+                                   "%s: defaults.%s is not a lead field an office may default",
+                                   file, k);
+                    break;
+                }
+            }
+        json_decref(d);
+    }
+    if (!rc && sandbox_kind(v->sb, "tools.lua", "checklist") != SANDBOX_NONE) {
+        json_t *stage = json_string("lead"), *inst = json_object(), *list = NULL;
+        json_t *args[2] = {stage, inst};
+        rc = sandbox_call(v->sb, "tools.lua", "checklist", args, 2, &list, why);
+        if (!rc)
+            rc = check_string_list(list, file, "checklist", why);
+        json_decref(stage);
+        json_decref(inst);
+        json_decref(list);
+    }
+    snprintf(file, sizeof file, "offices/%s/templates.lua", v->owner + 7);
+    if (!rc && sandbox_kind(v->sb, "templates.lua", NULL) == SANDBOX_FUNCTION)
+        rc = err_set(why, -ERR_RULE_REJECTED, "%s: must return a table of functions", file);
+    (void)hq;
+    return rc;
+}
+
+/* Compile a bundle in a fresh sandbox and validate it. *out has one reference. */
+static int compile(const char *owner, enum rules_layer layer, int version, const json_t *files,
+                   const struct rules_version *hq, struct rules_version **out,
+                   struct err_detail *why)
+{
+    if (json_object_size(files) > RULES_FILES_MAX)
+        return err_set(why, -ERR_RULE_REJECTED, "%s: more than %d files", owner,
+                       RULES_FILES_MAX);
+    if (layer != RULES_HQ && !hq)
+        return err_set(why, -ERR_RULE_REJECTED, "%s: no active HQ rules to validate against",
+                       owner);
+    struct rules_version *v = calloc(1, sizeof *v);
+    if (!v)
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    v->refs = 1;
+    snprintf(v->owner, sizeof v->owner, "%s", owner);
+    v->layer = layer;
+    v->version = version;
+    v->files = json_deep_copy(files);
+    bundle_hash(files, v->hash);
+    char dir[160];
+    owner_dir(owner, dir, sizeof dir);
+    int rc = sandbox_new(owner, version, dir, NULL, &v->sb, why);
+    const char *const *allowed = layer == RULES_REGION ? region_files
+                                 : layer == RULES_OFFICE ? office_files
+                                                         : NULL;
+    const char *name;
+    json_t *src;
+    if (!rc)
+        json_object_foreach((json_t *)files, name, src)
+        {
+            char path[256];
+            snprintf(path, sizeof path, "%s%s", dir, name);
+            if (allowed && !in_list(allowed, name)) {
+                rc = err_field(why, -ERR_RULE_REJECTED, name,
+                               "%s: not an extension point of this layer (allowed: %s)", path,
+                               layer == RULES_REGION ? "thresholds.lua, authority.lua, "
+                                                       "actions.lua, share.lua"
+                                                     : "templates.lua, tools.lua");
+                break;
+            }
+            if (!json_is_string(src)) {
+                rc = err_set(why, -ERR_RULE_REJECTED, "%s: source must be text", path);
+                break;
+            }
+            rc = sandbox_load(v->sb, name, json_string_value(src), json_string_length(src), why);
+            if (rc)
+                break;
+        }
+    if (!rc && layer == RULES_HQ)
+        for (const char *const *f = hq_required; *f && !rc; f++)
+            if (!json_object_get(files, *f))
+                rc = err_field(why, -ERR_RULE_REJECTED, *f, "hq/%s: required HQ file missing",
+                               *f);
+    if (!rc)
+        rc = layer == RULES_HQ       ? validate_hq(v, why)
+             : layer == RULES_REGION ? validate_region(v, hq, why)
+                                     : validate_office(v, hq, why);
+    if (rc) {
+        rules_version_unref(v);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+/* --- the registry --------------------------------------------------------- */
+
+static struct owner_slot *slot_find(struct rules *r, const char *owner, bool create)
+{
+    for (size_t i = 0; i < r->n_owners; i++)
+        if (!strcmp(r->owners[i].name, owner))
+            return &r->owners[i];
+    if (!create || r->n_owners == RULES_MAX_OWNERS)
+        return NULL;
+    struct owner_slot *s = &r->owners[r->n_owners++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", owner);
+    return s;
+}
+
+struct rules_version *rules_active(struct rules *r, const char *owner)
+{
+    struct owner_slot *s = slot_find(r, owner, false);
+    return s ? s->active : NULL;
+}
+
+struct rules_version *rules_hq(struct rules *r)
+{
+    return rules_active(r, "hq");
+}
+
+/* Make 'v' (one reference, handed over) the owner's active version. */
+static void swap_in(struct rules *r, struct rules_version *v)
+{
+    struct owner_slot *s = slot_find(r, v->owner, true);
+    if (!s) {
+        rules_version_unref(v);
+        return;
+    }
+    if (s->active) {
+        rules_version_unref(s->retired[RULES_RETIRED_KEEP - 1]);
+        memmove(&s->retired[1], &s->retired[0],
+                (RULES_RETIRED_KEEP - 1) * sizeof s->retired[0]);
+        s->retired[0] = s->active;
+    }
+    s->active = v;
+}
+
+static void record_error(struct rules *r, const char *owner, int version, const char *hash,
+                         const char *actor, const struct err_detail *why)
+{
+    struct owner_slot *s = slot_find(r, owner, true);
+    int64_t at = now_ms();
+    if (s) {
+        s->last_error = *why;
+        s->last_error_at_ms = at;
+        s->last_error_version = version;
+    }
+    r->loads_failed++;
+    log_warn("rules: %s rejected: %s", owner, why->msg);
+    if (!store_in_transaction(r->st))
+        store_rule_event_append(r->st, owner, 0, at, actor, "validation_failed", hash, why->msg,
+                                NULL);
+}
+
+/* Store a validated version and, when 'activate', make it active: one
+ * transaction, then the pointer swap. Takes over v's reference. */
+static int persist(struct rules *r, struct rules_version *v, const char *origin,
+                   const char *actor, bool activate, struct err_detail *why)
+{
+    char *files = json_dumps(v->files, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+    int64_t at = now_ms();
+    struct store_rule_version row = {
+        .owner = v->owner,
+        .version = v->version,
+        .hash = v->hash,
+        .status = activate ? "active" : "pending",
+        .files = files,
+        .origin = origin,
+        .created_at_ms = at,
+        .created_by = actor,
+    };
+    int rc = files ? store_begin(r->st, why) : err_set(why, -ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = store_rule_version_insert(r->st, &row, why);
+    if (!rc)
+        rc = store_rule_event_append(r->st, v->owner, v->version, at, actor, "upload", v->hash,
+                                     origin, why);
+    if (!rc && activate) {
+        const char *approver = v->layer == RULES_REGION ? "auto-approve" : NULL;
+        rc = store_rule_activate(r->st, v->owner, v->version, at, approver, why);
+        if (!rc)
+            rc = store_rule_supersede(r->st, v->owner, v->version, why);
+        if (!rc)
+            rc = store_rule_event_append(r->st, v->owner, v->version, at, actor, "activate",
+                                         v->hash, NULL, why);
+        v->activated_at_ms = at;
+        if (approver)
+            snprintf(v->approved_by, sizeof v->approved_by, "%s", approver);
+    }
+    if (!rc)
+        rc = store_commit(r->st, why);
+    else
+        store_rollback(r->st);
+    free(files);
+    if (rc || !activate) {
+        rules_version_unref(v);
+        return rc;
+    }
+    swap_in(r, v);
+    log_info("rules: %s v%d active (%.12s)", v->owner, v->version, v->hash);
+    return 0;
+}
+
+int rules_submit(struct rules *r, const char *owner, const json_t *files, const char *origin,
+                 const char *actor, struct rules_result *res, struct err_detail *why)
+{
+    enum rules_layer layer;
+    if (rules_owner_layer(owner, &layer))
+        return err_set(why, -ERR_NOT_FOUND, "'%s' is not hq, region/ID or office/ID", owner);
+    char hash[65];
+    bundle_hash(files, hash);
+    int known = 0, max = 0;
+    int rc = store_rule_version_by_hash(r->st, owner, hash, &known, why);
+    if (rc)
+        return rc;
+    if (known) {
+        r->unchanged++;
+        res->version = known;
+        res->status = "unchanged";
+        return 0;
+    }
+    if ((rc = store_rule_version_max(r->st, owner, &max, why)))
+        return rc;
+    struct rules_version *v = NULL;
+    rc = compile(owner, layer, max + 1, files, rules_hq(r), &v, why);
+    if (rc) {
+        record_error(r, owner, max + 1, hash, actor, why);
+        return rc;
+    }
+    bool activate = layer != RULES_REGION || r->auto_approve;
+    res->version = v->version;
+    res->status = activate ? "active" : "pending";
+    rc = persist(r, v, origin, actor, activate, why);
+    if (rc)
+        return rc;
+    struct owner_slot *s = slot_find(r, owner, true);
+    if (s && activate)
+        s->last_error.code = 0;
+    r->loads_ok++;
+    return 0;
+}
+
+static json_t *active_files(struct rules *r, const char *owner)
+{
+    struct rules_version *v = rules_active(r, owner);
+    return v ? json_deep_copy(v->files) : json_object();
+}
+
+int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,
+                   size_t len, const char *actor, struct rules_result *res,
+                   struct err_detail *why)
+{
+    size_t n = strlen(file);
+    if (n < 5 || n > 64 || strcmp(file + n - 4, ".lua") || strchr(file, '/') ||
+        file[0] == '.')
+        return err_set(why, -ERR_INVALID_FIELD, "file name must be NAME.lua, got '%.64s'", file);
+    json_t *files = active_files(r, owner);
+    json_t *s = src ? json_stringn(src, len) : NULL;
+    int rc;
+    if (src && !s) {
+        rc = err_set(why, -ERR_RULE_SYNTAX, "%s: source is not valid UTF-8 text", file);
+    } else if (!src && !json_object_get(files, file)) {
+        rc = err_set(why, -ERR_NOT_FOUND, "%s has no file %s", owner, file);
+    } else {
+        if (src)
+            json_object_set_new(files, file, s);
+        else
+            json_object_del(files, file);
+        rc = rules_submit(r, owner, files, "api", actor, res, why);
+    }
+    json_decref(files);
+    return rc;
+}
+
+struct version_load {
+    json_t *files;
+    char status[16];
+    char hash[65];
+    char approved_by[RULES_OWNER_MAX];
+    int64_t activated_at_ms;
+};
+
+static int on_version_row(const struct store_rule_version *v, void *ctx)
+{
+    struct version_load *vl = ctx;
+    vl->files = json_loads(v->files ? v->files : "{}", 0, NULL);
+    snprintf(vl->status, sizeof vl->status, "%s", v->status);
+    snprintf(vl->hash, sizeof vl->hash, "%s", v->hash);
+    snprintf(vl->approved_by, sizeof vl->approved_by, "%s", v->approved_by ? v->approved_by : "");
+    vl->activated_at_ms = v->activated_at_ms;
+    return 0;
+}
+
+int rules_approve(struct rules *r, const char *owner, int version, const char *actor,
+                  struct err_detail *why)
+{
+    enum rules_layer layer;
+    if (rules_owner_layer(owner, &layer))
+        return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
+    struct version_load vl = {0};
+    int rc = store_rule_version_get(r->st, owner, version, on_version_row, &vl, why);
+    if (!rc && strcmp(vl.status, "pending"))
+        rc = err_set(why, -ERR_CONFLICT, "%s v%d is %s, not pending", owner, version, vl.status);
+    struct rules_version *v = NULL;
+    if (!rc)
+        rc = compile(owner, layer, version, vl.files, rules_hq(r), &v, why);
+    json_decref(vl.files);
+    if (rc)
+        return rc;
+    int64_t at = now_ms();
+    rc = store_begin(r->st, why);
+    if (!rc)
+        rc = store_rule_activate(r->st, owner, version, at, actor, why);
+    if (!rc)
+        rc = store_rule_supersede(r->st, owner, version, why);
+    if (!rc)
+        rc = store_rule_event_append(r->st, owner, version, at, actor, "approve", v->hash, NULL,
+                                     why);
+    if (!rc)
+        rc = store_commit(r->st, why);
+    else
+        store_rollback(r->st);
+    if (rc) {
+        rules_version_unref(v);
+        return rc;
+    }
+    v->activated_at_ms = at;
+    snprintf(v->approved_by, sizeof v->approved_by, "%s", actor);
+    swap_in(r, v);
+    log_info("rules: %s v%d approved by %s", owner, version, actor);
+    return 0;
+}
+
+int rules_reject(struct rules *r, const char *owner, int version, const char *actor,
+                 const char *reason, struct err_detail *why)
+{
+    struct version_load vl = {0};
+    int rc = store_rule_version_get(r->st, owner, version, on_version_row, &vl, why);
+    json_decref(vl.files);
+    if (!rc && strcmp(vl.status, "pending"))
+        rc = err_set(why, -ERR_CONFLICT, "%s v%d is %s, not pending", owner, version, vl.status);
+    if (!rc)
+        rc = store_begin(r->st, why);
+    if (rc)
+        return rc;
+    rc = store_rule_set_status(r->st, owner, version, "rejected", reason, why);
+    if (!rc)
+        rc = store_rule_event_append(r->st, owner, version, now_ms(), actor, "reject", vl.hash,
+                                     reason, why);
+    if (!rc)
+        rc = store_commit(r->st, why);
+    else
+        store_rollback(r->st);
+    return rc;
+}
+
+/* --- the rules directory --------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the sorted entries of 'path' that are directories (dirs) or *.lua files. */
+static int list_dir(const char *path, bool dirs, char ***out, size_t *n)
+{
+    DIR *d = opendir(path);
+    *out = NULL;
+    *n = 0;
+    if (!d)
+        return -1;
+    struct dirent *e;
+    size_t cap = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char full[1024];
+        struct stat sbuf;
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        if (stat(full, &sbuf))
+            continue;
+        size_t len = strlen(e->d_name);
+        bool ok = dirs ? S_ISDIR(sbuf.st_mode)
+                       : S_ISREG(sbuf.st_mode) && len > 4 && !strcmp(e->d_name + len - 4, ".lua");
+        if (!ok)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **g = realloc(*out, cap * sizeof *g);
+            if (!g)
+                break;
+            *out = g;
+        }
+        (*out)[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(*out, *n, sizeof **out, cmp_str);
+    return 0;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* Read the *.lua files of one owner's directory into { FILE: SOURCE }. */
+static int read_bundle(const char *dir, json_t **out, struct err_detail *why)
+{
+    char **names;
+    size_t n;
+    if (list_dir(dir, false, &names, &n))
+        return err_set(why, -ERR_IO, "%s: cannot read directory", dir);
+    json_t *files = json_object();
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            rc = err_set(why, -ERR_IO, "%s: cannot open", path);
+            break;
+        }
+        char *buf = malloc(SANDBOX_SOURCE_MAX_BYTES + 1);
+        size_t got = buf ? fread(buf, 1, SANDBOX_SOURCE_MAX_BYTES + 1, f) : 0;
+        fclose(f);
+        if (!buf)
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
+        else if (got > SANDBOX_SOURCE_MAX_BYTES)
+            rc = err_set(why, -ERR_RULE_REJECTED, "%s: over the %u-byte source limit", path,
+                         SANDBOX_SOURCE_MAX_BYTES);
+        else {
+            json_t *s = json_stringn(buf, got);
+            if (!s)
+                rc = err_set(why, -ERR_RULE_SYNTAX, "%s:1: source is not valid UTF-8", path);
+            else
+                json_object_set_new(files, names[i], s);
+        }
+        free(buf);
+    }
+    free_list(names, n);
+    if (rc) {
+        json_decref(files);
+        return rc;
+    }
+    *out = files;
+    return 0;
+}
+
+typedef int owner_visit_cb(const char *owner, const char *dir, void *ctx);
+
+/* hq first, then regions, then offices: lower layers validate against HQ. */
+static void visit_tree(const char *root, owner_visit_cb *cb, void *ctx)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/hq", root);
+    cb("hq", path, ctx);
+    static const char *const layers[][2] = {{"regions", "region/"}, {"offices", "office/"}};
+    for (int l = 0; l < 2; l++) {
+        char **names;
+        size_t n;
+        snprintf(path, sizeof path, "%s/%s", root, layers[l][0]);
+        if (list_dir(path, true, &names, &n))
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            char owner[RULES_OWNER_MAX], dir[1024];
+            snprintf(owner, sizeof owner, "%s%.60s", layers[l][1], names[i]);
+            snprintf(dir, sizeof dir, "%s/%s", path, names[i]);
+            cb(owner, dir, ctx);
+        }
+        free_list(names, n);
+    }
+}
+
+struct sync_ctx {
+    struct rules *r;
+    const char *actor;
+    int failed;
+};
+
+static int sync_owner(const char *owner, const char *dir, void *ctx)
+{
+    struct sync_ctx *sc = ctx;
+    struct err_detail why = {0};
+    json_t *files = NULL;
+    enum rules_layer layer;
+    int rc = rules_owner_layer(owner, &layer)
+                 ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", dir)
+                 : read_bundle(dir, &files, &why);
+    struct rules_result res;
+    if (!rc)
+        rc = rules_submit(sc->r, owner, files, "disk", sc->actor, &res, &why);
+    else
+        record_error(sc->r, owner, 0, NULL, sc->actor, &why);
+    json_decref(files);
+    sc->failed += rc != 0;
+    return 0;
+}
+
+int rules_sync_disk(struct rules *r, const char *actor)
+{
+    if (!r->dir)
+        return 0;
+    struct sync_ctx sc = {.r = r, .actor = actor};
+    visit_tree(r->dir, sync_owner, &sc);
+    return sc.failed;
+}
+
+struct check_ctx {
+    struct rules_version *hq;
+    int failed;
+};
+
+static int check_owner(const char *owner, const char *dir, void *ctx)
+{
+    struct check_ctx *cc = ctx;
+    struct err_detail why = {0};
+    json_t *files = NULL;
+    enum rules_layer layer;
+    struct rules_version *v = NULL;
+    int rc = rules_owner_layer(owner, &layer)
+                 ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", dir)
+                 : read_bundle(dir, &files, &why);
+    if (!rc)
+        rc = compile(owner, layer, 0, files, cc->hq, &v, &why);
+    json_decref(files);
+    if (rc) {
+        /* Messages read "OWNER v0: FILE:LINE: ..."; print from the file on. */
+        const char *m = why.msg;
+        const char *sp = strstr(m, " v0: ");
+        fprintf(stderr, "%s\n", sp ? sp + 5 : m);
+        cc->failed++;
+        return 0;
+    }
+    if (layer == RULES_HQ)
+        cc->hq = v;
+    else
+        rules_version_unref(v);
+    return 0;
+}
+
+int rules_check_tree(const char *dir)
+{
+    if (sodium_init() < 0)
+        return 1;
+    struct check_ctx cc = {0};
+    visit_tree(dir, check_owner, &cc);
+    if (!cc.hq && !cc.failed) {
+        fprintf(stderr, "%s/hq: no HQ rules\n", dir);
+        cc.failed++;
+    }
+    rules_version_unref(cc.hq);
+    return cc.failed ? 1 : 0;
+}
+
+/* --- open / close / status ---------------------------------------------- */
+
+struct active_row {
+    char owner[RULES_OWNER_MAX];
+    int version;
+};
+
+struct active_list {
+    struct active_row *rows;
+    size_t n;
+};
+
+static int on_active(const char *owner, int version, void *ctx)
+{
+    struct active_list *al = ctx;
+    struct active_row *g = realloc(al->rows, (al->n + 1) * sizeof *g);
+    if (!g)
+        return 1;
+    al->rows = g;
+    snprintf(g[al->n].owner, sizeof g[al->n].owner, "%s", owner);
+    g[al->n++].version = version;
+    return 0;
+}
+
+/* Recompile the stored active versions: HQ first. */
+static int restore_active(struct rules *r, struct err_detail *why)
+{
+    struct active_list al = {0};
+    int rc = store_rule_active_list(r->st, on_active, &al, why);
+    for (int pass = 0; pass < 2 && !rc; pass++)
+        for (size_t i = 0; i < al.n; i++) {
+            bool is_hq = !strcmp(al.rows[i].owner, "hq");
+            if (is_hq != (pass == 0))
+                continue;
+            enum rules_layer layer;
+            struct version_load vl = {0};
+            struct err_detail w = {0};
+            struct rules_version *v = NULL;
+            int lrc = rules_owner_layer(al.rows[i].owner, &layer);
+            if (!lrc)
+                lrc = store_rule_version_get(r->st, al.rows[i].owner, al.rows[i].version,
+                                             on_version_row, &vl, &w);
+            if (!lrc)
+                lrc = compile(al.rows[i].owner, layer, al.rows[i].version, vl.files,
+                              rules_hq(r), &v, &w);
+            json_decref(vl.files);
+            if (lrc) {
+                record_error(r, al.rows[i].owner, al.rows[i].version, NULL, "ltcd", &w);
+                continue;
+            }
+            v->activated_at_ms = vl.activated_at_ms;
+            snprintf(v->approved_by, sizeof v->approved_by, "%s", vl.approved_by);
+            swap_in(r, v);
+        }
+    free(al.rows);
+    return rc;
+}
+
+int rules_open(struct store *st, const char *dir, bool auto_approve, struct rules **out,
+               struct err_detail *why)
+{
+    if (sodium_init() < 0)
+        return err_set(why, -ERR_INTERNAL, "libsodium failed to initialise");
+    struct rules *r = calloc(1, sizeof *r);
+    if (!r || !(r->owners = calloc(RULES_MAX_OWNERS, sizeof *r->owners))) {
+        free(r);
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    }
+    r->st = st;
+    r->dir = dir ? strdup(dir) : NULL;
+    r->auto_approve = auto_approve;
+    int rc = restore_active(r, why);
+    if (!rc)
+        rules_sync_disk(r, "ltcd");
+    if (!rc && !rules_hq(r)) {
+        struct owner_slot *s = slot_find(r, "hq", false);
+        rc = err_set(why, -ERR_RULE_REJECTED, "no valid HQ rules: %s",
+                     s && s->last_error.code ? s->last_error.msg : "rules/hq is missing");
+    }
+    if (rc) {
+        rules_close(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void rules_close(struct rules *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_owners; i++) {
+        rules_version_unref(r->owners[i].active);
+        for (int k = 0; k < RULES_RETIRED_KEEP; k++)
+            rules_version_unref(r->owners[i].retired[k]);
+    }
+    free(r->owners);
+    free(r->dir);
+    free(r);
+}
+
+static json_t *ms_to_iso(int64_t ms)
+{
+    if (ms <= 0)
+        return json_null();
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[40];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    return json_string(buf);
+}
+
+static int on_pending(const struct store_rule_version *v, void *ctx)
+{
+    if (!strcmp(v->status, "pending"))
+        json_array_append_new(ctx, json_pack("{s:i, s:s, s:o, s:s}", "version", v->version,
+                                             "hash", v->hash, "created_at",
+                                             ms_to_iso(v->created_at_ms), "created_by",
+                                             v->created_by));
+    return 0;
+}
+
+json_t *rules_status_json(struct rules *r)
+{
+    json_t *owners = json_array();
+    for (size_t i = 0; i < r->n_owners; i++) {
+        struct owner_slot *s = &r->owners[i];
+        json_t *active = json_null(), *pending = json_array(), *err = json_null();
+        if (s->active)
+            active = json_pack("{s:i, s:s, s:o, s:s?}", "version", s->active->version, "hash",
+                               s->active->hash, "activated_at",
+                               ms_to_iso(s->active->activated_at_ms), "approved_by",
+                               s->active->approved_by[0] ? s->active->approved_by : NULL);
+        store_rule_version_list(r->st, s->name, on_pending, pending, NULL);
+        if (s->last_error.code)
+            err = json_pack("{s:s, s:o, s:i}", "message", s->last_error.msg, "at",
+                            ms_to_iso(s->last_error_at_ms), "version", s->last_error_version);
+        json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name,
+                                                "active", active, "pending", pending,
+                                                "last_error", err));
+    }
+    return json_pack("{s:o}", "owners", owners);
+}
+
+void rules_stats(struct rules *r, struct rules_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->loads_ok = r->loads_ok;
+    out->loads_failed = r->loads_failed;
+    out->unchanged = r->unchanged;
+    for (size_t i = 0; i < r->n_owners; i++) {
+        struct rules_version *vs[1 + RULES_RETIRED_KEEP] = {r->owners[i].active};
+        memcpy(&vs[1], r->owners[i].retired, sizeof r->owners[i].retired);
+        for (int k = 0; k < 1 + RULES_RETIRED_KEEP; k++)
+            if (vs[k]) {
+                out->versions_alive++;
+                out->mem_bytes += sandbox_mem_bytes(vs[k]->sb);
+            }
+    }
+}

@@ -1,0 +1,131 @@
+/* engine/rules.h
+ *
+ * The rule registry: every owner's bundle (hq, region/ID, office/ID) as
+ * versions, the one active version per owner, and the pipeline every new
+ * bundle goes through, whatever its source (the rules directory, SIGHUP, the
+ * API):
+ *
+ *   hash -> known content? no-op -> compile in a fresh sandbox under the load
+ *   budget -> check the layer's extension points and HQ's bounds -> run HQ's
+ *   sample leads through it -> store the version (one transaction, with the
+ *   activation when it activates) -> swap the active pointer.
+ *
+ * A failure at any step keeps the active version, and is kept as the owner's
+ * last_error (and logged, and stored as a rule event). Versions are numbered
+ * per owner from 1; the hash is the SHA-256 of the bundle (file names and
+ * sources). HQ versions and office versions activate once they validate;
+ * region (L4) versions activate only with auto_approve, otherwise they stay
+ * pending until approved.
+ *
+ * Lifetimes: a struct rules_version is immutable and refcounted. rules_active()
+ * returns a borrowed pointer valid until control returns to the loop; take a
+ * reference (rules_version_ref) to keep one longer. A swapped-out version stays
+ * compiled among the owner's last RULES_RETIRED_KEEP retired versions and is
+ * freed when it drops out and its last reference goes. Loop thread only.
+ */
+#ifndef ENGINE_RULES_H
+#define ENGINE_RULES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "org.h"
+#include "sandbox.h"
+#include "store.h"
+
+#define RULES_MAX_OWNERS 1024
+#define RULES_RETIRED_KEEP 2    /* compiled retired versions kept per owner */
+#define RULES_FILES_MAX 32      /* files per bundle */
+#define RULES_OWNER_MAX 80
+
+enum rules_layer { RULES_HQ, RULES_REGION, RULES_OFFICE };
+
+struct rules_version {
+    int refs;
+    char owner[RULES_OWNER_MAX];
+    enum rules_layer layer;
+    int version;
+    char hash[65];
+    json_t *files;        /* owned: { FILE: SOURCE } */
+    struct sandbox *sb;   /* owned */
+    int64_t activated_at_ms;
+    char approved_by[RULES_OWNER_MAX];
+    /* HQ versions only */
+    struct org *org;      /* owned */
+    json_t *bounds;       /* owned: { thresholds, authority, share } */
+    json_t *thresholds;   /* owned: HQ's default thresholds */
+    json_t *lead_defaults; /* owned: HQ's default lead fields */
+};
+
+struct rules;
+
+/* Open the registry: recompile the versions the store has active, then take in
+ * the rules directory ('dir' may be NULL). Fails if no valid HQ version results.
+ * *out is owned by the caller (rules_close). Borrowed: st (must outlive). */
+int rules_open(struct store *st, const char *dir, bool auto_approve, struct rules **out,
+               struct err_detail *why);
+void rules_close(struct rules *r);
+
+/* Re-read the rules directory and submit each owner's bundle. Returns the
+ * number of owners whose bundle failed (each kept as its last_error). */
+int rules_sync_disk(struct rules *r, const char *actor);
+
+/* Validate a whole tree without a store (ltcd --check-rules): prints each
+ * error as "file:line: message" to stderr. Returns 0 when all is valid. */
+int rules_check_tree(const char *dir);
+
+struct rules_result {
+    int version;
+    const char *status; /* "active", "pending", or "unchanged" */
+};
+
+/* The pipeline, for a whole bundle ({ FILE: SOURCE }, borrowed). */
+int rules_submit(struct rules *r, const char *owner, const json_t *files, const char *origin,
+                 const char *actor, struct rules_result *res, struct err_detail *why);
+
+/* A new bundle from the active one with FILE replaced (src != NULL) or removed. */
+int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,
+                   size_t len, const char *actor, struct rules_result *res,
+                   struct err_detail *why);
+
+/* Approve or reject a pending version. */
+int rules_approve(struct rules *r, const char *owner, int version, const char *actor,
+                  struct err_detail *why);
+int rules_reject(struct rules *r, const char *owner, int version, const char *actor,
+                 const char *reason, struct err_detail *why);
+
+/* Borrowed; NULL when the owner has no active version. */
+struct rules_version *rules_active(struct rules *r, const char *owner);
+struct rules_version *rules_hq(struct rules *r);
+void rules_version_ref(struct rules_version *v);
+void rules_version_unref(struct rules_version *v);
+
+/* The layer of an owner name and whether it is well-formed. */
+int rules_owner_layer(const char *owner, enum rules_layer *layer);
+
+/* Evaluate a lead body (parsed JSON object, borrowed) with the rules active
+ * now: office defaults (L6), region thresholds (L4), HQ scoring (L1-L3), then
+ * the fixed cut-offs. On success *lead is the normalised lead and *evaluation
+ * { score, temperature, maturity, recommendation, reasons, rules }, both new
+ * references; *region is borrowed from the HQ org. */
+int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json_t **evaluation,
+                        const char **region, struct err_detail *why);
+
+/* Re-evaluate an already normalised lead (reevaluate): *evaluation as above. */
+int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
+                     struct err_detail *why);
+
+/* GET /v1/rules: { "owners": [...] }, a new reference. */
+json_t *rules_status_json(struct rules *r);
+
+/* Counters for metrics and tests. */
+struct rules_stats {
+    uint64_t loads_ok, loads_failed, unchanged;
+    size_t versions_alive; /* compiled versions in memory */
+    size_t mem_bytes;      /* Lua memory of all of them */
+};
+void rules_stats(struct rules *r, struct rules_stats *out);
+
+#endif

@@ -1,0 +1,597 @@
+/* engine/store.c: SQLite behind the store_* contract of store.h. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_schema.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* Every statement of the store, prepared at open: XX(name, sql). */
+#define STORE_STMTS(XX)                                                                    \
+    XX(begin, "BEGIN IMMEDIATE")                                                           \
+    XX(commit, "COMMIT")                                                                   \
+    XX(rollback, "ROLLBACK")                                                               \
+    XX(savepoint, "SAVEPOINT req")                                                         \
+    XX(release, "RELEASE req")                                                             \
+    XX(rollback_to, "ROLLBACK TO req")                                                     \
+    XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"   \
+                    " created_at, updated_at, last_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8)") \
+    XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5," \
+                    " last_seq=?6 WHERE id=?1")                                            \
+    XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"            \
+                 " FROM instances WHERE id=?1")                                            \
+    XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"           \
+                  " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"             \
+                  " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"           \
+                  " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6")              \
+    XX(inst_max, "SELECT coalesce(max(id), 0) FROM instances")                             \
+    XX(inst_count, "SELECT count(*) FROM instances")                                       \
+    XX(ev_insert, "INSERT INTO events(instance_id, seq, at, actor, action, payload,"       \
+                  " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                     \
+    XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"      \
+                " FROM events WHERE instance_id=?1 ORDER BY seq")                          \
+    XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"  \
+                  " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")   \
+    XX(rv_by_hash, "SELECT version FROM rule_versions WHERE owner=?1 AND hash=?2"           \
+                   " AND status IN ('active','retired','pending') ORDER BY version DESC")  \
+    XX(rv_max, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1")        \
+    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1"               \
+                  " AND status='active'")                                                  \
+    XX(rv_activate, "UPDATE rule_versions SET status='active', activated_at=?3,"           \
+                    " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2") \
+    XX(rv_status, "UPDATE rule_versions SET status=?3, reason=coalesce(?4, reason)"        \
+                  " WHERE owner=?1 AND version=?2")                                        \
+    XX(rv_supersede, "UPDATE rule_versions SET status='superseded' WHERE owner=?1"         \
+                     " AND status='pending' AND version < ?2")                             \
+    XX(ra_set, "INSERT INTO rule_active(owner, version) VALUES (?1, ?2)"                   \
+               " ON CONFLICT(owner) DO UPDATE SET version=excluded.version")               \
+    XX(ra_list, "SELECT a.owner, a.version FROM rule_active a ORDER BY a.owner")           \
+    XX(rv_get, "SELECT owner, version, hash, status, files, origin, created_at, created_by," \
+               " activated_at, approved_by, reason FROM rule_versions"                     \
+               " WHERE owner=?1 AND version=?2")                                           \
+    XX(rv_list, "SELECT owner, version, hash, status, NULL, origin, created_at, created_by," \
+                " activated_at, approved_by, reason FROM rule_versions WHERE owner=?1"    \
+                " ORDER BY version")                                                       \
+    XX(re_insert, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"       \
+                  " message) VALUES (?1,?2,?3,?4,?5,?6,?7)")
+
+struct store {
+    sqlite3 *db;
+    int64_t next_id; /* the id the next instance gets */
+#define XX(name, sql) sqlite3_stmt *name;
+    STORE_STMTS(XX)
+#undef XX
+};
+
+static int db_err(struct store *st, struct err_detail *why, const char *what)
+{
+    int rc = sqlite3_errcode(st->db);
+    int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? -ERR_STORE_BUSY : -ERR_STORE;
+    return err_set(why, code, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Run a statement that returns no rows, then reset it. */
+static int step_done(struct store *st, sqlite3_stmt *s, struct err_detail *why,
+                     const char *what)
+{
+    int rc = sqlite3_step(s);
+    int out = 0;
+    if (rc != SQLITE_DONE)
+        out = db_err(st, why, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+static int exec(struct store *st, const char *sql, struct err_detail *why)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int code = err_set(why, -ERR_STORE, "%s", msg ? msg : "sqlite error");
+        sqlite3_free(msg);
+        return code;
+    }
+    return 0;
+}
+
+static int migrate(struct store *st, struct err_detail *why)
+{
+    int version = store_schema_version(st);
+    if (version > store_migration_count)
+        return err_set(why, -ERR_STORE,
+                       "database schema %d is newer than this ltcd (%d): refusing to open",
+                       version, store_migration_count);
+    for (int v = version; v < store_migration_count; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v + 1);
+        int rc = exec(st, "BEGIN IMMEDIATE", why);
+        if (!rc)
+            rc = exec(st, store_migrations[v], why);
+        if (!rc)
+            rc = exec(st, bump, why);
+        if (!rc)
+            rc = exec(st, "COMMIT", why);
+        if (rc) {
+            exec(st, "ROLLBACK", NULL);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        int rc = err_set(why, -ERR_STORE, "cannot open database %s: %s", path,
+                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        sqlite3_close(st->db);
+        free(st);
+        return rc;
+    }
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(st->db, 0);
+    int rc = exec(st, "PRAGMA journal_mode=WAL", why);
+    if (!rc)
+        rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", why);
+    if (!rc)
+        rc = exec(st, "PRAGMA foreign_keys=ON", why);
+    if (!rc)
+        rc = migrate(st, why);
+#define XX(name, sql)                                                                      \
+    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name,   \
+                                  NULL) != SQLITE_OK)                                      \
+        rc = db_err(st, why, "prepare " #name);
+    STORE_STMTS(XX)
+#undef XX
+    if (!rc) {
+        if (sqlite3_step(st->inst_max) == SQLITE_ROW)
+            st->next_id = sqlite3_column_int64(st->inst_max, 0) + 1;
+        else
+            rc = db_err(st, why, "read max id");
+        sqlite3_reset(st->inst_max);
+    }
+    if (rc) {
+        if (why && why->code == -ERR_STORE && !strstr(why->msg, path)) {
+            char tmp[ERR_DETAIL_MAX];
+            snprintf(tmp, sizeof tmp, "%s", why->msg);
+            err_set(why, why->code, "database %s: %s", path, tmp);
+        }
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+#define XX(name, sql) sqlite3_finalize(st->name);
+    STORE_STMTS(XX)
+#undef XX
+    sqlite3_close(st->db);
+    free(st);
+}
+
+int store_schema_version(struct store *st)
+{
+    sqlite3_stmt *s;
+    int v = -1;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            v = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    return v;
+}
+
+int store_begin(struct store *st, struct err_detail *why)
+{
+    return step_done(st, st->begin, why, "begin");
+}
+
+int store_commit(struct store *st, struct err_detail *why)
+{
+    int rc = step_done(st, st->commit, why, "commit");
+    if (rc && !sqlite3_get_autocommit(st->db))
+        store_rollback(st);
+    return rc;
+}
+
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        step_done(st, st->rollback, NULL, "rollback");
+}
+
+int store_savepoint(struct store *st, struct err_detail *why)
+{
+    return step_done(st, st->savepoint, why, "savepoint");
+}
+
+void store_release(struct store *st)
+{
+    step_done(st, st->release, NULL, "release");
+}
+
+void store_rollback_to(struct store *st)
+{
+    step_done(st, st->rollback_to, NULL, "rollback to");
+    step_done(st, st->release, NULL, "release");
+}
+
+int64_t store_instance_next_id(struct store *st)
+{
+    return st->next_id;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+int store_instance_insert(struct store *st, const struct store_instance *in,
+                          struct err_detail *why)
+{
+    sqlite3_stmt *s = st->inst_insert;
+    sqlite3_bind_int64(s, 1, in->id);
+    bind_text(s, 2, in->stage);
+    bind_text(s, 3, in->region);
+    bind_text(s, 4, in->office);
+    bind_text(s, 5, in->temperature);
+    bind_text(s, 6, in->doc);
+    sqlite3_bind_int64(s, 7, in->at_ms);
+    sqlite3_bind_int64(s, 8, in->last_seq);
+    int rc = step_done(st, s, why, "insert instance");
+    if (!rc && in->id >= st->next_id)
+        st->next_id = in->id + 1;
+    return rc;
+}
+
+int store_instance_update(struct store *st, const struct store_instance *in,
+                          struct err_detail *why)
+{
+    sqlite3_stmt *s = st->inst_update;
+    sqlite3_bind_int64(s, 1, in->id);
+    bind_text(s, 2, in->stage);
+    bind_text(s, 3, in->temperature);
+    bind_text(s, 4, in->doc);
+    sqlite3_bind_int64(s, 5, in->at_ms);
+    sqlite3_bind_int64(s, 6, in->last_seq);
+    int rc = step_done(st, s, why, "update instance");
+    if (!rc && sqlite3_changes(st->db) != 1)
+        rc = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)in->id);
+    return rc;
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+void store_instance_row_deinit(struct store_instance_row *row)
+{
+    free(row->stage);
+    free(row->region);
+    free(row->office);
+    free(row->temperature);
+    free(row->doc);
+    memset(row, 0, sizeof *row);
+}
+
+/* Fill a row whose strings borrow from the statement's current row. */
+static void row_borrow(sqlite3_stmt *s, struct store_instance_row *row)
+{
+    row->id = sqlite3_column_int64(s, 0);
+    row->stage = (char *)sqlite3_column_text(s, 1);
+    row->region = (char *)sqlite3_column_text(s, 2);
+    row->office = (char *)sqlite3_column_text(s, 3);
+    row->temperature = (char *)sqlite3_column_text(s, 4);
+    row->doc = (char *)sqlite3_column_text(s, 5);
+    row->last_seq = sqlite3_column_int64(s, 6);
+}
+
+int store_instance_get(struct store *st, int64_t id, struct store_instance_row *row,
+                       struct err_detail *why)
+{
+    sqlite3_stmt *s = st->inst_get;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s), out = 0;
+    memset(row, 0, sizeof *row);
+    if (rc == SQLITE_ROW) {
+        row->id = sqlite3_column_int64(s, 0);
+        row->stage = col_dup(s, 1);
+        row->region = col_dup(s, 2);
+        row->office = col_dup(s, 3);
+        row->temperature = col_dup(s, 4);
+        row->doc = col_dup(s, 5);
+        row->last_seq = sqlite3_column_int64(s, 6);
+        if (!row->stage || !row->region || !row->office || !row->doc) {
+            store_instance_row_deinit(row);
+            out = err_set(why, -ERR_NOMEM, "out of memory");
+        }
+    } else if (rc == SQLITE_DONE) {
+        out = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)id);
+    } else {
+        out = db_err(st, why, "get instance");
+    }
+    sqlite3_reset(s);
+    return out;
+}
+
+int store_instance_list(struct store *st, const struct store_instance_filter *f,
+                        store_instance_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->inst_list;
+    sqlite3_bind_int64(s, 1, f->after_id);
+    bind_text(s, 2, f->stage);
+    bind_text(s, 3, f->region);
+    bind_text(s, 4, f->office);
+    bind_text(s, 5, f->temperature);
+    sqlite3_bind_int(s, 6, f->limit);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_instance_row row;
+        row_borrow(s, &row);
+        if (each(&row, ctx))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "list instances");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_event_append(struct store *st, const struct store_event *ev, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->ev_insert;
+    sqlite3_bind_int64(s, 1, ev->instance_id);
+    sqlite3_bind_int64(s, 2, ev->seq);
+    sqlite3_bind_int64(s, 3, ev->at_ms);
+    bind_text(s, 4, ev->actor);
+    bind_text(s, 5, ev->action);
+    bind_text(s, 6, ev->payload);
+    bind_text(s, 7, ev->outcome);
+    bind_text(s, 8, ev->rules);
+    return step_done(st, s, why, "append event");
+}
+
+int store_event_list(struct store *st, int64_t instance_id, store_event_cb *each, void *ctx,
+                     struct err_detail *why)
+{
+    sqlite3_stmt *s = st->ev_list;
+    sqlite3_bind_int64(s, 1, instance_id);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_event ev = {
+            .instance_id = sqlite3_column_int64(s, 0),
+            .seq = sqlite3_column_int64(s, 1),
+            .at_ms = sqlite3_column_int64(s, 2),
+            .actor = (const char *)sqlite3_column_text(s, 3),
+            .action = (const char *)sqlite3_column_text(s, 4),
+            .payload = (const char *)sqlite3_column_text(s, 5),
+            .outcome = (const char *)sqlite3_column_text(s, 6),
+            .rules = (const char *)sqlite3_column_text(s, 7),
+        };
+        if (each(&ev, ctx))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "list events");
+    sqlite3_reset(s);
+    return out;
+}
+
+int64_t store_instance_count(struct store *st)
+{
+    int64_t n = -1;
+    if (sqlite3_step(st->inst_count) == SQLITE_ROW)
+        n = sqlite3_column_int64(st->inst_count, 0);
+    sqlite3_reset(st->inst_count);
+    return n;
+}
+
+int store_integrity_check(struct store *st, struct err_detail *why)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, why, "integrity_check");
+    int out = 0;
+    if (sqlite3_step(s) != SQLITE_ROW)
+        out = db_err(st, why, "integrity_check");
+    else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok"))
+        out = err_set(why, -ERR_STORE, "integrity_check: %s", sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return out;
+}
+
+/* --- rule versions ------------------------------------------------------ */
+
+int store_rule_version_insert(struct store *st, const struct store_rule_version *v,
+                              struct err_detail *why)
+{
+    sqlite3_stmt *s = st->rv_insert;
+    bind_text(s, 1, v->owner);
+    sqlite3_bind_int(s, 2, v->version);
+    bind_text(s, 3, v->hash);
+    bind_text(s, 4, v->status);
+    bind_text(s, 5, v->files);
+    bind_text(s, 6, v->origin);
+    sqlite3_bind_int64(s, 7, v->created_at_ms);
+    bind_text(s, 8, v->created_by);
+    bind_text(s, 9, v->reason);
+    return step_done(st, s, why, "insert rule version");
+}
+
+static int int_query(struct store *st, sqlite3_stmt *s, int *out, struct err_detail *why,
+                     const char *what)
+{
+    int rc = sqlite3_step(s), res = 0;
+    *out = 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(s, 0);
+    else if (rc != SQLITE_DONE)
+        res = db_err(st, why, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return res;
+}
+
+int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash,
+                               int *version, struct err_detail *why)
+{
+    bind_text(st->rv_by_hash, 1, owner);
+    bind_text(st->rv_by_hash, 2, hash);
+    return int_query(st, st->rv_by_hash, version, why, "find rule version");
+}
+
+int store_rule_version_max(struct store *st, const char *owner, int *version,
+                           struct err_detail *why)
+{
+    bind_text(st->rv_max, 1, owner);
+    return int_query(st, st->rv_max, version, why, "max rule version");
+}
+
+int store_rule_activate(struct store *st, const char *owner, int version, int64_t at_ms,
+                        const char *approved_by, struct err_detail *why)
+{
+    bind_text(st->rv_retire, 1, owner);
+    int rc = step_done(st, st->rv_retire, why, "retire rule version");
+    if (rc)
+        return rc;
+    bind_text(st->rv_activate, 1, owner);
+    sqlite3_bind_int(st->rv_activate, 2, version);
+    sqlite3_bind_int64(st->rv_activate, 3, at_ms);
+    bind_text(st->rv_activate, 4, approved_by);
+    if ((rc = step_done(st, st->rv_activate, why, "activate rule version")))
+        return rc;
+    if (sqlite3_changes(st->db) != 1)
+        return err_set(why, -ERR_NOT_FOUND, "%s version %d not found", owner, version);
+    bind_text(st->ra_set, 1, owner);
+    sqlite3_bind_int(st->ra_set, 2, version);
+    return step_done(st, st->ra_set, why, "set active rule version");
+}
+
+int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,
+                          const char *reason, struct err_detail *why)
+{
+    bind_text(st->rv_status, 1, owner);
+    sqlite3_bind_int(st->rv_status, 2, version);
+    bind_text(st->rv_status, 3, status);
+    bind_text(st->rv_status, 4, reason);
+    return step_done(st, st->rv_status, why, "set rule version status");
+}
+
+int store_rule_active_list(struct store *st, store_rule_active_cb *each, void *ctx,
+                           struct err_detail *why)
+{
+    sqlite3_stmt *s = st->ra_list;
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1), ctx))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "list active rules");
+    sqlite3_reset(s);
+    return out;
+}
+
+static void rv_borrow(sqlite3_stmt *s, struct store_rule_version *v)
+{
+    v->owner = (const char *)sqlite3_column_text(s, 0);
+    v->version = sqlite3_column_int(s, 1);
+    v->hash = (const char *)sqlite3_column_text(s, 2);
+    v->status = (const char *)sqlite3_column_text(s, 3);
+    v->files = (const char *)sqlite3_column_text(s, 4);
+    v->origin = (const char *)sqlite3_column_text(s, 5);
+    v->created_at_ms = sqlite3_column_int64(s, 6);
+    v->created_by = (const char *)sqlite3_column_text(s, 7);
+    v->activated_at_ms = sqlite3_column_int64(s, 8);
+    v->approved_by = (const char *)sqlite3_column_text(s, 9);
+    v->reason = (const char *)sqlite3_column_text(s, 10);
+}
+
+int store_rule_version_get(struct store *st, const char *owner, int version,
+                           store_rule_version_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->rv_get;
+    bind_text(s, 1, owner);
+    sqlite3_bind_int(s, 2, version);
+    int rc = sqlite3_step(s), out = 0;
+    if (rc == SQLITE_ROW) {
+        struct store_rule_version v;
+        rv_borrow(s, &v);
+        out = each(&v, ctx);
+    } else if (rc == SQLITE_DONE) {
+        out = err_set(why, -ERR_NOT_FOUND, "%s version %d not found", owner, version);
+    } else {
+        out = db_err(st, why, "get rule version");
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_rule_version_list(struct store *st, const char *owner, store_rule_version_cb *each,
+                            void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->rv_list;
+    bind_text(s, 1, owner);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_rule_version v;
+        rv_borrow(s, &v);
+        if (each(&v, ctx))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "list rule versions");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_rule_event_append(struct store *st, const char *owner, int version, int64_t at_ms,
+                            const char *actor, const char *action, const char *hash,
+                            const char *message, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->re_insert;
+    bind_text(s, 1, owner);
+    if (version > 0)
+        sqlite3_bind_int(s, 2, version);
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, at_ms);
+    bind_text(s, 4, actor);
+    bind_text(s, 5, action);
+    bind_text(s, 6, hash);
+    bind_text(s, 7, message);
+    return step_done(st, s, why, "append rule event");
+}
+
+bool store_in_transaction(struct store *st)
+{
+    return !sqlite3_get_autocommit(st->db);
+}
+
+int store_rule_supersede(struct store *st, const char *owner, int below_version,
+                         struct err_detail *why)
+{
+    bind_text(st->rv_supersede, 1, owner);
+    sqlite3_bind_int(st->rv_supersede, 2, below_version);
+    return step_done(st, st->rv_supersede, why, "supersede rule versions");
+}

@@ -1,0 +1,169 @@
+/* engine/store.h
+ *
+ * The durable record of ltcd: one SQLite database in WAL mode. All SQL lives
+ * in store.c and store_schema.c; the rest of the engine calls store_* and
+ * never sees sqlite3_*. Statements are prepared once at open and finalized
+ * at close.
+ *
+ * The record is the append-only `events` table (SQLite triggers refuse any
+ * UPDATE or DELETE on it); `instances` holds each instance's current state,
+ * written in the same transaction as the event that changed it. An instance
+ * document (`doc`) is the JSON the API returns for the instance, stored whole
+ * so a read is one row lookup.
+ *
+ * Transactions are explicit (store_begin / store_commit) so the caller can
+ * group the writes of many requests into one commit. Inside a transaction,
+ * store_savepoint / store_release / store_rollback_to isolate one request's
+ * writes, so a refused request leaves nothing behind.
+ *
+ * Strings returned in rows are owned by the caller (free()) unless stated.
+ * One connection, used on the loop thread only.
+ */
+#ifndef ENGINE_STORE_H
+#define ENGINE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct store; /* opaque; one open database */
+
+/* Open (creating if needed) and migrate. sync_full selects
+ * PRAGMA synchronous=FULL (survives power loss) over NORMAL (survives a crash).
+ * On success *out is owned by the caller (store_close). */
+int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why);
+void store_close(struct store *st);
+
+/* The schema version (number of migrations applied). */
+int store_schema_version(struct store *st);
+
+int store_begin(struct store *st, struct err_detail *why);
+int store_commit(struct store *st, struct err_detail *why);
+void store_rollback(struct store *st);
+int store_savepoint(struct store *st, struct err_detail *why);
+void store_release(struct store *st);
+void store_rollback_to(struct store *st);
+
+/* Instances. Ids are assigned by the store, increasing, never reused within a
+ * database (a rolled-back id leaves a gap). */
+int64_t store_instance_next_id(struct store *st);
+
+struct store_instance {
+    int64_t id;
+    const char *stage;        /* borrowed for the call */
+    const char *region;       /* region ID (without "region/") */
+    const char *office;       /* office ID */
+    const char *temperature;  /* may be NULL */
+    const char *doc;          /* JSON text of the whole instance */
+    int64_t at_ms;            /* creation or update time */
+    int64_t last_seq;         /* seq of the newest event */
+};
+
+int store_instance_insert(struct store *st, const struct store_instance *in,
+                          struct err_detail *why);
+/* Replace state: stage, temperature, doc, updated_at and last_seq. */
+int store_instance_update(struct store *st, const struct store_instance *in,
+                          struct err_detail *why);
+
+struct store_instance_row {
+    int64_t id;
+    char *stage, *region, *office, *temperature; /* owned; temperature may be NULL */
+    char *doc;                                   /* owned */
+    int64_t last_seq;
+};
+void store_instance_row_deinit(struct store_instance_row *row);
+
+/* -ERR_NOT_FOUND when there is no such instance. */
+int store_instance_get(struct store *st, int64_t id, struct store_instance_row *row,
+                       struct err_detail *why);
+
+struct store_instance_filter {
+    const char *stage, *region, *office, *temperature; /* NULL: any */
+    int64_t after_id;                                  /* ids greater than this */
+    int limit;
+};
+
+/* Calls 'each' for every matching instance in id order; stops at 'limit' rows
+ * or when 'each' returns non-zero. The row's strings are borrowed for the
+ * call only. */
+typedef int store_instance_cb(const struct store_instance_row *row, void *ctx);
+int store_instance_list(struct store *st, const struct store_instance_filter *f,
+                        store_instance_cb *each, void *ctx, struct err_detail *why);
+
+/* Events: append-only. */
+struct store_event {
+    int64_t instance_id;
+    int64_t seq;
+    int64_t at_ms;
+    const char *actor;   /* "UNIT:ROLE" of the principal */
+    const char *action;  /* "create", "review", ... */
+    const char *payload; /* JSON text */
+    const char *outcome; /* JSON text */
+    const char *rules;   /* JSON text: { OWNER: VERSION } */
+};
+
+int store_event_append(struct store *st, const struct store_event *ev, struct err_detail *why);
+
+/* Calls 'each' for every event of the instance in seq order; the event's
+ * strings are borrowed for the call only. */
+typedef int store_event_cb(const struct store_event *ev, void *ctx);
+int store_event_list(struct store *st, int64_t instance_id, store_event_cb *each, void *ctx,
+                     struct err_detail *why);
+
+/* Count instances (for tests and metrics). */
+int64_t store_instance_count(struct store *st);
+
+/* Rule versions: one row per distinct bundle content of an owner. 'files' is
+ * the JSON object { FILE: SOURCE }. status is pending, active, retired (was
+ * active), rejected or superseded. */
+struct store_rule_version {
+    const char *owner;
+    int version;
+    const char *hash;   /* sha256 hex of the bundle */
+    const char *status;
+    const char *files;  /* NULL in listings */
+    const char *origin; /* "disk" or "api" */
+    int64_t created_at_ms;
+    const char *created_by;
+    int64_t activated_at_ms; /* 0 if never */
+    const char *approved_by; /* may be NULL */
+    const char *reason;      /* may be NULL */
+};
+typedef int store_rule_version_cb(const struct store_rule_version *v, void *ctx);
+typedef int store_rule_active_cb(const char *owner, int version, void *ctx);
+
+int store_rule_version_insert(struct store *st, const struct store_rule_version *v,
+                              struct err_detail *why);
+/* The newest non-rejected version of 'owner' with that hash, or 0. */
+int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash,
+                               int *version, struct err_detail *why);
+int store_rule_version_max(struct store *st, const char *owner, int *version,
+                           struct err_detail *why);
+/* Retire the owner's active version, mark 'version' active and point
+ * rule_active at it. Run inside a transaction. */
+int store_rule_activate(struct store *st, const char *owner, int version, int64_t at_ms,
+                        const char *approved_by, struct err_detail *why);
+int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,
+                          const char *reason, struct err_detail *why);
+/* Mark the owner's pending versions older than 'below_version' superseded. */
+int store_rule_supersede(struct store *st, const char *owner, int below_version,
+                         struct err_detail *why);
+int store_rule_active_list(struct store *st, store_rule_active_cb *each, void *ctx,
+                           struct err_detail *why);
+/* One version with its files; strings borrowed for the callback. */
+int store_rule_version_get(struct store *st, const char *owner, int version,
+                           store_rule_version_cb *each, void *ctx, struct err_detail *why);
+/* Every version of an owner, oldest first, without files. */
+int store_rule_version_list(struct store *st, const char *owner, store_rule_version_cb *each,
+                            void *ctx, struct err_detail *why);
+int store_rule_event_append(struct store *st, const char *owner, int version, int64_t at_ms,
+                            const char *actor, const char *action, const char *hash,
+                            const char *message, struct err_detail *why);
+
+bool store_in_transaction(struct store *st);
+
+/* PRAGMA integrity_check: 0 when "ok". */
+int store_integrity_check(struct store *st, struct err_detail *why);
+
+#endif

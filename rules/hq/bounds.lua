@@ -1,0 +1,31 @@
+-- Bounds HQ sets on every value a lower layer may provide (L4 files).
+-- A leaf is { min = N, max = N, integer = true|nil }; a value without a bound
+-- here is not an extension point, and the bundle that provides it is rejected.
+return {
+    thresholds = {
+        mature_budget = { min = 0, max = 1000000000000, integer = true }, -- fen
+        horizon_months = { min = 1, max = 36, integer = true },
+        hot = { min = 50, max = 95 },
+        warm = { min = 20, max = 80 },
+    },
+    authority = {
+        office = {
+            max_value = { min = 0, max = 5000000000, integer = true },
+            max_discount = { min = 0, max = 20 },
+            min_margin = { min = 5, max = 60 },
+        },
+        region = {
+            max_value = { min = 0, max = 50000000000, integer = true },
+            max_discount = { min = 0, max = 35 },
+            min_margin = { min = 0, max = 60 },
+        },
+    },
+    share = {
+        platform = { min = 5, max = 30 },
+        triangle = {
+            ar = { min = 20, max = 60 },
+            sr = { min = 10, max = 50 },
+            fr = { min = 10, max = 50 },
+        },
+    },
+}
