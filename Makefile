@@ -47,14 +47,14 @@ lint-rules:
 
 check: all unit integration
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(UNITS:%=$(BUILD)/%)
 	@sh tests/run-all.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=clang-14 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(UNITS:%=build-asan/%)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  LTC_BIN=bin-asan LTC_BUILD=build-asan sh tests/run-all.sh
+	  LTC_BIN=bin-asan LTC_BUILD=build-asan LTC_SLOW=1 sh tests/run-all.sh
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -1,6 +1,7 @@
 /* engine/config.c: the flag table and its parser. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,18 @@ int config_parse_listen(const char *s, char *host, size_t host_size, int *port,
     long p = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || p < 0 || p > 65535)
         return err_set(why, -ERR_USAGE, "--listen: bad port in '%s'", s);
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
+    /* "[::1]:8080": the brackets only delimit an IPv6 address. */
+    size_t n = (size_t)(colon - s);
+    if (n > 2 && s[0] == '[' && s[n - 1] == ']') {
+        s++;
+        n -= 2;
+    }
+    memcpy(host, s, n);
+    host[n] = '\0';
+    unsigned char addr[16];
+    if (strcmp(host, "localhost") && inet_pton(AF_INET, host, addr) != 1 &&
+        inet_pton(AF_INET6, host, addr) != 1)
+        return err_set(why, -ERR_USAGE, "--listen: '%s' is not a numeric IP address", host);
     *port = (int)p;
     return 0;
 }

@@ -1,7 +1,7 @@
 /* engine/main.c: ltcd's start-up order, signals and exit codes. Nothing else.
  *
- * Start-up: flags -> log -> tokens -> store (migrations) -> rules (stored
- * active versions, then the rules directory) -> HTTP -> watch. Any failure
+ * Start-up: flags -> log -> tokens -> store (migrations) -> HTTP bind -> rules
+ * (stored active versions, then the rules directory) -> watch -> serve. Any failure
  * prints one line and exits 1. SIGHUP reloads rules from disk; SIGTERM and
  * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
  */
@@ -109,8 +109,7 @@ static int run(struct daemon *d)
     ensure_parent_dir(cfg->db_path);
     if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
         return die(why.msg);
-    if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
-        return die(why.msg);
+    /* Bind first: a port in use fails before the rules are compiled. */
     struct http_config hc = {
         .host = cfg->host,
         .port = cfg->port,
@@ -122,6 +121,8 @@ static int run(struct daemon *d)
         .ctx = app,
     };
     if (http_start(app->loop, &hc, &app->http, &why))
+        return die(why.msg);
+    if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
         return die(why.msg);
     if (cfg->watch &&
         rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))

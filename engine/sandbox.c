@@ -601,6 +601,8 @@ static int load_protected(lua_State *L)
     char chunkname[160];
     snprintf(chunkname, sizeof chunkname, "=%s%s", lc->prefix, lc->path);
     lc->status = luaL_loadbufferx(L, lc->src, lc->len, chunkname, "t");
+    if (lc->status == LUA_ERRRUN) /* the parser's "C stack overflow" */
+        lc->status = LUA_ERRSYNTAX;
     if (lc->status != LUA_OK)
         return 1; /* the message */
     /* The chunk's own environment: reads fall through to the API, writes fail. */

@@ -36,16 +36,18 @@
                 " FROM events WHERE instance_id=?1 ORDER BY seq")                          \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"  \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")   \
-    XX(rv_by_hash, "SELECT version FROM rule_versions WHERE owner=?1 AND hash=?2"           \
-                   " AND status IN ('active','retired','pending') ORDER BY version DESC")  \
+    XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"  \
+                   " WHERE owner=?1 AND hash=?2"                                           \
+                   " AND status IN ('active','retired','pending')")                        \
     XX(rv_max, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1")        \
-    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1"               \
-                  " AND status='active'")                                                  \
+    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1 AND version="  \
+                  "(SELECT version FROM rule_active WHERE owner=?1)")                      \
     XX(rv_activate, "UPDATE rule_versions SET status='active', activated_at=?3,"           \
                     " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2") \
     XX(rv_status, "UPDATE rule_versions SET status=?3, reason=coalesce(?4, reason)"        \
                   " WHERE owner=?1 AND version=?2")                                        \
-    XX(rv_supersede, "UPDATE rule_versions SET status='superseded' WHERE owner=?1"         \
+    XX(rv_supersede, "UPDATE rule_versions INDEXED BY rule_versions_pending"               \
+                     " SET status='superseded' WHERE owner=?1"                             \
                      " AND status='pending' AND version < ?2")                             \
     XX(ra_set, "INSERT INTO rule_active(owner, version) VALUES (?1, ?2)"                   \
                " ON CONFLICT(owner) DO UPDATE SET version=excluded.version")               \

@@ -55,6 +55,8 @@ const char *const store_migrations[] = {
     "  PRIMARY KEY (owner, version)"
     ") STRICT;"
     "CREATE INDEX rule_versions_hash ON rule_versions(owner, hash);"
+    "CREATE INDEX rule_versions_pending ON rule_versions(owner, version)"
+    "  WHERE status = 'pending';"
     "CREATE TABLE rule_active ("
     "  owner TEXT PRIMARY KEY,"
     "  version INTEGER NOT NULL"

@@ -1,0 +1,409 @@
+/* engine/ltcctl.c: the command-line client of ltcd (wraps the HTTP API).
+ *
+ * ltcctl [--url URL] [--token TOKEN] [--json] COMMAND ...
+ * The address and token come from the flags or LTC_URL / LTC_TOKEN. Output is
+ * a readable table, or the API's JSON with --json. Exit codes: 0 success,
+ * 1 the daemon answered with an error, 2 usage, 3 the daemon is unreachable.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: ltcctl [--url URL] [--token TOKEN] [--json] COMMAND ...\n"
+    "\n"
+    "  health                           daemon status\n"
+    "  lead create FILE|-               create a lead from a JSON body\n"
+    "  lead create --office ID --customer TEXT --title TEXT [--source S]\n"
+    "              [--amount INT] [--budget approved|planned|none] [--horizon N]\n"
+    "              [--signal NAME=0..5]...\n"
+    "  lead show ID                     one instance\n"
+    "  lead list [--stage S] [--office ID] [--temperature T] [--limit N] [--after ID]\n"
+    "  events ID                        an instance's audit trail\n"
+    "  reevaluate ID                    evaluate a lead again under today's rules\n"
+    "  rules status                     active and pending versions, last errors\n"
+    "  rules put OWNER FILE.lua [PATH]  upload one file (PATH defaults to FILE.lua)\n"
+    "  rules push OWNER DIR             upload every *.lua file of DIR\n"
+    "  rules rm OWNER FILE.lua          remove one file from the bundle\n"
+    "  rules approve OWNER VERSION      (hq admin)\n"
+    "  rules reject OWNER VERSION [REASON]\n"
+    "  rules versions OWNER             version history\n"
+    "  rules show OWNER@VERSION         one version with its sources\n"
+    "  rules reload                     re-read the rules directory (hq admin)\n"
+    "\n"
+    "Environment: LTC_URL (default http://127.0.0.1:8080), LTC_TOKEN.\n";
+
+struct opts {
+    const char *url, *token;
+    int json;
+};
+
+struct buf {
+    char *p;
+    size_t n;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct buf *b = ud;
+    size_t n = size * nmemb;
+    char *g = realloc(b->p, b->n + n + 1);
+    if (!g)
+        return 0;
+    b->p = g;
+    memcpy(b->p + b->n, ptr, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return n;
+}
+
+/* Perform a request; returns the HTTP status (0: unreachable) and the body. */
+static long request(const struct opts *o, const char *method, const char *path,
+                    const char *body, size_t body_len, const char *ctype, struct buf *out)
+{
+    CURL *c = curl_easy_init();
+    char url[2048], auth[1024], ct[128];
+    snprintf(url, sizeof url, "%s%s", o->url, path);
+    struct curl_slist *h = NULL;
+    if (o->token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->token);
+        h = curl_slist_append(h, auth);
+    }
+    snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+    h = curl_slist_append(h, ct);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+    }
+    long status = 0;
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    else
+        fprintf(stderr, "ltcctl: cannot reach ltcd at %s: %s\n", o->url, curl_easy_strerror(rc));
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "-";
+}
+
+static void print_instance_row(const json_t *i)
+{
+    const json_t *ev = json_object_get(i, "evaluation");
+    printf("%-6lld %-12s %-14s %-24.24s %-30.30s %6.1f %-5s %-7s %s\n",
+           (long long)json_integer_value(json_object_get(i, "id")), str(i, "stage"),
+           str(i, "office"), str(i, "customer"), str(i, "title"),
+           json_number_value(json_object_get(ev, "score")), str(ev, "temperature"),
+           str(ev, "maturity"), str(ev, "recommendation"));
+}
+
+static const char header[] = "ID     STAGE        OFFICE         CUSTOMER                 TITLE"
+                             "                           SCORE TEMP  MATURE  RECOMMEND\n";
+
+static void print_instance(const json_t *i)
+{
+    const json_t *ev = json_object_get(i, "evaluation");
+    printf("instance %lld  stage %s  office %s (region %s)\n",
+           (long long)json_integer_value(json_object_get(i, "id")), str(i, "stage"),
+           str(i, "office"), str(i, "region"));
+    printf("  customer   %s\n  title      %s\n  source     %s\n", str(i, "customer"),
+           str(i, "title"), str(i, "source"));
+    const json_t *b = json_object_get(i, "budget");
+    printf("  budget     %lld %s (%s), decision in %lld months\n",
+           (long long)json_integer_value(json_object_get(b, "amount")), str(b, "currency"),
+           str(b, "status"), (long long)json_integer_value(json_object_get(i, "horizon_months")));
+    printf("  evaluation score %.1f, %s, %s -> %s\n", json_number_value(json_object_get(ev, "score")),
+           str(ev, "temperature"), str(ev, "maturity"), str(ev, "recommendation"));
+    size_t k;
+    json_t *r;
+    json_array_foreach(json_object_get(ev, "reasons"), k, r)
+        printf("             - %s\n", json_string_value(r));
+    const char *owner;
+    json_t *v;
+    printf("  rules     ");
+    json_object_foreach(json_object_get(ev, "rules"), owner, v)
+        printf(" %s@%lld", owner, (long long)json_integer_value(v));
+    printf("\n");
+}
+
+static void print_rules(const json_t *body)
+{
+    size_t i;
+    json_t *o;
+    printf("%-22s %-8s %-14s %-10s %s\n", "OWNER", "ACTIVE", "HASH", "PENDING", "LAST ERROR");
+    json_array_foreach(json_object_get(body, "owners"), i, o)
+    {
+        const json_t *a = json_object_get(o, "active");
+        char pend[64] = "-";
+        size_t k, off = 0;
+        json_t *p;
+        json_array_foreach(json_object_get(o, "pending"), k, p)
+            off += (size_t)snprintf(pend + off, sizeof pend - off, "%sv%lld", k ? "," : "",
+                                    (long long)json_integer_value(json_object_get(p, "version")));
+        char act[16] = "-";
+        if (json_is_object(a))
+            snprintf(act, sizeof act, "v%lld", (long long)json_integer_value(json_object_get(a, "version")));
+        const json_t *e = json_object_get(o, "last_error");
+        printf("%-22s %-8s %-14.12s %-10s %s\n", str(o, "owner"), act,
+               json_is_object(a) ? str(a, "hash") : "-", pend,
+               json_is_object(e) ? str(e, "message") : "");
+    }
+}
+
+/* Print the outcome; returns the process exit code. */
+static int finish(const struct opts *o, long status, struct buf *b, void (*pretty)(const json_t *))
+{
+    if (status == 0)
+        return 3;
+    json_t *body = json_loads(b->p ? b->p : "", JSON_DECODE_ANY, NULL);
+    int rc = status >= 400;
+    if (o->json || !body) {
+        printf("%s\n", b->p ? b->p : "");
+    } else if (rc) {
+        const json_t *e = json_object_get(body, "error");
+        fprintf(stderr, "ltcctl: %ld %s: %s\n", status, str(e, "code"), str(e, "message"));
+        if (status == 401)
+            fprintf(stderr, "ltcctl: the token was refused; set --token or LTC_TOKEN\n");
+    } else if (pretty) {
+        pretty(body);
+    } else {
+        char *s = json_dumps(body, JSON_INDENT(2));
+        printf("%s\n", s);
+        free(s);
+    }
+    json_decref(body);
+    free(b->p);
+    return rc;
+}
+
+static void pretty_list(const json_t *body)
+{
+    size_t i;
+    json_t *x;
+    printf("%s", header);
+    json_array_foreach(json_object_get(body, "instances"), i, x)
+        print_instance_row(x);
+    const json_t *next = json_object_get(body, "next");
+    if (json_is_integer(next))
+        printf("(more: --after %lld)\n", (long long)json_integer_value(next));
+}
+
+static void pretty_events(const json_t *body)
+{
+    size_t i;
+    json_t *e;
+    printf("%-4s %-24s %-26s %-12s %s\n", "SEQ", "AT", "ACTOR", "ACTION", "RULES");
+    json_array_foreach(json_object_get(body, "events"), i, e)
+    {
+        char *rules = json_dumps(json_object_get(e, "rules"), JSON_COMPACT);
+        printf("%-4lld %-24s %-26s %-12s %s\n", (long long)json_integer_value(json_object_get(e, "seq")),
+               str(e, "at"), str(e, "actor"), str(e, "action"), rules ? rules : "");
+        free(rules);
+    }
+}
+
+static void pretty_health(const json_t *b)
+{
+    printf("ltcd %s: %s (schema %lld)\n", str(b, "version"), str(b, "status"),
+           (long long)json_integer_value(json_object_get(b, "schema")));
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f)
+        return NULL;
+    struct buf b = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        on_data(chunk, 1, n, &b);
+    if (f != stdin)
+        fclose(f);
+    *len = b.n;
+    return b.p ? b.p : strdup("");
+}
+
+static int lead_create(const struct opts *o, int argc, char **argv)
+{
+    char *body = NULL;
+    size_t len = 0;
+    if (argc == 1 && argv[0][0] != '-') {
+        body = read_all(argv[0], &len);
+    } else if (argc == 1 && !strcmp(argv[0], "-")) {
+        body = read_all("-", &len);
+    } else {
+        json_t *j = json_pack("{s:{s:s}, s:o}", "budget", "status", "none", "signals", json_object());
+        for (int i = 0; i + 1 < argc; i += 2) {
+            const char *f = argv[i], *v = argv[i + 1];
+            if (!strcmp(f, "--office") || !strcmp(f, "--customer") || !strcmp(f, "--title") ||
+                !strcmp(f, "--source"))
+                json_object_set_new(j, f + 2, json_string(v));
+            else if (!strcmp(f, "--amount"))
+                json_object_set_new(json_object_get(j, "budget"), "amount", json_integer(atoll(v)));
+            else if (!strcmp(f, "--budget"))
+                json_object_set_new(json_object_get(j, "budget"), "status", json_string(v));
+            else if (!strcmp(f, "--horizon"))
+                json_object_set_new(j, "horizon_months", json_integer(atoll(v)));
+            else if (!strcmp(f, "--signal") && strchr(v, '=')) {
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int)(strchr(v, '=') - v), v);
+                json_object_set_new(json_object_get(j, "signals"), name,
+                                    json_integer(atoll(strchr(v, '=') + 1)));
+            } else {
+                fprintf(stderr, "ltcctl: lead create: unknown option %s\n%s", f, usage);
+                json_decref(j);
+                return 2;
+            }
+        }
+        if (!json_object_get(json_object_get(j, "budget"), "amount"))
+            json_object_set_new(json_object_get(j, "budget"), "amount", json_integer(0));
+        body = json_dumps(j, JSON_COMPACT);
+        len = body ? strlen(body) : 0;
+        json_decref(j);
+    }
+    if (!body) {
+        fprintf(stderr, "ltcctl: cannot read %s\n", argv[0]);
+        return 2;
+    }
+    struct buf b = {0};
+    long st = request(o, "POST", "/v1/leads", body, len, NULL, &b);
+    free(body);
+    return finish(o, st, &b, print_instance);
+}
+
+static int rules_put(const struct opts *o, const char *owner, const char *file, const char *path)
+{
+    size_t len;
+    char *src = read_all(path, &len);
+    if (!src) {
+        fprintf(stderr, "ltcctl: cannot read %s\n", path);
+        return 2;
+    }
+    char url[512];
+    snprintf(url, sizeof url, "/v1/rules/%s/%s", owner, file);
+    struct buf b = {0};
+    long st = request(o, "PUT", url, src, len, "text/x-lua", &b);
+    free(src);
+    if (st && st < 400 && !o->json) {
+        json_t *j = json_loads(b.p, 0, NULL);
+        printf("%s %s: version %lld %s\n", owner, file,
+               (long long)json_integer_value(json_object_get(j, "version")), str(j, "status"));
+        json_decref(j);
+        free(b.p);
+        return 0;
+    }
+    return finish(o, st, &b, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {getenv("LTC_URL"), getenv("LTC_TOKEN"), 0};
+    if (!o.url)
+        o.url = "http://127.0.0.1:8080";
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        if (!strcmp(argv[i], "--json"))
+            o.json = 1;
+        else if (!strcmp(argv[i], "--url") && i + 1 < argc)
+            o.url = argv[++i];
+        else if (!strcmp(argv[i], "--token") && i + 1 < argc)
+            o.token = argv[++i];
+        else if (!strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "ltcctl: unknown option %s\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    int n = argc - i;
+    char **a = argv + i;
+    char path[1024];
+    struct buf b = {0};
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+#define IS(k, s) (n > (k) && !strcmp(a[k], s))
+    if (IS(0, "health"))
+        return finish(&o, request(&o, "GET", "/health", NULL, 0, NULL, &b), &b, pretty_health);
+    if (IS(0, "lead") && IS(1, "create") && n >= 3)
+        return lead_create(&o, n - 2, a + 2);
+    if (IS(0, "lead") && IS(1, "show") && n == 3) {
+        snprintf(path, sizeof path, "/v1/instances/%s", a[2]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_instance);
+    }
+    if (IS(0, "lead") && IS(1, "list")) {
+        size_t off = (size_t)snprintf(path, sizeof path, "/v1/instances?");
+        for (int k = 2; k + 1 < n; k += 2)
+            off += (size_t)snprintf(path + off, sizeof path - off, "%s=%s&", a[k] + 2, a[k + 1]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, pretty_list);
+    }
+    if (IS(0, "events") && n == 2) {
+        snprintf(path, sizeof path, "/v1/instances/%s/events", a[1]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, pretty_events);
+    }
+    if (IS(0, "reevaluate") && n == 2) {
+        snprintf(path, sizeof path, "/v1/instances/%s/actions", a[1]);
+        const char *body = "{\"action\":\"reevaluate\"}";
+        return finish(&o, request(&o, "POST", path, body, strlen(body), NULL, &b), &b,
+                      print_instance);
+    }
+    if (IS(0, "rules") && IS(1, "status"))
+        return finish(&o, request(&o, "GET", "/v1/rules", NULL, 0, NULL, &b), &b, print_rules);
+    if (IS(0, "rules") && IS(1, "put") && (n == 4 || n == 5))
+        return rules_put(&o, a[2], a[3], n == 5 ? a[4] : a[3]);
+    if (IS(0, "rules") && IS(1, "push") && n == 4) {
+        int rc = 0;
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "ls -1 '%s' 2>/dev/null | grep '\\.lua$'", a[3]);
+        FILE *ls = popen(cmd, "r");
+        char name[256];
+        while (ls && fgets(name, sizeof name, ls)) {
+            name[strcspn(name, "\n")] = '\0';
+            snprintf(path, sizeof path, "%s/%s", a[3], name);
+            rc |= rules_put(&o, a[2], name, path);
+        }
+        if (ls)
+            pclose(ls);
+        return rc;
+    }
+    if (IS(0, "rules") && IS(1, "rm") && n == 4) {
+        snprintf(path, sizeof path, "/v1/rules/%s/%s", a[2], a[3]);
+        return finish(&o, request(&o, "DELETE", path, NULL, 0, NULL, &b), &b, NULL);
+    }
+    if (IS(0, "rules") && (IS(1, "approve") || IS(1, "reject")) && n >= 4) {
+        snprintf(path, sizeof path, "/v1/rules/%s/versions/%s/%s", a[2], a[3], a[1]);
+        json_t *j = json_pack("{s:s}", "reason", n >= 5 ? a[4] : "rejected");
+        char *body = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        long st = request(&o, "POST", path, body, strlen(body), NULL, &b);
+        free(body);
+        return finish(&o, st, &b, NULL);
+    }
+    if (IS(0, "rules") && IS(1, "versions") && n == 3) {
+        snprintf(path, sizeof path, "/v1/rules/%s/versions", a[2]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, NULL);
+    }
+    if (IS(0, "rules") && IS(1, "show") && n == 3 && strchr(a[2], '@')) {
+        snprintf(path, sizeof path, "/v1/rules/%.*s/versions/%s", (int)(strchr(a[2], '@') - a[2]),
+                 a[2], strchr(a[2], '@') + 1);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, NULL);
+    }
+    if (IS(0, "rules") && IS(1, "reload"))
+        return finish(&o, request(&o, "POST", "/v1/rules/reload", "", 0, NULL, &b), &b, NULL);
+#undef IS
+    fputs(usage, stderr);
+    return 2;
+}

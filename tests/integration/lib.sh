@@ -1,0 +1,95 @@
+# tests/integration/lib.sh: helpers for integration tests (sourced).
+# Each test script starts real ltcd daemons on free loopback ports, with a
+# temporary database and a copy of the rules, and talks HTTP with curl.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${LTC_BIN:-bin}
+LTCD="$ROOT/$BIN/ltcd"
+LTCCTL="$ROOT/$BIN/ltcctl"
+TOKENS="$ROOT/examples/tokens.conf"
+T_PASSED=0
+T_FAILED=0
+T_N=0
+WORK=$(mktemp -d /tmp/ltcd-it.XXXXXX)
+PID=""
+
+cleanup() {
+    [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { T_N=$((T_N + 1)); T_PASSED=$((T_PASSED + 1)); echo "ok $T_N - $1"; }
+not_ok() {
+    T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"
+    [ $# -gt 1 ] && echo "# $2"
+    [ -f "$WORK/log" ] && tail -5 "$WORK/log" | sed 's/^/#   log: /'
+    return 0
+}
+# check NAME COMMAND...: passes when the command succeeds.
+check() { _name=$1; shift; if "$@"; then ok "$_name"; else not_ok "$_name" "failed: $*"; fi; }
+
+finish() {
+    echo "$T_PASSED passed, $T_FAILED failed"
+    [ "$T_FAILED" -eq 0 ]
+}
+
+# start_daemon [FLAGS...]: a daemon on a free port over $WORK/rules and
+# $WORK/db; sets URL and PID. Reuses both across restarts.
+start_daemon() {
+    [ -d "$WORK/rules" ] || cp -r "$ROOT/rules" "$WORK/rules"
+    for attempt in 1 2 3 4 5; do
+        PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+        "$LTCD" --listen "127.0.0.1:$PORT" --db "$WORK/db" --rules "$WORK/rules" \
+            --tokens "$TOKENS" "$@" >>"$WORK/log" 2>&1 &
+        PID=$!
+        URL="http://127.0.0.1:$PORT"
+        i=0
+        while [ $i -lt 100 ]; do
+            if curl -fs "$URL/health" >/dev/null 2>&1; then return 0; fi
+            kill -0 "$PID" 2>/dev/null || break
+            sleep 0.05; i=$((i + 1))
+        done
+        kill -9 "$PID" 2>/dev/null; wait "$PID" 2>/dev/null
+    done
+    echo "# could not start ltcd"; tail -5 "$WORK/log"
+    return 1
+}
+
+stop_daemon() {
+    [ -n "$PID" ] || return 0
+    kill -TERM "$PID" 2>/dev/null
+    wait "$PID" 2>/dev/null
+    rc=$?
+    PID=""
+    return $rc
+}
+
+# api METHOD PATH TOKEN [BODY]: prints the body; the status goes to $WORK/status.
+api() {
+    _m=$1; _p=$2; _tok=$3; shift 3
+    if [ $# -gt 0 ]; then
+        curl -s -o "$WORK/body" -w '%{http_code}' -X "$_m" -H "Authorization: Bearer $_tok" \
+            --data-binary "$1" "$URL$_p" >"$WORK/status"
+    else
+        curl -s -o "$WORK/body" -w '%{http_code}' -X "$_m" -H "Authorization: Bearer $_tok" \
+            "$URL$_p" >"$WORK/status"
+    fi
+    cat "$WORK/body"
+}
+status() { cat "$WORK/status"; }
+
+# expect NAME STATUS [CODE]: the last api call answered STATUS (and error CODE).
+expect() {
+    _st=$(status)
+    if [ "$_st" != "$2" ]; then not_ok "$1" "status $_st, want $2: $(head -c 300 "$WORK/body")"; return; fi
+    if [ $# -gt 2 ]; then
+        _code=$(jq -r '.error.code' <"$WORK/body" 2>/dev/null)
+        if [ "$_code" != "$3" ]; then not_ok "$1" "code $_code, want $3: $(head -c 300 "$WORK/body")"; return; fi
+    fi
+    ok "$1"
+}
+
+LEAD='{"office":"province-a","customer":"ACME Telecom","title":"5G core","source":"sales","budget":{"amount":60000000,"currency":"CNY","status":"approved"},"horizon_months":6,"signals":{"strategic_fit":4,"urgency":5,"relationship":4,"coach":3,"solution_maturity":4}}'
+
+instance_count() { sqlite3 "$WORK/db" 'SELECT count(*) FROM instances'; }

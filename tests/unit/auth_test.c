@@ -1,0 +1,63 @@
+/* tests/unit/auth_test.c: the tokens file and scope. */
+#include "auth.h"
+#include "test.h"
+
+static const char tokens[] = "# comment\n"
+                             "\n"
+                             "t-hq hq admin   # trailing comment\n"
+                             "t-south region/south reviewer\n"
+                             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                             " office/province-a ar\n";
+
+TEST(parses_plain_and_hashed_tokens)
+{
+    struct auth_set *s;
+    struct err_detail why = {0};
+    CHECK(auth_set_parse(tokens, "t", &s, &why) == 0);
+    CHECK(auth_set_count(s) == 3);
+    const struct auth_principal *p = auth_find(s, "t-hq", 4);
+    CHECK(p && p->level == AUTH_LEVEL_HQ && p->role == AUTH_ADMIN);
+    p = auth_find(s, "test", 4); /* sha256("test") */
+    CHECK(p && !strcmp(p->unit, "office/province-a") && !strcmp(p->unit_id, "province-a"));
+    CHECK(auth_find(s, "t-hq ", 5) == NULL);
+    CHECK(auth_find(s, "", 0) == NULL);
+    auth_set_free(s);
+}
+
+TEST(errors_name_file_and_line)
+{
+    struct auth_set *s;
+    struct err_detail why = {0};
+    CHECK(auth_set_parse("a hq admin\nb nowhere admin\n", "tok", &s, &why) != 0);
+    CHECK_MSG(strstr(why.msg, "tok:2:") != NULL, "%s", why.msg);
+    CHECK(auth_set_parse("a hq boss\n", "tok", &s, &why) != 0 && strstr(why.msg, "role"));
+    CHECK(auth_set_parse("a hq\n", "tok", &s, &why) != 0);
+    CHECK(auth_set_parse("sha256:abc hq admin\n", "tok", &s, &why) != 0);
+    CHECK(auth_set_parse("a region/ admin\n", "tok", &s, &why) != 0);
+}
+
+TEST(scope_follows_the_org_tree)
+{
+    struct auth_set *s;
+    struct err_detail why = {0};
+    CHECK(auth_set_parse(tokens, "t", &s, &why) == 0);
+    const struct auth_principal *hq = auth_find(s, "t-hq", 4);
+    const struct auth_principal *south = auth_find(s, "t-south", 7);
+    const struct auth_principal *pa = auth_find(s, "test", 4);
+    CHECK(auth_sees(hq, "north", "city-c"));
+    CHECK(auth_sees(south, "south", "province-b"));
+    CHECK(!auth_sees(south, "north", "city-c"));
+    CHECK(auth_sees(pa, "south", "province-a"));
+    CHECK(!auth_sees(pa, "south", "province-b"));
+    auth_set_free(s);
+}
+
+TEST(missing_file_is_an_error)
+{
+    struct auth_set *s;
+    struct err_detail why = {0};
+    CHECK(auth_set_load("/nonexistent/tokens", &s, &why) == -ERR_IO);
+}
+
+TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line),
+          T(scope_follows_the_org_tree), T(missing_file_is_an_error))

@@ -1,0 +1,245 @@
+/* tests/unit/sandbox_test.c: the sandbox against every hostile fixture of
+ * tests/fixtures/rules/hostile (SANDBOX.md section 1), plus isolation and
+ * limits. A fixture's first line says the outcome: "-- expect: rule_budget".
+ * Each is loaded as a rule file; if it returns a function, that is called.
+ * Every case must end with its error within twice its wall-clock budget, and
+ * another owner's state must keep working. */
+#include <dirent.h>
+#include <time.h>
+
+#include "sandbox.h"
+#include "test.h"
+
+#define HOSTILE_DIR "tests/fixtures/rules/hostile"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    *len = fread(buf, 1, 1 << 20, f);
+    buf[*len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Load and (if a function) call; returns the error code (0 on success). */
+static int run_rule(struct sandbox *sb, const char *src, size_t len, struct err_detail *why)
+{
+    int rc = sandbox_load(sb, "x.lua", src, len, why);
+    if (rc)
+        return rc;
+    json_t *out = NULL;
+    rc = sandbox_call(sb, "x.lua", NULL, NULL, 0, &out, why);
+    json_decref(out);
+    return rc;
+}
+
+static int good_owner_still_works(void)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    if (sandbox_new("region/other", 1, "regions/other/", NULL, &sb, &why))
+        return 0;
+    const char *src = "return function() return { up = ('abc'):upper(), n = #string.rep('x', 3) } end";
+    json_t *out = NULL;
+    int ok = sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0 &&
+             sandbox_call(sb, "x.lua", NULL, NULL, 0, &out, &why) == 0 &&
+             !strcmp(json_string_value(json_object_get(out, "up")), "ABC") &&
+             json_integer_value(json_object_get(out, "n")) == 3;
+    json_decref(out);
+    sandbox_free(sb);
+    return ok;
+}
+
+TEST(every_hostile_fixture_fails_cleanly)
+{
+    DIR *d = opendir(HOSTILE_DIR);
+    CHECK(d != NULL);
+    struct dirent *e;
+    int cases = 0;
+    while ((e = readdir(d))) {
+        if (!strstr(e->d_name, ".lua"))
+            continue;
+        char path[512], expect[64] = "";
+        snprintf(path, sizeof path, "%s/%s", HOSTILE_DIR, e->d_name);
+        size_t len;
+        char *src = slurp(path, &len);
+        CHECK(src && sscanf(src, "-- expect: %63s", expect) == 1);
+        struct sandbox *sb;
+        struct err_detail why = {0};
+        CHECK(sandbox_new("region/hostile", 3, "regions/hostile/", NULL, &sb, &why) == 0);
+        double t0 = now_ms();
+        int rc = run_rule(sb, src, len, &why);
+        double dt = now_ms() - t0;
+        printf("# %-32s %-12s %6.1f ms  %.100s\n", e->d_name, err_api_code(rc), dt, why.msg);
+        CHECK_MSG(rc != 0 && !strcmp(err_api_code(rc), expect), "%s: expected %s, got %s (%s)",
+                  e->d_name, expect, err_api_code(rc), why.msg);
+        /* Messages name owner and version, and stay short. */
+        CHECK_MSG(strstr(why.msg, "region/hostile v3") != NULL, "%s: %s", e->d_name, why.msg);
+        CHECK(strlen(why.msg) < 2 * SANDBOX_ERROR_MAX);
+        CHECK_MSG(getenv("LTC_SLOW") || dt < 2 * SANDBOX_CALL_WALL_MS, "%s took %.1f ms",
+                  e->d_name, dt);
+        sandbox_free(sb);
+        free(src);
+        CHECK(good_owner_still_works());
+        cases++;
+    }
+    closedir(d);
+    CHECK(cases >= 60);
+}
+
+TEST(bytecode_is_refused)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("hq", 1, "hq/", NULL, &sb, &why) == 0);
+    const char src[] = "\x1bLua\x54\x00";
+    CHECK(run_rule(sb, src, sizeof src - 1, &why) == -ERR_RULE_SYNTAX);
+    CHECK(strstr(why.msg, "binary"));
+    sandbox_free(sb);
+}
+
+TEST(oversized_source_is_refused_before_parsing)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("hq", 1, "hq/", NULL, &sb, &why) == 0);
+    size_t n = SANDBOX_SOURCE_MAX_BYTES + 1;
+    char *src = malloc(n);
+    memset(src, ' ', n);
+    CHECK(run_rule(sb, src, n, &why) == -ERR_RULE_REJECTED);
+    free(src);
+    sandbox_free(sb);
+}
+
+TEST(deeply_nested_source_is_a_syntax_error)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("hq", 1, "hq/", NULL, &sb, &why) == 0);
+    size_t n = 100000;
+    char *src = malloc(n + 16);
+    memcpy(src, "return ", 7);
+    memset(src + 7, '(', n);
+    int rc = run_rule(sb, src, n + 7, &why);
+    CHECK_MSG(rc == -ERR_RULE_SYNTAX && strstr(why.msg, "overflow"), "%s: %s", err_api_code(rc), why.msg);
+    free(src);
+    sandbox_free(sb);
+}
+
+TEST(errors_carry_file_and_line)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/south", 7, "regions/south/", NULL, &sb, &why) == 0);
+    const char *src = "local x = 1\nreturn function() return nil + 1 end\n";
+    CHECK(run_rule(sb, src, strlen(src), &why) == -ERR_RULE_RUNTIME);
+    CHECK_MSG(strstr(why.msg, "region/south v7: regions/south/x.lua:2:") == why.msg, "%s",
+              why.msg);
+    sandbox_free(sb);
+}
+
+TEST(string_metatable_changes_stay_in_their_state)
+{
+    struct sandbox *a, *b;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/a", 1, "regions/a/", NULL, &a, &why) == 0);
+    CHECK(sandbox_new("region/b", 1, "regions/b/", NULL, &b, &why) == 0);
+    /* Even through pcall the attack fails, and b is untouched. */
+    const char *evil = "return function() return { ok = pcall(function() "
+                       "getmetatable('').__index.upper = function() return 'pwned' end end), "
+                       "mt = getmetatable('') } end";
+    json_t *out = NULL;
+    CHECK(sandbox_load(a, "x.lua", evil, strlen(evil), &why) == 0);
+    CHECK(sandbox_call(a, "x.lua", NULL, NULL, 0, &out, &why) == 0);
+    CHECK(json_is_false(json_object_get(out, "ok")) && json_is_false(json_object_get(out, "mt")));
+    json_decref(out);
+    const char *probe = "return function() return ('x'):upper() end";
+    CHECK(sandbox_load(b, "x.lua", probe, strlen(probe), &why) == 0);
+    CHECK(sandbox_call(b, "x.lua", NULL, NULL, 0, &out, &why) == 0);
+    CHECK(!strcmp(json_string_value(out), "X"));
+    json_decref(out);
+    sandbox_free(a);
+    sandbox_free(b);
+}
+
+TEST(a_killed_run_does_not_poison_the_next_call)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/a", 1, "regions/a/", NULL, &sb, &why) == 0);
+    const char *src = "return { spin = function() while true do end end, "
+                      "add = function(a, b) return a + b end }";
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    json_t *out = NULL;
+    CHECK(sandbox_call(sb, "x.lua", "spin", NULL, 0, &out, &why) == -ERR_RULE_BUDGET);
+    json_t *args[2] = {json_integer(2), json_integer(40)};
+    CHECK(sandbox_call(sb, "x.lua", "add", args, 2, &out, &why) == 0);
+    CHECK(json_integer_value(out) == 42);
+    CHECK(sandbox_budget_kills(sb) == 1);
+    json_decref(out);
+    json_decref(args[0]);
+    json_decref(args[1]);
+    sandbox_free(sb);
+}
+
+TEST(arguments_are_copies)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("hq", 1, "hq/", NULL, &sb, &why) == 0);
+    const char *src = "return function(lead) lead.office = 'x' lead.extra = {1, 2} return lead end";
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    json_t *lead = json_pack("{s:s, s:{s:i}}", "office", "a", "budget", "amount", 5);
+    json_t *out = NULL;
+    CHECK(sandbox_call(sb, "x.lua", NULL, &lead, 1, &out, &why) == 0);
+    CHECK(!strcmp(json_string_value(json_object_get(lead, "office")), "a"));
+    CHECK(!strcmp(json_string_value(json_object_get(out, "office")), "x"));
+    CHECK(json_array_size(json_object_get(out, "extra")) == 2);
+    json_decref(lead);
+    json_decref(out);
+    sandbox_free(sb);
+}
+
+TEST(memory_is_counted_and_capped)
+{
+    struct sandbox_limits lim = sandbox_default_limits;
+    lim.mem_max_bytes = 1 << 20;
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("office/x", 1, "offices/x/", &lim, &sb, &why) == 0);
+    size_t base = sandbox_mem_bytes(sb);
+    CHECK(base > 0 && base < lim.mem_max_bytes);
+    const char *src = "return function() return #string.rep('x', 2 * 1024 * 1024) end";
+    CHECK(run_rule(sb, src, strlen(src), &why) == -ERR_RULE_MEMORY);
+    CHECK(sandbox_mem_bytes(sb) <= lim.mem_max_bytes);
+    sandbox_free(sb);
+}
+
+TEST(allowed_globals_match_luacheckrc)
+{
+    size_t len;
+    char *rc = slurp(".luacheckrc", &len);
+    CHECK(rc != NULL);
+    for (const char *const *g = sandbox_allowed_globals; *g; g++) {
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "\"%s\"", *g);
+        CHECK_MSG(strstr(rc, quoted) != NULL, "%s missing from .luacheckrc", *g);
+    }
+    free(rc);
+}
+
+TEST_MAIN(T(every_hostile_fixture_fails_cleanly), T(bytecode_is_refused),
+          T(oversized_source_is_refused_before_parsing), T(deeply_nested_source_is_a_syntax_error),
+          T(errors_carry_file_and_line), T(string_metatable_changes_stay_in_their_state),
+          T(a_killed_run_does_not_poison_the_next_call), T(arguments_are_copies),
+          T(memory_is_counted_and_capped), T(allowed_globals_match_luacheckrc))

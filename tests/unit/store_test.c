@@ -1,0 +1,170 @@
+/* tests/unit/store_test.c: the SQLite store. */
+#include "store.h"
+#include "test.h"
+
+static char dbpath[256];
+
+static struct store *fresh(void)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/ltcd-store-test-%d.db", getpid());
+    unlink(dbpath);
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    unlink(wal);
+    struct store *st = NULL;
+    struct err_detail why = {0};
+    if (store_open(dbpath, false, &st, &why))
+        fprintf(stderr, "# %s\n", why.msg);
+    return st;
+}
+
+static int insert(struct store *st, int64_t id, const char *office, const char *stage)
+{
+    char doc[64];
+    snprintf(doc, sizeof doc, "{\"id\":%lld}", (long long)id);
+    struct store_instance in = {.id = id, .stage = stage, .region = "south", .office = office,
+                                .temperature = "warm", .doc = doc, .at_ms = 1, .last_seq = 1};
+    struct store_event ev = {.instance_id = id, .seq = 1, .at_ms = 1, .actor = "t",
+                             .action = "create", .payload = "{}", .outcome = "{}", .rules = "{}"};
+    return store_instance_insert(st, &in, NULL) || store_event_append(st, &ev, NULL);
+}
+
+TEST(migrates_to_the_latest_schema_and_reopens)
+{
+    struct store *st = fresh();
+    CHECK(st != NULL);
+    int v = store_schema_version(st);
+    CHECK(v >= 2);
+    store_close(st);
+    struct err_detail why = {0};
+    CHECK(store_open(dbpath, true, &st, &why) == 0);
+    CHECK(store_schema_version(st) == v);
+    CHECK(store_integrity_check(st, &why) == 0);
+    store_close(st);
+}
+
+TEST(refuses_a_newer_schema)
+{
+    struct store *st = fresh();
+    store_close(st);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "sqlite3 %s 'PRAGMA user_version=999'", dbpath);
+    CHECK(system(cmd) == 0);
+    struct err_detail why = {0};
+    CHECK(store_open(dbpath, true, &st, &why) == -ERR_STORE);
+    CHECK(strstr(why.msg, "newer"));
+}
+
+TEST(instances_and_events_round_trip)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(store_instance_next_id(st) == 1);
+    CHECK(insert(st, 1, "a", "lead") == 0);
+    CHECK(insert(st, 2, "b", "lead") == 0);
+    CHECK(store_commit(st, &why) == 0);
+    CHECK(store_instance_next_id(st) == 3);
+    struct store_instance_row row;
+    CHECK(store_instance_get(st, 2, &row, &why) == 0);
+    CHECK(!strcmp(row.office, "b") && !strcmp(row.doc, "{\"id\":2}") && row.last_seq == 1);
+    store_instance_row_deinit(&row);
+    CHECK(store_instance_get(st, 3, &row, &why) == -ERR_NOT_FOUND);
+    store_close(st);
+}
+
+static int count_cb(const struct store_instance_row *row, void *ctx)
+{
+    (void)row;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+TEST(lists_filter_and_page)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    store_begin(st, &why);
+    for (int i = 1; i <= 10; i++)
+        CHECK(insert(st, i, i % 2 ? "odd" : "even", i <= 4 ? "lead" : "opportunity") == 0);
+    store_commit(st, &why);
+    int n = 0;
+    struct store_instance_filter f = {.office = "odd", .limit = 100};
+    CHECK(store_instance_list(st, &f, count_cb, &n, &why) == 0 && n == 5);
+    n = 0;
+    struct store_instance_filter g = {.stage = "lead", .after_id = 2, .limit = 100};
+    CHECK(store_instance_list(st, &g, count_cb, &n, &why) == 0 && n == 2);
+    n = 0;
+    struct store_instance_filter h = {.limit = 3};
+    CHECK(store_instance_list(st, &h, count_cb, &n, &why) == 0 && n == 3);
+    store_close(st);
+}
+
+TEST(events_are_append_only)
+{
+    struct store *st = fresh();
+    store_begin(st, NULL);
+    CHECK(insert(st, 1, "a", "lead") == 0);
+    store_commit(st, NULL);
+    store_close(st);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "sqlite3 %s \"UPDATE events SET action='x'\" 2>/dev/null", dbpath);
+    CHECK(system(cmd) != 0);
+    snprintf(cmd, sizeof cmd, "sqlite3 %s \"DELETE FROM events\" 2>/dev/null", dbpath);
+    CHECK(system(cmd) != 0);
+}
+
+TEST(a_rolled_back_savepoint_leaves_nothing)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(store_savepoint(st, &why) == 0);
+    CHECK(insert(st, 1, "a", "lead") == 0);
+    store_release(st);
+    CHECK(store_savepoint(st, &why) == 0);
+    CHECK(insert(st, 2, "a", "lead") == 0);
+    store_rollback_to(st);
+    CHECK(store_savepoint(st, &why) == 0);
+    CHECK(insert(st, 1, "dup", "lead") != 0); /* duplicate id */
+    store_rollback_to(st);
+    CHECK(store_commit(st, &why) == 0);
+    CHECK(store_instance_count(st) == 1);
+    store_close(st);
+}
+
+static int version_cb(const struct store_rule_version *v, void *ctx)
+{
+    *(int *)ctx = v->version;
+    return 0;
+}
+
+TEST(rule_versions_activate_one_at_a_time)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    struct store_rule_version v = {.owner = "region/south", .version = 1, .hash = "h1",
+                                   .status = "pending", .files = "{}", .origin = "api",
+                                   .created_at_ms = 1, .created_by = "t"};
+    store_begin(st, &why);
+    CHECK(store_rule_version_insert(st, &v, &why) == 0);
+    v.version = 2;
+    v.hash = "h2";
+    CHECK(store_rule_version_insert(st, &v, &why) == 0);
+    CHECK(store_rule_activate(st, "region/south", 2, 5, "hq:admin", &why) == 0);
+    CHECK(store_rule_supersede(st, "region/south", 2, &why) == 0);
+    CHECK(store_commit(st, &why) == 0);
+    int found = 0;
+    CHECK(store_rule_version_by_hash(st, "region/south", "h2", &found, &why) == 0 && found == 2);
+    CHECK(store_rule_version_by_hash(st, "region/south", "h1", &found, &why) == 0 && found == 0);
+    int max = 0;
+    CHECK(store_rule_version_max(st, "region/south", &max, &why) == 0 && max == 2);
+    int last = 0;
+    CHECK(store_rule_version_list(st, "region/south", version_cb, &last, &why) == 0 && last == 2);
+    CHECK(store_rule_activate(st, "region/south", 9, 5, NULL, &why) == -ERR_NOT_FOUND);
+    store_close(st);
+}
+
+TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
+          T(instances_and_events_round_trip), T(lists_filter_and_page), T(events_are_append_only),
+          T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time))
