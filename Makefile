@@ -3,9 +3,11 @@ CC      ?= cc
 VERSION := 0.3.0
 PKGS    := lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -DLTCD_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow \
-           -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-truncation -Wvla -Iengine \
+# Flags every build needs, whatever CFLAGS the command line sets.
+XCFLAGS := -std=c11 -D_GNU_SOURCE -DLTCD_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow \
+           -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Iengine \
            $(shell pkg-config --cflags $(PKGS))
+XCFLAGS += $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 BUILD   ?= build
 BIN     ?= bin
@@ -22,15 +24,15 @@ deps:
 	@sh scripts/install-deps.sh
 
 $(BUILD)/%.o: engine/%.c engine/*.h | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 $(BUILD) $(BIN):
 	mkdir -p $@
 $(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/ltcctl: engine/ltcctl.c | $(BIN)
-	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 
 run: deps all
 	@mkdir -p var

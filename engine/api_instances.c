@@ -99,10 +99,11 @@ void api_lead_create(struct api_call *c)
     }
     const char *office = json_string_value(json_object_get(lead, "office"));
     if (!auth_sees(c->principal, region, office)) {
-        json_decref(lead);
-        json_decref(ev);
+        /* Answer before the decref: 'office' points into 'lead'. */
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not create leads for office %s",
                  c->principal->unit, office);
+        json_decref(lead);
+        json_decref(ev);
         return;
     }
     json_t *doc = json_pack(

@@ -41,8 +41,9 @@ int err_http_status(int code)
     return row_of(code)->http;
 }
 
-static void vset(struct err_detail *why, int code, const char *field, const char *fmt,
-                 va_list ap)
+__attribute__((format(printf, 4, 0))) static void vset(struct err_detail *why, int code,
+                                                   const char *field, const char *fmt,
+                                                   va_list ap)
 {
     why->code = code;
     vsnprintf(why->msg, sizeof why->msg, fmt, ap);

@@ -15,7 +15,7 @@ PID=""
 
 cleanup() {
     [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
-    rm -rf "$WORK"
+    [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Builds the libFuzzer targets of tests/fuzz/ and runs each for SECONDS
+# (default 60) from its corpus. Crashes are saved under build-fuzz/.
+set -eu
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+OUT=build-fuzz
+mkdir -p "$OUT"
+make --no-print-directory BUILD=$OUT/obj BIN=$OUT/bin CC=clang-14 \
+    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+    $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") >/dev/null
+PKGS="lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium"
+status=0
+for src in tests/fuzz/*_fuzz.c; do
+    name=$(basename "$src" _fuzz.c)
+    clang-14 -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -std=c11 \
+        -D_GNU_SOURCE -Iengine $(pkg-config --cflags $PKGS) -o "$OUT/${name}_fuzz" "$src" \
+        $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") \
+        $(pkg-config --libs $PKGS) -lm
+    mkdir -p "$OUT/corpus-$name"
+    dict=""
+    [ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+    echo "fuzz: $name for ${SECONDS_EACH}s"
+    if ! "$OUT/${name}_fuzz" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=0 $dict -artifact_prefix="$OUT/$name-" \
+        "$OUT/corpus-$name" "tests/fuzz/corpus/$name" >"$OUT/$name.log" 2>&1; then
+        echo "fuzz: $name FAILED (see $OUT/$name.log)"; tail -30 "$OUT/$name.log"; status=1
+    else
+        grep -E '^#[0-9]+.*DONE' "$OUT/$name.log" | tail -1
+    fi
+done
+exit $status
