@@ -25,7 +25,21 @@ static int parse_id(const char *s, int64_t *out)
 
 /* --- POST /v1/leads ---------------------------------------------------- */
 
-static int apply_lead_create(struct app_write *w, json_t **result, int *status,
+/* The lead fields of an instance document (the normalised lead). */
+static const char *const lead_fields[] = {"office", "customer", "title", "source", "budget",
+                                          "horizon_months", "signals", NULL};
+
+static json_t *instance_lead(const json_t *doc)
+{
+    json_t *lead = json_object();
+    for (const char *const *f = lead_fields; *f; f++)
+        json_object_set(lead, *f, json_object_get(doc, *f));
+    return lead;
+}
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+
+static int apply_lead_create(struct app_write *w, char **body, int *status,
                              struct err_detail *why)
 {
     struct app *app = w->app;
@@ -37,11 +51,13 @@ static int apply_lead_create(struct app_write *w, json_t **result, int *status,
     json_object_set_new(doc, "id", json_integer(id));
     json_object_set_new(doc, "created_at", json_string(when));
     json_object_set_new(doc, "updated_at", json_string(when));
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_t *ev = json_object_get(doc, "evaluation");
-    char *payload = json_dumps(json_object_get(doc, "lead"), JSON_COMPACT | JSON_REAL_PRECISION(12));
-    char *outcome = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    char *rules = json_dumps(json_object_get(ev, "rules"), JSON_COMPACT | JSON_REAL_PRECISION(12));
+    json_t *lead = instance_lead(doc);
+    char *text = json_dumps(doc, DUMP_FLAGS);
+    char *payload = json_dumps(lead, DUMP_FLAGS);
+    char *outcome = json_dumps(ev, DUMP_FLAGS);
+    char *rules = json_dumps(json_object_get(ev, "rules"), DUMP_FLAGS);
+    json_decref(lead);
     int rc = (text && payload && outcome && rules) ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
     struct store_instance in = {
         .id = id,
@@ -67,13 +83,14 @@ static int apply_lead_create(struct app_write *w, json_t **result, int *status,
         rc = store_instance_insert(app->st, &in, why);
     if (!rc)
         rc = store_event_append(app->st, &e, why);
-    free(text);
     free(payload);
     free(outcome);
     free(rules);
-    if (rc)
+    if (rc) {
+        free(text);
         return rc;
-    *result = json_incref(doc);
+    }
+    *body = text; /* the response is the stored document */
     *status = 201;
     return 0;
 }
@@ -107,16 +124,16 @@ void api_lead_create(struct api_call *c)
         return;
     }
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:o, s:o, s:O, "
-        "s:s}",
+        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:o, s:O, s:s}",
         "stage", "lead", "office", office, "region", region, "customer",
         json_object_get(lead, "customer"), "title", json_object_get(lead, "title"), "source",
         json_object_get(lead, "source"), "budget", json_object_get(lead, "budget"),
         "horizon_months", json_object_get(lead, "horizon_months"), "signals",
         json_object_get(lead, "signals"), "evaluation", ev, "team", json_object(), "gates",
-        json_array(), "milestones", json_array(), "contract", "actions", json_array(), "lead",
-        lead, "rules", json_object_get(ev, "rules"), "created_by", c->actor);
+        json_array(), "milestones", json_array(), "contract", "actions", json_array(), "rules",
+        json_object_get(ev, "rules"), "created_by", c->actor);
     json_decref(ev);
+    json_decref(lead);
     struct app_write *w = calloc(1, sizeof *w);
     if (!doc || !w) {
         json_decref(doc);
@@ -310,7 +327,7 @@ void api_instance_events(struct api_call *c)
 
 /* reevaluate: read, evaluate under the rules active now, record; all inside
  * the batch transaction so concurrent actions on one instance serialise. */
-static int apply_reevaluate(struct app_write *w, json_t **result, int *status,
+static int apply_reevaluate(struct app_write *w, char **body, int *status,
                             struct err_detail *why)
 {
     struct app *app = w->app;
@@ -324,8 +341,11 @@ static int apply_reevaluate(struct app_write *w, json_t **result, int *status,
                      (long long)row.id);
     else if (strcmp(row.stage, "lead"))
         rc = err_set(why, -ERR_CONFLICT, "reevaluate applies at stage lead, not %s", row.stage);
-    if (!rc)
-        rc = rules_reevaluate(app->rules, json_object_get(doc, "lead"), &ev, why);
+    if (!rc) {
+        json_t *lead = instance_lead(doc);
+        rc = rules_reevaluate(app->rules, lead, &ev, why);
+        json_decref(lead);
+    }
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
@@ -339,9 +359,9 @@ static int apply_reevaluate(struct app_write *w, json_t **result, int *status,
         json_object_set(doc, "evaluation", ev);
         json_object_set(doc, "rules", json_object_get(ev, "rules"));
         json_object_set_new(doc, "updated_at", json_string(when));
-        text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
-        outcome = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(12));
-        rules = json_dumps(json_object_get(ev, "rules"), JSON_COMPACT | JSON_REAL_PRECISION(12));
+        text = json_dumps(doc, DUMP_FLAGS);
+        outcome = json_dumps(ev, DUMP_FLAGS);
+        rules = json_dumps(json_object_get(ev, "rules"), DUMP_FLAGS);
         if (!text || !outcome || !rules)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
@@ -369,7 +389,8 @@ static int apply_reevaluate(struct app_write *w, json_t **result, int *status,
             rc = store_instance_update(app->st, &in, why);
     }
     if (!rc) {
-        *result = json_incref(doc);
+        *body = text;
+        text = NULL;
         *status = 200;
     }
     free(text);

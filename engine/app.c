@@ -40,7 +40,7 @@ void app_write_queue(struct app *app, struct app_write *w)
 
 struct done {
     struct app_write *w;
-    json_t *result;
+    char *body; /* owned until answered */
     int status;
     struct err_detail why;
 };
@@ -72,11 +72,11 @@ void app_flush(void *arg)
         }
         int orc = store_savepoint(app->st, &done[i].why);
         if (!orc)
-            orc = w->apply(w, &done[i].result, &done[i].status, &done[i].why);
+            orc = w->apply(w, &done[i].body, &done[i].status, &done[i].why);
         if (orc) {
             done[i].why.code = orc;
-            json_decref(done[i].result);
-            done[i].result = NULL;
+            free(done[i].body);
+            done[i].body = NULL;
             store_rollback_to(app->st);
         } else {
             store_release(app->st);
@@ -97,15 +97,15 @@ void app_flush(void *arg)
     for (i = 0; i < n; i++) {
         struct app_write *w = done[i].w;
         if (rc && !done[i].why.code) {
-            json_decref(done[i].result);
-            done[i].result = NULL;
+            free(done[i].body);
+            done[i].body = NULL;
             done[i].why = why;
         }
         if (done[i].why.code)
             api_error(w->req, &done[i].why);
         else
-            api_json(w->req, done[i].status, done[i].result);
-        json_decref(done[i].result);
+            http_respond(w->req, done[i].status, "application/json", done[i].body,
+                         strlen(done[i].body));
     }
     for (struct app_write *w = list, *next; w; w = next) {
         next = w->next;

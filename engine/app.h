@@ -27,9 +27,9 @@
 struct app_write;
 
 /* Runs inside the batch transaction and its own savepoint. Returns 0 and sets
- * *result (a new reference, the response body) and *status, or an error. */
-typedef int app_apply_cb(struct app_write *w, json_t **result, int *status,
-                         struct err_detail *why);
+ * *body (malloc'd JSON text of the response, handed over) and *status, or an
+ * error (and leaves *body NULL). */
+typedef int app_apply_cb(struct app_write *w, char **body, int *status, struct err_detail *why);
 
 struct app_write {
     struct app *app;

@@ -140,6 +140,12 @@ static int run(struct daemon *d)
              http_port(app->http), cfg->db_path, cfg->rules_dir,
              cfg->sync_full ? "full" : "normal");
     uv_run(app->loop, UV_RUN_DEFAULT);
+    const struct app_counters *k = &app->counters;
+    log_info("served %llu requests; %llu writes in %llu commits (%.1f a commit, %.2f ms mean)",
+             (unsigned long long)k->requests, (unsigned long long)k->batched_writes,
+             (unsigned long long)k->commits,
+             k->commits ? (double)k->batched_writes / (double)k->commits : 0.0,
+             k->commits ? (double)k->commit_ns_total / (double)k->commits / 1e6 : 0.0);
     rules_close(app->rules);
     store_close(app->st);
     auth_set_free(app->auth);

@@ -261,7 +261,11 @@ static int resolve_thresholds(const struct rules_version *hq, struct rules_versi
 {
     json_t *rt = NULL;
     char file[160] = "hq/lead.lua";
-    if (region && sandbox_kind(region->sb, "thresholds.lua", NULL) != SANDBOX_NONE) {
+    if (region && region->thresholds) { /* the table form, converted once at load */
+        snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
+                 region->version, region->owner + 7);
+        rt = json_incref(region->thresholds);
+    } else if (region && sandbox_kind(region->sb, "thresholds.lua", NULL) != SANDBOX_NONE) {
         snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
                  region->version, region->owner + 7);
         json_t *args[1] = {(json_t *)lead};
@@ -342,16 +346,9 @@ static int lead_defaults(struct rules *r, struct rules_version *hq, const char *
     char owner[RULES_OWNER_MAX];
     snprintf(owner, sizeof owner, "office/%s", office);
     struct rules_version *ov = rules_active(r, owner);
-    if (ov && sandbox_kind(ov->sb, "tools.lua", "defaults") != SANDBOX_NONE) {
-        json_t *od = NULL;
-        int rc = sandbox_call(ov->sb, "tools.lua", "defaults", NULL, 0, &od, why);
-        if (rc) {
-            json_decref(d);
-            return rc;
-        }
-        json_object_update(d, (json_t *)as_object(od));
-        json_decref(od);
-    }
+    if (ov && ov->lead_defaults) /* converted and checked once at load */
+        json_object_update(d, ov->lead_defaults);
+    (void)why;
     *out = d;
     return 0;
 }
@@ -508,6 +505,8 @@ static int validate_region(struct rules_version *v, const struct rules_version *
     size_t base = strlen(file);
     json_t *samples = sample_leads(hq);
     int rc = 0;
+    if (sandbox_kind(v->sb, "thresholds.lua", NULL) == SANDBOX_TABLE)
+        rc = sandbox_call(v->sb, "thresholds.lua", NULL, NULL, 0, &v->thresholds, why);
     static const char *const bounded[] = {"authority.lua", "share.lua", NULL};
     for (const char *const *f = bounded; *f && !rc; f++) {
         if (sandbox_kind(v->sb, *f, NULL) == SANDBOX_NONE)
@@ -548,8 +547,7 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             if (rc)
                 break;
         }
-    if (!rc && !json_is_array(samples) &&
-        sandbox_kind(v->sb, "thresholds.lua", NULL) == SANDBOX_TABLE) {
+    if (!rc && !json_is_array(samples) && v->thresholds) {
         json_t *t = NULL;
         rc = resolve_thresholds(hq, v, NULL, &t, why);
         json_decref(t);
@@ -586,6 +584,8 @@ static int validate_office(struct rules_version *v, const struct rules_version *
                     break;
                 }
             }
+        if (!rc)
+            v->lead_defaults = json_deep_copy(as_object(d));
         json_decref(d);
     }
     if (!rc && sandbox_kind(v->sb, "tools.lua", "checklist") != SANDBOX_NONE) {

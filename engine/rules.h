@@ -52,11 +52,11 @@ struct rules_version {
     struct sandbox *sb;   /* owned */
     int64_t activated_at_ms;
     char approved_by[RULES_OWNER_MAX];
-    /* HQ versions only */
-    struct org *org;      /* owned */
-    json_t *bounds;       /* owned: { thresholds, authority, share } */
-    json_t *thresholds;   /* owned: HQ's default thresholds */
-    json_t *lead_defaults; /* owned: HQ's default lead fields */
+    /* Values fixed at load, converted once (NULL when absent): */
+    struct org *org;       /* owned; HQ: the org tree */
+    json_t *bounds;        /* owned; HQ: { thresholds, authority, share } */
+    json_t *thresholds;    /* owned; HQ: defaults; region: its table form, if a table */
+    json_t *lead_defaults; /* owned; HQ: lead defaults; office: tools.defaults */
 };
 
 struct rules;

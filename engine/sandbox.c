@@ -374,23 +374,23 @@ static void push_json(lua_State *L, const json_t *v, int depth)
 struct conv {
     struct err_detail *why;
     size_t items;
-    char path[128]; /* where in the value the converter is, for messages */
+    int depth;                                      /* entries of keys/idx in use */
+    const char *keys[SANDBOX_VALUE_DEPTH_MAX + 1];  /* borrowed from the Lua stack */
+    lua_Integer idx[SANDBOX_VALUE_DEPTH_MAX + 1];   /* when keys[i] is NULL */
 };
 
+/* The path is rendered only when something is wrong. */
 static int conv_fail(struct conv *c, const char *what)
 {
-    return err_field(c->why, -ERR_RULE_OUTPUT, c->path, "invalid output at '%s': %s",
-                     c->path[0] ? c->path : "(result)", what);
-}
-
-static size_t path_push(struct conv *c, const char *key, lua_Integer idx)
-{
-    size_t n = strlen(c->path);
-    if (key)
-        snprintf(c->path + n, sizeof c->path - n, "%s%.40s", n ? "." : "", key);
-    else
-        snprintf(c->path + n, sizeof c->path - n, "[%lld]", (long long)idx);
-    return n;
+    char path[128] = "";
+    size_t n = 0;
+    for (int i = 0; i < c->depth && n < sizeof path; i++)
+        n += (size_t)(c->keys[i] ? snprintf(path + n, sizeof path - n, "%s%.40s", n ? "." : "",
+                                            c->keys[i])
+                                 : snprintf(path + n, sizeof path - n, "[%lld]",
+                                            (long long)c->idx[i]));
+    return err_field(c->why, -ERR_RULE_OUTPUT, path, "invalid output at '%s': %s",
+                     path[0] ? path : "(result)", what);
 }
 
 /* Convert the value at 'idx' with raw access only (no metamethod runs). */
@@ -452,12 +452,14 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
     if (array) {
         for (lua_Integer i = 1; i <= len && !rc; i++) {
             lua_rawgeti(L, idx, i);
-            size_t mark = path_push(c, NULL, i);
+            c->keys[c->depth] = NULL;
+            c->idx[c->depth++] = i;
             json_t *x = NULL;
             rc = to_json(L, -1, depth + 1, c, &x);
-            if (!rc)
+            if (!rc) {
                 json_array_append_new(res, x);
-            c->path[mark] = '\0';
+                c->depth--;
+            }
             lua_pop(L, 1);
         }
     } else {
@@ -469,12 +471,13 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
                 break;
             }
             const char *k = lua_tostring(L, -2);
-            size_t mark = path_push(c, k, 0);
+            c->keys[c->depth++] = k;
             json_t *x = NULL;
             rc = to_json(L, -1, depth + 1, c, &x);
             if (!rc && json_object_set_new(res, k, x))
                 rc = conv_fail(c, "key is not valid UTF-8");
-            c->path[mark] = '\0';
+            if (!rc)
+                c->depth--;
             lua_pop(L, rc ? 2 : 1);
         }
     }

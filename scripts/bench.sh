@@ -1,0 +1,130 @@
+#!/bin/sh
+# make bench: wrk over loopback against ltcd and, in the same run, against
+# nginx (one worker, a fixed JSON body): the HTTP floor of this machine.
+# Prints req/s, p50 and p99 for each load and the ratio ltcd / nginx.
+# Env: BENCH_SECONDS (default 10), BENCH_CONNS (64), BENCH_MILLION (1: also
+# measure resident memory with a million stored leads).
+set -eu
+cd "$(dirname "$0")/.."
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-64}
+WORK=$(mktemp -d /tmp/ltcd-bench.XXXXXX)
+NGINX_PID=""; LTCD_PID=""; RELOADER=""
+cleanup() {
+    for p in $RELOADER $LTCD_PID $NGINX_PID; do kill "$p" 2>/dev/null || true; done
+    sleep 0.2; rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+port() { echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 )); }
+wait_up() { i=0; while ! curl -fs "$1" >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.05; done; }
+
+# --- the floor: nginx, one worker --------------------------------------------
+NPORT=$(port)
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx;
+    fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+    server {
+        listen 127.0.0.1:$NPORT;
+        location / { default_type application/json; return 200 '{"status":"ok","version":"floor"}'; }
+    }
+}
+NGX
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" 2>>"$WORK/nginx/error.log" &
+NGINX_PID=$!
+wait_up "http://127.0.0.1:$NPORT/" || { echo "bench: nginx did not start"; cat "$WORK/nginx/error.log"; exit 1; }
+
+# --- ltcd: sync full, group commit -------------------------------------------
+LPORT=$(port)
+cp -r rules "$WORK/rules"
+URL="http://127.0.0.1:$LPORT"
+bin/ltcd --listen "127.0.0.1:$LPORT" --db "$WORK/ltc.db" --rules "$WORK/rules" \
+    --tokens examples/tokens.conf --auto-approve --no-watch --sync full 2>"$WORK/ltcd.log" &
+LTCD_PID=$!
+wait_up "$URL/health" || { echo "bench: ltcd did not start"; cat "$WORK/ltcd.log"; exit 1; }
+
+LEAD='{"office":"province-a","customer":"ACME Telecom","title":"5G core","source":"sales","budget":{"amount":60000000,"currency":"CNY","status":"approved"},"horizon_months":6,"signals":{"strategic_fit":4,"urgency":5,"relationship":4,"coach":3,"solution_maturity":4}}'
+cat >"$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$LEAD'
+wrk.headers["Authorization"] = "Bearer pa-ar-token"
+wrk.headers["Content-Type"] = "application/json"
+LUA
+curl -fs -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" "$URL/v1/leads" >/dev/null
+
+# run NAME URL [wrk args...]: prints "NAME req/s p50 p99 errors"
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
+run() {
+    name=$1; url=$2; shift 2
+    wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" >"$WORK/wrk.out" 2>&1
+    rps=$(awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk.out")
+    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.out")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.out")")
+    errs=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { n += 1 } END { print n + 0 }' "$WORK/wrk.out")
+    printf '%-34s %10s %9s %9s %7s\n' "$name" "$rps" "$p50" "$p99" "$errs"
+    echo "$name $rps" >>"$WORK/results"
+}
+rps_of() { awk -v n="$1" 'index($0, n " ") == 1 { print $NF }' "$WORK/results" | tail -1; }
+
+echo "ltcd bench: wrk -t2 -c$CONNS -d${SECS}s over loopback on $(nproc) cores; ltcd --sync full"
+printf '%-34s %10s %9s %9s %7s\n' "load" "req/s" "p50 ms" "p99 ms" "errors"
+run "nginx floor (fixed JSON)" "http://127.0.0.1:$NPORT/"
+run "ltcd create lead (evaluate+commit)" "$URL/v1/leads" -s "$WORK/post.lua"
+run "ltcd read instance" "$URL/v1/instances/1" -H "Authorization: Bearer pa-ar-token"
+run "ltcd health (HTTP only)" "$URL/health"
+( i=0; while :; do i=$((i + 1))
+    curl -s -o /dev/null -X PUT -H 'Authorization: Bearer south-admin-token' \
+        --data-binary "return { hot = $(( 60 + i % 30 )), warm = 30 } -- $i" \
+        "$URL/v1/rules/region/south/thresholds.lua"; sleep 0.1; done ) &
+RELOADER=$!
+run "ltcd create lead, reload every 100ms" "$URL/v1/leads" -s "$WORK/post.lua"
+kill $RELOADER; RELOADER=""
+echo "ltcd KDP decision                  n/a (the decide action comes with the process rules)"
+
+# Reload latency: one PUT through the whole pipeline (validate, store, swap).
+: >"$WORK/reload.ms"
+i=0; while [ $i -lt 50 ]; do i=$((i + 1))
+    curl -s -o /dev/null -w '%{time_total}\n' -X PUT -H 'Authorization: Bearer south-admin-token' \
+        --data-binary "return { hot = $(( 60 + i % 30 )), warm = 31 } -- latency $i" \
+        "$URL/v1/rules/region/south/thresholds.lua" >>"$WORK/reload.ms"
+done
+med=$(sort -n "$WORK/reload.ms" | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] * 1000 }')
+echo "reload latency (PUT, validate, commit, swap; median of 50): ${med} ms"
+
+floor=$(rps_of "nginx")
+echo
+for n in "ltcd create lead (evaluate+commit)" "ltcd read instance" "ltcd health (HTTP only)" "ltcd create lead, reload every 100ms"; do
+    awk -v a="$(rps_of "$n")" -v b="$floor" -v n="$n" 'BEGIN { printf "ratio %-36s %.2f x nginx\n", n, a / b }'
+done
+rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
+count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
+echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
+
+if [ "${BENCH_MILLION:-1}" = 1 ]; then
+    kill -TERM $LTCD_PID; wait $LTCD_PID 2>/dev/null || true
+    sqlite3 "$WORK/ltc.db" "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000 - $count)
+        INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq)
+        SELECT stage, region, office, temperature, doc, created_at, updated_at, last_seq FROM instances, n WHERE id = 1;"
+    bin/ltcd --listen "127.0.0.1:$LPORT" --db "$WORK/ltc.db" --rules "$WORK/rules" \
+        --tokens examples/tokens.conf --auto-approve --no-watch 2>>"$WORK/ltcd.log" &
+    LTCD_PID=$!
+    wait_up "$URL/health"
+    cat >"$WORK/rand.lua" <<'LUA'
+wrk.headers["Authorization"] = "Bearer hq-admin-token"
+request = function() return wrk.format("GET", "/v1/instances/" .. math.random(1, 1000000)) end
+LUA
+    run "ltcd read random of 1M instances" "$URL/" -s "$WORK/rand.lua"
+    run "ltcd create lead over 1M instances" "$URL/v1/leads" -s "$WORK/post.lua"
+    curl -s -H 'Authorization: Bearer hq-admin-token' "$URL/v1/instances?office=city-c&limit=50" >/dev/null
+    rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
+    count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
+    echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
+fi
