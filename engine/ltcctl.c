@@ -122,8 +122,9 @@ static void print_instance(const json_t *i)
     printf("  customer   %s\n  title      %s\n  source     %s\n", str(i, "customer"),
            str(i, "title"), str(i, "source"));
     const json_t *b = json_object_get(i, "budget");
-    printf("  budget     %lld %s (%s), decision in %lld months\n",
-           (long long)json_integer_value(json_object_get(b, "amount")), str(b, "currency"),
+    long long fen = (long long)json_integer_value(json_object_get(b, "amount"));
+    printf("  budget     %lld.%02lld %s (%s), decision in %lld months\n", fen / 100, fen % 100,
+           str(b, "currency"),
            str(b, "status"), (long long)json_integer_value(json_object_get(i, "horizon_months")));
     printf("  evaluation score %.1f, %s, %s -> %s\n", json_number_value(json_object_get(ev, "score")),
            str(ev, "temperature"), str(ev, "maturity"), str(ev, "recommendation"));
