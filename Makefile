@@ -12,12 +12,13 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 BUILD   ?= build
 BIN     ?= bin
 
-ENGINE  := err log config auth store store_schema org lead sandbox rules rules_watch http app api \
+ENGINE  := err log config auth store store_schema org lead sandbox rules rules_check rules_eval \
+           rules_watch http app api \
            api_instances api_rules
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
-.PHONY: all run test check unit integration asan fuzz bench deps lint-rules clean install
+.PHONY: all run test check unit integration asan fuzz bench deps lint-rules clean install format format-check
 all: $(BIN)/ltcd $(BIN)/ltcctl
 
 deps:
@@ -71,3 +72,8 @@ install: all
 
 clean:
 	rm -rf build build-asan build-fuzz bin bin-asan
+
+format:
+	clang-format-14 -i engine/*.c engine/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+format-check:
+	clang-format-14 --dry-run --Werror engine/*.c engine/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c

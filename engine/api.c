@@ -65,20 +65,19 @@ void api_error(struct http_req *req, const struct err_detail *why)
     int code = why->code ? why->code : -ERR_INTERNAL;
     json_t *details = json_object();
     if (why->field[0])
-        json_object_set_new(details, code == -ERR_KCP ? "kcp" : "field",
-                            json_string(why->field));
+        json_object_set_new(details, code == -ERR_KCP ? "kcp" : "field", json_string(why->field));
     if (code == -ERR_INSUFFICIENT_AUTHORITY && why->field[0])
         json_object_set_new(details, "required", json_string(why->field));
     /* Messages can quote hostile input; json_string refuses invalid UTF-8. */
     json_t *msg = json_string(why->msg[0] ? why->msg : err_str(code));
     if (!msg)
         msg = json_string(err_str(code));
-    json_t *body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_api_code(code),
-                             "message", msg, "details", details);
+    json_t *body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_api_code(code), "message",
+                             msg, "details", details);
     int status = err_http_status(code);
     if (status >= 500)
-        log_msg(LOG_ERROR, http_request_id(req), "%s %s: %d %s", http_method(req),
-                http_path(req), status, why->msg);
+        log_msg(LOG_ERROR, http_request_id(req), "%s %s: %d %s", http_method(req), http_path(req),
+                status, why->msg);
     api_json(req, status, body);
     json_decref(body);
 }
@@ -191,9 +190,9 @@ void api_handle(struct http_req *req, void *arg)
 
 void api_health(struct api_call *c)
 {
-    json_t *body = json_pack("{s:s, s:s, s:i, s:b}", "status", "ok", "version", LTCD_VERSION,
-                             "schema", store_schema_version(c->app->st), "stopping",
-                             c->app->stopping);
+    json_t *body =
+        json_pack("{s:s, s:s, s:i, s:b}", "status", "ok", "version", LTCD_VERSION, "schema",
+                  store_schema_version(c->app->st), "stopping", c->app->stopping);
     api_json(c->req, 200, body);
     json_decref(body);
 }

@@ -18,9 +18,9 @@
 #include "err.h"
 #include "http.h"
 
-#define API_PARAMS_MAX 4
+#define API_PARAMS_MAX         4
 #define API_LIST_LIMIT_DEFAULT 50
-#define API_LIST_LIMIT_MAX 500
+#define API_LIST_LIMIT_MAX     500
 
 struct api_call {
     struct app *app;

@@ -26,8 +26,8 @@ static int parse_id(const char *s, int64_t *out)
 /* --- POST /v1/leads ---------------------------------------------------- */
 
 /* The lead fields of an instance document (the normalised lead). */
-static const char *const lead_fields[] = {"office", "customer", "title", "source", "budget",
-                                          "horizon_months", "signals", NULL};
+static const char *const lead_fields[] = {"office", "customer",       "title",   "source",
+                                          "budget", "horizon_months", "signals", NULL};
 
 static json_t *instance_lead(const json_t *doc)
 {
@@ -39,8 +39,7 @@ static json_t *instance_lead(const json_t *doc)
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
-static int apply_lead_create(struct app_write *w, char **body, int *status,
-                             struct err_detail *why)
+static int apply_lead_create(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
     struct app *app = w->app;
     int64_t id = store_instance_next_id(app->st);
@@ -295,11 +294,10 @@ static int on_event(const struct store_event *e, void *ctx)
 {
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at",
-                          when, "actor", e->actor, "action", e->action, "payload",
-                          json_loads(e->payload, 0, NULL), "outcome",
-                          json_loads(e->outcome, JSON_DECODE_ANY, NULL), "rules",
-                          json_loads(e->rules, 0, NULL));
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at", when, "actor",
+        e->actor, "action", e->action, "payload", json_loads(e->payload, 0, NULL), "outcome",
+        json_loads(e->outcome, JSON_DECODE_ANY, NULL), "rules", json_loads(e->rules, 0, NULL));
     return o ? json_array_append_new(ctx, o) : -1;
 }
 
@@ -327,8 +325,7 @@ void api_instance_events(struct api_call *c)
 
 /* reevaluate: read, evaluate under the rules active now, record; all inside
  * the batch transaction so concurrent actions on one instance serialise. */
-static int apply_reevaluate(struct app_write *w, char **body, int *status,
-                            struct err_detail *why)
+static int apply_reevaluate(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
     struct app *app = w->app;
     struct store_instance_row row;

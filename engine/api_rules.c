@@ -40,8 +40,8 @@ static void put_or_delete(struct api_call *c, bool put)
     if (check_owner(c, owner))
         return;
     if (!may_write_owner(c->principal, owner)) {
-        api_fail(c->req, -ERR_FORBIDDEN, "%s:%s may not write the rules of %s",
-                 c->principal->unit, auth_role_name(c->principal->role), owner);
+        api_fail(c->req, -ERR_FORBIDDEN, "%s:%s may not write the rules of %s", c->principal->unit,
+                 auth_role_name(c->principal->role), owner);
         return;
     }
     size_t len = 0;
@@ -53,8 +53,8 @@ static void put_or_delete(struct api_call *c, bool put)
         api_error(c->req, &why);
         return;
     }
-    json_t *body = json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status",
-                             res.status);
+    json_t *body =
+        json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status", res.status);
     api_json(c->req, strcmp(res.status, "unchanged") ? 201 : 200, body);
     json_decref(body);
 }
@@ -129,9 +129,9 @@ static json_t *version_json(const struct store_rule_version *v)
     app_iso_time(v->activated_at_ms, activated, sizeof activated);
     json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "owner",
                           v->owner, "version", v->version, "hash", v->hash, "status", v->status,
-                          "origin", v->origin, "created_at", created, "created_by",
-                          v->created_by, "activated_at", v->activated_at_ms ? activated : NULL,
-                          "approved_by", v->approved_by, "reason", v->reason);
+                          "origin", v->origin, "created_at", created, "created_by", v->created_by,
+                          "activated_at", v->activated_at_ms ? activated : NULL, "approved_by",
+                          v->approved_by, "reason", v->reason);
     if (o && v->files)
         json_object_set_new(o, "files", json_loads(v->files, 0, NULL));
     return o;
@@ -188,8 +188,8 @@ void api_rules_reload(struct api_call *c)
         return;
     }
     int failed = rules_sync_disk(c->app->rules, c->actor);
-    json_t *body = json_pack("{s:i, s:o}", "failed", failed, "rules",
-                             rules_status_json(c->app->rules));
+    json_t *body =
+        json_pack("{s:i, s:o}", "failed", failed, "rules", rules_status_json(c->app->rules));
     api_json(c->req, 200, body);
     json_decref(body);
 }

@@ -33,10 +33,10 @@ typedef int app_apply_cb(struct app_write *w, char **body, int *status, struct e
 
 struct app_write {
     struct app *app;
-    struct http_req *req;     /* deferred until the commit */
+    struct http_req *req; /* deferred until the commit */
     app_apply_cb *apply;
-    json_t *input;            /* owned: what the handler prepared */
-    int64_t instance_id;      /* the instance the op is about, or 0 */
+    json_t *input;       /* owned: what the handler prepared */
+    int64_t instance_id; /* the instance the op is about, or 0 */
     char actor[AUTH_UNIT_MAX + 16];
     const struct auth_principal *principal; /* borrowed from app->auth */
     struct app_write *next;
@@ -48,12 +48,12 @@ struct app_counters {
 };
 
 struct app {
-    const struct config *cfg;  /* borrowed from main */
+    const struct config *cfg; /* borrowed from main */
     uv_loop_t *loop;
-    struct store *st;          /* owned by main */
-    struct rules *rules;       /* owned by main */
-    struct auth_set *auth;     /* owned by main */
-    struct http_server *http;  /* owned by main */
+    struct store *st;         /* owned by main */
+    struct rules *rules;      /* owned by main */
+    struct auth_set *auth;    /* owned by main */
+    struct http_server *http; /* owned by main */
     bool stopping;
     struct app_write *queue_head, *queue_tail; /* owned ops waiting for the flush */
     size_t queued;

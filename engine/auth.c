@@ -8,8 +8,9 @@
 #include <string.h>
 
 static const char *const role_names[] = {
-    [AUTH_ADMIN] = "admin", [AUTH_REVIEWER] = "reviewer", [AUTH_AR] = "ar",
-    [AUTH_SR] = "sr",       [AUTH_FR] = "fr",             [AUTH_FINANCE] = "finance",
+    [AUTH_ADMIN] = "admin",   [AUTH_REVIEWER] = "reviewer",
+    [AUTH_AR] = "ar",         [AUTH_SR] = "sr",
+    [AUTH_FR] = "fr",         [AUTH_FINANCE] = "finance",
     [AUTH_VIEWER] = "viewer",
 };
 
@@ -79,8 +80,8 @@ static int parse_line(char *line, const char *name, int lineno, struct auth_prin
     }
     p->level = auth_unit_level(unit);
     if (!p->level || strlen(unit) >= sizeof p->unit)
-        return err_set(why, -ERR_USAGE, "%s:%d: unit '%s' is not hq, region/ID or office/ID",
-                       name, lineno, unit);
+        return err_set(why, -ERR_USAGE, "%s:%d: unit '%s' is not hq, region/ID or office/ID", name,
+                       lineno, unit);
     strcpy(p->unit, unit);
     size_t r;
     for (r = 0; r < sizeof role_names / sizeof *role_names; r++)

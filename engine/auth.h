@@ -25,9 +25,9 @@ enum auth_level { AUTH_LEVEL_OFFICE = 1, AUTH_LEVEL_REGION = 2, AUTH_LEVEL_HQ = 
 
 struct auth_principal {
     uint8_t token_sha256[32];
-    char unit[AUTH_UNIT_MAX];  /* "hq", "region/south", "office/province-a" */
-    enum auth_level level;     /* from the unit's prefix */
-    const char *unit_id;       /* points into unit after the '/', "" for hq */
+    char unit[AUTH_UNIT_MAX]; /* "hq", "region/south", "office/province-a" */
+    enum auth_level level;    /* from the unit's prefix */
+    const char *unit_id;      /* points into unit after the '/', "" for hq */
     enum auth_role role;
 };
 

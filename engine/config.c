@@ -61,8 +61,8 @@ static int parse_uint(const char *flag, const char *v, unsigned long max, unsign
     char *end;
     unsigned long n = strtoul(v, &end, 10);
     if (*v == '-' || *end || end == v || n == 0 || n > max)
-        return err_set(why, -ERR_USAGE, "%s: expected a number from 1 to %lu, got '%s'", flag,
-                       max, v);
+        return err_set(why, -ERR_USAGE, "%s: expected a number from 1 to %lu, got '%s'", flag, max,
+                       v);
     *out = n;
     return 0;
 }
@@ -85,11 +85,11 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long n;
         int rc;
-#define NEED_VALUE                                                                  \
-    do {                                                                            \
-        if (!v)                                                                     \
-            return err_set(why, -ERR_USAGE, "%s needs a value", a);                 \
-        i++;                                                                        \
+#define NEED_VALUE                                                                                 \
+    do {                                                                                           \
+        if (!v)                                                                                    \
+            return err_set(why, -ERR_USAGE, "%s needs a value", a);                                \
+        i++;                                                                                       \
     } while (0)
         if (!strcmp(a, "--listen")) {
             NEED_VALUE;
@@ -111,8 +111,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
         } else if (!strcmp(a, "--log-format")) {
             NEED_VALUE;
             if (strcmp(v, "text") && strcmp(v, "json"))
-                return err_set(why, -ERR_USAGE, "--log-format: expected text or json, got '%s'",
-                               v);
+                return err_set(why, -ERR_USAGE, "--log-format: expected text or json, got '%s'", v);
             cfg->log_json = !strcmp(v, "json");
         } else if (!strcmp(a, "--max-body")) {
             NEED_VALUE;

@@ -10,10 +10,9 @@ struct err_row {
     const char *text;
 };
 
-static const struct err_row rows[ERR__COUNT] = {
-    [ERR_OK] = {"ok", 200, "ok"},
+static const struct err_row rows[ERR__COUNT] = {[ERR_OK] = {"ok", 200, "ok"},
 #define XX(name, code, http, text) [ERR_##name] = {code, http, text},
-    ERR_MAP(XX)
+                                                ERR_MAP(XX)
 #undef XX
 };
 
@@ -41,9 +40,8 @@ int err_http_status(int code)
     return row_of(code)->http;
 }
 
-__attribute__((format(printf, 4, 0))) static void vset(struct err_detail *why, int code,
-                                                   const char *field, const char *fmt,
-                                                   va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+vset(struct err_detail *why, int code, const char *field, const char *fmt, va_list ap)
 {
     why->code = code;
     vsnprintf(why->msg, sizeof why->msg, fmt, ap);

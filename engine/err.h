@@ -13,30 +13,30 @@
 #include <stdarg.h>
 
 /* XX(NAME, api code, http status, text) */
-#define ERR_MAP(XX)                                                                      \
-    XX(BAD_REQUEST, "bad_request", 400, "malformed request")                            \
-    XX(INVALID_JSON, "invalid_json", 400, "body is not valid JSON")                     \
-    XX(INVALID_FIELD, "invalid_field", 400, "invalid field")                            \
-    XX(UNAUTHENTICATED, "unauthenticated", 401, "missing or unknown token")             \
-    XX(FORBIDDEN, "forbidden", 403, "not allowed for this principal")                   \
-    XX(INSUFFICIENT_AUTHORITY, "insufficient_authority", 403, "insufficient authority") \
-    XX(NOT_FOUND, "not_found", 404, "not found")                                        \
-    XX(METHOD, "method_not_allowed", 405, "method not allowed")                         \
-    XX(CONFLICT, "conflict", 409, "state conflict")                                     \
-    XX(TOO_LARGE, "payload_too_large", 413, "body over the limit")                      \
-    XX(RULE_REJECTED, "rule_rejected", 422, "rule rejected")                            \
-    XX(RULE_SYNTAX, "rule_syntax", 422, "rule failed to compile")                       \
-    XX(RULE_RUNTIME, "rule_error", 422, "rule raised an error")                         \
-    XX(RULE_BUDGET, "rule_budget", 422, "rule exceeded its budget")                     \
-    XX(RULE_MEMORY, "rule_memory", 422, "rule exceeded its memory cap")                 \
-    XX(RULE_OUTPUT, "rule_output", 422, "rule returned an invalid value")               \
-    XX(KCP, "kcp_failed", 422, "key control point failed")                              \
-    XX(INTERNAL, "internal", 500, "internal error")                                     \
-    XX(NOMEM, "internal", 500, "out of memory")                                         \
-    XX(STORE, "storage", 500, "storage error")                                          \
-    XX(STORE_BUSY, "overloaded", 503, "storage busy")                                   \
-    XX(UNAVAILABLE, "unavailable", 503, "shutting down or overloaded")                  \
-    XX(IO, "io", 500, "input/output error")                                             \
+#define ERR_MAP(XX)                                                                                \
+    XX(BAD_REQUEST, "bad_request", 400, "malformed request")                                       \
+    XX(INVALID_JSON, "invalid_json", 400, "body is not valid JSON")                                \
+    XX(INVALID_FIELD, "invalid_field", 400, "invalid field")                                       \
+    XX(UNAUTHENTICATED, "unauthenticated", 401, "missing or unknown token")                        \
+    XX(FORBIDDEN, "forbidden", 403, "not allowed for this principal")                              \
+    XX(INSUFFICIENT_AUTHORITY, "insufficient_authority", 403, "insufficient authority")            \
+    XX(NOT_FOUND, "not_found", 404, "not found")                                                   \
+    XX(METHOD, "method_not_allowed", 405, "method not allowed")                                    \
+    XX(CONFLICT, "conflict", 409, "state conflict")                                                \
+    XX(TOO_LARGE, "payload_too_large", 413, "body over the limit")                                 \
+    XX(RULE_REJECTED, "rule_rejected", 422, "rule rejected")                                       \
+    XX(RULE_SYNTAX, "rule_syntax", 422, "rule failed to compile")                                  \
+    XX(RULE_RUNTIME, "rule_error", 422, "rule raised an error")                                    \
+    XX(RULE_BUDGET, "rule_budget", 422, "rule exceeded its budget")                                \
+    XX(RULE_MEMORY, "rule_memory", 422, "rule exceeded its memory cap")                            \
+    XX(RULE_OUTPUT, "rule_output", 422, "rule returned an invalid value")                          \
+    XX(KCP, "kcp_failed", 422, "key control point failed")                                         \
+    XX(INTERNAL, "internal", 500, "internal error")                                                \
+    XX(NOMEM, "internal", 500, "out of memory")                                                    \
+    XX(STORE, "storage", 500, "storage error")                                                     \
+    XX(STORE_BUSY, "overloaded", 503, "storage busy")                                              \
+    XX(UNAVAILABLE, "unavailable", 503, "shutting down or overloaded")                             \
+    XX(IO, "io", 500, "input/output error")                                                        \
     XX(USAGE, "usage", 400, "bad usage")
 
 enum err_code {
@@ -49,10 +49,10 @@ enum err_code {
 
 #define ERR_DETAIL_MAX 512 /* bytes of message kept, including the NUL */
 
-struct err_detail {          /* caller-owned storage; never freed */
-    int code;                /* 0 or -ERR_x */
+struct err_detail {           /* caller-owned storage; never freed */
+    int code;                 /* 0 or -ERR_x */
     char msg[ERR_DETAIL_MAX]; /* e.g. "rules/hq/lead.lua:12: ..." */
-    char field[64];          /* the offending field or KCP name, or "" */
+    char field[64];           /* the offending field or KCP name, or "" */
 };
 
 /* Constant strings for -ERR_x (or ERR_x); "ok" for 0, "internal" for unknown. */

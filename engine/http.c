@@ -11,7 +11,7 @@
 #include "log.h"
 
 #define HTTP_CONN_MEMORY_BYTES (64 * 1024) /* headers and MHD buffers per connection */
-#define HTTP_MAX_RERUNS 4                  /* MHD_run passes per wake-up after resumes */
+#define HTTP_MAX_RERUNS        4           /* MHD_run passes per wake-up after resumes */
 
 struct http_server {
     struct MHD_Daemon *mhd;
@@ -20,9 +20,9 @@ struct http_server {
     struct http_config cfg;
     int port;
     unsigned open_connections;
-    bool need_run;   /* a deferred request was answered: run MHD again */
-    bool in_run;     /* re-entrancy guard */
-    int closing;     /* handles left to close */
+    bool need_run; /* a deferred request was answered: run MHD again */
+    bool in_run;   /* re-entrancy guard */
+    int closing;   /* handles left to close */
     uint64_t next_req_id;
 };
 
@@ -36,7 +36,7 @@ struct http_req {
     bool answered;
     int status;
     const char *content_type;
-    char *resp;                  /* owned until queued */
+    char *resp; /* owned until queued */
     size_t resp_len;
     char id[24];
     uint64_t started_ns;
@@ -108,9 +108,8 @@ static struct http_req *req_new(struct http_server *srv, struct MHD_Connection *
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *srv = cls;
@@ -248,15 +247,14 @@ int http_start(uv_loop_t *loop, const struct http_config *cfg, struct http_serve
         flags |= MHD_USE_IPv6;
     srv->mhd = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY_BYTES,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY_BYTES,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->mhd) {
         free(srv);
-        return err_set(why, -ERR_IO, "cannot listen on %s:%d (in use or not permitted)",
-                       cfg->host, cfg->port);
+        return err_set(why, -ERR_IO, "cannot listen on %s:%d (in use or not permitted)", cfg->host,
+                       cfg->port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     const union MHD_DaemonInfo *pinfo = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);

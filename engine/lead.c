@@ -7,10 +7,10 @@
 enum kind { K_ID, K_TEXT, K_ENUM, K_INT, K_CURRENCY };
 
 struct field {
-    const char *path;    /* "budget.amount" */
+    const char *path; /* "budget.amount" */
     enum kind kind;
-    const char *choices; /* K_ENUM: "a|b|c" */
-    json_int_t min, max; /* K_INT */
+    const char *choices;  /* K_ENUM: "a|b|c" */
+    json_int_t min, max;  /* K_INT */
     const char *fallback; /* built-in default as JSON text, or NULL: required */
 };
 
@@ -105,28 +105,26 @@ static int check_value(const struct field *f, const json_t *v, struct err_detail
         for (size_t i = 0; i < n; i++)
             chars += ((unsigned char)s[i] & 0xC0) != 0x80;
         if (chars == 0 || chars > LEAD_TEXT_MAX)
-            return err_field(why, -ERR_INVALID_FIELD, p,
-                             "%s: expected 1 to %d characters", p, LEAD_TEXT_MAX);
+            return err_field(why, -ERR_INVALID_FIELD, p, "%s: expected 1 to %d characters", p,
+                             LEAD_TEXT_MAX);
         return 0;
     }
     case K_ENUM:
         if (!json_is_string(v) || !in_choices(json_string_value(v), f->choices))
-            return err_field(why, -ERR_INVALID_FIELD, p, "%s: expected one of %s", p,
-                             f->choices);
+            return err_field(why, -ERR_INVALID_FIELD, p, "%s: expected one of %s", p, f->choices);
         return 0;
     case K_INT:
-        if (!json_is_integer(v) || json_integer_value(v) < f->min ||
-            json_integer_value(v) > f->max)
+        if (!json_is_integer(v) || json_integer_value(v) < f->min || json_integer_value(v) > f->max)
             return err_field(why, -ERR_INVALID_FIELD, p,
-                             "%s: expected an integer from %lld to %lld", p,
-                             (long long)f->min, (long long)f->max);
+                             "%s: expected an integer from %lld to %lld", p, (long long)f->min,
+                             (long long)f->max);
         return 0;
     case K_CURRENCY: {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
-        if (strlen(s) != 3 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' ||
-            s[2] < 'A' || s[2] > 'Z')
-            return err_field(why, -ERR_INVALID_FIELD, p,
-                             "%s: expected a 3-letter currency code", p);
+        if (strlen(s) != 3 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s[2] < 'A' ||
+            s[2] > 'Z')
+            return err_field(why, -ERR_INVALID_FIELD, p, "%s: expected a 3-letter currency code",
+                             p);
         return 0;
     }
     }
@@ -237,8 +235,8 @@ int lead_parse(const char *body, size_t len, const json_t *defaults, json_t **ou
     json_error_t jerr;
     json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!in)
-        return err_set(why, -ERR_INVALID_JSON, "invalid JSON at line %d column %d: %s",
-                       jerr.line, jerr.column, jerr.text);
+        return err_set(why, -ERR_INVALID_JSON, "invalid JSON at line %d column %d: %s", jerr.line,
+                       jerr.column, jerr.text);
     int rc = lead_check(in, defaults, out, why);
     json_decref(in);
     return rc;

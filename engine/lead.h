@@ -21,9 +21,9 @@
 
 #include "err.h"
 
-#define LEAD_TEXT_MAX 200     /* characters of customer and title */
-#define LEAD_SIGNALS_MAX 32   /* signals per lead */
-#define LEAD_HORIZON_MAX 120  /* months */
+#define LEAD_TEXT_MAX       200 /* characters of customer and title */
+#define LEAD_SIGNALS_MAX    32  /* signals per lead */
+#define LEAD_HORIZON_MAX    120 /* months */
 #define LEAD_JSON_DEPTH_MAX 16
 
 /* Parse 'body' (len bytes) into a new normalised lead object, owned by the

@@ -33,7 +33,8 @@ void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     char when[40];
     snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(ts.tv_nsec / 1000000));
 
     if (fmt_mode == LOG_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:s?, s:s}", "ts", when, "level", level_names[level],

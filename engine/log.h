@@ -19,8 +19,8 @@ void log_init(enum log_format format, enum log_level min_level);
 void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define log_info(...) log_msg(LOG_INFO, NULL, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_WARN, NULL, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, NULL, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, NULL, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, NULL, __VA_ARGS__)
 
 #endif

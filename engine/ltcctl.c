@@ -60,8 +60,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 /* Perform a request; returns the HTTP status (0: unreachable) and the body. */
-static long request(const struct opts *o, const char *method, const char *path,
-                    const char *body, size_t body_len, const char *ctype, struct buf *out)
+static long request(const struct opts *o, const char *method, const char *path, const char *body,
+                    size_t body_len, const char *ctype, struct buf *out)
 {
     CURL *c = curl_easy_init();
     char url[2048], auth[1024], ct[128];
@@ -124,10 +124,11 @@ static void print_instance(const json_t *i)
     const json_t *b = json_object_get(i, "budget");
     long long fen = (long long)json_integer_value(json_object_get(b, "amount"));
     printf("  budget     %lld.%02lld %s (%s), decision in %lld months\n", fen / 100, fen % 100,
-           str(b, "currency"),
-           str(b, "status"), (long long)json_integer_value(json_object_get(i, "horizon_months")));
-    printf("  evaluation score %.1f, %s, %s -> %s\n", json_number_value(json_object_get(ev, "score")),
-           str(ev, "temperature"), str(ev, "maturity"), str(ev, "recommendation"));
+           str(b, "currency"), str(b, "status"),
+           (long long)json_integer_value(json_object_get(i, "horizon_months")));
+    printf("  evaluation score %.1f, %s, %s -> %s\n",
+           json_number_value(json_object_get(ev, "score")), str(ev, "temperature"),
+           str(ev, "maturity"), str(ev, "recommendation"));
     size_t k;
     json_t *r;
     json_array_foreach(json_object_get(ev, "reasons"), k, r)
@@ -151,12 +152,13 @@ static void print_rules(const json_t *body)
         char pend[64] = "-";
         size_t k, off = 0;
         json_t *p;
-        json_array_foreach(json_object_get(o, "pending"), k, p)
-            off += (size_t)snprintf(pend + off, sizeof pend - off, "%sv%lld", k ? "," : "",
-                                    (long long)json_integer_value(json_object_get(p, "version")));
+        json_array_foreach(json_object_get(o, "pending"), k, p) off +=
+            (size_t)snprintf(pend + off, sizeof pend - off, "%sv%lld", k ? "," : "",
+                             (long long)json_integer_value(json_object_get(p, "version")));
         char act[16] = "-";
         if (json_is_object(a))
-            snprintf(act, sizeof act, "v%lld", (long long)json_integer_value(json_object_get(a, "version")));
+            snprintf(act, sizeof act, "v%lld",
+                     (long long)json_integer_value(json_object_get(a, "version")));
         const json_t *e = json_object_get(o, "last_error");
         printf("%-22s %-8s %-14.12s %-10s %s\n", str(o, "owner"), act,
                json_is_object(a) ? str(a, "hash") : "-", pend,
@@ -195,8 +197,7 @@ static void pretty_list(const json_t *body)
     size_t i;
     json_t *x;
     printf("%s", header);
-    json_array_foreach(json_object_get(body, "instances"), i, x)
-        print_instance_row(x);
+    json_array_foreach(json_object_get(body, "instances"), i, x) print_instance_row(x);
     const json_t *next = json_object_get(body, "next");
     if (json_is_integer(next))
         printf("(more: --after %lld)\n", (long long)json_integer_value(next));
@@ -210,8 +211,9 @@ static void pretty_events(const json_t *body)
     json_array_foreach(json_object_get(body, "events"), i, e)
     {
         char *rules = json_dumps(json_object_get(e, "rules"), JSON_COMPACT);
-        printf("%-4lld %-24s %-26s %-12s %s\n", (long long)json_integer_value(json_object_get(e, "seq")),
-               str(e, "at"), str(e, "actor"), str(e, "action"), rules ? rules : "");
+        printf("%-4lld %-24s %-26s %-12s %s\n",
+               (long long)json_integer_value(json_object_get(e, "seq")), str(e, "at"),
+               str(e, "actor"), str(e, "action"), rules ? rules : "");
         free(rules);
     }
 }
@@ -247,7 +249,8 @@ static int lead_create(const struct opts *o, int argc, char **argv)
     } else if (argc == 1 && !strcmp(argv[0], "-")) {
         body = read_all("-", &len);
     } else {
-        json_t *j = json_pack("{s:{s:s}, s:o}", "budget", "status", "none", "signals", json_object());
+        json_t *j =
+            json_pack("{s:{s:s}, s:o}", "budget", "status", "none", "signals", json_object());
         for (int i = 0; i + 1 < argc; i += 2) {
             const char *f = argv[i], *v = argv[i + 1];
             if (!strcmp(f, "--office") || !strcmp(f, "--customer") || !strcmp(f, "--title") ||

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "rules_watch.h"
 
-#define DRAIN_POLL_MS 10
+#define DRAIN_POLL_MS     10
 #define DRAIN_DEADLINE_MS 2000
 
 struct daemon {
@@ -124,8 +124,7 @@ static int run(struct daemon *d)
         return die(why.msg);
     if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
         return die(why.msg);
-    if (cfg->watch &&
-        rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
+    if (cfg->watch && rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
         return die(why.msg);
     uv_signal_init(app->loop, &d->sig_hup);
     uv_signal_init(app->loop, &d->sig_term);

@@ -67,8 +67,8 @@ int org_from_json(const json_t *tree, struct org **out, struct err_detail *why)
     if (!rc)
         qsort(org->regions, org->n_regions, sizeof *org->regions, cmp_region);
     for (size_t i = 0; i < org->n_regions && !rc; i++) {
-        const json_t *offices = json_object_get(json_object_get(regions, org->regions[i].id),
-                                                "offices");
+        const json_t *offices =
+            json_object_get(json_object_get(regions, org->regions[i].id), "offices");
         size_t k;
         json_t *o;
         if (!json_is_array(offices)) {
@@ -90,8 +90,8 @@ int org_from_json(const json_t *tree, struct org **out, struct err_detail *why)
                 break;
             }
             if (org_has_office(org, oid)) {
-                rc = err_field(why, -ERR_RULE_OUTPUT, "offices",
-                               "org: office '%s' is listed twice", oid);
+                rc = err_field(why, -ERR_RULE_OUTPUT, "offices", "org: office '%s' is listed twice",
+                               oid);
                 break;
             }
             org->offices[org->n_offices].id = strdup(oid);

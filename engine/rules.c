@@ -1,8 +1,8 @@
-/* engine/rules.c: versions, validation and activation of rule bundles. */
+/* engine/rules.c: the registry of rule versions: the pipeline of
+ * rules_submit, activation and approval, the rules directory, status. */
 #include "rules.h"
 
 #include <dirent.h>
-#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,30 +12,20 @@
 
 #include "lead.h"
 #include "log.h"
-
-/* The extension points: the only files each layer may provide. HQ may
- * provide any file name; these three it must provide. */
-static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", NULL};
-static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
-                                           "share.lua", NULL};
-static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
-
-/* Lead fields an office's tools.defaults may fill. */
-static const char *const default_fields[] = {"source", "budget", "horizon_months", "signals",
-                                             NULL};
+#include "rules_internal.h"
 
 struct owner_slot {
     char name[RULES_OWNER_MAX];
-    struct rules_version *active;                     /* one reference */
+    struct rules_version *active;                      /* one reference */
     struct rules_version *retired[RULES_RETIRED_KEEP]; /* one reference each, newest first */
-    struct err_detail last_error;                     /* code 0: none */
+    struct err_detail last_error;                      /* code 0: none */
     int64_t last_error_at_ms;
     int last_error_version;
 };
 
 struct rules {
-    struct store *st;  /* borrowed */
-    char *dir;         /* owned; may be NULL */
+    struct store *st; /* borrowed */
+    char *dir;        /* owned; may be NULL */
     bool auto_approve;
     size_t n_owners;
     struct owner_slot *owners; /* owned, RULES_MAX_OWNERS */
@@ -49,7 +39,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool in_list(const char *const *list, const char *s)
+bool rules__in_list(const char *const *list, const char *s)
 {
     for (; *list; list++)
         if (!strcmp(*list, s))
@@ -75,7 +65,7 @@ int rules_owner_layer(const char *owner, enum rules_layer *layer)
 }
 
 /* "hq" -> "hq/", "region/x" -> "regions/x/", "office/y" -> "offices/y/" */
-static void owner_dir(const char *owner, char *buf, size_t n)
+void rules__owner_dir(const char *owner, char *buf, size_t n)
 {
     if (!strcmp(owner, "hq"))
         snprintf(buf, n, "hq/");
@@ -105,7 +95,7 @@ void rules_version_unref(struct rules_version *v)
     free(v);
 }
 
-static void bundle_hash(const json_t *files, char out[65])
+void rules__bundle_hash(const json_t *files, char out[65])
 {
     /* jansson iterates objects in sorted key order only when asked; sort here. */
     const char *names[RULES_FILES_MAX];
@@ -134,541 +124,6 @@ static void bundle_hash(const json_t *files, char out[65])
     unsigned char digest[32];
     crypto_hash_sha256_final(&st, digest);
     sodium_bin2hex(out, 65, digest, 32);
-}
-
-/* --- checks -------------------------------------------------------------- */
-
-static const json_t *as_object(const json_t *v)
-{
-    static json_t *empty;
-    if (json_is_array(v) && json_array_size(v) == 0) { /* Lua's {} converts to [] */
-        if (!empty)
-            empty = json_object();
-        return empty;
-    }
-    return v;
-}
-
-/* Check 'value' against HQ's bounds tree: every key must have a bound; a leaf
- * bound { min, max, integer } holds a number. */
-static int check_bounds(const json_t *value, const json_t *bounds, const char *file,
-                        const char *prefix, struct err_detail *why)
-{
-    value = as_object(value);
-    if (!json_is_object(value))
-        return err_field(why, -ERR_RULE_REJECTED, prefix, "%s: %s: expected a table", file,
-                         prefix[0] ? prefix : "(result)");
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)value, k, x)
-    {
-        char path[160];
-        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k);
-        const json_t *b = json_object_get(bounds, k);
-        if (!json_is_object(b))
-            return err_field(why, -ERR_RULE_REJECTED, path,
-                             "%s: field '%s' is not an extension point HQ allows", file, path);
-        const json_t *min = json_object_get(b, "min"), *max = json_object_get(b, "max");
-        if (min || max) {
-            if (!json_is_number(x))
-                return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected a number",
-                                 file, path);
-            if (json_is_true(json_object_get(b, "integer")) && !json_is_integer(x))
-                return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected an integer",
-                                 file, path);
-            double d = json_number_value(x);
-            if ((min && d < json_number_value(min)) || (max && d > json_number_value(max)))
-                return err_field(why, -ERR_RULE_REJECTED, path,
-                                 "%s: %s = %g is outside HQ bounds [%g, %g]", file, path, d,
-                                 min ? json_number_value(min) : -INFINITY,
-                                 max ? json_number_value(max) : INFINITY);
-        } else {
-            int rc = check_bounds(x, b, file, path, why);
-            if (rc)
-                return rc;
-        }
-    }
-    return 0;
-}
-
-static const char *const threshold_keys[] = {"mature_budget", "horizon_months", "hot", "warm",
-                                             NULL};
-
-/* Complete thresholds: HQ defaults overlaid by the region's, within bounds. */
-static int thresholds_merge(const struct rules_version *hq, const json_t *region_t,
-                            const char *file, json_t **out, struct err_detail *why)
-{
-    const json_t *tb = json_object_get(hq->bounds, "thresholds");
-    if (region_t) {
-        int rc = check_bounds(region_t, tb, file, "", why);
-        if (rc)
-            return rc;
-    }
-    json_t *t = json_deep_copy(hq->thresholds);
-    if (region_t)
-        json_object_update(t, (json_t *)as_object(region_t));
-    for (const char *const *k = threshold_keys; *k; k++)
-        if (!json_is_number(json_object_get(t, *k))) {
-            json_decref(t);
-            return err_field(why, -ERR_RULE_REJECTED, *k, "%s: thresholds.%s is missing", file,
-                             *k);
-        }
-    if (json_number_value(json_object_get(t, "warm")) >
-        json_number_value(json_object_get(t, "hot"))) {
-        json_decref(t);
-        return err_field(why, -ERR_RULE_REJECTED, "warm", "%s: warm must not exceed hot", file);
-    }
-    *out = t;
-    return 0;
-}
-
-static int check_string_list(const json_t *v, const char *file, const char *what,
-                             struct err_detail *why)
-{
-    size_t i;
-    json_t *x;
-    if (!json_is_array(v))
-        return err_field(why, -ERR_RULE_OUTPUT, what, "%s: %s must return a list", file, what);
-    json_array_foreach(v, i, x)
-    {
-        if (!json_is_string(x))
-            return err_field(why, -ERR_RULE_OUTPUT, what, "%s: %s[%zu] must be a string", file,
-                             what, i + 1);
-    }
-    return 0;
-}
-
-/* HQ's lead scoring output: { score = 0..100, fit, risk_ok, reasons }. */
-static int check_scoring(const json_t *res, const char *file, struct err_detail *why)
-{
-    const json_t *score = json_object_get(res, "score");
-    if (!json_is_number(score) || json_number_value(score) < 0 ||
-        json_number_value(score) > 100)
-        return err_field(why, -ERR_RULE_OUTPUT, "score",
-                         "%s: evaluate must return score, a number from 0 to 100", file);
-    const json_t *fit = json_object_get(res, "fit"), *risk = json_object_get(res, "risk_ok");
-    if ((fit && !json_is_boolean(fit)) || (risk && !json_is_boolean(risk)))
-        return err_field(why, -ERR_RULE_OUTPUT, "fit",
-                         "%s: evaluate: fit and risk_ok must be booleans", file);
-    const json_t *reasons = json_object_get(res, "reasons");
-    return reasons ? check_string_list(reasons, file, "reasons", why) : 0;
-}
-
-/* --- evaluation ---------------------------------------------------------- */
-
-static int resolve_thresholds(const struct rules_version *hq, struct rules_version *region,
-                              const json_t *lead, json_t **out, struct err_detail *why)
-{
-    json_t *rt = NULL;
-    char file[160] = "hq/lead.lua";
-    if (region && region->thresholds) { /* the table form, converted once at load */
-        snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
-                 region->version, region->owner + 7);
-        rt = json_incref(region->thresholds);
-    } else if (region && sandbox_kind(region->sb, "thresholds.lua", NULL) != SANDBOX_NONE) {
-        snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
-                 region->version, region->owner + 7);
-        json_t *args[1] = {(json_t *)lead};
-        int rc = sandbox_call(region->sb, "thresholds.lua", NULL, args, 1, &rt, why);
-        if (rc)
-            return rc;
-    }
-    int rc = thresholds_merge(hq, rt, file, out, why);
-    json_decref(rt);
-    return rc;
-}
-
-static int evaluate(struct rules *r, struct rules_version *hq, const json_t *lead,
-                    json_t **evaluation, struct err_detail *why)
-{
-    const char *office = json_string_value(json_object_get(lead, "office"));
-    const char *region = org_region_of(hq->org, office);
-    if (!region)
-        return err_field(why, -ERR_INVALID_FIELD, "office", "office: unknown office '%s'",
-                         office);
-    char owner[RULES_OWNER_MAX];
-    snprintf(owner, sizeof owner, "region/%s", region);
-    struct rules_version *rv = rules_active(r, owner);
-    snprintf(owner, sizeof owner, "office/%s", office);
-    struct rules_version *ov = rules_active(r, owner);
-
-    json_t *t = NULL, *res = NULL;
-    int rc = resolve_thresholds(hq, rv, lead, &t, why);
-    if (!rc) {
-        json_t *args[2] = {(json_t *)lead, t};
-        rc = sandbox_call(hq->sb, "lead.lua", "evaluate", args, 2, &res, why);
-    }
-    if (!rc)
-        rc = check_scoring(res, "hq/lead.lua", why);
-    if (rc) {
-        json_decref(t);
-        json_decref(res);
-        return rc;
-    }
-    double score = json_number_value(json_object_get(res, "score"));
-    const json_t *budget = json_object_get(lead, "budget");
-    bool mature =
-        !strcmp(json_string_value(json_object_get(budget, "status")), "approved") &&
-        json_integer_value(json_object_get(budget, "amount")) >=
-            json_number_value(json_object_get(t, "mature_budget")) &&
-        json_integer_value(json_object_get(lead, "horizon_months")) <=
-            json_number_value(json_object_get(t, "horizon_months"));
-    const char *temp = score >= json_number_value(json_object_get(t, "hot"))    ? "hot"
-                       : score >= json_number_value(json_object_get(t, "warm")) ? "warm"
-                                                                                : "cold";
-    bool first_fails = json_is_false(json_object_get(res, "fit")) ||
-                       json_is_false(json_object_get(res, "risk_ok"));
-    const char *rec = first_fails                          ? "close"
-                      : (mature && strcmp(temp, "cold")) ? "convert"
-                                                           : "nurture";
-    json_t *used = json_pack("{s:i}", "hq", hq->version);
-    if (rv)
-        json_object_set_new(used, rv->owner, json_integer(rv->version));
-    if (ov)
-        json_object_set_new(used, ov->owner, json_integer(ov->version));
-    json_t *reasons = json_object_get(res, "reasons");
-    *evaluation = json_pack("{s:O, s:s, s:s, s:s, s:O, s:O, s:o}", "score",
-                            json_object_get(res, "score"), "temperature", temp, "maturity",
-                            mature ? "mature" : "early", "recommendation", rec, "reasons",
-                            reasons ? reasons : json_array(), "thresholds", t, "rules", used);
-    if (!reasons)
-        json_decref(json_object_get(*evaluation, "reasons"));
-    json_decref(t);
-    json_decref(res);
-    return *evaluation ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
-}
-
-/* The defaults for a lead of 'office': HQ's, overlaid by the office's L6 tools. */
-static int lead_defaults(struct rules *r, struct rules_version *hq, const char *office,
-                         json_t **out, struct err_detail *why)
-{
-    json_t *d = hq->lead_defaults ? json_deep_copy(hq->lead_defaults) : json_object();
-    char owner[RULES_OWNER_MAX];
-    snprintf(owner, sizeof owner, "office/%s", office);
-    struct rules_version *ov = rules_active(r, owner);
-    if (ov && ov->lead_defaults) /* converted and checked once at load */
-        json_object_update(d, ov->lead_defaults);
-    (void)why;
-    *out = d;
-    return 0;
-}
-
-int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json_t **evaluation,
-                        const char **region, struct err_detail *why)
-{
-    struct rules_version *hq = rules_hq(r);
-    if (!json_is_object(body))
-        return err_set(why, -ERR_INVALID_JSON, "body: expected a JSON object");
-    const json_t *office = json_object_get(body, "office");
-    if (!json_is_string(office) || !lead_valid_id(json_string_value(office)))
-        return err_field(why, -ERR_INVALID_FIELD, "office",
-                         "office: expected the ID of an office");
-    *region = org_region_of(hq->org, json_string_value(office));
-    if (!*region)
-        return err_field(why, -ERR_INVALID_FIELD, "office", "office: unknown office '%s'",
-                         json_string_value(office));
-    json_t *defaults = NULL;
-    int rc = lead_defaults(r, hq, json_string_value(office), &defaults, why);
-    if (rc)
-        return rc;
-    rc = lead_check((json_t *)body, defaults, lead, why);
-    json_decref(defaults);
-    if (rc)
-        return rc;
-    rules_version_ref(hq);
-    rc = evaluate(r, hq, *lead, evaluation, why);
-    rules_version_unref(hq);
-    if (rc) {
-        json_decref(*lead);
-        *lead = NULL;
-    }
-    return rc;
-}
-
-int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
-                     struct err_detail *why)
-{
-    struct rules_version *hq = rules_hq(r);
-    rules_version_ref(hq);
-    int rc = evaluate(r, hq, lead, evaluation, why);
-    rules_version_unref(hq);
-    return rc;
-}
-
-/* --- compile and validate ---------------------------------------------- */
-
-static json_t *sample_leads(const struct rules_version *hq)
-{
-    json_t *s = NULL;
-    if (hq && sandbox_kind(hq->sb, "lead.lua", "samples") == SANDBOX_TABLE)
-        sandbox_call(hq->sb, "lead.lua", "samples", NULL, 0, &s, NULL);
-    return s;
-}
-
-static int validate_hq(struct rules_version *v, struct err_detail *why)
-{
-    json_t *org = NULL, *samples = NULL;
-    int rc = sandbox_call(v->sb, "org.lua", NULL, NULL, 0, &org, why);
-    if (!rc)
-        rc = org_from_json(org, &v->org, why);
-    json_decref(org);
-    if (rc) {
-        if (why && !strstr(why->msg, "org.lua")) {
-            char m[ERR_DETAIL_MAX];
-            snprintf(m, sizeof m, "%s", why->msg);
-            err_field(why, rc, why->field, "hq/org.lua: %s", m);
-        }
-        return rc;
-    }
-    if (!rc)
-        rc = sandbox_call(v->sb, "bounds.lua", NULL, NULL, 0, &v->bounds, why);
-    if (!rc && !json_is_object(json_object_get(v->bounds, "thresholds")))
-        rc = err_field(why, -ERR_RULE_REJECTED, "thresholds",
-                       "hq/bounds.lua: must declare bounds for thresholds");
-    if (!rc && sandbox_kind(v->sb, "lead.lua", "evaluate") != SANDBOX_FUNCTION)
-        rc = err_field(why, -ERR_RULE_REJECTED, "evaluate",
-                       "hq/lead.lua: must export evaluate = function(lead, thresholds)");
-    if (!rc)
-        rc = sandbox_call(v->sb, "lead.lua", "thresholds", NULL, 0, &v->thresholds, why);
-    if (!rc && sandbox_kind(v->sb, "lead.lua", "defaults") != SANDBOX_NONE)
-        rc = sandbox_call(v->sb, "lead.lua", "defaults", NULL, 0, &v->lead_defaults, why);
-    if (!rc) {
-        json_t *t = NULL;
-        rc = thresholds_merge(v, NULL, "hq/lead.lua", &t, why);
-        if (!rc)
-            rc = check_bounds(v->thresholds, json_object_get(v->bounds, "thresholds"),
-                              "hq/lead.lua", "thresholds", why);
-        json_decref(t);
-    }
-    /* HQ's own sample leads must evaluate. */
-    if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
-        size_t i;
-        json_t *s;
-        json_array_foreach(samples, i, s)
-        {
-            json_t *lead = NULL, *ev = NULL;
-            rc = lead_check(s, v->lead_defaults, &lead, why);
-            if (!rc && !org_has_office(v->org, json_string_value(json_object_get(lead, "office"))))
-                rc = err_set(why, -ERR_RULE_REJECTED,
-                             "hq/lead.lua: samples[%zu]: office not in org", i + 1);
-            if (!rc) {
-                json_t *t = json_deep_copy(v->thresholds), *res = NULL;
-                json_t *args[2] = {lead, t};
-                rc = sandbox_call(v->sb, "lead.lua", "evaluate", args, 2, &res, why);
-                if (!rc)
-                    rc = check_scoring(res, "hq/lead.lua", why);
-                json_decref(t);
-                json_decref(res);
-            }
-            json_decref(lead);
-            json_decref(ev);
-            if (rc) {
-                char m[ERR_DETAIL_MAX];
-                snprintf(m, sizeof m, "%s", why ? why->msg : "");
-                err_field(why, rc, why ? why->field : "", "hq/lead.lua: samples[%zu]: %s",
-                          i + 1, m);
-                break;
-            }
-        }
-    }
-    json_decref(samples);
-    return rc;
-}
-
-static int check_actions(const json_t *list, const char *file, struct err_detail *why)
-{
-    size_t i;
-    json_t *a;
-    if (!json_is_array(list))
-        return err_set(why, -ERR_RULE_OUTPUT, "%s: must return a list of actions", file);
-    json_array_foreach(list, i, a)
-    {
-        const json_t *role = json_object_get(a, "role"), *act = json_object_get(a, "action"),
-                     *due = json_object_get(a, "due_days");
-        if (!json_is_string(role) || !json_is_string(act) || !json_is_integer(due) ||
-            json_integer_value(due) < 0 || json_integer_value(due) > 3650)
-            return err_field(why, -ERR_RULE_OUTPUT, "actions",
-                             "%s: actions[%zu] must be { role = \"..\", action = \"..\", "
-                             "due_days = 0..3650 }",
-                             file, i + 1);
-    }
-    return 0;
-}
-
-static int validate_region(struct rules_version *v, const struct rules_version *hq,
-                           struct err_detail *why)
-{
-    if (!org_has_region(hq->org, v->owner + 7))
-        return err_set(why, -ERR_RULE_REJECTED, "%s: no such region in hq/org.lua", v->owner);
-    char file[160];
-    snprintf(file, sizeof file, "regions/%s/", v->owner + 7);
-    size_t base = strlen(file);
-    json_t *samples = sample_leads(hq);
-    int rc = 0;
-    if (sandbox_kind(v->sb, "thresholds.lua", NULL) == SANDBOX_TABLE)
-        rc = sandbox_call(v->sb, "thresholds.lua", NULL, NULL, 0, &v->thresholds, why);
-    static const char *const bounded[] = {"authority.lua", "share.lua", NULL};
-    for (const char *const *f = bounded; *f && !rc; f++) {
-        if (sandbox_kind(v->sb, *f, NULL) == SANDBOX_NONE)
-            continue;
-        snprintf(file + base, sizeof file - base, "%s", *f);
-        json_t *val = NULL;
-        rc = sandbox_call(v->sb, *f, NULL, NULL, 0, &val, why);
-        const char *key = !strcmp(*f, "authority.lua") ? "authority" : "share";
-        const json_t *b = json_object_get(hq->bounds, key);
-        if (!rc && !b)
-            rc = err_set(why, -ERR_RULE_REJECTED, "%s: HQ declares no bounds for %s", file, key);
-        if (!rc)
-            rc = check_bounds(val, b, file, "", why);
-        json_decref(val);
-    }
-    /* Function forms run against HQ's sample leads. */
-    size_t i;
-    json_t *s;
-    if (!rc && json_is_array(samples))
-        json_array_foreach(samples, i, s)
-        {
-            json_t *lead = NULL, *t = NULL, *acts = NULL;
-            rc = lead_check(s, hq->lead_defaults, &lead, why);
-            if (!rc)
-                rc = resolve_thresholds(hq, v, lead, &t, why);
-            if (!rc && sandbox_kind(v->sb, "actions.lua", NULL) != SANDBOX_NONE) {
-                json_t *stage = json_string("lead");
-                json_t *args[2] = {stage, lead};
-                snprintf(file + base, sizeof file - base, "actions.lua");
-                rc = sandbox_call(v->sb, "actions.lua", NULL, args, 2, &acts, why);
-                if (!rc)
-                    rc = check_actions(acts, file, why);
-                json_decref(stage);
-            }
-            json_decref(lead);
-            json_decref(t);
-            json_decref(acts);
-            if (rc)
-                break;
-        }
-    if (!rc && !json_is_array(samples) && v->thresholds) {
-        json_t *t = NULL;
-        rc = resolve_thresholds(hq, v, NULL, &t, why);
-        json_decref(t);
-    }
-    json_decref(samples);
-    return rc;
-}
-
-static int validate_office(struct rules_version *v, const struct rules_version *hq,
-                           struct err_detail *why)
-{
-    if (!org_has_office(hq->org, v->owner + 7))
-        return err_set(why, -ERR_RULE_REJECTED, "%s: no such office in hq/org.lua", v->owner);
-    char file[160];
-    int rc = 0;
-    snprintf(file, sizeof file, "offices/%s/tools.lua", v->owner + 7);
-    if (sandbox_kind(v->sb, "tools.lua", NULL) == SANDBOX_FUNCTION)
-        return err_set(why, -ERR_RULE_REJECTED, "%s: must return a table", file);
-    if (sandbox_kind(v->sb, "tools.lua", "defaults") != SANDBOX_NONE) {
-        json_t *d = NULL;
-        rc = sandbox_call(v->sb, "tools.lua", "defaults", NULL, 0, &d, why);
-        const char *k;
-        json_t *x;
-        if (!rc && !json_is_object(as_object(d)))
-            rc = err_field(why, -ERR_RULE_REJECTED, "defaults", "%s: defaults must be a table",
-                           file);
-        if (!rc)
-            json_object_foreach((json_t *)as_object(d), k, x)
-            {
-                if (!in_list(default_fields, k)) {
-                    rc = err_field(why, -ERR_RULE_REJECTED, k,
-                                   "%s: defaults.%s is not a lead field an office may default",
-                                   file, k);
-                    break;
-                }
-            }
-        if (!rc)
-            v->lead_defaults = json_deep_copy(as_object(d));
-        json_decref(d);
-    }
-    if (!rc && sandbox_kind(v->sb, "tools.lua", "checklist") != SANDBOX_NONE) {
-        json_t *stage = json_string("lead"), *inst = json_object(), *list = NULL;
-        json_t *args[2] = {stage, inst};
-        rc = sandbox_call(v->sb, "tools.lua", "checklist", args, 2, &list, why);
-        if (!rc)
-            rc = check_string_list(list, file, "checklist", why);
-        json_decref(stage);
-        json_decref(inst);
-        json_decref(list);
-    }
-    snprintf(file, sizeof file, "offices/%s/templates.lua", v->owner + 7);
-    if (!rc && sandbox_kind(v->sb, "templates.lua", NULL) == SANDBOX_FUNCTION)
-        rc = err_set(why, -ERR_RULE_REJECTED, "%s: must return a table of functions", file);
-    (void)hq;
-    return rc;
-}
-
-/* Compile a bundle in a fresh sandbox and validate it. *out has one reference. */
-static int compile(const char *owner, enum rules_layer layer, int version, const json_t *files,
-                   const struct rules_version *hq, struct rules_version **out,
-                   struct err_detail *why)
-{
-    if (json_object_size(files) > RULES_FILES_MAX)
-        return err_set(why, -ERR_RULE_REJECTED, "%s: more than %d files", owner,
-                       RULES_FILES_MAX);
-    if (layer != RULES_HQ && !hq)
-        return err_set(why, -ERR_RULE_REJECTED, "%s: no active HQ rules to validate against",
-                       owner);
-    struct rules_version *v = calloc(1, sizeof *v);
-    if (!v)
-        return err_set(why, -ERR_NOMEM, "out of memory");
-    v->refs = 1;
-    snprintf(v->owner, sizeof v->owner, "%s", owner);
-    v->layer = layer;
-    v->version = version;
-    v->files = json_deep_copy(files);
-    bundle_hash(files, v->hash);
-    char dir[160];
-    owner_dir(owner, dir, sizeof dir);
-    int rc = sandbox_new(owner, version, dir, NULL, &v->sb, why);
-    const char *const *allowed = layer == RULES_REGION ? region_files
-                                 : layer == RULES_OFFICE ? office_files
-                                                         : NULL;
-    const char *name;
-    json_t *src;
-    if (!rc)
-        json_object_foreach((json_t *)files, name, src)
-        {
-            char path[256];
-            snprintf(path, sizeof path, "%s%s", dir, name);
-            if (allowed && !in_list(allowed, name)) {
-                rc = err_field(why, -ERR_RULE_REJECTED, name,
-                               "%s: not an extension point of this layer (allowed: %s)", path,
-                               layer == RULES_REGION ? "thresholds.lua, authority.lua, "
-                                                       "actions.lua, share.lua"
-                                                     : "templates.lua, tools.lua");
-                break;
-            }
-            if (!json_is_string(src)) {
-                rc = err_set(why, -ERR_RULE_REJECTED, "%s: source must be text", path);
-                break;
-            }
-            rc = sandbox_load(v->sb, name, json_string_value(src), json_string_length(src), why);
-            if (rc)
-                break;
-        }
-    if (!rc && layer == RULES_HQ)
-        for (const char *const *f = hq_required; *f && !rc; f++)
-            if (!json_object_get(files, *f))
-                rc = err_field(why, -ERR_RULE_REJECTED, *f, "hq/%s: required HQ file missing",
-                               *f);
-    if (!rc)
-        rc = layer == RULES_HQ       ? validate_hq(v, why)
-             : layer == RULES_REGION ? validate_region(v, hq, why)
-                                     : validate_office(v, hq, why);
-    if (rc) {
-        rules_version_unref(v);
-        return rc;
-    }
-    *out = v;
-    return 0;
 }
 
 /* --- the registry --------------------------------------------------------- */
@@ -707,8 +162,7 @@ static void swap_in(struct rules *r, struct rules_version *v)
     }
     if (s->active) {
         rules_version_unref(s->retired[RULES_RETIRED_KEEP - 1]);
-        memmove(&s->retired[1], &s->retired[0],
-                (RULES_RETIRED_KEEP - 1) * sizeof s->retired[0]);
+        memmove(&s->retired[1], &s->retired[0], (RULES_RETIRED_KEEP - 1) * sizeof s->retired[0]);
         s->retired[0] = s->active;
     }
     s->active = v;
@@ -733,8 +187,8 @@ static void record_error(struct rules *r, const char *owner, int version, const 
 
 /* Store a validated version and, when 'activate', make it active: one
  * transaction, then the pointer swap. Takes over v's reference. */
-static int persist(struct rules *r, struct rules_version *v, const char *origin,
-                   const char *actor, bool activate, struct err_detail *why)
+static int persist(struct rules *r, struct rules_version *v, const char *origin, const char *actor,
+                   bool activate, struct err_detail *why)
 {
     char *files = json_dumps(v->files, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
     int64_t at = now_ms();
@@ -787,7 +241,7 @@ int rules_submit(struct rules *r, const char *owner, const json_t *files, const 
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not hq, region/ID or office/ID", owner);
     char hash[65];
-    bundle_hash(files, hash);
+    rules__bundle_hash(files, hash);
     int known = 0, max = 0;
     int rc = store_rule_version_by_hash(r->st, owner, hash, &known, why);
     if (rc)
@@ -801,7 +255,7 @@ int rules_submit(struct rules *r, const char *owner, const json_t *files, const 
     if ((rc = store_rule_version_max(r->st, owner, &max, why)))
         return rc;
     struct rules_version *v = NULL;
-    rc = compile(owner, layer, max + 1, files, rules_hq(r), &v, why);
+    rc = rules__compile(owner, layer, max + 1, files, rules_hq(r), &v, why);
     if (rc) {
         record_error(r, owner, max + 1, hash, actor, why);
         return rc;
@@ -826,12 +280,10 @@ static json_t *active_files(struct rules *r, const char *owner)
 }
 
 int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,
-                   size_t len, const char *actor, struct rules_result *res,
-                   struct err_detail *why)
+                   size_t len, const char *actor, struct rules_result *res, struct err_detail *why)
 {
     size_t n = strlen(file);
-    if (n < 5 || n > 64 || strcmp(file + n - 4, ".lua") || strchr(file, '/') ||
-        file[0] == '.')
+    if (n < 5 || n > 64 || strcmp(file + n - 4, ".lua") || strchr(file, '/') || file[0] == '.')
         return err_set(why, -ERR_INVALID_FIELD, "file name must be NAME.lua, got '%.64s'", file);
     json_t *files = active_files(r, owner);
     json_t *s = src ? json_stringn(src, len) : NULL;
@@ -882,7 +334,7 @@ int rules_approve(struct rules *r, const char *owner, int version, const char *a
         rc = err_set(why, -ERR_CONFLICT, "%s v%d is %s, not pending", owner, version, vl.status);
     struct rules_version *v = NULL;
     if (!rc)
-        rc = compile(owner, layer, version, vl.files, rules_hq(r), &v, why);
+        rc = rules__compile(owner, layer, version, vl.files, rules_hq(r), &v, why);
     json_decref(vl.files);
     if (rc)
         return rc;
@@ -1102,7 +554,7 @@ static int check_owner(const char *owner, const char *dir, void *ctx)
                  ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", dir)
                  : read_bundle(dir, &files, &why);
     if (!rc)
-        rc = compile(owner, layer, 0, files, cc->hq, &v, &why);
+        rc = rules__compile(owner, layer, 0, files, cc->hq, &v, &why);
     json_decref(files);
     if (rc) {
         /* Messages read "OWNER v0: FILE:LINE: ..."; print from the file on. */
@@ -1176,8 +628,8 @@ static int restore_active(struct rules *r, struct err_detail *why)
                 lrc = store_rule_version_get(r->st, al.rows[i].owner, al.rows[i].version,
                                              on_version_row, &vl, &w);
             if (!lrc)
-                lrc = compile(al.rows[i].owner, layer, al.rows[i].version, vl.files,
-                              rules_hq(r), &v, &w);
+                lrc = rules__compile(al.rows[i].owner, layer, al.rows[i].version, vl.files,
+                                     rules_hq(r), &v, &w);
             json_decref(vl.files);
             if (lrc) {
                 record_error(r, al.rows[i].owner, al.rows[i].version, NULL, "ltcd", &w);
@@ -1250,10 +702,9 @@ static json_t *ms_to_iso(int64_t ms)
 static int on_pending(const struct store_rule_version *v, void *ctx)
 {
     if (!strcmp(v->status, "pending"))
-        json_array_append_new(ctx, json_pack("{s:i, s:s, s:o, s:s}", "version", v->version,
-                                             "hash", v->hash, "created_at",
-                                             ms_to_iso(v->created_at_ms), "created_by",
-                                             v->created_by));
+        json_array_append_new(ctx, json_pack("{s:i, s:s, s:o, s:s}", "version", v->version, "hash",
+                                             v->hash, "created_at", ms_to_iso(v->created_at_ms),
+                                             "created_by", v->created_by));
     return 0;
 }
 
@@ -1264,17 +715,16 @@ json_t *rules_status_json(struct rules *r)
         struct owner_slot *s = &r->owners[i];
         json_t *active = json_null(), *pending = json_array(), *err = json_null();
         if (s->active)
-            active = json_pack("{s:i, s:s, s:o, s:s?}", "version", s->active->version, "hash",
-                               s->active->hash, "activated_at",
-                               ms_to_iso(s->active->activated_at_ms), "approved_by",
-                               s->active->approved_by[0] ? s->active->approved_by : NULL);
+            active =
+                json_pack("{s:i, s:s, s:o, s:s?}", "version", s->active->version, "hash",
+                          s->active->hash, "activated_at", ms_to_iso(s->active->activated_at_ms),
+                          "approved_by", s->active->approved_by[0] ? s->active->approved_by : NULL);
         store_rule_version_list(r->st, s->name, on_pending, pending, NULL);
         if (s->last_error.code)
             err = json_pack("{s:s, s:o, s:i}", "message", s->last_error.msg, "at",
                             ms_to_iso(s->last_error_at_ms), "version", s->last_error_version);
-        json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name,
-                                                "active", active, "pending", pending,
-                                                "last_error", err));
+        json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name, "active",
+                                                active, "pending", pending, "last_error", err));
     }
     return json_pack("{s:o}", "owners", owners);
 }

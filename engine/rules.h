@@ -35,10 +35,10 @@
 #include "sandbox.h"
 #include "store.h"
 
-#define RULES_MAX_OWNERS 1024
-#define RULES_RETIRED_KEEP 2    /* compiled retired versions kept per owner */
-#define RULES_FILES_MAX 32      /* files per bundle */
-#define RULES_OWNER_MAX 80
+#define RULES_MAX_OWNERS   1024
+#define RULES_RETIRED_KEEP 2  /* compiled retired versions kept per owner */
+#define RULES_FILES_MAX    32 /* files per bundle */
+#define RULES_OWNER_MAX    80
 
 enum rules_layer { RULES_HQ, RULES_REGION, RULES_OFFICE };
 
@@ -48,8 +48,8 @@ struct rules_version {
     enum rules_layer layer;
     int version;
     char hash[65];
-    json_t *files;        /* owned: { FILE: SOURCE } */
-    struct sandbox *sb;   /* owned */
+    json_t *files;      /* owned: { FILE: SOURCE } */
+    struct sandbox *sb; /* owned */
     int64_t activated_at_ms;
     char approved_by[RULES_OWNER_MAX];
     /* Values fixed at load, converted once (NULL when absent): */
@@ -87,8 +87,7 @@ int rules_submit(struct rules *r, const char *owner, const json_t *files, const 
 
 /* A new bundle from the active one with FILE replaced (src != NULL) or removed. */
 int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,
-                   size_t len, const char *actor, struct rules_result *res,
-                   struct err_detail *why);
+                   size_t len, const char *actor, struct rules_result *res, struct err_detail *why);
 
 /* Approve or reject a pending version. */
 int rules_approve(struct rules *r, const char *owner, int version, const char *actor,

@@ -14,7 +14,7 @@
 #include "err.h"
 
 #define RULES_WATCH_DEBOUNCE_MS 150
-#define RULES_WATCH_MAX_DIRS 1100
+#define RULES_WATCH_MAX_DIRS    1100
 
 struct rules_watch;
 typedef void rules_watch_cb(void *ctx);

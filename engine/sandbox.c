@@ -28,30 +28,30 @@ enum kill { KILL_NONE, KILL_INSTRUCTIONS, KILL_WALL };
 
 struct sandbox {
     lua_State *L;
-    char *owner;            /* owned */
-    char *prefix;           /* owned: directory of the files, "regions/south/" */
+    char *owner;  /* owned */
+    char *prefix; /* owned: directory of the files, "regions/south/" */
     int version;
     struct sandbox_limits limits;
-    size_t mem_bytes;       /* bytes held by L, as the allocator counts */
-    uint64_t budget_left;   /* instructions left in the current run */
-    uint64_t deadline_ns;   /* CLOCK_MONOTONIC end of the current run */
-    enum kill killed;       /* the current run is over budget */
-    uint64_t kills;         /* runs killed by a budget, over the life of the state */
-    int exports_ref;        /* registry ref of { path = export } */
+    size_t mem_bytes;     /* bytes held by L, as the allocator counts */
+    uint64_t budget_left; /* instructions left in the current run */
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC end of the current run */
+    enum kill killed;     /* the current run is over budget */
+    uint64_t kills;       /* runs killed by a budget, over the life of the state */
+    int exports_ref;      /* registry ref of { path = export } */
 };
 
 /* Globals a rule may read. Keep in step with .luacheckrc (tests compare them). */
 const char *const sandbox_allowed_globals[] = {
-    "assert", "error",   "getmetatable", "ipairs",   "next",   "pairs", "pcall",
-    "rawequal", "rawget", "rawlen",      "select",   "setmetatable", "tonumber",
-    "tostring", "type",  "xpcall",       "coroutine", "math",  "string", "table",
-    "utf8",   "host",    NULL,
+    "assert",   "error",    "getmetatable", "ipairs", "next",      "pairs",
+    "pcall",    "rawequal", "rawget",       "rawlen", "select",    "setmetatable",
+    "tonumber", "tostring", "type",         "xpcall", "coroutine", "math",
+    "string",   "table",    "utf8",         "host",   NULL,
 };
 
 /* Library fields removed from what scripts can reach. */
 static const char *const removed_fields[][2] = {
-    {"string", "dump"},     /* bytecode: F2 */
-    {"math", "random"},     /* rules must be reproducible */
+    {"string", "dump"}, /* bytecode: F2 */
+    {"math", "random"}, /* rules must be reproducible */
     {"math", "randomseed"},
     {NULL, NULL},
 };
@@ -267,9 +267,12 @@ static void push_readonly(lua_State *L)
 static void build_api(lua_State *L)
 {
     static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base},         {LUA_TABLIBNAME, luaopen_table},
-        {LUA_STRLIBNAME, luaopen_string},  {LUA_MATHLIBNAME, luaopen_math},
-        {LUA_UTF8LIBNAME, luaopen_utf8},   {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_GNAME, luaopen_base},
+        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_COLIBNAME, luaopen_coroutine},
         {NULL, NULL},
     };
     for (const luaL_Reg *lib = libs; lib->func; lib++) {
@@ -374,9 +377,9 @@ static void push_json(lua_State *L, const json_t *v, int depth)
 struct conv {
     struct err_detail *why;
     size_t items;
-    int depth;                                      /* entries of keys/idx in use */
-    const char *keys[SANDBOX_VALUE_DEPTH_MAX + 1];  /* borrowed from the Lua stack */
-    lua_Integer idx[SANDBOX_VALUE_DEPTH_MAX + 1];   /* when keys[i] is NULL */
+    int depth;                                     /* entries of keys/idx in use */
+    const char *keys[SANDBOX_VALUE_DEPTH_MAX + 1]; /* borrowed from the Lua stack */
+    lua_Integer idx[SANDBOX_VALUE_DEPTH_MAX + 1];  /* when keys[i] is NULL */
 };
 
 /* The path is rendered only when something is wrong. */
@@ -385,10 +388,9 @@ static int conv_fail(struct conv *c, const char *what)
     char path[128] = "";
     size_t n = 0;
     for (int i = 0; i < c->depth && n < sizeof path; i++)
-        n += (size_t)(c->keys[i] ? snprintf(path + n, sizeof path - n, "%s%.40s", n ? "." : "",
-                                            c->keys[i])
-                                 : snprintf(path + n, sizeof path - n, "[%lld]",
-                                            (long long)c->idx[i]));
+        n += (size_t)(c->keys[i]
+                          ? snprintf(path + n, sizeof path - n, "%s%.40s", n ? "." : "", c->keys[i])
+                          : snprintf(path + n, sizeof path - n, "[%lld]", (long long)c->idx[i]));
     return err_field(c->why, -ERR_RULE_OUTPUT, path, "invalid output at '%s': %s",
                      path[0] ? path : "(result)", what);
 }
@@ -491,8 +493,7 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
 
 /* --- errors ---------------------------------------------------------- */
 
-static int script_error(struct sandbox *sb, int status, const char *name,
-                        struct err_detail *why)
+static int script_error(struct sandbox *sb, int status, const char *name, struct err_detail *why)
 {
     lua_State *L = sb->L;
     char path[256];
@@ -503,10 +504,10 @@ static int script_error(struct sandbox *sb, int status, const char *name,
     else
         snprintf(msg, sizeof msg, "non-string error object (%s)", luaL_typename(L, -1));
     lua_pop(L, 1);
-    int code = status == LUA_ERRMEM   ? -ERR_RULE_MEMORY
-               : sb->killed           ? -ERR_RULE_BUDGET
+    int code = status == LUA_ERRMEM      ? -ERR_RULE_MEMORY
+               : sb->killed              ? -ERR_RULE_BUDGET
                : status == LUA_ERRSYNTAX ? -ERR_RULE_SYNTAX
-                                      : -ERR_RULE_RUNTIME;
+                                         : -ERR_RULE_RUNTIME;
     if (status == LUA_ERRMEM)
         snprintf(msg, sizeof msg, "not enough memory (cap %zu bytes)", sb->limits.mem_max_bytes);
     /* Lua prefixes positions with the chunk name; add it when it is missing. */
@@ -518,8 +519,7 @@ static int script_error(struct sandbox *sb, int status, const char *name,
 /* --- lifecycle ------------------------------------------------------- */
 
 int sandbox_new(const char *owner, int version, const char *prefix,
-                const struct sandbox_limits *limits, struct sandbox **out,
-                struct err_detail *why)
+                const struct sandbox_limits *limits, struct sandbox **out, struct err_detail *why)
 {
     struct sandbox *sb = calloc(1, sizeof *sb);
     if (!sb || !(sb->owner = strdup(owner)) || !(sb->prefix = strdup(prefix))) {

@@ -41,20 +41,20 @@ struct sandbox_limits {
     uint64_t call_wall_ms;
     uint64_t load_instructions; /* per file's top-level chunk */
     uint64_t load_wall_ms;
-    size_t source_max_bytes;    /* per file */
+    size_t source_max_bytes; /* per file */
 };
 
-#define SANDBOX_MEM_MAX_BYTES (16u << 20)
-#define SANDBOX_CALL_INSTRUCTIONS 2000000u
-#define SANDBOX_CALL_WALL_MS 200u
-#define SANDBOX_LOAD_INSTRUCTIONS 1000000u
-#define SANDBOX_LOAD_WALL_MS 200u
-#define SANDBOX_SOURCE_MAX_BYTES (256u * 1024)
-#define SANDBOX_VALUE_DEPTH_MAX 32      /* nesting of values crossing the boundary */
-#define SANDBOX_VALUE_ITEMS_MAX 100000  /* entries of values crossing the boundary */
-#define SANDBOX_ERROR_MAX 300           /* bytes of a script's error message kept */
-#define SANDBOX_PATTERN_SUBJECT_MAX 4096
-#define SANDBOX_PATTERN_MAX 64
+#define SANDBOX_MEM_MAX_BYTES           (16u << 20)
+#define SANDBOX_CALL_INSTRUCTIONS       2000000u
+#define SANDBOX_CALL_WALL_MS            200u
+#define SANDBOX_LOAD_INSTRUCTIONS       1000000u
+#define SANDBOX_LOAD_WALL_MS            200u
+#define SANDBOX_SOURCE_MAX_BYTES        (256u * 1024)
+#define SANDBOX_VALUE_DEPTH_MAX         32     /* nesting of values crossing the boundary */
+#define SANDBOX_VALUE_ITEMS_MAX         100000 /* entries of values crossing the boundary */
+#define SANDBOX_ERROR_MAX               300    /* bytes of a script's error message kept */
+#define SANDBOX_PATTERN_SUBJECT_MAX     4096
+#define SANDBOX_PATTERN_MAX             64
 #define SANDBOX_PATTERN_QUANTIFIERS_MAX 3
 
 extern const struct sandbox_limits sandbox_default_limits;
@@ -69,8 +69,7 @@ struct sandbox;
  * copied; limits may be NULL (defaults). *out is owned by the caller
  * (sandbox_free). */
 int sandbox_new(const char *owner, int version, const char *prefix,
-                const struct sandbox_limits *limits, struct sandbox **out,
-                struct err_detail *why);
+                const struct sandbox_limits *limits, struct sandbox **out, struct err_detail *why);
 void sandbox_free(struct sandbox *sb);
 
 /* Compile 'src' as text (file 'path', e.g. "thresholds.lua", under the prefix),

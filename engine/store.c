@@ -11,54 +11,54 @@
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 /* Every statement of the store, prepared at open: XX(name, sql). */
-#define STORE_STMTS(XX)                                                                    \
-    XX(begin, "BEGIN IMMEDIATE")                                                           \
-    XX(commit, "COMMIT")                                                                   \
-    XX(rollback, "ROLLBACK")                                                               \
-    XX(savepoint, "SAVEPOINT req")                                                         \
-    XX(release, "RELEASE req")                                                             \
-    XX(rollback_to, "ROLLBACK TO req")                                                     \
-    XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"   \
-                    " created_at, updated_at, last_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8)") \
-    XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5," \
-                    " last_seq=?6 WHERE id=?1")                                            \
-    XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"            \
-                 " FROM instances WHERE id=?1")                                            \
-    XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"           \
-                  " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"             \
-                  " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"           \
-                  " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6")              \
-    XX(inst_max, "SELECT coalesce(max(id), 0) FROM instances")                             \
-    XX(inst_count, "SELECT count(*) FROM instances")                                       \
-    XX(ev_insert, "INSERT INTO events(instance_id, seq, at, actor, action, payload,"       \
-                  " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                     \
-    XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"      \
-                " FROM events WHERE instance_id=?1 ORDER BY seq")                          \
-    XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"  \
-                  " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")   \
-    XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"  \
-                   " WHERE owner=?1 AND hash=?2"                                           \
-                   " AND status IN ('active','retired','pending')")                        \
-    XX(rv_max, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1")        \
-    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1 AND version="  \
-                  "(SELECT version FROM rule_active WHERE owner=?1)")                      \
-    XX(rv_activate, "UPDATE rule_versions SET status='active', activated_at=?3,"           \
-                    " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2") \
-    XX(rv_status, "UPDATE rule_versions SET status=?3, reason=coalesce(?4, reason)"        \
-                  " WHERE owner=?1 AND version=?2")                                        \
-    XX(rv_supersede, "UPDATE rule_versions INDEXED BY rule_versions_pending"               \
-                     " SET status='superseded' WHERE owner=?1"                             \
-                     " AND status='pending' AND version < ?2")                             \
-    XX(ra_set, "INSERT INTO rule_active(owner, version) VALUES (?1, ?2)"                   \
-               " ON CONFLICT(owner) DO UPDATE SET version=excluded.version")               \
-    XX(ra_list, "SELECT a.owner, a.version FROM rule_active a ORDER BY a.owner")           \
-    XX(rv_get, "SELECT owner, version, hash, status, files, origin, created_at, created_by," \
-               " activated_at, approved_by, reason FROM rule_versions"                     \
-               " WHERE owner=?1 AND version=?2")                                           \
-    XX(rv_list, "SELECT owner, version, hash, status, NULL, origin, created_at, created_by," \
-                " activated_at, approved_by, reason FROM rule_versions WHERE owner=?1"    \
-                " ORDER BY version")                                                       \
-    XX(re_insert, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"       \
+#define STORE_STMTS(XX)                                                                            \
+    XX(begin, "BEGIN IMMEDIATE")                                                                   \
+    XX(commit, "COMMIT")                                                                           \
+    XX(rollback, "ROLLBACK")                                                                       \
+    XX(savepoint, "SAVEPOINT req")                                                                 \
+    XX(release, "RELEASE req")                                                                     \
+    XX(rollback_to, "ROLLBACK TO req")                                                             \
+    XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"           \
+                    " created_at, updated_at, last_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8)")      \
+    XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5,"        \
+                    " last_seq=?6 WHERE id=?1")                                                    \
+    XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
+                 " FROM instances WHERE id=?1")                                                    \
+    XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"                   \
+                  " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
+                  " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
+                  " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6")                      \
+    XX(inst_max, "SELECT coalesce(max(id), 0) FROM instances")                                     \
+    XX(inst_count, "SELECT count(*) FROM instances")                                               \
+    XX(ev_insert, "INSERT INTO events(instance_id, seq, at, actor, action, payload,"               \
+                  " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
+    XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"              \
+                " FROM events WHERE instance_id=?1 ORDER BY seq")                                  \
+    XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
+                  " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
+    XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
+                   " WHERE owner=?1 AND hash=?2"                                                   \
+                   " AND status IN ('active','retired','pending')")                                \
+    XX(rv_max, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1")               \
+    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1 AND version="          \
+                  "(SELECT version FROM rule_active WHERE owner=?1)")                              \
+    XX(rv_activate, "UPDATE rule_versions SET status='active', activated_at=?3,"                   \
+                    " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2")        \
+    XX(rv_status, "UPDATE rule_versions SET status=?3, reason=coalesce(?4, reason)"                \
+                  " WHERE owner=?1 AND version=?2")                                                \
+    XX(rv_supersede, "UPDATE rule_versions INDEXED BY rule_versions_pending"                       \
+                     " SET status='superseded' WHERE owner=?1"                                     \
+                     " AND status='pending' AND version < ?2")                                     \
+    XX(ra_set, "INSERT INTO rule_active(owner, version) VALUES (?1, ?2)"                           \
+               " ON CONFLICT(owner) DO UPDATE SET version=excluded.version")                       \
+    XX(ra_list, "SELECT a.owner, a.version FROM rule_active a ORDER BY a.owner")                   \
+    XX(rv_get, "SELECT owner, version, hash, status, files, origin, created_at, created_by,"       \
+               " activated_at, approved_by, reason FROM rule_versions"                             \
+               " WHERE owner=?1 AND version=?2")                                                   \
+    XX(rv_list, "SELECT owner, version, hash, status, NULL, origin, created_at, created_by,"       \
+                " activated_at, approved_by, reason FROM rule_versions WHERE owner=?1"             \
+                " ORDER BY version")                                                               \
+    XX(re_insert, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"               \
                   " message) VALUES (?1,?2,?3,?4,?5,?6,?7)")
 
 struct store {
@@ -77,8 +77,7 @@ static int db_err(struct store *st, struct err_detail *why, const char *what)
 }
 
 /* Run a statement that returns no rows, then reset it. */
-static int step_done(struct store *st, sqlite3_stmt *s, struct err_detail *why,
-                     const char *what)
+static int step_done(struct store *st, sqlite3_stmt *s, struct err_detail *why, const char *what)
 {
     int rc = sqlite3_step(s);
     int out = 0;
@@ -105,8 +104,8 @@ static int migrate(struct store *st, struct err_detail *why)
     int version = store_schema_version(st);
     if (version > store_migration_count)
         return err_set(why, -ERR_STORE,
-                       "database schema %d is newer than this ltcd (%d): refusing to open",
-                       version, store_migration_count);
+                       "database schema %d is newer than this ltcd (%d): refusing to open", version,
+                       store_migration_count);
     for (int v = version; v < store_migration_count; v++) {
         char bump[64];
         snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v + 1);
@@ -147,9 +146,9 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
         rc = exec(st, "PRAGMA foreign_keys=ON", why);
     if (!rc)
         rc = migrate(st, why);
-#define XX(name, sql)                                                                      \
-    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name,   \
-                                  NULL) != SQLITE_OK)                                      \
+#define XX(name, sql)                                                                              \
+    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
+                   SQLITE_OK)                                                                      \
         rc = db_err(st, why, "prepare " #name);
     STORE_STMTS(XX)
 #undef XX
@@ -244,8 +243,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-int store_instance_insert(struct store *st, const struct store_instance *in,
-                          struct err_detail *why)
+int store_instance_insert(struct store *st, const struct store_instance *in, struct err_detail *why)
 {
     sqlite3_stmt *s = st->inst_insert;
     sqlite3_bind_int64(s, 1, in->id);
@@ -262,8 +260,7 @@ int store_instance_insert(struct store *st, const struct store_instance *in,
     return rc;
 }
 
-int store_instance_update(struct store *st, const struct store_instance *in,
-                          struct err_detail *why)
+int store_instance_update(struct store *st, const struct store_instance *in, struct err_detail *why)
 {
     sqlite3_stmt *s = st->inst_update;
     sqlite3_bind_int64(s, 1, in->id);
@@ -453,8 +450,8 @@ static int int_query(struct store *st, sqlite3_stmt *s, int *out, struct err_det
     return res;
 }
 
-int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash,
-                               int *version, struct err_detail *why)
+int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash, int *version,
+                               struct err_detail *why)
 {
     bind_text(st->rv_by_hash, 1, owner);
     bind_text(st->rv_by_hash, 2, hash);

@@ -51,13 +51,13 @@ int64_t store_instance_next_id(struct store *st);
 
 struct store_instance {
     int64_t id;
-    const char *stage;        /* borrowed for the call */
-    const char *region;       /* region ID (without "region/") */
-    const char *office;       /* office ID */
-    const char *temperature;  /* may be NULL */
-    const char *doc;          /* JSON text of the whole instance */
-    int64_t at_ms;            /* creation or update time */
-    int64_t last_seq;         /* seq of the newest event */
+    const char *stage;       /* borrowed for the call */
+    const char *region;      /* region ID (without "region/") */
+    const char *office;      /* office ID */
+    const char *temperature; /* may be NULL */
+    const char *doc;         /* JSON text of the whole instance */
+    int64_t at_ms;           /* creation or update time */
+    int64_t last_seq;        /* seq of the newest event */
 };
 
 int store_instance_insert(struct store *st, const struct store_instance *in,
@@ -120,7 +120,7 @@ int64_t store_instance_count(struct store *st);
 struct store_rule_version {
     const char *owner;
     int version;
-    const char *hash;   /* sha256 hex of the bundle */
+    const char *hash; /* sha256 hex of the bundle */
     const char *status;
     const char *files;  /* NULL in listings */
     const char *origin; /* "disk" or "api" */
@@ -136,8 +136,8 @@ typedef int store_rule_active_cb(const char *owner, int version, void *ctx);
 int store_rule_version_insert(struct store *st, const struct store_rule_version *v,
                               struct err_detail *why);
 /* The newest non-rejected version of 'owner' with that hash, or 0. */
-int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash,
-                               int *version, struct err_detail *why);
+int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash, int *version,
+                               struct err_detail *why);
 int store_rule_version_max(struct store *st, const char *owner, int *version,
                            struct err_detail *why);
 /* Retire the owner's active version, mark 'version' active and point

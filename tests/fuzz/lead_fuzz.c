@@ -13,8 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!rules) {
         struct store *st;
         struct err_detail why = {0};
-        if (store_open(":memory:", false, &st, &why) ||
-            rules_open(st, "rules", true, &rules, &why))
+        if (store_open(":memory:", false, &st, &why) || rules_open(st, "rules", true, &rules, &why))
             abort();
     }
     json_error_t jerr;

@@ -2,12 +2,13 @@
 #include "auth.h"
 #include "test.h"
 
-static const char tokens[] = "# comment\n"
-                             "\n"
-                             "t-hq hq admin   # trailing comment\n"
-                             "t-south region/south reviewer\n"
-                             "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-                             " office/province-a ar\n";
+static const char tokens[] =
+    "# comment\n"
+    "\n"
+    "t-hq hq admin   # trailing comment\n"
+    "t-south region/south reviewer\n"
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    " office/province-a ar\n";
 
 TEST(parses_plain_and_hashed_tokens)
 {

@@ -24,9 +24,11 @@ TEST(every_flag_is_applied)
 {
     struct config c;
     struct err_detail why = {0};
-    char *argv[] = {"ltcd", "--listen", "[::1]:0", "--db", "x.db", "--rules", "r", "--tokens",
-                    "t", "--auto-approve", "--no-watch", "--sync", "normal", "--log-format",
-                    "json", "--max-body", "2048", "--idle-timeout", "3"};
+    char *argv[] = {"ltcd",   "--listen",       "[::1]:0",    "--db",
+                    "x.db",   "--rules",        "r",          "--tokens",
+                    "t",      "--auto-approve", "--no-watch", "--sync",
+                    "normal", "--log-format",   "json",       "--max-body",
+                    "2048",   "--idle-timeout", "3"};
     CHECK(parse(&c, &why, 19, argv) == 0);
     CHECK(!strcmp(c.host, "::1") && c.port == 0);
     CHECK(!strcmp(c.db_path, "x.db") && !strcmp(c.rules_dir, "r") && !strcmp(c.tokens_path, "t"));

@@ -31,7 +31,8 @@ static void write_tree(void)
     put("hq/bounds.lua",
         "return { thresholds = { mature_budget = { min = 0, max = 1000000, integer = true },"
         " horizon_months = { min = 1, max = 36, integer = true }, hot = { min = 50, max = 95 },"
-        " warm = { min = 20, max = 80 } }, authority = { office = { max_value = { min = 0, max = 10 } } },"
+        " warm = { min = 20, max = 80 } }, authority = { office = { max_value = { min = 0, max = "
+        "10 } } },"
         " share = { platform = { min = 0, max = 30 } } }");
     put("hq/lead.lua",
         "return { evaluate = function(lead, t) return { score = (lead.signals.s or 0) * 20,"
@@ -56,9 +57,8 @@ static struct rules *open_rules(bool auto_approve)
 static json_t *lead(int s, int fit, const char *status, int amount, int horizon)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:s}, s:i, s:{s:i, s:i}}", "office", "pa",
-                     "customer", "c", "title", "t", "source", "sales", "budget", "amount",
-                     amount, "status", status, "horizon_months", horizon, "signals", "s", s,
-                     "fit", fit);
+                     "customer", "c", "title", "t", "source", "sales", "budget", "amount", amount,
+                     "status", status, "horizon_months", horizon, "signals", "s", s, "fit", fit);
 }
 
 static const char *field(json_t *ev, const char *k)
@@ -144,8 +144,8 @@ static const char *last_error(struct rules *r, const char *owner)
     json_array_foreach(json_object_get(s, "owners"), i, o)
     {
         if (!strcmp(json_string_value(json_object_get(o, "owner")), owner)) {
-            const char *m = json_string_value(json_object_get(json_object_get(o, "last_error"),
-                                                              "message"));
+            const char *m =
+                json_string_value(json_object_get(json_object_get(o, "last_error"), "message"));
             snprintf(msg, sizeof msg, "%s", m ? m : "");
         }
     }
@@ -166,8 +166,9 @@ TEST(out_of_bounds_and_foreign_files_are_rejected_by_name)
     CHECK_MSG(strstr(last_error(r, "region/south"), "hot = 99 is outside HQ bounds"), "%s",
               last_error(r, "region/south"));
     CHECK(strstr(last_error(r, "region/south"), "regions/south/thresholds.lua"));
-    CHECK_MSG(strstr(last_error(r, "region/north"), "regions/north/org.lua: not an extension point"),
-              "%s", last_error(r, "region/north"));
+    CHECK_MSG(
+        strstr(last_error(r, "region/north"), "regions/north/org.lua: not an extension point"),
+        "%s", last_error(r, "region/north"));
     CHECK(strstr(last_error(r, "office/pa"), "defaults.office"));
     CHECK(rules_active(r, "office/pb") != NULL);
     rules_close(r);
@@ -205,12 +206,12 @@ TEST(region_versions_wait_for_hq_approval)
     CHECK(r != NULL);
     struct rules_result res;
     struct err_detail why = {0};
-    CHECK(rules_put_file(r, "region/south", "thresholds.lua", "return { hot = 60 }", 19, "t",
-                         &res, &why) == 0);
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", "return { hot = 60 }", 19, "t", &res,
+                         &why) == 0);
     CHECK(!strcmp(res.status, "pending") && res.version == 1);
     CHECK(rules_active(r, "region/south") == NULL);
-    CHECK(rules_put_file(r, "region/south", "thresholds.lua", "return { hot = 70 }", 19, "t",
-                         &res, &why) == 0);
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", "return { hot = 70 }", 19, "t", &res,
+                         &why) == 0);
     CHECK(res.version == 2);
     CHECK(rules_approve(r, "region/south", 2, "hq:admin", &why) == 0);
     CHECK(rules_active(r, "region/south")->version == 2);
@@ -231,8 +232,8 @@ TEST(restart_restores_exactly_the_active_versions)
     struct rules *r = open_rules(true);
     struct rules_result res;
     struct err_detail why = {0};
-    CHECK(rules_put_file(r, "region/south", "thresholds.lua", "return { hot = 66 }", 19, "t",
-                         &res, &why) == 0);
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", "return { hot = 66 }", 19, "t", &res,
+                         &why) == 0);
     char hash[65];
     snprintf(hash, sizeof hash, "%s", rules_active(r, "region/south")->hash);
     rules_close(r);

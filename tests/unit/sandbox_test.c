@@ -49,7 +49,8 @@ static int good_owner_still_works(void)
     struct err_detail why = {0};
     if (sandbox_new("region/other", 1, "regions/other/", NULL, &sb, &why))
         return 0;
-    const char *src = "return function() return { up = ('abc'):upper(), n = #string.rep('x', 3) } end";
+    const char *src =
+        "return function() return { up = ('abc'):upper(), n = #string.rep('x', 3) } end";
     json_t *out = NULL;
     int ok = sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0 &&
              sandbox_call(sb, "x.lua", NULL, NULL, 0, &out, &why) == 0 &&
@@ -86,8 +87,8 @@ TEST(every_hostile_fixture_fails_cleanly)
         /* Messages name owner and version, and stay short. */
         CHECK_MSG(strstr(why.msg, "region/hostile v3") != NULL, "%s: %s", e->d_name, why.msg);
         CHECK(strlen(why.msg) < 2 * SANDBOX_ERROR_MAX);
-        CHECK_MSG(getenv("LTC_SLOW") || dt < 2 * SANDBOX_CALL_WALL_MS, "%s took %.1f ms",
-                  e->d_name, dt);
+        CHECK_MSG(getenv("LTC_SLOW") || dt < 2 * SANDBOX_CALL_WALL_MS, "%s took %.1f ms", e->d_name,
+                  dt);
         sandbox_free(sb);
         free(src);
         CHECK(good_owner_still_works());
@@ -131,7 +132,8 @@ TEST(deeply_nested_source_is_a_syntax_error)
     memcpy(src, "return ", 7);
     memset(src + 7, '(', n);
     int rc = run_rule(sb, src, n + 7, &why);
-    CHECK_MSG(rc == -ERR_RULE_SYNTAX && strstr(why.msg, "overflow"), "%s: %s", err_api_code(rc), why.msg);
+    CHECK_MSG(rc == -ERR_RULE_SYNTAX && strstr(why.msg, "overflow"), "%s: %s", err_api_code(rc),
+              why.msg);
     free(src);
     sandbox_free(sb);
 }
@@ -143,8 +145,7 @@ TEST(errors_carry_file_and_line)
     CHECK(sandbox_new("region/south", 7, "regions/south/", NULL, &sb, &why) == 0);
     const char *src = "local x = 1\nreturn function() return nil + 1 end\n";
     CHECK(run_rule(sb, src, strlen(src), &why) == -ERR_RULE_RUNTIME);
-    CHECK_MSG(strstr(why.msg, "region/south v7: regions/south/x.lua:2:") == why.msg, "%s",
-              why.msg);
+    CHECK_MSG(strstr(why.msg, "region/south v7: regions/south/x.lua:2:") == why.msg, "%s", why.msg);
     sandbox_free(sb);
 }
 

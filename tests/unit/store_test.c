@@ -22,10 +22,22 @@ static int insert(struct store *st, int64_t id, const char *office, const char *
 {
     char doc[64];
     snprintf(doc, sizeof doc, "{\"id\":%lld}", (long long)id);
-    struct store_instance in = {.id = id, .stage = stage, .region = "south", .office = office,
-                                .temperature = "warm", .doc = doc, .at_ms = 1, .last_seq = 1};
-    struct store_event ev = {.instance_id = id, .seq = 1, .at_ms = 1, .actor = "t",
-                             .action = "create", .payload = "{}", .outcome = "{}", .rules = "{}"};
+    struct store_instance in = {.id = id,
+                                .stage = stage,
+                                .region = "south",
+                                .office = office,
+                                .temperature = "warm",
+                                .doc = doc,
+                                .at_ms = 1,
+                                .last_seq = 1};
+    struct store_event ev = {.instance_id = id,
+                             .seq = 1,
+                             .at_ms = 1,
+                             .actor = "t",
+                             .action = "create",
+                             .payload = "{}",
+                             .outcome = "{}",
+                             .rules = "{}"};
     return store_instance_insert(st, &in, NULL) || store_event_append(st, &ev, NULL);
 }
 
@@ -143,9 +155,14 @@ TEST(rule_versions_activate_one_at_a_time)
 {
     struct store *st = fresh();
     struct err_detail why = {0};
-    struct store_rule_version v = {.owner = "region/south", .version = 1, .hash = "h1",
-                                   .status = "pending", .files = "{}", .origin = "api",
-                                   .created_at_ms = 1, .created_by = "t"};
+    struct store_rule_version v = {.owner = "region/south",
+                                   .version = 1,
+                                   .hash = "h1",
+                                   .status = "pending",
+                                   .files = "{}",
+                                   .origin = "api",
+                                   .created_at_ms = 1,
+                                   .created_by = "t"};
     store_begin(st, &why);
     CHECK(store_rule_version_insert(st, &v, &why) == 0);
     v.version = 2;

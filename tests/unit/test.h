@@ -22,24 +22,27 @@ struct test_case {
 static int test_failed_flag;
 
 #define TEST(name) static void name(void)
-#define T(name) {#name, name}
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "# %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            test_failed_flag = 1;                                                     \
-            return;                                                                   \
-        }                                                                             \
+#define T(name)                                                                                    \
+    {                                                                                              \
+#name, name                                                                                \
+    }
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "# %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+            test_failed_flag = 1;                                                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
-#define CHECK_MSG(cond, ...)                                                          \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "# %s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                             \
-            fprintf(stderr, "\n");                                                    \
-            test_failed_flag = 1;                                                     \
-            return;                                                                   \
-        }                                                                             \
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "# %s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            test_failed_flag = 1;                                                                  \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 static inline int test_run(const struct test_case *cases, size_t n)
@@ -71,11 +74,11 @@ static inline int test_run(const struct test_case *cases, size_t n)
     return failed ? 1 : 0;
 }
 
-#define TEST_MAIN(...)                                                         \
-    int main(void)                                                             \
-    {                                                                          \
-        static const struct test_case cases[] = {__VA_ARGS__};                 \
-        return test_run(cases, sizeof cases / sizeof *cases);                  \
+#define TEST_MAIN(...)                                                                             \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        static const struct test_case cases[] = {__VA_ARGS__};                                     \
+        return test_run(cases, sizeof cases / sizeof *cases);                                      \
     }
 
 #endif
