@@ -28,6 +28,8 @@ static const struct route routes[] = {
     {"GET", "/v1/instances/{}", api_instance_get, 0},
     {"GET", "/v1/instances/{}/events", api_instance_events, 0},
     {"POST", "/v1/instances/{}/actions", api_instance_action, 0},
+    {"GET", "/v1/instances/{}/documents/{}", api_instance_document, 0},
+    {"GET", "/v1/instances/{}/receivables", api_instance_receivables, 0},
     {"GET", "/v1/rules", api_rules_status, 0},
     {"POST", "/v1/rules/reload", api_rules_reload, 0},
     {"GET", "/v1/rules/{owner}/versions", api_rules_versions, 0},

@@ -122,17 +122,27 @@ void api_lead_create(struct api_call *c)
         json_decref(ev);
         return;
     }
+    /* The instance pins the HQ version it starts under (rules.hq). */
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:o, s:O, s:s}",
+        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:n, s:o, s:o, "
+        "s:{s:O}, s:s}",
         "stage", "lead", "office", office, "region", region, "customer",
         json_object_get(lead, "customer"), "title", json_object_get(lead, "title"), "source",
         json_object_get(lead, "source"), "budget", json_object_get(lead, "budget"),
         "horizon_months", json_object_get(lead, "horizon_months"), "signals",
         json_object_get(lead, "signals"), "evaluation", ev, "team", json_object(), "gates",
-        json_array(), "milestones", json_array(), "contract", "actions", json_array(), "rules",
-        json_object_get(ev, "rules"), "created_by", c->actor);
+        json_object(), "milestones", json_array(), "contract", "closure", "actions",
+        json_array(), "checklist", json_object(), "rules", "hq",
+        json_object_get(json_object_get(ev, "rules"), "hq"), "created_by", c->actor);
     json_decref(ev);
     json_decref(lead);
+    char today[16];
+    app_today(today);
+    if (doc && (rc = rules_stage_entered(c->app->rules, doc, "lead", today, NULL, &why))) {
+        json_decref(doc);
+        api_error(c->req, &why);
+        return;
+    }
     struct app_write *w = calloc(1, sizeof *w);
     if (!doc || !w) {
         json_decref(doc);
@@ -354,7 +364,6 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
                                 json_object_get(prev, "rules"));
         json_object_set_new(ev, "previous", was);
         json_object_set(doc, "evaluation", ev);
-        json_object_set(doc, "rules", json_object_get(ev, "rules"));
         json_object_set_new(doc, "updated_at", json_string(when));
         text = json_dumps(doc, DUMP_FLAGS);
         outcome = json_dumps(ev, DUMP_FLAGS);
@@ -399,16 +408,81 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
     return rc;
 }
 
-struct action_def {
-    const char *name;
-    app_apply_cb *apply;
-};
-
-/* The actions the engine knows; the rest of the LTC flow arrives with the
- * process rules. */
-static const struct action_def actions[] = {
-    {"reevaluate", apply_reevaluate},
-};
+/* Any other action goes to HQ's process rules (pinned by the instance). */
+static int apply_process(struct app_write *w, char **body, int *status, struct err_detail *why)
+{
+    struct app *app = w->app;
+    struct store_instance_row row;
+    int rc = store_instance_get(app->st, w->instance_id, &row, why);
+    if (rc)
+        return rc;
+    json_t *doc = json_loads(row.doc, 0, NULL), *next = NULL, *outcome = NULL, *used = NULL;
+    int64_t exposure = 0;
+    if (!doc)
+        rc = err_set(why, -ERR_INTERNAL, "instance %lld: stored document unreadable",
+                     (long long)row.id);
+    if (!rc)
+        rc = store_customer_exposure(app->st, json_string_value(json_object_get(doc, "customer")),
+                                     row.id, &exposure, why);
+    char today[16];
+    app_today(today);
+    const struct auth_principal *p = w->principal;
+    struct rules_actor actor = {p->unit, auth_level_name(p->level), auth_role_name(p->role)};
+    if (!rc)
+        rc = rules_act(app->rules, doc, w->input, &actor, today, exposure, &next, &outcome, &used,
+                       why);
+    int64_t now = app_now_ms();
+    char when[40];
+    app_iso_time(now, when, sizeof when);
+    char *text = NULL, *payload = NULL, *out = NULL, *rules = NULL;
+    if (!rc) {
+        json_object_set_new(next, "updated_at", json_string(when));
+        text = json_dumps(next, DUMP_FLAGS);
+        payload = json_dumps(w->input, DUMP_FLAGS);
+        out = json_dumps(outcome, DUMP_FLAGS | JSON_ENCODE_ANY);
+        rules = json_dumps(used, DUMP_FLAGS);
+        if (!text || !payload || !out || !rules)
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        struct store_event e = {
+            .instance_id = row.id,
+            .seq = row.last_seq + 1,
+            .at_ms = now,
+            .actor = w->actor,
+            .action = json_string_value(json_object_get(w->input, "action")),
+            .payload = payload,
+            .outcome = out,
+            .rules = rules,
+        };
+        struct store_instance in = {
+            .id = row.id,
+            .stage = json_string_value(json_object_get(next, "stage")),
+            .temperature = row.temperature,
+            .doc = text,
+            .at_ms = now,
+            .last_seq = row.last_seq + 1,
+        };
+        rc = store_event_append(app->st, &e, why);
+        if (!rc)
+            rc = store_instance_update(app->st, &in, why);
+    }
+    if (!rc) {
+        *body = text;
+        text = NULL;
+        *status = 200;
+    }
+    free(text);
+    free(payload);
+    free(out);
+    free(rules);
+    json_decref(next);
+    json_decref(outcome);
+    json_decref(used);
+    json_decref(doc);
+    store_instance_row_deinit(&row);
+    return rc;
+}
 
 void api_instance_action(struct api_call *c)
 {
@@ -426,14 +500,13 @@ void api_instance_action(struct api_call *c)
     if (!body)
         return;
     const char *name = json_string_value(json_object_get(body, "action"));
-    const struct action_def *def = NULL;
-    for (size_t i = 0; name && i < sizeof actions / sizeof *actions; i++)
-        if (!strcmp(actions[i].name, name))
-            def = &actions[i];
-    if (!def) {
-        struct err_detail why = {0};
-        err_field(&why, -ERR_INVALID_FIELD, "action", "action: unknown action '%.40s'",
-                  name ? name : "(missing)");
+    const json_t *at = json_object_get(body, "at");
+    struct err_detail why = {0};
+    if (!name || !lead_valid_id(name))
+        err_field(&why, -ERR_INVALID_FIELD, "action", "action: expected an action name");
+    else if (at && !json_is_string(at))
+        err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
+    if (why.code) {
         api_error(c->req, &why);
         json_decref(body);
         return;
@@ -445,10 +518,56 @@ void api_instance_action(struct api_call *c)
         return;
     }
     w->req = c->req;
-    w->apply = def->apply;
+    w->apply = strcmp(name, "reevaluate") ? apply_process : apply_reevaluate;
     w->input = body;
     w->instance_id = id;
     w->principal = c->principal;
     snprintf(w->actor, sizeof w->actor, "%s", c->actor);
     app_write_queue(c->app, w);
+}
+
+/* --- GET /v1/instances/ID/documents/KIND and .../receivables --------------- */
+
+void api_instance_document(struct api_call *c)
+{
+    struct store_instance_row row;
+    if (load_visible(c, c->params[0], &row))
+        return;
+    json_t *doc = json_loads(row.doc, 0, NULL);
+    char *text = NULL;
+    struct err_detail why = {0};
+    int rc = doc ? rules_document(c->app->rules, doc, c->params[1], &text, &why)
+                 : err_set(&why, -ERR_INTERNAL, "stored document unreadable");
+    if (rc)
+        api_error(c->req, &why);
+    else
+        http_respond(c->req, 200, "text/plain; charset=utf-8", text, strlen(text));
+    json_decref(doc);
+    store_instance_row_deinit(&row);
+}
+
+void api_instance_receivables(struct api_call *c)
+{
+    struct store_instance_row row;
+    if (load_visible(c, c->params[0], &row))
+        return;
+    const char *as_of = http_query(c->req, "as_of");
+    char today[16];
+    app_today(today);
+    json_t *doc = json_loads(row.doc, 0, NULL), *out = NULL;
+    struct err_detail why = {0};
+    int rc = 0;
+    if (as_of && (strlen(as_of) != 10 || as_of[4] != '-' || as_of[7] != '-'))
+        rc = err_field(&why, -ERR_INVALID_FIELD, "as_of", "as_of: expected YYYY-MM-DD");
+    else if (!json_is_object(json_object_get(doc, "contract")))
+        rc = err_set(&why, -ERR_CONFLICT, "instance %lld has no contract", (long long)row.id);
+    if (!rc)
+        rc = rules_receivables(c->app->rules, doc, as_of ? as_of : today, &out, &why);
+    if (rc)
+        api_error(c->req, &why);
+    else
+        api_json(c->req, 200, out);
+    json_decref(out);
+    json_decref(doc);
+    store_instance_row_deinit(&row);
 }

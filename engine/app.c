@@ -25,6 +25,14 @@ void app_iso_time(int64_t ms, char *buf, size_t n)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+void app_today(char *buf)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(buf, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
 void app_write_queue(struct app *app, struct app_write *w)
 {
     w->app = app;

@@ -70,6 +70,9 @@ void app_write_queue(struct app *app, struct app_write *w);
 /* Wall-clock milliseconds since the epoch. */
 int64_t app_now_ms(void);
 
+/* Today's UTC date, "2026-11-27", into buf (>= 16 bytes). */
+void app_today(char *buf);
+
 /* "2026-11-27T03:04:05.678Z" for ms since the epoch, into buf (>= 32 bytes). */
 void app_iso_time(int64_t ms, char *buf, size_t n);
 

@@ -23,6 +23,20 @@ static const char usage[] =
     "  lead list [--stage S] [--office ID] [--temperature T] [--limit N] [--after ID]\n"
     "  events ID                        an instance's audit trail\n"
     "  reevaluate ID                    evaluate a lead again under today's rules\n"
+    "  review|assign|decide|sign|milestone|close ID [KEY=VALUE]...\n"
+    "                                   an action; VALUE is JSON when it parses, else text:\n"
+    "    review ID decision=convert|nurture|close [note=TEXT]\n"
+    "    assign ID ar=NAME sr=NAME fr=NAME\n"
+    "    decide ID kdp=ATI|ATB|ATC|ATAC|ATCC outcome=approve|approve_with_conditions|reject|defer\n"
+    "              value=FEN discount=PCT margin=PCT "
+    "['conditions=[{\"text\",\"owner\",\"due\"}]']\n"
+    "    sign ID value=FEN net_days=N 'terms=[{\"milestone\":\"advance\",\"percent\":10},...]'\n"
+    "    milestone ID kind=delivery|acceptance|invoice|payment amount=FEN ref=TEXT\n"
+    "    close ID reason=TEXT\n"
+    "    (any action takes at=YYYY-MM-DD: when it happened)\n"
+    "  act ID ACTION [KEY=VALUE]...     the same, for any action name\n"
+    "  document ID KIND                 a document from the office's template\n"
+    "  receivables ID [YYYY-MM-DD]      invoiced, paid, overdue and escalation as of a date\n"
     "  rules status                     active and pending versions, last errors\n"
     "  rules put OWNER FILE.lua [PATH]  upload one file (PATH defaults to FILE.lua)\n"
     "  rules push OWNER DIR             upload every *.lua file of DIR\n"
@@ -100,6 +114,8 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "-";
 }
 
+static int finish(const struct opts *o, long status, struct buf *b, void (*pretty)(const json_t *));
+
 static void print_instance_row(const json_t *i)
 {
     const json_t *ev = json_object_get(i, "evaluation");
@@ -138,7 +154,130 @@ static void print_instance(const json_t *i)
     printf("  rules     ");
     json_object_foreach(json_object_get(ev, "rules"), owner, v)
         printf(" %s@%lld", owner, (long long)json_integer_value(v));
-    printf("\n");
+    printf(" (process pinned to hq@%lld)\n",
+           (long long)json_integer_value(json_object_get(json_object_get(i, "rules"), "hq")));
+    const json_t *team = json_object_get(i, "team");
+    if (json_object_size(team))
+        printf("  team       AR %s, SR %s, FR %s\n", str(team, "ar"), str(team, "sr"),
+               str(team, "fr"));
+    json_object_foreach(json_object_get(i, "gates"), owner, v)
+        printf("  gate %-5s %s at %s level by %s\n", owner, str(v, "outcome"), str(v, "level"),
+               str(v, "decided_by"));
+    const json_t *c = json_object_get(i, "contract");
+    if (json_is_object(c)) {
+        long long val = (long long)json_integer_value(json_object_get(c, "value"));
+        printf("  contract   %lld.%02lld %s signed %s, net %lld days\n", val / 100, val % 100,
+               str(c, "currency"), str(c, "signed_at"),
+               (long long)json_integer_value(json_object_get(c, "net_days")));
+    }
+    json_array_foreach(json_object_get(i, "milestones"), k, v)
+    {
+        long long amt = (long long)json_integer_value(json_object_get(v, "amount"));
+        printf("  %-10s %-10s %12lld.%02lld  %s\n", k ? "" : "milestones", str(v, "kind"),
+               amt / 100, amt % 100, str(v, "at"));
+    }
+    const json_t *cl = json_object_get(i, "closure");
+    if (json_is_object(cl))
+        printf("  closed     %s: %s\n", str(cl, "outcome"), str(cl, "reason"));
+    if (json_is_integer(json_object_get(cl, "dso")))
+        printf("  DSO        %lld days\n",
+               (long long)json_integer_value(json_object_get(cl, "dso")));
+    size_t n_actions = json_array_size(json_object_get(i, "actions"));
+    if (n_actions) {
+        const json_t *last = json_array_get(json_object_get(i, "actions"), n_actions - 1);
+        printf("  to do      %zu regional action(s); latest: [%s] %s (due %s)\n", n_actions,
+               str(last, "role"), str(last, "action"), str(last, "due"));
+    }
+}
+
+static void print_receivables(const json_t *r)
+{
+    long long inv = (long long)json_integer_value(json_object_get(r, "invoiced"));
+    long long paid = (long long)json_integer_value(json_object_get(r, "paid"));
+    long long over = (long long)json_integer_value(json_object_get(r, "overdue_amount"));
+    printf("as of %s: invoiced %lld.%02lld, paid %lld.%02lld, overdue %lld.%02lld\n",
+           str(r, "as_of"), inv / 100, inv % 100, paid / 100, paid % 100, over / 100, over % 100);
+    size_t k;
+    json_t *o;
+    json_array_foreach(json_object_get(r, "overdue"), k, o)
+    {
+        long long a = (long long)json_integer_value(json_object_get(o, "amount"));
+        printf("  %-10s %12lld.%02lld due %s, %lld days late -> %s\n", str(o, "ref"), a / 100,
+               a % 100, str(o, "due"), (long long)json_integer_value(json_object_get(o, "days")),
+               str(o, "escalate_to"));
+    }
+}
+
+static void print_text(const json_t *t)
+{
+    (void)t;
+}
+
+static const char *current_action = "";
+static char current_kdp[16];
+
+/* One or two lines on what an action did (the full instance: lead show). */
+static void print_action(const json_t *i)
+{
+    printf("instance %lld: %s -> stage %s\n",
+           (long long)json_integer_value(json_object_get(i, "id")), current_action,
+           str(i, "stage"));
+    const json_t *ms = json_object_get(i, "milestones");
+    const json_t *c = json_object_get(i, "contract"), *cl = json_object_get(i, "closure");
+    if (!strcmp(current_action, "decide")) {
+        const json_t *g = json_object_get(json_object_get(i, "gates"), current_kdp);
+        printf("  %s %s at %s level by %s\n", current_kdp, str(g, "outcome"), str(g, "level"),
+               str(g, "decided_by"));
+    } else if (!strcmp(current_action, "milestone") && json_array_size(ms)) {
+        const json_t *m = json_array_get(ms, json_array_size(ms) - 1);
+        long long a = (long long)json_integer_value(json_object_get(m, "amount"));
+        printf("  %s %s %lld.%02lld on %s\n", str(m, "kind"), str(m, "ref"), a / 100, a % 100,
+               str(m, "at"));
+    } else if (!strcmp(current_action, "sign") && json_is_object(c)) {
+        long long v = (long long)json_integer_value(json_object_get(c, "value"));
+        printf("  contract %lld.%02lld %s signed %s, net %lld days\n", v / 100, v % 100,
+               str(c, "currency"), str(c, "signed_at"),
+               (long long)json_integer_value(json_object_get(c, "net_days")));
+    } else if (!strcmp(current_action, "close") && json_is_object(cl)) {
+        printf("  %s: %s", str(cl, "outcome"), str(cl, "reason"));
+        if (json_is_integer(json_object_get(cl, "dso")))
+            printf(" (DSO %lld days)", (long long)json_integer_value(json_object_get(cl, "dso")));
+        printf("\n");
+    } else if (!strcmp(current_action, "assign")) {
+        const json_t *t = json_object_get(i, "team");
+        printf("  team: AR %s, SR %s, FR %s\n", str(t, "ar"), str(t, "sr"), str(t, "fr"));
+    } else if (!strcmp(current_action, "reevaluate")) {
+        print_instance(i);
+    }
+}
+
+/* POST an action built from KEY=VALUE arguments. */
+static int act(const struct opts *o, const char *id, const char *action, int argc, char **argv)
+{
+    json_t *body = json_pack("{s:s}", "action", action);
+    for (int k = 0; k < argc; k++) {
+        const char *eq = strchr(argv[k], '=');
+        if (!eq || eq == argv[k]) {
+            fprintf(stderr, "ltcctl: expected KEY=VALUE, got '%s'\n", argv[k]);
+            json_decref(body);
+            return 2;
+        }
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - argv[k]), argv[k]);
+        json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+        json_object_set_new(body, key, v ? v : json_string(eq + 1));
+        if (!strcmp(key, "kdp"))
+            snprintf(current_kdp, sizeof current_kdp, "%s", eq + 1);
+    }
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    char path[256];
+    snprintf(path, sizeof path, "/v1/instances/%s/actions", id);
+    struct buf b = {0};
+    long st = request(o, "POST", path, text, strlen(text), NULL, &b);
+    free(text);
+    current_action = action;
+    return finish(o, st, &b, print_action);
 }
 
 static void print_rules(const json_t *body)
@@ -358,11 +497,27 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "/v1/instances/%s/events", a[1]);
         return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, pretty_events);
     }
-    if (IS(0, "reevaluate") && n == 2) {
-        snprintf(path, sizeof path, "/v1/instances/%s/actions", a[1]);
-        const char *body = "{\"action\":\"reevaluate\"}";
-        return finish(&o, request(&o, "POST", path, body, strlen(body), NULL, &b), &b,
-                      print_instance);
+    static const char *const verbs[] = {"reevaluate", "review",    "assign", "decide",
+                                        "sign",       "milestone", "close",  NULL};
+    for (const char *const *v = verbs; n >= 2 && *v; v++)
+        if (!strcmp(a[0], *v))
+            return act(&o, a[1], a[0], n - 2, a + 2);
+    if (IS(0, "act") && n >= 3)
+        return act(&o, a[1], a[2], n - 3, a + 3);
+    if (IS(0, "document") && n == 3) {
+        snprintf(path, sizeof path, "/v1/instances/%s/documents/%s", a[1], a[2]);
+        long st = request(&o, "GET", path, NULL, 0, NULL, &b);
+        if (st == 200) {
+            printf("%s\n", b.p ? b.p : "");
+            free(b.p);
+            return 0;
+        }
+        return finish(&o, st, &b, print_text);
+    }
+    if (IS(0, "receivables") && (n == 2 || n == 3)) {
+        snprintf(path, sizeof path, "/v1/instances/%s/receivables%s%s", a[1],
+                 n == 3 ? "?as_of=" : "", n == 3 ? a[2] : "");
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_receivables);
     }
     if (IS(0, "rules") && IS(1, "status"))
         return finish(&o, request(&o, "GET", "/v1/rules", NULL, 0, NULL, &b), &b, print_rules);

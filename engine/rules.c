@@ -30,6 +30,10 @@ struct rules {
     size_t n_owners;
     struct owner_slot *owners; /* owned, RULES_MAX_OWNERS */
     uint64_t loads_ok, loads_failed, unchanged;
+    /* Older HQ versions that instances pinned, compiled on demand; a ring,
+     * one reference each. */
+    struct rules_version *pinned[RULES_PINNED_KEEP];
+    size_t pinned_next;
 };
 
 static int64_t now_ms(void)
@@ -92,6 +96,7 @@ void rules_version_unref(struct rules_version *v)
     json_decref(v->bounds);
     json_decref(v->thresholds);
     json_decref(v->lead_defaults);
+    json_decref(v->authority);
     free(v);
 }
 
@@ -385,6 +390,36 @@ int rules_reject(struct rules *r, const char *owner, int version, const char *ac
     return rc;
 }
 
+int rules_hq_version(struct rules *r, int version, struct rules_version **out,
+                     struct err_detail *why)
+{
+    struct owner_slot *s = slot_find(r, "hq", false);
+    struct rules_version *found = NULL;
+    if (s && s->active && s->active->version == version)
+        found = s->active;
+    for (int k = 0; s && !found && k < RULES_RETIRED_KEEP; k++)
+        if (s->retired[k] && s->retired[k]->version == version)
+            found = s->retired[k];
+    for (size_t k = 0; !found && k < RULES_PINNED_KEEP; k++)
+        if (r->pinned[k] && r->pinned[k]->version == version)
+            found = r->pinned[k];
+    if (!found) {
+        struct version_load vl = {0};
+        int rc = store_rule_version_get(r->st, "hq", version, on_version_row, &vl, why);
+        if (!rc)
+            rc = rules__compile("hq", RULES_HQ, version, vl.files, NULL, &found, why);
+        json_decref(vl.files);
+        if (rc)
+            return rc;
+        rules_version_unref(r->pinned[r->pinned_next]);
+        r->pinned[r->pinned_next] = found; /* the ring's reference */
+        r->pinned_next = (r->pinned_next + 1) % RULES_PINNED_KEEP;
+    }
+    rules_version_ref(found);
+    *out = found;
+    return 0;
+}
+
 /* --- the rules directory --------------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -676,6 +711,8 @@ void rules_close(struct rules *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < RULES_PINNED_KEEP; i++)
+        rules_version_unref(r->pinned[i]);
     for (size_t i = 0; i < r->n_owners; i++) {
         rules_version_unref(r->owners[i].active);
         for (int k = 0; k < RULES_RETIRED_KEEP; k++)

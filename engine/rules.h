@@ -37,6 +37,7 @@
 
 #define RULES_MAX_OWNERS   1024
 #define RULES_RETIRED_KEEP 2  /* compiled retired versions kept per owner */
+#define RULES_PINNED_KEEP  4  /* older HQ versions kept compiled for pinned instances */
 #define RULES_FILES_MAX    32 /* files per bundle */
 #define RULES_OWNER_MAX    80
 
@@ -57,6 +58,7 @@ struct rules_version {
     json_t *bounds;        /* owned; HQ: { thresholds, authority, share } */
     json_t *thresholds;    /* owned; HQ: defaults; region: its table form, if a table */
     json_t *lead_defaults; /* owned; HQ: lead defaults; office: tools.defaults */
+    json_t *authority;     /* owned; region: its authority.lua table */
 };
 
 struct rules;
@@ -114,6 +116,45 @@ int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json
 
 /* Re-evaluate an already normalised lead (reevaluate): *evaluation as above. */
 int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
+                     struct err_detail *why);
+
+/* The process (HQ's process.lua, pinned per instance). */
+
+struct rules_actor {
+    const char *unit;  /* "region/south" */
+    const char *level; /* "office", "region" or "hq" */
+    const char *role;  /* "admin", ... */
+};
+
+/* Run one process action on an instance document (borrowed) under the HQ
+ * version the instance pinned (doc.rules.hq) and the region and office
+ * versions active now. 'today' is "YYYY-MM-DD"; 'exposure' the customer's
+ * open contract value elsewhere. On success *new_doc (the instance after the
+ * action), *outcome and *used ({ OWNER: VERSION }) are new references.
+ * Refusals: -ERR_CONFLICT (409), -ERR_KCP (422, why->field = the KCP),
+ * -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
+ * (why->field = the level required), or -ERR_RULE_* when a rule fails. */
+int rules_act(struct rules *r, const json_t *doc, const json_t *input,
+              const struct rules_actor *actor, const char *today, int64_t exposure,
+              json_t **new_doc, json_t **outcome, json_t **used, struct err_detail *why);
+
+/* Add what entering 'stage' brings to 'doc' (modified in place): the region's
+ * L4 actions (with due dates from 'today') and the office's L6 checklist. The
+ * versions used are added to 'used' (may be NULL). */
+int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const char *today,
+                        json_t *used, struct err_detail *why);
+
+/* Render the office's L5 template KIND for an instance: *text is malloc'd. */
+int rules_document(struct rules *r, const json_t *doc, const char *kind, char **text,
+                   struct err_detail *why);
+
+/* Receivables of a contract as of "YYYY-MM-DD" (HQ's process.lua, pinned). */
+int rules_receivables(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
+                      struct err_detail *why);
+
+/* HQ version 'version' compiled (from memory or the store), one reference
+ * taken for the caller (rules_version_unref). */
+int rules_hq_version(struct rules *r, int version, struct rules_version **out,
                      struct err_detail *why);
 
 /* GET /v1/rules: { "owners": [...] }, a new reference. */

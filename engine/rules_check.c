@@ -10,7 +10,8 @@
 
 /* The extension points: the only files each layer may provide. HQ may
  * provide any file name; these three it must provide. */
-static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", NULL};
+static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", "process.lua",
+                                         NULL};
 static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
                                            "share.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
@@ -164,6 +165,9 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
     if (!rc && !json_is_object(json_object_get(v->bounds, "thresholds")))
         rc = err_field(why, -ERR_RULE_REJECTED, "thresholds",
                        "hq/bounds.lua: must declare bounds for thresholds");
+    if (!rc && sandbox_kind(v->sb, "process.lua", "act") != SANDBOX_FUNCTION)
+        rc = err_field(why, -ERR_RULE_REJECTED, "act",
+                       "hq/process.lua: must export act = function(instance, input, ctx)");
     if (!rc && sandbox_kind(v->sb, "lead.lua", "evaluate") != SANDBOX_FUNCTION)
         rc = err_field(why, -ERR_RULE_REJECTED, "evaluate",
                        "hq/lead.lua: must export evaluate = function(lead, thresholds)");
@@ -214,7 +218,7 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
     return rc;
 }
 
-static int check_actions(const json_t *list, const char *file, struct err_detail *why)
+int rules__check_actions(const json_t *list, const char *file, struct err_detail *why)
 {
     size_t i;
     json_t *a;
@@ -259,6 +263,8 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             rc = err_set(why, -ERR_RULE_REJECTED, "%s: HQ declares no bounds for %s", file, key);
         if (!rc)
             rc = rules__check_bounds(val, b, file, "", why);
+        if (!rc && !strcmp(*f, "authority.lua"))
+            v->authority = json_incref(val);
         json_decref(val);
     }
     /* Function forms run against HQ's sample leads. */
@@ -277,7 +283,7 @@ static int validate_region(struct rules_version *v, const struct rules_version *
                 snprintf(file + base, sizeof file - base, "actions.lua");
                 rc = sandbox_call(v->sb, "actions.lua", NULL, args, 2, &acts, why);
                 if (!rc)
-                    rc = check_actions(acts, file, why);
+                    rc = rules__check_actions(acts, file, why);
                 json_decref(stage);
             }
             json_decref(lead);

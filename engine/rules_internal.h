@@ -40,6 +40,9 @@ int rules__resolve_thresholds(const struct rules_version *hq, struct rules_versi
 int rules__check_string_list(const json_t *v, const char *file, const char *what,
                              struct err_detail *why);
 
+/* A region's actions.lua result: a list of { role, action, due_days }. */
+int rules__check_actions(const json_t *list, const char *file, struct err_detail *why);
+
 /* HQ's scoring result: { score = 0..100, fit, risk_ok, reasons }. */
 int rules__check_scoring(const json_t *res, const char *file, struct err_detail *why);
 

@@ -217,6 +217,69 @@ static int host_log(lua_State *L)
     return 0;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+/* host.days("YYYY-MM-DD"): days since 1970-01-01, or nil if not a real date. */
+static int host_days(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    unsigned y, m, d;
+    char tail;
+    if (n != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || y < 1900 || y > 9999 || m < 1 ||
+        m > 12 || d < 1) {
+        lua_pushnil(L);
+        return 1;
+    }
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0));
+    if (d > max) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, days_from_civil(y, m, d));
+    return 1;
+}
+
+/* host.date(days): "YYYY-MM-DD" of days since 1970-01-01 (civil_from_days). */
+static int host_date(lua_State *L)
+{
+    lua_Integer z = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, z > -700000 && z < 2900000, 1, "date out of range");
+    z += 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long y = (long long)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    char buf[16];
+    snprintf(buf, sizeof buf, "%04lld-%02u-%02u", y + (m <= 2), m, d);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* The host API: one table, read-only, the same in every state. */
+static const luaL_Reg host_api[] = {
+    {"log", host_log},
+    {"days", host_days},
+    {"date", host_date},
+    {NULL, NULL},
+};
+
 static int env_index(lua_State *L)
 {
     lua_pushvalue(L, 2);
@@ -306,9 +369,7 @@ static void build_api(lua_State *L)
     lua_newtable(L); /* api */
     for (const char *const *g = sandbox_allowed_globals; *g; g++) {
         if (!strcmp(*g, "host")) {
-            lua_newtable(L);
-            lua_pushcfunction(L, host_log);
-            lua_setfield(L, -2, "log");
+            luaL_newlib(L, host_api);
         } else if (!strcmp(*g, "setmetatable")) {
             lua_getglobal(L, "setmetatable");
             lua_pushcclosure(L, w_setmetatable, 1);

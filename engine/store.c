@@ -34,6 +34,9 @@
                   " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
     XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"              \
                 " FROM events WHERE instance_id=?1 ORDER BY seq")                                  \
+    XX(exposure, "SELECT coalesce(sum(json_extract(doc, '$.contract.value')), 0)"          \
+                 " FROM instances WHERE stage='contract' AND id <> ?2"                     \
+                 " AND json_extract(doc, '$.customer') = ?1")                              \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
@@ -593,4 +596,21 @@ int store_rule_supersede(struct store *st, const char *owner, int below_version,
     bind_text(st->rv_supersede, 1, owner);
     sqlite3_bind_int(st->rv_supersede, 2, below_version);
     return step_done(st, st->rv_supersede, why, "supersede rule versions");
+}
+
+int store_customer_exposure(struct store *st, const char *customer, int64_t exclude_id,
+                            int64_t *out, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->exposure;
+    bind_text(s, 1, customer);
+    sqlite3_bind_int64(s, 2, exclude_id);
+    int rc = sqlite3_step(s), res = 0;
+    *out = 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    else
+        res = db_err(st, why, "customer exposure");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return res;
 }

@@ -111,6 +111,11 @@ typedef int store_event_cb(const struct store_event *ev, void *ctx);
 int store_event_list(struct store *st, int64_t instance_id, store_event_cb *each, void *ctx,
                      struct err_detail *why);
 
+/* The signed value of the customer's open contracts (stage contract), but
+ * instance 'exclude_id': the credit exposure a new contract adds to. */
+int store_customer_exposure(struct store *st, const char *customer, int64_t exclude_id,
+                            int64_t *out, struct err_detail *why);
+
 /* Count instances (for tests and metrics). */
 int64_t store_instance_count(struct store *st);
 

@@ -60,8 +60,8 @@ ev=$(api GET "/v1/instances/$ID/events" pa-ar-token)
 check "trail keeps the first evaluation and adds the second" [ "$(echo "$ev" | jq -c '[.events[] | [.seq, .action, .outcome.temperature, .rules["region/south"]]]')" = '[[1,"create","warm",1],[2,"reevaluate","hot",2]]' ]
 
 # ltcctl against the same daemon
-out=$("$LTCCTL" --url "$URL" --token pa-ar-token lead show "$ID")
-check "ltcctl lead show prints the instance" sh -c "echo '$out' | grep -q 'ACME Telecom'"
+"$LTCCTL" --url "$URL" --token pa-ar-token lead show "$ID" >"$WORK/show"
+check "ltcctl lead show prints the instance" grep -q 'ACME Telecom' "$WORK/show"
 out=$("$LTCCTL" --url "$URL" --token hq-admin-token --json lead list --office city-c)
 check "ltcctl --json lead list" [ "$(echo "$out" | jq '.instances | length')" = 4 ]
 LTC_URL=$URL LTC_TOKEN=nope "$LTCCTL" health >/dev/null; check "ltcctl health needs no token" [ $? = 0 ]

@@ -1,0 +1,268 @@
+/* engine/rules_process.c: running process actions through HQ's process.lua
+ * (pinned per instance), with the region's L4 actions and authority matrix and
+ * the office's L5 templates and L6 checklists. The engine knows no LTC stage
+ * or action by name: what a result may change is the table below. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rules_internal.h"
+
+/* The instance keys a process result may set, and whether each is an object
+ * (Lua's empty table crosses as [], which is read back as {} for these). */
+static const struct {
+    const char *key;
+    bool object;
+} state_keys[] = {
+    {"stage", false},     {"team", true},        {"gates", true},
+    {"contract", true},   {"milestones", false}, {"closure", true},
+};
+
+/* Refusal kinds of process.lua and the error each becomes. */
+static const struct {
+    const char *kind;
+    int code;
+} refusals[] = {
+    {"conflict", -ERR_CONFLICT},
+    {"kcp", -ERR_KCP},
+    {"invalid", -ERR_INVALID_FIELD},
+    {"forbidden", -ERR_FORBIDDEN},
+    {"authority", -ERR_INSUFFICIENT_AUTHORITY},
+};
+
+static const char *str_of(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static struct rules_version *active_of(struct rules *r, const char *prefix, const char *id)
+{
+    char owner[RULES_OWNER_MAX];
+    snprintf(owner, sizeof owner, "%s/%s", prefix, id ? id : "");
+    return id ? rules_active(r, owner) : NULL;
+}
+
+static int pinned_hq(struct rules *r, const json_t *doc, struct rules_version **hq,
+                     struct err_detail *why)
+{
+    json_int_t v = json_integer_value(json_object_get(json_object_get(doc, "rules"), "hq"));
+    if (v <= 0)
+        return err_set(why, -ERR_INTERNAL, "instance has no pinned HQ version");
+    return rules_hq_version(r, (int)v, hq, why);
+}
+
+static void note_used(json_t *used, const struct rules_version *v)
+{
+    if (used && v)
+        json_object_set_new(used, v->owner, json_integer(v->version));
+}
+
+/* Turn a refusal table into an error. */
+static int refusal(const json_t *res, struct err_detail *why)
+{
+    const char *kind = str_of(res, "error"), *msg = str_of(res, "message");
+    for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++) {
+        if (strcmp(kind, refusals[i].kind))
+            continue;
+        const char *field = refusals[i].code == -ERR_KCP                      ? str_of(res, "kcp")
+                            : refusals[i].code == -ERR_INSUFFICIENT_AUTHORITY ? str_of(res, "required")
+                                                                               : str_of(res, "field");
+        return err_field(why, refusals[i].code, field ? field : "", "%.300s",
+                         msg ? msg : refusals[i].kind);
+    }
+    return err_set(why, -ERR_RULE_OUTPUT, "hq/process.lua: unknown refusal '%.40s'", kind);
+}
+
+static int apply_state(json_t *doc, const json_t *state, const json_t *stages,
+                       struct err_detail *why)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)state, k, v)
+    {
+        size_t i, n = sizeof state_keys / sizeof *state_keys;
+        for (i = 0; i < n && strcmp(state_keys[i].key, k); i++)
+            ;
+        if (i == n)
+            return err_field(why, -ERR_RULE_OUTPUT, k,
+                             "hq/process.lua: a result may not set '%.40s'", k);
+        if (state_keys[i].object)
+            v = (json_t *)rules__as_object(v);
+        if (!strcmp(k, "stage")) {
+            size_t j;
+            json_t *s;
+            bool known = false;
+            json_array_foreach(stages, j, s) known |= json_is_string(v) && json_equal(s, v);
+            if (!known)
+                return err_field(why, -ERR_RULE_OUTPUT, "stage",
+                                 "hq/process.lua: unknown stage in result");
+        }
+        json_object_set(doc, k, v);
+    }
+    return 0;
+}
+
+static void add_days(const char *today, json_int_t days, char out[16])
+{
+    int y, m, d;
+    struct tm tm = {0};
+    if (sscanf(today, "%d-%d-%d", &y, &m, &d) != 3) {
+        snprintf(out, 16, "%s", today);
+        return;
+    }
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d + (int)days;
+    tm.tm_hour = 12;
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    snprintf(out, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const char *today,
+                        json_t *used, struct err_detail *why)
+{
+    struct rules_version *rv = active_of(r, "region", str_of(doc, "region"));
+    struct rules_version *ov = active_of(r, "office", str_of(doc, "office"));
+    json_t *st = json_string(stage);
+    json_t *args[2] = {st, doc};
+    int rc = 0;
+    if (rv && sandbox_kind(rv->sb, "actions.lua", NULL) != SANDBOX_NONE) {
+        json_t *list = NULL;
+        rc = sandbox_call(rv->sb, "actions.lua", NULL, args, 2, &list, why);
+        if (!rc)
+            rc = rules__check_actions(list, "actions.lua", why);
+        json_t *actions = json_object_get(doc, "actions");
+        size_t i;
+        json_t *a;
+        char by[RULES_OWNER_MAX + 16];
+        snprintf(by, sizeof by, "%s@%d", rv->owner, rv->version);
+        if (!rc && json_is_array(actions))
+            json_array_foreach(list, i, a)
+            {
+                char due[16];
+                add_days(today, json_integer_value(json_object_get(a, "due_days")), due);
+                json_array_append_new(actions,
+                                      json_pack("{s:s, s:O, s:O, s:s, s:s}", "stage", stage,
+                                                "role", json_object_get(a, "role"), "action",
+                                                json_object_get(a, "action"), "due", due, "by", by));
+            }
+        json_decref(list);
+        note_used(used, rv);
+    }
+    if (!rc && ov && sandbox_kind(ov->sb, "tools.lua", "checklist") == SANDBOX_FUNCTION) {
+        json_t *list = NULL;
+        rc = sandbox_call(ov->sb, "tools.lua", "checklist", args, 2, &list, why);
+        if (!rc)
+            rc = rules__check_string_list(list, "tools.lua", "checklist", why);
+        if (!rc) {
+            json_t *cl = json_object_get(doc, "checklist");
+            if (!json_is_object(cl)) {
+                cl = json_object();
+                json_object_set_new(doc, "checklist", cl);
+            }
+            json_object_set(cl, stage, list);
+        }
+        json_decref(list);
+        note_used(used, ov);
+    }
+    json_decref(st);
+    return rc;
+}
+
+int rules_act(struct rules *r, const json_t *doc, const json_t *input,
+              const struct rules_actor *actor, const char *today, int64_t exposure,
+              json_t **new_doc, json_t **outcome, json_t **used, struct err_detail *why)
+{
+    struct rules_version *hq = NULL;
+    int rc = pinned_hq(r, doc, &hq, why);
+    if (rc)
+        return rc;
+    struct rules_version *rv = active_of(r, "region", str_of(doc, "region"));
+    json_t *credit = NULL, *res = NULL, *stages = NULL;
+    sandbox_call(hq->sb, "process.lua", "credit_limit", NULL, 0, &credit, NULL);
+    char matrix[RULES_OWNER_MAX + 16] = "hq/process.lua";
+    if (rv && rv->authority)
+        snprintf(matrix, sizeof matrix, "%s@%d", rv->owner, rv->version);
+    const char *at = str_of(input, "at");
+    json_t *authority = rv && rv->authority ? json_incref(rv->authority) : json_object();
+    json_t *ctx = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:I, s:I}", "today", today,
+                            "at", at ? at : today, "principal", "unit", actor->unit, "level",
+                            actor->level, "role", actor->role, "authority", authority,
+                            "authority_version", matrix, "exposure", (json_int_t)exposure,
+                            "credit_limit", json_integer_value(credit));
+    json_t *args[3] = {(json_t *)doc, (json_t *)input, ctx};
+    rc = ctx ? sandbox_call(hq->sb, "process.lua", "act", args, 3, &res, why)
+             : err_set(why, -ERR_NOMEM, "out of memory");
+    if (!rc && !json_is_object(res))
+        rc = err_set(why, -ERR_RULE_OUTPUT, "hq/process.lua: act must return a table");
+    if (!rc && json_is_string(json_object_get(res, "error")))
+        rc = refusal(res, why);
+    const json_t *state = json_object_get(res, "state");
+    if (!rc && !json_is_object(rules__as_object(state)))
+        rc = err_set(why, -ERR_RULE_OUTPUT, "hq/process.lua: a result needs a state table");
+    if (!rc)
+        rc = sandbox_call(hq->sb, "process.lua", "stages", NULL, 0, &stages, why);
+    json_t *next = NULL;
+    *used = json_pack("{s:i}", "hq", hq->version);
+    if (!rc) {
+        next = json_deep_copy(doc);
+        rc = apply_state(next, rules__as_object(state), stages, why);
+    }
+    if (!rc && rv && rv->authority && !strcmp(str_of(input, "action"), "decide"))
+        note_used(*used, rv);
+    const char *entered = str_of(res, "entered");
+    if (!rc && entered)
+        rc = rules_stage_entered(r, next, entered, today, *used, why);
+    if (!rc) {
+        *new_doc = next;
+        *outcome = json_incref(json_object_get(res, "outcome"));
+        if (!*outcome)
+            *outcome = json_object();
+    } else {
+        json_decref(next);
+        json_decref(*used);
+        *used = NULL;
+    }
+    json_decref(stages);
+    json_decref(credit);
+    json_decref(res);
+    json_decref(ctx);
+    rules_version_unref(hq);
+    return rc;
+}
+
+int rules_document(struct rules *r, const json_t *doc, const char *kind, char **text,
+                   struct err_detail *why)
+{
+    struct rules_version *ov = active_of(r, "office", str_of(doc, "office"));
+    if (!ov || sandbox_kind(ov->sb, "templates.lua", kind) != SANDBOX_FUNCTION)
+        return err_set(why, -ERR_NOT_FOUND, "office %s has no template '%.40s'",
+                       str_of(doc, "office"), kind);
+    json_t *out = NULL;
+    json_t *args[1] = {(json_t *)doc};
+    int rc = sandbox_call(ov->sb, "templates.lua", kind, args, 1, &out, why);
+    if (!rc && !json_is_string(out))
+        rc = err_set(why, -ERR_RULE_OUTPUT, "%s v%d: templates.lua: %s must return text",
+                     ov->owner, ov->version, kind);
+    if (!rc)
+        *text = strdup(json_string_value(out));
+    json_decref(out);
+    return rc;
+}
+
+int rules_receivables(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
+                      struct err_detail *why)
+{
+    struct rules_version *hq = NULL;
+    int rc = pinned_hq(r, doc, &hq, why);
+    if (rc)
+        return rc;
+    json_t *date = json_string(as_of);
+    json_t *args[2] = {(json_t *)doc, date};
+    rc = sandbox_call(hq->sb, "process.lua", "receivables", args, 2, out, why);
+    json_decref(date);
+    rules_version_unref(hq);
+    return rc;
+}
