@@ -97,6 +97,7 @@ void rules_version_unref(struct rules_version *v)
     json_decref(v->thresholds);
     json_decref(v->lead_defaults);
     json_decref(v->authority);
+    json_decref(v->stages);
     free(v);
 }
 

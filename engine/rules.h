@@ -54,11 +54,13 @@ struct rules_version {
     int64_t activated_at_ms;
     char approved_by[RULES_OWNER_MAX];
     /* Values fixed at load, converted once (NULL when absent): */
-    struct org *org;       /* owned; HQ: the org tree */
-    json_t *bounds;        /* owned; HQ: { thresholds, authority, share } */
-    json_t *thresholds;    /* owned; HQ: defaults; region: its table form, if a table */
-    json_t *lead_defaults; /* owned; HQ: lead defaults; office: tools.defaults */
-    json_t *authority;     /* owned; region: its authority.lua table */
+    struct org *org;         /* owned; HQ: the org tree */
+    json_t *bounds;          /* owned; HQ: { thresholds, authority, share } */
+    json_t *thresholds;      /* owned; HQ: defaults; region: its table form, if a table */
+    json_t *lead_defaults;   /* owned; HQ: lead defaults; office: tools.defaults */
+    json_t *authority;       /* owned; region: its authority.lua table */
+    json_t *stages;          /* owned; HQ: process.lua stages */
+    json_int_t credit_limit; /* HQ: process.lua credit_limit (fen per customer) */
 };
 
 struct rules;

@@ -10,8 +10,7 @@
 
 /* The extension points: the only files each layer may provide. HQ may
  * provide any file name; these three it must provide. */
-static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", "process.lua",
-                                         NULL};
+static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", "process.lua", NULL};
 static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
                                            "share.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
@@ -168,6 +167,20 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
     if (!rc && sandbox_kind(v->sb, "process.lua", "act") != SANDBOX_FUNCTION)
         rc = err_field(why, -ERR_RULE_REJECTED, "act",
                        "hq/process.lua: must export act = function(instance, input, ctx)");
+    json_t *credit = NULL;
+    if (!rc)
+        rc = sandbox_call(v->sb, "process.lua", "stages", NULL, 0, &v->stages, why);
+    if (!rc && (!json_is_array(v->stages) || json_array_size(v->stages) == 0))
+        rc = err_field(why, -ERR_RULE_REJECTED, "stages",
+                       "hq/process.lua: stages must be a list of names");
+    if (!rc)
+        rc = sandbox_call(v->sb, "process.lua", "credit_limit", NULL, 0, &credit, why);
+    if (!rc && (!json_is_integer(credit) || json_integer_value(credit) < 0))
+        rc = err_field(why, -ERR_RULE_REJECTED, "credit_limit",
+                       "hq/process.lua: credit_limit must be an integer (fen)");
+    if (!rc)
+        v->credit_limit = json_integer_value(credit);
+    json_decref(credit);
     if (!rc && sandbox_kind(v->sb, "lead.lua", "evaluate") != SANDBOX_FUNCTION)
         rc = err_field(why, -ERR_RULE_REJECTED, "evaluate",
                        "hq/lead.lua: must export evaluate = function(lead, thresholds)");

@@ -15,8 +15,8 @@ static const struct {
     const char *key;
     bool object;
 } state_keys[] = {
-    {"stage", false},     {"team", true},        {"gates", true},
-    {"contract", true},   {"milestones", false}, {"closure", true},
+    {"stage", false},   {"team", true},        {"gates", true},
+    {"contract", true}, {"milestones", false}, {"closure", true},
 };
 
 /* Refusal kinds of process.lua and the error each becomes. */
@@ -65,9 +65,10 @@ static int refusal(const json_t *res, struct err_detail *why)
     for (size_t i = 0; i < sizeof refusals / sizeof *refusals; i++) {
         if (strcmp(kind, refusals[i].kind))
             continue;
-        const char *field = refusals[i].code == -ERR_KCP                      ? str_of(res, "kcp")
-                            : refusals[i].code == -ERR_INSUFFICIENT_AUTHORITY ? str_of(res, "required")
-                                                                               : str_of(res, "field");
+        const char *field = refusals[i].code == -ERR_KCP ? str_of(res, "kcp")
+                            : refusals[i].code == -ERR_INSUFFICIENT_AUTHORITY
+                                ? str_of(res, "required")
+                                : str_of(res, "field");
         return err_field(why, refusals[i].code, field ? field : "", "%.300s",
                          msg ? msg : refusals[i].kind);
     }
@@ -143,10 +144,10 @@ int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const c
             {
                 char due[16];
                 add_days(today, json_integer_value(json_object_get(a, "due_days")), due);
-                json_array_append_new(actions,
-                                      json_pack("{s:s, s:O, s:O, s:s, s:s}", "stage", stage,
-                                                "role", json_object_get(a, "role"), "action",
-                                                json_object_get(a, "action"), "due", due, "by", by));
+                json_array_append_new(actions, json_pack("{s:s, s:O, s:O, s:s, s:s}", "stage",
+                                                         stage, "role", json_object_get(a, "role"),
+                                                         "action", json_object_get(a, "action"),
+                                                         "due", due, "by", by));
             }
         json_decref(list);
         note_used(used, rv);
@@ -180,18 +181,17 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
     if (rc)
         return rc;
     struct rules_version *rv = active_of(r, "region", str_of(doc, "region"));
-    json_t *credit = NULL, *res = NULL, *stages = NULL;
-    sandbox_call(hq->sb, "process.lua", "credit_limit", NULL, 0, &credit, NULL);
+    json_t *res = NULL;
     char matrix[RULES_OWNER_MAX + 16] = "hq/process.lua";
     if (rv && rv->authority)
         snprintf(matrix, sizeof matrix, "%s@%d", rv->owner, rv->version);
     const char *at = str_of(input, "at");
     json_t *authority = rv && rv->authority ? json_incref(rv->authority) : json_object();
-    json_t *ctx = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:I, s:I}", "today", today,
-                            "at", at ? at : today, "principal", "unit", actor->unit, "level",
-                            actor->level, "role", actor->role, "authority", authority,
-                            "authority_version", matrix, "exposure", (json_int_t)exposure,
-                            "credit_limit", json_integer_value(credit));
+    json_t *ctx =
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:I, s:I}", "today", today, "at",
+                  at ? at : today, "principal", "unit", actor->unit, "level", actor->level, "role",
+                  actor->role, "authority", authority, "authority_version", matrix, "exposure",
+                  (json_int_t)exposure, "credit_limit", hq->credit_limit);
     json_t *args[3] = {(json_t *)doc, (json_t *)input, ctx};
     rc = ctx ? sandbox_call(hq->sb, "process.lua", "act", args, 3, &res, why)
              : err_set(why, -ERR_NOMEM, "out of memory");
@@ -202,13 +202,11 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
     const json_t *state = json_object_get(res, "state");
     if (!rc && !json_is_object(rules__as_object(state)))
         rc = err_set(why, -ERR_RULE_OUTPUT, "hq/process.lua: a result needs a state table");
-    if (!rc)
-        rc = sandbox_call(hq->sb, "process.lua", "stages", NULL, 0, &stages, why);
     json_t *next = NULL;
     *used = json_pack("{s:i}", "hq", hq->version);
     if (!rc) {
         next = json_deep_copy(doc);
-        rc = apply_state(next, rules__as_object(state), stages, why);
+        rc = apply_state(next, rules__as_object(state), hq->stages, why);
     }
     if (!rc && rv && rv->authority && !strcmp(str_of(input, "action"), "decide"))
         note_used(*used, rv);
@@ -225,8 +223,6 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
         json_decref(*used);
         *used = NULL;
     }
-    json_decref(stages);
-    json_decref(credit);
     json_decref(res);
     json_decref(ctx);
     rules_version_unref(hq);
@@ -244,8 +240,8 @@ int rules_document(struct rules *r, const json_t *doc, const char *kind, char **
     json_t *args[1] = {(json_t *)doc};
     int rc = sandbox_call(ov->sb, "templates.lua", kind, args, 1, &out, why);
     if (!rc && !json_is_string(out))
-        rc = err_set(why, -ERR_RULE_OUTPUT, "%s v%d: templates.lua: %s must return text",
-                     ov->owner, ov->version, kind);
+        rc = err_set(why, -ERR_RULE_OUTPUT, "%s v%d: templates.lua: %s must return text", ov->owner,
+                     ov->version, kind);
     if (!rc)
         *text = strdup(json_string_value(out));
     json_decref(out);

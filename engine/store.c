@@ -34,9 +34,9 @@
                   " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
     XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"              \
                 " FROM events WHERE instance_id=?1 ORDER BY seq")                                  \
-    XX(exposure, "SELECT coalesce(sum(json_extract(doc, '$.contract.value')), 0)"          \
-                 " FROM instances WHERE stage='contract' AND id <> ?2"                     \
-                 " AND json_extract(doc, '$.customer') = ?1")                              \
+    XX(exposure, "SELECT coalesce(sum(json_extract(doc, '$.contract.value')), 0)"                  \
+                 " FROM instances WHERE stage='contract' AND id <> ?2"                             \
+                 " AND json_extract(doc, '$.customer') = ?1")                                      \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \

@@ -87,7 +87,55 @@ run "ltcd health (HTTP only)" "$URL/health"
 RELOADER=$!
 run "ltcd create lead, reload every 100ms" "$URL/v1/leads" -s "$WORK/post.lua"
 kill $RELOADER; RELOADER=""
-echo "ltcd KDP decision                  n/a (the decide action comes with the process rules)"
+# KDP decisions: ATI deferred again and again over 200 opportunities (authority
+# routing, KCPs, a durable event each).
+cpu_ms() { awk '{ print ($14 + $15) * 1000 / '"$(getconf CLK_TCK)"' }' /proc/$LTCD_PID/stat; }
+act() { curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $1" --data-binary "$3" "$URL/v1/instances/$2/actions"; }
+first=""
+i=0; while [ $i -lt 200 ]; do i=$((i + 1))
+    id=$(curl -s -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" "$URL/v1/leads" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+    [ -n "$first" ] || first=$id
+    act hq-admin-token "$id" '{"action":"review","decision":"convert"}' >/dev/null
+done
+cat >"$WORK/decide.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer pa-admin-token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"action":"decide","kdp":"ATI","outcome":"defer","value":500000000,"discount":5,"margin":25}'
+request = function() return wrk.format(nil, "/v1/instances/" .. math.random($first, $first + 199) .. "/actions") end
+LUA
+c0=$(cpu_ms)
+run "ltcd KDP decision (ATI, durable)" "$URL/" -s "$WORK/decide.lua"
+c1=$(cpu_ms)
+n_dec=$(awk '/requests in/ { print $1 }' "$WORK/wrk.out")
+per_action=$(awk -v a="$c0" -v b="$c1" -v n="$n_dec" 'BEGIN { printf "%.3f", (b - a) / n }')
+
+# A full lead-to-cash instance: create and 12 actions, sequentially, 30 times;
+# compared by daemon CPU time with 12 single decisions.
+flow() {
+    id=$(curl -s -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" "$URL/v1/leads" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+    act hq-admin-token "$id" '{"action":"review","decision":"convert"}'
+    act hq-admin-token "$id" '{"action":"assign","ar":"Li","sr":"Wang","fr":"Zhao"}'
+    for k in ATI ATB ATC; do act hq-admin-token "$id" "{\"action\":\"decide\",\"kdp\":\"$k\",\"outcome\":\"approve\",\"value\":500000000,\"discount\":5,\"margin\":25}"; done
+    act hq-admin-token "$id" '{"action":"sign","value":500000000,"net_days":30,"terms":[{"milestone":"delivery","percent":100}]}'
+    for m in delivery acceptance invoice payment; do act hq-admin-token "$id" "{\"action\":\"milestone\",\"kind\":\"$m\",\"amount\":500000000}"; done
+    act hq-admin-token "$id" '{"action":"decide","kdp":"ATCC","outcome":"approve","margin":24}'
+    act hq-admin-token "$id" '{"action":"close","reason":"done"}'
+}
+# Both sides one request at a time (no group commit), so they compare alike.
+c0=$(cpu_ms)
+bad=0; f=0; while [ $f -lt 30 ]; do f=$((f + 1)); bad=$((bad + $(flow | grep -cv '^200$' || true))); done
+c1=$(cpu_ms)
+per_flow=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", (b - a) / 30 }')
+c0=$(cpu_ms)
+k=0; while [ $k -lt 360 ]; do k=$((k + 1))
+    act pa-admin-token $(( first + k % 200 )) '{"action":"decide","kdp":"ATI","outcome":"defer","value":500000000,"discount":5,"margin":25}' >/dev/null
+done
+c1=$(cpu_ms)
+per_single=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", (b - a) / 360 }')
+echo "full lead-to-cash (create + 12 actions, one at a time): ${per_flow} ms daemon CPU ($bad failed steps)" \
+     "vs 12 single decisions one at a time: $(awk -v p="$per_single" 'BEGIN { printf "%.3f", 12 * p }') ms" \
+     "(batched under load: $per_action ms a decision)"
 
 # Reload latency: one PUT through the whole pipeline (validate, store, swap).
 : >"$WORK/reload.ms"
@@ -101,7 +149,7 @@ echo "reload latency (PUT, validate, commit, swap; median of 50): ${med} ms"
 
 floor=$(rps_of "nginx")
 echo
-for n in "ltcd create lead (evaluate+commit)" "ltcd read instance" "ltcd health (HTTP only)" "ltcd create lead, reload every 100ms"; do
+for n in "ltcd create lead (evaluate+commit)" "ltcd read instance" "ltcd health (HTTP only)" "ltcd create lead, reload every 100ms" "ltcd KDP decision (ATI, durable)"; do
     awk -v a="$(rps_of "$n")" -v b="$floor" -v n="$n" 'BEGIN { printf "ratio %-36s %.2f x nginx\n", n, a / b }'
 done
 rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)

@@ -38,8 +38,8 @@ static void write_tree(void)
         "return { evaluate = function(lead, t) return { score = (lead.signals.s or 0) * 20,"
         " fit = (lead.signals.fit or 1) > 0, risk_ok = true, reasons = { 'r' } } end,"
         " thresholds = { mature_budget = 1000, horizon_months = 12, hot = 80, warm = 40 } }");
-    put("hq/process.lua", "return { stages = { 'lead', 'closed' }, act = function() return"
-                          " { error = 'conflict', message = 'no process here' } end }");
+    put("hq/process.lua", "return { stages = { 'lead', 'closed' }, credit_limit = 100,"
+                          " act = function() return { error = 'conflict', message = 'x' } end }");
 }
 
 static struct store *st;
