@@ -12,7 +12,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 BUILD   ?= build
 BIN     ?= bin
 
-ENGINE  := err log config auth store store_schema org lead sandbox rules rules_check rules_eval rules_process \
+ENGINE  := err log config auth store store_schema org lead sandbox rules rules_check rules_eval rules_process rules_simulate \
            rules_watch http app api \
            api_instances api_rules
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)

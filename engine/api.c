@@ -36,6 +36,9 @@ static const struct route routes[] = {
     {"GET", "/v1/rules/{owner}/versions/{}", api_rules_version_get, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/approve", api_rules_approve, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0},
+    {"POST", "/v1/rules/{owner}/versions/{}/simulate", api_rules_simulate, 0},
+    {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0},
+    {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},
     {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
     {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},
 };

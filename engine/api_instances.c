@@ -25,18 +25,6 @@ static int parse_id(const char *s, int64_t *out)
 
 /* --- POST /v1/leads ---------------------------------------------------- */
 
-/* The lead fields of an instance document (the normalised lead). */
-static const char *const lead_fields[] = {"office", "customer",       "title",   "source",
-                                          "budget", "horizon_months", "signals", NULL};
-
-static json_t *instance_lead(const json_t *doc)
-{
-    json_t *lead = json_object();
-    for (const char *const *f = lead_fields; *f; f++)
-        json_object_set(lead, *f, json_object_get(doc, *f));
-    return lead;
-}
-
 #define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 static int apply_lead_create(struct app_write *w, char **body, int *status, struct err_detail *why)
@@ -51,7 +39,7 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
     json_object_set_new(doc, "created_at", json_string(when));
     json_object_set_new(doc, "updated_at", json_string(when));
     json_t *ev = json_object_get(doc, "evaluation");
-    json_t *lead = instance_lead(doc);
+    json_t *lead = rules_instance_lead(doc);
     char *text = json_dumps(doc, DUMP_FLAGS);
     char *payload = json_dumps(lead, DUMP_FLAGS);
     char *outcome = json_dumps(ev, DUMP_FLAGS);
@@ -349,7 +337,7 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
     else if (strcmp(row.stage, "lead"))
         rc = err_set(why, -ERR_CONFLICT, "reevaluate applies at stage lead, not %s", row.stage);
     if (!rc) {
-        json_t *lead = instance_lead(doc);
+        json_t *lead = rules_instance_lead(doc);
         rc = rules_reevaluate(app->rules, lead, &ev, why);
         json_decref(lead);
     }

@@ -193,3 +193,116 @@ void api_rules_reload(struct api_call *c)
     api_json(c->req, 200, body);
     json_decref(body);
 }
+
+/* The owner's admin, or an hq admin, may roll back and simulate. */
+static bool may_govern(const struct auth_principal *p, const char *owner)
+{
+    return may_write_owner(p, owner) || is_hq_admin(p);
+}
+
+void api_rules_rollback(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    if (check_owner(c, owner))
+        return;
+    if (!may_govern(c->principal, owner)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "only %s's admin or an hq admin rolls back its rules",
+                 owner);
+        return;
+    }
+    struct rules_result res = {0};
+    struct err_detail why = {0};
+    if (rules_rollback(c->app->rules, owner, c->actor, &res, &why)) {
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *body =
+        json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status", res.status);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}
+
+#define SIMULATE_LIMIT_DEFAULT 100000
+#define SIMULATE_LIMIT_MAX     1000000
+#define SIMULATE_MS_DEFAULT    5000
+#define SIMULATE_MS_MAX        30000
+
+static bool valid_date(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return !v || (s && strlen(s) == 10 && s[4] == '-' && s[7] == '-');
+}
+
+void api_rules_simulate(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    int version;
+    if (check_owner(c, owner) || parse_version(c, c->params[1], &version))
+        return;
+    const struct auth_principal *p = c->principal;
+    bool hq_reader = p->level == AUTH_LEVEL_HQ && p->role != AUTH_VIEWER;
+    if (!may_govern(p, owner) && !hq_reader) {
+        api_fail(c->req, -ERR_FORBIDDEN, "only %s's admin or HQ simulates its versions", owner);
+        return;
+    }
+    size_t len;
+    http_body(c->req, &len);
+    json_t *body = len ? api_body_object(c) : json_object();
+    if (!body)
+        return;
+    const json_t *limit = json_object_get(body, "limit"), *ms = json_object_get(body, "max_ms");
+    struct rules_simulation sim = {
+        .unit = json_string_value(json_object_get(body, "unit")),
+        .from = json_string_value(json_object_get(body, "from")),
+        .to = json_string_value(json_object_get(body, "to")),
+        .limit = limit ? (int)json_integer_value(limit) : SIMULATE_LIMIT_DEFAULT,
+        .max_ms = ms ? (int)json_integer_value(ms) : SIMULATE_MS_DEFAULT,
+    };
+    struct err_detail why = {0};
+    if (limit && (!json_is_integer(limit) || sim.limit < 1 || sim.limit > SIMULATE_LIMIT_MAX))
+        err_field(&why, -ERR_INVALID_FIELD, "limit", "limit: expected 1 to %d", SIMULATE_LIMIT_MAX);
+    else if (ms && (!json_is_integer(ms) || sim.max_ms < 1 || sim.max_ms > SIMULATE_MS_MAX))
+        err_field(&why, -ERR_INVALID_FIELD, "max_ms", "max_ms: expected 1 to %d", SIMULATE_MS_MAX);
+    else if (!valid_date(json_object_get(body, "from")) || !valid_date(json_object_get(body, "to")))
+        err_field(&why, -ERR_INVALID_FIELD, "from", "from, to: expected YYYY-MM-DD");
+    else if (sim.unit && !auth_unit_level(sim.unit))
+        err_field(&why, -ERR_INVALID_FIELD, "unit", "unit: expected hq, region/ID or office/ID");
+    json_t *out = NULL;
+    if (!why.code)
+        rules_simulate(c->app->rules, owner, version, &sim, &out, &why);
+    json_decref(body);
+    if (why.code) {
+        api_error(c->req, &why);
+        return;
+    }
+    api_json(c->req, 200, out);
+    json_decref(out);
+}
+
+static int on_rule_event(const struct store_rule_event *e, void *ctx)
+{
+    char at[40];
+    app_iso_time(e->at_ms, at, sizeof at);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "at", at, "actor", e->actor, "action",
+                          e->action, "hash", e->hash, "message", e->message);
+    if (o && e->version)
+        json_object_set_new(o, "version", json_integer(e->version));
+    return json_array_append_new(ctx, o);
+}
+
+void api_rules_events(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    if (check_owner(c, owner))
+        return;
+    json_t *list = json_array();
+    struct err_detail why = {0};
+    if (store_rule_event_list(c->app->st, owner, on_rule_event, list, &why)) {
+        json_decref(list);
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:o}", "owner", owner, "events", list);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}

@@ -46,6 +46,10 @@ static const char usage[] =
     "  rules versions OWNER             version history\n"
     "  rules show OWNER@VERSION         one version with its sources\n"
     "  rules reload                     re-read the rules directory (hq admin)\n"
+    "  rules simulate OWNER VERSION [KEY=VALUE]...  what-if over stored leads\n"
+    "                                   (unit=, from=YYYY-MM-DD, to=, limit=, max_ms=)\n"
+    "  rules rollback OWNER             back to the previous good version\n"
+    "  rules events OWNER               the audit of the owner's rule operations\n"
     "\n"
     "Environment: LTC_URL (default http://127.0.0.1:8080), LTC_TOKEN.\n";
 
@@ -211,6 +215,42 @@ static void print_receivables(const json_t *r)
 static void print_text(const json_t *t)
 {
     (void)t;
+}
+
+static void print_simulation(const json_t *r)
+{
+    printf("%s v%lld against active v%lld: %lld leads evaluated, %lld would change%s\n",
+           str(r, "owner"), (long long)json_integer_value(json_object_get(r, "version")),
+           (long long)json_integer_value(json_object_get(r, "active_version")),
+           (long long)json_integer_value(json_object_get(r, "evaluated")),
+           (long long)json_integer_value(json_object_get(r, "changed")),
+           json_is_true(json_object_get(r, "truncated")) ? " (truncated)" : "");
+    const char *what;
+    json_t *c;
+    json_object_foreach(json_object_get(r, "counts"), what, c)
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(c, k, v)
+            printf("  %-15s %-22s %lld\n", what, k, (long long)json_integer_value(v));
+    }
+}
+
+static void print_rule_events(const json_t *r)
+{
+    size_t k;
+    json_t *e;
+    printf("%-24s %-24s %-18s %-8s %-14s %s\n", "AT", "ACTOR", "ACTION", "VERSION", "HASH",
+           "MESSAGE");
+    json_array_foreach(json_object_get(r, "events"), k, e)
+    {
+        char v[16] = "-";
+        if (json_is_integer(json_object_get(e, "version")))
+            snprintf(v, sizeof v, "v%lld",
+                     (long long)json_integer_value(json_object_get(e, "version")));
+        printf("%-24s %-24s %-18s %-8s %-14.12s %.80s\n", str(e, "at"), str(e, "actor"),
+               str(e, "action"), v, str(e, "hash"), str(e, "message"));
+    }
 }
 
 static const char *current_action = "";
@@ -559,6 +599,32 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "/v1/rules/%.*s/versions/%s", (int)(strchr(a[2], '@') - a[2]),
                  a[2], strchr(a[2], '@') + 1);
         return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, NULL);
+    }
+    if (IS(0, "rules") && IS(1, "simulate") && n >= 4) {
+        json_t *body = json_object();
+        for (int k = 4; k < n; k++) {
+            const char *eq = strchr(a[k], '=');
+            if (!eq)
+                continue;
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - a[k]), a[k]);
+            json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+            json_object_set_new(body, key, v ? v : json_string(eq + 1));
+        }
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        snprintf(path, sizeof path, "/v1/rules/%s/versions/%s/simulate", a[2], a[3]);
+        long st = request(&o, "POST", path, text, strlen(text), NULL, &b);
+        free(text);
+        return finish(&o, st, &b, print_simulation);
+    }
+    if (IS(0, "rules") && IS(1, "rollback") && n == 3) {
+        snprintf(path, sizeof path, "/v1/rules/%s/rollback", a[2]);
+        return finish(&o, request(&o, "POST", path, "", 0, NULL, &b), &b, NULL);
+    }
+    if (IS(0, "rules") && IS(1, "events") && n == 3) {
+        snprintf(path, sizeof path, "/v1/rules/%s/events", a[2]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_rule_events);
     }
     if (IS(0, "rules") && IS(1, "reload"))
         return finish(&o, request(&o, "POST", "/v1/rules/reload", "", 0, NULL, &b), &b, NULL);

@@ -153,6 +153,11 @@ struct rules_version *rules_active(struct rules *r, const char *owner)
     return s ? s->active : NULL;
 }
 
+struct store *rules__store(struct rules *r)
+{
+    return r->st;
+}
+
 struct rules_version *rules_hq(struct rules *r)
 {
     return rules_active(r, "hq");
@@ -365,6 +370,50 @@ int rules_approve(struct rules *r, const char *owner, int version, const char *a
     snprintf(v->approved_by, sizeof v->approved_by, "%s", actor);
     swap_in(r, v);
     log_info("rules: %s v%d approved by %s", owner, version, actor);
+    return 0;
+}
+
+int rules_rollback(struct rules *r, const char *owner, const char *actor, struct rules_result *res,
+                   struct err_detail *why)
+{
+    enum rules_layer layer;
+    if (rules_owner_layer(owner, &layer))
+        return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
+    int prev = 0;
+    int rc = store_rule_version_previous(r->st, owner, &prev, why);
+    if (!rc && !prev)
+        rc = err_set(why, -ERR_CONFLICT, "%s has no earlier good version to roll back to", owner);
+    struct version_load vl = {0};
+    if (!rc)
+        rc = store_rule_version_get(r->st, owner, prev, on_version_row, &vl, why);
+    struct rules_version *v = NULL;
+    /* Validated again, against the HQ rules of today. */
+    if (!rc)
+        rc = rules__compile(owner, layer, prev, vl.files, layer == RULES_HQ ? NULL : rules_hq(r),
+                            &v, why);
+    json_decref(vl.files);
+    if (rc)
+        return rc;
+    int64_t at = now_ms();
+    rc = store_begin(r->st, why);
+    if (!rc)
+        rc = store_rule_activate(r->st, owner, prev, at, NULL, why);
+    if (!rc)
+        rc = store_rule_event_append(r->st, owner, prev, at, actor, "rollback", v->hash, NULL, why);
+    if (!rc)
+        rc = store_commit(r->st, why);
+    else
+        store_rollback(r->st);
+    if (rc) {
+        rules_version_unref(v);
+        return rc;
+    }
+    v->activated_at_ms = at;
+    snprintf(v->approved_by, sizeof v->approved_by, "%s", vl.approved_by);
+    swap_in(r, v);
+    log_info("rules: %s rolled back to v%d by %s", owner, prev, actor);
+    res->version = prev;
+    res->status = "active";
     return 0;
 }
 

@@ -99,6 +99,26 @@ int rules_approve(struct rules *r, const char *owner, int version, const char *a
 int rules_reject(struct rules *r, const char *owner, int version, const char *actor,
                  const char *reason, struct err_detail *why);
 
+/* Re-activate the owner's previous good version (the newest retired one
+ * older than the active), validated again; an audited event. -ERR_CONFLICT
+ * when there is none. */
+int rules_rollback(struct rules *r, const char *owner, const char *actor, struct rules_result *res,
+                   struct err_detail *why);
+
+/* What-if: evaluate stored leads under version 'version' of 'owner' (any
+ * status) and under the active rules, and report the differences; writes
+ * nothing. Leads of the owner's unit (or 'unit' for HQ; NULL: all), created
+ * in [from, to) (dates "YYYY-MM-DD", NULL: open), at most 'limit', for at
+ * most 'max_ms'. *out is a new reference: { owner, version, active_version,
+ * evaluated, changed, counts, differences, truncated }. */
+struct rules_simulation {
+    const char *unit, *from, *to;
+    int limit;
+    int max_ms;
+};
+int rules_simulate(struct rules *r, const char *owner, int version,
+                   const struct rules_simulation *sim, json_t **out, struct err_detail *why);
+
 /* Borrowed; NULL when the owner has no active version. */
 struct rules_version *rules_active(struct rules *r, const char *owner);
 struct rules_version *rules_hq(struct rules *r);
@@ -115,6 +135,9 @@ int rules_owner_layer(const char *owner, enum rules_layer *layer);
  * references; *region is borrowed from the HQ org. */
 int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json_t **evaluation,
                         const char **region, struct err_detail *why);
+
+/* The normalised lead of an instance document: a new object. */
+json_t *rules_instance_lead(const json_t *doc);
 
 /* Re-evaluate an already normalised lead (reevaluate): *evaluation as above. */
 int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,

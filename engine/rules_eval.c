@@ -30,8 +30,8 @@ int rules__resolve_thresholds(const struct rules_version *hq, struct rules_versi
     return rc;
 }
 
-static int evaluate(struct rules *r, struct rules_version *hq, const json_t *lead,
-                    json_t **evaluation, struct err_detail *why)
+int rules__evaluate(struct rules *r, struct rules_version *hq, struct rules_version *override,
+                    const json_t *lead, json_t **evaluation, struct err_detail *why)
 {
     const char *office = json_string_value(json_object_get(lead, "office"));
     const char *region = org_region_of(hq->org, office);
@@ -40,8 +40,12 @@ static int evaluate(struct rules *r, struct rules_version *hq, const json_t *lea
     char owner[RULES_OWNER_MAX];
     snprintf(owner, sizeof owner, "region/%s", region);
     struct rules_version *rv = rules_active(r, owner);
+    if (override && !strcmp(override->owner, owner))
+        rv = override;
     snprintf(owner, sizeof owner, "office/%s", office);
     struct rules_version *ov = rules_active(r, owner);
+    if (override && !strcmp(override->owner, owner))
+        ov = override;
 
     json_t *t = NULL, *res = NULL;
     int rc = rules__resolve_thresholds(hq, rv, lead, &t, why);
@@ -125,7 +129,7 @@ int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json
     if (rc)
         return rc;
     rules_version_ref(hq);
-    rc = evaluate(r, hq, *lead, evaluation, why);
+    rc = rules__evaluate(r, hq, NULL, *lead, evaluation, why);
     rules_version_unref(hq);
     if (rc) {
         json_decref(*lead);
@@ -139,7 +143,18 @@ int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
 {
     struct rules_version *hq = rules_hq(r);
     rules_version_ref(hq);
-    int rc = evaluate(r, hq, lead, evaluation, why);
+    int rc = rules__evaluate(r, hq, NULL, lead, evaluation, why);
     rules_version_unref(hq);
     return rc;
+}
+
+static const char *const lead_fields[] = {"office", "customer",       "title",   "source",
+                                          "budget", "horizon_months", "signals", NULL};
+
+json_t *rules_instance_lead(const json_t *doc)
+{
+    json_t *lead = json_object();
+    for (const char *const *f = lead_fields; *f; f++)
+        json_object_set(lead, *f, json_object_get(doc, *f));
+    return lead;
 }

@@ -12,6 +12,9 @@
 
 #include "rules.h"
 
+/* The registry's store (borrowed). */
+struct store *rules__store(struct rules *r);
+
 bool rules__in_list(const char *const *list, const char *s);
 
 /* "hq" -> "hq/", "region/x" -> "regions/x/", "office/y" -> "offices/y/" */
@@ -45,6 +48,12 @@ int rules__check_actions(const json_t *list, const char *file, struct err_detail
 
 /* HQ's scoring result: { score = 0..100, fit, risk_ok, reasons }. */
 int rules__check_scoring(const json_t *res, const char *file, struct err_detail *why);
+
+/* Evaluate a normalised lead under 'hq', the active region and office
+ * versions, except 'override' (may be NULL), which stands in for the active
+ * version of its owner. *evaluation is a new reference. */
+int rules__evaluate(struct rules *r, struct rules_version *hq, struct rules_version *override,
+                    const json_t *lead, json_t **evaluation, struct err_detail *why);
 
 /* Compile a bundle in a fresh sandbox and validate it for its layer against
  * 'hq' (NULL only when compiling HQ itself). *out has one reference. */

@@ -37,6 +37,11 @@
     XX(exposure, "SELECT coalesce(sum(json_extract(doc, '$.contract.value')), 0)"                  \
                  " FROM instances WHERE stage='contract' AND id <> ?2"                             \
                  " AND json_extract(doc, '$.customer') = ?1")                                      \
+    XX(rv_previous, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1"           \
+                    " AND status='retired' AND version < coalesce((SELECT version"                 \
+                    " FROM rule_active WHERE owner=?1), 0)")                                       \
+    XX(re_list, "SELECT owner, version, at, actor, action, hash, message FROM rule_events"         \
+                " WHERE owner=?1 ORDER BY id")                                                     \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
@@ -613,4 +618,37 @@ int store_customer_exposure(struct store *st, const char *customer, int64_t excl
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return res;
+}
+
+int store_rule_version_previous(struct store *st, const char *owner, int *version,
+                                struct err_detail *why)
+{
+    bind_text(st->rv_previous, 1, owner);
+    return int_query(st, st->rv_previous, version, why, "previous rule version");
+}
+
+int store_rule_event_list(struct store *st, const char *owner, store_rule_event_cb *each, void *ctx,
+                          struct err_detail *why)
+{
+    sqlite3_stmt *s = st->re_list;
+    bind_text(s, 1, owner);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_rule_event e = {
+            .owner = (const char *)sqlite3_column_text(s, 0),
+            .version = sqlite3_column_int(s, 1),
+            .at_ms = sqlite3_column_int64(s, 2),
+            .actor = (const char *)sqlite3_column_text(s, 3),
+            .action = (const char *)sqlite3_column_text(s, 4),
+            .hash = (const char *)sqlite3_column_text(s, 5),
+            .message = (const char *)sqlite3_column_text(s, 6),
+        };
+        if (each(&e, ctx))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "list rule events");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
 }

@@ -166,6 +166,22 @@ int store_rule_event_append(struct store *st, const char *owner, int version, in
                             const char *actor, const char *action, const char *hash,
                             const char *message, struct err_detail *why);
 
+/* The newest retired version older than the active one (0 if none): where a
+ * rollback goes. */
+int store_rule_version_previous(struct store *st, const char *owner, int *version,
+                                struct err_detail *why);
+
+struct store_rule_event {
+    const char *owner;
+    int version; /* 0 when none */
+    int64_t at_ms;
+    const char *actor, *action; /* upload, validation_failed, activate, approve, reject, rollback */
+    const char *hash, *message; /* may be NULL */
+};
+typedef int store_rule_event_cb(const struct store_rule_event *e, void *ctx);
+int store_rule_event_list(struct store *st, const char *owner, store_rule_event_cb *each, void *ctx,
+                          struct err_detail *why);
+
 bool store_in_transaction(struct store *st);
 
 /* PRAGMA integrity_check: 0 when "ok". */

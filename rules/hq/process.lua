@@ -395,6 +395,7 @@ end
 return {
     stages = { "lead", "opportunity", "contract", "closed" },
     act = act,
+    route = required_level,
     receivables = receivables,
     credit_limit = CREDIT_LIMIT,
 }
