@@ -172,6 +172,9 @@ LUA
     run "ltcd read random of 1M instances" "$URL/" -s "$WORK/rand.lua"
     run "ltcd create lead over 1M instances" "$URL/v1/leads" -s "$WORK/post.lua"
     curl -s -H 'Authorization: Bearer hq-admin-token' "$URL/v1/instances?office=city-c&limit=50" >/dev/null
+    t=$(curl -s -o "$WORK/sim.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
+        --data-binary '{"limit":100000,"max_ms":30000}' "$URL/v1/rules/region/south/versions/1/simulate")
+    echo "what-if simulation of region/south v1 over $(sed -n 's/.*"evaluated":\([0-9]*\).*/\1/p' "$WORK/sim.json") leads: ${t} s"
     rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
     count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
     echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
