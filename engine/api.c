@@ -69,10 +69,13 @@ void api_error(struct http_req *req, const struct err_detail *why)
 {
     int code = why->code ? why->code : -ERR_INTERNAL;
     json_t *details = json_object();
+    /* why->field names the field, the KCP, the invariant or the level required. */
+    const char *key = code == -ERR_KCP                      ? "kcp"
+                      : code == -ERR_INSUFFICIENT_AUTHORITY ? "required"
+                      : code == -ERR_INVARIANT              ? "invariant"
+                                                            : "field";
     if (why->field[0])
-        json_object_set_new(details, code == -ERR_KCP ? "kcp" : "field", json_string(why->field));
-    if (code == -ERR_INSUFFICIENT_AUTHORITY && why->field[0])
-        json_object_set_new(details, "required", json_string(why->field));
+        json_object_set_new(details, key, json_string(why->field));
     /* Messages can quote hostile input; json_string refuses invalid UTF-8. */
     json_t *msg = json_string(why->msg[0] ? why->msg : err_str(code));
     if (!msg)

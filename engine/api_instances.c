@@ -112,12 +112,13 @@ void api_lead_create(struct api_call *c)
     }
     /* The instance pins the HQ version it starts under (rules.hq). */
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:n, s:o, s:o, "
-        "s:{s:O}, s:s}",
+        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:n, s:o, "
+        "s:o, s:{s:O}, s:s}",
         "stage", "lead", "office", office, "region", region, "customer",
         json_object_get(lead, "customer"), "title", json_object_get(lead, "title"), "source",
         json_object_get(lead, "source"), "budget", json_object_get(lead, "budget"),
-        "horizon_months", json_object_get(lead, "horizon_months"), "signals",
+        "horizon_months", json_object_get(lead, "horizon_months"), "product_line",
+        json_object_get(lead, "product_line"), "signals",
         json_object_get(lead, "signals"), "evaluation", ev, "team", json_object(), "gates",
         json_object(), "milestones", json_array(), "contract", "closure", "actions", json_array(),
         "checklist", json_object(), "rules", "hq",
@@ -396,6 +397,39 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
     return rc;
 }
 
+/* What the instance earned by this action, attributed to all its units. */
+static int record_ledger(struct app *app, const json_t *doc, const json_t *ledger, int64_t seq,
+                         const json_t *input, const char *today, struct err_detail *why)
+{
+    const json_t *team = json_object_get(doc, "team");
+    const char *at = json_string_value(json_object_get(input, "at"));
+    const char *product = json_string_value(json_object_get(doc, "product_line"));
+    size_t i;
+    json_t *e;
+    json_array_foreach(ledger, i, e)
+    {
+        struct store_ledger row = {
+            .instance_id = json_integer_value(json_object_get(doc, "id")),
+            .seq = seq,
+            .kind = json_string_value(json_object_get(e, "kind")),
+            .amount = json_integer_value(json_object_get(e, "amount")),
+            .margin = json_number_value(json_object_get(e, "margin")),
+            .at = at ? at : today,
+            .region = json_string_value(json_object_get(doc, "region")),
+            .office = json_string_value(json_object_get(doc, "office")),
+            .customer = json_string_value(json_object_get(doc, "customer")),
+            .product_line = product ? product : "general",
+            .ar = json_string_value(json_object_get(team, "ar")),
+            .sr = json_string_value(json_object_get(team, "sr")),
+            .fr = json_string_value(json_object_get(team, "fr")),
+        };
+        int rc = store_ledger_append(app->st, &row, why);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Any other action goes to HQ's process rules (pinned by the instance). */
 static int apply_process(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
@@ -404,7 +438,8 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     int rc = store_instance_get(app->st, w->instance_id, &row, why);
     if (rc)
         return rc;
-    json_t *doc = json_loads(row.doc, 0, NULL), *next = NULL, *outcome = NULL, *used = NULL;
+    json_t *doc = json_loads(row.doc, 0, NULL), *next = NULL, *outcome = NULL, *used = NULL,
+           *ledger = NULL;
     int64_t exposure = 0;
     if (!doc)
         rc = err_set(why, -ERR_INTERNAL, "instance %lld: stored document unreadable",
@@ -418,7 +453,7 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     struct rules_actor actor = {p->unit, auth_level_name(p->level), auth_role_name(p->role)};
     if (!rc)
         rc = rules_act(app->rules, doc, w->input, &actor, today, exposure, &next, &outcome, &used,
-                       why);
+                       &ledger, why);
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
@@ -454,6 +489,8 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
         rc = store_event_append(app->st, &e, why);
         if (!rc)
             rc = store_instance_update(app->st, &in, why);
+        if (!rc)
+            rc = record_ledger(app, next, ledger, row.last_seq + 1, w->input, today, why);
     }
     if (!rc) {
         *body = text;
@@ -464,6 +501,7 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     free(payload);
     free(out);
     free(rules);
+    json_decref(ledger);
     json_decref(next);
     json_decref(outcome);
     json_decref(used);

@@ -23,6 +23,7 @@ static const struct field fields[] = {
     {"budget.currency", K_CURRENCY, NULL, 0, 0, "\"CNY\""},
     {"budget.status", K_ENUM, "approved|planned|none", 0, 0, NULL},
     {"horizon_months", K_INT, NULL, 0, LEAD_HORIZON_MAX, NULL},
+    {"product_line", K_ID, NULL, 0, 0, "\"general\""},
 };
 #define NFIELDS (sizeof fields / sizeof *fields)
 

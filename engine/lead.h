@@ -6,7 +6,8 @@
  * A lead is: office (ID), customer, title, source (sales|technical|delivery|
  * marketing), budget { amount (integer, minor units), currency (3 capitals,
  * default CNY), status (approved|planned|none) }, horizon_months (0..120) and
- * signals { NAME: 0..5 } (optional). Unknown fields are refused. Fields the
+ * signals { NAME: 0..5 } (optional) and product_line (an ID, default
+ * "general"). Unknown fields are refused. Fields the
  * body leaves out may come from 'defaults' (the office's L6 tool defaults),
  * which go through the same checks.
  *

@@ -98,6 +98,7 @@ void rules_version_unref(struct rules_version *v)
     json_decref(v->lead_defaults);
     json_decref(v->authority);
     json_decref(v->stages);
+    json_decref(v->share);
     free(v);
 }
 

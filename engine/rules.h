@@ -59,6 +59,7 @@ struct rules_version {
     json_t *thresholds;      /* owned; HQ: defaults; region: its table form, if a table */
     json_t *lead_defaults;   /* owned; HQ: lead defaults; office: tools.defaults */
     json_t *authority;       /* owned; region: its authority.lua table */
+    json_t *share;           /* owned; HQ: share.lua default params; region: its share.lua */
     json_t *stages;          /* owned; HQ: process.lua stages */
     json_int_t credit_limit; /* HQ: process.lua credit_limit (fen per customer) */
 };
@@ -155,13 +156,15 @@ struct rules_actor {
  * version the instance pinned (doc.rules.hq) and the region and office
  * versions active now. 'today' is "YYYY-MM-DD"; 'exposure' the customer's
  * open contract value elsewhere. On success *new_doc (the instance after the
- * action), *outcome and *used ({ OWNER: VERSION }) are new references.
+ * action), *outcome, *used ({ OWNER: VERSION }) and *ledger (the entries
+ * to record: [{ kind, amount, margin }]) are new references.
  * Refusals: -ERR_CONFLICT (409), -ERR_KCP (422, why->field = the KCP),
  * -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
  * (why->field = the level required), or -ERR_RULE_* when a rule fails. */
 int rules_act(struct rules *r, const json_t *doc, const json_t *input,
               const struct rules_actor *actor, const char *today, int64_t exposure,
-              json_t **new_doc, json_t **outcome, json_t **used, struct err_detail *why);
+              json_t **new_doc, json_t **outcome, json_t **used, json_t **ledger,
+              struct err_detail *why);
 
 /* Add what entering 'stage' brings to 'doc' (modified in place): the region's
  * L4 actions (with due dates from 'today') and the office's L6 checklist. The

@@ -10,7 +10,8 @@
 
 /* The extension points: the only files each layer may provide. HQ may
  * provide any file name; these three it must provide. */
-static const char *const hq_required[] = {"org.lua", "lead.lua", "bounds.lua", "process.lua", NULL};
+static const char *const hq_required[] = {"org.lua",     "lead.lua",  "bounds.lua",
+                                          "process.lua", "share.lua", NULL};
 static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
                                            "share.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
@@ -168,6 +169,11 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
         rc = err_field(why, -ERR_RULE_REJECTED, "act",
                        "hq/process.lua: must export act = function(instance, input, ctx)");
     json_t *credit = NULL;
+    if (!rc && sandbox_kind(v->sb, "share.lua", "split") != SANDBOX_FUNCTION)
+        rc = err_field(why, -ERR_RULE_REJECTED, "split",
+                       "hq/share.lua: must export split = function(level, groups, params)");
+    if (!rc && sandbox_kind(v->sb, "share.lua", "params") == SANDBOX_TABLE)
+        rc = sandbox_call(v->sb, "share.lua", "params", NULL, 0, &v->share, why);
     if (!rc)
         rc = sandbox_call(v->sb, "process.lua", "stages", NULL, 0, &v->stages, why);
     if (!rc && (!json_is_array(v->stages) || json_array_size(v->stages) == 0))
@@ -278,6 +284,8 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             rc = rules__check_bounds(val, b, file, "", why);
         if (!rc && !strcmp(*f, "authority.lua"))
             v->authority = json_incref(val);
+        if (!rc && !strcmp(*f, "share.lua"))
+            v->share = json_incref(val);
         json_decref(val);
     }
     /* Function forms run against HQ's sample leads. */

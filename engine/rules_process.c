@@ -172,9 +172,34 @@ int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const c
     return rc;
 }
 
+/* Ledger entries: { kind = "orders"|"cash", amount = INT, margin = -100..100 };
+ * cash is never negative (orders may be, for a reduced contract). */
+static int check_ledger(const json_t *ledger, struct err_detail *why)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(ledger))
+        return err_set(why, -ERR_RULE_OUTPUT, "hq/process.lua: ledger must be a list");
+    json_array_foreach(ledger, i, e)
+    {
+        const char *kind = str_of(e, "kind");
+        const json_t *amount = json_object_get(e, "amount"), *margin = json_object_get(e, "margin");
+        bool cash = kind && !strcmp(kind, "cash"), orders = kind && !strcmp(kind, "orders");
+        if ((!cash && !orders) || !json_is_integer(amount) ||
+            (cash && json_integer_value(amount) < 0) || !json_is_number(margin) ||
+            json_number_value(margin) < -100 || json_number_value(margin) > 100)
+            return err_set(why, -ERR_RULE_OUTPUT,
+                           "hq/process.lua: ledger[%zu] must be { kind = orders|cash, amount = "
+                           "INT, margin = -100..100 }",
+                           i + 1);
+    }
+    return 0;
+}
+
 int rules_act(struct rules *r, const json_t *doc, const json_t *input,
               const struct rules_actor *actor, const char *today, int64_t exposure,
-              json_t **new_doc, json_t **outcome, json_t **used, struct err_detail *why)
+              json_t **new_doc, json_t **outcome, json_t **used, json_t **ledger,
+              struct err_detail *why)
 {
     struct rules_version *hq = NULL;
     int rc = pinned_hq(r, doc, &hq, why);
@@ -210,6 +235,9 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
     }
     if (!rc && rv && rv->authority && !strcmp(str_of(input, "action"), "decide"))
         note_used(*used, rv);
+    const json_t *entries = json_object_get(res, "ledger");
+    if (!rc && entries)
+        rc = check_ledger(entries, why);
     const char *entered = str_of(res, "entered");
     if (!rc && entered)
         rc = rules_stage_entered(r, next, entered, today, *used, why);
@@ -218,6 +246,7 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
         *outcome = json_incref(json_object_get(res, "outcome"));
         if (!*outcome)
             *outcome = json_object();
+        *ledger = json_is_array(entries) ? json_incref((json_t *)entries) : json_array();
     } else {
         json_decref(next);
         json_decref(*used);

@@ -272,11 +272,67 @@ static int host_date(lua_State *L)
     return 1;
 }
 
+struct split_rem {
+    long double rem;
+    lua_Integer idx;
+};
+
+static int cmp_rem(const void *a, const void *b)
+{
+    const struct split_rem *x = a, *y = b;
+    if (x->rem != y->rem)
+        return x->rem > y->rem ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* host.split(total, { w1, w2, ... }): integers summing exactly to total,
+ * proportional to the weights, by largest remainder (ties to the earlier
+ * weight). All-zero weights split equally. */
+static int host_split(lua_State *L)
+{
+    lua_Integer total = luaL_checkinteger(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_argcheck(L, total >= 0 && total <= ((lua_Integer)1 << 53), 1, "total out of range");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
+    luaL_argcheck(L, n >= 1 && n <= 1000000, 2, "1 to 1,000,000 weights");
+    /* Scratch in userdata: charged to the state's memory cap, freed by the GC. */
+    struct split_rem *r = lua_newuserdatauv(L, (size_t)n * sizeof *r, 0);
+    lua_Integer *amount = lua_newuserdatauv(L, (size_t)n * sizeof *amount, 0);
+    long double sum = 0;
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, i + 1);
+        int ok;
+        lua_Number x = lua_tonumberx(L, -1, &ok);
+        lua_pop(L, 1);
+        luaL_argcheck(L, ok && x >= 0 && x < HUGE_VAL, 2, "weights must be finite numbers >= 0");
+        r[i].rem = x; /* the weight, for now */
+        sum += x;
+    }
+    lua_Integer given = 0;
+    for (lua_Integer i = 0; i < n; i++) {
+        long double quota = sum > 0 ? (long double)total * r[i].rem / sum : (long double)total / n;
+        amount[i] = (lua_Integer)floorl(quota);
+        r[i].rem = quota - (long double)amount[i];
+        r[i].idx = i;
+        given += amount[i];
+    }
+    qsort(r, (size_t)n, sizeof *r, cmp_rem);
+    for (lua_Integer k = 0; given < total; k++, given++)
+        amount[r[k % n].idx]++;
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_pushinteger(L, amount[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 /* The host API: one table, read-only, the same in every state. */
 static const luaL_Reg host_api[] = {
     {"log", host_log},
     {"days", host_days},
     {"date", host_date},
+    {"split", host_split},
     {NULL, NULL},
 };
 

@@ -42,6 +42,24 @@
                     " FROM rule_active WHERE owner=?1), 0)")                                       \
     XX(re_list, "SELECT owner, version, at, actor, action, hash, message FROM rule_events"         \
                 " WHERE owner=?1 ORDER BY id")                                                     \
+    XX(ledger_insert, "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region,"  \
+                      " office, customer, product_line, ar, sr, fr)"                        \
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")              \
+    XX(ledger_projects, "SELECT instance_id, max(id), region, office, customer, product_line," \
+                        " ar, sr, fr, sum(amount), sum(amount * margin), count(*) FROM ledger" \
+                        " WHERE kind=?1 AND at >= ?2 AND at < ?3 GROUP BY instance_id"        \
+                        " ORDER BY instance_id")                                             \
+    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger WHERE kind=?1 AND at >= ?2"   \
+                       " AND at < ?3 GROUP BY office")                                       \
+    XX(run_insert, "INSERT INTO share_runs(period, pool, input_hash, result, created_at,"    \
+                   " created_by) VALUES (?1,?2,?3,?4,?5,?6)")                                \
+    XX(run_get, "SELECT result FROM share_runs WHERE id=?1")                                 \
+    XX(run_next, "SELECT coalesce(max(id), 0) + 1 FROM share_runs")                          \
+    XX(target_set, "INSERT INTO targets(unit, period, metric, amount, set_at, set_by)"      \
+                   " VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(unit, period, metric) DO UPDATE" \
+                   " SET amount=excluded.amount, set_at=excluded.set_at,"                  \
+                   " set_by=excluded.set_by")                                                \
+    XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")        \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
@@ -648,6 +666,150 @@ int store_rule_event_list(struct store *st, const char *owner, store_rule_event_
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         out = db_err(st, why, "list rule events");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+/* --- ledger, allocation runs, targets ------------------------------------- */
+
+int store_ledger_append(struct store *st, const struct store_ledger *e, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->ledger_insert;
+    sqlite3_bind_int64(s, 1, e->instance_id);
+    sqlite3_bind_int64(s, 2, e->seq);
+    bind_text(s, 3, e->kind);
+    sqlite3_bind_int64(s, 4, e->amount);
+    sqlite3_bind_double(s, 5, e->margin);
+    bind_text(s, 6, e->at);
+    bind_text(s, 7, e->region);
+    bind_text(s, 8, e->office);
+    bind_text(s, 9, e->customer);
+    bind_text(s, 10, e->product_line);
+    bind_text(s, 11, e->ar);
+    bind_text(s, 12, e->sr);
+    bind_text(s, 13, e->fr);
+    return step_done(st, s, why, "append ledger entry");
+}
+
+int store_ledger_projects(struct store *st, const char *kind, const char *from, const char *to,
+                          store_project_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->ledger_projects;
+    bind_text(s, 1, kind);
+    bind_text(s, 2, from);
+    bind_text(s, 3, to);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_project p = {
+            .instance_id = sqlite3_column_int64(s, 0),
+            .region = (const char *)sqlite3_column_text(s, 2),
+            .office = (const char *)sqlite3_column_text(s, 3),
+            .customer = (const char *)sqlite3_column_text(s, 4),
+            .product_line = (const char *)sqlite3_column_text(s, 5),
+            .ar = (const char *)sqlite3_column_text(s, 6),
+            .sr = (const char *)sqlite3_column_text(s, 7),
+            .fr = (const char *)sqlite3_column_text(s, 8),
+            .amount = sqlite3_column_int64(s, 9),
+            .amount_x_margin = sqlite3_column_double(s, 10),
+            .records = sqlite3_column_int64(s, 11),
+        };
+        if (each(&p, ctx))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "ledger by project");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_ledger_offices(struct store *st, const char *kind, const char *from, const char *to,
+                         store_total_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->ledger_offices;
+    bind_text(s, 1, kind);
+    bind_text(s, 2, from);
+    bind_text(s, 3, to);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ctx))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "ledger by office");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_share_run_insert(struct store *st, const char *period, int64_t pool, const char *hash,
+                           const char *result, int64_t at_ms, const char *by, int64_t *id,
+                           struct err_detail *why)
+{
+    sqlite3_stmt *s = st->run_insert;
+    bind_text(s, 1, period);
+    sqlite3_bind_int64(s, 2, pool);
+    bind_text(s, 3, hash);
+    bind_text(s, 4, result);
+    sqlite3_bind_int64(s, 5, at_ms);
+    bind_text(s, 6, by);
+    int rc = step_done(st, s, why, "insert share run");
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int store_share_run_next_id(struct store *st, int64_t *id, struct err_detail *why)
+{
+    int rc = sqlite3_step(st->run_next), out = 0;
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st->run_next, 0);
+    else
+        out = db_err(st, why, "next share run id");
+    sqlite3_reset(st->run_next);
+    return out;
+}
+
+int store_share_run_get(struct store *st, int64_t id, char **result, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->run_get;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s), out = 0;
+    if (rc == SQLITE_ROW)
+        *result = col_dup(s, 0);
+    else if (rc == SQLITE_DONE)
+        out = err_set(why, -ERR_NOT_FOUND, "share run %lld not found", (long long)id);
+    else
+        out = db_err(st, why, "get share run");
+    sqlite3_reset(s);
+    return out;
+}
+
+int store_target_set(struct store *st, const char *unit, const char *period, const char *metric,
+                     int64_t amount, int64_t at_ms, const char *by, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->target_set;
+    bind_text(s, 1, unit);
+    bind_text(s, 2, period);
+    bind_text(s, 3, metric);
+    sqlite3_bind_int64(s, 4, amount);
+    sqlite3_bind_int64(s, 5, at_ms);
+    bind_text(s, 6, by);
+    return step_done(st, s, why, "set target");
+}
+
+int store_target_list(struct store *st, const char *period, const char *metric,
+                      store_total_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->target_list;
+    bind_text(s, 1, period);
+    bind_text(s, 2, metric);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ctx))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "list targets");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return out;

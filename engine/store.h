@@ -182,6 +182,50 @@ typedef int store_rule_event_cb(const struct store_rule_event *e, void *ctx);
 int store_rule_event_list(struct store *st, const char *owner, store_rule_event_cb *each, void *ctx,
                           struct err_detail *why);
 
+/* The ledger: what instances earn, attributed to every unit, append-only.
+ * kind is "orders" (signed value) or "cash" (collected); margin in percent;
+ * at is the date "YYYY-MM-DD" it happened. */
+struct store_ledger {
+    int64_t instance_id, seq;
+    const char *kind;
+    int64_t amount;
+    double margin;
+    const char *at, *region, *office, *customer, *product_line;
+    const char *ar, *sr, *fr; /* may be NULL */
+};
+int store_ledger_append(struct store *st, const struct store_ledger *e, struct err_detail *why);
+
+/* One instance's entries of a kind in [from, to), summed; the team and
+ * attribution of its newest entry. Strings borrowed for the callback. */
+struct store_project {
+    int64_t instance_id;
+    const char *region, *office, *customer, *product_line, *ar, *sr, *fr;
+    int64_t amount;         /* sum of amounts */
+    double amount_x_margin; /* sum of amount * margin (percent) */
+    int64_t records;
+};
+typedef int store_project_cb(const struct store_project *p, void *ctx);
+int store_ledger_projects(struct store *st, const char *kind, const char *from, const char *to,
+                          store_project_cb *each, void *ctx, struct err_detail *why);
+typedef int store_total_cb(const char *unit, int64_t amount, void *ctx);
+/* Sums of a kind in [from, to) by office. */
+int store_ledger_offices(struct store *st, const char *kind, const char *from, const char *to,
+                         store_total_cb *each, void *ctx, struct err_detail *why);
+
+/* Allocation runs: the whole result is stored as JSON text. */
+int store_share_run_next_id(struct store *st, int64_t *id, struct err_detail *why);
+int store_share_run_insert(struct store *st, const char *period, int64_t pool, const char *hash,
+                           const char *result, int64_t at_ms, const char *by, int64_t *id,
+                           struct err_detail *why);
+/* *result is malloc'd. */
+int store_share_run_get(struct store *st, int64_t id, char **result, struct err_detail *why);
+
+/* Targets by (unit, period, metric). */
+int store_target_set(struct store *st, const char *unit, const char *period, const char *metric,
+                     int64_t amount, int64_t at_ms, const char *by, struct err_detail *why);
+int store_target_list(struct store *st, const char *period, const char *metric,
+                      store_total_cb *each, void *ctx, struct err_detail *why);
+
 bool store_in_transaction(struct store *st);
 
 /* PRAGMA integrity_check: 0 when "ok". */

@@ -71,6 +71,46 @@ const char *const store_migrations[] = {
     "  hash TEXT,"
     "  message TEXT"
     ") STRICT;",
+
+    /* 3: the ledger of what instances earn (signed orders, collected cash with
+     * its margin), attributed to every unit; allocation runs; targets. */
+    "CREATE TABLE ledger ("
+    "  id INTEGER PRIMARY KEY,"
+    "  instance_id INTEGER NOT NULL REFERENCES instances(id),"
+    "  seq INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL,"
+    "  margin REAL NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  office TEXT NOT NULL,"
+    "  customer TEXT NOT NULL,"
+    "  product_line TEXT NOT NULL,"
+    "  ar TEXT, sr TEXT, fr TEXT"
+    ") STRICT;"
+    "CREATE INDEX ledger_kind_at ON ledger(kind, at);"
+    "CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger"
+    "  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;"
+    "CREATE TABLE share_runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  period TEXT NOT NULL,"
+    "  pool INTEGER NOT NULL,"
+    "  input_hash TEXT NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE targets ("
+    "  unit TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL,"
+    "  set_at INTEGER NOT NULL,"
+    "  set_by TEXT NOT NULL,"
+    "  PRIMARY KEY (unit, period, metric)"
+    ") STRICT;",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

@@ -4,7 +4,10 @@
 -- The engine calls act(instance, input, ctx) for every action but reevaluate
 -- and records exactly what it returns:
 --   success: { state = { stage, team, gates, contract, milestones, closure },
---              outcome = { ... }, entered = STAGE or nil }
+--              outcome = { ... }, entered = STAGE or nil,
+--              ledger = { { kind = "orders"|"cash", amount = INT, margin = N }, ... } }
+--   (the ledger entries are what the instance earns: acquire-and-share and the
+--   targets' actuals are computed from them)
 --   refusal: { error = "conflict" | "kcp" | "invalid" | "authority" | "forbidden",
 --              message = "...", kcp = NAME, field = NAME, required = LEVEL }
 -- An instance keeps the HQ version it started under for this file.
@@ -273,6 +276,8 @@ function actions.decide(inst, input, ctx)
         end
         contract.changes[#contract.changes + 1] = { amount = change.amount, at = ctx.at }
         state.contract = contract
+        return { state = state, outcome = decision,
+                 ledger = { { kind = "orders", amount = change.amount, margin = margin } } }
     end
     return { state = state, outcome = decision }
 end
@@ -309,7 +314,8 @@ function actions.sign(inst, input, ctx)
     local contract = { value = input.value, currency = "CNY", terms = terms,
                        net_days = input.net_days, signed_at = ctx.at, changes = {} }
     return { state = { stage = "contract", contract = contract }, entered = "contract",
-             outcome = { contract = contract } }
+             outcome = { contract = contract },
+             ledger = { { kind = "orders", amount = input.value, margin = gates.ATC.margin } } }
 end
 
 function actions.milestone(inst, input, ctx)
@@ -351,7 +357,13 @@ function actions.milestone(inst, input, ctx)
     if kind == "payment" and sum(ms, "payment") > sum(ms, "invoice") then
         return kcp("payment_within_invoiced", "payments cannot exceed what was invoiced")
     end
-    return { state = { milestones = ms }, outcome = { milestone = m } }
+    local ledger
+    if kind == "payment" then
+        local gates = inst.gates or {}
+        local margin = (gates.ATAC and gates.ATAC.margin) or (gates.ATC and gates.ATC.margin) or 0
+        ledger = { { kind = "cash", amount = input.amount, margin = margin } }
+    end
+    return { state = { milestones = ms }, outcome = { milestone = m }, ledger = ledger }
 end
 
 function actions.close(inst, input, ctx)

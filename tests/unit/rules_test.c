@@ -40,6 +40,7 @@ static void write_tree(void)
         " thresholds = { mature_budget = 1000, horizon_months = 12, hot = 80, warm = 40 } }");
     put("hq/process.lua", "return { stages = { 'lead', 'closed' }, credit_limit = 100,"
                           " act = function() return { error = 'conflict', message = 'x' } end }");
+    put("hq/share.lua", "return { split = function() return {} end }");
 }
 
 static struct store *st;
