@@ -13,8 +13,9 @@ BUILD   ?= build
 BIN     ?= bin
 
 ENGINE  := err log config auth store store_schema org lead sandbox rules rules_check rules_eval rules_process rules_simulate \
+           period allocation targets \
            rules_watch http app api \
-           api_instances api_rules
+           api_instances api_rules api_shares
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

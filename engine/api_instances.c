@@ -118,10 +118,9 @@ void api_lead_create(struct api_call *c)
         json_object_get(lead, "customer"), "title", json_object_get(lead, "title"), "source",
         json_object_get(lead, "source"), "budget", json_object_get(lead, "budget"),
         "horizon_months", json_object_get(lead, "horizon_months"), "product_line",
-        json_object_get(lead, "product_line"), "signals",
-        json_object_get(lead, "signals"), "evaluation", ev, "team", json_object(), "gates",
-        json_object(), "milestones", json_array(), "contract", "closure", "actions", json_array(),
-        "checklist", json_object(), "rules", "hq",
+        json_object_get(lead, "product_line"), "signals", json_object_get(lead, "signals"),
+        "evaluation", ev, "team", json_object(), "gates", json_object(), "milestones", json_array(),
+        "contract", "closure", "actions", json_array(), "checklist", json_object(), "rules", "hq",
         json_object_get(json_object_get(ev, "rules"), "hq"), "created_by", c->actor);
     json_decref(ev);
     json_decref(lead);

@@ -148,9 +148,9 @@ int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
     return rc;
 }
 
-static const char *const lead_fields[] = {"office",  "customer",       "title",
-                                          "source",  "budget",         "horizon_months",
-                                          "signals", "product_line",   NULL};
+static const char *const lead_fields[] = {"office",  "customer",     "title",
+                                          "source",  "budget",       "horizon_months",
+                                          "signals", "product_line", NULL};
 
 json_t *rules_instance_lead(const json_t *doc)
 {

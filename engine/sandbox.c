@@ -329,11 +329,8 @@ static int host_split(lua_State *L)
 
 /* The host API: one table, read-only, the same in every state. */
 static const luaL_Reg host_api[] = {
-    {"log", host_log},
-    {"days", host_days},
-    {"date", host_date},
-    {"split", host_split},
-    {NULL, NULL},
+    {"log", host_log},     {"days", host_days}, {"date", host_date},
+    {"split", host_split}, {NULL, NULL},
 };
 
 static int env_index(lua_State *L)

@@ -42,24 +42,24 @@
                     " FROM rule_active WHERE owner=?1), 0)")                                       \
     XX(re_list, "SELECT owner, version, at, actor, action, hash, message FROM rule_events"         \
                 " WHERE owner=?1 ORDER BY id")                                                     \
-    XX(ledger_insert, "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region,"  \
-                      " office, customer, product_line, ar, sr, fr)"                        \
-                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")              \
-    XX(ledger_projects, "SELECT instance_id, max(id), region, office, customer, product_line," \
-                        " ar, sr, fr, sum(amount), sum(amount * margin), count(*) FROM ledger" \
-                        " WHERE kind=?1 AND at >= ?2 AND at < ?3 GROUP BY instance_id"        \
-                        " ORDER BY instance_id")                                             \
-    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger WHERE kind=?1 AND at >= ?2"   \
-                       " AND at < ?3 GROUP BY office")                                       \
-    XX(run_insert, "INSERT INTO share_runs(period, pool, input_hash, result, created_at,"    \
-                   " created_by) VALUES (?1,?2,?3,?4,?5,?6)")                                \
-    XX(run_get, "SELECT result FROM share_runs WHERE id=?1")                                 \
-    XX(run_next, "SELECT coalesce(max(id), 0) + 1 FROM share_runs")                          \
-    XX(target_set, "INSERT INTO targets(unit, period, metric, amount, set_at, set_by)"      \
-                   " VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(unit, period, metric) DO UPDATE" \
-                   " SET amount=excluded.amount, set_at=excluded.set_at,"                  \
-                   " set_by=excluded.set_by")                                                \
-    XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")        \
+    XX(ledger_insert, "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region,"     \
+                      " office, customer, product_line, ar, sr, fr)"                               \
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")                      \
+    XX(ledger_projects, "SELECT instance_id, max(id), region, office, customer, product_line,"     \
+                        " ar, sr, fr, sum(amount), sum(amount * margin), count(*) FROM ledger"     \
+                        " WHERE kind=?1 AND at >= ?2 AND at < ?3 GROUP BY instance_id"             \
+                        " ORDER BY instance_id")                                                   \
+    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger WHERE kind=?1 AND at >= ?2"         \
+                       " AND at < ?3 GROUP BY office")                                             \
+    XX(run_insert, "INSERT INTO share_runs(period, pool, input_hash, result, created_at,"          \
+                   " created_by) VALUES (?1,?2,?3,?4,?5,?6)")                                      \
+    XX(run_get, "SELECT result FROM share_runs WHERE id=?1")                                       \
+    XX(run_next, "SELECT coalesce(max(id), 0) + 1 FROM share_runs")                                \
+    XX(target_set, "INSERT INTO targets(unit, period, metric, amount, set_at, set_by)"             \
+                   " VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(unit, period, metric) DO UPDATE"       \
+                   " SET amount=excluded.amount, set_at=excluded.set_at,"                          \
+                   " set_by=excluded.set_by")                                                      \
+    XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")              \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \

@@ -1,0 +1,495 @@
+/* engine/allocation.c: allocation runs (see allocation.h). */
+#include "allocation.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "period.h"
+
+#define NAME_MAX_LEN 96
+
+struct project {
+    int64_t id;
+    char *region, *office, *customer, *product_line; /* owned */
+    char *team[3];                                   /* owned; ar, sr, fr; may be NULL */
+    int64_t cash, contribution, records;
+    int64_t amount;
+};
+
+static const char *const roles[3] = {"ar", "sr", "fr"};
+
+struct run {
+    struct store *st;
+    struct rules *r;
+    struct rules_version *hq;
+    struct project *projects; /* owned, in instance id order */
+    size_t n_projects, cap;
+    json_t *lines; /* the result's lines */
+    json_t *used;  /* { OWNER: VERSION } */
+    struct err_detail *why;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int on_project(const struct store_project *p, void *ctx)
+{
+    struct run *run = ctx;
+    if (run->n_projects == run->cap) {
+        size_t cap = run->cap ? run->cap * 2 : 256;
+        struct project *g = realloc(run->projects, cap * sizeof *g);
+        if (!g)
+            return 1;
+        run->projects = g;
+        run->cap = cap;
+    }
+    struct project *x = &run->projects[run->n_projects++];
+    memset(x, 0, sizeof *x);
+    x->id = p->instance_id;
+    x->region = strdup(p->region);
+    x->office = strdup(p->office);
+    x->customer = strdup(p->customer);
+    x->product_line = strdup(p->product_line);
+    x->team[0] = dup_or_null(p->ar);
+    x->team[1] = dup_or_null(p->sr);
+    x->team[2] = dup_or_null(p->fr);
+    x->cash = p->amount;
+    x->records = p->records;
+    /* Contribution gross profit; a loss contributes nothing. */
+    double c = floor(p->amount_x_margin / 100.0);
+    x->contribution = c > 0 ? (int64_t)c : 0;
+    return 0;
+}
+
+static void run_free(struct run *run)
+{
+    for (size_t i = 0; i < run->n_projects; i++) {
+        struct project *p = &run->projects[i];
+        free(p->region);
+        free(p->office);
+        free(p->customer);
+        free(p->product_line);
+        for (int k = 0; k < 3; k++)
+            free(p->team[k]);
+    }
+    free(run->projects);
+    json_decref(run->lines);
+    json_decref(run->used);
+}
+
+/* --- invariants ----------------------------------------------------------- */
+
+struct ranked {
+    int64_t contribution, amount;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->contribution != y->contribution)
+        return x->contribution < y->contribution ? -1 : 1;
+    return (x->amount > y->amount) - (x->amount < y->amount);
+}
+
+__attribute__((format(printf, 4, 5))) static int
+broken(struct err_detail *why, const char *invariant, const char *where, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_field(why, -ERR_INVARIANT, invariant, "hq/share.lua: %s: %s", where, msg);
+}
+
+int allocation_check(const char *where, int64_t total, size_t n, const char *const *keys,
+                     const int64_t *contributions, const json_t *parts, int64_t *amounts,
+                     struct err_detail *why)
+{
+    if (!json_is_object(parts) || json_object_size(parts) != n)
+        return broken(why, "units", where, "must give one part to each unit and no other");
+    /* Each part on its own first, then their sum. */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_object_get(parts, keys[i]);
+        if (!v)
+            return broken(why, "units", where, "no part for %s", keys[i]);
+        if (!json_is_integer(v))
+            return broken(why, "integer", where, "the part of %s is not integer money", keys[i]);
+        json_int_t a = json_integer_value(v);
+        if (a < 0)
+            return broken(why, "negative", where, "the part of %s is negative", keys[i]);
+        if (a > total)
+            return broken(why, "overflow", where, "the part of %s exceeds the total", keys[i]);
+        amounts[i] = a;
+    }
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += amounts[i]; /* each part <= total <= 2^53: no overflow before the check */
+        if (sum > total)
+            return broken(why, "sum", where, "the parts add up to more than the total %lld",
+                          (long long)total);
+    }
+    if (sum != total)
+        return broken(why, "sum", where, "the parts add up to %lld, not %lld", (long long)sum,
+                      (long long)total);
+    /* Ordering: sorted by contribution, no part may be below one with less. */
+    struct ranked *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (contributions[i] >= 0)
+            r[m++] = (struct ranked){contributions[i], amounts[i]};
+    qsort(r, m, sizeof *r, cmp_ranked);
+    int64_t lower_max = -1; /* the largest part among strictly lower contributions */
+    int rc = 0;
+    for (size_t i = 0; i < m && !rc;) {
+        size_t j = i;
+        int64_t class_max = -1;
+        for (; j < m && r[j].contribution == r[i].contribution; j++) {
+            if (r[j].amount < lower_max)
+                rc = broken(why, "ordering", where,
+                            "a unit with more contribution gets less than one with less");
+            if (r[j].amount > class_max)
+                class_max = r[j].amount;
+        }
+        if (class_max > lower_max)
+            lower_max = class_max;
+        i = j;
+    }
+    free(r);
+    return rc;
+}
+
+/* --- the tree ---------------------------------------------------------------- */
+
+struct group {
+    const char *parent; /* the unit whose amount is split */
+    int64_t total;
+    size_t n;
+    char (*keys)[NAME_MAX_LEN];  /* what share.lua sees */
+    char (*units)[NAME_MAX_LEN]; /* the lines' units */
+    int64_t *contributions;      /* -1: outside the ordering */
+    int64_t *amounts;
+    size_t *ref;     /* per unit: the project index, where it is a project */
+    json_t **inputs; /* per unit, owned until added to a line */
+};
+
+static void group_init(struct group *g, const char *parent, int64_t total, size_t cap)
+{
+    memset(g, 0, sizeof *g);
+    g->parent = parent;
+    g->total = total;
+    cap = cap ? cap : 1;
+    g->keys = calloc(cap, sizeof *g->keys);
+    g->units = calloc(cap, sizeof *g->units);
+    g->contributions = calloc(cap, sizeof *g->contributions);
+    g->amounts = calloc(cap, sizeof *g->amounts);
+    g->ref = calloc(cap, sizeof *g->ref);
+    g->inputs = calloc(cap, sizeof *g->inputs);
+}
+
+static void group_add(struct group *g, const char *key, const char *unit, int64_t contribution,
+                      json_t *inputs)
+{
+    snprintf(g->keys[g->n], NAME_MAX_LEN, "%s", key);
+    snprintf(g->units[g->n], NAME_MAX_LEN, "%s", unit);
+    g->contributions[g->n] = contribution;
+    g->inputs[g->n++] = inputs;
+}
+
+static void group_deinit(struct group *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        json_decref(g->inputs[i]);
+    free(g->keys);
+    free(g->units);
+    free(g->contributions);
+    free(g->amounts);
+    free(g->ref);
+    free(g->inputs);
+}
+
+static json_t *group_json(const struct group *g)
+{
+    json_t *units = json_array();
+    for (size_t i = 0; i < g->n; i++)
+        json_array_append_new(
+            units, json_pack("{s:s, s:I}", "key", g->keys[i], "contribution",
+                             (json_int_t)(g->contributions[i] < 0 ? 0 : g->contributions[i])));
+    return json_pack("{s:I, s:o}", "total", (json_int_t)g->total, "units", units);
+}
+
+/* Split every group of one level with one call to HQ's share.lua, check each,
+ * and add the lines. */
+static int split_level(struct run *run, const char *level, struct group *groups, size_t n,
+                       const json_t *params, const char *region)
+{
+    if (n == 0)
+        return 0;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, group_json(&groups[i]));
+    json_t *lv = json_string(level), *out = NULL;
+    json_t *args[3] = {lv, list, params ? (json_t *)params : json_null()};
+    int rc = sandbox_call(run->hq->sb, "share.lua", "split", args, 3, &out, run->why);
+    json_decref(lv);
+    json_decref(list);
+    if (!rc && (!json_is_array(out) || json_array_size(out) != n))
+        rc = err_field(run->why, -ERR_INVARIANT, "units",
+                       "hq/share.lua: split(%s) must return one result per group", level);
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct group *g = &groups[i];
+        char where[160];
+        snprintf(where, sizeof where, "split at level %s%s%s (%s)", level, region ? " in " : "",
+                 region ? region : "", g->parent);
+        const char **keys = malloc((g->n ? g->n : 1) * sizeof *keys);
+        if (!keys) {
+            rc = err_set(run->why, -ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (size_t k = 0; k < g->n; k++)
+            keys[k] = g->keys[k];
+        rc = allocation_check(where, g->total, g->n, keys, g->contributions, json_array_get(out, i),
+                              g->amounts, run->why);
+        free(keys);
+        for (size_t k = 0; k < g->n && !rc; k++) {
+            /* The platform is outside the ordering (contribution -1). */
+            const char *line_level = g->contributions[k] < 0 ? "platform" : level;
+            json_t *line =
+                json_pack("{s:s, s:s, s:s, s:I, s:I}", "unit", g->units[k], "parent", g->parent,
+                          "level", line_level, "contribution",
+                          (json_int_t)(g->contributions[k] < 0 ? 0 : g->contributions[k]), "amount",
+                          (json_int_t)g->amounts[k]);
+            if (g->inputs[k]) {
+                json_object_set_new(line, "inputs", g->inputs[k]);
+                g->inputs[k] = NULL;
+            }
+            json_array_append_new(run->lines, line);
+        }
+    }
+    json_decref(out);
+    return rc;
+}
+
+static int64_t region_contribution(const struct run *run, const char *region)
+{
+    int64_t c = 0;
+    for (size_t i = 0; i < run->n_projects; i++)
+        if (!strcmp(run->projects[i].region, region))
+            c += run->projects[i].contribution;
+    return c;
+}
+
+static int64_t office_contribution(const struct run *run, const char *office)
+{
+    int64_t c = 0;
+    for (size_t i = 0; i < run->n_projects; i++)
+        if (!strcmp(run->projects[i].office, office))
+            c += run->projects[i].contribution;
+    return c;
+}
+
+/* Offices, projects and people of one region. */
+static int split_region(struct run *run, const struct org *org, size_t ri, int64_t amount)
+{
+    const char *rid = org->regions[ri].id;
+    char owner[RULES_OWNER_MAX], runit[NAME_MAX_LEN];
+    snprintf(owner, sizeof owner, "region/%s", rid);
+    snprintf(runit, sizeof runit, "region/%s", rid);
+    struct rules_version *rv = rules_active(run->r, owner);
+    const json_t *params = rv && rv->share ? rv->share : run->hq->share;
+    if (rv && rv->share)
+        json_object_set_new(run->used, rv->owner, json_integer(rv->version));
+
+    /* Offices, and the platform share. */
+    size_t n_offices = 0;
+    for (size_t i = 0; i < org->n_offices; i++)
+        n_offices += org->offices[i].region == ri;
+    struct group og;
+    group_init(&og, runit, amount, n_offices + 1);
+    char unit[NAME_MAX_LEN];
+    snprintf(unit, sizeof unit, "platform/%s", rid);
+    group_add(&og, "platform", unit, -1, NULL);
+    for (size_t i = 0; i < org->n_offices; i++) {
+        if (org->offices[i].region != ri)
+            continue;
+        snprintf(unit, sizeof unit, "office/%s", org->offices[i].id);
+        group_add(&og, unit, unit, office_contribution(run, org->offices[i].id), NULL);
+    }
+    int rc = split_level(run, "office", &og, 1, params, rid);
+
+    /* Projects, one group per office that has any. */
+    struct group *pg = calloc(n_offices ? n_offices : 1, sizeof *pg);
+    size_t n_pg = 0, og_index = 0;
+    for (size_t i = 0; i < org->n_offices && !rc; i++) {
+        if (org->offices[i].region != ri)
+            continue;
+        int64_t office_amount = og.amounts[++og_index]; /* [0] is the platform */
+        size_t count = 0;
+        for (size_t k = 0; k < run->n_projects; k++)
+            count += !strcmp(run->projects[k].office, org->offices[i].id);
+        if (!count)
+            continue;
+        struct group *g = &pg[n_pg++];
+        char *parent = malloc(NAME_MAX_LEN);
+        snprintf(parent, NAME_MAX_LEN, "office/%s", org->offices[i].id);
+        group_init(g, parent, office_amount, count);
+        for (size_t k = 0; k < run->n_projects; k++) {
+            struct project *p = &run->projects[k];
+            if (strcmp(p->office, org->offices[i].id))
+                continue;
+            g->ref[g->n] = k;
+            snprintf(unit, sizeof unit, "project/%lld", (long long)p->id);
+            group_add(g, unit, unit, p->contribution,
+                      json_pack("{s:I, s:s, s:s, s:I, s:I}", "instance", (json_int_t)p->id,
+                                "customer", p->customer, "product_line", p->product_line, "cash",
+                                (json_int_t)p->cash, "records", (json_int_t)p->records));
+        }
+    }
+    if (!rc)
+        rc = split_level(run, "project", pg, n_pg, params, rid);
+    for (size_t i = 0; i < n_pg && !rc; i++)
+        for (size_t k = 0; k < pg[i].n; k++)
+            run->projects[pg[i].ref[k]].amount = pg[i].amounts[k];
+
+    /* People: each project's part across its named triangle. */
+    size_t n_people_groups = 0;
+    for (size_t k = 0; k < run->n_projects; k++)
+        n_people_groups += !strcmp(run->projects[k].region, rid);
+    struct group *tg = calloc(n_people_groups ? n_people_groups : 1, sizeof *tg);
+    size_t n_tg = 0;
+    for (size_t k = 0; k < run->n_projects && !rc; k++) {
+        struct project *p = &run->projects[k];
+        if (strcmp(p->region, rid) || (!p->team[0] && !p->team[1] && !p->team[2]))
+            continue;
+        struct group *g = &tg[n_tg++];
+        char *parent = malloc(NAME_MAX_LEN);
+        snprintf(parent, NAME_MAX_LEN, "project/%lld", (long long)p->id);
+        group_init(g, parent, p->amount, 3);
+        for (int role = 0; role < 3; role++) {
+            if (!p->team[role])
+                continue;
+            snprintf(unit, sizeof unit, "person/%.80s", p->team[role]);
+            group_add(g, roles[role], unit, p->contribution,
+                      json_pack("{s:s}", "role", roles[role]));
+        }
+    }
+    if (!rc)
+        rc = split_level(run, "person", tg, n_tg, params, rid);
+
+    for (size_t i = 0; i < n_pg; i++) {
+        free((char *)pg[i].parent);
+        group_deinit(&pg[i]);
+    }
+    for (size_t i = 0; i < n_tg; i++) {
+        free((char *)tg[i].parent);
+        group_deinit(&tg[i]);
+    }
+    free(pg);
+    free(tg);
+    group_deinit(&og);
+    return rc;
+}
+
+/* SHA-256 of everything the result depends on. */
+static void input_hash(const struct run *run, const char *period, int64_t pool, char out[65])
+{
+    json_t *projects = json_array();
+    for (size_t i = 0; i < run->n_projects; i++) {
+        const struct project *p = &run->projects[i];
+        json_array_append_new(projects,
+                              json_pack("[I, s, s, I, I, s?, s?, s?]", (json_int_t)p->id, p->region,
+                                        p->office, (json_int_t)p->cash, (json_int_t)p->contribution,
+                                        p->team[0], p->team[1], p->team[2]));
+    }
+    json_t *all = json_pack("{s:s, s:I, s:o, s:O}", "period", period, "pool", (json_int_t)pool,
+                            "projects", projects, "rules", run->used);
+    char *text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+    unsigned char digest[32];
+    crypto_hash_sha256(digest, (const unsigned char *)text, text ? strlen(text) : 0);
+    sodium_bin2hex(out, 65, digest, 32);
+    free(text);
+    json_decref(all);
+}
+
+int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
+                   const char *actor, json_t **result, struct err_detail *why)
+{
+    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
+    int rc = period_range(period, from, to, why);
+    if (rc)
+        return rc;
+    if (pool < 0 || pool > ALLOCATION_POOL_MAX)
+        return err_field(why, -ERR_INVALID_FIELD, "pool", "pool: expected 0 to 2^53 fen");
+    struct run run = {.st = st, .r = r, .hq = rules_hq(r), .why = why};
+    rules_version_ref(run.hq);
+    run.lines = json_array();
+    run.used = json_pack("{s:i}", "hq", run.hq->version);
+    rc = store_ledger_projects(st, "cash", from, to, on_project, &run, why);
+
+    /* Regions by contribution. */
+    const struct org *org = run.hq->org;
+    struct group rg;
+    group_init(&rg, "hq", pool, org->n_regions);
+    for (size_t i = 0; i < org->n_regions; i++) {
+        char unit[NAME_MAX_LEN];
+        snprintf(unit, sizeof unit, "region/%s", org->regions[i].id);
+        group_add(&rg, unit, unit, region_contribution(&run, org->regions[i].id), NULL);
+    }
+    if (!rc)
+        rc = split_level(&run, "region", &rg, 1, NULL, NULL);
+    for (size_t i = 0; i < org->n_regions && !rc; i++)
+        rc = split_region(&run, org, i, rg.amounts[i]);
+    group_deinit(&rg);
+
+    char hash[65];
+    int64_t id = 0, now = 0;
+    json_t *res = NULL;
+    if (!rc) {
+        input_hash(&run, period, pool, hash);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        rc = store_begin(st, why);
+    }
+    if (!rc)
+        rc = store_share_run_next_id(st, &id, why);
+    char *text = NULL;
+    if (!rc) {
+        char when[40];
+        time_t t = (time_t)(now / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        res = json_pack("{s:I, s:s, s:I, s:s, s:O, s:O, s:s, s:s}", "id", (json_int_t)id, "period",
+                        period, "pool", (json_int_t)pool, "input_hash", hash, "rules", run.used,
+                        "lines", run.lines, "created_at", when, "created_by", actor);
+        text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+        int64_t got = 0;
+        rc = text ? store_share_run_insert(st, period, pool, hash, text, now, actor, &got, why)
+                  : err_set(why, -ERR_NOMEM, "out of memory");
+        if (!rc && got != id)
+            rc = err_set(why, -ERR_INTERNAL, "share run id %lld, expected %lld", (long long)got,
+                         (long long)id);
+    }
+    if (!rc)
+        rc = store_commit(st, why);
+    else if (store_in_transaction(st))
+        store_rollback(st);
+    free(text);
+    if (!rc)
+        *result = res;
+    else
+        json_decref(res);
+    rules_version_unref(run.hq);
+    run_free(&run);
+    return rc;
+}

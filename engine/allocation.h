@@ -1,0 +1,45 @@
+/* engine/allocation.h
+ *
+ * Acquire-and-share: an allocation run splits a bonus pool over the tree
+ * hq -> regions -> (platform, offices) -> projects -> people, by contribution
+ * (contribution gross profit: cash collected in the period x its margin, from
+ * the ledger). HQ's share.lua decides each split; the region's share.lua gives
+ * its parameters. Whatever the Lua returns, the engine enforces the
+ * invariants, each with a name a failed run reports (-ERR_INVARIANT,
+ * why->field):
+ *   units     every unit of a group gets a part, and nothing else does
+ *   integer   parts are integer money
+ *   negative  no part is below zero
+ *   overflow  no part exceeds its group's total
+ *   sum       the parts of a group sum exactly to its total
+ *   ordering  a unit with more contribution never gets less than one with less
+ * Same inputs and rule versions give the same output; the input hash is kept.
+ * A run that fails stores nothing. Loop thread only.
+ */
+#ifndef ENGINE_ALLOCATION_H
+#define ENGINE_ALLOCATION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "rules.h"
+#include "store.h"
+
+#define ALLOCATION_POOL_MAX ((int64_t)1 << 53) /* fen; exact in doubles and Lua */
+
+/* Run and store an allocation of 'pool' (fen) over 'period' ("2026",
+ * "2026-Q1", "2026-03"). On success *run is the stored run, a new reference:
+ * { id, period, pool, input_hash, rules, lines: [ { unit, parent, level,
+ * contribution, amount, inputs } ], created_at, created_by }. */
+int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
+                   const char *actor, json_t **run, struct err_detail *why);
+
+/* Check one group's parts against the invariants above. 'contributions' are
+ * the units' contributions, or negative for units outside the ordering
+ * (the platform). Exposed for the tests. */
+int allocation_check(const char *where, int64_t total, size_t n, const char *const *keys,
+                     const int64_t *contributions, const json_t *parts, int64_t *amounts,
+                     struct err_detail *why);
+
+#endif

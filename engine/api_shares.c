@@ -1,0 +1,149 @@
+/* engine/api_shares.c: acquire-and-share runs and targets (CONTRACT section 5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocation.h"
+#include "api.h"
+#include "targets.h"
+
+static bool hq_can_run(const struct auth_principal *p)
+{
+    return p->level == AUTH_LEVEL_HQ && (p->role == AUTH_ADMIN || p->role == AUTH_FINANCE);
+}
+
+void api_share_run_create(struct api_call *c)
+{
+    if (!hq_can_run(c->principal)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "allocation runs are made by an hq admin or finance");
+        return;
+    }
+    json_t *body = api_body_object(c);
+    if (!body)
+        return;
+    const json_t *period = json_object_get(body, "period"), *pool = json_object_get(body, "pool");
+    struct err_detail why = {0};
+    json_t *run = NULL;
+    if (!json_is_string(period))
+        err_field(&why, -ERR_INVALID_FIELD, "period", "period: expected YYYY, YYYY-Qn or YYYY-MM");
+    else if (!json_is_integer(pool))
+        err_field(&why, -ERR_INVALID_FIELD, "pool", "pool: expected an integer amount in fen");
+    else
+        allocation_run(c->app->st, c->app->rules, json_string_value(period),
+                       json_integer_value(pool), c->actor, &run, &why);
+    json_decref(body);
+    if (why.code)
+        api_error(c->req, &why);
+    else
+        api_json(c->req, 201, run);
+    json_decref(run);
+}
+
+/* A region or office principal sees the lines of its own subtree only. */
+static void scope_lines(json_t *run, const struct auth_principal *p)
+{
+    if (p->level == AUTH_LEVEL_HQ)
+        return;
+    json_t *lines = json_object_get(run, "lines"), *parent_of = json_object(), *kept = json_array();
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l) json_object_set(
+        parent_of, json_string_value(json_object_get(l, "unit")), json_object_get(l, "parent"));
+    json_array_foreach(lines, i, l)
+    {
+        const char *u = json_string_value(json_object_get(l, "unit"));
+        for (int depth = 0; u && depth < 8; depth++) {
+            if (!strcmp(u, p->unit)) {
+                json_array_append(kept, l);
+                break;
+            }
+            u = json_string_value(json_object_get(parent_of, u));
+        }
+    }
+    json_object_set_new(run, "lines", kept);
+    json_decref(parent_of);
+}
+
+void api_share_run_get(struct api_call *c)
+{
+    char *end;
+    long long id = strtoll(c->params[0], &end, 10);
+    struct err_detail why = {0};
+    char *text = NULL;
+    if (*end || id <= 0)
+        err_set(&why, -ERR_NOT_FOUND, "no share run '%.20s'", c->params[0]);
+    else
+        store_share_run_get(c->app->st, id, &text, &why);
+    if (why.code) {
+        api_error(c->req, &why);
+        return;
+    }
+    if (c->principal->level == AUTH_LEVEL_HQ) {
+        http_respond(c->req, 200, "application/json", text, strlen(text));
+        return;
+    }
+    json_t *run = json_loads(text, 0, NULL);
+    free(text);
+    scope_lines(run, c->principal);
+    api_json(c->req, 200, run);
+    json_decref(run);
+}
+
+/* Who may set a target: an hq admin any; a region admin its offices. */
+static bool may_set_target(const struct auth_principal *p, const char *unit, const struct org *org)
+{
+    if (p->role != AUTH_ADMIN)
+        return false;
+    if (p->level == AUTH_LEVEL_HQ)
+        return true;
+    if (p->level == AUTH_LEVEL_REGION && !strncmp(unit, "office/", 7)) {
+        const char *region = org_region_of(org, unit + 7);
+        return region && !strcmp(region, p->unit_id);
+    }
+    return false;
+}
+
+void api_target_put(struct api_call *c)
+{
+    const char *unit = c->params[0], *period = c->params[1];
+    const struct org *org = rules_hq(c->app->rules)->org;
+    if (!may_set_target(c->principal, unit, org)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "%s may not set the targets of %.80s", c->actor, unit);
+        return;
+    }
+    json_t *body = api_body_object(c);
+    if (!body)
+        return;
+    const json_t *amount = json_object_get(body, "amount");
+    struct err_detail why = {0};
+    if (!json_is_integer(amount))
+        err_field(&why, -ERR_INVALID_FIELD, "amount", "amount: expected an integer in fen");
+    else
+        targets_set(c->app->st, org, unit, period,
+                    json_string_value(json_object_get(body, "metric")), json_integer_value(amount),
+                    c->actor, &why);
+    if (why.code)
+        api_error(c->req, &why);
+    else {
+        json_t *out = json_pack("{s:s, s:s, s:O, s:O}", "unit", unit, "period", period, "metric",
+                                json_object_get(body, "metric"), "amount", amount);
+        api_json(c->req, 200, out);
+        json_decref(out);
+    }
+    json_decref(body);
+}
+
+void api_targets_get(struct api_call *c)
+{
+    const char *period = http_query(c->req, "period"), *metric = http_query(c->req, "metric");
+    json_t *tree = NULL;
+    struct err_detail why = {0};
+    /* Each principal sees the tree from its own unit down. */
+    targets_tree(c->app->st, rules_hq(c->app->rules)->org, c->principal->unit, period,
+                 metric ? metric : "orders", &tree, &why);
+    if (why.code)
+        api_error(c->req, &why);
+    else
+        api_json(c->req, 200, tree);
+    json_decref(tree);
+}
