@@ -11,7 +11,8 @@
 
 #include "period.h"
 
-#define NAME_MAX_LEN 96
+#define NAME_MAX_LEN          96
+#define ALLOCATION_CALL_UNITS 20000 /* units handed to share.lua in one call */
 
 struct project {
     int64_t id;
@@ -229,11 +230,9 @@ static json_t *group_json(const struct group *g)
 
 /* Split every group of one level with one call to HQ's share.lua, check each,
  * and add the lines. */
-static int split_level(struct run *run, const char *level, struct group *groups, size_t n,
+static int split_chunk(struct run *run, const char *level, struct group *groups, size_t n,
                        const json_t *params, const char *region)
 {
-    if (n == 0)
-        return 0;
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, group_json(&groups[i]));
@@ -276,6 +275,23 @@ static int split_level(struct run *run, const char *level, struct group *groups,
         }
     }
     json_decref(out);
+    return rc;
+}
+
+/* Calls carry at most ALLOCATION_CALL_UNITS units, so that a level with many
+ * projects stays within the sandbox's memory cap (a single group may not be
+ * cut: it goes whole). */
+static int split_level(struct run *run, const char *level, struct group *groups, size_t n,
+                       const json_t *params, const char *region)
+{
+    int rc = 0;
+    for (size_t start = 0; start < n && !rc;) {
+        size_t end = start, units = 0;
+        while (end < n && (end == start || units + groups[end].n <= ALLOCATION_CALL_UNITS))
+            units += groups[end++].n;
+        rc = split_chunk(run, level, groups + start, end - start, params, region);
+        start = end;
+    }
     return rc;
 }
 

@@ -50,6 +50,10 @@ static const char usage[] =
     "                                   (unit=, from=YYYY-MM-DD, to=, limit=, max_ms=)\n"
     "  rules rollback OWNER             back to the previous good version\n"
     "  rules events OWNER               the audit of the owner's rule operations\n"
+    "  shares run PERIOD POOL           allocate a bonus pool (fen) over a period\n"
+    "  shares show ID                   an allocation run, as a tree\n"
+    "  targets set UNIT PERIOD METRIC AMOUNT   metric orders|cash, amount in fen\n"
+    "  targets show PERIOD [METRIC]     the roll-up tree with completion\n"
     "\n"
     "Environment: LTC_URL (default http://127.0.0.1:8080), LTC_TOKEN.\n";
 
@@ -251,6 +255,69 @@ static void print_rule_events(const json_t *r)
         printf("%-24s %-24s %-18s %-8s %-14.12s %.80s\n", str(e, "at"), str(e, "actor"),
                str(e, "action"), v, str(e, "hash"), str(e, "message"));
     }
+}
+
+static void money(long long fen, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%lld.%02lld", fen < 0 ? "-" : "", llabs(fen) / 100, llabs(fen) % 100);
+}
+
+/* Print the lines under 'parent', indented by depth. */
+static void print_share_lines(const json_t *lines, const char *parent, int depth)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l)
+    {
+        if (strcmp(str(l, "parent"), parent))
+            continue;
+        char a[32], c[32];
+        money((long long)json_integer_value(json_object_get(l, "amount")), a, sizeof a);
+        money((long long)json_integer_value(json_object_get(l, "contribution")), c, sizeof c);
+        printf("%*s%-*s %16s   (contribution %s)\n", 2 * depth, "", 40 - 2 * depth, str(l, "unit"),
+               a, c);
+        if (depth < 6)
+            print_share_lines(lines, str(l, "unit"), depth + 1);
+    }
+}
+
+static void print_run(const json_t *r)
+{
+    char pool[32];
+    money((long long)json_integer_value(json_object_get(r, "pool")), pool, sizeof pool);
+    printf("allocation run %lld, period %s, pool %s (input hash %.16s...)\n",
+           (long long)json_integer_value(json_object_get(r, "id")), str(r, "period"), pool,
+           str(r, "input_hash"));
+    print_share_lines(json_object_get(r, "lines"), "hq", 1);
+}
+
+static void print_target_node(const json_t *n, int depth)
+{
+    char t[32] = "-", a[32], pct[16] = "";
+    if (json_is_integer(json_object_get(n, "target")))
+        money((long long)json_integer_value(json_object_get(n, "target")), t, sizeof t);
+    money((long long)json_integer_value(json_object_get(n, "actual")), a, sizeof a);
+    const json_t *c = json_object_get(n, "completion");
+    char bar[24] = "";
+    if (json_is_number(c)) {
+        int filled = (int)(json_number_value(c) * 20 + 0.5);
+        for (int k = 0; k < 20; k++)
+            bar[k] = k < filled ? '#' : '.';
+        bar[20] = '\0';
+        snprintf(pct, sizeof pct, "%.1f%%", json_number_value(c) * 100);
+    }
+    printf("%*s%-*s %16s %16s  %-20s %s\n", 2 * depth, "", 28 - 2 * depth, str(n, "unit"), t, a,
+           bar, pct);
+    size_t i;
+    json_t *ch;
+    json_array_foreach(json_object_get(n, "children"), i, ch) print_target_node(ch, depth + 1);
+}
+
+static void print_targets(const json_t *tree)
+{
+    printf("targets %s, metric %s\n%-28s %16s %16s\n", str(tree, "period"), str(tree, "metric"),
+           "UNIT", "TARGET", "ACTUAL");
+    print_target_node(tree, 0);
 }
 
 static const char *current_action = "";
@@ -625,6 +692,32 @@ int main(int argc, char **argv)
     if (IS(0, "rules") && IS(1, "events") && n == 3) {
         snprintf(path, sizeof path, "/v1/rules/%s/events", a[2]);
         return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_rule_events);
+    }
+    if (IS(0, "shares") && IS(1, "run") && n == 4) {
+        json_t *body = json_pack("{s:s, s:I}", "period", a[2], "pool", (json_int_t)atoll(a[3]));
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        long st = request(&o, "POST", "/v1/shares/runs", text, strlen(text), NULL, &b);
+        free(text);
+        return finish(&o, st, &b, print_run);
+    }
+    if (IS(0, "shares") && IS(1, "show") && n == 3) {
+        snprintf(path, sizeof path, "/v1/shares/runs/%s", a[2]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_run);
+    }
+    if (IS(0, "targets") && IS(1, "set") && n == 6) {
+        json_t *body = json_pack("{s:s, s:I}", "metric", a[4], "amount", (json_int_t)atoll(a[5]));
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        snprintf(path, sizeof path, "/v1/targets/%s/%s", a[2], a[3]);
+        long st = request(&o, "PUT", path, text, strlen(text), NULL, &b);
+        free(text);
+        return finish(&o, st, &b, NULL);
+    }
+    if (IS(0, "targets") && IS(1, "show") && (n == 3 || n == 4)) {
+        snprintf(path, sizeof path, "/v1/targets?period=%s&metric=%s", a[2],
+                 n == 4 ? a[3] : "orders");
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_targets);
     }
     if (IS(0, "rules") && IS(1, "reload"))
         return finish(&o, request(&o, "POST", "/v1/rules/reload", "", 0, NULL, &b), &b, NULL);

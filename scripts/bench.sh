@@ -175,6 +175,22 @@ LUA
     t=$(curl -s -o "$WORK/sim.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
         --data-binary '{"limit":100000,"max_ms":30000}' "$URL/v1/rules/region/south/versions/1/simulate")
     echo "what-if simulation of region/south v1 over $(sed -n 's/.*"evaluated":\([0-9]*\).*/\1/p' "$WORK/sim.json") leads: ${t} s"
+    # Acquire-and-share over a million payment records (100,000 projects in
+    # four offices), and the targets roll-up over them.
+    sqlite3 "$WORK/ltc.db" "WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 999999)
+        INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region, office, customer,
+                           product_line, ar, sr, fr)
+        SELECT x % 100000 + 1, 100 + x / 100000, 'cash', 1000 + (x * 7919) % 100000, 5 + x % 30,
+               '2026-' || printf('%02d', 1 + x % 12) || '-15',
+               CASE WHEN x % 4 < 2 THEN 'south' ELSE 'north' END,
+               CASE x % 4 WHEN 0 THEN 'province-a' WHEN 1 THEN 'province-b' WHEN 2 THEN 'city-c' ELSE 'city-d' END,
+               'customer-' || (x % 5000), 'general', 'ar-' || (x % 300), 'sr-' || (x % 200), 'fr-' || (x % 250)
+        FROM n;"
+    t=$(curl -s -o "$WORK/run.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
+        --data-binary '{"period":"2026","pool":100000000007}' "$URL/v1/shares/runs")
+    echo "allocation over $(sqlite3 "$WORK/ltc.db" "SELECT count(*) FROM ledger WHERE kind='cash'") payment records: ${t} s ($(grep -o '"unit"' "$WORK/run.json" | wc -l) lines)"
+    t=$(curl -s -o /dev/null -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' "$URL/v1/targets?period=2026&metric=cash")
+    echo "targets roll-up over $(sqlite3 "$WORK/ltc.db" 'SELECT count(DISTINCT instance_id) FROM ledger') instances: ${t} s"
     rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
     count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
     echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
