@@ -1,7 +1,7 @@
 # ltcd: see README.md. Targets are one-liners on purpose.
 CC      ?= cc
 VERSION := 0.3.0
-PKGS    := lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium
+PKGS    := lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium libsystemd
 CFLAGS  ?= -O2 -g
 # Flags every build needs, whatever CFLAGS the command line sets.
 XCFLAGS := -std=c11 -D_GNU_SOURCE -DLTCD_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow \
@@ -13,7 +13,7 @@ BUILD   ?= build
 BIN     ?= bin
 
 ENGINE  := err log config auth store store_schema org lead sandbox rules rules_check rules_eval rules_process rules_simulate \
-           period allocation targets \
+           period allocation targets metrics \
            rules_watch http app api \
            api_instances api_rules api_shares
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
@@ -40,6 +40,9 @@ run: deps all
 	@mkdir -p var
 	$(BIN)/ltcd --listen 127.0.0.1:8080 --db var/ltc.db --rules rules --tokens examples/tokens.conf
 
+$(BUILD)/promparse: tests/unit/promparse.c tests/unit/promparse.h | $(BUILD)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< -lm
+
 unit: $(UNITS:%=$(BUILD)/%)
 	@sh tests/run-unit.sh $(UNITS:%=$(BUILD)/%)
 
@@ -51,12 +54,12 @@ lint-rules:
 
 check: all unit integration
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS:%=$(BUILD)/%)
+	@$(MAKE) --no-print-directory all $(UNITS:%=$(BUILD)/%) $(BUILD)/promparse
 	@sh tests/run-all.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=clang-14 \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(UNITS:%=build-asan/%)
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(UNITS:%=build-asan/%) build-asan/promparse
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LTC_BIN=bin-asan LTC_BUILD=build-asan LTC_SLOW=1 sh tests/run-all.sh
 
@@ -68,8 +71,14 @@ bench: deps all
 
 PREFIX  ?= /usr/local
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	  $(DESTDIR)$(PREFIX)/share/ltcd
 	install -m 755 $(BIN)/ltcd $(BIN)/ltcctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 examples/man/ltcctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 examples/man/ltcd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|@BINDIR@|$(PREFIX)/bin|' examples/ltcd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ltcd.service
+	cp -r rules $(DESTDIR)$(PREFIX)/share/ltcd/
 
 clean:
 	rm -rf build build-asan build-fuzz bin bin-asan

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 
 enum route_flags {
     PUBLIC = 1 << 0, /* no token needed */
@@ -23,6 +24,7 @@ struct route {
 
 static const struct route routes[] = {
     {"GET", "/health", api_health, PUBLIC},
+    {"GET", "/metrics", api_metrics, PUBLIC},
     {"POST", "/v1/leads", api_lead_create, 0},
     {"GET", "/v1/instances", api_instance_list, 0},
     {"GET", "/v1/instances/{}", api_instance_get, 0},
@@ -181,6 +183,7 @@ void api_handle(struct http_req *req, void *arg)
         if (!strcmp(routes[i].method, method))
             found = &routes[i];
     }
+    http_set_label(req, found ? found->pattern : "unmatched");
     if (!found) {
         if (path_matched)
             api_fail(req, -ERR_METHOD, "%s is not allowed on %s", method, path);
@@ -207,4 +210,93 @@ void api_health(struct api_call *c)
                   store_schema_version(c->app->st), "stopping", c->app->stopping);
     api_json(c->req, 200, body);
     json_decref(body);
+}
+
+void api_done(struct http_req *req, int status, void *app)
+{
+    (void)app;
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    const char *route = http_label(req) ? http_label(req) : "unmatched";
+    metrics_count(METRICS_HTTP_REQUESTS, route, code, 1);
+    if (status >= 400 && status < 500)
+        log_msg(LOG_INFO, http_request_id(req), "%s %s: %d", http_method(req), http_path(req),
+                status);
+    metrics_observe(METRICS_HTTP_DURATION, route, http_now_ns() - http_started_ns(req));
+}
+
+struct stage_ctx {
+    struct metrics_buf *b;
+    int first;
+};
+
+static int on_stage_count(const char *stage, int64_t n, void *ctx)
+{
+    struct stage_ctx *sc = ctx;
+    char esc[80], lb[100];
+    metrics_escape(stage, esc, sizeof esc);
+    snprintf(lb, sizeof lb, "stage=\"%s\"", esc);
+    metrics_sample(sc->b, "ltcd_instances", "gauge", sc->first ? "Instances by stage" : NULL, lb,
+                   (double)n);
+    sc->first = 0;
+    return 0;
+}
+
+void api_metrics(struct api_call *c)
+{
+    struct metrics_buf b = {0};
+    metrics_render(&b);
+    struct rules_stats rs;
+    rules_stats(c->app->rules, &rs);
+    metrics_sample(&b, "ltcd_rule_loads_total", "counter",
+                   "Rule bundles through the pipeline, by outcome", "outcome=\"ok\"",
+                   (double)rs.loads_ok);
+    metrics_sample(&b, "ltcd_rule_loads_total", "counter", NULL, "outcome=\"failed\"",
+                   (double)rs.loads_failed);
+    metrics_sample(&b, "ltcd_rule_loads_total", "counter", NULL, "outcome=\"unchanged\"",
+                   (double)rs.unchanged);
+    metrics_sample(&b, "ltcd_rule_versions_alive", "gauge",
+                   "Compiled rule versions in memory (active and retired)", NULL,
+                   (double)rs.versions_alive);
+    metrics_sample(&b, "ltcd_rule_memory_bytes", "gauge", "Lua memory of all compiled versions",
+                   NULL, (double)rs.mem_bytes);
+    /* Each family's samples together: active versions, then pending counts. */
+    json_t *status = rules_status_json(c->app->rules);
+    static const char *const families[][2] = {
+        {"ltcd_rule_active_version", "The active version of each owner's rules (0: none)"},
+        {"ltcd_rule_pending_versions", "Versions waiting for approval, by owner"},
+    };
+    for (int fam = 0; fam < 2; fam++) {
+        size_t i;
+        json_t *o;
+        json_array_foreach(json_object_get(status, "owners"), i, o)
+        {
+            char esc[120], lb[160];
+            metrics_escape(json_string_value(json_object_get(o, "owner")), esc, sizeof esc);
+            snprintf(lb, sizeof lb, "owner=\"%s\"", esc);
+            double v = fam == 0 ? (double)json_integer_value(
+                                      json_object_get(json_object_get(o, "active"), "version"))
+                                : (double)json_array_size(json_object_get(o, "pending"));
+            metrics_sample(&b, families[fam][0], "gauge", i == 0 ? families[fam][1] : NULL, lb, v);
+        }
+    }
+    json_decref(status);
+    struct stage_ctx sc = {&b, 1};
+    store_instance_stage_counts(c->app->st, on_stage_count, &sc, NULL);
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    metrics_sample(&b, "process_resident_memory_bytes", "gauge", "Resident memory", NULL,
+                   (double)rss * 4096.0);
+    metrics_sample(&b, "ltcd_up", "gauge", "1 while ltcd serves", NULL, 1);
+    if (b.failed || !b.p) {
+        free(b.p);
+        api_fail(c->req, -ERR_NOMEM, "out of memory");
+        return;
+    }
+    http_respond(c->req, 200, "text/plain; version=0.0.4", b.p, b.len);
 }

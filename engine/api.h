@@ -32,6 +32,9 @@ struct api_call {
 
 typedef void api_handler_fn(struct api_call *c);
 
+/* http_config.done: counts each answer by route and status, and its latency. */
+void api_done(struct http_req *req, int status, void *app);
+
 /* Answer with JSON; 'body' is borrowed (may be NULL for an empty object). */
 void api_json(struct http_req *req, int status, json_t *body);
 /* Answer with already-serialised bytes (copied). */
@@ -47,6 +50,7 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
 json_t *api_body_object(struct api_call *c);
 
 /* Handlers. */
+api_handler_fn api_metrics;
 api_handler_fn api_health, api_lead_create, api_instance_list, api_instance_get,
     api_instance_events, api_instance_action, api_instance_document, api_instance_receivables;
 api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_approve,

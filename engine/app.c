@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "metrics.h"
 
 int64_t app_now_ms(void)
 {
@@ -98,6 +99,9 @@ void app_flush(void *arg)
     app->counters.commit_ns_total += dt;
     if (dt > app->counters.commit_ns_max)
         app->counters.commit_ns_max = dt;
+    metrics_observe(METRICS_COMMIT_DURATION, NULL, dt);
+    if (!rc)
+        metrics_count(METRICS_COMMIT_WRITES, NULL, NULL, n);
     if (rc) {
         app->counters.commit_failures++;
         log_error("commit of %zu writes failed: %s", n, why.msg);
@@ -109,11 +113,15 @@ void app_flush(void *arg)
             done[i].body = NULL;
             done[i].why = why;
         }
-        if (done[i].why.code)
+        if (done[i].why.code) {
             api_error(w->req, &done[i].why);
-        else
+        } else {
+            /* One line per recorded event. */
+            log_msg(LOG_INFO, http_request_id(w->req), "%s %s by %s: %d", http_method(w->req),
+                    http_path(w->req), w->actor, done[i].status);
             http_respond(w->req, done[i].status, "application/json", done[i].body,
                          strlen(done[i].body));
+        }
     }
     for (struct app_write *w = list, *next; w; w = next) {
         next = w->next;

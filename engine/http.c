@@ -39,6 +39,7 @@ struct http_req {
     char *resp; /* owned until queued */
     size_t resp_len;
     char id[24];
+    const char *label; /* borrowed; see http_set_label */
     uint64_t started_ns;
     void *user;
     void (*user_free)(void *);
@@ -63,6 +64,8 @@ static enum MHD_Result queue_answer(struct http_req *req)
     MHD_add_response_header(r, "X-Request-Id", req->id);
     enum MHD_Result ok = MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
+    if (req->srv->cfg.done)
+        req->srv->cfg.done(req, req->status, req->srv->cfg.ctx);
     return ok;
 }
 
@@ -374,6 +377,16 @@ void http_set_user(struct http_req *req, void *user, void (*free_cb)(void *))
 {
     req->user = user;
     req->user_free = free_cb;
+}
+
+void http_set_label(struct http_req *req, const char *label)
+{
+    req->label = label;
+}
+
+const char *http_label(const struct http_req *req)
+{
+    return req->label;
 }
 
 void *http_user(const struct http_req *req)

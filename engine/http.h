@@ -41,7 +41,8 @@ struct http_config {
     unsigned max_connections;
     http_handler_cb *handler; /* a complete request */
     http_turn_cb *turn;       /* after each batch of network work; may be NULL */
-    void *ctx;                /* passed to both */
+    void (*done)(struct http_req *req, int status, void *ctx); /* answered; may be NULL */
+    void *ctx;                                                 /* passed to both */
 };
 
 /* Bind and start serving on 'loop'. On success *out is owned by the caller
@@ -83,6 +84,11 @@ void http_defer(struct http_req *req);
  * request ends. */
 void http_set_user(struct http_req *req, void *user, void (*free_cb)(void *));
 void *http_user(const struct http_req *req);
+
+/* A label for the request (e.g. its route), kept for the done callback;
+ * 'label' must outlive the request (a literal or a route table entry). */
+void http_set_label(struct http_req *req, const char *label);
+const char *http_label(const struct http_req *req);
 
 /* Monotonic nanoseconds. */
 uint64_t http_now_ns(void);

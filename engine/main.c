@@ -6,6 +6,7 @@
  * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
  */
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,9 @@
 #include <uv.h>
 
 #include "app.h"
+#include "api.h"
 #include "log.h"
+#include "metrics.h"
 #include "rules_watch.h"
 
 #define DRAIN_POLL_MS     10
@@ -24,9 +27,15 @@ struct daemon {
     struct config cfg;
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_timer_t drain;
+    uv_timer_t watchdog; /* systemd WATCHDOG=1, when the unit asks for it */
     uint64_t drain_started_ms;
     struct rules_watch *watch;
 };
+
+static void count_rule_call(const char *owner, const char *outcome)
+{
+    metrics_count(METRICS_RULE_CALLS, owner, outcome, 1);
+}
 
 static int die(const char *msg)
 {
@@ -34,10 +43,18 @@ static int die(const char *msg)
     return 1;
 }
 
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    sd_notify(0, "WATCHDOG=1");
+}
+
 static void reload(void *arg)
 {
     struct daemon *d = arg;
+    sd_notify(0, "RELOADING=1");
     int failed = rules_sync_disk(d->app.rules, "ltcd:reload");
+    sd_notify(0, "READY=1");
     log_info("rules: reload from %s done (%d owner(s) failed)", d->cfg.rules_dir, failed);
 }
 
@@ -55,6 +72,7 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->sig_term, NULL);
     uv_close((uv_handle_t *)&d->sig_int, NULL);
     uv_close((uv_handle_t *)&d->drain, NULL);
+    uv_close((uv_handle_t *)&d->watchdog, NULL);
 }
 
 /* Wait until every queued write is committed and answered and clients have
@@ -75,6 +93,7 @@ static void on_stop(uv_signal_t *s, int signum)
     if (d->app.stopping)
         return;
     log_info("signal %d: stopping (finishing in-flight requests)", signum);
+    sd_notify(0, "STOPPING=1");
     d->app.stopping = true;
     http_quiesce(d->app.http);
     d->drain_started_ms = uv_now(s->loop);
@@ -118,10 +137,12 @@ static int run(struct daemon *d)
         .max_connections = cfg->max_connections,
         .handler = api_handle,
         .turn = app_flush,
+        .done = api_done,
         .ctx = app,
     };
     if (http_start(app->loop, &hc, &app->http, &why))
         return die(why.msg);
+    sandbox_set_observer(count_rule_call);
     if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
         return die(why.msg);
     if (cfg->watch && rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
@@ -135,6 +156,11 @@ static int run(struct daemon *d)
     uv_signal_start(&d->sig_term, on_stop, SIGTERM);
     uv_signal_start(&d->sig_int, on_stop, SIGINT);
     signal(SIGPIPE, SIG_IGN);
+    uv_timer_init(app->loop, &d->watchdog);
+    uint64_t watchdog_us = 0;
+    if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)
+        uv_timer_start(&d->watchdog, on_watchdog, watchdog_us / 2000, watchdog_us / 2000);
+    sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%d", cfg->host, http_port(app->http));
     log_info("ltcd %s listening on %s:%d (db %s, rules %s, sync %s)", LTCD_VERSION, cfg->host,
              http_port(app->http), cfg->db_path, cfg->rules_dir,
              cfg->sync_full ? "full" : "normal");

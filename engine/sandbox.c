@@ -738,8 +738,47 @@ static int load_protected(lua_State *L)
     return 1; /* the export or the message */
 }
 
+static sandbox_observer_fn *observer;
+
+void sandbox_set_observer(sandbox_observer_fn *fn)
+{
+    observer = fn;
+}
+
+static const char *outcome_of(int rc)
+{
+    switch (-rc) {
+    case 0:
+        return "ok";
+    case ERR_RULE_BUDGET:
+        return "budget";
+    case ERR_RULE_MEMORY:
+        return "memory";
+    case ERR_RULE_OUTPUT:
+        return "output";
+    case ERR_RULE_SYNTAX:
+        return "syntax";
+    case ERR_NOT_FOUND:
+        return "missing";
+    default:
+        return "error";
+    }
+}
+
+static int load(struct sandbox *sb, const char *path, const char *src, size_t len,
+                struct err_detail *why);
+
 int sandbox_load(struct sandbox *sb, const char *path, const char *src, size_t len,
                  struct err_detail *why)
+{
+    int rc = load(sb, path, src, len, why);
+    if (observer)
+        observer(sb->owner, outcome_of(rc));
+    return rc;
+}
+
+static int load(struct sandbox *sb, const char *path, const char *src, size_t len,
+                struct err_detail *why)
 {
     lua_State *L = sb->L;
     if (len > sb->limits.source_max_bytes)
@@ -836,8 +875,20 @@ static int call_protected(lua_State *L)
     return 0;
 }
 
+static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
+                int nargs, json_t **out, struct err_detail *why);
+
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why)
+{
+    int rc = call(sb, path, member, args, nargs, out, why);
+    if (observer)
+        observer(sb->owner, outcome_of(rc));
+    return rc;
+}
+
+static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
+                int nargs, json_t **out, struct err_detail *why)
 {
     lua_State *L = sb->L;
     if (!lua_checkstack(L, 8))

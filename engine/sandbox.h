@@ -91,6 +91,11 @@ enum sandbox_kind sandbox_kind(struct sandbox *sb, const char *path, const char 
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why);
 
+/* Called after every sandbox_load and sandbox_call with the owner and the outcome: "ok",
+ * "error", "budget", "memory", "output", "syntax" or "missing". */
+typedef void sandbox_observer_fn(const char *owner, const char *outcome);
+void sandbox_set_observer(sandbox_observer_fn *fn);
+
 size_t sandbox_mem_bytes(const struct sandbox *sb);
 uint64_t sandbox_budget_kills(const struct sandbox *sb);
 const char *sandbox_owner(const struct sandbox *sb);

@@ -60,6 +60,7 @@
                    " SET amount=excluded.amount, set_at=excluded.set_at,"                          \
                    " set_by=excluded.set_by")                                                      \
     XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")              \
+    XX(stage_counts, "SELECT stage, count(*) FROM instances GROUP BY stage ORDER BY stage")        \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
@@ -812,5 +813,19 @@ int store_target_list(struct store *st, const char *period, const char *metric,
         out = db_err(st, why, "list targets");
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ctx,
+                                struct err_detail *why)
+{
+    sqlite3_stmt *s = st->stage_counts;
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ctx))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "count instances by stage");
+    sqlite3_reset(s);
     return out;
 }

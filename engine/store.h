@@ -226,6 +226,10 @@ int store_target_set(struct store *st, const char *unit, const char *period, con
 int store_target_list(struct store *st, const char *period, const char *metric,
                       store_total_cb *each, void *ctx, struct err_detail *why);
 
+/* Instances per stage. */
+int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ctx,
+                                struct err_detail *why);
+
 bool store_in_transaction(struct store *st);
 
 /* PRAGMA integrity_check: 0 when "ok". */

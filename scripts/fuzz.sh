@@ -9,7 +9,7 @@ mkdir -p "$OUT"
 make --no-print-directory BUILD=$OUT/obj BIN=$OUT/bin CC=clang-14 \
     CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
     $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") >/dev/null
-PKGS="lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium"
+PKGS="lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium libsystemd"
 status=0
 for src in tests/fuzz/*_fuzz.c; do
     name=$(basename "$src" _fuzz.c)
