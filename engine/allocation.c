@@ -24,14 +24,70 @@ struct project {
 
 static const char *const roles[3] = {"ar", "sr", "fr"};
 
+/* A growable text buffer; failed is sticky. */
+struct text {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void text_put(struct text *t, const char *s, size_t n)
+{
+    if (t->failed)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 65536;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *g = realloc(t->p, cap);
+        if (!g) {
+            t->failed = 1;
+            return;
+        }
+        t->p = g;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+    text_put(t, s, strlen(s));
+}
+
+/* A JSON string literal: quotes, backslashes and control characters escaped
+ * (the text is valid UTF-8: it comes from the store). */
+static void text_json_string(struct text *t, const char *s)
+{
+    text_put(t, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        text_put(t, run, (size_t)(s - run));
+        char esc[8];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof esc, "\\%c", c);
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        text_str(t, esc);
+        run = s + 1;
+    }
+    text_put(t, run, (size_t)(s - run));
+    text_put(t, "\"", 1);
+}
+
 struct run {
     struct store *st;
     struct rules *r;
     struct rules_version *hq;
     struct project *projects; /* owned, in instance id order */
     size_t n_projects, cap;
-    json_t *lines; /* the result's lines */
-    json_t *used;  /* { OWNER: VERSION } */
+    struct text lines; /* the result's lines, serialised as they are made */
+    json_t *used;      /* { OWNER: VERSION } */
     struct err_detail *why;
 };
 
@@ -81,7 +137,7 @@ static void run_free(struct run *run)
             free(p->team[k]);
     }
     free(run->projects);
-    json_decref(run->lines);
+    free(run->lines.p);
     json_decref(run->used);
 }
 
@@ -262,16 +318,26 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
         for (size_t k = 0; k < g->n && !rc; k++) {
             /* The platform is outside the ordering (contribution -1). */
             const char *line_level = g->contributions[k] < 0 ? "platform" : level;
-            json_t *line =
-                json_pack("{s:s, s:s, s:s, s:I, s:I}", "unit", g->units[k], "parent", g->parent,
-                          "level", line_level, "contribution",
-                          (json_int_t)(g->contributions[k] < 0 ? 0 : g->contributions[k]), "amount",
-                          (json_int_t)g->amounts[k]);
+            struct text *t = &run->lines;
+            char num[96];
+            text_str(t, t->len ? ",{\"unit\":" : "{\"unit\":");
+            text_json_string(t, g->units[k]);
+            text_str(t, ",\"parent\":");
+            text_json_string(t, g->parent);
+            snprintf(num, sizeof num, ",\"level\":\"%s\",\"contribution\":%lld,\"amount\":%lld",
+                     line_level, (long long)(g->contributions[k] < 0 ? 0 : g->contributions[k]),
+                     (long long)g->amounts[k]);
+            text_str(t, num);
             if (g->inputs[k]) {
-                json_object_set_new(line, "inputs", g->inputs[k]);
-                g->inputs[k] = NULL;
+                char *in = json_dumps(g->inputs[k], JSON_COMPACT);
+                text_str(t, ",\"inputs\":");
+                if (in)
+                    text_str(t, in);
+                else
+                    t->failed = 1;
+                free(in);
             }
-            json_array_append_new(run->lines, line);
+            text_str(t, "}");
         }
     }
     json_decref(out);
@@ -437,7 +503,7 @@ static void input_hash(const struct run *run, const char *period, int64_t pool, 
 }
 
 int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
-                   const char *actor, json_t **result, struct err_detail *why)
+                   const char *actor, char **result, struct err_detail *why)
 {
     char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     int rc = period_range(period, from, to, why);
@@ -447,7 +513,6 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         return err_field(why, -ERR_INVALID_FIELD, "pool", "pool: expected 0 to 2^53 fen");
     struct run run = {.st = st, .r = r, .hq = rules_hq(r), .why = why};
     rules_version_ref(run.hq);
-    run.lines = json_array();
     run.used = json_pack("{s:i}", "hq", run.hq->version);
     rc = store_ledger_projects(st, "cash", from, to, on_project, &run, why);
 
@@ -468,7 +533,6 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
 
     char hash[65];
     int64_t id = 0, now = 0;
-    json_t *res = NULL;
     if (!rc) {
         input_hash(&run, period, pool, hash);
         struct timespec ts;
@@ -478,20 +542,33 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
     }
     if (!rc)
         rc = store_share_run_next_id(st, &id, why);
-    char *text = NULL;
+    struct text out = {0};
     if (!rc) {
-        char when[40];
+        char when[40], head[200];
         time_t t = (time_t)(now / 1000);
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        res = json_pack("{s:I, s:s, s:I, s:s, s:O, s:O, s:s, s:s}", "id", (json_int_t)id, "period",
-                        period, "pool", (json_int_t)pool, "input_hash", hash, "rules", run.used,
-                        "lines", run.lines, "created_at", when, "created_by", actor);
-        text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+        char *used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
+        snprintf(head, sizeof head, "{\"id\":%lld,\"period\":", (long long)id);
+        text_str(&out, head);
+        text_json_string(&out, period);
+        snprintf(head, sizeof head,
+                 ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":", (long long)pool, hash);
+        text_str(&out, head);
+        text_str(&out, used ? used : "{}");
+        text_str(&out, ",\"lines\":[");
+        text_put(&out, run.lines.p ? run.lines.p : "", run.lines.len);
+        text_str(&out, "],\"created_at\":");
+        text_json_string(&out, when);
+        text_str(&out, ",\"created_by\":");
+        text_json_string(&out, actor);
+        text_str(&out, "}");
+        free(used);
         int64_t got = 0;
-        rc = text ? store_share_run_insert(st, period, pool, hash, text, now, actor, &got, why)
-                  : err_set(why, -ERR_NOMEM, "out of memory");
+        rc = out.failed || run.lines.failed
+                 ? err_set(why, -ERR_NOMEM, "out of memory")
+                 : store_share_run_insert(st, period, pool, hash, out.p, now, actor, &got, why);
         if (!rc && got != id)
             rc = err_set(why, -ERR_INTERNAL, "share run id %lld, expected %lld", (long long)got,
                          (long long)id);
@@ -500,11 +577,10 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         rc = store_commit(st, why);
     else if (store_in_transaction(st))
         store_rollback(st);
-    free(text);
     if (!rc)
-        *result = res;
+        *result = out.p;
     else
-        json_decref(res);
+        free(out.p);
     rules_version_unref(run.hq);
     run_free(&run);
     return rc;

@@ -29,11 +29,13 @@
 #define ALLOCATION_POOL_MAX ((int64_t)1 << 53) /* fen; exact in doubles and Lua */
 
 /* Run and store an allocation of 'pool' (fen) over 'period' ("2026",
- * "2026-Q1", "2026-03"). On success *run is the stored run, a new reference:
- * { id, period, pool, input_hash, rules, lines: [ { unit, parent, level,
- * contribution, amount, inputs } ], created_at, created_by }. */
+ * "2026-Q1", "2026-03"). On success *run is the stored run as JSON text
+ * (malloc'd; the caller frees): { id, period, pool, input_hash, rules,
+ * lines: [ { unit, parent, level, contribution, amount, inputs } ],
+ * created_at, created_by }. Lines are written as text as they are made, so
+ * a run over many projects needs little more memory than its result. */
 int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
-                   const char *actor, json_t **run, struct err_detail *why);
+                   const char *actor, char **run, struct err_detail *why);
 
 /* Check one group's parts against the invariants above. 'contributions' are
  * the units' contributions, or negative for units outside the ordering

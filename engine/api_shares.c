@@ -1,4 +1,5 @@
 /* engine/api_shares.c: acquire-and-share runs and targets (CONTRACT section 5). */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ void api_share_run_create(struct api_call *c)
         return;
     const json_t *period = json_object_get(body, "period"), *pool = json_object_get(body, "pool");
     struct err_detail why = {0};
-    json_t *run = NULL;
+    char *run = NULL;
     if (!json_is_string(period))
         err_field(&why, -ERR_INVALID_FIELD, "period", "period: expected YYYY, YYYY-Qn or YYYY-MM");
     else if (!json_is_integer(pool))
@@ -32,11 +33,12 @@ void api_share_run_create(struct api_call *c)
         allocation_run(c->app->st, c->app->rules, json_string_value(period),
                        json_integer_value(pool), c->actor, &run, &why);
     json_decref(body);
-    if (why.code)
+    if (why.code) {
         api_error(c->req, &why);
-    else
-        api_json(c->req, 201, run);
-    json_decref(run);
+        return;
+    }
+    http_respond(c->req, 201, "application/json", run, strlen(run));
+    malloc_trim(0); /* a large run's scratch memory goes back to the system */
 }
 
 /* A region or office principal sees the lines of its own subtree only. */

@@ -45,12 +45,16 @@
     XX(ledger_insert, "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region,"     \
                       " office, customer, product_line, ar, sr, fr)"                               \
                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")                      \
-    XX(ledger_projects, "SELECT instance_id, max(id), region, office, customer, product_line,"     \
-                        " ar, sr, fr, sum(amount), sum(amount * margin), count(*) FROM ledger"     \
-                        " WHERE kind=?1 AND at >= ?2 AND at < ?3 GROUP BY instance_id"             \
-                        " ORDER BY instance_id")                                                   \
-    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger WHERE kind=?1 AND at >= ?2"         \
-                       " AND at < ?3 GROUP BY office")                                             \
+    XX(ledger_projects, "SELECT t.instance_id, a.region, a.office, a.customer,"          \
+                        " a.product_line, a.ar, a.sr, a.fr, t.amount, t.axm, t.n FROM"     \
+                        " (SELECT instance_id, sum(amount) AS amount,"                      \
+                        " sum(amount * margin) AS axm, count(*) AS n"                       \
+                        " FROM ledger INDEXED BY ledger_project WHERE kind=?1"              \
+                        " AND at >= ?2 AND at < ?3 GROUP BY instance_id) t"                 \
+                        " JOIN ledger_attribution a ON a.instance_id = t.instance_id"       \
+                        " ORDER BY t.instance_id")                                           \
+    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger_daily WHERE kind=?1"         \
+                       " AND at >= ?2 AND at < ?3 GROUP BY office")                         \
     XX(run_insert, "INSERT INTO share_runs(period, pool, input_hash, result, created_at,"          \
                    " created_by) VALUES (?1,?2,?3,?4,?5,?6)")                                      \
     XX(run_get, "SELECT result FROM share_runs WHERE id=?1")                                       \
@@ -704,16 +708,16 @@ int store_ledger_projects(struct store *st, const char *kind, const char *from, 
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_project p = {
             .instance_id = sqlite3_column_int64(s, 0),
-            .region = (const char *)sqlite3_column_text(s, 2),
-            .office = (const char *)sqlite3_column_text(s, 3),
-            .customer = (const char *)sqlite3_column_text(s, 4),
-            .product_line = (const char *)sqlite3_column_text(s, 5),
-            .ar = (const char *)sqlite3_column_text(s, 6),
-            .sr = (const char *)sqlite3_column_text(s, 7),
-            .fr = (const char *)sqlite3_column_text(s, 8),
-            .amount = sqlite3_column_int64(s, 9),
-            .amount_x_margin = sqlite3_column_double(s, 10),
-            .records = sqlite3_column_int64(s, 11),
+            .region = (const char *)sqlite3_column_text(s, 1),
+            .office = (const char *)sqlite3_column_text(s, 2),
+            .customer = (const char *)sqlite3_column_text(s, 3),
+            .product_line = (const char *)sqlite3_column_text(s, 4),
+            .ar = (const char *)sqlite3_column_text(s, 5),
+            .sr = (const char *)sqlite3_column_text(s, 6),
+            .fr = (const char *)sqlite3_column_text(s, 7),
+            .amount = sqlite3_column_int64(s, 8),
+            .amount_x_margin = sqlite3_column_double(s, 9),
+            .records = sqlite3_column_int64(s, 10),
         };
         if (each(&p, ctx))
             break;

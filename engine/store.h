@@ -196,7 +196,8 @@ struct store_ledger {
 int store_ledger_append(struct store *st, const struct store_ledger *e, struct err_detail *why);
 
 /* One instance's entries of a kind in [from, to), summed; the team and
- * attribution of its newest entry. Strings borrowed for the callback. */
+ * attribution of its newest entry (of any period). Strings borrowed for the
+ * callback. */
 struct store_project {
     int64_t instance_id;
     const char *region, *office, *customer, *product_line, *ar, *sr, *fr;
