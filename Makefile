@@ -15,11 +15,11 @@ BIN     ?= bin
 ENGINE  := err log config auth store store_schema org lead sandbox rules rules_check rules_eval rules_process rules_simulate \
            period allocation targets metrics \
            rules_watch http app api \
-           api_instances api_rules api_shares
+           api_instances api_rules api_shares api_static
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
-.PHONY: all run test check unit integration asan fuzz bench deps lint-rules clean install format format-check
+.PHONY: all run test check unit integration asan fuzz bench deps lint-rules clean install format format-check browser-test
 all: $(BIN)/ltcd $(BIN)/ltcctl
 
 deps:
@@ -66,6 +66,11 @@ asan:
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZ_SECONDS)
 
+browser-test:
+	@sh scripts/install-deps.sh --browser
+	@$(MAKE) --no-print-directory all
+	@sh tests/browser/run.sh
+
 bench: deps all
 	@sh scripts/bench.sh
 
@@ -77,8 +82,10 @@ install: all
 	install -m 755 $(BIN)/ltcd $(BIN)/ltcctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 examples/man/ltcctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 examples/man/ltcd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	sed 's|@BINDIR@|$(PREFIX)/bin|' examples/ltcd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ltcd.service
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|' -e 's|@DATADIR@|$(PREFIX)/share/ltcd|' examples/ltcd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/ltcd.service
 	cp -r rules $(DESTDIR)$(PREFIX)/share/ltcd/
+	install -d $(DESTDIR)$(PREFIX)/share/ltcd/www
+	install -m 644 engine/www/* $(DESTDIR)$(PREFIX)/share/ltcd/www/
 
 clean:
 	rm -rf build build-asan build-fuzz bin bin-asan

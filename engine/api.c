@@ -25,6 +25,12 @@ struct route {
 static const struct route routes[] = {
     {"GET", "/health", api_health, PUBLIC},
     {"GET", "/metrics", api_metrics, PUBLIC},
+    {"GET", "/", api_static, PUBLIC},
+    {"GET", "/ui/app.js", api_static, PUBLIC},
+    {"GET", "/ui/style.css", api_static, PUBLIC},
+    {"GET", "/v1/me", api_me, 0},
+    {"GET", "/v1/funnel", api_funnel, 0},
+    {"GET", "/v1/events", api_events_recent, 0},
     {"POST", "/v1/leads", api_lead_create, 0},
     {"GET", "/v1/instances", api_instance_list, 0},
     {"GET", "/v1/instances/{}", api_instance_get, 0},
@@ -299,4 +305,13 @@ void api_metrics(struct api_call *c)
         return;
     }
     http_respond(c->req, 200, "text/plain; version=0.0.4", b.p, b.len);
+}
+
+void api_me(struct api_call *c)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s}", "unit", c->principal->unit, "level",
+                             auth_level_name(c->principal->level), "role",
+                             auth_role_name(c->principal->role));
+    api_json(c->req, 200, body);
+    json_decref(body);
 }

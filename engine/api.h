@@ -50,7 +50,11 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
 json_t *api_body_object(struct api_call *c);
 
 /* Handlers. */
-api_handler_fn api_metrics;
+api_handler_fn api_metrics, api_me, api_funnel, api_events_recent, api_static;
+
+/* Load the dashboard's files from 'dir' (missing files answer 404). */
+void api_static_load(const char *dir);
+void api_static_free(void);
 api_handler_fn api_health, api_lead_create, api_instance_list, api_instance_get,
     api_instance_events, api_instance_action, api_instance_document, api_instance_receivables;
 api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_approve,

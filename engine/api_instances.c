@@ -596,3 +596,65 @@ void api_instance_receivables(struct api_call *c)
     json_decref(doc);
     store_instance_row_deinit(&row);
 }
+
+/* --- the dashboard's views: funnel and recent events ----------------------- */
+
+/* The region and office filters of a principal's scope (NULL: no filter). */
+static void scope_filters(const struct auth_principal *p, const char **region, const char **office)
+{
+    *region = p->level == AUTH_LEVEL_REGION ? p->unit_id : NULL;
+    *office = p->level == AUTH_LEVEL_OFFICE ? p->unit_id : NULL;
+}
+
+static int on_funnel(const char *stage, int64_t count, int64_t value, void *ctx)
+{
+    return json_array_append_new(ctx, json_pack("{s:s, s:I, s:I}", "stage", stage, "count",
+                                                (json_int_t)count, "value", (json_int_t)value));
+}
+
+void api_funnel(struct api_call *c)
+{
+    const char *region, *office;
+    scope_filters(c->principal, &region, &office);
+    json_t *stages = json_array();
+    struct err_detail why = {0};
+    if (store_funnel(c->app->st, region, office, on_funnel, stages, &why)) {
+        json_decref(stages);
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:o}", "unit", c->principal->unit, "stages", stages);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}
+
+static int on_recent(const struct store_event *e, void *ctx)
+{
+    char when[40];
+    app_iso_time(e->at_ms, when, sizeof when);
+    return json_array_append_new(
+        ctx, json_pack("{s:I, s:I, s:s, s:s, s:s}", "instance", (json_int_t)e->instance_id, "seq",
+                       (json_int_t)e->seq, "at", when, "actor", e->actor, "action", e->action));
+}
+
+void api_events_recent(struct api_call *c)
+{
+    const char *limit = http_query(c->req, "limit");
+    int n = limit ? atoi(limit) : 20;
+    if (n < 1 || n > 200) {
+        api_fail(c->req, -ERR_INVALID_FIELD, "limit: expected 1 to 200");
+        return;
+    }
+    const char *region, *office;
+    scope_filters(c->principal, &region, &office);
+    json_t *events = json_array();
+    struct err_detail why = {0};
+    if (store_recent_events(c->app->st, region, office, n, on_recent, events, &why)) {
+        json_decref(events);
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *body = json_pack("{s:o}", "events", events);
+    api_json(c->req, 200, body);
+    json_decref(body);
+}

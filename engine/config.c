@@ -10,6 +10,7 @@ const char config_usage[] =
     "usage: ltcd [--listen HOST:PORT] [--db PATH] [--rules DIR] [--tokens FILE]\n"
     "            [--auto-approve] [--no-watch] [--sync full|normal] [--log-format text|json]\n"
     "            [--max-body BYTES] [--idle-timeout SECONDS] [--max-connections N]\n"
+    "            [--www DIR]\n"
     "       ltcd --check-rules [--rules DIR]\n"
     "       ltcd --version | --help\n"
     "\n"
@@ -24,6 +25,7 @@ const char config_usage[] =
     "  --max-body BYTES       request body limit (default 1048576)\n"
     "  --idle-timeout SECONDS drop clients idle or stalled this long (default 30)\n"
     "  --max-connections N    concurrent connections (default 1024)\n"
+    "  --www DIR              the dashboard's files, served at / (default engine/www)\n"
     "  --check-rules          validate the rules tree, print file:line: message, exit 0/1\n"
     "\n"
     "Signals: SIGHUP reloads rules; SIGTERM and SIGINT stop gracefully.\n"
@@ -74,6 +76,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
     cfg->listen = "127.0.0.1:8080";
     cfg->db_path = "var/ltc.db";
     cfg->rules_dir = "rules";
+    cfg->www_dir = "engine/www";
     cfg->watch = true;
     cfg->sync_full = true;
     cfg->body_max_bytes = CONFIG_BODY_MAX_BYTES;
@@ -100,6 +103,9 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
         } else if (!strcmp(a, "--rules")) {
             NEED_VALUE;
             cfg->rules_dir = v;
+        } else if (!strcmp(a, "--www")) {
+            NEED_VALUE;
+            cfg->www_dir = v;
         } else if (!strcmp(a, "--tokens")) {
             NEED_VALUE;
             cfg->tokens_path = v;

@@ -27,6 +27,7 @@ struct config {
     const char *db_path;      /* --db */
     const char *rules_dir;    /* --rules */
     const char *tokens_path;  /* --tokens, or NULL: every /v1 request is 401 */
+    const char *www_dir;      /* --www: the dashboard's files */
     bool auto_approve;        /* --auto-approve */
     bool watch;               /* false with --no-watch */
     bool sync_full;           /* --sync full (default) or normal */

@@ -143,6 +143,7 @@ static int run(struct daemon *d)
     if (http_start(app->loop, &hc, &app->http, &why))
         return die(why.msg);
     sandbox_set_observer(count_rule_call);
+    api_static_load(cfg->www_dir);
     if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
         return die(why.msg);
     if (cfg->watch && rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
@@ -173,6 +174,7 @@ static int run(struct daemon *d)
              k->commits ? (double)k->commit_ns_total / (double)k->commits / 1e6 : 0.0);
     rules_close(app->rules);
     store_close(app->st);
+    api_static_free();
     auth_set_free(app->auth);
     uv_loop_close(app->loop);
     log_info("ltcd stopped");

@@ -45,16 +45,16 @@
     XX(ledger_insert, "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region,"     \
                       " office, customer, product_line, ar, sr, fr)"                               \
                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")                      \
-    XX(ledger_projects, "SELECT t.instance_id, a.region, a.office, a.customer,"          \
-                        " a.product_line, a.ar, a.sr, a.fr, t.amount, t.axm, t.n FROM"     \
-                        " (SELECT instance_id, sum(amount) AS amount,"                      \
-                        " sum(amount * margin) AS axm, count(*) AS n"                       \
-                        " FROM ledger INDEXED BY ledger_project WHERE kind=?1"              \
-                        " AND at >= ?2 AND at < ?3 GROUP BY instance_id) t"                 \
-                        " JOIN ledger_attribution a ON a.instance_id = t.instance_id"       \
-                        " ORDER BY t.instance_id")                                           \
-    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger_daily WHERE kind=?1"         \
-                       " AND at >= ?2 AND at < ?3 GROUP BY office")                         \
+    XX(ledger_projects, "SELECT t.instance_id, a.region, a.office, a.customer,"                    \
+                        " a.product_line, a.ar, a.sr, a.fr, t.amount, t.axm, t.n FROM"             \
+                        " (SELECT instance_id, sum(amount) AS amount,"                             \
+                        " sum(amount * margin) AS axm, count(*) AS n"                              \
+                        " FROM ledger INDEXED BY ledger_project WHERE kind=?1"                     \
+                        " AND at >= ?2 AND at < ?3 GROUP BY instance_id) t"                        \
+                        " JOIN ledger_attribution a ON a.instance_id = t.instance_id"              \
+                        " ORDER BY t.instance_id")                                                 \
+    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger_daily WHERE kind=?1"                \
+                       " AND at >= ?2 AND at < ?3 GROUP BY office")                                \
     XX(run_insert, "INSERT INTO share_runs(period, pool, input_hash, result, created_at,"          \
                    " created_by) VALUES (?1,?2,?3,?4,?5,?6)")                                      \
     XX(run_get, "SELECT result FROM share_runs WHERE id=?1")                                       \
@@ -65,6 +65,14 @@
                    " set_by=excluded.set_by")                                                      \
     XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")              \
     XX(stage_counts, "SELECT stage, count(*) FROM instances GROUP BY stage ORDER BY stage")        \
+    XX(funnel, "SELECT stage, count(*), coalesce(sum(coalesce("                                    \
+               "json_extract(doc, '$.contract.value'), json_extract(doc, '$.budget.amount'))),"    \
+               " 0) FROM instances WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"  \
+               " GROUP BY stage ORDER BY stage")                                                   \
+    XX(recent, "SELECT e.instance_id, e.seq, e.at, e.actor, e.action, e.payload, e.outcome,"       \
+               " e.rules FROM events e INDEXED BY events_at JOIN instances i"                      \
+               " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
+               " AND (?2 IS NULL OR i.office=?2) ORDER BY e.at DESC LIMIT ?3")                     \
     XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
                   " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
@@ -831,5 +839,52 @@ int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ct
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         out = db_err(st, why, "count instances by stage");
     sqlite3_reset(s);
+    return out;
+}
+
+int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,
+                 void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->funnel;
+    bind_text(s, 1, region);
+    bind_text(s, 2, office);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
+                 sqlite3_column_int64(s, 2), ctx))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "funnel");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+int store_recent_events(struct store *st, const char *region, const char *office, int limit,
+                        store_event_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->recent;
+    bind_text(s, 1, region);
+    bind_text(s, 2, office);
+    sqlite3_bind_int(s, 3, limit);
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_event ev = {
+            .instance_id = sqlite3_column_int64(s, 0),
+            .seq = sqlite3_column_int64(s, 1),
+            .at_ms = sqlite3_column_int64(s, 2),
+            .actor = (const char *)sqlite3_column_text(s, 3),
+            .action = (const char *)sqlite3_column_text(s, 4),
+            .payload = (const char *)sqlite3_column_text(s, 5),
+            .outcome = (const char *)sqlite3_column_text(s, 6),
+            .rules = (const char *)sqlite3_column_text(s, 7),
+        };
+        if (each(&ev, ctx))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, "recent events");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
     return out;
 }

@@ -231,6 +231,16 @@ int store_target_list(struct store *st, const char *period, const char *metric,
 int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ctx,
                                 struct err_detail *why);
 
+/* Instances and their value (contract value, else budget) by stage, for a
+ * region or office (NULL: all). */
+typedef int store_funnel_cb(const char *stage, int64_t count, int64_t value, void *ctx);
+int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,
+                 void *ctx, struct err_detail *why);
+
+/* The newest events of the instances of a region or office (NULL: all). */
+int store_recent_events(struct store *st, const char *region, const char *office, int limit,
+                        store_event_cb *each, void *ctx, struct err_detail *why);
+
 bool store_in_transaction(struct store *st);
 
 /* PRAGMA integrity_check: 0 when "ok". */

@@ -136,6 +136,9 @@ const char *const store_migrations[] = {
     "  set_by TEXT NOT NULL,"
     "  PRIMARY KEY (unit, period, metric)"
     ") STRICT;",
+
+    /* 4: recent events across instances (the dashboard's feed). */
+    "CREATE INDEX events_at ON events(at);",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

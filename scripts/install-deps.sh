@@ -10,6 +10,9 @@ PACKAGES="
   curl jq wrk nginx-light lua-check shellcheck procps iproute2
 "
 
+# --browser adds what the dashboard's browser test needs (make browser-test).
+[ "${1:-}" = "--browser" ] && PACKAGES="$PACKAGES chromium nodejs npm"
+
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -41,7 +41,7 @@ start_daemon() {
     for attempt in 1 2 3 4 5; do
         PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
         "$LTCD" --listen "127.0.0.1:$PORT" --db "$WORK/db" --rules "$WORK/rules" \
-            --tokens "$TOKENS" "$@" >>"$WORK/log" 2>&1 &
+            --tokens "$TOKENS" --www "$ROOT/engine/www" "$@" >>"$WORK/log" 2>&1 &
         PID=$!
         URL="http://127.0.0.1:$PORT"
         i=0

@@ -1,0 +1,22 @@
+#!/bin/sh
+# tests/browser/run.sh: seed a daemon and drive the dashboard in headless
+# Chromium (make browser-test). Needs chromium and node (scripts/install-deps.sh
+# --browser installs them) and playwright-core (npm ci in tests/browser).
+. "$(dirname "$0")/../integration/lib.sh"
+cd "$ROOT/tests/browser" || exit 1
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null
+start_daemon || exit 1      # no --auto-approve: region versions are pending
+api POST /v1/rules/region/north/versions/1/approve hq-admin-token >/dev/null
+for o in province-a province-a province-b city-c; do
+    api POST /v1/leads hq-admin-token "$(echo "$LEAD" | jq -c --arg o "$o" '.office = $o')" >/dev/null
+done
+api POST /v1/instances/1/actions hq-admin-token '{"action":"review","decision":"convert"}' >/dev/null
+api PUT /v1/targets/hq/2026 hq-admin-token '{"metric":"cash","amount":1000000000}' >/dev/null
+api PUT /v1/targets/office/province-a/2026 hq-admin-token '{"metric":"cash","amount":400000000}' >/dev/null
+api PUT /v1/rules/office/city-c/tools.lua cc-admin-token 'return { defaults = ' >/dev/null
+api PUT /v1/rules/region/north/thresholds.lua north-admin-token 'return { hot = 80 }' >/dev/null
+mkdir -p "$ROOT/tests/out"
+LTC_URL=$URL SHOT="$ROOT/tests/out/dashboard.png" node dashboard.mjs
+rc=$?
+stop_daemon
+exit $rc
