@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "period.h"
 
 #define NAME_MAX_LEN          96
@@ -24,70 +25,14 @@ struct project {
 
 static const char *const roles[3] = {"ar", "sr", "fr"};
 
-/* A growable text buffer; failed is sticky. */
-struct text {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void text_put(struct text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 65536;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *g = realloc(t->p, cap);
-        if (!g) {
-            t->failed = 1;
-            return;
-        }
-        t->p = g;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
-}
-
-static void text_str(struct text *t, const char *s)
-{
-    text_put(t, s, strlen(s));
-}
-
-/* A JSON string literal: quotes, backslashes and control characters escaped
- * (the text is valid UTF-8: it comes from the store). */
-static void text_json_string(struct text *t, const char *s)
-{
-    text_put(t, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        text_put(t, run, (size_t)(s - run));
-        char esc[8];
-        if (c == '"' || c == '\\')
-            snprintf(esc, sizeof esc, "\\%c", c);
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        text_str(t, esc);
-        run = s + 1;
-    }
-    text_put(t, run, (size_t)(s - run));
-    text_put(t, "\"", 1);
-}
-
 struct run {
     struct store *st;
     struct rules *r;
     struct rules_version *hq;
     struct project *projects; /* owned, in instance id order */
     size_t n_projects, cap;
-    struct text lines; /* the result's lines, serialised as they are made */
-    json_t *used;      /* { OWNER: VERSION } */
+    struct buf lines; /* the result's lines, serialised as they are made */
+    json_t *used;     /* { OWNER: VERSION } */
     struct err_detail *why;
 };
 
@@ -137,7 +82,7 @@ static void run_free(struct run *run)
             free(p->team[k]);
     }
     free(run->projects);
-    free(run->lines.p);
+    buf_deinit(&run->lines);
     json_decref(run->used);
 }
 
@@ -318,26 +263,26 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
         for (size_t k = 0; k < g->n && !rc; k++) {
             /* The platform is outside the ordering (contribution -1). */
             const char *line_level = g->contributions[k] < 0 ? "platform" : level;
-            struct text *t = &run->lines;
+            struct buf *t = &run->lines;
             char num[96];
-            text_str(t, t->len ? ",{\"unit\":" : "{\"unit\":");
-            text_json_string(t, g->units[k]);
-            text_str(t, ",\"parent\":");
-            text_json_string(t, g->parent);
+            buf_str(t, t->len ? ",{\"unit\":" : "{\"unit\":");
+            buf_json_string(t, g->units[k]);
+            buf_str(t, ",\"parent\":");
+            buf_json_string(t, g->parent);
             snprintf(num, sizeof num, ",\"level\":\"%s\",\"contribution\":%lld,\"amount\":%lld",
                      line_level, (long long)(g->contributions[k] < 0 ? 0 : g->contributions[k]),
                      (long long)g->amounts[k]);
-            text_str(t, num);
+            buf_str(t, num);
             if (g->inputs[k]) {
                 char *in = json_dumps(g->inputs[k], JSON_COMPACT);
-                text_str(t, ",\"inputs\":");
+                buf_str(t, ",\"inputs\":");
                 if (in)
-                    text_str(t, in);
+                    buf_str(t, in);
                 else
-                    t->failed = 1;
+                    t->failed = true;
                 free(in);
             }
-            text_str(t, "}");
+            buf_str(t, "}");
         }
     }
     json_decref(out);
@@ -542,7 +487,7 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
     }
     if (!rc)
         rc = store_share_run_next_id(st, &id, why);
-    struct text out = {0};
+    struct buf out = {0};
     if (!rc) {
         char when[40], head[200];
         time_t t = (time_t)(now / 1000);
@@ -551,19 +496,19 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         char *used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
         snprintf(head, sizeof head, "{\"id\":%lld,\"period\":", (long long)id);
-        text_str(&out, head);
-        text_json_string(&out, period);
+        buf_str(&out, head);
+        buf_json_string(&out, period);
         snprintf(head, sizeof head,
                  ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":", (long long)pool, hash);
-        text_str(&out, head);
-        text_str(&out, used ? used : "{}");
-        text_str(&out, ",\"lines\":[");
-        text_put(&out, run.lines.p ? run.lines.p : "", run.lines.len);
-        text_str(&out, "],\"created_at\":");
-        text_json_string(&out, when);
-        text_str(&out, ",\"created_by\":");
-        text_json_string(&out, actor);
-        text_str(&out, "}");
+        buf_str(&out, head);
+        buf_str(&out, used ? used : "{}");
+        buf_str(&out, ",\"lines\":[");
+        buf_put(&out, run.lines.p ? run.lines.p : "", run.lines.len);
+        buf_str(&out, "],\"created_at\":");
+        buf_json_string(&out, when);
+        buf_str(&out, ",\"created_by\":");
+        buf_json_string(&out, actor);
+        buf_str(&out, "}");
         free(used);
         int64_t got = 0;
         rc = out.failed || run.lines.failed
@@ -578,9 +523,9 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
     else if (store_in_transaction(st))
         store_rollback(st);
     if (!rc)
-        *result = out.p;
+        *result = buf_take(&out, NULL);
     else
-        free(out.p);
+        buf_deinit(&out);
     rules_version_unref(run.hq);
     run_free(&run);
     return rc;

@@ -232,7 +232,7 @@ void api_done(struct http_req *req, int status, void *app)
 }
 
 struct stage_ctx {
-    struct metrics_buf *b;
+    struct buf *b;
     int first;
 };
 
@@ -250,7 +250,7 @@ static int on_stage_count(const char *stage, int64_t n, void *ctx)
 
 void api_metrics(struct api_call *c)
 {
-    struct metrics_buf b = {0};
+    struct buf b = {0};
     metrics_render(&b);
     struct rules_stats rs;
     rules_stats(c->app->rules, &rs);
@@ -299,19 +299,20 @@ void api_metrics(struct api_call *c)
     metrics_sample(&b, "process_resident_memory_bytes", "gauge", "Resident memory", NULL,
                    (double)rss * 4096.0);
     metrics_sample(&b, "ltcd_up", "gauge", "1 while ltcd serves", NULL, 1);
-    if (b.failed || !b.p) {
-        free(b.p);
+    size_t len;
+    char *text = buf_take(&b, &len);
+    if (!text) {
         api_fail(c->req, -ERR_NOMEM, "out of memory");
         return;
     }
-    http_respond(c->req, 200, "text/plain; version=0.0.4", b.p, b.len);
+    http_respond(c->req, 200, "text/plain; version=0.0.4", text, len);
 }
 
 void api_me(struct api_call *c)
 {
-    json_t *body = json_pack("{s:s, s:s, s:s}", "unit", c->principal->unit, "level",
-                             auth_level_name(c->principal->level), "role",
-                             auth_role_name(c->principal->role));
+    json_t *body =
+        json_pack("{s:s, s:s, s:s}", "unit", c->principal->unit, "level",
+                  auth_level_name(c->principal->level), "role", auth_role_name(c->principal->role));
     api_json(c->req, 200, body);
     json_decref(body);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "buf.h"
 #include "lead.h"
 #include "log.h"
 
@@ -180,39 +181,17 @@ void api_instance_get(struct api_call *c)
 /* --- GET /v1/instances ---------------------------------------------------- */
 
 struct page {
-    char *buf;
-    size_t len, cap;
+    struct buf text;
     int count;
     int64_t last_id;
-    bool failed;
 };
-
-static void page_put(struct page *p, const char *s, size_t n)
-{
-    if (p->failed)
-        return;
-    if (p->len + n + 1 > p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 4096;
-        while (cap < p->len + n + 1)
-            cap *= 2;
-        char *g = realloc(p->buf, cap);
-        if (!g) {
-            p->failed = true;
-            return;
-        }
-        p->buf = g;
-        p->cap = cap;
-    }
-    memcpy(p->buf + p->len, s, n);
-    p->len += n;
-}
 
 static int on_instance(const struct store_instance_row *row, void *ctx)
 {
     struct page *p = ctx;
     if (p->count++)
-        page_put(p, ",", 1);
-    page_put(p, row->doc, strlen(row->doc));
+        buf_put(&p->text, ",", 1);
+    buf_str(&p->text, row->doc);
     p->last_id = row->id;
     return 0;
 }
@@ -267,23 +246,21 @@ void api_instance_list(struct api_call *c)
     }
     struct page pg = {0};
     struct err_detail why = {0};
-    page_put(&pg, "{\"instances\":[", 14);
+    buf_str(&pg.text, "{\"instances\":[");
     int rc = store_instance_list(c->app->st, &f, on_instance, &pg, &why);
-    char tail[64];
     if (pg.count == f.limit)
-        snprintf(tail, sizeof tail, "],\"next\":%lld}", (long long)pg.last_id);
+        buf_printf(&pg.text, "],\"next\":%lld}", (long long)pg.last_id);
     else
-        snprintf(tail, sizeof tail, "],\"next\":null}");
-    page_put(&pg, tail, strlen(tail));
+        buf_str(&pg.text, "],\"next\":null}");
+    size_t len;
+    char *text = rc ? NULL : buf_take(&pg.text, &len);
     if (rc)
         api_error(c->req, &why);
-    else if (pg.failed)
+    else if (!text)
         api_fail(c->req, -ERR_NOMEM, "out of memory");
-    else {
-        http_respond(c->req, 200, "application/json", pg.buf, pg.len);
-        pg.buf = NULL;
-    }
-    free(pg.buf);
+    else
+        http_respond(c->req, 200, "application/json", text, len);
+    buf_deinit(&pg.text);
 }
 
 /* --- GET /v1/instances/ID/events ------------------------------------------ */
@@ -320,6 +297,38 @@ void api_instance_events(struct api_call *c)
 }
 
 /* --- POST /v1/instances/ID/actions ---------------------------------------- */
+
+/* One accepted action on an existing instance: its event (the next seq) and
+ * the instance's new state, in the batch's transaction. */
+struct step {
+    const char *action, *payload, *outcome, *rules; /* JSON texts but action */
+    const char *stage, *temperature, *doc;          /* the instance after it */
+};
+
+static int record_step(struct app *app, const struct store_instance_row *row, const char *actor,
+                       const struct step *s, int64_t now, struct err_detail *why)
+{
+    struct store_event e = {
+        .instance_id = row->id,
+        .seq = row->last_seq + 1,
+        .at_ms = now,
+        .actor = actor,
+        .action = s->action,
+        .payload = s->payload,
+        .outcome = s->outcome,
+        .rules = s->rules,
+    };
+    struct store_instance in = {
+        .id = row->id,
+        .stage = s->stage,
+        .temperature = s->temperature,
+        .doc = s->doc,
+        .at_ms = now,
+        .last_seq = row->last_seq + 1,
+    };
+    int rc = store_event_append(app->st, &e, why);
+    return rc ? rc : store_instance_update(app->st, &in, why);
+}
 
 /* reevaluate: read, evaluate under the rules active now, record; all inside
  * the batch transaction so concurrent actions on one instance serialise. */
@@ -360,27 +369,11 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct store_event e = {
-            .instance_id = row.id,
-            .seq = row.last_seq + 1,
-            .at_ms = now,
-            .actor = w->actor,
-            .action = "reevaluate",
-            .payload = "{}",
-            .outcome = outcome,
-            .rules = rules,
-        };
-        struct store_instance in = {
-            .id = row.id,
-            .stage = row.stage,
-            .temperature = json_string_value(json_object_get(ev, "temperature")),
-            .doc = text,
-            .at_ms = now,
-            .last_seq = row.last_seq + 1,
-        };
-        rc = store_event_append(app->st, &e, why);
-        if (!rc)
-            rc = store_instance_update(app->st, &in, why);
+        struct step s = {"reevaluate", "{}",
+                         outcome,      rules,
+                         row.stage,    json_string_value(json_object_get(ev, "temperature")),
+                         text};
+        rc = record_step(app, &row, w->actor, &s, now, why);
     }
     if (!rc) {
         *body = text;
@@ -467,27 +460,10 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct store_event e = {
-            .instance_id = row.id,
-            .seq = row.last_seq + 1,
-            .at_ms = now,
-            .actor = w->actor,
-            .action = json_string_value(json_object_get(w->input, "action")),
-            .payload = payload,
-            .outcome = out,
-            .rules = rules,
-        };
-        struct store_instance in = {
-            .id = row.id,
-            .stage = json_string_value(json_object_get(next, "stage")),
-            .temperature = row.temperature,
-            .doc = text,
-            .at_ms = now,
-            .last_seq = row.last_seq + 1,
-        };
-        rc = store_event_append(app->st, &e, why);
-        if (!rc)
-            rc = store_instance_update(app->st, &in, why);
+        struct step s = {
+            json_string_value(json_object_get(w->input, "action")), payload,         out, rules,
+            json_string_value(json_object_get(next, "stage")),      row.temperature, text};
+        rc = record_step(app, &row, w->actor, &s, now, why);
         if (!rc)
             rc = record_ledger(app, next, ledger, row.last_seq + 1, w->input, today, why);
     }

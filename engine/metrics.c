@@ -85,37 +85,6 @@ void metrics_reset(void)
     n_series = 0;
 }
 
-__attribute__((format(printf, 2, 3))) static void put(struct metrics_buf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->p && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap * 2 : 8192;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *g = realloc(b->p, cap);
-        if (!g) {
-            b->failed = 1;
-            return;
-        }
-        b->p = g;
-        b->cap = cap;
-    }
-}
-
 void metrics_escape(const char *v, char *out, size_t n)
 {
     size_t o = 0;
@@ -151,11 +120,11 @@ static void labels(const struct series *s, const char *extra, char *out, size_t 
         snprintf(out + o, n - o, "%s%s", o ? "," : "", extra);
 }
 
-void metrics_render(struct metrics_buf *b)
+void metrics_render(struct buf *b)
 {
     for (int f = 0; f < METRICS__COUNT; f++) {
-        put(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help, families[f].name,
-            families[f].type);
+        buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+                   families[f].name, families[f].type);
         bool histogram = !strcmp(families[f].type, "histogram");
         for (size_t i = 0; i < n_series; i++) {
             const struct series *s = &series[i];
@@ -164,8 +133,8 @@ void metrics_render(struct metrics_buf *b)
             char lb[400];
             if (!histogram) {
                 labels(s, NULL, lb, sizeof lb);
-                put(b, "%s%s%s%s %llu\n", families[f].name, *lb ? "{" : "", lb, *lb ? "}" : "",
-                    (unsigned long long)s->value);
+                buf_printf(b, "%s%s%s%s %llu\n", families[f].name, *lb ? "{" : "", lb,
+                           *lb ? "}" : "", (unsigned long long)s->value);
                 continue;
             }
             uint64_t cum = 0;
@@ -174,26 +143,28 @@ void metrics_render(struct metrics_buf *b)
                 cum += s->buckets[k];
                 snprintf(le, sizeof le, "le=\"%g\"", bucket_s[k]);
                 labels(s, le, lb, sizeof lb);
-                put(b, "%s_bucket{%s} %llu\n", families[f].name, lb, (unsigned long long)cum);
+                buf_printf(b, "%s_bucket{%s} %llu\n", families[f].name, lb,
+                           (unsigned long long)cum);
             }
             labels(s, "le=\"+Inf\"", lb, sizeof lb);
-            put(b, "%s_bucket{%s} %llu\n", families[f].name, lb, (unsigned long long)s->count);
+            buf_printf(b, "%s_bucket{%s} %llu\n", families[f].name, lb,
+                       (unsigned long long)s->count);
             labels(s, NULL, lb, sizeof lb);
-            put(b, "%s_sum%s%s%s %.9f\n", families[f].name, *lb ? "{" : "", lb, *lb ? "}" : "",
-                s->sum_s);
-            put(b, "%s_count%s%s%s %llu\n", families[f].name, *lb ? "{" : "", lb, *lb ? "}" : "",
-                (unsigned long long)s->count);
+            buf_printf(b, "%s_sum%s%s%s %.9f\n", families[f].name, *lb ? "{" : "", lb,
+                       *lb ? "}" : "", s->sum_s);
+            buf_printf(b, "%s_count%s%s%s %llu\n", families[f].name, *lb ? "{" : "", lb,
+                       *lb ? "}" : "", (unsigned long long)s->count);
         }
     }
 }
 
-void metrics_sample(struct metrics_buf *b, const char *name, const char *type, const char *help,
+void metrics_sample(struct buf *b, const char *name, const char *type, const char *help,
                     const char *lbl, double value)
 {
     if (help)
-        put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
     if (lbl && *lbl)
-        put(b, "%s{%s} %.17g\n", name, lbl, value);
+        buf_printf(b, "%s{%s} %.17g\n", name, lbl, value);
     else
-        put(b, "%s %.17g\n", name, value);
+        buf_printf(b, "%s %.17g\n", name, value);
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define METRICS_SERIES_MAX 4096 /* series over all families */
 
 enum metrics_family {
@@ -31,19 +33,14 @@ void metrics_count(enum metrics_family f, const char *l1, const char *l2, uint64
 /* Observe a duration in nanoseconds. */
 void metrics_observe(enum metrics_family f, const char *l1, uint64_t ns);
 
-/* Render every series; the caller appends gauges with metrics_gauge_line.
- * Returns a malloc'd NUL-terminated text (caller frees) or NULL. */
-struct metrics_buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-};
-void metrics_render(struct metrics_buf *b);
+/* Append every series to b; values computed at scrape time follow with
+ * metrics_sample. */
+void metrics_render(struct buf *b);
 
 /* Append "# HELP" and "# TYPE" (when help is not NULL) and one sample of a
  * value computed at scrape time. type is "gauge" or "counter"; labels is the
  * text between the braces (already escaped), or NULL. */
-void metrics_sample(struct metrics_buf *b, const char *name, const char *type, const char *help,
+void metrics_sample(struct buf *b, const char *name, const char *type, const char *help,
                     const char *labels, double value);
 
 /* Escape a label value into out (size n). */

@@ -5,7 +5,7 @@
 
 static char *render(void)
 {
-    struct metrics_buf b = {0};
+    struct buf b = {0};
     metrics_render(&b);
     metrics_sample(&b, "ltcd_up", "gauge", "up", NULL, 1);
     metrics_sample(&b, "ltcd_rule_active_version", "gauge", "versions", "owner=\"hq\"", 3);
