@@ -36,6 +36,7 @@ struct sandbox {
     uint64_t budget_left; /* instructions left in the current run */
     uint64_t deadline_ns; /* CLOCK_MONOTONIC end of the current run */
     enum kill killed;     /* the current run is over budget */
+    int logs_left;        /* host.log lines the current run may still write */
     uint64_t kills;       /* runs killed by a budget, over the life of the state */
     int exports_ref;      /* registry ref of { path = export } */
 };
@@ -111,6 +112,7 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
 static void run_start(struct sandbox *sb, uint64_t instructions, uint64_t wall_ms)
 {
     sb->killed = KILL_NONE;
+    sb->logs_left = SANDBOX_LOG_LINES_PER_RUN;
     sb->budget_left = instructions;
     sb->deadline_ns = now_ns() + wall_ms * 1000000u;
     lua_sethook(sb->L, sb_hook, LUA_MASKCOUNT, HOOK_EVERY);
@@ -213,7 +215,12 @@ static int host_log(lua_State *L)
     struct sandbox *sb = sb_of(L);
     size_t n;
     const char *m = luaL_checklstring(L, 1, &n);
-    log_msg(LOG_INFO, NULL, "rule %s v%d: %.200s", sb->owner, sb->version, m);
+    /* Rate-limited per run, so a rule cannot flood the log. */
+    if (sb->logs_left > 0 && sb->logs_left-- == 1)
+        log_msg(LOG_INFO, NULL, "rule %s v%d: further host.log lines of this run dropped",
+                sb->owner, sb->version);
+    else if (sb->logs_left > 0)
+        log_msg(LOG_INFO, NULL, "rule %s v%d: %.200s", sb->owner, sb->version, m);
     return 0;
 }
 

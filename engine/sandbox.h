@@ -56,6 +56,7 @@ struct sandbox_limits {
 #define SANDBOX_PATTERN_SUBJECT_MAX     4096
 #define SANDBOX_PATTERN_MAX             64
 #define SANDBOX_PATTERN_QUANTIFIERS_MAX 3
+#define SANDBOX_LOG_LINES_PER_RUN       10 /* host.log lines a call or load may write */
 
 extern const struct sandbox_limits sandbox_default_limits;
 

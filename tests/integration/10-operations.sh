@@ -11,6 +11,7 @@ api POST /v1/leads pa-ar-token "$LEAD" >/dev/null
 api POST /v1/leads pa-ar-token '{' >/dev/null
 api PUT /v1/rules/office/province-a/tools.lua pa-admin-token 'while true do end' >/dev/null
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 66 }' >/dev/null
+api PUT /v1/rules/office/city-c/tools.lua cc-admin-token 'for i = 1, 100 do host.log("chatty " .. i) end return {}' >/dev/null
 curl -s "$URL/metrics" >"$WORK/m1"
 check "after traffic /metrics still parses" sh -c "'$PROMPARSE' <'$WORK/m1'"
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/m1"; }
@@ -27,6 +28,7 @@ stop_daemon
 grep -v '^ltcd: ' "$WORK/log" >"$WORK/jsonlog"
 check "every log line is one JSON object" sh -c "jq -s -e 'all(.ts and .level and .msg)' '$WORK/jsonlog' >/dev/null"
 check "a recorded event is logged with its request id" sh -c "jq -s -e 'any(.req != null and (.msg | test(\"POST /v1/leads by office/province-a:ar: 201\")))' '$WORK/jsonlog' >/dev/null"
+check "host.log is rate-limited per run (9 lines and a notice)" [ "$(grep -c chatty "$WORK/jsonlog")" = 9 ] && grep -q "further host.log lines of this run dropped" "$WORK/jsonlog"
 check "a refused request is logged with its request id" sh -c "jq -s -e 'any(.req != null and (.msg | test(\": 400\")))' '$WORK/jsonlog' >/dev/null"
 
 for f in --listen --db --rules --tokens --auto-approve --no-watch --sync --log-format --check-rules --version; do
