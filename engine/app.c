@@ -1,10 +1,12 @@
 /* engine/app.c: the group-commit queue. */
 #include "app.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "log.h"
@@ -54,79 +56,132 @@ struct done {
     struct err_detail why;
 };
 
+/* A committed batch waiting for its fsync (--sync full) before its answers. */
+struct batch {
+    uv_work_t work;
+    struct app *app;
+    struct app_write *list; /* owned */
+    struct done *done;      /* owned, n entries */
+    size_t n;
+    int fd; /* the WAL, fsynced in a worker thread */
+    int sync_errno;
+    uint64_t started_ns;
+};
+
+/* Answer every op of a batch: the commit's failure (rc, why) overrides the
+ * op's own result. Frees the batch's ops. */
+static void answer(struct app *app, struct batch *b, int rc, const struct err_detail *why)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct done *d = &b->done[i];
+        struct app_write *w = d->w;
+        if (rc && !d->why.code) {
+            free(d->body);
+            d->body = NULL;
+            d->why = *why;
+        }
+        if (d->why.code) {
+            api_error(w->req, &d->why);
+            free(d->body);
+        } else {
+            /* One line per recorded event. */
+            log_msg(LOG_INFO, http_request_id(w->req), "%s %s by %s: %d", http_method(w->req),
+                    http_path(w->req), w->actor, d->status);
+            http_respond(w->req, d->status, "application/json", d->body, strlen(d->body));
+        }
+    }
+    uint64_t dt = http_now_ns() - b->started_ns;
+    app->counters.commit_ns_total += dt;
+    if (dt > app->counters.commit_ns_max)
+        app->counters.commit_ns_max = dt;
+    metrics_observe(METRICS_COMMIT_DURATION, NULL, dt);
+    if (rc) {
+        app->counters.commit_failures++;
+        log_error("commit of %zu writes failed: %s", b->n, why->msg);
+    } else {
+        metrics_count(METRICS_COMMIT_WRITES, NULL, NULL, b->n);
+    }
+    for (struct app_write *w = b->list, *next; w; w = next) {
+        next = w->next;
+        json_decref(w->input);
+        free(w);
+    }
+    free(b->done);
+    free(b);
+}
+
+static void sync_work(uv_work_t *work)
+{
+    struct batch *b = work->data;
+    b->sync_errno = fsync(b->fd) ? errno : 0;
+}
+
+static void sync_done(uv_work_t *work, int status)
+{
+    struct batch *b = work->data;
+    struct app *app = b->app;
+    app->syncs_in_flight--;
+    struct err_detail why = {0};
+    int rc = 0;
+    if (status || b->sync_errno)
+        rc = err_set(&why, -ERR_STORE, "fsync of the WAL failed: %s",
+                     strerror(status ? -status : b->sync_errno));
+    answer(app, b, rc, &why);
+}
+
 void app_flush(void *arg)
 {
     struct app *app = arg;
     if (!app->queue_head)
         return;
-    struct app_write *list = app->queue_head;
-    size_t n = app->queued;
-    app->queue_head = app->queue_tail = NULL;
-    app->queued = 0;
-
-    struct done *done = calloc(n, sizeof *done);
-    if (!done) {
+    struct batch *b = calloc(1, sizeof *b);
+    if (!b || !(b->done = calloc(app->queued, sizeof *b->done))) {
         log_error("flush: out of memory");
         abort();
     }
-    uint64_t t0 = http_now_ns();
+    b->app = app;
+    b->list = app->queue_head;
+    b->n = app->queued;
+    b->started_ns = http_now_ns();
+    app->queue_head = app->queue_tail = NULL;
+    app->queued = 0;
+
     struct err_detail why = {0};
     int rc = store_begin(app->st, &why);
     size_t i = 0;
-    for (struct app_write *w = list; w; w = w->next, i++) {
-        done[i].w = w;
+    for (struct app_write *w = b->list; w; w = w->next, i++) {
+        struct done *d = &b->done[i];
+        d->w = w;
         if (rc) {
-            done[i].why = why;
+            d->why = why;
             continue;
         }
-        int orc = store_savepoint(app->st, &done[i].why);
+        int orc = store_savepoint(app->st, &d->why);
         if (!orc)
-            orc = w->apply(w, &done[i].body, &done[i].status, &done[i].why);
+            orc = w->apply(w, &d->body, &d->status, &d->why);
         if (orc) {
-            done[i].why.code = orc;
-            free(done[i].body);
-            done[i].body = NULL;
+            d->why.code = orc;
+            free(d->body);
+            d->body = NULL;
             store_rollback_to(app->st);
         } else {
             store_release(app->st);
         }
     }
     if (!rc)
-        rc = store_commit(app->st, &why);
-    uint64_t dt = http_now_ns() - t0;
+        rc = store_commit_deferred(app->st, &why);
     app->counters.commits++;
-    app->counters.batched_writes += n;
-    app->counters.commit_ns_total += dt;
-    if (dt > app->counters.commit_ns_max)
-        app->counters.commit_ns_max = dt;
-    metrics_observe(METRICS_COMMIT_DURATION, NULL, dt);
-    if (!rc)
-        metrics_count(METRICS_COMMIT_WRITES, NULL, NULL, n);
-    if (rc) {
-        app->counters.commit_failures++;
-        log_error("commit of %zu writes failed: %s", n, why.msg);
-    }
-    for (i = 0; i < n; i++) {
-        struct app_write *w = done[i].w;
-        if (rc && !done[i].why.code) {
-            free(done[i].body);
-            done[i].body = NULL;
-            done[i].why = why;
+    app->counters.batched_writes += b->n;
+    /* Group commit: the loop goes on serving while a worker fsyncs; the batch
+     * is answered once its writes are durable. */
+    b->fd = rc ? -1 : store_sync_fd(app->st);
+    if (b->fd >= 0) {
+        b->work.data = b;
+        if (uv_queue_work(app->loop, &b->work, sync_work, sync_done) == 0) {
+            app->syncs_in_flight++;
+            return;
         }
-        if (done[i].why.code) {
-            api_error(w->req, &done[i].why);
-        } else {
-            /* One line per recorded event. */
-            log_msg(LOG_INFO, http_request_id(w->req), "%s %s by %s: %d", http_method(w->req),
-                    http_path(w->req), w->actor, done[i].status);
-            http_respond(w->req, done[i].status, "application/json", done[i].body,
-                         strlen(done[i].body));
-        }
+        rc = err_set(&why, -ERR_STORE, "cannot schedule the fsync");
     }
-    for (struct app_write *w = list, *next; w; w = next) {
-        next = w->next;
-        json_decref(w->input);
-        free(w);
-    }
-    free(done);
+    answer(app, b, rc, &why);
 }

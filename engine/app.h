@@ -7,7 +7,9 @@
  * Group commit: a handler that writes queues an op (app_write) and defers its
  * request. After each batch of network work, app_flush runs every queued op in
  * one transaction, each inside its own savepoint (a refused op leaves nothing),
- * commits once, and only then answers each request.
+ * and commits once. With --sync full a worker thread then fsyncs the WAL while
+ * the loop goes on serving (and committing later batches); each request is
+ * answered only once its batch is durable.
  */
 #ifndef ENGINE_APP_H
 #define ENGINE_APP_H
@@ -57,6 +59,7 @@ struct app {
     bool stopping;
     struct app_write *queue_head, *queue_tail; /* owned ops waiting for the flush */
     size_t queued;
+    unsigned syncs_in_flight; /* committed batches waiting for their fsync */
     struct app_counters counters;
 };
 

@@ -364,6 +364,8 @@ void http_respond(struct http_req *req, int status, const char *content_type, ch
     if (req->deferred) {
         MHD_resume_connection(req->conn);
         req->srv->need_run = true;
+        if (!req->srv->in_run) /* answered from another callback: run MHD soon */
+            arm_timer(req->srv);
     }
 }
 

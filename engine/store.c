@@ -1,10 +1,12 @@
 /* engine/store.c: SQLite behind the store_* contract of store.h. */
 #include "store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_schema.h"
 
@@ -102,6 +104,9 @@
 
 struct store {
     sqlite3 *db;
+    char *wal_path;  /* owned: PATH-wal */
+    int wal_fd;      /* for fsync after a deferred commit; -1 until the WAL exists */
+    bool sync_full;  /* --sync full: commits are fsynced before they are acknowledged */
     int64_t next_id; /* the id the next instance gets */
 #define XX(name, sql) sqlite3_stmt *name;
     STORE_STMTS(XX)
@@ -185,6 +190,15 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
         rc = exec(st, "PRAGMA foreign_keys=ON", why);
     if (!rc)
         rc = migrate(st, why);
+    /* Commits run with synchronous=NORMAL (no fsync inside SQLite); with
+     * --sync full, ltcd fsyncs the WAL itself before acknowledging, off the
+     * loop thread for group commits (store_commit_deferred). */
+    if (!rc)
+        rc = exec(st, "PRAGMA synchronous=NORMAL", why);
+    st->sync_full = sync_full;
+    st->wal_fd = -1;
+    if (!rc && asprintf(&st->wal_path, "%s-wal", path) < 0)
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
 #define XX(name, sql)                                                                              \
     if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
                    SQLITE_OK)                                                                      \
@@ -219,6 +233,9 @@ void store_close(struct store *st)
     STORE_STMTS(XX)
 #undef XX
     sqlite3_close(st->db);
+    if (st->wal_fd >= 0)
+        close(st->wal_fd);
+    free(st->wal_path);
     free(st);
 }
 
@@ -239,11 +256,42 @@ int store_begin(struct store *st, struct err_detail *why)
     return step_done(st, st->begin, why, "begin");
 }
 
-int store_commit(struct store *st, struct err_detail *why)
+int store_commit_deferred(struct store *st, struct err_detail *why)
 {
     int rc = step_done(st, st->commit, why, "commit");
     if (rc && !sqlite3_get_autocommit(st->db))
         store_rollback(st);
+    return rc;
+}
+
+int store_sync_fd(struct store *st)
+{
+    if (!st->sync_full)
+        return -1;
+    if (st->wal_fd < 0) {
+        st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
+        if (st->wal_fd >= 0) {
+            /* The WAL's directory entry must be durable too, once. */
+            char *dir = strdup(st->wal_path), *slash = dir ? strrchr(dir, '/') : NULL;
+            if (slash)
+                *slash = '\0';
+            int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+            free(dir);
+        }
+    }
+    return st->wal_fd;
+}
+
+int store_commit(struct store *st, struct err_detail *why)
+{
+    int rc = store_commit_deferred(st, why);
+    int fd = rc ? -1 : store_sync_fd(st);
+    if (fd >= 0 && fsync(fd))
+        rc = err_set(why, -ERR_STORE, "fsync of the WAL failed");
     return rc;
 }
 

@@ -39,7 +39,14 @@ void store_close(struct store *st);
 int store_schema_version(struct store *st);
 
 int store_begin(struct store *st, struct err_detail *why);
+/* Commit; with sync_full, also fsync the WAL before returning (durable). */
 int store_commit(struct store *st, struct err_detail *why);
+/* Commit without the fsync: the caller must fsync store_sync_fd() (from any
+ * thread) before acknowledging anything the transaction wrote. */
+int store_commit_deferred(struct store *st, struct err_detail *why);
+/* The descriptor to fsync after a deferred commit, or -1 when nothing needs
+ * it (sync normal, or no WAL yet). Owned by the store. */
+int store_sync_fd(struct store *st);
 void store_rollback(struct store *st);
 int store_savepoint(struct store *st, struct err_detail *why);
 void store_release(struct store *st);

@@ -10,8 +10,13 @@ PACKAGES="
   curl jq wrk nginx-light lua-check shellcheck procps iproute2
 "
 
-# --browser adds what the dashboard's browser test needs (make browser-test).
-[ "${1:-}" = "--browser" ] && PACKAGES="$PACKAGES chromium nodejs npm"
+# --browser adds what the dashboard's browser test needs (make browser-test):
+# Debian's chromium, and Node.js with npm unless the machine already has them.
+if [ "${1:-}" = "--browser" ]; then
+    PACKAGES="$PACKAGES chromium"
+    command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+    command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+fi
 
 missing=""
 for p in $PACKAGES; do
