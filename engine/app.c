@@ -58,14 +58,23 @@ struct done {
 
 /* A committed batch waiting for its fsync (--sync full) before its answers. */
 struct batch {
-    uv_work_t work;
     struct app *app;
     struct app_write *list; /* owned */
     struct done *done;      /* owned, n entries */
     size_t n;
-    int fd; /* the WAL, fsynced in a worker thread */
-    int sync_errno;
     uint64_t started_ns;
+    struct batch *next; /* in a sync's list */
+};
+
+/* One fsync of the WAL, covering every batch committed before it started.
+ * Only one runs at a time: the batches committed meanwhile wait for the next,
+ * so under load one fsync serves many batches. */
+struct sync {
+    uv_work_t work;
+    struct app *app;
+    int fd;
+    int sync_errno;
+    struct batch *batches; /* owned */
 };
 
 /* Answer every op of a batch: the commit's failure (rc, why) overrides the
@@ -112,21 +121,52 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
 
 static void sync_work(uv_work_t *work)
 {
-    struct batch *b = work->data;
-    b->sync_errno = fsync(b->fd) ? errno : 0;
+    struct sync *s = work->data;
+    s->sync_errno = fsync(s->fd) ? errno : 0;
 }
+
+static void sync_start(struct app *app);
 
 static void sync_done(uv_work_t *work, int status)
 {
-    struct batch *b = work->data;
-    struct app *app = b->app;
+    struct sync *s = work->data;
+    struct app *app = s->app;
     app->syncs_in_flight--;
     struct err_detail why = {0};
     int rc = 0;
-    if (status || b->sync_errno)
+    if (status || s->sync_errno)
         rc = err_set(&why, -ERR_STORE, "fsync of the WAL failed: %s",
-                     strerror(status ? -status : b->sync_errno));
-    answer(app, b, rc, &why);
+                     strerror(status ? -status : s->sync_errno));
+    for (struct batch *b = s->batches, *next; b; b = next) {
+        next = b->next;
+        answer(app, b, rc, &why);
+    }
+    free(s);
+    sync_start(app);
+}
+
+/* Start an fsync for the batches waiting, unless one is running. */
+static void sync_start(struct app *app)
+{
+    if (app->syncs_in_flight || !app->unsynced)
+        return;
+    struct sync *s = calloc(1, sizeof *s);
+    if (!s) {
+        log_error("sync: out of memory");
+        abort();
+    }
+    s->app = app;
+    s->fd = store_sync_fd(app->st);
+    s->batches = app->unsynced;
+    app->unsynced = NULL;
+    s->work.data = s;
+    if (s->fd >= 0 && uv_queue_work(app->loop, &s->work, sync_work, sync_done) == 0) {
+        app->syncs_in_flight++;
+        return;
+    }
+    s->sync_errno = s->fd < 0 ? EBADF : EAGAIN;
+    app->syncs_in_flight++;
+    sync_done(&s->work, 0);
 }
 
 void app_flush(void *arg)
@@ -174,14 +214,13 @@ void app_flush(void *arg)
     app->counters.batched_writes += b->n;
     /* Group commit: the loop goes on serving while a worker fsyncs; the batch
      * is answered once its writes are durable. */
-    b->fd = rc ? -1 : store_sync_fd(app->st);
-    if (b->fd >= 0) {
-        b->work.data = b;
-        if (uv_queue_work(app->loop, &b->work, sync_work, sync_done) == 0) {
-            app->syncs_in_flight++;
-            return;
-        }
-        rc = err_set(&why, -ERR_STORE, "cannot schedule the fsync");
+    if (!rc && store_sync_fd(app->st) >= 0) {
+        struct batch **tail = &app->unsynced;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = b;
+        sync_start(app);
+        return;
     }
     answer(app, b, rc, &why);
 }

@@ -44,6 +44,8 @@ struct app_write {
     struct app_write *next;
 };
 
+struct batch;
+
 struct app_counters {
     uint64_t requests, commits, batched_writes, commit_failures;
     uint64_t commit_ns_total, commit_ns_max;
@@ -59,7 +61,8 @@ struct app {
     bool stopping;
     struct app_write *queue_head, *queue_tail; /* owned ops waiting for the flush */
     size_t queued;
-    unsigned syncs_in_flight; /* committed batches waiting for their fsync */
+    unsigned syncs_in_flight; /* fsyncs running (at most one) */
+    struct batch *unsynced;   /* owned: committed batches waiting for the next fsync */
     struct app_counters counters;
 };
 

@@ -83,7 +83,7 @@ static void on_drain(uv_timer_t *t)
     app_flush(&d->app);
     bool idle = http_connection_count(d->app.http) == 0;
     bool late = uv_now(t->loop) - d->drain_started_ms > DRAIN_DEADLINE_MS;
-    if (!d->app.queue_head && !d->app.syncs_in_flight && (idle || late))
+    if (!d->app.queue_head && !d->app.syncs_in_flight && !d->app.unsynced && (idle || late))
         close_all(d);
 }
 
