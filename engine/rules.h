@@ -22,6 +22,11 @@
  * reference (rules_version_ref) to keep one longer. A swapped-out version stays
  * compiled among the owner's last RULES_RETIRED_KEEP retired versions and is
  * freed when it drops out and its last reference goes. Loop thread only.
+ *
+ * The unit's files: rules.c (the registry and the rules directory),
+ * rules_check.c (compiling and validating a bundle), rules_eval.c (lead
+ * evaluation), rules_process.c (process actions, documents, receivables),
+ * rules_simulate.c (what-if); rules_internal.h is what they share.
  */
 #ifndef ENGINE_RULES_H
 #define ENGINE_RULES_H
