@@ -172,6 +172,8 @@ LUA
     run "ltcd read random of 1M instances" "$URL/" -s "$WORK/rand.lua"
     run "ltcd create lead over 1M instances" "$URL/v1/leads" -s "$WORK/post.lua"
     curl -s -H 'Authorization: Bearer hq-admin-token' "$URL/v1/instances?office=city-c&limit=50" >/dev/null
+    rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
+    echo "ltcd resident memory after reads and writes: $((rss / 1024)) MiB with $(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances') stored leads"
     t=$(curl -s -o "$WORK/sim.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
         --data-binary '{"limit":100000,"max_ms":30000}' "$URL/v1/rules/region/south/versions/1/simulate")
     echo "what-if simulation of region/south v1 over $(sed -n 's/.*"evaluated":\([0-9]*\).*/\1/p' "$WORK/sim.json") leads: ${t} s"
@@ -189,9 +191,10 @@ LUA
     t=$(curl -s -o "$WORK/run.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
         --data-binary '{"period":"2026","pool":100000000007}' "$URL/v1/shares/runs")
     echo "allocation over $(sqlite3 "$WORK/ltc.db" "SELECT count(*) FROM ledger WHERE kind='cash'") payment records: ${t} s ($(grep -o '"unit"' "$WORK/run.json" | wc -l) lines)"
-    t=$(curl -s -o /dev/null -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' "$URL/v1/targets?period=2026&metric=cash")
+    t=$(curl -s -o "$WORK/tree.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' "$URL/v1/targets?period=2026&metric=cash")
+    echo "  (roll-up actual: $(sed -n 's/.*"actual":\([0-9]*\).*/\1/p' "$WORK/tree.json" | head -1))"
     echo "targets roll-up over $(sqlite3 "$WORK/ltc.db" 'SELECT count(DISTINCT instance_id) FROM ledger') instances: ${t} s"
     rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
     count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
-    echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
+    echo "ltcd resident memory after the runs: $((rss / 1024)) MiB with $count stored leads"
 fi
