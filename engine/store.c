@@ -132,6 +132,48 @@ static int step_done(struct store *st, sqlite3_stmt *s, struct err_detail *why, 
     return out;
 }
 
+/* Step through a statement's rows, handing each to 'row' until it returns
+ * non-zero, then reset the statement. The row's values are borrowed for the
+ * call only. */
+typedef int row_fn(sqlite3_stmt *s, void *cb, void *ctx);
+
+static int each_row(struct store *st, sqlite3_stmt *s, row_fn *row, void *cb, void *ctx,
+                    struct err_detail *why, const char *what)
+{
+    int rc, out = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (row(s, cb, ctx))
+            break;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        out = db_err(st, why, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+/* (unit, amount) rows. */
+static int row_total(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    return ((store_total_cb *)cb)((const char *)sqlite3_column_text(s, 0),
+                                  sqlite3_column_int64(s, 1), ctx);
+}
+
+/* (instance_id, seq, at, actor, action, payload, outcome, rules) rows. */
+static int row_event(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_event ev = {
+        .instance_id = sqlite3_column_int64(s, 0),
+        .seq = sqlite3_column_int64(s, 1),
+        .at_ms = sqlite3_column_int64(s, 2),
+        .actor = (const char *)sqlite3_column_text(s, 3),
+        .action = (const char *)sqlite3_column_text(s, 4),
+        .payload = (const char *)sqlite3_column_text(s, 5),
+        .outcome = (const char *)sqlite3_column_text(s, 6),
+        .rules = (const char *)sqlite3_column_text(s, 7),
+    };
+    return ((store_event_cb *)cb)(&ev, ctx);
+}
+
 static int exec(struct store *st, const char *sql, struct err_detail *why)
 {
     char *msg = NULL;
@@ -418,6 +460,13 @@ int store_instance_get(struct store *st, int64_t id, struct store_instance_row *
     return out;
 }
 
+static int row_instance(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_instance_row row;
+    row_borrow(s, &row);
+    return ((store_instance_cb *)cb)(&row, ctx);
+}
+
 int store_instance_list(struct store *st, const struct store_instance_filter *f,
                         store_instance_cb *each, void *ctx, struct err_detail *why)
 {
@@ -428,18 +477,7 @@ int store_instance_list(struct store *st, const struct store_instance_filter *f,
     bind_text(s, 4, f->office);
     bind_text(s, 5, f->temperature);
     sqlite3_bind_int(s, 6, f->limit);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_instance_row row;
-        row_borrow(s, &row);
-        if (each(&row, ctx))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "list instances");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    return each_row(st, s, row_instance, (void *)each, ctx, why, "list instances");
 }
 
 int store_event_append(struct store *st, const struct store_event *ev, struct err_detail *why)
@@ -459,27 +497,8 @@ int store_event_append(struct store *st, const struct store_event *ev, struct er
 int store_event_list(struct store *st, int64_t instance_id, store_event_cb *each, void *ctx,
                      struct err_detail *why)
 {
-    sqlite3_stmt *s = st->ev_list;
-    sqlite3_bind_int64(s, 1, instance_id);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_event ev = {
-            .instance_id = sqlite3_column_int64(s, 0),
-            .seq = sqlite3_column_int64(s, 1),
-            .at_ms = sqlite3_column_int64(s, 2),
-            .actor = (const char *)sqlite3_column_text(s, 3),
-            .action = (const char *)sqlite3_column_text(s, 4),
-            .payload = (const char *)sqlite3_column_text(s, 5),
-            .outcome = (const char *)sqlite3_column_text(s, 6),
-            .rules = (const char *)sqlite3_column_text(s, 7),
-        };
-        if (each(&ev, ctx))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "list events");
-    sqlite3_reset(s);
-    return out;
+    sqlite3_bind_int64(st->ev_list, 1, instance_id);
+    return each_row(st, st->ev_list, row_event, (void *)each, ctx, why, "list events");
 }
 
 int64_t store_instance_count(struct store *st)
@@ -582,18 +601,16 @@ int store_rule_set_status(struct store *st, const char *owner, int version, cons
     return step_done(st, st->rv_status, why, "set rule version status");
 }
 
+static int row_active(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    return ((store_rule_active_cb *)cb)((const char *)sqlite3_column_text(s, 0),
+                                        sqlite3_column_int(s, 1), ctx);
+}
+
 int store_rule_active_list(struct store *st, store_rule_active_cb *each, void *ctx,
                            struct err_detail *why)
 {
-    sqlite3_stmt *s = st->ra_list;
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int(s, 1), ctx))
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "list active rules");
-    sqlite3_reset(s);
-    return out;
+    return each_row(st, st->ra_list, row_active, (void *)each, ctx, why, "list active rules");
 }
 
 static void rv_borrow(sqlite3_stmt *s, struct store_rule_version *v)
@@ -632,23 +649,18 @@ int store_rule_version_get(struct store *st, const char *owner, int version,
     return out;
 }
 
+static int row_version(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_rule_version v;
+    rv_borrow(s, &v);
+    return ((store_rule_version_cb *)cb)(&v, ctx);
+}
+
 int store_rule_version_list(struct store *st, const char *owner, store_rule_version_cb *each,
                             void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->rv_list;
-    bind_text(s, 1, owner);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_rule_version v;
-        rv_borrow(s, &v);
-        if (each(&v, ctx))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "list rule versions");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->rv_list, 1, owner);
+    return each_row(st, st->rv_list, row_version, (void *)each, ctx, why, "list rule versions");
 }
 
 int store_rule_event_append(struct store *st, const char *owner, int version, int64_t at_ms,
@@ -706,30 +718,25 @@ int store_rule_version_previous(struct store *st, const char *owner, int *versio
     return int_query(st, st->rv_previous, version, why, "previous rule version");
 }
 
+static int row_rule_event(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_rule_event e = {
+        .owner = (const char *)sqlite3_column_text(s, 0),
+        .version = sqlite3_column_int(s, 1),
+        .at_ms = sqlite3_column_int64(s, 2),
+        .actor = (const char *)sqlite3_column_text(s, 3),
+        .action = (const char *)sqlite3_column_text(s, 4),
+        .hash = (const char *)sqlite3_column_text(s, 5),
+        .message = (const char *)sqlite3_column_text(s, 6),
+    };
+    return ((store_rule_event_cb *)cb)(&e, ctx);
+}
+
 int store_rule_event_list(struct store *st, const char *owner, store_rule_event_cb *each, void *ctx,
                           struct err_detail *why)
 {
-    sqlite3_stmt *s = st->re_list;
-    bind_text(s, 1, owner);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_rule_event e = {
-            .owner = (const char *)sqlite3_column_text(s, 0),
-            .version = sqlite3_column_int(s, 1),
-            .at_ms = sqlite3_column_int64(s, 2),
-            .actor = (const char *)sqlite3_column_text(s, 3),
-            .action = (const char *)sqlite3_column_text(s, 4),
-            .hash = (const char *)sqlite3_column_text(s, 5),
-            .message = (const char *)sqlite3_column_text(s, 6),
-        };
-        if (each(&e, ctx))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "list rule events");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->re_list, 1, owner);
+    return each_row(st, st->re_list, row_rule_event, (void *)each, ctx, why, "list rule events");
 }
 
 /* --- ledger, allocation runs, targets ------------------------------------- */
@@ -753,54 +760,41 @@ int store_ledger_append(struct store *st, const struct store_ledger *e, struct e
     return step_done(st, s, why, "append ledger entry");
 }
 
+static int row_project(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_project p = {
+        .instance_id = sqlite3_column_int64(s, 0),
+        .region = (const char *)sqlite3_column_text(s, 1),
+        .office = (const char *)sqlite3_column_text(s, 2),
+        .customer = (const char *)sqlite3_column_text(s, 3),
+        .product_line = (const char *)sqlite3_column_text(s, 4),
+        .ar = (const char *)sqlite3_column_text(s, 5),
+        .sr = (const char *)sqlite3_column_text(s, 6),
+        .fr = (const char *)sqlite3_column_text(s, 7),
+        .amount = sqlite3_column_int64(s, 8),
+        .amount_x_margin = sqlite3_column_double(s, 9),
+        .records = sqlite3_column_int64(s, 10),
+    };
+    return ((store_project_cb *)cb)(&p, ctx);
+}
+
 int store_ledger_projects(struct store *st, const char *kind, const char *from, const char *to,
                           store_project_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->ledger_projects;
-    bind_text(s, 1, kind);
-    bind_text(s, 2, from);
-    bind_text(s, 3, to);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_project p = {
-            .instance_id = sqlite3_column_int64(s, 0),
-            .region = (const char *)sqlite3_column_text(s, 1),
-            .office = (const char *)sqlite3_column_text(s, 2),
-            .customer = (const char *)sqlite3_column_text(s, 3),
-            .product_line = (const char *)sqlite3_column_text(s, 4),
-            .ar = (const char *)sqlite3_column_text(s, 5),
-            .sr = (const char *)sqlite3_column_text(s, 6),
-            .fr = (const char *)sqlite3_column_text(s, 7),
-            .amount = sqlite3_column_int64(s, 8),
-            .amount_x_margin = sqlite3_column_double(s, 9),
-            .records = sqlite3_column_int64(s, 10),
-        };
-        if (each(&p, ctx))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "ledger by project");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->ledger_projects, 1, kind);
+    bind_text(st->ledger_projects, 2, from);
+    bind_text(st->ledger_projects, 3, to);
+    return each_row(st, st->ledger_projects, row_project, (void *)each, ctx, why,
+                    "ledger by project");
 }
 
 int store_ledger_offices(struct store *st, const char *kind, const char *from, const char *to,
                          store_total_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->ledger_offices;
-    bind_text(s, 1, kind);
-    bind_text(s, 2, from);
-    bind_text(s, 3, to);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ctx))
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "ledger by office");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->ledger_offices, 1, kind);
+    bind_text(st->ledger_offices, 2, from);
+    bind_text(st->ledger_offices, 3, to);
+    return each_row(st, st->ledger_offices, row_total, (void *)each, ctx, why, "ledger by office");
 }
 
 int store_share_run_insert(struct store *st, const char *period, int64_t pool, const char *hash,
@@ -862,77 +856,37 @@ int store_target_set(struct store *st, const char *unit, const char *period, con
 int store_target_list(struct store *st, const char *period, const char *metric,
                       store_total_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->target_list;
-    bind_text(s, 1, period);
-    bind_text(s, 2, metric);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ctx))
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "list targets");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->target_list, 1, period);
+    bind_text(st->target_list, 2, metric);
+    return each_row(st, st->target_list, row_total, (void *)each, ctx, why, "list targets");
 }
 
 int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ctx,
                                 struct err_detail *why)
 {
-    sqlite3_stmt *s = st->stage_counts;
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), ctx))
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "count instances by stage");
-    sqlite3_reset(s);
-    return out;
+    return each_row(st, st->stage_counts, row_total, (void *)each, ctx, why,
+                    "count instances by stage");
+}
+
+static int row_funnel(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    return ((store_funnel_cb *)cb)((const char *)sqlite3_column_text(s, 0),
+                                   sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), ctx);
 }
 
 int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,
                  void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->funnel;
-    bind_text(s, 1, region);
-    bind_text(s, 2, office);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (each((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1),
-                 sqlite3_column_int64(s, 2), ctx))
-            break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "funnel");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->funnel, 1, region);
+    bind_text(st->funnel, 2, office);
+    return each_row(st, st->funnel, row_funnel, (void *)each, ctx, why, "funnel");
 }
 
 int store_recent_events(struct store *st, const char *region, const char *office, int limit,
                         store_event_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->recent;
-    bind_text(s, 1, region);
-    bind_text(s, 2, office);
-    sqlite3_bind_int(s, 3, limit);
-    int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_event ev = {
-            .instance_id = sqlite3_column_int64(s, 0),
-            .seq = sqlite3_column_int64(s, 1),
-            .at_ms = sqlite3_column_int64(s, 2),
-            .actor = (const char *)sqlite3_column_text(s, 3),
-            .action = (const char *)sqlite3_column_text(s, 4),
-            .payload = (const char *)sqlite3_column_text(s, 5),
-            .outcome = (const char *)sqlite3_column_text(s, 6),
-            .rules = (const char *)sqlite3_column_text(s, 7),
-        };
-        if (each(&ev, ctx))
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, "recent events");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return out;
+    bind_text(st->recent, 1, region);
+    bind_text(st->recent, 2, office);
+    sqlite3_bind_int(st->recent, 3, limit);
+    return each_row(st, st->recent, row_event, (void *)each, ctx, why, "recent events");
 }
