@@ -32,7 +32,7 @@ $(BUILD) $(BIN):
 $(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 $(BIN)/ltcctl: engine/ltcctl.c | $(BIN)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson libsodium)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 

@@ -50,6 +50,7 @@ static const struct route routes[] = {
     {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/simulate", api_rules_simulate, 0},
     {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0},
+    {"POST", "/v1/rules/{owner}/bundle", api_rules_bundle, 0},
     {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},
     {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
     {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},

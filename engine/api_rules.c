@@ -133,6 +133,8 @@ static json_t *version_json(const struct store_rule_version *v)
                           "origin", v->origin, "created_at", created, "created_by", v->created_by,
                           "activated_at", v->activated_at_ms ? activated : NULL, "approved_by",
                           v->approved_by, "reason", v->reason);
+    if (o && v->signature)
+        json_object_set_new(o, "signature", json_string(v->signature));
     if (o && v->files)
         json_object_set_new(o, "files", json_loads(v->files, 0, NULL));
     return o;
@@ -307,4 +309,49 @@ void api_rules_events(struct api_call *c)
     json_t *body = json_pack("{s:s, s:o}", "owner", owner, "events", list);
     api_json(c->req, 200, body);
     json_decref(body);
+}
+
+/* POST /v1/rules/OWNER/bundle { "files": { FILE: SOURCE }, "signature": HEX }:
+ * a whole bundle at once (how a signed HQ bundle arrives). */
+void api_rules_bundle(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    if (check_owner(c, owner))
+        return;
+    if (!may_write_owner(c->principal, owner)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "%s may not write the rules of %s", c->actor, owner);
+        return;
+    }
+    json_t *body = api_body_object(c);
+    if (!body)
+        return;
+    const json_t *files = json_object_get(body, "files"), *sig = json_object_get(body, "signature");
+    struct err_detail why = {0};
+    struct rules_result res = {0};
+    const char *name;
+    json_t *src;
+    if (!json_is_object(files) || json_object_size(files) == 0)
+        err_field(&why, -ERR_INVALID_FIELD, "files", "files: expected { FILE: SOURCE }");
+    else if (sig && !json_is_string(sig))
+        err_field(&why, -ERR_INVALID_FIELD, "signature", "signature: expected hex text");
+    json_object_foreach((json_t *)files, name, src)
+    {
+        size_t n = strlen(name);
+        if (!why.code && (!json_is_string(src) || n < 5 || n > 64 || strcmp(name + n - 4, ".lua") ||
+                          strchr(name, '/') || name[0] == '.'))
+            err_field(&why, -ERR_INVALID_FIELD, "files",
+                      "files: each entry is NAME.lua with its source text");
+    }
+    if (!why.code)
+        rules_submit_signed(c->app->rules, owner, files, json_string_value(sig), "api", c->actor,
+                            &res, &why);
+    json_decref(body);
+    if (why.code) {
+        api_error(c->req, &why);
+        return;
+    }
+    json_t *out =
+        json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status", res.status);
+    api_json(c->req, strcmp(res.status, "unchanged") ? 201 : 200, out);
+    json_decref(out);
 }

@@ -10,7 +10,7 @@ const char config_usage[] =
     "usage: ltcd [--listen HOST:PORT] [--db PATH] [--rules DIR] [--tokens FILE]\n"
     "            [--auto-approve] [--no-watch] [--sync full|normal] [--log-format text|json]\n"
     "            [--max-body BYTES] [--idle-timeout SECONDS] [--max-connections N]\n"
-    "            [--www DIR]\n"
+    "            [--www DIR] [--hq-pubkey FILE]\n"
     "       ltcd --check-rules [--rules DIR]\n"
     "       ltcd --version | --help\n"
     "\n"
@@ -26,6 +26,7 @@ const char config_usage[] =
     "  --idle-timeout SECONDS drop clients idle or stalled this long (default 30)\n"
     "  --max-connections N    concurrent connections (default 1024)\n"
     "  --www DIR              the dashboard's files, served at / (default engine/www)\n"
+    "  --hq-pubkey FILE       HQ's ed25519 public key (hex): HQ bundles must be signed\n"
     "  --check-rules          validate the rules tree, print file:line: message, exit 0/1\n"
     "\n"
     "Signals: SIGHUP reloads rules; SIGTERM and SIGINT stop gracefully.\n"
@@ -103,6 +104,9 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
         } else if (!strcmp(a, "--rules")) {
             NEED_VALUE;
             cfg->rules_dir = v;
+        } else if (!strcmp(a, "--hq-pubkey")) {
+            NEED_VALUE;
+            cfg->hq_pubkey_path = v;
         } else if (!strcmp(a, "--www")) {
             NEED_VALUE;
             cfg->www_dir = v;

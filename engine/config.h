@@ -21,20 +21,21 @@ enum config_mode {
 
 struct config {
     enum config_mode mode;
-    const char *listen;       /* "HOST:PORT" as given */
-    char host[64];            /* parsed from listen */
-    int port;                 /* parsed from listen; 0 lets the kernel choose */
-    const char *db_path;      /* --db */
-    const char *rules_dir;    /* --rules */
-    const char *tokens_path;  /* --tokens, or NULL: every /v1 request is 401 */
-    const char *www_dir;      /* --www: the dashboard's files */
-    bool auto_approve;        /* --auto-approve */
-    bool watch;               /* false with --no-watch */
-    bool sync_full;           /* --sync full (default) or normal */
-    bool log_json;            /* --log-format json */
-    size_t body_max_bytes;    /* --max-body, default CONFIG_BODY_MAX_BYTES */
-    unsigned idle_timeout_s;  /* --idle-timeout: slow or stalled clients are dropped */
-    unsigned max_connections; /* --max-connections */
+    const char *listen;         /* "HOST:PORT" as given */
+    char host[64];              /* parsed from listen */
+    int port;                   /* parsed from listen; 0 lets the kernel choose */
+    const char *db_path;        /* --db */
+    const char *rules_dir;      /* --rules */
+    const char *tokens_path;    /* --tokens, or NULL: every /v1 request is 401 */
+    const char *hq_pubkey_path; /* --hq-pubkey: HQ bundles must be signed */
+    const char *www_dir;        /* --www: the dashboard's files */
+    bool auto_approve;          /* --auto-approve */
+    bool watch;                 /* false with --no-watch */
+    bool sync_full;             /* --sync full (default) or normal */
+    bool log_json;              /* --log-format json */
+    size_t body_max_bytes;      /* --max-body, default CONFIG_BODY_MAX_BYTES */
+    unsigned idle_timeout_s;    /* --idle-timeout: slow or stalled clients are dropped */
+    unsigned max_connections;   /* --max-connections */
 };
 
 #define CONFIG_BODY_MAX_BYTES  (1024 * 1024)

@@ -6,10 +6,13 @@
  * 1 the daemon answered with an error, 2 usage, 3 the daemon is unreachable.
  */
 #include <curl/curl.h>
+#include <dirent.h>
+#include <sodium.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 
 static const char usage[] =
     "usage: ltcctl [--url URL] [--token TOKEN] [--json] COMMAND ...\n"
@@ -39,7 +42,10 @@ static const char usage[] =
     "  receivables ID [YYYY-MM-DD]      invoiced, paid, overdue and escalation as of a date\n"
     "  rules status                     active and pending versions, last errors\n"
     "  rules put OWNER FILE.lua [PATH]  upload one file (PATH defaults to FILE.lua)\n"
-    "  rules push OWNER DIR             upload every *.lua file of DIR\n"
+    "  rules push OWNER DIR             upload DIR's *.lua files as one bundle (with\n"
+    "                                   DIR/bundle.sig when present)\n"
+    "  rules sign DIR KEYFILE           sign DIR's bundle: writes DIR/bundle.sig\n"
+    "  keygen PREFIX                    an ed25519 key pair: PREFIX.pub, PREFIX.key\n"
     "  rules rm OWNER FILE.lua          remove one file from the bundle\n"
     "  rules approve OWNER VERSION      (hq admin)\n"
     "  rules reject OWNER VERSION [REASON]\n"
@@ -318,6 +324,139 @@ static void print_targets(const json_t *tree)
     printf("targets %s, metric %s\n%-28s %16s %16s\n", str(tree, "period"), str(tree, "metric"),
            "UNIT", "TARGET", "ACTUAL");
     print_target_node(tree, 0);
+}
+
+static char *read_all(const char *path, size_t *len);
+
+/* DIR's *.lua files as { NAME: SOURCE }, and their bundle hash (the same
+ * as ltcd's: SHA-256 over name, NUL, source, NUL, in name order). */
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static json_t *read_bundle(const char *dir, unsigned char digest[32])
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char *names[256];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 256) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] != '.' && len > 4 && !strcmp(e->d_name + len - 4, ".lua"))
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_names);
+    json_t *files = json_object();
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    for (size_t i = 0; i < n; i++) {
+        char path[1024];
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        char *src = read_all(path, &len);
+        if (src) {
+            json_object_set_new(files, names[i], json_stringn(src, len));
+            crypto_hash_sha256_update(&st, (const unsigned char *)names[i], strlen(names[i]) + 1);
+            crypto_hash_sha256_update(&st, (const unsigned char *)src, len);
+            crypto_hash_sha256_update(&st, (const unsigned char *)"", 1);
+        }
+        free(src);
+        free(names[i]);
+    }
+    crypto_hash_sha256_final(&st, digest);
+    return files;
+}
+
+static int keygen(const char *prefix)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    char hex[2 * crypto_sign_SECRETKEYBYTES + 1], path[1024];
+    crypto_sign_keypair(pk, sk);
+    snprintf(path, sizeof path, "%s.pub", prefix);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 2;
+    fprintf(f, "%s\n", sodium_bin2hex(hex, sizeof hex, pk, sizeof pk));
+    fclose(f);
+    snprintf(path, sizeof path, "%s.key", prefix);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f)
+        return 2;
+    fprintf(f, "%s\n", sodium_bin2hex(hex, sizeof hex, sk, sizeof sk));
+    fclose(f);
+    sodium_memzero(sk, sizeof sk);
+    printf("wrote %s.pub (give it to ltcd --hq-pubkey) and %s.key (keep it secret)\n", prefix,
+           prefix);
+    return 0;
+}
+
+static int sign_dir(const char *dir, const char *keyfile)
+{
+    unsigned char sk[crypto_sign_SECRETKEYBYTES], digest[32], sig[crypto_sign_BYTES];
+    char hex[2 * crypto_sign_SECRETKEYBYTES + 8] = "", path[1024];
+    size_t n = 0;
+    FILE *f = fopen(keyfile, "r");
+    if (!f || !fgets(hex, sizeof hex, f)) {
+        fprintf(stderr, "ltcctl: cannot read %s\n", keyfile);
+        if (f)
+            fclose(f);
+        return 2;
+    }
+    fclose(f);
+    hex[strcspn(hex, " \t\r\n")] = '\0';
+    if (sodium_hex2bin(sk, sizeof sk, hex, strlen(hex), NULL, &n, NULL) || n != sizeof sk) {
+        fprintf(stderr, "ltcctl: %s is not an ed25519 secret key in hex\n", keyfile);
+        return 2;
+    }
+    json_t *files = read_bundle(dir, digest);
+    if (!files) {
+        fprintf(stderr, "ltcctl: cannot read %s\n", dir);
+        return 2;
+    }
+    crypto_sign_detached(sig, NULL, digest, sizeof digest, sk);
+    sodium_memzero(sk, sizeof sk);
+    snprintf(path, sizeof path, "%s/bundle.sig", dir);
+    f = fopen(path, "w");
+    if (!f)
+        return 2;
+    fprintf(f, "%s\n", sodium_bin2hex(hex, sizeof hex, sig, sizeof sig));
+    fclose(f);
+    printf("signed %zu files of %s: %s\n", json_object_size(files), dir, path);
+    json_decref(files);
+    return 0;
+}
+
+static int push_dir(const struct opts *o, const char *owner, const char *dir)
+{
+    unsigned char digest[32];
+    json_t *files = read_bundle(dir, digest);
+    if (!files) {
+        fprintf(stderr, "ltcctl: cannot read %s\n", dir);
+        return 2;
+    }
+    json_t *body = json_pack("{s:o}", "files", files);
+    char path[1024], sig[256] = "";
+    snprintf(path, sizeof path, "%s/bundle.sig", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(sig, sizeof sig, f)) {
+            sig[strcspn(sig, " \t\r\n")] = '\0';
+            json_object_set_new(body, "signature", json_string(sig));
+        }
+        fclose(f);
+    }
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    snprintf(path, sizeof path, "/v1/rules/%s/bundle", owner);
+    struct buf b = {0};
+    long st = request(o, "POST", path, text, strlen(text), NULL, &b);
+    free(text);
+    return finish(o, st, &b, NULL);
 }
 
 static const char *current_action = "";
@@ -630,21 +769,12 @@ int main(int argc, char **argv)
         return finish(&o, request(&o, "GET", "/v1/rules", NULL, 0, NULL, &b), &b, print_rules);
     if (IS(0, "rules") && IS(1, "put") && (n == 4 || n == 5))
         return rules_put(&o, a[2], a[3], n == 5 ? a[4] : a[3]);
-    if (IS(0, "rules") && IS(1, "push") && n == 4) {
-        int rc = 0;
-        char cmd[1200];
-        snprintf(cmd, sizeof cmd, "ls -1 '%s' 2>/dev/null | grep '\\.lua$'", a[3]);
-        FILE *ls = popen(cmd, "r");
-        char name[256];
-        while (ls && fgets(name, sizeof name, ls)) {
-            name[strcspn(name, "\n")] = '\0';
-            snprintf(path, sizeof path, "%s/%s", a[3], name);
-            rc |= rules_put(&o, a[2], name, path);
-        }
-        if (ls)
-            pclose(ls);
-        return rc;
-    }
+    if (IS(0, "rules") && IS(1, "push") && n == 4)
+        return push_dir(&o, a[2], a[3]);
+    if (IS(0, "rules") && IS(1, "sign") && n == 4)
+        return sign_dir(a[2], a[3]);
+    if (IS(0, "keygen") && n == 2)
+        return keygen(a[1]);
     if (IS(0, "rules") && IS(1, "rm") && n == 4) {
         snprintf(path, sizeof path, "/v1/rules/%s/%s", a[2], a[3]);
         return finish(&o, request(&o, "DELETE", path, NULL, 0, NULL, &b), &b, NULL);

@@ -6,6 +6,7 @@
  * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
  */
 #include <signal.h>
+#include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,24 @@ struct daemon {
 static void count_rule_call(const char *owner, const char *outcome)
 {
     metrics_count(METRICS_RULE_CALLS, owner, outcome, 1);
+}
+
+/* An ed25519 public key written as 64 hex digits. */
+static int read_key(const char *path, unsigned char key[32], struct err_detail *why)
+{
+    char hex[100] = "";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(why, -ERR_IO, "cannot open the HQ public key %s", path);
+    if (!fgets(hex, sizeof hex, f))
+        hex[0] = '\0';
+    fclose(f);
+    hex[strcspn(hex, " \t\r\n")] = '\0';
+    size_t n = 0;
+    if (strlen(hex) != 64 || sodium_hex2bin(key, 32, hex, 64, NULL, &n, NULL) || n != 32)
+        return err_set(why, -ERR_USAGE, "%s: expected an ed25519 public key as 64 hex digits",
+                       path);
+    return 0;
 }
 
 static int die(const char *msg)
@@ -144,7 +163,13 @@ static int run(struct daemon *d)
         return die(why.msg);
     sandbox_set_observer(count_rule_call);
     api_static_load(cfg->www_dir);
-    if (rules_open(app->st, cfg->rules_dir, cfg->auto_approve, &app->rules, &why))
+    unsigned char hq_key[32];
+    if (cfg->hq_pubkey_path && read_key(cfg->hq_pubkey_path, hq_key, &why))
+        return die(why.msg);
+    struct rules_options ro = {.dir = cfg->rules_dir,
+                               .auto_approve = cfg->auto_approve,
+                               .hq_key = cfg->hq_pubkey_path ? hq_key : NULL};
+    if (rules_open_with(app->st, &ro, &app->rules, &why))
         return die(why.msg);
     if (cfg->watch && rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
         return die(why.msg);

@@ -34,6 +34,8 @@ struct rules {
      * one reference each. */
     struct rules_version *pinned[RULES_PINNED_KEEP];
     size_t pinned_next;
+    bool hq_signed;           /* HQ versions need a valid signature */
+    unsigned char hq_key[32]; /* ed25519 public key */
 };
 
 static int64_t now_ms(void)
@@ -200,7 +202,7 @@ static void record_error(struct rules *r, const char *owner, int version, const 
 /* Store a validated version and, when 'activate', make it active: one
  * transaction, then the pointer swap. Takes over v's reference. */
 static int persist(struct rules *r, struct rules_version *v, const char *origin, const char *actor,
-                   bool activate, struct err_detail *why)
+                   bool activate, const char *signature, struct err_detail *why)
 {
     char *files = json_dumps(v->files, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
     int64_t at = now_ms();
@@ -213,6 +215,7 @@ static int persist(struct rules *r, struct rules_version *v, const char *origin,
         .origin = origin,
         .created_at_ms = at,
         .created_by = actor,
+        .signature = signature,
     };
     int rc = files ? store_begin(r->st, why) : err_set(why, -ERR_NOMEM, "out of memory");
     if (!rc)
@@ -246,8 +249,36 @@ static int persist(struct rules *r, struct rules_version *v, const char *origin,
     return 0;
 }
 
+/* With an HQ key, an HQ bundle must carry a valid ed25519 signature of its
+ * hash (the 32 bytes of the SHA-256, signed detached, in hex). */
+static int verify_hq(const struct rules *r, const char *hash_hex, const char *signature,
+                     struct err_detail *why)
+{
+    if (!r->hq_signed)
+        return 0;
+    unsigned char digest[32], sig[crypto_sign_BYTES];
+    size_t n = 0;
+    if (!signature)
+        return err_field(why, -ERR_RULE_REJECTED, "signature",
+                         "hq: HQ bundles must be signed (hq/bundle.sig, or POST "
+                         "/v1/rules/hq/bundle with a signature)");
+    if (sodium_hex2bin(sig, sizeof sig, signature, strlen(signature), NULL, &n, NULL) ||
+        n != sizeof sig || sodium_hex2bin(digest, 32, hash_hex, 64, NULL, &n, NULL) || n != 32 ||
+        crypto_sign_verify_detached(sig, digest, 32, r->hq_key))
+        return err_field(why, -ERR_RULE_REJECTED, "signature",
+                         "hq: the bundle signature does not verify with the HQ key");
+    return 0;
+}
+
 int rules_submit(struct rules *r, const char *owner, const json_t *files, const char *origin,
                  const char *actor, struct rules_result *res, struct err_detail *why)
+{
+    return rules_submit_signed(r, owner, files, NULL, origin, actor, res, why);
+}
+
+int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
+                        const char *signature, const char *origin, const char *actor,
+                        struct rules_result *res, struct err_detail *why)
 {
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
@@ -272,10 +303,15 @@ int rules_submit(struct rules *r, const char *owner, const json_t *files, const 
         record_error(r, owner, max + 1, hash, actor, why);
         return rc;
     }
+    if (layer == RULES_HQ && (rc = verify_hq(r, v->hash, signature, why))) {
+        record_error(r, owner, v->version, v->hash, actor, why);
+        rules_version_unref(v);
+        return rc;
+    }
     bool activate = layer != RULES_REGION || r->auto_approve;
     res->version = v->version;
     res->status = activate ? "active" : "pending";
-    rc = persist(r, v, origin, actor, activate, why);
+    rc = persist(r, v, origin, actor, activate, layer == RULES_HQ ? signature : NULL, why);
     if (rc)
         return rc;
     struct owner_slot *s = slot_find(r, owner, true);
@@ -317,6 +353,7 @@ int rules_put_file(struct rules *r, const char *owner, const char *file, const c
 
 struct version_load {
     json_t *files;
+    char signature[2 * crypto_sign_BYTES + 1]; /* "" when none */
     char status[16];
     char hash[65];
     char approved_by[RULES_OWNER_MAX];
@@ -331,6 +368,7 @@ static int on_version_row(const struct store_rule_version *v, void *ctx)
     snprintf(vl->hash, sizeof vl->hash, "%s", v->hash);
     snprintf(vl->approved_by, sizeof vl->approved_by, "%s", v->approved_by ? v->approved_by : "");
     vl->activated_at_ms = v->activated_at_ms;
+    snprintf(vl->signature, sizeof vl->signature, "%s", v->signature ? v->signature : "");
     return 0;
 }
 
@@ -388,7 +426,9 @@ int rules_rollback(struct rules *r, const char *owner, const char *actor, struct
     if (!rc)
         rc = store_rule_version_get(r->st, owner, prev, on_version_row, &vl, why);
     struct rules_version *v = NULL;
-    /* Validated again, against the HQ rules of today. */
+    /* Validated again, against the HQ rules (and key) of today. */
+    if (!rc && layer == RULES_HQ)
+        rc = verify_hq(r, vl.hash, vl.signature[0] ? vl.signature : NULL, why);
     if (!rc)
         rc = rules__compile(owner, layer, prev, vl.files, layer == RULES_HQ ? NULL : rules_hq(r),
                             &v, why);
@@ -565,6 +605,21 @@ static int read_bundle(const char *dir, json_t **out, struct err_detail *why)
     return 0;
 }
 
+/* DIR/bundle.sig: the hex signature of the bundle in DIR, if any. */
+static void read_signature(const char *dir, char *out, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bundle.sig", dir);
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    if (!f)
+        return;
+    if (!fgets(out, (int)n, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, " \t\r\n")] = '\0';
+}
+
 typedef int owner_visit_cb(const char *owner, const char *dir, void *ctx);
 
 /* hq first, then regions, then offices: lower layers validate against HQ. */
@@ -606,8 +661,12 @@ static int sync_owner(const char *owner, const char *dir, void *ctx)
                  ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", dir)
                  : read_bundle(dir, &files, &why);
     struct rules_result res;
+    char sig[2 * crypto_sign_BYTES + 16] = "";
+    if (!rc && layer == RULES_HQ)
+        read_signature(dir, sig, sizeof sig);
     if (!rc)
-        rc = rules_submit(sc->r, owner, files, "disk", sc->actor, &res, &why);
+        rc = rules_submit_signed(sc->r, owner, files, sig[0] ? sig : NULL, "disk", sc->actor, &res,
+                                 &why);
     else
         record_error(sc->r, owner, 0, NULL, sc->actor, &why);
     json_decref(files);
@@ -713,6 +772,8 @@ static int restore_active(struct rules *r, struct err_detail *why)
             if (!lrc)
                 lrc = store_rule_version_get(r->st, al.rows[i].owner, al.rows[i].version,
                                              on_version_row, &vl, &w);
+            if (!lrc && layer == RULES_HQ)
+                lrc = verify_hq(r, vl.hash, vl.signature[0] ? vl.signature : NULL, &w);
             if (!lrc)
                 lrc = rules__compile(al.rows[i].owner, layer, al.rows[i].version, vl.files,
                                      rules_hq(r), &v, &w);
@@ -732,6 +793,15 @@ static int restore_active(struct rules *r, struct err_detail *why)
 int rules_open(struct store *st, const char *dir, bool auto_approve, struct rules **out,
                struct err_detail *why)
 {
+    struct rules_options o = {.dir = dir, .auto_approve = auto_approve};
+    return rules_open_with(st, &o, out, why);
+}
+
+int rules_open_with(struct store *st, const struct rules_options *o, struct rules **out,
+                    struct err_detail *why)
+{
+    const char *dir = o->dir;
+    bool auto_approve = o->auto_approve;
     if (sodium_init() < 0)
         return err_set(why, -ERR_INTERNAL, "libsodium failed to initialise");
     struct rules *r = calloc(1, sizeof *r);
@@ -742,6 +812,10 @@ int rules_open(struct store *st, const char *dir, bool auto_approve, struct rule
     r->st = st;
     r->dir = dir ? strdup(dir) : NULL;
     r->auto_approve = auto_approve;
+    if (o->hq_key) {
+        r->hq_signed = true;
+        memcpy(r->hq_key, o->hq_key, sizeof r->hq_key);
+    }
     int rc = restore_active(r, why);
     if (!rc)
         rules_sync_disk(r, "ltcd");

@@ -76,6 +76,15 @@ struct rules;
  * *out is owned by the caller (rules_close). Borrowed: st (must outlive). */
 int rules_open(struct store *st, const char *dir, bool auto_approve, struct rules **out,
                struct err_detail *why);
+
+struct rules_options {
+    const char *dir;             /* the rules directory, or NULL */
+    bool auto_approve;           /* region versions activate without approval */
+    const unsigned char *hq_key; /* 32-byte ed25519 public key, or NULL: HQ
+                                  * versions need a valid signature of their hash */
+};
+int rules_open_with(struct store *st, const struct rules_options *o, struct rules **out,
+                    struct err_detail *why);
 void rules_close(struct rules *r);
 
 /* Re-read the rules directory and submit each owner's bundle. Returns the
@@ -94,6 +103,11 @@ struct rules_result {
 /* The pipeline, for a whole bundle ({ FILE: SOURCE }, borrowed). */
 int rules_submit(struct rules *r, const char *owner, const json_t *files, const char *origin,
                  const char *actor, struct rules_result *res, struct err_detail *why);
+
+/* As rules_submit, with the bundle's signature (hex; may be NULL). */
+int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
+                        const char *signature, const char *origin, const char *actor,
+                        struct rules_result *res, struct err_detail *why);
 
 /* A new bundle from the active one with FILE replaced (src != NULL) or removed. */
 int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,

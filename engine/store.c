@@ -75,8 +75,9 @@
                " e.rules FROM events e INDEXED BY events_at JOIN instances i"                      \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
                " AND (?2 IS NULL OR i.office=?2) ORDER BY e.at DESC LIMIT ?3")                     \
-    XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
-                  " created_at, created_by, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")          \
+    XX(rv_insert,                                                                                  \
+       "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"                    \
+       " created_at, created_by, reason, signature) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")      \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
                    " WHERE owner=?1 AND hash=?2"                                                   \
                    " AND status IN ('active','retired','pending')")                                \
@@ -94,10 +95,10 @@
                " ON CONFLICT(owner) DO UPDATE SET version=excluded.version")                       \
     XX(ra_list, "SELECT a.owner, a.version FROM rule_active a ORDER BY a.owner")                   \
     XX(rv_get, "SELECT owner, version, hash, status, files, origin, created_at, created_by,"       \
-               " activated_at, approved_by, reason FROM rule_versions"                             \
+               " activated_at, approved_by, reason, signature FROM rule_versions"                  \
                " WHERE owner=?1 AND version=?2")                                                   \
     XX(rv_list, "SELECT owner, version, hash, status, NULL, origin, created_at, created_by,"       \
-                " activated_at, approved_by, reason FROM rule_versions WHERE owner=?1"             \
+                " activated_at, approved_by, reason, signature FROM rule_versions WHERE owner=?1"  \
                 " ORDER BY version")                                                               \
     XX(re_insert, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"               \
                   " message) VALUES (?1,?2,?3,?4,?5,?6,?7)")
@@ -539,6 +540,7 @@ int store_rule_version_insert(struct store *st, const struct store_rule_version 
     sqlite3_bind_int64(s, 7, v->created_at_ms);
     bind_text(s, 8, v->created_by);
     bind_text(s, 9, v->reason);
+    bind_text(s, 10, v->signature);
     return step_done(st, s, why, "insert rule version");
 }
 
@@ -626,6 +628,7 @@ static void rv_borrow(sqlite3_stmt *s, struct store_rule_version *v)
     v->activated_at_ms = sqlite3_column_int64(s, 8);
     v->approved_by = (const char *)sqlite3_column_text(s, 9);
     v->reason = (const char *)sqlite3_column_text(s, 10);
+    v->signature = (const char *)sqlite3_column_text(s, 11);
 }
 
 int store_rule_version_get(struct store *st, const char *owner, int version,

@@ -141,6 +141,7 @@ struct store_rule_version {
     int64_t activated_at_ms; /* 0 if never */
     const char *approved_by; /* may be NULL */
     const char *reason;      /* may be NULL */
+    const char *signature;   /* hex ed25519 signature of the hash, or NULL */
 };
 typedef int store_rule_version_cb(const struct store_rule_version *v, void *ctx);
 typedef int store_rule_active_cb(const char *owner, int version, void *ctx);

@@ -139,6 +139,9 @@ const char *const store_migrations[] = {
 
     /* 4: recent events across instances (the dashboard's feed). */
     "CREATE INDEX events_at ON events(at);",
+
+    /* 5: the ed25519 signature an HQ bundle carried, when HQ signs its rules. */
+    "ALTER TABLE rule_versions ADD COLUMN signature TEXT;",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;
