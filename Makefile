@@ -50,7 +50,7 @@ integration: all
 	@sh tests/run-integration.sh
 
 lint-rules:
-	luacheck -q rules tests/fixtures/rules
+	luacheck -q rules examples/adaptation tests/fixtures/rules
 
 check: all unit integration
 test: deps

@@ -80,6 +80,13 @@ kill -HUP "$PID"; sleep 0.5
 out=$(api POST /v1/leads cc-admin-token '{"office":"city-c","customer":"x","title":"y","budget":{"amount":1,"status":"none"}}')
 check "SIGHUP reload applies the fixed file" [ "$(echo "$out" | jq -r .source)" = marketing ]
 
+# The tutorial's adaptation (examples/adaptation) goes through as one version.
+LTC_URL=$URL LTC_TOKEN=south-admin-token "$LTCCTL" --json rules push region/south "$ROOT/examples/adaptation/regions/south" >"$WORK/out" 2>&1
+check "the example adaptation validates and waits for HQ" [ "$(jq -r .status "$WORK/out")" = pending ]
+V=$(jq -r .version "$WORK/out")
+LTC_URL=$URL LTC_TOKEN=hq-admin-token "$LTCCTL" rules approve region/south "$V" >/dev/null
+out=$(api POST /v1/leads pa-ar-token "$LEAD")
+check "after approval leads use it" [ "$(echo "$out" | jq -r '.evaluation.rules["region/south"]')" = "$V" ] && [ "$(echo "$out" | jq -r .evaluation.thresholds.hot)" = 60 ]
 "$LTCD" --check-rules --rules "$ROOT/rules" >/dev/null 2>&1; check "--check-rules on the shipped tree exits 0" [ $? = 0 ]
 "$LTCD" --check-rules --rules "$WORK/rules" 2>"$WORK/err" >/dev/null; rc=$?
 printf 'return { defaults = { source = \n' >"$WORK/rules/offices/city-c/tools.lua"
