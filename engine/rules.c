@@ -372,65 +372,25 @@ static int on_version_row(const struct store_rule_version *v, void *ctx)
     return 0;
 }
 
-int rules_approve(struct rules *r, const char *owner, int version, const char *actor,
-                  struct err_detail *why)
+/* Make a stored version active again: recompiled and validated against the
+ * HQ rules (and key) of today, activated in one transaction with its audit
+ * event, then swapped in. An approval names the approver and supersedes older
+ * pending versions; a rollback keeps the version's approver. */
+static int activate_stored(struct rules *r, const char *owner, int version, const char *actor,
+                           bool approval, struct err_detail *why)
 {
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
     struct version_load vl = {0};
     int rc = store_rule_version_get(r->st, owner, version, on_version_row, &vl, why);
-    if (!rc && strcmp(vl.status, "pending"))
+    if (!rc && approval && strcmp(vl.status, "pending"))
         rc = err_set(why, -ERR_CONFLICT, "%s v%d is %s, not pending", owner, version, vl.status);
-    struct rules_version *v = NULL;
-    if (!rc)
-        rc = rules__compile(owner, layer, version, vl.files, rules_hq(r), &v, why);
-    json_decref(vl.files);
-    if (rc)
-        return rc;
-    int64_t at = now_ms();
-    rc = store_begin(r->st, why);
-    if (!rc)
-        rc = store_rule_activate(r->st, owner, version, at, actor, why);
-    if (!rc)
-        rc = store_rule_supersede(r->st, owner, version, why);
-    if (!rc)
-        rc = store_rule_event_append(r->st, owner, version, at, actor, "approve", v->hash, NULL,
-                                     why);
-    if (!rc)
-        rc = store_commit(r->st, why);
-    else
-        store_rollback(r->st);
-    if (rc) {
-        rules_version_unref(v);
-        return rc;
-    }
-    v->activated_at_ms = at;
-    snprintf(v->approved_by, sizeof v->approved_by, "%s", actor);
-    swap_in(r, v);
-    log_info("rules: %s v%d approved by %s", owner, version, actor);
-    return 0;
-}
-
-int rules_rollback(struct rules *r, const char *owner, const char *actor, struct rules_result *res,
-                   struct err_detail *why)
-{
-    enum rules_layer layer;
-    if (rules_owner_layer(owner, &layer))
-        return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
-    int prev = 0;
-    int rc = store_rule_version_previous(r->st, owner, &prev, why);
-    if (!rc && !prev)
-        rc = err_set(why, -ERR_CONFLICT, "%s has no earlier good version to roll back to", owner);
-    struct version_load vl = {0};
-    if (!rc)
-        rc = store_rule_version_get(r->st, owner, prev, on_version_row, &vl, why);
-    struct rules_version *v = NULL;
-    /* Validated again, against the HQ rules (and key) of today. */
     if (!rc && layer == RULES_HQ)
         rc = verify_hq(r, vl.hash, vl.signature[0] ? vl.signature : NULL, why);
+    struct rules_version *v = NULL;
     if (!rc)
-        rc = rules__compile(owner, layer, prev, vl.files, layer == RULES_HQ ? NULL : rules_hq(r),
+        rc = rules__compile(owner, layer, version, vl.files, layer == RULES_HQ ? NULL : rules_hq(r),
                             &v, why);
     json_decref(vl.files);
     if (rc)
@@ -438,9 +398,12 @@ int rules_rollback(struct rules *r, const char *owner, const char *actor, struct
     int64_t at = now_ms();
     rc = store_begin(r->st, why);
     if (!rc)
-        rc = store_rule_activate(r->st, owner, prev, at, NULL, why);
+        rc = store_rule_activate(r->st, owner, version, at, approval ? actor : NULL, why);
+    if (!rc && approval)
+        rc = store_rule_supersede(r->st, owner, version, why);
     if (!rc)
-        rc = store_rule_event_append(r->st, owner, prev, at, actor, "rollback", v->hash, NULL, why);
+        rc = store_rule_event_append(r->st, owner, version, at, actor,
+                                     approval ? "approve" : "rollback", v->hash, NULL, why);
     if (!rc)
         rc = store_commit(r->st, why);
     else
@@ -450,9 +413,30 @@ int rules_rollback(struct rules *r, const char *owner, const char *actor, struct
         return rc;
     }
     v->activated_at_ms = at;
-    snprintf(v->approved_by, sizeof v->approved_by, "%s", vl.approved_by);
+    snprintf(v->approved_by, sizeof v->approved_by, "%s", approval ? actor : vl.approved_by);
     swap_in(r, v);
-    log_info("rules: %s rolled back to v%d by %s", owner, prev, actor);
+    log_info("rules: %s v%d %s by %s", owner, version, approval ? "approved" : "rolled back to",
+             actor);
+    return 0;
+}
+
+int rules_approve(struct rules *r, const char *owner, int version, const char *actor,
+                  struct err_detail *why)
+{
+    return activate_stored(r, owner, version, actor, true, why);
+}
+
+int rules_rollback(struct rules *r, const char *owner, const char *actor, struct rules_result *res,
+                   struct err_detail *why)
+{
+    int prev = 0;
+    int rc = store_rule_version_previous(r->st, owner, &prev, why);
+    if (!rc && !prev)
+        rc = err_set(why, -ERR_CONFLICT, "%s has no earlier good version to roll back to", owner);
+    if (!rc)
+        rc = activate_stored(r, owner, prev, actor, false, why);
+    if (rc)
+        return rc;
     res->version = prev;
     res->status = "active";
     return 0;
