@@ -17,7 +17,8 @@ static const char *const region_files[] = {"thresholds.lua", "authority.lua", "a
 static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
 
 /* Lead fields an office's tools.defaults may fill. */
-static const char *const default_fields[] = {"source", "budget", "horizon_months", "signals", NULL};
+static const char *const default_fields[] = {"source",  "budget",       "horizon_months",
+                                             "signals", "product_line", NULL};
 
 /* --- checks -------------------------------------------------------------- */
 
