@@ -170,7 +170,8 @@ struct rules_version *rules_hq(struct rules *r)
 static void swap_in(struct rules *r, struct rules_version *v)
 {
     struct owner_slot *s = slot_find(r, v->owner, true);
-    if (!s) {
+    if (!s) { /* more than RULES_MAX_OWNERS owners: the version is dropped */
+        log_error("rules: %s v%d not activated in memory: too many owners", v->owner, v->version);
         rules_version_unref(v);
         return;
     }
@@ -244,8 +245,8 @@ static int persist(struct rules *r, struct rules_version *v, const char *origin,
         rules_version_unref(v);
         return rc;
     }
-    swap_in(r, v);
     log_info("rules: %s v%d active (%.12s)", v->owner, v->version, v->hash);
+    swap_in(r, v); /* may free v */
     return 0;
 }
 

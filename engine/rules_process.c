@@ -272,7 +272,8 @@ int rules_document(struct rules *r, const json_t *doc, const char *kind, char **
         rc = err_set(why, -ERR_RULE_OUTPUT, "%s v%d: templates.lua: %s must return text", ov->owner,
                      ov->version, kind);
     if (!rc)
-        *text = strdup(json_string_value(out));
+        rc = (*text = strdup(json_string_value(out))) ? 0
+                                                      : err_set(why, -ERR_NOMEM, "out of memory");
     json_decref(out);
     return rc;
 }
