@@ -44,13 +44,13 @@ $(BUILD)/promparse: tests/unit/promparse.c tests/unit/promparse.h | $(BUILD)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< -lm
 
 unit: $(UNITS:%=$(BUILD)/%)
-	@sh tests/run-unit.sh $(UNITS:%=$(BUILD)/%)
+	@sh tests/run-suites.sh $(UNITS:%=$(BUILD)/%)
 
 integration: all
-	@sh tests/run-integration.sh
+	@sh tests/run-suites.sh tests/integration/[0-9][0-9]-*.sh
 
 lint-rules:
-	luacheck -q rules examples/adaptation tests/fixtures/rules
+	@sh tests/lint-rules.sh
 
 check: all unit integration
 test: deps

@@ -52,12 +52,7 @@ LTCD_PID=$!
 wait_up "$URL/health" || { echo "bench: ltcd did not start"; cat "$WORK/ltcd.log"; exit 1; }
 
 LEAD='{"office":"province-a","customer":"ACME Telecom","title":"5G core","source":"sales","budget":{"amount":60000000,"currency":"CNY","status":"approved"},"horizon_months":6,"signals":{"strategic_fit":4,"urgency":5,"relationship":4,"coach":3,"solution_maturity":4}}'
-cat >"$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$LEAD'
-wrk.headers["Authorization"] = "Bearer pa-ar-token"
-wrk.headers["Content-Type"] = "application/json"
-LUA
+cp tests/fixtures/wrk/post-lead.lua "$WORK/post.lua"
 curl -fs -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" "$URL/v1/leads" >/dev/null
 
 # run NAME URL [wrk args...]: prints "NAME req/s p50 p99 errors"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets of tests/fuzz/ and runs each for SECONDS
-# (default 60) from its corpus. Crashes are saved under build-fuzz/.
+# (default 60) from its seeds. Crashes are saved under build-fuzz/.
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
@@ -18,12 +18,16 @@ for src in tests/fuzz/*_fuzz.c; do
         $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") \
         $(pkg-config --libs $PKGS) -lm
     mkdir -p "$OUT/corpus-$name"
+    # Seeds: the target's own corpus; the rule target also reads the shipped
+    # rules and the hostile fixtures in place (new inputs go to build-fuzz/).
+    seeds="tests/fuzz/corpus/$name"
+    [ "$name" = rule ] && seeds="rules/hq rules/regions/north rules/regions/south tests/fixtures/rules/hostile"
     dict=""
     [ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
     echo "fuzz: $name for ${SECONDS_EACH}s"
     if ! "$OUT/${name}_fuzz" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=0 $dict -artifact_prefix="$OUT/$name-" \
-        "$OUT/corpus-$name" "tests/fuzz/corpus/$name" >"$OUT/$name.log" 2>&1; then
+        "$OUT/corpus-$name" $seeds >"$OUT/$name.log" 2>&1; then
         echo "fuzz: $name FAILED (see $OUT/$name.log)"; tail -30 "$OUT/$name.log"; status=1
     else
         grep -E '^#[0-9]+.*DONE' "$OUT/$name.log" | tail -1

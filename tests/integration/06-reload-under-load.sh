@@ -3,13 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { echo "# wrk missing"; exit 1; }
 start_daemon --auto-approve --sync normal || exit 1
-cat >"$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$LEAD'
-wrk.headers["Authorization"] = "Bearer pa-ar-token"
-wrk.headers["Content-Type"] = "application/json"
-LUA
-wrk -t2 -c16 -d8s -s "$WORK/post.lua" "$URL/v1/leads" >"$WORK/wrk" 2>&1 &
+wrk -t2 -c16 -d8s -s "$ROOT/tests/fixtures/wrk/post-lead.lua" "$URL/v1/leads" >"$WORK/wrk" 2>&1 &
 WRK=$!
 sleep 0.5
 fails=0; i=0

@@ -1,2 +1,0 @@
--- expect: rule_budget
-return function() while true do pcall(function() while true do end end) end end
