@@ -1,14 +1,14 @@
 # ltcd: see README.md. Targets are one-liners on purpose.
 CC      ?= cc
 VERSION := 0.3.0
-PKGS    := lua5.4 libuv sqlite3 libmicrohttpd jansson libsodium libsystemd
+PKGS    := lua5.4 libuv sqlite3 jansson libsodium libsystemd
 CFLAGS  ?= -O2 -g
 # Flags every build needs, whatever CFLAGS the command line sets.
 XCFLAGS := -std=c11 -D_GNU_SOURCE -DLTCD_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Iengine \
            $(shell pkg-config --cflags $(PKGS))
 XCFLAGS += $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lm
 BUILD   ?= build
 BIN     ?= bin
 

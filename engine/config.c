@@ -10,6 +10,7 @@ const char config_usage[] =
     "usage: ltcd [--listen HOST:PORT] [--db PATH] [--rules DIR] [--tokens FILE]\n"
     "            [--auto-approve] [--no-watch] [--sync full|normal] [--log-format text|json]\n"
     "            [--max-body BYTES] [--idle-timeout SECONDS] [--max-connections N]\n"
+    "            [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
     "            [--www DIR] [--hq-pubkey FILE]\n"
     "       ltcd --check-rules [--rules DIR]\n"
     "       ltcd --version | --help\n"
@@ -23,8 +24,12 @@ const char config_usage[] =
     "  --sync full|normal     full: commits survive power loss (default); normal: a crash\n"
     "  --log-format text|json one line per event on stderr\n"
     "  --max-body BYTES       request body limit (default 1048576)\n"
-    "  --idle-timeout SECONDS drop clients idle or stalled this long (default 30)\n"
-    "  --max-connections N    concurrent connections (default 1024)\n"
+    "  --idle-timeout SECONDS drop kept-alive clients idle this long, and clients\n"
+    "                         that do not read their answer (default 30)\n"
+    "  --header-timeout SECONDS  a request's headers must arrive within this (default 10)\n"
+    "  --body-timeout SECONDS    a request's body must arrive within this (default 30)\n"
+    "  --max-connections N    concurrent connections; at the limit a new client evicts\n"
+    "                         the slowest idle or unfinished one (default 1024)\n"
     "  --www DIR              the dashboard's files, served at / (default engine/www)\n"
     "  --hq-pubkey FILE       HQ's ed25519 public key (hex): HQ bundles must be signed\n"
     "  --check-rules          validate the rules tree, print file:line: message, exit 0/1\n"
@@ -82,6 +87,8 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
     cfg->sync_full = true;
     cfg->body_max_bytes = CONFIG_BODY_MAX_BYTES;
     cfg->idle_timeout_s = CONFIG_IDLE_TIMEOUT_S;
+    cfg->header_timeout_s = CONFIG_HEADER_TIMEOUT_S;
+    cfg->body_timeout_s = CONFIG_BODY_TIMEOUT_S;
     cfg->max_connections = CONFIG_MAX_CONNECTIONS;
 
     for (int i = 1; i < argc; i++) {
@@ -133,6 +140,16 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
             if ((rc = parse_uint(a, v, 3600, &n, why)))
                 return rc;
             cfg->idle_timeout_s = (unsigned)n;
+        } else if (!strcmp(a, "--header-timeout")) {
+            NEED_VALUE;
+            if ((rc = parse_uint(a, v, 3600, &n, why)))
+                return rc;
+            cfg->header_timeout_s = (unsigned)n;
+        } else if (!strcmp(a, "--body-timeout")) {
+            NEED_VALUE;
+            if ((rc = parse_uint(a, v, 3600, &n, why)))
+                return rc;
+            cfg->body_timeout_s = (unsigned)n;
         } else if (!strcmp(a, "--max-connections")) {
             NEED_VALUE;
             if ((rc = parse_uint(a, v, 60000, &n, why)))

@@ -34,12 +34,16 @@ struct config {
     bool sync_full;             /* --sync full (default) or normal */
     bool log_json;              /* --log-format json */
     size_t body_max_bytes;      /* --max-body, default CONFIG_BODY_MAX_BYTES */
-    unsigned idle_timeout_s;    /* --idle-timeout: slow or stalled clients are dropped */
+    unsigned idle_timeout_s;    /* --idle-timeout: idle kept-alive clients, slow readers */
+    unsigned header_timeout_s;  /* --header-timeout: a request's whole head */
+    unsigned body_timeout_s;    /* --body-timeout: a request's whole body */
     unsigned max_connections;   /* --max-connections */
 };
 
 #define CONFIG_BODY_MAX_BYTES  (1024 * 1024)
-#define CONFIG_IDLE_TIMEOUT_S  30
+#define CONFIG_IDLE_TIMEOUT_S   30
+#define CONFIG_HEADER_TIMEOUT_S 10
+#define CONFIG_BODY_TIMEOUT_S   30
 #define CONFIG_MAX_CONNECTIONS 1024
 
 /* Fill 'cfg' with defaults, then apply argv. Returns 0 or -ERR_USAGE with a

@@ -153,6 +153,8 @@ static int run(struct daemon *d)
         .port = cfg->port,
         .body_max_bytes = cfg->body_max_bytes,
         .idle_timeout_s = cfg->idle_timeout_s,
+        .header_timeout_s = cfg->header_timeout_s,
+        .body_timeout_s = cfg->body_timeout_s,
         .max_connections = cfg->max_connections,
         .handler = api_handle,
         .turn = app_flush,

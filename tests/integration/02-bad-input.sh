@@ -1,7 +1,7 @@
 #!/bin/sh
 # Bad input: each gets its documented status and JSON error, and nothing stored changes.
 . "$(dirname "$0")/lib.sh"
-start_daemon --auto-approve --idle-timeout 2 || exit 1
+start_daemon --auto-approve --idle-timeout 2 --body-timeout 2 || exit 1
 
 api POST /v1/leads pa-ar-token "$LEAD" >/dev/null; expect "one good lead" 201
 snapshot() { sqlite3 "$WORK/db" 'SELECT count(*), coalesce(sum(length(doc)),0) FROM instances; SELECT count(*) FROM events'; }
@@ -48,8 +48,8 @@ api POST /v1/leads unknown "$LEAD" >/dev/null; expect "unknown token" 401 unauth
 api POST /v1/instances/1/actions pa-ar-token '{"action":"fly"}' >/dev/null; expect "unknown action names the field" 400 invalid_field
 api POST /v1/instances/1/actions pa-ar-token '{"action":' >/dev/null; expect "malformed action body" 400 invalid_json
 
-# A client that sends part of a request and stalls is dropped after the idle
-# timeout, while others are served meanwhile.
+# A client that sends part of a body and stalls is dropped at the body
+# deadline, while others are served meanwhile.
 mkfifo "$WORK/slow"
 (printf '{"office":"province-a",'; sleep 5) >"$WORK/slow" &
 SLOWW=$!
@@ -61,7 +61,7 @@ check "others are served while a client stalls" [ "$code" = 200 ]
 established() { ss -Htn state established "( sport = :$PORT )" | wc -l; }
 check "the stalled connection is open at first" [ "$(established)" = 1 ]
 sleep 3
-check "the daemon drops it after the idle timeout" [ "$(established)" = 0 ]
+check "the daemon drops it at the body deadline" [ "$(established)" = 0 ]
 kill $SLOWW 2>/dev/null; wait $SLOWC
 check "the stalled request stored nothing" [ "$(cat "$WORK/slowcode")" != 201 ]
 
