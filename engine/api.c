@@ -96,9 +96,7 @@ void api_error(struct http_req *req, const struct err_detail *why)
     json_t *body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_api_code(code), "message",
                              msg, "details", details);
     int status = err_http_status(code);
-    if (status >= 500)
-        log_msg(LOG_ERROR, http_request_id(req), "%s %s: %d %s", http_method(req), http_path(req),
-                status, why->msg);
+    http_set_error(req, err_api_code(code), why->msg[0] ? why->msg : err_str(code));
     api_json(req, status, body);
     json_decref(body);
 }
@@ -206,6 +204,7 @@ void api_handle(struct http_req *req, void *arg)
         }
         snprintf(c.actor, sizeof c.actor, "%s:%s", c.principal->unit,
                  auth_role_name(c.principal->role));
+        http_set_actor(req, c.actor);
     }
     found->handler(&c);
 }
@@ -226,10 +225,23 @@ void api_done(struct http_req *req, int status, void *app)
     snprintf(code, sizeof code, "%d", status);
     const char *route = http_label(req) ? http_label(req) : "unmatched";
     metrics_count(METRICS_HTTP_REQUESTS, route, code, 1);
-    if (status >= 400 && status < 500)
-        log_msg(LOG_INFO, http_request_id(req), "%s %s: %d", http_method(req), http_path(req),
-                status);
-    metrics_observe(METRICS_HTTP_DURATION, route, http_now_ns() - http_started_ns(req));
+    uint64_t dt = http_now_ns() - http_started_ns(req);
+    metrics_observe(METRICS_HTTP_DURATION, route, dt);
+    /* A line for every error and every write; successful reads would drown them. */
+    const char *method = http_method(req);
+    if (status < 400 && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+        return;
+    struct log_request lr = {
+        .req_id = http_request_id(req),
+        .method = method,
+        .path = http_path(req),
+        .actor = http_actor(req),
+        .status = status,
+        .duration_ms = (double)dt / 1e6,
+        .error_code = status >= 400 ? http_error_code(req) : NULL,
+        .error_message = status >= 400 ? http_error_message(req) : NULL,
+    };
+    log_request(status >= 500 ? LOG_ERROR : LOG_INFO, &lr);
 }
 
 struct stage_ctx {

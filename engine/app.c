@@ -93,9 +93,6 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
             api_error(w->req, &d->why);
             free(d->body);
         } else {
-            /* One line per recorded event. */
-            log_msg(LOG_INFO, http_request_id(w->req), "%s %s by %s: %d", http_method(w->req),
-                    http_path(w->req), w->actor, d->status);
             http_respond(w->req, d->status, "application/json", d->body, strlen(d->body));
         }
     }

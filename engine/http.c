@@ -46,6 +46,7 @@ struct http_req {
     int status;
     char id[24];
     const char *label; /* borrowed; see http_set_label */
+    char actor[80], error_code[32], error_message[300];
     uint64_t started_ns;
     void *user;
     void (*user_free)(void *);
@@ -459,6 +460,7 @@ static void request_reset(struct http_req *r)
     r->too_large = r->answered = r->deferred = false;
     r->status = 0;
     r->label = NULL;
+    r->actor[0] = r->error_code[0] = r->error_message[0] = '\0';
 }
 
 /* The answer has left: close, linger, or wait for the next request. */
@@ -544,13 +546,13 @@ static void send_answer(struct http_conn *c, int status, const char *ctype, char
 /* A framing error: answer it ourselves in the API's error envelope, then close. */
 static void refuse(struct http_conn *c)
 {
-    char *body = malloc(400);
+    const char *code = c->fail_status == 431   ? "header_too_large"
+                       : c->fail_status >= 500 ? "internal"
+                                               : "bad_request";
+    char *body = malloc(400); /* fail_msg is one of this file's literals: no escaping needed */
     int n = body ? snprintf(body, 400,
                             "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"details\":{}}}",
-                            c->fail_status == 431   ? "header_too_large"
-                            : c->fail_status >= 500 ? "internal"
-                                                    : "bad_request",
-                            c->fail_msg)
+                            code, c->fail_msg)
                  : 0;
     c->keep_alive = false;
     c->pending_len = 0;
@@ -559,6 +561,7 @@ static void refuse(struct http_conn *c)
         snprintf(r->id, sizeof r->id, "r%llx", (unsigned long long)++c->srv->next_req_id);
     r->answered = true;
     r->status = c->fail_status;
+    http_set_error(r, code, c->fail_msg);
     if (c->srv->cfg.done)
         c->srv->cfg.done(r, c->fail_status, c->srv->cfg.ctx);
     send_answer(c, c->fail_status, "application/json", body, body ? (size_t)n : 0);
@@ -1010,4 +1013,30 @@ const char *http_label(const struct http_req *req)
 void *http_user(const struct http_req *req)
 {
     return req->user;
+}
+
+void http_set_actor(struct http_req *req, const char *actor)
+{
+    snprintf(req->actor, sizeof req->actor, "%s", actor);
+}
+
+void http_set_error(struct http_req *req, const char *code, const char *message)
+{
+    snprintf(req->error_code, sizeof req->error_code, "%s", code);
+    snprintf(req->error_message, sizeof req->error_message, "%s", message);
+}
+
+const char *http_actor(const struct http_req *req)
+{
+    return req->actor;
+}
+
+const char *http_error_code(const struct http_req *req)
+{
+    return req->error_code;
+}
+
+const char *http_error_message(const struct http_req *req)
+{
+    return req->error_message;
 }

@@ -121,6 +121,14 @@ void *http_user(const struct http_req *req);
 void http_set_label(struct http_req *req, const char *label);
 const char *http_label(const struct http_req *req);
 
+/* What the request log says beyond method, path and status: who made the
+ * request and why it failed. Copied, truncated to fit; "" until set. */
+void http_set_actor(struct http_req *req, const char *actor);
+void http_set_error(struct http_req *req, const char *code, const char *message);
+const char *http_actor(const struct http_req *req);
+const char *http_error_code(const struct http_req *req);
+const char *http_error_message(const struct http_req *req);
+
 /* Monotonic nanoseconds. */
 uint64_t http_now_ns(void);
 

@@ -1,11 +1,13 @@
-/* engine/log.c */
+/* engine/log.c: one line per event, text or JSON. */
 #include "log.h"
 
-#include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "buf.h"
 
 static enum log_format fmt_mode = LOG_TEXT;
 static enum log_level min_lvl = LOG_INFO;
@@ -17,6 +19,98 @@ void log_init(enum log_format format, enum log_level min_level)
     min_lvl = min_level;
 }
 
+static void timestamp(char *when, size_t n)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(when, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || (n == 2 && s[0] > 0xdf) || (n == 3 && s[0] > 0xef))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] > 0x9f) ||
+        (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* Text with invalid UTF-8 replaced by U+FFFD; as a JSON literal when json. */
+static void put_text(struct buf *b, const char *text, bool json)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    if (json)
+        buf_put(b, "\"", 1);
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            buf_put(b, "\xef\xbf\xbd", 3);
+            s++;
+        } else if (json && (*s < 0x20 || *s == '"' || *s == '\\')) {
+            if (*s < 0x20)
+                buf_printf(b, "\\u%04x", *s);
+            else
+                buf_printf(b, "\\%c", *s);
+            s++;
+        } else {
+            buf_put(b, (const char *)s, n);
+            s += n;
+        }
+    }
+    if (json)
+        buf_put(b, "\"", 1);
+}
+
+static void field(struct buf *b, const char *key, const char *value)
+{
+    if (!value || !value[0])
+        return;
+    if (fmt_mode == LOG_JSON) {
+        buf_printf(b, ",\"%s\":", key);
+        put_text(b, value, true);
+    } else {
+        buf_printf(b, " %s=", key);
+        put_text(b, value, false);
+    }
+}
+
+static void start_line(struct buf *b, enum log_level level, const char *req_id, const char *msg)
+{
+    char when[40];
+    timestamp(when, sizeof when);
+    if (fmt_mode == LOG_JSON) {
+        buf_printf(b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", when, level_names[level]);
+        put_text(b, msg, true);
+        field(b, "req_id", req_id);
+    } else {
+        buf_printf(b, "%s %s ", when, level_names[level]);
+        if (req_id)
+            buf_printf(b, "[%s] ", req_id);
+        put_text(b, msg, false);
+    }
+}
+
+static void end_line(struct buf *b)
+{
+    if (fmt_mode == LOG_JSON)
+        buf_put(b, "}", 1);
+    buf_put(b, "\n", 1);
+    if (!b->failed)
+        fwrite(b->p, 1, b->len, stderr);
+    buf_deinit(b);
+}
+
 void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
 {
     if (level < min_lvl)
@@ -26,27 +120,31 @@ void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    struct buf b = {0};
+    start_line(&b, level, req_id, msg);
+    end_line(&b);
+}
 
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[40];
-    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(ts.tv_nsec / 1000000));
-
+void log_request(enum log_level level, const struct log_request *r)
+{
+    if (level < min_lvl)
+        return;
+    char msg[LOG_LINE_MAX], path[1024];
+    snprintf(path, sizeof path, "%s", r->path); /* a hostile path is up to 16 KiB */
+    snprintf(msg, sizeof msg, "%.16s %s: %d", r->method, path, r->status);
+    struct buf b = {0};
+    start_line(&b, level, r->req_id, msg);
     if (fmt_mode == LOG_JSON) {
-        json_t *o = json_pack("{s:s, s:s, s:s?, s:s}", "ts", when, "level", level_names[level],
-                              "req", req_id, "msg", msg);
-        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
-        if (line)
-            fprintf(stderr, "%s\n", line);
-        free(line);
-        json_decref(o);
-    } else if (req_id) {
-        fprintf(stderr, "%s %s [%s] %s\n", when, level_names[level], req_id, msg);
+        buf_put(&b, ",\"method\":", 10);
+        put_text(&b, r->method, true);
+        buf_put(&b, ",\"path\":", 8);
+        put_text(&b, path, true);
+        buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f", r->status, r->duration_ms);
     } else {
-        fprintf(stderr, "%s %s %s\n", when, level_names[level], msg);
+        buf_printf(&b, " %.3fms", r->duration_ms);
     }
+    field(&b, "actor", r->actor);
+    field(&b, "error_code", r->error_code);
+    field(&b, "error_message", r->error_message);
+    end_line(&b);
 }

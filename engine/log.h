@@ -1,9 +1,14 @@
 /* engine/log.h
  *
- * One line per event on stderr, as text (`TIME LEVEL [req] message`) or as
- * JSON (`{"ts":..,"level":..,"req":..,"msg":..}`), chosen once at start-up.
- * Lines are capped at LOG_LINE_MAX bytes so a hostile value cannot flood the
- * log. Loop thread only (no locking).
+ * One line per event on stderr, as text or as JSON, chosen once at start-up:
+ *   text: TIME LEVEL [REQ] message
+ *   json: {"ts":"...","level":"info","msg":"...", ...}
+ * A request's line (log_request) carries req_id, method, path, status, actor,
+ * duration_ms and, on an error, error_code and error_message, as JSON fields
+ * or as text after the message. Bytes that are not valid UTF-8 (a hostile
+ * path, a rule's error text cut short) are written as U+FFFD, so every JSON
+ * line parses. Lines are capped at LOG_LINE_MAX bytes so a hostile value
+ * cannot flood the log. Loop thread only (no locking).
  */
 #ifndef ENGINE_LOG_H
 #define ENGINE_LOG_H
@@ -18,6 +23,16 @@ void log_init(enum log_format format, enum log_level min_level);
 /* req_id may be NULL. */
 void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* One answered request. Strings are borrowed; actor, error_code and
+ * error_message may be NULL or "" (left out). */
+struct log_request {
+    const char *req_id, *method, *path, *actor;
+    int status;
+    double duration_ms;
+    const char *error_code, *error_message;
+};
+void log_request(enum log_level level, const struct log_request *r);
 
 #define log_info(...)  log_msg(LOG_INFO, NULL, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, NULL, __VA_ARGS__)

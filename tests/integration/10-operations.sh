@@ -12,6 +12,7 @@ api POST /v1/leads pa-ar-token '{' >/dev/null
 api PUT /v1/rules/office/province-a/tools.lua pa-admin-token 'while true do end' >/dev/null
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 66 }' >/dev/null
 api PUT /v1/rules/office/city-c/tools.lua cc-admin-token 'for i = 1, 100 do host.log("chatty " .. i) end return {}' >/dev/null
+curl -s -o /dev/null "$URL/v1/%ff%fe"
 curl -s "$URL/metrics" >"$WORK/m1"
 check "after traffic /metrics still parses" sh -c "'$PROMPARSE' <'$WORK/m1'"
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/m1"; }
@@ -27,9 +28,10 @@ stop_daemon
 # (start_daemon retries on a port in use: those attempts end with a plain "ltcd: " line)
 grep -v '^ltcd: ' "$WORK/log" >"$WORK/jsonlog"
 check "every log line is one JSON object" sh -c "jq -s -e 'all(.ts and .level and .msg)' '$WORK/jsonlog' >/dev/null"
-check "a recorded event is logged with its request id" sh -c "jq -s -e 'any(.req != null and (.msg | test(\"POST /v1/leads by office/province-a:ar: 201\")))' '$WORK/jsonlog' >/dev/null"
+check "a write is logged with req_id, method, path, status, actor and duration_ms" sh -c "jq -s -e 'any(.req_id != null and .method == \"POST\" and .path == \"/v1/leads\" and .status == 201 and .actor == \"office/province-a:ar\" and (.duration_ms | type) == \"number\")' '$WORK/jsonlog' >/dev/null"
 check "host.log is rate-limited per run (9 lines and a notice)" [ "$(grep -c chatty "$WORK/jsonlog")" = 9 ] && grep -q "further host.log lines of this run dropped" "$WORK/jsonlog"
-check "a refused request is logged with its request id" sh -c "jq -s -e 'any(.req != null and (.msg | test(\": 400\")))' '$WORK/jsonlog' >/dev/null"
+check "a refused request is logged with error_code and error_message" sh -c "jq -s -e 'any(.req_id != null and .status == 400 and .error_code == \"invalid_json\" and (.error_message | length) > 0)' '$WORK/jsonlog' >/dev/null"
+check "a path with bytes that are not UTF-8 still gives a JSON line" sh -c "jq -s -e 'any(.status == 404 and (.path | test(\"^/v1/\\ufffd\")))' '$WORK/jsonlog' >/dev/null"
 
 for f in --listen --db --rules --tokens --auto-approve --no-watch --sync --log-format --check-rules --version; do
     "$LTCD" --help | grep -q -- "$f" || { not_ok "ltcd --help documents $f"; continue; }
