@@ -30,7 +30,7 @@
                   " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
                   " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6")                      \
-    XX(inst_max, "SELECT coalesce(max(id), 0) FROM instances")                                     \
+    XX(inst_next, "SELECT coalesce(max(id), 0) + 1 FROM instances")                                \
     XX(inst_count, "SELECT count(*) FROM instances")                                               \
     XX(ev_insert, "INSERT INTO events(instance_id, seq, at, actor, action, payload,"               \
                   " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
@@ -105,10 +105,9 @@
 
 struct store {
     sqlite3 *db;
-    char *wal_path;  /* owned: PATH-wal */
-    int wal_fd;      /* for fsync after a deferred commit; -1 until the WAL exists */
-    bool sync_full;  /* --sync full: commits are fsynced before they are acknowledged */
-    int64_t next_id; /* the id the next instance gets */
+    char *wal_path; /* owned: PATH-wal */
+    int wal_fd;     /* for fsync after a deferred commit; -1 until the WAL exists */
+    bool sync_full; /* --sync full: commits are fsynced before they are acknowledged */
 #define XX(name, sql) sqlite3_stmt *name;
     STORE_STMTS(XX)
 #undef XX
@@ -248,13 +247,6 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
         rc = db_err(st, why, "prepare " #name);
     STORE_STMTS(XX)
 #undef XX
-    if (!rc) {
-        if (sqlite3_step(st->inst_max) == SQLITE_ROW)
-            st->next_id = sqlite3_column_int64(st->inst_max, 0) + 1;
-        else
-            rc = db_err(st, why, "read max id");
-        sqlite3_reset(st->inst_max);
-    }
     if (rc) {
         if (why && why->code == -ERR_STORE && !strstr(why->msg, path)) {
             char tmp[ERR_DETAIL_MAX];
@@ -360,9 +352,15 @@ void store_rollback_to(struct store *st)
     step_done(st, st->release, NULL, "release");
 }
 
-int64_t store_instance_next_id(struct store *st)
+int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why)
 {
-    return st->next_id;
+    int rc = sqlite3_step(st->inst_next), out = 0;
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st->inst_next, 0);
+    else
+        out = db_err(st, why, "next instance id");
+    sqlite3_reset(st->inst_next);
+    return out;
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -384,10 +382,7 @@ int store_instance_insert(struct store *st, const struct store_instance *in, str
     bind_text(s, 6, in->doc);
     sqlite3_bind_int64(s, 7, in->at_ms);
     sqlite3_bind_int64(s, 8, in->last_seq);
-    int rc = step_done(st, s, why, "insert instance");
-    if (!rc && in->id >= st->next_id)
-        st->next_id = in->id + 1;
-    return rc;
+    return step_done(st, s, why, "insert instance");
 }
 
 int store_instance_update(struct store *st, const struct store_instance *in, struct err_detail *why)

@@ -52,9 +52,10 @@ int store_savepoint(struct store *st, struct err_detail *why);
 void store_release(struct store *st);
 void store_rollback_to(struct store *st);
 
-/* Instances. Ids are assigned by the store, increasing, never reused within a
- * database (a rolled-back id leaves a gap). */
-int64_t store_instance_next_id(struct store *st);
+/* Instances. The next id is max(id) + 1 read inside the caller's transaction,
+ * so an insert that is rolled back (a refused request, a failed commit) leaves
+ * no gap; instances are never deleted, so an id is never reused. */
+int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why);
 
 struct store_instance {
     int64_t id;

@@ -71,17 +71,44 @@ TEST(instances_and_events_round_trip)
 {
     struct store *st = fresh();
     struct err_detail why = {0};
+    int64_t id = 0;
     CHECK(store_begin(st, &why) == 0);
-    CHECK(store_instance_next_id(st) == 1);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
     CHECK(insert(st, 1, "a", "lead") == 0);
     CHECK(insert(st, 2, "b", "lead") == 0);
     CHECK(store_commit(st, &why) == 0);
-    CHECK(store_instance_next_id(st) == 3);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 3);
     struct store_instance_row row;
     CHECK(store_instance_get(st, 2, &row, &why) == 0);
     CHECK(!strcmp(row.office, "b") && !strcmp(row.doc, "{\"id\":2}") && row.last_seq == 1);
     store_instance_row_deinit(&row);
     CHECK(store_instance_get(st, 3, &row, &why) == -ERR_NOT_FOUND);
+    store_close(st);
+}
+
+/* Ids come from the database inside the transaction: whatever is rolled back
+ * (one request's savepoint, or a whole batch whose commit failed) gives its
+ * ids back, so acknowledged ids have no gaps. */
+TEST(rolled_back_inserts_leave_no_id_gap)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    int64_t id = 0;
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(store_savepoint(st, &why) == 0);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    store_rollback_to(st); /* a refused request */
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 2);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    store_rollback(st); /* a batch whose commit failed */
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    CHECK(store_commit(st, &why) == 0);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 2);
     store_close(st);
 }
 
@@ -183,5 +210,6 @@ TEST(rule_versions_activate_one_at_a_time)
 }
 
 TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
-          T(instances_and_events_round_trip), T(lists_filter_and_page), T(events_are_append_only),
+          T(instances_and_events_round_trip), T(rolled_back_inserts_leave_no_id_gap),
+          T(lists_filter_and_page), T(events_are_append_only),
           T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time))
