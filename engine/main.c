@@ -1,6 +1,6 @@
 /* engine/main.c: ltcd's start-up order, signals and exit codes. Nothing else.
  *
- * Start-up: flags -> log -> tokens -> store (migrations) -> HTTP bind -> rules
+ * Start-up: flags -> log -> tokens -> database lock -> store (migrations) -> HTTP bind -> rules
  * (stored active versions, then the rules directory) -> watch -> serve. Any failure
  * prints one line and exits 1. SIGHUP reloads rules from disk; SIGTERM and
  * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rules_watch.h"
+#include "store_lock.h"
 
 #define DRAIN_POLL_MS     10
 #define DRAIN_DEADLINE_MS 2000
@@ -31,6 +32,7 @@ struct daemon {
     uv_timer_t watchdog; /* systemd WATCHDOG=1, when the unit asks for it */
     uint64_t drain_started_ms;
     struct rules_watch *watch;
+    struct store_lock *lock; /* one daemon per database, held until exit */
 };
 
 static void count_rule_call(const char *owner, const char *outcome)
@@ -145,6 +147,9 @@ static int run(struct daemon *d)
         app->auth = auth_set_new_empty();
     }
     ensure_parent_dir(cfg->db_path);
+    /* Before the database is opened: a second daemon must not even migrate. */
+    if (store_lock_open(cfg->db_path, &d->lock, &why))
+        return die(why.msg);
     if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
         return die(why.msg);
     /* Bind first: a port in use fails before the rules are compiled. */
@@ -202,6 +207,7 @@ static int run(struct daemon *d)
     api_static_free();
     auth_set_free(app->auth);
     uv_loop_close(app->loop);
+    store_lock_close(d->lock);
     log_info("ltcd stopped");
     return 0;
 }
