@@ -94,6 +94,7 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->sig_int, NULL);
     uv_close((uv_handle_t *)&d->drain, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
+    uv_close((uv_handle_t *)&d->app.probe, NULL);
 }
 
 /* Wait until every queued write is committed and answered and clients have
@@ -187,6 +188,7 @@ static int run(struct daemon *d)
     uv_signal_start(&d->sig_term, on_stop, SIGTERM);
     uv_signal_start(&d->sig_int, on_stop, SIGINT);
     signal(SIGPIPE, SIG_IGN);
+    app_probe_start(app);
     uv_timer_init(app->loop, &d->watchdog);
     uint64_t watchdog_us = 0;
     if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)

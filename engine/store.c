@@ -1,11 +1,13 @@
 /* engine/store.c: SQLite behind the store_* contract of store.h. */
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_schema.h"
@@ -105,19 +107,47 @@
 
 struct store {
     sqlite3 *db;
-    char *wal_path; /* owned: PATH-wal */
-    int wal_fd;     /* for fsync after a deferred commit; -1 until the WAL exists */
-    bool sync_full; /* --sync full: commits are fsynced before they are acknowledged */
+    char *wal_path;         /* owned: PATH-wal */
+    int wal_fd;             /* for fsync after a deferred commit; -1 until the WAL exists */
+    bool sync_full;         /* --sync full: commits are fsynced before they are acknowledged */
+    bool degraded;          /* a commit, a statement or an fsync failed for lack of room or I/O */
+    int64_t degraded_at_ms; /* when it started (ms since the epoch) */
+    char degraded_reason[ERR_DETAIL_MAX]; /* the latest failure's message */
+    int pages_at_begin; /* SQLITE_DBSTATUS_CACHE_WRITE when the transaction began */
 #define XX(name, sql) sqlite3_stmt *name;
     STORE_STMTS(XX)
 #undef XX
 };
 
+static void mark_degraded(struct store *st, const char *reason)
+{
+    if (!st->degraded) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        st->degraded_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    st->degraded = true;
+    snprintf(st->degraded_reason, sizeof st->degraded_reason, "%s", reason);
+}
+
+/* Pages written to the WAL by this connection so far. */
+static int pages_written(struct store *st)
+{
+    int cur = 0, hi = 0;
+    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 0);
+    return cur;
+}
+
 static int db_err(struct store *st, struct err_detail *why, const char *what)
 {
-    int rc = sqlite3_errcode(st->db);
+    int rc = sqlite3_errcode(st->db) & 0xff;
+    char msg[ERR_DETAIL_MAX];
+    snprintf(msg, sizeof msg, "%s: %s", what, sqlite3_errmsg(st->db));
+    /* Failures of the medium, not of one request: /health reports them. */
+    if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+        mark_degraded(st, msg);
     int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? -ERR_STORE_BUSY : -ERR_STORE;
-    return err_set(why, code, "%s: %s", what, sqlite3_errmsg(st->db));
+    return err_set(why, code, "%s", msg);
 }
 
 /* Run a statement that returns no rows, then reset it. */
@@ -288,6 +318,7 @@ int store_schema_version(struct store *st)
 
 int store_begin(struct store *st, struct err_detail *why)
 {
+    st->pages_at_begin = pages_written(st);
     return step_done(st, st->begin, why, "begin");
 }
 
@@ -296,6 +327,44 @@ int store_commit_deferred(struct store *st, struct err_detail *why)
     int rc = step_done(st, st->commit, why, "commit");
     if (rc && !sqlite3_get_autocommit(st->db))
         store_rollback(st);
+    /* Only a commit that wrote pages proves the medium takes writes again:
+     * an empty one (every request of a batch refused) writes nothing. */
+    if (!rc && pages_written(st) > st->pages_at_begin)
+        st->degraded = false;
+    return rc;
+}
+
+void store_sync_done(struct store *st, int sync_errno)
+{
+    if (sync_errno) {
+        char msg[ERR_DETAIL_MAX];
+        snprintf(msg, sizeof msg, "fsync of the WAL failed: %s", strerror(sync_errno));
+        mark_degraded(st, msg);
+    }
+}
+
+const char *store_degraded(const struct store *st, int64_t *since_ms)
+{
+    if (since_ms)
+        *since_ms = st->degraded ? st->degraded_at_ms : 0;
+    return st->degraded ? st->degraded_reason : NULL;
+}
+
+int store_probe(struct store *st, struct err_detail *why)
+{
+    /* Rewriting user_version with its own value changes nothing, yet it
+     * writes page 1: a real commit without a table of its own. */
+    int version = store_schema_version(st);
+    if (version < 0)
+        return db_err(st, why, "probe");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
+    int rc = store_begin(st, why);
+    if (!rc && sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_err(st, why, "probe");
+    if (!rc)
+        return store_commit(st, why);
+    store_rollback(st);
     return rc;
 }
 
@@ -325,8 +394,12 @@ int store_commit(struct store *st, struct err_detail *why)
 {
     int rc = store_commit_deferred(st, why);
     int fd = rc ? -1 : store_sync_fd(st);
-    if (fd >= 0 && fsync(fd))
-        rc = err_set(why, -ERR_STORE, "fsync of the WAL failed");
+    if (fd >= 0 && fsync(fd)) {
+        int e = errno;
+        store_sync_done(st, e);
+        rc = err_set(why, -ERR_STORE, "the commit may not be durable: fsync of the WAL failed: %s",
+                     strerror(e));
+    }
     return rc;
 }
 
