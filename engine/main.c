@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rules_watch.h"
+#include "store_backup.h"
 #include "store_lock.h"
 
 #define DRAIN_POLL_MS     10
@@ -58,9 +59,13 @@ static int read_key(const char *path, unsigned char key[32], struct err_detail *
     return 0;
 }
 
+/* A start-up error is one line, whatever the message quotes. */
 static int die(const char *msg)
 {
-    fprintf(stderr, "ltcd: %s\n", msg);
+    fputs("ltcd: ", stderr);
+    for (; *msg; msg++)
+        fputc(*msg == '\n' ? ' ' : *msg, stderr);
+    fputc('\n', stderr);
     return 1;
 }
 
@@ -214,6 +219,30 @@ static int run(struct daemon *d)
     return 0;
 }
 
+/* ltcd --backup / --restore: one line on stdout naming the file, exit 0; or
+ * one "ltcd: " line on stderr, exit 1. */
+static int copy_db(const struct config *cfg)
+{
+    struct store_copy_info info = {0};
+    struct err_detail why = {0};
+    if (cfg->mode == CONFIG_BACKUP) {
+        if (store_backup(cfg->db_path, cfg->copy_path, &info, &why))
+            return die(why.msg);
+        printf("ltcd: backup of %s written to %s (schema %d, %lld instances, %.1f MiB)\n",
+               cfg->db_path, cfg->copy_path, info.schema, (long long)info.instances,
+               (double)info.bytes / (1024.0 * 1024.0));
+        return 0;
+    }
+    ensure_parent_dir(cfg->db_path);
+    if (store_restore(cfg->db_path, cfg->copy_path, &info, &why))
+        return die(why.msg);
+    printf("ltcd: %s restored from %s (schema %d, %lld instances)%s%s%s\n", cfg->db_path,
+           cfg->copy_path, info.schema, (long long)info.instances,
+           info.kept ? "; the previous database is kept as " : "", info.kept ? cfg->db_path : "",
+           info.kept ? STORE_BEFORE_RESTORE : "");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct daemon d;
@@ -230,6 +259,9 @@ int main(int argc, char **argv)
     case CONFIG_CHECK_RULES:
         log_init(LOG_TEXT, LOG_WARN);
         return rules_check_tree(d.cfg.rules_dir);
+    case CONFIG_BACKUP:
+    case CONFIG_RESTORE:
+        return copy_db(&d.cfg);
     case CONFIG_RUN:
         break;
     }

@@ -7,38 +7,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct store_lock {
-    int fd;     /* the lock file, holding the OFD lock */
+    int fd;     /* the lock file, holding the flock */
     char *path; /* owned: DB-PATH.lock, resolved */
 };
 
-/* The lock file of a database: next to its real path, so that "db",
- * "./db" and a symlink to it all lock one file. A database that does not
- * exist yet resolves through its directory. */
-static char *lock_path(const char *db_path)
+char *store_path_resolve(const char *path)
 {
-    char *real = realpath(db_path, NULL), *out = NULL;
-    if (real) {
-        if (asprintf(&out, "%s.lock", real) < 0)
-            out = NULL;
-        free(real);
-        return out;
-    }
-    const char *slash = strrchr(db_path, '/');
+    char *real = realpath(path, NULL), *out = NULL;
+    if (real)
+        return real;
+    const char *slash = strrchr(path, '/');
     char dir[PATH_MAX];
     if (!slash)
         snprintf(dir, sizeof dir, ".");
     else
-        snprintf(dir, sizeof dir, "%.*s", slash == db_path ? 1 : (int)(slash - db_path), db_path);
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     char *real_dir = realpath(dir, NULL);
-    const char *base = slash ? slash + 1 : db_path;
-    if (real_dir && asprintf(&out, "%s/%s.lock", strcmp(real_dir, "/") ? real_dir : "", base) < 0)
-        out = NULL;
-    if (!real_dir && asprintf(&out, "%s.lock", db_path) < 0)
+    const char *base = slash ? slash + 1 : path;
+    if (!real_dir)
+        return strdup(path);
+    if (asprintf(&out, "%s/%s", strcmp(real_dir, "/") ? real_dir : "", base) < 0)
         out = NULL;
     free(real_dir);
+    return out;
+}
+
+/* The lock file of a database: next to its real path, so that "db", "./db"
+ * and a symlink to it all lock one file. */
+static char *lock_path(const char *db_path)
+{
+    char *real = store_path_resolve(db_path), *out = NULL;
+    if (real && asprintf(&out, "%s.lock", real) < 0)
+        out = NULL;
+    free(real);
     return out;
 }
 
@@ -62,25 +67,24 @@ int store_lock_open(const char *db_path, struct store_lock **out, struct err_det
         return err_set(why, -ERR_NOMEM, "out of memory");
     }
     lk->fd = open(lk->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* A lock file another user created (a restore run as root) still locks;
+     * only the pid cannot be written. */
+    if (lk->fd < 0 && errno == EACCES)
+        lk->fd = open(lk->path, O_RDONLY | O_CLOEXEC);
     if (lk->fd < 0) {
         int rc = err_set(why, -ERR_IO, "database %s: cannot open its lock file %s: %s", db_path,
                          lk->path, strerror(errno));
         store_lock_close(lk);
         return rc;
     }
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    if (fcntl(lk->fd, F_OFD_SETLK, &fl) < 0) {
+    if (flock(lk->fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno, rc;
         long pid = holder_pid(lk->fd);
-        if ((e == EAGAIN || e == EACCES) && pid)
-            rc = err_set(why, -ERR_CONFLICT,
-                         "database %s is in use by another ltcd (pid %ld): one process per "
-                         "database",
+        if (e == EWOULDBLOCK && pid)
+            rc = err_set(why, -ERR_CONFLICT, "database %s is in use by another ltcd (pid %ld)",
                          db_path, pid);
-        else if (e == EAGAIN || e == EACCES)
-            rc =
-                err_set(why, -ERR_CONFLICT,
-                        "database %s is in use by another ltcd: one process per database", db_path);
+        else if (e == EWOULDBLOCK)
+            rc = err_set(why, -ERR_CONFLICT, "database %s is in use by another ltcd", db_path);
         else
             rc = err_set(why, -ERR_IO, "database %s: cannot lock %s: %s", db_path, lk->path,
                          strerror(e));

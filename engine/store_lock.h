@@ -1,12 +1,14 @@
 /* engine/store_lock.h
  *
- * One daemon per database. The lock is an open file description lock
- * (fcntl F_OFD_SETLK) on the file DB-PATH.lock, which holds the holder's pid
- * as text. The kernel drops the lock when the holder's descriptor closes, so a
- * daemon that dies, even by kill -9, never leaves a stale lock behind: a
- * restart right after a crash just takes it. Unlike a POSIX record lock it is
- * not lost when the process closes some other descriptor of the same file,
- * and two opens in one process conflict (which the unit tests rely on).
+ * One daemon per database. The lock is a flock(2) on the file DB-PATH.lock,
+ * which holds the holder's pid as text. The kernel drops the lock when the
+ * holder's descriptor closes, so a daemon that dies, even by kill -9, never
+ * leaves a stale lock behind: a restart right after a crash just takes it.
+ * A flock belongs to the open file, not the process: it is not lost when
+ * the process closes another descriptor of the same file (as a POSIX record
+ * lock would be), two opens in one process conflict (the unit tests rely on
+ * it), it works on a descriptor opened read-only, and it never meets
+ * SQLite's own fcntl locks.
  *
  * The lock file stays on disk (removing it would let two processes lock two
  * different inodes); only the lock on it means anything. A symlinked or
@@ -31,5 +33,10 @@ int store_lock_open(const char *db_path, struct store_lock **out, struct err_det
 
 /* Release the lock (NULL is fine). The lock file stays, emptied. */
 void store_lock_close(struct store_lock *lock);
+
+/* The absolute, symlink-free form of 'path', which need not exist yet (its
+ * directory must, else the result is 'path' as given). malloc'd; NULL when
+ * out of memory. */
+char *store_path_resolve(const char *path);
 
 #endif
