@@ -31,7 +31,7 @@ check "a recorded event is logged with its request id" sh -c "jq -s -e 'any(.req
 check "host.log is rate-limited per run (9 lines and a notice)" [ "$(grep -c chatty "$WORK/jsonlog")" = 9 ] && grep -q "further host.log lines of this run dropped" "$WORK/jsonlog"
 check "a refused request is logged with its request id" sh -c "jq -s -e 'any(.req != null and (.msg | test(\": 400\")))' '$WORK/jsonlog' >/dev/null"
 
-for f in --listen --db --rules --tokens --auto-approve --no-watch --sync --log-format --check-rules --version; do
+for f in --listen --db --rules --tokens --auto-approve --no-watch --sync --log-format --check-rules --backup --restore --version; do
     "$LTCD" --help | grep -q -- "$f" || { not_ok "ltcd --help documents $f"; continue; }
 done
 ok "ltcd --help documents every flag"
