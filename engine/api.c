@@ -310,6 +310,9 @@ void api_metrics(struct api_call *c)
     metrics_sample(&b, "process_resident_memory_bytes", "gauge", "Resident memory", NULL,
                    (double)rss * 4096.0);
     metrics_sample(&b, "ltcd_up", "gauge", "1 while ltcd serves", NULL, 1);
+    metrics_sample(&b, "ltcd_storage_degraded", "gauge",
+                   "1 while the last commit failed (full disk, I/O error): /health is 503", NULL,
+                   store_degraded(c->app->st, NULL) ? 1 : 0);
     size_t len;
     char *text = buf_take(&b, &len);
     if (!text) {

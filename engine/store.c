@@ -329,7 +329,7 @@ int store_commit_deferred(struct store *st, struct err_detail *why)
         store_rollback(st);
     /* Only a commit that wrote pages proves the medium takes writes again:
      * an empty one (every request of a batch refused) writes nothing. */
-    if (!rc && pages_written(st) > st->pages_at_begin)
+    if (!rc && pages_written(st) != st->pages_at_begin)
         st->degraded = false;
     return rc;
 }

@@ -198,12 +198,12 @@ static bool same_or_side(const char *a, const char *b)
 {
     char *ra = store_path_resolve(a), *rb = store_path_resolve(b);
     bool same = false;
-    if (ra && rb) {
-        size_t n = strlen(ra);
+    size_t n = ra ? strlen(ra) : 0;
+    if (ra && rb && !strncmp(ra, rb, n)) {
         const char *rest = rb + n;
-        same = !strncmp(ra, rb, n) && (!*rest || !strcmp(rest, ".lock"));
+        same = !*rest || !strcmp(rest, ".lock");
         for (size_t i = 0; i < N_SIDE && !same; i++)
-            same = !strncmp(ra, rb, n) && !strcmp(rest, side_suffixes[i]);
+            same = !strcmp(rest, side_suffixes[i]);
     }
     free(ra);
     free(rb);

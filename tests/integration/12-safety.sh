@@ -218,12 +218,14 @@ check "with an error that says it was not recorded and why" sh -c "jq -r .error.
 dd if=/dev/zero of="$FULL/filler2" bs=4k 2>/dev/null
 api POST /v1/leads pa-ar-token "$LEAD" >/dev/null
 check "GET /health answers 503 degraded with the reason" health_is 503 degraded full
+check "/metrics says so (ltcd_storage_degraded 1)" sh -c "curl -s '$URL/metrics' | grep -qx 'ltcd_storage_degraded 1'"
 for i in 1 2 3; do api POST /v1/leads pa-ar-token "$LEAD" >/dev/null; done
 expect "writes keep failing cleanly while it is full" 503 unavailable
 api GET "/v1/instances/$last" hq-viewer-token >/dev/null; expect "reads still work" 200
 rm -f "$FULL/filler" "$FULL/filler2"
 i=0; until [ "$(health)" = 200 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "once there is room /health is 200 again, with no restart and no client write" health_is 200 ok
+check "and ltcd_storage_degraded is 0" sh -c "curl -s '$URL/metrics' | grep -qx 'ltcd_storage_degraded 0'"
 body=$(api POST /v1/leads pa-ar-token "$LEAD")
 expect "writes succeed again" 201
 check "the failed writes burnt no ids (next id $((last + 1)))" [ "$(echo "$body" | jq .id)" = $((last + 1)) ]
