@@ -75,13 +75,12 @@ static int sql_err(sqlite3 *db, struct err_detail *why, int code, const char *wh
  * file 'to', in one backup step: one read transaction, so one consistent
  * snapshot, and in WAL mode no writer waits. 'to' ends as a rollback-journal
  * database, complete in its one file. */
-static int copy_pages(const char *from, const char *from_name, int flags, const char *to,
-                      struct err_detail *why)
+static int copy_pages(const char *from, int flags, const char *to, struct err_detail *why)
 {
     sqlite3 *src = NULL, *dst = NULL;
     int rc = 0;
     if (sqlite3_open_v2(from, &src, flags, NULL) != SQLITE_OK) {
-        rc = sql_err(src, why, -ERR_STORE, from_name);
+        rc = sql_err(src, why, -ERR_STORE, from);
         goto done;
     }
     sqlite3_busy_timeout(src, BACKUP_BUSY_TIMEOUT_MS);
@@ -106,7 +105,7 @@ static int copy_pages(const char *from, const char *from_name, int flags, const 
     }
     sqlite3_backup_finish(b);
     if (step != SQLITE_DONE) {
-        rc = err_set(why, -ERR_STORE, "%s: %s", from_name, sqlite3_errstr(step));
+        rc = err_set(why, -ERR_STORE, "%s: %s", from, sqlite3_errstr(step));
         goto done;
     }
     /* Page 1 came with the source's WAL flag: make the copy a single file. */
@@ -253,7 +252,7 @@ int store_backup(const char *db_path, const char *dest, struct store_copy_info *
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dest, (long)getpid()) >= (int)sizeof tmp)
         return err_set(why, -ERR_USAGE, "%s: path too long", dest);
     sweep_stale_copies(dest);
-    int rc = copy_pages(db_path, db_path, SQLITE_OPEN_READWRITE, tmp, why);
+    int rc = copy_pages(db_path, SQLITE_OPEN_READWRITE, tmp, why);
     if (!rc)
         rc = verify(tmp, db_path, false, info, why);
     if (!rc)
@@ -357,7 +356,7 @@ int store_restore(const char *db_path, const char *src, struct store_copy_info *
     }
     if (info)
         info->kept = false;
-    rc = copy_pages(src, src, SQLITE_OPEN_READONLY, tmp, why);
+    rc = copy_pages(src, SQLITE_OPEN_READONLY, tmp, why);
     if (!rc)
         rc = verify(tmp, src, true, info, why);
     if (!rc)
