@@ -209,12 +209,22 @@ void api_handle(struct http_req *req, void *arg)
     found->handler(&c);
 }
 
+/* 200 "ok", or 503 "degraded" while the last commit failed (CONTRACT 8.1). */
 void api_health(struct api_call *c)
 {
-    json_t *body =
-        json_pack("{s:s, s:s, s:i, s:b}", "status", "ok", "version", LTCD_VERSION, "schema",
-                  store_schema_version(c->app->st), "stopping", c->app->stopping);
-    api_json(c->req, 200, body);
+    int64_t since = 0;
+    const char *reason = store_degraded(c->app->st, &since);
+    json_t *body = json_pack("{s:s, s:s, s:i, s:b}", "status", reason ? "degraded" : "ok",
+                             "version", LTCD_VERSION, "schema", store_schema_version(c->app->st),
+                             "stopping", c->app->stopping);
+    if (body && reason) {
+        char when[40];
+        app_iso_time(since, when, sizeof when);
+        json_t *r = json_string(reason);
+        json_object_set_new(body, "reason", r ? r : json_string("storage failure"));
+        json_object_set_new(body, "since", json_string(when));
+    }
+    api_json(c->req, reason ? 503 : 200, body);
     json_decref(body);
 }
 
@@ -312,6 +322,9 @@ void api_metrics(struct api_call *c)
     metrics_sample(&b, "process_resident_memory_bytes", "gauge", "Resident memory", NULL,
                    (double)rss * 4096.0);
     metrics_sample(&b, "ltcd_up", "gauge", "1 while ltcd serves", NULL, 1);
+    metrics_sample(&b, "ltcd_storage_degraded", "gauge",
+                   "1 while the last commit failed (full disk, I/O error): /health is 503", NULL,
+                   store_degraded(c->app->st, NULL) ? 1 : 0);
     size_t len;
     char *text = buf_take(&b, &len);
     if (!text) {

@@ -31,7 +31,10 @@ static int parse_id(const char *s, int64_t *out)
 static int apply_lead_create(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
     struct app *app = w->app;
-    int64_t id = store_instance_next_id(app->st);
+    int64_t id = 0;
+    int rc = store_instance_next_id(app->st, &id, why);
+    if (rc)
+        return rc;
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
@@ -46,7 +49,7 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
     char *outcome = json_dumps(ev, DUMP_FLAGS);
     char *rules = json_dumps(json_object_get(ev, "rules"), DUMP_FLAGS);
     json_decref(lead);
-    int rc = (text && payload && outcome && rules) ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
+    rc = (text && payload && outcome && rules) ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
     struct store_instance in = {
         .id = id,
         .stage = "lead",

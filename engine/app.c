@@ -131,9 +131,13 @@ static void sync_done(uv_work_t *work, int status)
     app->syncs_in_flight--;
     struct err_detail why = {0};
     int rc = 0;
-    if (status || s->sync_errno)
-        rc = err_set(&why, -ERR_STORE, "fsync of the WAL failed: %s",
-                     strerror(status ? -status : s->sync_errno));
+    int e = status ? -status : s->sync_errno;
+    store_sync_done(app->st, e);
+    /* The batches are committed but maybe not durable: say so, since a
+     * retry could record them twice. */
+    if (e)
+        rc = err_set(&why, -ERR_STORE, "the commit may not be durable: fsync of the WAL failed: %s",
+                     strerror(e));
     for (struct batch *b = s->batches, *next; b; b = next) {
         next = b->next;
         answer(app, b, rc, &why);
@@ -166,6 +170,17 @@ static void sync_start(struct app *app)
     sync_done(&s->work, 0);
 }
 
+/* The answer to every request of a batch that did not commit: nothing of
+ * it was recorded (the transaction is rolled back), so a retry is safe. */
+static void not_recorded(struct err_detail *why)
+{
+    if (why->code == -ERR_STORE_BUSY)
+        return;
+    char msg[ERR_DETAIL_MAX - 64];
+    snprintf(msg, sizeof msg, "%s", why->msg);
+    err_set(why, -ERR_UNAVAILABLE, "not recorded: the commit failed (%s); retry later", msg);
+}
+
 void app_flush(void *arg)
 {
     struct app *app = arg;
@@ -189,24 +204,33 @@ void app_flush(void *arg)
     for (struct app_write *w = b->list; w; w = w->next, i++) {
         struct done *d = &b->done[i];
         d->w = w;
-        if (rc) {
-            d->why = why;
-            continue;
-        }
+        if (rc)
+            continue; /* answered with the batch's failure */
         int orc = store_savepoint(app->st, &d->why);
         if (!orc)
             orc = w->apply(w, &d->body, &d->status, &d->why);
-        if (orc) {
-            d->why.code = orc;
-            free(d->body);
-            d->body = NULL;
-            store_rollback_to(app->st);
-        } else {
+        if (!orc) {
             store_release(app->st);
+            continue;
         }
+        d->why.code = orc;
+        free(d->body);
+        d->body = NULL;
+        if (store_in_transaction(app->st)) {
+            store_rollback_to(app->st);
+            continue;
+        }
+        /* SQLite rolled the whole transaction back (a full disk or an I/O
+         * error inside a statement): the ops before this one are gone too,
+         * and the ones after must not run outside the batch. */
+        rc = orc;
+        why = d->why;
+        err_clear(&d->why);
     }
     if (!rc)
         rc = store_commit_deferred(app->st, &why);
+    if (rc)
+        not_recorded(&why);
     app->counters.commits++;
     app->counters.batched_writes += b->n;
     /* Group commit: the loop goes on serving while a worker fsyncs; the batch
@@ -220,4 +244,35 @@ void app_flush(void *arg)
         return;
     }
     answer(app, b, rc, &why);
+}
+
+/* While the store is degraded, a probe commit a tick tells when the disk
+ * takes writes again, so /health recovers with no client writing (a load
+ * balancer that drops a degraded node would otherwise never send one). */
+static void on_probe(uv_timer_t *t)
+{
+    struct app *app = t->data;
+    int64_t since = 0;
+    const char *reason = store_degraded(app->st, &since);
+    if (reason && !app->degraded_logged) {
+        log_error("storage degraded: %s; writes answer 503 until a commit succeeds", reason);
+        app->degraded_logged = true;
+    }
+    if (reason && !app->stopping && !store_in_transaction(app->st)) {
+        struct err_detail why = {0};
+        if (store_probe(app->st, &why) == 0)
+            reason = NULL;
+    }
+    if (!reason && app->degraded_logged) {
+        log_info("storage: commits succeed again after %.1f s",
+                 (double)(app_now_ms() - since) / 1000.0);
+        app->degraded_logged = false;
+    }
+}
+
+void app_probe_start(struct app *app)
+{
+    uv_timer_init(app->loop, &app->probe);
+    app->probe.data = app;
+    uv_timer_start(&app->probe, on_probe, APP_PROBE_MS, APP_PROBE_MS);
 }

@@ -10,6 +10,11 @@
  * and commits once. With --sync full a worker thread then fsyncs the WAL while
  * the loop goes on serving (and committing later batches); each request is
  * answered only once its batch is durable.
+ *
+ * A batch that does not commit (full disk, I/O error) is rolled back whole:
+ * each of its requests gets 503 "not recorded", instance ids are given back,
+ * and the store reports degraded (GET /health 503) until a commit succeeds;
+ * a probe commit every APP_PROBE_MS finds out when the disk has room again.
  */
 #ifndef ENGINE_APP_H
 #define ENGINE_APP_H
@@ -64,11 +69,19 @@ struct app {
     unsigned syncs_in_flight; /* fsyncs running (at most one) */
     struct batch *unsynced;   /* owned: committed batches waiting for the next fsync */
     struct app_counters counters;
+    uv_timer_t probe;     /* app_probe_start; closed by main with the other handles */
+    bool degraded_logged; /* the current degraded spell was logged */
 };
+
+#define APP_PROBE_MS 1000 /* while degraded, one probe commit this often */
 
 /* The HTTP handler (http_config.handler) and turn callback (http_config.turn). */
 void api_handle(struct http_req *req, void *app);
 void app_flush(void *app);
+
+/* Start the timer that logs the store's degraded spells and probes whether
+ * commits work again (see above). Call once, after app->loop and app->st. */
+void app_probe_start(struct app *app);
 
 /* Queue a write op (ownership passes to the queue) and defer its request. */
 void app_write_queue(struct app *app, struct app_write *w);

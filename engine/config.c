@@ -13,6 +13,8 @@ const char config_usage[] =
     "            [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
     "            [--www DIR] [--hq-pubkey FILE]\n"
     "       ltcd --check-rules [--rules DIR]\n"
+    "       ltcd --backup DEST [--db PATH]\n"
+    "       ltcd --restore SRC [--db PATH]\n"
     "       ltcd --version | --help\n"
     "\n"
     "  --listen HOST:PORT     address to serve HTTP on (default 127.0.0.1:8080)\n"
@@ -33,9 +35,14 @@ const char config_usage[] =
     "  --www DIR              the dashboard's files, served at / (default engine/www)\n"
     "  --hq-pubkey FILE       HQ's ed25519 public key (hex): HQ bundles must be signed\n"
     "  --check-rules          validate the rules tree, print file:line: message, exit 0/1\n"
+    "  --backup DEST          write a consistent copy of the database to DEST, also while\n"
+    "                         a daemon serves it (atomic: DEST is whole or untouched)\n"
+    "  --restore SRC          replace the database with SRC once SRC checks out; the daemon\n"
+    "                         must be stopped; the old one is kept as PATH.before-restore\n"
     "\n"
     "Signals: SIGHUP reloads rules; SIGTERM and SIGINT stop gracefully.\n"
-    "Exit codes: 0 clean stop or valid rules, 1 start-up error or invalid rules.\n";
+    "Exit codes: 0 clean stop, valid rules, or backup/restore done; 1 start-up error,\n"
+    "invalid rules, or a failed backup/restore (one line says why).\n";
 
 int config_parse_listen(const char *s, char *host, size_t host_size, int *port,
                         struct err_detail *why)
@@ -159,6 +166,12 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
             cfg->auto_approve = true;
         } else if (!strcmp(a, "--no-watch")) {
             cfg->watch = false;
+        } else if (!strcmp(a, "--backup") || !strcmp(a, "--restore")) {
+            NEED_VALUE;
+            if (cfg->copy_path)
+                return err_set(why, -ERR_USAGE, "give one --backup or --restore at a time");
+            cfg->mode = a[2] == 'b' ? CONFIG_BACKUP : CONFIG_RESTORE;
+            cfg->copy_path = v;
         } else if (!strcmp(a, "--check-rules")) {
             cfg->mode = CONFIG_CHECK_RULES;
         } else if (!strcmp(a, "--version")) {
@@ -170,5 +183,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
         }
 #undef NEED_VALUE
     }
+    if (cfg->copy_path && cfg->mode == CONFIG_CHECK_RULES)
+        return err_set(why, -ERR_USAGE, "--check-rules does not go with --backup or --restore");
     return config_parse_listen(cfg->listen, cfg->host, sizeof cfg->host, &cfg->port, why);
 }

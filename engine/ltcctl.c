@@ -560,7 +560,7 @@ static int finish(const struct opts *o, long status, struct buf *b, void (*prett
     int rc = status >= 400;
     if (o->json || !body) {
         printf("%s\n", b->p ? b->p : "");
-    } else if (rc) {
+    } else if (rc && (!pretty || json_object_get(body, "error"))) {
         const json_t *e = json_object_get(body, "error");
         fprintf(stderr, "ltcctl: %ld %s: %s\n", status, str(e, "code"), str(e, "message"));
         if (status == 401)
@@ -607,6 +607,8 @@ static void pretty_health(const json_t *b)
 {
     printf("ltcd %s: %s (schema %lld)\n", str(b, "version"), str(b, "status"),
            (long long)json_integer_value(json_object_get(b, "schema")));
+    if (json_object_get(b, "reason"))
+        printf("  since %s: %s\n", str(b, "since"), str(b, "reason"));
 }
 
 static char *read_all(const char *path, size_t *len)

@@ -1,6 +1,6 @@
 /* engine/main.c: ltcd's start-up order, signals and exit codes. Nothing else.
  *
- * Start-up: flags -> log -> tokens -> store (migrations) -> HTTP bind -> rules
+ * Start-up: flags -> log -> tokens -> database lock -> store (migrations) -> HTTP bind -> rules
  * (stored active versions, then the rules directory) -> watch -> serve. Any failure
  * prints one line and exits 1. SIGHUP reloads rules from disk; SIGTERM and
  * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
@@ -19,6 +19,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "rules_watch.h"
+#include "store_backup.h"
+#include "store_lock.h"
 
 #define DRAIN_POLL_MS     10
 #define DRAIN_DEADLINE_MS 2000
@@ -31,6 +33,7 @@ struct daemon {
     uv_timer_t watchdog; /* systemd WATCHDOG=1, when the unit asks for it */
     uint64_t drain_started_ms;
     struct rules_watch *watch;
+    struct store_lock *lock; /* one daemon per database, held until exit */
 };
 
 static void count_rule_call(const char *owner, const char *outcome)
@@ -56,9 +59,13 @@ static int read_key(const char *path, unsigned char key[32], struct err_detail *
     return 0;
 }
 
+/* A start-up error is one line, whatever the message quotes. */
 static int die(const char *msg)
 {
-    fprintf(stderr, "ltcd: %s\n", msg);
+    fputs("ltcd: ", stderr);
+    for (; *msg; msg++)
+        fputc(*msg == '\n' ? ' ' : *msg, stderr);
+    fputc('\n', stderr);
     return 1;
 }
 
@@ -92,6 +99,7 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->sig_int, NULL);
     uv_close((uv_handle_t *)&d->drain, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
+    uv_close((uv_handle_t *)&d->app.probe, NULL);
 }
 
 /* Wait until every queued write is committed and answered and clients have
@@ -145,6 +153,9 @@ static int run(struct daemon *d)
         app->auth = auth_set_new_empty();
     }
     ensure_parent_dir(cfg->db_path);
+    /* Before the database is opened: a second daemon must not even migrate. */
+    if (store_lock_open(cfg->db_path, &d->lock, &why))
+        return die(why.msg);
     if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
         return die(why.msg);
     /* Bind first: a port in use fails before the rules are compiled. */
@@ -184,6 +195,7 @@ static int run(struct daemon *d)
     uv_signal_start(&d->sig_term, on_stop, SIGTERM);
     uv_signal_start(&d->sig_int, on_stop, SIGINT);
     signal(SIGPIPE, SIG_IGN);
+    app_probe_start(app);
     uv_timer_init(app->loop, &d->watchdog);
     uint64_t watchdog_us = 0;
     if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)
@@ -204,7 +216,32 @@ static int run(struct daemon *d)
     api_static_free();
     auth_set_free(app->auth);
     uv_loop_close(app->loop);
+    store_lock_close(d->lock);
     log_info("ltcd stopped");
+    return 0;
+}
+
+/* ltcd --backup / --restore: one line on stdout naming the file, exit 0; or
+ * one "ltcd: " line on stderr, exit 1. */
+static int copy_db(const struct config *cfg)
+{
+    struct store_copy_info info = {0};
+    struct err_detail why = {0};
+    if (cfg->mode == CONFIG_BACKUP) {
+        if (store_backup(cfg->db_path, cfg->copy_path, &info, &why))
+            return die(why.msg);
+        printf("ltcd: backup of %s written to %s (schema %d, %lld instances, %.1f MiB)\n",
+               cfg->db_path, cfg->copy_path, info.schema, (long long)info.instances,
+               (double)info.bytes / (1024.0 * 1024.0));
+        return 0;
+    }
+    ensure_parent_dir(cfg->db_path);
+    if (store_restore(cfg->db_path, cfg->copy_path, &info, &why))
+        return die(why.msg);
+    printf("ltcd: %s restored from %s (schema %d, %lld instances)%s%s%s\n", cfg->db_path,
+           cfg->copy_path, info.schema, (long long)info.instances,
+           info.kept ? "; the previous database is kept as " : "", info.kept ? cfg->db_path : "",
+           info.kept ? STORE_BEFORE_RESTORE : "");
     return 0;
 }
 
@@ -224,6 +261,9 @@ int main(int argc, char **argv)
     case CONFIG_CHECK_RULES:
         log_init(LOG_TEXT, LOG_WARN);
         return rules_check_tree(d.cfg.rules_dir);
+    case CONFIG_BACKUP:
+    case CONFIG_RESTORE:
+        return copy_db(&d.cfg);
     case CONFIG_RUN:
         break;
     }

@@ -1,11 +1,13 @@
 /* engine/store.c: SQLite behind the store_* contract of store.h. */
 #include "store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store_schema.h"
@@ -30,7 +32,7 @@
                   " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
                   " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6")                      \
-    XX(inst_max, "SELECT coalesce(max(id), 0) FROM instances")                                     \
+    XX(inst_next, "SELECT coalesce(max(id), 0) + 1 FROM instances")                                \
     XX(inst_count, "SELECT count(*) FROM instances")                                               \
     XX(ev_insert, "INSERT INTO events(instance_id, seq, at, actor, action, payload,"               \
                   " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
@@ -105,20 +107,47 @@
 
 struct store {
     sqlite3 *db;
-    char *wal_path;  /* owned: PATH-wal */
-    int wal_fd;      /* for fsync after a deferred commit; -1 until the WAL exists */
-    bool sync_full;  /* --sync full: commits are fsynced before they are acknowledged */
-    int64_t next_id; /* the id the next instance gets */
+    char *wal_path;         /* owned: PATH-wal */
+    int wal_fd;             /* for fsync after a deferred commit; -1 until the WAL exists */
+    bool sync_full;         /* --sync full: commits are fsynced before they are acknowledged */
+    bool degraded;          /* a commit, a statement or an fsync failed for lack of room or I/O */
+    int64_t degraded_at_ms; /* when it started (ms since the epoch) */
+    char degraded_reason[ERR_DETAIL_MAX]; /* the latest failure's message */
+    int pages_at_begin; /* SQLITE_DBSTATUS_CACHE_WRITE when the transaction began */
 #define XX(name, sql) sqlite3_stmt *name;
     STORE_STMTS(XX)
 #undef XX
 };
 
+static void mark_degraded(struct store *st, const char *reason)
+{
+    if (!st->degraded) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        st->degraded_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    st->degraded = true;
+    snprintf(st->degraded_reason, sizeof st->degraded_reason, "%s", reason);
+}
+
+/* Pages written to the WAL by this connection so far. */
+static int pages_written(struct store *st)
+{
+    int cur = 0, hi = 0;
+    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 0);
+    return cur;
+}
+
 static int db_err(struct store *st, struct err_detail *why, const char *what)
 {
-    int rc = sqlite3_errcode(st->db);
+    int rc = sqlite3_errcode(st->db) & 0xff;
+    char msg[ERR_DETAIL_MAX];
+    snprintf(msg, sizeof msg, "%s: %s", what, sqlite3_errmsg(st->db));
+    /* Failures of the medium, not of one request: /health reports them. */
+    if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+        mark_degraded(st, msg);
     int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? -ERR_STORE_BUSY : -ERR_STORE;
-    return err_set(why, code, "%s: %s", what, sqlite3_errmsg(st->db));
+    return err_set(why, code, "%s", msg);
 }
 
 /* Run a statement that returns no rows, then reset it. */
@@ -248,13 +277,6 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
         rc = db_err(st, why, "prepare " #name);
     STORE_STMTS(XX)
 #undef XX
-    if (!rc) {
-        if (sqlite3_step(st->inst_max) == SQLITE_ROW)
-            st->next_id = sqlite3_column_int64(st->inst_max, 0) + 1;
-        else
-            rc = db_err(st, why, "read max id");
-        sqlite3_reset(st->inst_max);
-    }
     if (rc) {
         if (why && why->code == -ERR_STORE && !strstr(why->msg, path)) {
             char tmp[ERR_DETAIL_MAX];
@@ -296,6 +318,7 @@ int store_schema_version(struct store *st)
 
 int store_begin(struct store *st, struct err_detail *why)
 {
+    st->pages_at_begin = pages_written(st);
     return step_done(st, st->begin, why, "begin");
 }
 
@@ -304,6 +327,44 @@ int store_commit_deferred(struct store *st, struct err_detail *why)
     int rc = step_done(st, st->commit, why, "commit");
     if (rc && !sqlite3_get_autocommit(st->db))
         store_rollback(st);
+    /* Only a commit that wrote pages proves the medium takes writes again:
+     * an empty one (every request of a batch refused) writes nothing. */
+    if (!rc && pages_written(st) != st->pages_at_begin)
+        st->degraded = false;
+    return rc;
+}
+
+void store_sync_done(struct store *st, int sync_errno)
+{
+    if (sync_errno) {
+        char msg[ERR_DETAIL_MAX];
+        snprintf(msg, sizeof msg, "fsync of the WAL failed: %s", strerror(sync_errno));
+        mark_degraded(st, msg);
+    }
+}
+
+const char *store_degraded(const struct store *st, int64_t *since_ms)
+{
+    if (since_ms)
+        *since_ms = st->degraded ? st->degraded_at_ms : 0;
+    return st->degraded ? st->degraded_reason : NULL;
+}
+
+int store_probe(struct store *st, struct err_detail *why)
+{
+    /* Rewriting user_version with its own value changes nothing, yet it
+     * writes page 1: a real commit without a table of its own. */
+    int version = store_schema_version(st);
+    if (version < 0)
+        return db_err(st, why, "probe");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
+    int rc = store_begin(st, why);
+    if (!rc && sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_err(st, why, "probe");
+    if (!rc)
+        return store_commit(st, why);
+    store_rollback(st);
     return rc;
 }
 
@@ -333,8 +394,12 @@ int store_commit(struct store *st, struct err_detail *why)
 {
     int rc = store_commit_deferred(st, why);
     int fd = rc ? -1 : store_sync_fd(st);
-    if (fd >= 0 && fsync(fd))
-        rc = err_set(why, -ERR_STORE, "fsync of the WAL failed");
+    if (fd >= 0 && fsync(fd)) {
+        int e = errno;
+        store_sync_done(st, e);
+        rc = err_set(why, -ERR_STORE, "the commit may not be durable: fsync of the WAL failed: %s",
+                     strerror(e));
+    }
     return rc;
 }
 
@@ -360,9 +425,15 @@ void store_rollback_to(struct store *st)
     step_done(st, st->release, NULL, "release");
 }
 
-int64_t store_instance_next_id(struct store *st)
+int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why)
 {
-    return st->next_id;
+    int rc = sqlite3_step(st->inst_next), out = 0;
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st->inst_next, 0);
+    else
+        out = db_err(st, why, "next instance id");
+    sqlite3_reset(st->inst_next);
+    return out;
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -384,10 +455,7 @@ int store_instance_insert(struct store *st, const struct store_instance *in, str
     bind_text(s, 6, in->doc);
     sqlite3_bind_int64(s, 7, in->at_ms);
     sqlite3_bind_int64(s, 8, in->last_seq);
-    int rc = step_done(st, s, why, "insert instance");
-    if (!rc && in->id >= st->next_id)
-        st->next_id = in->id + 1;
-    return rc;
+    return step_done(st, s, why, "insert instance");
 }
 
 int store_instance_update(struct store *st, const struct store_instance *in, struct err_detail *why)

@@ -48,13 +48,17 @@ int store_commit_deferred(struct store *st, struct err_detail *why);
  * it (sync normal, or no WAL yet). Owned by the store. */
 int store_sync_fd(struct store *st);
 void store_rollback(struct store *st);
+/* Report the fsync of store_sync_fd() that makes deferred commits durable:
+ * 0, or the errno that made the store degraded. Loop thread. */
+void store_sync_done(struct store *st, int sync_errno);
 int store_savepoint(struct store *st, struct err_detail *why);
 void store_release(struct store *st);
 void store_rollback_to(struct store *st);
 
-/* Instances. Ids are assigned by the store, increasing, never reused within a
- * database (a rolled-back id leaves a gap). */
-int64_t store_instance_next_id(struct store *st);
+/* Instances. The next id is max(id) + 1 read inside the caller's transaction,
+ * so an insert that is rolled back (a refused request, a failed commit) leaves
+ * no gap; instances are never deleted, so an id is never reused. */
+int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why);
 
 struct store_instance {
     int64_t id;
@@ -250,6 +254,19 @@ int store_recent_events(struct store *st, const char *region, const char *office
                         store_event_cb *each, void *ctx, struct err_detail *why);
 
 bool store_in_transaction(struct store *st);
+
+/* Health. A statement or commit that fails for a full disk, an I/O error or a
+ * corrupt file, or a failed fsync (store_sync_done, store_commit), makes the
+ * store degraded; the next commit that writes pages makes it healthy again.
+ * Returns the latest failure's message (borrowed until the next store call)
+ * and sets *since_ms (may be NULL) to when the trouble began, or NULL when
+ * healthy. */
+const char *store_degraded(const struct store *st, int64_t *since_ms);
+
+/* A commit that changes nothing yet writes a page (and fsyncs it with
+ * sync_full), to find out whether the disk takes writes again: 0 clears the
+ * degraded state. Not inside a transaction. */
+int store_probe(struct store *st, struct err_detail *why);
 
 /* PRAGMA integrity_check: 0 when "ok". */
 int store_integrity_check(struct store *st, struct err_detail *why);

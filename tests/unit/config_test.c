@@ -64,5 +64,23 @@ TEST(bad_values_are_refused_with_a_message)
     CHECK(parse(&c, &why, 3, a6) == -ERR_USAGE);
 }
 
+TEST(backup_and_restore_take_a_path_and_the_db)
+{
+    struct config c;
+    struct err_detail why = {0};
+    char *a1[] = {"ltcd", "--backup", "/b/x.db", "--db", "/var/lib/ltcd/ltc.db"};
+    CHECK(parse(&c, &why, 5, a1) == 0 && c.mode == CONFIG_BACKUP);
+    CHECK(!strcmp(c.copy_path, "/b/x.db") && !strcmp(c.db_path, "/var/lib/ltcd/ltc.db"));
+    char *a2[] = {"ltcd", "--restore", "/b/x.db"};
+    CHECK(parse(&c, &why, 3, a2) == 0 && c.mode == CONFIG_RESTORE);
+    CHECK(!strcmp(c.copy_path, "/b/x.db") && !strcmp(c.db_path, "var/ltc.db"));
+    char *a3[] = {"ltcd", "--backup"};
+    CHECK(parse(&c, &why, 2, a3) == -ERR_USAGE && strstr(why.msg, "needs a value"));
+    char *a4[] = {"ltcd", "--backup", "a", "--restore", "b"};
+    CHECK(parse(&c, &why, 5, a4) == -ERR_USAGE);
+    char *a5[] = {"ltcd", "--backup", "a", "--check-rules"};
+    CHECK(parse(&c, &why, 4, a5) == -ERR_USAGE);
+}
+
 TEST_MAIN(T(defaults_follow_the_contract), T(every_flag_is_applied), T(modes),
-          T(bad_values_are_refused_with_a_message))
+          T(bad_values_are_refused_with_a_message), T(backup_and_restore_take_a_path_and_the_db))

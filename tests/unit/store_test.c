@@ -1,4 +1,9 @@
 /* tests/unit/store_test.c: the SQLite store. */
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include "store.h"
 #include "test.h"
 
@@ -71,17 +76,44 @@ TEST(instances_and_events_round_trip)
 {
     struct store *st = fresh();
     struct err_detail why = {0};
+    int64_t id = 0;
     CHECK(store_begin(st, &why) == 0);
-    CHECK(store_instance_next_id(st) == 1);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
     CHECK(insert(st, 1, "a", "lead") == 0);
     CHECK(insert(st, 2, "b", "lead") == 0);
     CHECK(store_commit(st, &why) == 0);
-    CHECK(store_instance_next_id(st) == 3);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 3);
     struct store_instance_row row;
     CHECK(store_instance_get(st, 2, &row, &why) == 0);
     CHECK(!strcmp(row.office, "b") && !strcmp(row.doc, "{\"id\":2}") && row.last_seq == 1);
     store_instance_row_deinit(&row);
     CHECK(store_instance_get(st, 3, &row, &why) == -ERR_NOT_FOUND);
+    store_close(st);
+}
+
+/* Ids come from the database inside the transaction: whatever is rolled back
+ * (one request's savepoint, or a whole batch whose commit failed) gives its
+ * ids back, so acknowledged ids have no gaps. */
+TEST(rolled_back_inserts_leave_no_id_gap)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    int64_t id = 0;
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(store_savepoint(st, &why) == 0);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    store_rollback_to(st); /* a refused request */
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 2);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    store_rollback(st); /* a batch whose commit failed */
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 1);
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(insert(st, id, "a", "lead") == 0);
+    CHECK(store_commit(st, &why) == 0);
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 2);
     store_close(st);
 }
 
@@ -182,6 +214,78 @@ TEST(rule_versions_activate_one_at_a_time)
     store_close(st);
 }
 
+static off_t file_size(const char *suffix)
+{
+    char p[300];
+    snprintf(p, sizeof p, "%s%s", dbpath, suffix);
+    struct stat sb;
+    return stat(p, &sb) ? 0 : sb.st_size;
+}
+
+/* A file size limit is a real "no room" for this process: the batch that
+ * hits it fails, gives its ids back, and the store stays degraded, through
+ * empty commits, until a commit writes again. */
+TEST(a_commit_without_room_makes_the_store_degraded_until_one_writes)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0 && insert(st, 1, "a", "lead") == 0);
+    CHECK(store_commit(st, &why) == 0);
+    CHECK(store_degraded(st, NULL) == NULL);
+    signal(SIGXFSZ, SIG_IGN);
+    off_t big = file_size("") > file_size("-wal") ? file_size("") : file_size("-wal");
+    struct rlimit lim = {.rlim_cur = (rlim_t)big + 8192, .rlim_max = RLIM_INFINITY};
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    static char doc[64 * 1024];
+    memset(doc, 'x', sizeof doc - 1);
+    int rc = store_begin(st, &why);
+    for (int64_t id = 2; !rc && id < 100; id++) {
+        struct store_instance in = {.id = id,
+                                    .stage = "lead",
+                                    .region = "r",
+                                    .office = "o",
+                                    .doc = doc,
+                                    .at_ms = 1,
+                                    .last_seq = 1};
+        rc = store_instance_insert(st, &in, &why);
+    }
+    if (!rc)
+        rc = store_commit(st, &why);
+    CHECK_MSG(rc == -ERR_STORE, "rc %d: %s", rc, why.msg);
+    store_rollback(st);
+    int64_t since = 0;
+    const char *reason = store_degraded(st, &since);
+    CHECK(reason && since > 0);
+    int64_t id = 0;
+    CHECK(store_instance_next_id(st, &id, &why) == 0 && id == 2);
+    lim.rlim_cur = RLIM_INFINITY;
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    CHECK(store_begin(st, &why) == 0 && store_commit(st, &why) == 0);
+    CHECK_MSG(store_degraded(st, NULL) != NULL, "an empty commit proves nothing");
+    CHECK(store_probe(st, &why) == 0);
+    CHECK(store_degraded(st, NULL) == NULL);
+    CHECK(store_integrity_check(st, &why) == 0 && store_instance_count(st) == 1);
+    store_close(st);
+}
+
+TEST(a_failed_fsync_makes_the_store_degraded)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    store_sync_done(st, 0);
+    CHECK(store_degraded(st, NULL) == NULL);
+    store_sync_done(st, EIO);
+    const char *reason = store_degraded(st, NULL);
+    CHECK(reason && strstr(reason, "fsync") && strstr(reason, strerror(EIO)));
+    CHECK(store_begin(st, &why) == 0 && insert(st, 1, "a", "lead") == 0);
+    CHECK(store_commit(st, &why) == 0);
+    CHECK(store_degraded(st, NULL) == NULL);
+    store_close(st);
+}
+
 TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
-          T(instances_and_events_round_trip), T(lists_filter_and_page), T(events_are_append_only),
-          T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time))
+          T(instances_and_events_round_trip), T(rolled_back_inserts_leave_no_id_gap),
+          T(lists_filter_and_page), T(events_are_append_only),
+          T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time),
+          T(a_commit_without_room_makes_the_store_degraded_until_one_writes),
+          T(a_failed_fsync_makes_the_store_degraded))
