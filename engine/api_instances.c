@@ -9,6 +9,15 @@
 #include "log.h"
 
 /* The roles that may create and act on instances (viewers only read). */
+/* What an instance document adds to its customer's credit exposure. */
+static int64_t exposure_of(const json_t *doc)
+{
+    const char *stage = json_string_value(json_object_get(doc, "stage"));
+    json_t *value = json_object_get(json_object_get(doc, "contract"), "value");
+    return stage && !strcmp(stage, "contract") && json_is_integer(value) ? json_integer_value(value)
+                                                                        : 0;
+}
+
 static bool may_write(const struct auth_principal *p)
 {
     return p->role != AUTH_VIEWER;
@@ -59,6 +68,8 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         .doc = text,
         .at_ms = now,
         .last_seq = 1,
+        .customer = json_string_value(json_object_get(doc, "customer")),
+        .exposure = exposure_of(doc),
     };
     struct store_event e = {
         .instance_id = id,
@@ -306,7 +317,9 @@ void api_instance_events(struct api_call *c)
 struct step {
     const char *action, *payload, *outcome, *rules; /* JSON texts but action */
     const char *stage, *temperature, *doc;          /* the instance after it */
+    int64_t exposure;                               /* see store_instance.exposure */
 };
+
 
 static int record_step(struct app *app, const struct store_instance_row *row, const char *actor,
                        const struct step *s, int64_t now, struct err_detail *why)
@@ -328,6 +341,7 @@ static int record_step(struct app *app, const struct store_instance_row *row, co
         .doc = s->doc,
         .at_ms = now,
         .last_seq = row->last_seq + 1,
+        .exposure = s->exposure,
     };
     int rc = store_event_append(app->st, &e, why);
     return rc ? rc : store_instance_update(app->st, &in, why);
@@ -375,7 +389,7 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
         struct step s = {"reevaluate", "{}",
                          outcome,      rules,
                          row.stage,    json_string_value(json_object_get(ev, "temperature")),
-                         text};
+                         text,         0};
         rc = record_step(app, &row, w->actor, &s, now, why);
     }
     if (!rc) {
@@ -465,7 +479,8 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     if (!rc) {
         struct step s = {
             json_string_value(json_object_get(w->input, "action")), payload,         out, rules,
-            json_string_value(json_object_get(next, "stage")),      row.temperature, text};
+            json_string_value(json_object_get(next, "stage")),      row.temperature, text,
+            exposure_of(next)};
         rc = record_step(app, &row, w->actor, &s, now, why);
         if (!rc)
             rc = record_ledger(app, next, ledger, row.last_seq + 1, w->input, today, why);

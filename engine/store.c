@@ -23,9 +23,10 @@
     XX(release, "RELEASE req")                                                                     \
     XX(rollback_to, "ROLLBACK TO req")                                                             \
     XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"           \
-                    " created_at, updated_at, last_seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8)")      \
+                    " created_at, updated_at, last_seq, customer, exposure)"                       \
+                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10)")                                 \
     XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5,"        \
-                    " last_seq=?6 WHERE id=?1")                                                    \
+                    " last_seq=?6, exposure=?7 WHERE id=?1")                                       \
     XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
                  " FROM instances WHERE id=?1")                                                    \
     XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"                   \
@@ -38,9 +39,8 @@
                   " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
     XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"              \
                 " FROM events WHERE instance_id=?1 ORDER BY seq")                                  \
-    XX(exposure, "SELECT coalesce(sum(json_extract(doc, '$.contract.value')), 0)"                  \
-                 " FROM instances WHERE stage='contract' AND id <> ?2"                             \
-                 " AND json_extract(doc, '$.customer') = ?1")                                      \
+    XX(exposure, "SELECT coalesce((SELECT amount FROM customer_exposure WHERE customer=?1), 0)"    \
+                 " - coalesce((SELECT exposure FROM instances WHERE id=?2 AND customer=?1), 0)")   \
     XX(rv_previous, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1"           \
                     " AND status='retired' AND version < coalesce((SELECT version"                 \
                     " FROM rule_active WHERE owner=?1), 0)")                                       \
@@ -455,6 +455,8 @@ int store_instance_insert(struct store *st, const struct store_instance *in, str
     bind_text(s, 6, in->doc);
     sqlite3_bind_int64(s, 7, in->at_ms);
     sqlite3_bind_int64(s, 8, in->last_seq);
+    bind_text(s, 9, in->customer);
+    sqlite3_bind_int64(s, 10, in->exposure);
     return step_done(st, s, why, "insert instance");
 }
 
@@ -467,6 +469,7 @@ int store_instance_update(struct store *st, const struct store_instance *in, str
     bind_text(s, 4, in->doc);
     sqlite3_bind_int64(s, 5, in->at_ms);
     sqlite3_bind_int64(s, 6, in->last_seq);
+    sqlite3_bind_int64(s, 7, in->exposure);
     int rc = step_done(st, s, why, "update instance");
     if (!rc && sqlite3_changes(st->db) != 1)
         rc = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)in->id);

@@ -69,6 +69,9 @@ struct store_instance {
     const char *doc;         /* JSON text of the whole instance */
     int64_t at_ms;           /* creation or update time */
     int64_t last_seq;        /* seq of the newest event */
+    const char *customer;    /* the lead's customer (insert only) */
+    int64_t exposure;        /* what it adds to its customer's credit exposure:
+                              * its contract value while at stage contract, else 0 */
 };
 
 int store_instance_insert(struct store *st, const struct store_instance *in,
@@ -123,7 +126,9 @@ int store_event_list(struct store *st, int64_t instance_id, store_event_cb *each
                      struct err_detail *why);
 
 /* The signed value of the customer's open contracts (stage contract), but
- * instance 'exclude_id': the credit exposure a new contract adds to. */
+ * instance 'exclude_id': the credit exposure a new contract adds to. One row
+ * read: the sum is kept by triggers as instances change (migration 6), so
+ * the cost does not grow with the number of contracts. */
 int store_customer_exposure(struct store *st, const char *customer, int64_t exclude_id,
                             int64_t *out, struct err_detail *why);
 

@@ -142,6 +142,36 @@ const char *const store_migrations[] = {
 
     /* 5: the ed25519 signature an HQ bundle carried, when HQ signs its rules. */
     "ALTER TABLE rule_versions ADD COLUMN signature TEXT;",
+
+    /* 6: each customer's credit exposure (the value of its contracts in
+     * execution) kept up to date by triggers as instances change, so the
+     * credit KCP reads one row instead of every contract document. An
+     * instance's `exposure` is its contract value while at stage contract. */
+    "ALTER TABLE instances ADD COLUMN customer TEXT;"
+    "ALTER TABLE instances ADD COLUMN exposure INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE instances SET customer = json_extract(doc, '$.customer'),"
+    "  exposure = CASE WHEN stage = 'contract'"
+    "    THEN coalesce(json_extract(doc, '$.contract.value'), 0) ELSE 0 END;"
+    "CREATE TABLE customer_exposure ("
+    "  customer TEXT PRIMARY KEY,"
+    "  amount INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT INTO customer_exposure(customer, amount)"
+    "  SELECT customer, sum(exposure) FROM instances"
+    "  WHERE exposure <> 0 AND customer IS NOT NULL GROUP BY customer;"
+    "CREATE TRIGGER instances_exposure_insert AFTER INSERT ON instances"
+    "  WHEN NEW.exposure <> 0 AND NEW.customer IS NOT NULL BEGIN"
+    "  INSERT INTO customer_exposure(customer, amount) VALUES (NEW.customer, NEW.exposure)"
+    "    ON CONFLICT(customer) DO UPDATE SET amount = amount + excluded.amount;"
+    "END;"
+    "CREATE TRIGGER instances_exposure_update AFTER UPDATE OF exposure, customer ON instances"
+    "  WHEN OLD.exposure <> NEW.exposure OR OLD.customer IS NOT NEW.customer BEGIN"
+    "  UPDATE customer_exposure SET amount = amount - OLD.exposure"
+    "    WHERE customer = OLD.customer;"
+    "  INSERT INTO customer_exposure(customer, amount)"
+    "    SELECT NEW.customer, NEW.exposure WHERE NEW.customer IS NOT NULL"
+    "    ON CONFLICT(customer) DO UPDATE SET amount = amount + excluded.amount;"
+    "END;",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

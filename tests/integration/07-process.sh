@@ -105,6 +105,12 @@ act pa-ar-token "$ID" "{\"action\":\"sign\",\"value\":500000000,\"net_days\":30,
 act pa-ar-token "$ID" "{\"action\":\"sign\",\"value\":500000000,\"net_days\":-1,\"terms\":$TERMS}" >/dev/null; expect "negative net days: 400" 400 invalid_field
 act pa-ar-token "$ID" "{\"action\":\"sign\",\"value\":500000000,\"net_days\":30,\"terms\":$TERMS,\"at\":\"2026-02-30\"}" >/dev/null; expect "an impossible date: 400" 400 invalid_field
 act pa-ar-token "$ID" "{\"action\":\"sign\",\"value\":500000000,\"net_days\":30,\"terms\":$TERMS,\"at\":\"2026-01-01\"}" >/dev/null; expect "sign" 200
+# The credit KCP weighs the customer's other open contracts (a per-customer sum
+# kept as instances change): 500,000,000 signed above leaves 19,500,000,000.
+ID2=$(new_opp province-a pa-ar-token)
+decide hq-admin-token "$ID2" ATI 500000000 5 25; decide hq-admin-token "$ID2" ATB 500000000 5 25
+decide hq-admin-token "$ID2" ATC 19500000001 5 25; kcp credit_limit
+decide hq-admin-token "$ID2" ATC 19500000000 5 25; expect "ATC up to the limit the customer's other contract leaves" 200
 ms() { act "$1" "$ID" "{\"action\":\"milestone\",\"kind\":\"$2\",\"amount\":$3,\"ref\":\"$2-$3\",\"at\":\"${4:-2026-02-01}\"}" >/dev/null; }
 ms pa-ar-token acceptance 1000; kcp acceptance_after_delivery
 ms pa-ar-token delivery 600000000; kcp amounts_reconcile

@@ -283,9 +283,42 @@ TEST(a_failed_fsync_makes_the_store_degraded)
     store_close(st);
 }
 
+/* The credit exposure is kept by triggers: contracts of a customer add up,
+ * leaving stage contract takes the value away, and one's own is excluded. */
+TEST(customer_exposure_follows_contracts)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    for (int64_t id = 1; id <= 4; id++) {
+        struct store_instance in = {.id = id, .stage = id <= 3 ? "contract" : "lead",
+                                    .region = "south", .office = "a", .doc = "{}", .at_ms = 1,
+                                    .last_seq = 1, .customer = id == 3 ? "other" : "acme",
+                                    .exposure = id <= 3 ? 100 * id : 0};
+        CHECK(store_instance_insert(st, &in, &why) == 0);
+    }
+    int64_t e = -1;
+    CHECK(store_customer_exposure(st, "acme", 4, &e, &why) == 0 && e == 300);
+    CHECK(store_customer_exposure(st, "acme", 2, &e, &why) == 0 && e == 100);
+    CHECK(store_customer_exposure(st, "other", 0, &e, &why) == 0 && e == 300);
+    CHECK(store_customer_exposure(st, "nobody", 0, &e, &why) == 0 && e == 0);
+    /* instance 1 leaves stage contract (cash collected): its 100 goes */
+    struct store_instance up = {.id = 1, .stage = "closed", .doc = "{}", .at_ms = 2,
+                                .last_seq = 2, .exposure = 0};
+    CHECK(store_instance_update(st, &up, &why) == 0);
+    CHECK(store_customer_exposure(st, "acme", 4, &e, &why) == 0 && e == 200);
+    /* instance 4 signs: 700 more */
+    up = (struct store_instance){.id = 4, .stage = "contract", .doc = "{}", .at_ms = 2,
+                                 .last_seq = 2, .exposure = 700};
+    CHECK(store_instance_update(st, &up, &why) == 0);
+    CHECK(store_customer_exposure(st, "acme", 0, &e, &why) == 0 && e == 900);
+    CHECK(store_commit(st, &why) == 0);
+    store_close(st);
+}
+
 TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
           T(instances_and_events_round_trip), T(rolled_back_inserts_leave_no_id_gap),
           T(lists_filter_and_page), T(events_are_append_only),
           T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time),
           T(a_commit_without_room_makes_the_store_degraded_until_one_writes),
-          T(a_failed_fsync_makes_the_store_degraded))
+          T(a_failed_fsync_makes_the_store_degraded), T(customer_exposure_follows_contracts))
