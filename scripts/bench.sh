@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: wrk over loopback against ltcd and, in the same run, against
-# nginx (one worker, a fixed JSON body): the HTTP floor of this machine.
-# Prints req/s, p50 and p99 for each load and the ratio ltcd / nginx.
+# nginx (one worker, a fixed JSON body): the HTTP floor of this machine; and
+# Redis (appendfsync always) running a Lua lead score plus XADD: the
+# durable-Lua peer. Prints req/s, p50 and p99 for each load and the ratios.
 # Env: BENCH_SECONDS (default 10), BENCH_CONNS (64), BENCH_MILLION (1: also
 # measure resident memory with a million stored leads).
 set -eu
@@ -9,9 +10,9 @@ cd "$(dirname "$0")/.."
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-64}
 WORK=$(mktemp -d /tmp/ltcd-bench.XXXXXX)
-NGINX_PID=""; LTCD_PID=""; RELOADER=""
+NGINX_PID=""; LTCD_PID=""; RELOADER=""; REDIS_PID=""
 cleanup() {
-    for p in $RELOADER $LTCD_PID $NGINX_PID; do kill "$p" 2>/dev/null || true; done
+    for p in $RELOADER $LTCD_PID $NGINX_PID $REDIS_PID; do kill "$p" 2>/dev/null || true; done
     sleep 0.2; rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -41,6 +42,15 @@ NGX
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" 2>>"$WORK/nginx/error.log" &
 NGINX_PID=$!
 wait_up "http://127.0.0.1:$NPORT/" || { echo "bench: nginx did not start"; cat "$WORK/nginx/error.log"; exit 1; }
+
+# --- the durable-Lua peer: Redis 7, appendfsync always -----------------------
+RPORT=$(port)
+mkdir -p "$WORK/redis"
+redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK/redis" --appendonly yes \
+    --appendfsync always --save '' --logfile "$WORK/redis/log" &
+REDIS_PID=$!
+i=0; until redis-cli -p "$RPORT" ping >/dev/null 2>&1; do i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: redis did not start"; exit 1; }; sleep 0.05; done
+REDIS_SHA=$(redis-cli -p "$RPORT" SCRIPT LOAD "$(cat tests/fixtures/bench/redis-lead.lua)")
 
 # --- ltcd: sync full, group commit -------------------------------------------
 LPORT=$(port)
@@ -72,6 +82,13 @@ rps_of() { awk -v n="$1" 'index($0, n " ") == 1 { print $NF }' "$WORK/results" |
 echo "ltcd bench: wrk -t2 -c$CONNS -d${SECS}s over loopback on $(nproc) cores; ltcd --sync full"
 printf '%-34s %10s %9s %9s %7s\n' "load" "req/s" "p50 ms" "p99 ms" "errors"
 run "nginx floor (fixed JSON)" "http://127.0.0.1:$NPORT/"
+# The peer: as many requests as wrk would send in the same time at ltcd's rate.
+redis-benchmark -p "$RPORT" -c "$CONNS" -n $((SECS * 30000)) --csv EVALSHA "$REDIS_SHA" 0 \
+    province-a "ACME Telecom" approved 60000000 6 4 5 4 3 4 >"$WORK/redis.csv" 2>/dev/null
+redis_rps=$(awk -F'"' 'NR == 2 { print $4 }' "$WORK/redis.csv")
+printf '%-34s %10s %9s %9s %7s\n' "redis peer (Lua score + XADD)" "$redis_rps" \
+    "$(awk -F'"' 'NR == 2 { print $10 }' "$WORK/redis.csv")" "$(awk -F'"' 'NR == 2 { print $14 }' "$WORK/redis.csv")" 0
+echo "redis $redis_rps" >>"$WORK/results"
 run "ltcd create lead (evaluate+commit)" "$URL/v1/leads" -s "$WORK/post.lua"
 run "ltcd read instance" "$URL/v1/instances/1" -H "Authorization: Bearer pa-ar-token"
 run "ltcd health (HTTP only)" "$URL/health"
@@ -142,11 +159,31 @@ done
 med=$(sort -n "$WORK/reload.ms" | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] * 1000 }')
 echo "reload latency (PUT, validate, commit, swap; median of 50): ${med} ms"
 
+# KDP decisions again with 5,000 contracts in execution for the same customer
+# (the credit KCP weighs the customer's exposure): cloned from one signed contract.
+cid=$(curl -s -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" "$URL/v1/leads" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+act hq-admin-token "$cid" '{"action":"review","decision":"convert"}' >/dev/null
+act hq-admin-token "$cid" '{"action":"assign","ar":"Li","sr":"Wang","fr":"Zhao"}' >/dev/null
+for k in ATI ATB ATC; do act hq-admin-token "$cid" "{\"action\":\"decide\",\"kdp\":\"$k\",\"outcome\":\"approve\",\"value\":5000,\"discount\":5,\"margin\":25}" >/dev/null; done
+act hq-admin-token "$cid" '{"action":"sign","value":5000,"net_days":30,"terms":[{"milestone":"delivery","percent":100}]}' >/dev/null
+kill -TERM $LTCD_PID; wait $LTCD_PID 2>/dev/null || true
+sqlite3 "$WORK/ltc.db" "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 4999)
+    INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure)
+    SELECT stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure FROM instances, n WHERE id = $cid;"
+bin/ltcd --listen "127.0.0.1:$LPORT" --db "$WORK/ltc.db" --rules "$WORK/rules" \
+    --tokens examples/tokens.conf --auto-approve --no-watch --sync full 2>>"$WORK/ltcd.log" &
+LTCD_PID=$!
+wait_up "$URL/health"
+echo "($(sqlite3 "$WORK/ltc.db" "SELECT count(*) FROM instances WHERE stage = 'contract'") contracts in execution)"
+run "ltcd KDP decision, 5000 contracts" "$URL/" -s "$WORK/decide.lua"
+
 floor=$(rps_of "nginx")
 echo
-for n in "ltcd create lead (evaluate+commit)" "ltcd read instance" "ltcd health (HTTP only)" "ltcd create lead, reload every 100ms" "ltcd KDP decision (ATI, durable)"; do
+for n in "ltcd create lead (evaluate+commit)" "ltcd read instance" "ltcd health (HTTP only)" "ltcd create lead, reload every 100ms" "ltcd KDP decision (ATI, durable)" "ltcd KDP decision, 5000 contracts"; do
     awk -v a="$(rps_of "$n")" -v b="$floor" -v n="$n" 'BEGIN { printf "ratio %-36s %.2f x nginx\n", n, a / b }'
 done
+awk -v a="$(rps_of "ltcd create lead (evaluate+commit)")" -v b="$redis_rps" 'BEGIN { printf "ratio %-36s %.2f x redis peer\n", "ltcd create lead (evaluate+commit)", a / b }'
+awk -v a="$(rps_of "ltcd KDP decision, 5000 contracts")" -v b="$(rps_of "ltcd KDP decision (ATI, durable)")" 'BEGIN { printf "ratio %-36s %.2f x decision with none\n", "ltcd KDP decision, 5000 contracts", a / b }'
 rss=$(awk '/VmRSS/ { print $2 }' /proc/$LTCD_PID/status)
 count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
 echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
@@ -154,8 +191,8 @@ echo "ltcd resident memory: $((rss / 1024)) MiB with $count stored leads"
 if [ "${BENCH_MILLION:-1}" = 1 ]; then
     kill -TERM $LTCD_PID; wait $LTCD_PID 2>/dev/null || true
     sqlite3 "$WORK/ltc.db" "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000 - $count)
-        INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq)
-        SELECT stage, region, office, temperature, doc, created_at, updated_at, last_seq FROM instances, n WHERE id = 1;"
+        INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure)
+        SELECT stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure FROM instances, n WHERE id = 1;"
     bin/ltcd --listen "127.0.0.1:$LPORT" --db "$WORK/ltc.db" --rules "$WORK/rules" \
         --tokens examples/tokens.conf --auto-approve --no-watch 2>>"$WORK/ltcd.log" &
     LTCD_PID=$!
@@ -172,6 +209,19 @@ LUA
     t=$(curl -s -o "$WORK/sim.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
         --data-binary '{"limit":100000,"max_ms":30000}' "$URL/v1/rules/region/south/versions/1/simulate")
     echo "what-if simulation of region/south v1 over $(sed -n 's/.*"evaluated":\([0-9]*\).*/\1/p' "$WORK/sim.json") leads: ${t} s"
+    # worst /health latency while a long request runs: wrk with 4 connections
+    # for the length of the request.
+    during() { # NAME CURL-ARGS...: runs curl in the background and /health under wrk meanwhile
+        name=$1; shift
+        wrk -t1 -c4 -d"$SECS"s --latency "$URL/health" >"$WORK/wrk.health" 2>&1 &
+        w=$!
+        sleep 1
+        t=$(curl -s -o /dev/null -w '%{time_total}' "$@")
+        wait $w
+        echo "worst /health latency during $name (${t} s): $(awk '$1 == "Latency" { print $4 }' "$WORK/wrk.health")"
+    }
+    during "a simulation over 50k leads" -H 'Authorization: Bearer hq-admin-token' \
+        --data-binary '{"limit":50000,"max_ms":30000}' "$URL/v1/rules/region/south/versions/1/simulate"
     # Acquire-and-share over a million payment records (100,000 projects in
     # four offices), and the targets roll-up over them.
     sqlite3 "$WORK/ltc.db" "WITH RECURSIVE n(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM n WHERE x < 999999)
@@ -186,6 +236,8 @@ LUA
     t=$(curl -s -o "$WORK/run.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' \
         --data-binary '{"period":"2026","pool":100000000007}' "$URL/v1/shares/runs")
     echo "allocation over $(sqlite3 "$WORK/ltc.db" "SELECT count(*) FROM ledger WHERE kind='cash'") payment records: ${t} s ($(grep -o '"unit"' "$WORK/run.json" | wc -l) lines)"
+    during "an allocation over $(sqlite3 "$WORK/ltc.db" "SELECT count(*) FROM ledger WHERE kind='cash'") ledger rows" \
+        -H 'Authorization: Bearer hq-admin-token' --data-binary '{"period":"2026","pool":100000000007}' "$URL/v1/shares/runs"
     t=$(curl -s -o "$WORK/tree.json" -w '%{time_total}' -H 'Authorization: Bearer hq-admin-token' "$URL/v1/targets?period=2026&metric=cash")
     echo "  (roll-up actual: $(sed -n 's/.*"actual":\([0-9]*\).*/\1/p' "$WORK/tree.json" | head -1))"
     echo "targets roll-up over $(sqlite3 "$WORK/ltc.db" 'SELECT count(DISTINCT instance_id) FROM ledger') instances: ${t} s"
