@@ -11,6 +11,8 @@
 
 static enum log_format fmt_mode = LOG_TEXT;
 static enum log_level min_lvl = LOG_INFO;
+static bool buffered;
+static struct buf pending; /* info lines waiting for log_flush */
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void log_init(enum log_format format, enum log_level min_level)
@@ -101,13 +103,29 @@ static void start_line(struct buf *b, enum log_level level, const char *req_id, 
     }
 }
 
-static void end_line(struct buf *b)
+void log_set_buffered(bool on)
+{
+    log_flush();
+    buffered = on;
+}
+
+void log_flush(void)
+{
+    if (pending.len && !pending.failed)
+        fwrite(pending.p, 1, pending.len, stderr);
+    buf_deinit(&pending);
+}
+
+static void end_line(struct buf *b, enum log_level level)
 {
     if (fmt_mode == LOG_JSON)
         buf_put(b, "}", 1);
     buf_put(b, "\n", 1);
-    if (!b->failed)
-        fwrite(b->p, 1, b->len, stderr);
+    if (!b->failed) {
+        buf_put(&pending, b->p, b->len);
+        if (!buffered || level >= LOG_WARN || pending.len >= LOG_BUFFER_BYTES)
+            log_flush();
+    }
     buf_deinit(b);
 }
 
@@ -122,7 +140,7 @@ void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     va_end(ap);
     struct buf b = {0};
     start_line(&b, level, req_id, msg);
-    end_line(&b);
+    end_line(&b, level);
 }
 
 void log_request(enum log_level level, const struct log_request *r)
@@ -146,5 +164,5 @@ void log_request(enum log_level level, const struct log_request *r)
     field(&b, "actor", r->actor);
     field(&b, "error_code", r->error_code);
     field(&b, "error_message", r->error_message);
-    end_line(&b);
+    end_line(&b, level);
 }

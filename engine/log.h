@@ -13,12 +13,23 @@
 #ifndef ENGINE_LOG_H
 #define ENGINE_LOG_H
 
-#define LOG_LINE_MAX 2048
+#include <stdbool.h>
+
+#define LOG_LINE_MAX     2048
+#define LOG_BUFFER_BYTES (32 * 1024) /* buffered info lines flushed beyond this */
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_TEXT, LOG_JSON };
 
 void log_init(enum log_format format, enum log_level min_level);
+
+/* Buffered: info lines are kept until log_flush (the daemon calls it before
+ * its loop waits for events, so a busy turn costs one write, not one per
+ * request, and nothing waits in the buffer while the daemon idles) or until
+ * LOG_BUFFER_BYTES; warnings and errors are written at once, with what is
+ * buffered before them. Off by default. */
+void log_set_buffered(bool on);
+void log_flush(void);
 
 /* req_id may be NULL. */
 void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)

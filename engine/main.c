@@ -31,6 +31,7 @@ struct daemon {
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_timer_t drain;
     uv_timer_t watchdog; /* systemd WATCHDOG=1, when the unit asks for it */
+    uv_prepare_t log_flush; /* writes the turn's buffered log lines before the loop waits */
     uint64_t drain_started_ms;
     struct rules_watch *watch;
     struct store_lock *lock; /* one daemon per database, held until exit */
@@ -69,6 +70,12 @@ static int die(const char *msg)
     return 1;
 }
 
+static void on_log_flush(uv_prepare_t *p)
+{
+    (void)p;
+    log_flush();
+}
+
 static void on_watchdog(uv_timer_t *t)
 {
     (void)t;
@@ -99,6 +106,7 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->sig_int, NULL);
     uv_close((uv_handle_t *)&d->drain, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
+    uv_close((uv_handle_t *)&d->log_flush, NULL);
     uv_close((uv_handle_t *)&d->app.probe, NULL);
 }
 
@@ -204,7 +212,11 @@ static int run(struct daemon *d)
     log_info("ltcd %s listening on %s:%d (db %s, rules %s, sync %s)", LTCD_VERSION, cfg->host,
              http_port(app->http), cfg->db_path, cfg->rules_dir,
              cfg->sync_full ? "full" : "normal");
+    uv_prepare_init(app->loop, &d->log_flush);
+    uv_prepare_start(&d->log_flush, on_log_flush);
+    log_set_buffered(true);
     uv_run(app->loop, UV_RUN_DEFAULT);
+    log_set_buffered(false);
     const struct app_counters *k = &app->counters;
     log_info("served %llu requests; %llu writes in %llu commits (%.1f a commit, %.2f ms mean)",
              (unsigned long long)k->requests, (unsigned long long)k->batched_writes,
