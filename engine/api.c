@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 
 enum route_flags {
     PUBLIC = 1 << 0, /* no token needed */
@@ -88,11 +89,9 @@ void api_error(struct http_req *req, const struct err_detail *why)
                       : code == -ERR_INVARIANT              ? "invariant"
                                                             : "field";
     if (why->field[0])
-        json_object_set_new(details, key, json_string(why->field));
-    /* Messages can quote hostile input; json_string refuses invalid UTF-8. */
-    json_t *msg = json_string(why->msg[0] ? why->msg : err_str(code));
-    if (!msg)
-        msg = json_string(err_str(code));
+        json_object_set_new(details, key, utf8_json(why->field));
+    /* Messages can quote hostile input: cleaned, never dropped. */
+    json_t *msg = utf8_json(why->msg[0] ? why->msg : err_str(code));
     json_t *body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_api_code(code), "message",
                              msg, "details", details);
     int status = err_http_status(code);
@@ -111,6 +110,7 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why.msg, sizeof why.msg, fmt, ap);
     va_end(ap);
+    utf8_clean_inplace(why.msg, sizeof why.msg); /* it may quote a path cut mid-character */
     api_error(req, &why);
 }
 

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "utf8.h"
 
 /* Only the owning unit's admin writes its bundle. */
 static bool may_write_owner(const struct auth_principal *p, const char *owner)
@@ -287,8 +288,10 @@ static int on_rule_event(const struct store_rule_event *e, void *ctx)
 {
     char at[40];
     app_iso_time(e->at_ms, at, sizeof at);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "at", at, "actor", e->actor, "action",
-                          e->action, "hash", e->hash, "message", e->message);
+    /* Messages of rows stored before they were cleaned may hold any bytes. */
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s?, s:o?}", "at", at, "actor", e->actor, "action", e->action,
+                  "hash", e->hash, "message", e->message ? utf8_json(e->message) : NULL);
     if (o && e->version)
         json_object_set_new(o, "version", json_integer(e->version));
     return json_array_append_new(ctx, o);

@@ -5,7 +5,11 @@
  * human message. Each code carries the API error code string and the HTTP
  * status it maps to, so handlers never choose statuses by hand.
  *
- * Leaf module: includes nothing from the engine.
+ * A message and a field set through err_set/err_field are always valid UTF-8
+ * without NUL (utf8_clean: bad bytes become U+FFFD, the cut falls on a
+ * character boundary), whatever rule text they quote.
+ *
+ * Leaf module: includes nothing from the engine but the leaf utf8.
  */
 #ifndef ENGINE_ERR_H
 #define ENGINE_ERR_H

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "utf8.h"
+
 static enum log_format fmt_mode = LOG_TEXT;
 static enum log_level min_lvl = LOG_INFO;
 static const char *level_names[] = {"debug", "info", "warn", "error"};
@@ -26,6 +28,7 @@ void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_clean_inplace(msg, sizeof msg); /* lines quote rule text: keep them readable JSON */
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

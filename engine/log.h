@@ -3,7 +3,8 @@
  * One line per event on stderr, as text (`TIME LEVEL [req] message`) or as
  * JSON (`{"ts":..,"level":..,"req":..,"msg":..}`), chosen once at start-up.
  * Lines are capped at LOG_LINE_MAX bytes so a hostile value cannot flood the
- * log. Loop thread only (no locking).
+ * log. A line is always valid UTF-8 (utf8_clean), whatever it quotes, so a
+ * JSON log line is never dropped. Loop thread only (no locking).
  */
 #ifndef ENGINE_LOG_H
 #define ENGINE_LOG_H

@@ -13,6 +13,7 @@
 #include "lead.h"
 #include "log.h"
 #include "rules_internal.h"
+#include "utf8.h"
 
 struct owner_slot {
     char name[RULES_OWNER_MAX];
@@ -868,7 +869,7 @@ json_t *rules_status_json(struct rules *r)
                           "approved_by", s->active->approved_by[0] ? s->active->approved_by : NULL);
         store_rule_version_list(r->st, s->name, on_pending, pending, NULL);
         if (s->last_error.code)
-            err = json_pack("{s:s, s:o, s:i}", "message", s->last_error.msg, "at",
+            err = json_pack("{s:o, s:o, s:i}", "message", utf8_json(s->last_error.msg), "at",
                             ms_to_iso(s->last_error_at_ms), "version", s->last_error_version);
         json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name, "active",
                                                 active, "pending", pending, "last_error", err));
