@@ -116,10 +116,15 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
 
 json_t *api_body_object(struct api_call *c)
 {
+    return api_body_object_flags(c, 0);
+}
+
+json_t *api_body_object_flags(struct api_call *c, size_t flags)
+{
     size_t len;
     const char *body = http_body(c->req, &len);
     json_error_t jerr;
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES | flags, &jerr);
     if (!o) {
         api_fail(c->req, -ERR_INVALID_JSON, "invalid JSON at line %d column %d: %s", jerr.line,
                  jerr.column, jerr.text);

@@ -136,8 +136,8 @@ static json_t *version_json(const struct store_rule_version *v)
                           v->approved_by, "reason", v->reason);
     if (o && v->signature)
         json_object_set_new(o, "signature", json_string(v->signature));
-    if (o && v->files)
-        json_object_set_new(o, "files", json_loads(v->files, 0, NULL));
+    if (o && v->files) /* byte for byte, NULs of versions stored before they were refused too */
+        json_object_set_new(o, "files", json_loads(v->files, JSON_ALLOW_NUL, NULL));
     return o;
 }
 
@@ -325,7 +325,8 @@ void api_rules_bundle(struct api_call *c)
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not write the rules of %s", c->actor, owner);
         return;
     }
-    json_t *body = api_body_object(c);
+    /* NULs are let through to be refused with the file and byte offset (422). */
+    json_t *body = api_body_object_flags(c, JSON_ALLOW_NUL);
     if (!body)
         return;
     const json_t *files = json_object_get(body, "files"), *sig = json_object_get(body, "signature");
@@ -335,7 +336,8 @@ void api_rules_bundle(struct api_call *c)
     json_t *src;
     if (!json_is_object(files) || json_object_size(files) == 0)
         err_field(&why, -ERR_INVALID_FIELD, "files", "files: expected { FILE: SOURCE }");
-    else if (sig && !json_is_string(sig))
+    else if (sig &&
+             (!json_is_string(sig) || strlen(json_string_value(sig)) != json_string_length(sig)))
         err_field(&why, -ERR_INVALID_FIELD, "signature", "signature: expected hex text");
     json_object_foreach((json_t *)files, name, src)
     {

@@ -31,6 +31,7 @@
     XX(RULE_REJECTED, "rule_rejected", 422, "rule rejected")                                       \
     XX(RULE_SYNTAX, "rule_syntax", 422, "rule failed to compile")                                  \
     XX(RULE_RUNTIME, "rule_error", 422, "rule raised an error")                                    \
+    XX(RULE_SOURCE, "rule_error", 422, "rule source is not UTF-8 text within the size limit")      \
     XX(RULE_BUDGET, "rule_budget", 422, "rule exceeded its budget")                                \
     XX(RULE_MEMORY, "rule_memory", 422, "rule exceeded its memory cap")                            \
     XX(RULE_OUTPUT, "rule_output", 422, "rule returned an invalid value")                          \
