@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "num.h"
 #include "utf8.h"
 
 /* Only the owning unit's admin writes its bundle. */
@@ -71,12 +72,14 @@ void api_rules_delete(struct api_call *c)
     put_or_delete(c, false);
 }
 
+#define VERSION_MAX 1000000000 /* far beyond any owner's history; fits an int */
+
 static int parse_version(struct api_call *c, const char *s, int *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || end == s || v < 1 || v > 1000000000) {
-        api_fail(c->req, -ERR_NOT_FOUND, "no version '%.20s'", s);
+    int64_t v;
+    struct err_detail why = {0};
+    if (num_parse("version", s, 1, VERSION_MAX, &v, &why)) {
+        api_error(c->req, &why);
         return -1;
     }
     *out = (int)v;
@@ -259,18 +262,19 @@ void api_rules_simulate(struct api_call *c)
         .unit = json_string_value(json_object_get(body, "unit")),
         .from = json_string_value(json_object_get(body, "from")),
         .to = json_string_value(json_object_get(body, "to")),
-        .limit = limit ? (int)json_integer_value(limit) : SIMULATE_LIMIT_DEFAULT,
-        .max_ms = ms ? (int)json_integer_value(ms) : SIMULATE_MS_DEFAULT,
     };
     struct err_detail why = {0};
-    if (limit && (!json_is_integer(limit) || sim.limit < 1 || sim.limit > SIMULATE_LIMIT_MAX))
-        err_field(&why, -ERR_INVALID_FIELD, "limit", "limit: expected 1 to %d", SIMULATE_LIMIT_MAX);
-    else if (ms && (!json_is_integer(ms) || sim.max_ms < 1 || sim.max_ms > SIMULATE_MS_MAX))
-        err_field(&why, -ERR_INVALID_FIELD, "max_ms", "max_ms: expected 1 to %d", SIMULATE_MS_MAX);
-    else if (!valid_date(json_object_get(body, "from")) || !valid_date(json_object_get(body, "to")))
+    /* Checked as the json_int_t they arrive as, narrowed only once in range. */
+    int64_t n = SIMULATE_LIMIT_DEFAULT, max_ms = SIMULATE_MS_DEFAULT;
+    bool bad = (limit && num_json("limit", limit, 1, SIMULATE_LIMIT_MAX, &n, &why)) ||
+               (ms && num_json("max_ms", ms, 1, SIMULATE_MS_MAX, &max_ms, &why));
+    if (!bad &&
+        (!valid_date(json_object_get(body, "from")) || !valid_date(json_object_get(body, "to"))))
         err_field(&why, -ERR_INVALID_FIELD, "from", "from, to: expected YYYY-MM-DD");
-    else if (sim.unit && !auth_unit_level(sim.unit))
+    else if (!bad && sim.unit && !auth_unit_level(sim.unit))
         err_field(&why, -ERR_INVALID_FIELD, "unit", "unit: expected hq, region/ID or office/ID");
+    sim.limit = (int)n;
+    sim.max_ms = (int)max_ms;
     json_t *out = NULL;
     if (!why.code)
         rules_simulate(c->app->rules, owner, version, &sim, &out, &why);

@@ -6,6 +6,7 @@
 
 #include "allocation.h"
 #include "api.h"
+#include "num.h"
 #include "targets.h"
 
 static bool hq_can_run(const struct auth_principal *p)
@@ -25,13 +26,12 @@ void api_share_run_create(struct api_call *c)
     const json_t *period = json_object_get(body, "period"), *pool = json_object_get(body, "pool");
     struct err_detail why = {0};
     char *run = NULL;
+    int64_t fen = 0;
     if (!json_is_string(period))
         err_field(&why, -ERR_INVALID_FIELD, "period", "period: expected YYYY, YYYY-Qn or YYYY-MM");
-    else if (!json_is_integer(pool))
-        err_field(&why, -ERR_INVALID_FIELD, "pool", "pool: expected an integer amount in fen");
-    else
-        allocation_run(c->app->st, c->app->rules, json_string_value(period),
-                       json_integer_value(pool), c->actor, &run, &why);
+    else if (!num_json("pool", pool, 0, ALLOCATION_POOL_MAX, &fen, &why))
+        allocation_run(c->app->st, c->app->rules, json_string_value(period), fen, c->actor, &run,
+                       &why);
     json_decref(body);
     if (why.code) {
         api_error(c->req, &why);
@@ -68,13 +68,10 @@ static void scope_lines(json_t *run, const struct auth_principal *p)
 
 void api_share_run_get(struct api_call *c)
 {
-    char *end;
-    long long id = strtoll(c->params[0], &end, 10);
+    int64_t id;
     struct err_detail why = {0};
     char *text = NULL;
-    if (*end || id <= 0)
-        err_set(&why, -ERR_NOT_FOUND, "no share run '%.20s'", c->params[0]);
-    else
+    if (!num_parse("id", c->params[0], 1, INT64_MAX, &id, &why))
         store_share_run_get(c->app->st, id, &text, &why);
     if (why.code) {
         api_error(c->req, &why);
@@ -118,12 +115,10 @@ void api_target_put(struct api_call *c)
         return;
     const json_t *amount = json_object_get(body, "amount");
     struct err_detail why = {0};
-    if (!json_is_integer(amount))
-        err_field(&why, -ERR_INVALID_FIELD, "amount", "amount: expected an integer in fen");
-    else
+    int64_t fen = 0;
+    if (!num_json("amount", amount, 0, TARGETS_AMOUNT_MAX, &fen, &why))
         targets_set(c->app->st, org, unit, period,
-                    json_string_value(json_object_get(body, "metric")), json_integer_value(amount),
-                    c->actor, &why);
+                    json_string_value(json_object_get(body, "metric")), fen, c->actor, &why);
     if (why.code)
         api_error(c->req, &why);
     else {
