@@ -161,5 +161,8 @@ act "$S"; check "the good sign is accepted" [ "$(status)" = 200 ]
 rows=$(all_rows)
 body "milestone amount" amount "$ACT" hq-admin-token '{"action":"milestone","kind":"delivery","amount":@}' 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'
 check "no bad number changed the contract" [ "$rows" = "$(all_rows)" ]
+out=$(LTC_URL=$URL LTC_TOKEN=hq-admin-token "$LTCCTL" shares run 2026 12abc 2>&1); rc=$?
+check "ltcctl sends '12abc' as typed, not as 12: refused naming pool" sh -c "[ $rc != 0 ] && echo '$out' | grep -q 'pool: expected an integer'"
+check "ltcctl: nothing changed" [ "$rows" = "$(all_rows)" ]
 stop_daemon
 finish
