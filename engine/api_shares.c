@@ -41,31 +41,6 @@ void api_share_run_create(struct api_call *c)
     malloc_trim(0); /* a large run's scratch memory goes back to the system */
 }
 
-/* A region or office principal sees the lines of its own subtree only. */
-static void scope_lines(json_t *run, const struct auth_principal *p)
-{
-    if (p->level == AUTH_LEVEL_HQ)
-        return;
-    json_t *lines = json_object_get(run, "lines"), *parent_of = json_object(), *kept = json_array();
-    size_t i;
-    json_t *l;
-    json_array_foreach(lines, i, l) json_object_set(
-        parent_of, json_string_value(json_object_get(l, "unit")), json_object_get(l, "parent"));
-    json_array_foreach(lines, i, l)
-    {
-        const char *u = json_string_value(json_object_get(l, "unit"));
-        for (int depth = 0; u && depth < 8; depth++) {
-            if (!strcmp(u, p->unit)) {
-                json_array_append(kept, l);
-                break;
-            }
-            u = json_string_value(json_object_get(parent_of, u));
-        }
-    }
-    json_object_set_new(run, "lines", kept);
-    json_decref(parent_of);
-}
-
 void api_share_run_get(struct api_call *c)
 {
     int64_t id;
@@ -81,9 +56,14 @@ void api_share_run_get(struct api_call *c)
         http_respond(c->req, 200, "application/json", text, strlen(text));
         return;
     }
+    /* A region or office principal sees the lines of its own subtree only. */
     json_t *run = json_loads(text, 0, NULL);
     free(text);
-    scope_lines(run, c->principal);
+    if (!run) {
+        api_fail(c->req, -ERR_INTERNAL, "share run %lld: stored run unreadable", (long long)id);
+        return;
+    }
+    allocation_scope(run, c->principal->unit);
     api_json(c->req, 200, run);
     json_decref(run);
 }
