@@ -29,6 +29,8 @@ void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     utf8_clean_inplace(msg, sizeof msg); /* lines quote rule text: keep them readable JSON */
+    for (char *c = msg; fmt_mode == LOG_TEXT && *c; c++) /* one event, one line */
+        *c = (unsigned char)*c < 0x20 && *c != '\t' ? ' ' : *c;
 
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -153,5 +153,10 @@ check "the message names owner and version" has "$(emsg)" "region/south v$P: the
 check "the active version stays" [ "$(active_of region/south)" = "$SV" ]
 api POST "/v1/rules/region/south/versions/$P/reject" hq-admin-token '{"reason":"tampered"}' >/dev/null
 expect "a tampered version can still be rejected" 200
+# In a text log, a rule's newline cannot forge a line of its own.
+api PUT /v1/rules/office/city-c/tools.lua cc-admin-token 'host.log("one\n2026-01-01T00:00:00.000Z error forged") return {}' >/dev/null
+expect "a host.log line with a newline" 201
+check "stays one line in the text log" sh -c "! grep -q '^2026-01-01T00:00:00.000Z error forged' '$WORK/log'"
+check "which holds the whole text" grep -q 'one 2026-01-01T00:00:00.000Z error forged' "$WORK/log"
 stop_daemon
 finish
