@@ -40,7 +40,8 @@ static void put(const char *rel, const char *src)
 
 static void write_tree(void)
 {
-    snprintf(root, sizeof root, "/tmp/ltcd-bytes-test-%d", getpid());
+    /* One tree per run (tests run one after another, each in a child). */
+    snprintf(root, sizeof root, "/tmp/ltcd-bytes-test-%d", getppid());
     snprintf(dbpath, sizeof dbpath, "%s.db", root);
     SH("rm -rf %s %s.db* %s.secret %s.outside %s.link", root, root, root, root, root);
     put("hq/org.lua", "return { regions = { south = { offices = { 'pa' } } } }");
