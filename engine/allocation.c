@@ -2,6 +2,7 @@
 #include "allocation.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "buf.h"
 #include "period.h"
 
-#define NAME_MAX_LEN          96
+#define NAME_MAX_LEN          256   /* a unit: "person/" and a name of up to 248 bytes, whole */
 #define ALLOCATION_CALL_UNITS 20000 /* units handed to share.lua in one call */
 
 struct project {
@@ -401,10 +402,16 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
         char *parent = malloc(NAME_MAX_LEN);
         snprintf(parent, NAME_MAX_LEN, "project/%lld", (long long)p->id);
         group_init(g, parent, p->amount, 3);
-        for (int role = 0; role < 3; role++) {
+        for (int role = 0; role < 3 && !rc; role++) {
             if (!p->team[role])
                 continue;
-            snprintf(unit, sizeof unit, "person/%.80s", p->team[role]);
+            /* Never cut a name: two people would become one unit (and a cut
+             * inside a character would not be UTF-8). */
+            if (strlen(p->team[role]) >= NAME_MAX_LEN - strlen("person/"))
+                rc = err_field(run->why, -ERR_RULE_OUTPUT, roles[role],
+                               "project/%lld: the %s's name is over %zu bytes", (long long)p->id,
+                               roles[role], NAME_MAX_LEN - strlen("person/") - 1);
+            snprintf(unit, sizeof unit, "person/%s", p->team[role]);
             group_add(g, roles[role], unit, p->contribution,
                       json_pack("{s:s}", "role", roles[role]));
         }
@@ -424,6 +431,36 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
     free(tg);
     group_deinit(&og);
     return rc;
+}
+
+void allocation_scope(json_t *run, const char *unit)
+{
+    json_t *lines = json_object_get(run, "lines"), *parent_of = json_object(), *kept = json_array();
+    size_t i;
+    json_t *l;
+    /* Only units that are unique in a run may be looked up: not person/NAME. */
+    json_array_foreach(lines, i, l)
+    {
+        const char *u = json_string_value(json_object_get(l, "unit"));
+        const char *level = json_string_value(json_object_get(l, "level"));
+        if (u && level && strcmp(level, "person"))
+            json_object_set(parent_of, u, json_object_get(l, "parent"));
+    }
+    json_array_foreach(lines, i, l)
+    {
+        const char *u = json_string_value(json_object_get(l, "unit"));
+        bool in = u && !strcmp(u, unit);
+        /* From the line's own parent up: hq -> region -> office -> project. */
+        const char *p = json_string_value(json_object_get(l, "parent"));
+        for (int depth = 0; !in && p && depth < 8; depth++) {
+            in = !strcmp(p, unit);
+            p = json_string_value(json_object_get(parent_of, p));
+        }
+        if (in)
+            json_array_append(kept, l);
+    }
+    json_object_set_new(run, "lines", kept);
+    json_decref(parent_of);
 }
 
 /* SHA-256 of everything the result depends on. */

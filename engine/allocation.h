@@ -37,6 +37,20 @@
 int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
                    const char *actor, char **run, struct err_detail *why);
 
+/* Keep only the lines of a run (parsed JSON, changed in place) that lie in
+ * the subtree of 'unit' ("region/ID" or "office/ID"): the line of 'unit'
+ * itself and every line whose parent chain reaches it.
+ *
+ * A line is placed by its own parent, never by its unit's name. Region,
+ * office, platform and project units are unique in a run, so they can be
+ * looked up to walk up the tree; person/NAME is not (one name can have lines
+ * under projects of several offices and regions, and two people in two
+ * regions can share a name), so a person line counts only through the
+ * project it hangs under. Each line is identified by its unit and its parent
+ * together: person/Li under project/7 and person/Li under project/9 are two
+ * lines with separate amounts, each shown only where its project is. */
+void allocation_scope(json_t *run, const char *unit);
+
 /* Check one group's parts against the invariants above. 'contributions' are
  * the units' contributions, or negative for units outside the ordering
  * (the platform). Exposed for the tests. */

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 
 enum route_flags {
     PUBLIC = 1 << 0, /* no token needed */
@@ -88,11 +89,9 @@ void api_error(struct http_req *req, const struct err_detail *why)
                       : code == -ERR_INVARIANT              ? "invariant"
                                                             : "field";
     if (why->field[0])
-        json_object_set_new(details, key, json_string(why->field));
-    /* Messages can quote hostile input; json_string refuses invalid UTF-8. */
-    json_t *msg = json_string(why->msg[0] ? why->msg : err_str(code));
-    if (!msg)
-        msg = json_string(err_str(code));
+        json_object_set_new(details, key, utf8_json(why->field));
+    /* Messages can quote hostile input: cleaned, never dropped. */
+    json_t *msg = utf8_json(why->msg[0] ? why->msg : err_str(code));
     json_t *body = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", err_api_code(code), "message",
                              msg, "details", details);
     int status = err_http_status(code);
@@ -109,15 +108,21 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why.msg, sizeof why.msg, fmt, ap);
     va_end(ap);
+    utf8_clean_inplace(why.msg, sizeof why.msg); /* it may quote a path cut mid-character */
     api_error(req, &why);
 }
 
 json_t *api_body_object(struct api_call *c)
 {
+    return api_body_object_flags(c, 0);
+}
+
+json_t *api_body_object_flags(struct api_call *c, size_t flags)
+{
     size_t len;
     const char *body = http_body(c->req, &len);
     json_error_t jerr;
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES | flags, &jerr);
     if (!o) {
         api_fail(c->req, -ERR_INVALID_JSON, "invalid JSON at line %d column %d: %s", jerr.line,
                  jerr.column, jerr.text);

@@ -48,6 +48,9 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
 
 /* Parse the body as a JSON object, or answer 400 and return NULL. */
 json_t *api_body_object(struct api_call *c);
+/* As api_body_object with more jansson decoding flags (JSON_ALLOW_NUL: a
+ * handler that checks its strings' bytes itself, and names what is wrong). */
+json_t *api_body_object_flags(struct api_call *c, size_t flags);
 
 /* Handlers. */
 api_handler_fn api_metrics, api_me, api_funnel, api_events_recent, api_static;

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "lead.h"
 #include "log.h"
+#include "num.h"
 
 /* The roles that may create and act on instances (viewers only read). */
 /* What an instance document adds to its customer's credit exposure. */
@@ -21,16 +22,6 @@ static int64_t exposure_of(const json_t *doc)
 static bool may_write(const struct auth_principal *p)
 {
     return p->role != AUTH_VIEWER;
-}
-
-static int parse_id(const char *s, int64_t *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (*s < '1' || *s > '9' || *end || v <= 0)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* --- POST /v1/leads ---------------------------------------------------- */
@@ -169,11 +160,10 @@ static int load_visible(struct api_call *c, const char *id_text, struct store_in
 {
     int64_t id;
     struct err_detail why = {0};
-    if (parse_id(id_text, &id)) {
-        api_fail(c->req, -ERR_NOT_FOUND, "no instance '%.40s'", id_text);
-        return -1;
-    }
-    int rc = store_instance_get(c->app->st, id, row, &why);
+    /* A malformed id is a bad request; a well-formed one out of scope is 404. */
+    int rc = num_parse("id", id_text, 1, INT64_MAX, &id, &why);
+    if (!rc)
+        rc = store_instance_get(c->app->st, id, row, &why);
     if (!rc && !auth_sees(c->principal, row->region, row->office)) {
         store_instance_row_deinit(row);
         rc = err_set(&why, -ERR_NOT_FOUND, "instance %lld not found", (long long)id);
@@ -230,19 +220,14 @@ void api_instance_list(struct api_call *c)
         api_fail(c->req, -ERR_INVALID_FIELD, "filters must be IDs [a-z0-9_-]");
         return;
     }
-    if (limit) {
-        char *end;
-        long v = strtol(limit, &end, 10);
-        if (*end || end == limit || v < 1 || v > API_LIST_LIMIT_MAX) {
-            api_fail(c->req, -ERR_INVALID_FIELD, "limit: expected 1 to %d", API_LIST_LIMIT_MAX);
-            return;
-        }
-        f.limit = (int)v;
-    }
-    if (after && parse_id(after, &f.after_id) && strcmp(after, "0")) {
-        api_fail(c->req, -ERR_INVALID_FIELD, "after: expected an instance id");
+    struct err_detail bad = {0};
+    int64_t n = f.limit;
+    if ((limit && num_parse("limit", limit, 1, API_LIST_LIMIT_MAX, &n, &bad)) ||
+        (after && num_parse("after", after, 0, INT64_MAX, &f.after_id, &bad))) {
+        api_error(c->req, &bad);
         return;
     }
+    f.limit = (int)n; /* within 1..API_LIST_LIMIT_MAX */
     /* Scope: a region or office principal sees its own unit only. */
     const struct auth_principal *p = c->principal;
     if (p->level == AUTH_LEVEL_REGION) {
@@ -525,6 +510,8 @@ void api_instance_action(struct api_call *c)
         err_field(&why, -ERR_INVALID_FIELD, "action", "action: expected an action name");
     else if (at && !json_is_string(at))
         err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
+    else /* process.lua checks each field; it gets no number it cannot hold exactly */
+        num_json_exact("", body, &why);
     if (why.code) {
         api_error(c->req, &why);
         json_decref(body);
@@ -634,16 +621,17 @@ static int on_recent(const struct store_event *e, void *ctx)
 void api_events_recent(struct api_call *c)
 {
     const char *limit = http_query(c->req, "limit");
-    int n = limit ? atoi(limit) : 20;
-    if (n < 1 || n > 200) {
-        api_fail(c->req, -ERR_INVALID_FIELD, "limit: expected 1 to 200");
+    int64_t n = 20;
+    struct err_detail bad = {0};
+    if (limit && num_parse("limit", limit, 1, 200, &n, &bad)) {
+        api_error(c->req, &bad);
         return;
     }
     const char *region, *office;
     scope_filters(c->principal, &region, &office);
     json_t *events = json_array();
     struct err_detail why = {0};
-    if (store_recent_events(c->app->st, region, office, n, on_recent, events, &why)) {
+    if (store_recent_events(c->app->st, region, office, (int)n, on_recent, events, &why)) {
         json_decref(events);
         api_error(c->req, &why);
         return;

@@ -6,6 +6,8 @@
 
 #include "api.h"
 #include "log.h"
+#include "num.h"
+#include "utf8.h"
 
 /* Only the owning unit's admin writes its bundle. */
 static bool may_write_owner(const struct auth_principal *p, const char *owner)
@@ -70,12 +72,14 @@ void api_rules_delete(struct api_call *c)
     put_or_delete(c, false);
 }
 
+#define VERSION_MAX 1000000000 /* far beyond any owner's history; fits an int */
+
 static int parse_version(struct api_call *c, const char *s, int *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || end == s || v < 1 || v > 1000000000) {
-        api_fail(c->req, -ERR_NOT_FOUND, "no version '%.20s'", s);
+    int64_t v;
+    struct err_detail why = {0};
+    if (num_parse("version", s, 1, VERSION_MAX, &v, &why)) {
+        api_error(c->req, &why);
         return -1;
     }
     *out = (int)v;
@@ -135,8 +139,8 @@ static json_t *version_json(const struct store_rule_version *v)
                           v->approved_by, "reason", v->reason);
     if (o && v->signature)
         json_object_set_new(o, "signature", json_string(v->signature));
-    if (o && v->files)
-        json_object_set_new(o, "files", json_loads(v->files, 0, NULL));
+    if (o && v->files) /* byte for byte, NULs of versions stored before they were refused too */
+        json_object_set_new(o, "files", json_loads(v->files, JSON_ALLOW_NUL, NULL));
     return o;
 }
 
@@ -258,18 +262,19 @@ void api_rules_simulate(struct api_call *c)
         .unit = json_string_value(json_object_get(body, "unit")),
         .from = json_string_value(json_object_get(body, "from")),
         .to = json_string_value(json_object_get(body, "to")),
-        .limit = limit ? (int)json_integer_value(limit) : SIMULATE_LIMIT_DEFAULT,
-        .max_ms = ms ? (int)json_integer_value(ms) : SIMULATE_MS_DEFAULT,
     };
     struct err_detail why = {0};
-    if (limit && (!json_is_integer(limit) || sim.limit < 1 || sim.limit > SIMULATE_LIMIT_MAX))
-        err_field(&why, -ERR_INVALID_FIELD, "limit", "limit: expected 1 to %d", SIMULATE_LIMIT_MAX);
-    else if (ms && (!json_is_integer(ms) || sim.max_ms < 1 || sim.max_ms > SIMULATE_MS_MAX))
-        err_field(&why, -ERR_INVALID_FIELD, "max_ms", "max_ms: expected 1 to %d", SIMULATE_MS_MAX);
-    else if (!valid_date(json_object_get(body, "from")) || !valid_date(json_object_get(body, "to")))
+    /* Checked as the json_int_t they arrive as, narrowed only once in range. */
+    int64_t n = SIMULATE_LIMIT_DEFAULT, max_ms = SIMULATE_MS_DEFAULT;
+    bool bad = (limit && num_json("limit", limit, 1, SIMULATE_LIMIT_MAX, &n, &why)) ||
+               (ms && num_json("max_ms", ms, 1, SIMULATE_MS_MAX, &max_ms, &why));
+    if (!bad &&
+        (!valid_date(json_object_get(body, "from")) || !valid_date(json_object_get(body, "to"))))
         err_field(&why, -ERR_INVALID_FIELD, "from", "from, to: expected YYYY-MM-DD");
-    else if (sim.unit && !auth_unit_level(sim.unit))
+    else if (!bad && sim.unit && !auth_unit_level(sim.unit))
         err_field(&why, -ERR_INVALID_FIELD, "unit", "unit: expected hq, region/ID or office/ID");
+    sim.limit = (int)n;
+    sim.max_ms = (int)max_ms;
     json_t *out = NULL;
     if (!why.code)
         rules_simulate(c->app->rules, owner, version, &sim, &out, &why);
@@ -287,8 +292,10 @@ static int on_rule_event(const struct store_rule_event *e, void *ctx)
 {
     char at[40];
     app_iso_time(e->at_ms, at, sizeof at);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "at", at, "actor", e->actor, "action",
-                          e->action, "hash", e->hash, "message", e->message);
+    /* Messages of rows stored before they were cleaned may hold any bytes. */
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s?, s:o?}", "at", at, "actor", e->actor, "action", e->action,
+                  "hash", e->hash, "message", e->message ? utf8_json(e->message) : NULL);
     if (o && e->version)
         json_object_set_new(o, "version", json_integer(e->version));
     return json_array_append_new(ctx, o);
@@ -322,7 +329,8 @@ void api_rules_bundle(struct api_call *c)
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not write the rules of %s", c->actor, owner);
         return;
     }
-    json_t *body = api_body_object(c);
+    /* NULs are let through to be refused with the file and byte offset (422). */
+    json_t *body = api_body_object_flags(c, JSON_ALLOW_NUL);
     if (!body)
         return;
     const json_t *files = json_object_get(body, "files"), *sig = json_object_get(body, "signature");
@@ -332,7 +340,8 @@ void api_rules_bundle(struct api_call *c)
     json_t *src;
     if (!json_is_object(files) || json_object_size(files) == 0)
         err_field(&why, -ERR_INVALID_FIELD, "files", "files: expected { FILE: SOURCE }");
-    else if (sig && !json_is_string(sig))
+    else if (sig &&
+             (!json_is_string(sig) || strlen(json_string_value(sig)) != json_string_length(sig)))
         err_field(&why, -ERR_INVALID_FIELD, "signature", "signature: expected hex text");
     json_object_foreach((json_t *)files, name, src)
     {

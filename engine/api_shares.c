@@ -6,6 +6,7 @@
 
 #include "allocation.h"
 #include "api.h"
+#include "num.h"
 #include "targets.h"
 
 static bool hq_can_run(const struct auth_principal *p)
@@ -25,13 +26,12 @@ void api_share_run_create(struct api_call *c)
     const json_t *period = json_object_get(body, "period"), *pool = json_object_get(body, "pool");
     struct err_detail why = {0};
     char *run = NULL;
+    int64_t fen = 0;
     if (!json_is_string(period))
         err_field(&why, -ERR_INVALID_FIELD, "period", "period: expected YYYY, YYYY-Qn or YYYY-MM");
-    else if (!json_is_integer(pool))
-        err_field(&why, -ERR_INVALID_FIELD, "pool", "pool: expected an integer amount in fen");
-    else
-        allocation_run(c->app->st, c->app->rules, json_string_value(period),
-                       json_integer_value(pool), c->actor, &run, &why);
+    else if (!num_json("pool", pool, 0, ALLOCATION_POOL_MAX, &fen, &why))
+        allocation_run(c->app->st, c->app->rules, json_string_value(period), fen, c->actor, &run,
+                       &why);
     json_decref(body);
     if (why.code) {
         api_error(c->req, &why);
@@ -41,40 +41,12 @@ void api_share_run_create(struct api_call *c)
     malloc_trim(0); /* a large run's scratch memory goes back to the system */
 }
 
-/* A region or office principal sees the lines of its own subtree only. */
-static void scope_lines(json_t *run, const struct auth_principal *p)
-{
-    if (p->level == AUTH_LEVEL_HQ)
-        return;
-    json_t *lines = json_object_get(run, "lines"), *parent_of = json_object(), *kept = json_array();
-    size_t i;
-    json_t *l;
-    json_array_foreach(lines, i, l) json_object_set(
-        parent_of, json_string_value(json_object_get(l, "unit")), json_object_get(l, "parent"));
-    json_array_foreach(lines, i, l)
-    {
-        const char *u = json_string_value(json_object_get(l, "unit"));
-        for (int depth = 0; u && depth < 8; depth++) {
-            if (!strcmp(u, p->unit)) {
-                json_array_append(kept, l);
-                break;
-            }
-            u = json_string_value(json_object_get(parent_of, u));
-        }
-    }
-    json_object_set_new(run, "lines", kept);
-    json_decref(parent_of);
-}
-
 void api_share_run_get(struct api_call *c)
 {
-    char *end;
-    long long id = strtoll(c->params[0], &end, 10);
+    int64_t id;
     struct err_detail why = {0};
     char *text = NULL;
-    if (*end || id <= 0)
-        err_set(&why, -ERR_NOT_FOUND, "no share run '%.20s'", c->params[0]);
-    else
+    if (!num_parse("id", c->params[0], 1, INT64_MAX, &id, &why))
         store_share_run_get(c->app->st, id, &text, &why);
     if (why.code) {
         api_error(c->req, &why);
@@ -84,9 +56,14 @@ void api_share_run_get(struct api_call *c)
         http_respond(c->req, 200, "application/json", text, strlen(text));
         return;
     }
+    /* A region or office principal sees the lines of its own subtree only. */
     json_t *run = json_loads(text, 0, NULL);
     free(text);
-    scope_lines(run, c->principal);
+    if (!run) {
+        api_fail(c->req, -ERR_INTERNAL, "share run %lld: stored run unreadable", (long long)id);
+        return;
+    }
+    allocation_scope(run, c->principal->unit);
     api_json(c->req, 200, run);
     json_decref(run);
 }
@@ -118,12 +95,10 @@ void api_target_put(struct api_call *c)
         return;
     const json_t *amount = json_object_get(body, "amount");
     struct err_detail why = {0};
-    if (!json_is_integer(amount))
-        err_field(&why, -ERR_INVALID_FIELD, "amount", "amount: expected an integer in fen");
-    else
+    int64_t fen = 0;
+    if (!num_json("amount", amount, 0, TARGETS_AMOUNT_MAX, &fen, &why))
         targets_set(c->app->st, org, unit, period,
-                    json_string_value(json_object_get(body, "metric")), json_integer_value(amount),
-                    c->actor, &why);
+                    json_string_value(json_object_get(body, "metric")), fen, c->actor, &why);
     if (why.code)
         api_error(c->req, &why);
     else {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
+
 const char config_usage[] =
     "usage: ltcd [--listen HOST:PORT] [--db PATH] [--rules DIR] [--tokens FILE]\n"
     "            [--auto-approve] [--no-watch] [--sync full|normal] [--log-format text|json]\n"
@@ -50,9 +52,8 @@ int config_parse_listen(const char *s, char *host, size_t host_size, int *port,
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s || (size_t)(colon - s) >= host_size)
         return err_set(why, -ERR_USAGE, "--listen: expected HOST:PORT, got '%s'", s);
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || p < 0 || p > 65535)
+    int64_t p;
+    if (num_parse("port", colon + 1, 0, 65535, &p, NULL))
         return err_set(why, -ERR_USAGE, "--listen: bad port in '%s'", s);
     /* "[::1]:8080": the brackets only delimit an IPv6 address. */
     size_t n = (size_t)(colon - s);
@@ -73,12 +74,12 @@ int config_parse_listen(const char *s, char *host, size_t host_size, int *port,
 static int parse_uint(const char *flag, const char *v, unsigned long max, unsigned long *out,
                       struct err_detail *why)
 {
-    char *end;
-    unsigned long n = strtoul(v, &end, 10);
-    if (*v == '-' || *end || end == v || n == 0 || n > max)
+    int64_t n = 0;
+    *out = 0;
+    if (num_parse(flag, v, 1, (int64_t)max, &n, NULL))
         return err_set(why, -ERR_USAGE, "%s: expected a number from 1 to %lu, got '%s'", flag, max,
                        v);
-    *out = n;
+    *out = (unsigned long)n;
     return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 struct err_row {
     const char *api_code;
     int http;
@@ -46,6 +48,10 @@ vset(struct err_detail *why, int code, const char *field, const char *fmt, va_li
     why->code = code;
     vsnprintf(why->msg, sizeof why->msg, fmt, ap);
     snprintf(why->field, sizeof why->field, "%s", field ? field : "");
+    /* Messages quote rule text and get cut to fit: clean both, so whatever a
+     * rule wrote can go into JSON, a log line or the database. */
+    utf8_clean_inplace(why->msg, sizeof why->msg);
+    utf8_clean_inplace(why->field, sizeof why->field);
 }
 
 int err_set(struct err_detail *why, int code, const char *fmt, ...)

@@ -5,7 +5,11 @@
  * human message. Each code carries the API error code string and the HTTP
  * status it maps to, so handlers never choose statuses by hand.
  *
- * Leaf module: includes nothing from the engine.
+ * A message and a field set through err_set/err_field are always valid UTF-8
+ * without NUL (utf8_clean: bad bytes become U+FFFD, the cut falls on a
+ * character boundary), whatever rule text they quote.
+ *
+ * Leaf module: includes nothing from the engine but the leaf utf8.
  */
 #ifndef ENGINE_ERR_H
 #define ENGINE_ERR_H
@@ -27,6 +31,7 @@
     XX(RULE_REJECTED, "rule_rejected", 422, "rule rejected")                                       \
     XX(RULE_SYNTAX, "rule_syntax", 422, "rule failed to compile")                                  \
     XX(RULE_RUNTIME, "rule_error", 422, "rule raised an error")                                    \
+    XX(RULE_SOURCE, "rule_error", 422, "rule source is not UTF-8 text within the size limit")      \
     XX(RULE_BUDGET, "rule_budget", 422, "rule exceeded its budget")                                \
     XX(RULE_MEMORY, "rule_memory", 422, "rule exceeded its memory cap")                            \
     XX(RULE_OUTPUT, "rule_output", 422, "rule returned an invalid value")                          \

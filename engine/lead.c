@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "num.h"
+
 enum kind { K_ID, K_TEXT, K_ENUM, K_INT, K_CURRENCY };
 
 struct field {
@@ -19,7 +21,7 @@ static const struct field fields[] = {
     {"customer", K_TEXT, NULL, 0, 0, NULL},
     {"title", K_TEXT, NULL, 0, 0, NULL},
     {"source", K_ENUM, "sales|technical|delivery|marketing", 0, 0, NULL},
-    {"budget.amount", K_INT, NULL, 0, (json_int_t)1 << 53, NULL},
+    {"budget.amount", K_INT, NULL, 0, NUM_EXACT_MAX, NULL},
     {"budget.currency", K_CURRENCY, NULL, 0, 0, "\"CNY\""},
     {"budget.status", K_ENUM, "approved|planned|none", 0, 0, NULL},
     {"horizon_months", K_INT, NULL, 0, LEAD_HORIZON_MAX, NULL},
@@ -114,12 +116,10 @@ static int check_value(const struct field *f, const json_t *v, struct err_detail
         if (!json_is_string(v) || !in_choices(json_string_value(v), f->choices))
             return err_field(why, -ERR_INVALID_FIELD, p, "%s: expected one of %s", p, f->choices);
         return 0;
-    case K_INT:
-        if (!json_is_integer(v) || json_integer_value(v) < f->min || json_integer_value(v) > f->max)
-            return err_field(why, -ERR_INVALID_FIELD, p,
-                             "%s: expected an integer from %lld to %lld", p, (long long)f->min,
-                             (long long)f->max);
-        return 0;
+    case K_INT: {
+        int64_t n;
+        return num_json(p, v, f->min, f->max, &n, why);
+    }
     case K_CURRENCY: {
         const char *s = json_is_string(v) ? json_string_value(v) : "";
         if (strlen(s) != 3 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s[2] < 'A' ||
@@ -159,11 +159,12 @@ static int check_signals(const json_t *sig, struct err_detail *why)
         if (!lead_valid_id(k))
             return err_field(why, -ERR_INVALID_FIELD, "signals",
                              "signals: name '%.40s' is not [a-z0-9_-]", k);
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 5) {
-            char f[80];
-            snprintf(f, sizeof f, "signals.%s", k);
-            return err_field(why, -ERR_INVALID_FIELD, f, "%s: expected an integer 0..5", f);
-        }
+        char f[80];
+        int64_t n;
+        snprintf(f, sizeof f, "signals.%s", k);
+        int rc = num_json(f, v, 0, 5, &n, why);
+        if (rc)
+            return rc;
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 static enum log_format fmt_mode = LOG_TEXT;
 static enum log_level min_lvl = LOG_INFO;
@@ -31,47 +32,20 @@ static void timestamp(char *when, size_t n)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (n == 0 || (n == 2 && s[0] > 0xdf) || (n == 3 && s[0] > 0xef))
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] > 0x9f) ||
-        (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return n;
-}
-
-/* Text with invalid UTF-8 replaced by U+FFFD; as a JSON literal when json. */
+/* Text made valid UTF-8 (utf8_clean); as a JSON literal when json, else with
+ * control characters as spaces, so rule text cannot forge a second line. */
 static void put_text(struct buf *b, const char *text, bool json)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    if (json)
-        buf_put(b, "\"", 1);
-    while (*s) {
-        size_t n = utf8_seq(s);
-        if (n == 0) {
-            buf_put(b, "\xef\xbf\xbd", 3);
-            s++;
-        } else if (json && (*s < 0x20 || *s == '"' || *s == '\\')) {
-            if (*s < 0x20)
-                buf_printf(b, "\\u%04x", *s);
-            else
-                buf_printf(b, "\\%c", *s);
-            s++;
-        } else {
-            buf_put(b, (const char *)s, n);
-            s += n;
-        }
+    char clean[LOG_LINE_MAX];
+    utf8_clean(clean, sizeof clean, text, strlen(text));
+    if (!json) {
+        for (char *c = clean; *c; c++)
+            if ((unsigned char)*c < 0x20 && *c != '\t')
+                *c = ' ';
+        buf_str(b, clean);
+        return;
     }
-    if (json)
-        buf_put(b, "\"", 1);
+    buf_json_string(b, clean);
 }
 
 static void field(struct buf *b, const char *key, const char *value)

@@ -5,10 +5,11 @@
  *   json: {"ts":"...","level":"info","msg":"...", ...}
  * A request's line (log_request) carries req_id, method, path, status, actor,
  * duration_ms and, on an error, error_code and error_message, as JSON fields
- * or as text after the message. Bytes that are not valid UTF-8 (a hostile
- * path, a rule's error text cut short) are written as U+FFFD, so every JSON
- * line parses. Lines are capped at LOG_LINE_MAX bytes so a hostile value
- * cannot flood the log. Loop thread only (no locking).
+ * or as text after the message. Every piece of text goes through utf8_clean
+ * (bad bytes become U+FFFD), so every JSON line parses, and text lines turn
+ * control characters into spaces, so quoted rule text cannot forge a line.
+ * Each piece is capped at LOG_LINE_MAX bytes so a hostile value cannot flood
+ * the log. Loop thread only (no locking).
  */
 #ifndef ENGINE_LOG_H
 #define ENGINE_LOG_H

@@ -627,6 +627,19 @@ static char *read_all(const char *path, size_t *len)
     return b.p ? b.p : strdup("");
 }
 
+/* A number typed on the command line goes to the daemon as written, for it
+ * to check in full: an integer literal as a JSON integer, anything else as
+ * text, which the daemon refuses naming the field. Never atoll: "12abc" is
+ * not 12, and 2^64 is not 2^63 - 1. */
+static json_t *arg_number(const char *v)
+{
+    json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+    if (json_is_integer(j))
+        return j;
+    json_decref(j);
+    return json_string(v);
+}
+
 static int lead_create(const struct opts *o, int argc, char **argv)
 {
     char *body = NULL;
@@ -644,16 +657,16 @@ static int lead_create(const struct opts *o, int argc, char **argv)
                 !strcmp(f, "--source"))
                 json_object_set_new(j, f + 2, json_string(v));
             else if (!strcmp(f, "--amount"))
-                json_object_set_new(json_object_get(j, "budget"), "amount", json_integer(atoll(v)));
+                json_object_set_new(json_object_get(j, "budget"), "amount", arg_number(v));
             else if (!strcmp(f, "--budget"))
                 json_object_set_new(json_object_get(j, "budget"), "status", json_string(v));
             else if (!strcmp(f, "--horizon"))
-                json_object_set_new(j, "horizon_months", json_integer(atoll(v)));
+                json_object_set_new(j, "horizon_months", arg_number(v));
             else if (!strcmp(f, "--signal") && strchr(v, '=')) {
                 char name[64];
                 snprintf(name, sizeof name, "%.*s", (int)(strchr(v, '=') - v), v);
                 json_object_set_new(json_object_get(j, "signals"), name,
-                                    json_integer(atoll(strchr(v, '=') + 1)));
+                                    arg_number(strchr(v, '=') + 1));
             } else {
                 fprintf(stderr, "ltcctl: lead create: unknown option %s\n%s", f, usage);
                 json_decref(j);
@@ -826,7 +839,7 @@ int main(int argc, char **argv)
         return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_rule_events);
     }
     if (IS(0, "shares") && IS(1, "run") && n == 4) {
-        json_t *body = json_pack("{s:s, s:I}", "period", a[2], "pool", (json_int_t)atoll(a[3]));
+        json_t *body = json_pack("{s:s, s:o}", "period", a[2], "pool", arg_number(a[3]));
         char *text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         long st = request(&o, "POST", "/v1/shares/runs", text, strlen(text), NULL, &b);
@@ -838,7 +851,7 @@ int main(int argc, char **argv)
         return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_run);
     }
     if (IS(0, "targets") && IS(1, "set") && n == 6) {
-        json_t *body = json_pack("{s:s, s:I}", "metric", a[4], "amount", (json_int_t)atoll(a[5]));
+        json_t *body = json_pack("{s:s, s:o}", "metric", a[4], "amount", arg_number(a[5]));
         char *text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         snprintf(path, sizeof path, "/v1/targets/%s/%s", a[2], a[3]);

@@ -10,6 +10,10 @@ int period_range(const char *p, char from[PERIOD_DATE_SIZE], char to[PERIOD_DATE
     unsigned y, n;
     char tail;
     size_t len = p ? strlen(p) : 0;
+    /* Digits where digits go: sscanf's %u alone would take "2026-+1" or " 202". */
+    for (size_t i = 0; i < len; i++)
+        if ((p[i] < '0' || p[i] > '9') && !(i == 4 && p[i] == '-') && !(i == 5 && p[i] == 'Q'))
+            len = 0;
     if (len == 4 && sscanf(p, "%4u%c", &y, &tail) == 1 && y >= 1900 && y <= 9998) {
         snprintf(from, PERIOD_DATE_SIZE, "%04u-01-01", y);
         snprintf(to, PERIOD_DATE_SIZE, "%04u-01-01", y + 1);

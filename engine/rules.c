@@ -2,7 +2,6 @@
  * rules_submit, activation and approval, the rules directory, status. */
 #include "rules.h"
 
-#include <dirent.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "lead.h"
 #include "log.h"
 #include "rules_internal.h"
+#include "utf8.h"
 
 struct owner_slot {
     char name[RULES_OWNER_MAX];
@@ -334,11 +334,22 @@ int rules_put_file(struct rules *r, const char *owner, const char *file, const c
     size_t n = strlen(file);
     if (n < 5 || n > 64 || strcmp(file + n - 4, ".lua") || strchr(file, '/') || file[0] == '.')
         return err_set(why, -ERR_INVALID_FIELD, "file name must be NAME.lua, got '%.64s'", file);
+    enum rules_layer layer;
+    if (rules_owner_layer(owner, &layer))
+        return err_set(why, -ERR_NOT_FOUND, "'%s' is not hq, region/ID or office/ID", owner);
+    if (src) {
+        int max = 0;
+        int rc = store_rule_version_max(r->st, owner, &max, why);
+        if (!rc && (rc = rules__check_source(owner, max + 1, file, src, len, why)))
+            record_error(r, owner, max + 1, NULL, actor, why);
+        if (rc)
+            return rc;
+    }
     json_t *files = active_files(r, owner);
     json_t *s = src ? json_stringn(src, len) : NULL;
     int rc;
     if (src && !s) {
-        rc = err_set(why, -ERR_RULE_SYNTAX, "%s: source is not valid UTF-8 text", file);
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
     } else if (!src && !json_object_get(files, file)) {
         rc = err_set(why, -ERR_NOT_FOUND, "%s has no file %s", owner, file);
     } else {
@@ -352,25 +363,72 @@ int rules_put_file(struct rules *r, const char *owner, const char *file, const c
     return rc;
 }
 
-struct version_load {
-    json_t *files;
-    char signature[2 * crypto_sign_BYTES + 1]; /* "" when none */
-    char status[16];
-    char hash[65];
-    char approved_by[RULES_OWNER_MAX];
-    int64_t activated_at_ms;
-};
-
-static int on_version_row(const struct store_rule_version *v, void *ctx)
+int rules__check_source(const char *owner, int version, const char *file, const char *src,
+                        size_t len, struct err_detail *why)
 {
-    struct version_load *vl = ctx;
-    vl->files = json_loads(v->files ? v->files : "{}", 0, NULL);
+    char dir[160];
+    rules__owner_dir(owner, dir, sizeof dir);
+    if (len > SANDBOX_SOURCE_MAX_BYTES)
+        return err_field(why, -ERR_RULE_SOURCE, file,
+                         "%s v%d: %s%s: %zu bytes, over the %u-byte (%u KiB) limit of a source "
+                         "file",
+                         owner, version, dir, file, len, SANDBOX_SOURCE_MAX_BYTES,
+                         SANDBOX_SOURCE_MAX_BYTES / 1024);
+    size_t bad = utf8_bad_offset(src, len, false);
+    if (bad == len)
+        return 0;
+    return err_field(why, -ERR_RULE_SOURCE, file,
+                     "%s v%d: %s%s: byte offset %zu: %s (0x%02x); a source must be UTF-8 "
+                     "without NUL",
+                     owner, version, dir, file, bad, src[bad] ? "not valid UTF-8" : "a NUL byte",
+                     (unsigned char)src[bad]);
+}
+
+static int on_stored_row(const struct store_rule_version *v, void *ctx)
+{
+    struct rules__stored *vl = ctx;
+    /* NULs kept: what was hashed is read back, so the hash check means something. */
+    vl->files = v->files ? json_loads(v->files, JSON_ALLOW_NUL, NULL) : NULL;
     snprintf(vl->status, sizeof vl->status, "%s", v->status);
     snprintf(vl->hash, sizeof vl->hash, "%s", v->hash);
     snprintf(vl->approved_by, sizeof vl->approved_by, "%s", v->approved_by ? v->approved_by : "");
     vl->activated_at_ms = v->activated_at_ms;
     snprintf(vl->signature, sizeof vl->signature, "%s", v->signature ? v->signature : "");
     return 0;
+}
+
+void rules__stored_deinit(struct rules__stored *s)
+{
+    json_decref(s->files);
+    s->files = NULL;
+}
+
+int rules__stored_load(struct rules *r, const char *owner, int version, struct rules__stored *out,
+                       struct err_detail *why)
+{
+    memset(out, 0, sizeof *out);
+    int rc = store_rule_version_get(r->st, owner, version, on_stored_row, out, why);
+    if (rc)
+        return rc;
+    bool readable = json_is_object(out->files) && json_object_size(out->files) <= RULES_FILES_MAX;
+    const char *name;
+    json_t *src;
+    json_object_foreach(out->files, name, src) readable = readable && json_is_string(src);
+    char hash[65] = "";
+    if (readable)
+        rules__bundle_hash(out->files, hash);
+    if (!readable)
+        rc = err_set(why, -ERR_STORE,
+                     "%s v%d: the stored sources cannot be read back; refusing to run them", owner,
+                     version);
+    else if (strcmp(hash, out->hash))
+        rc = err_set(why, -ERR_STORE,
+                     "%s v%d: the stored sources do not match the version's hash %.12s (the "
+                     "database was changed outside ltcd?); refusing to run them",
+                     owner, version, out->hash);
+    if (rc)
+        rules__stored_deinit(out);
+    return rc;
 }
 
 /* Make a stored version active again: recompiled and validated against the
@@ -383,8 +441,8 @@ static int activate_stored(struct rules *r, const char *owner, int version, cons
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
-    struct version_load vl = {0};
-    int rc = store_rule_version_get(r->st, owner, version, on_version_row, &vl, why);
+    struct rules__stored vl;
+    int rc = rules__stored_load(r, owner, version, &vl, why);
     if (!rc && approval && strcmp(vl.status, "pending"))
         rc = err_set(why, -ERR_CONFLICT, "%s v%d is %s, not pending", owner, version, vl.status);
     if (!rc && layer == RULES_HQ)
@@ -393,7 +451,7 @@ static int activate_stored(struct rules *r, const char *owner, int version, cons
     if (!rc)
         rc = rules__compile(owner, layer, version, vl.files, layer == RULES_HQ ? NULL : rules_hq(r),
                             &v, why);
-    json_decref(vl.files);
+    rules__stored_deinit(&vl);
     if (rc)
         return rc;
     int64_t at = now_ms();
@@ -446,9 +504,10 @@ int rules_rollback(struct rules *r, const char *owner, const char *actor, struct
 int rules_reject(struct rules *r, const char *owner, int version, const char *actor,
                  const char *reason, struct err_detail *why)
 {
-    struct version_load vl = {0};
-    int rc = store_rule_version_get(r->st, owner, version, on_version_row, &vl, why);
-    json_decref(vl.files);
+    /* Rejecting runs nothing: status and hash are enough, even of corrupted sources. */
+    struct rules__stored vl = {0};
+    int rc = store_rule_version_get(r->st, owner, version, on_stored_row, &vl, why);
+    rules__stored_deinit(&vl);
     if (!rc && strcmp(vl.status, "pending"))
         rc = err_set(why, -ERR_CONFLICT, "%s v%d is %s, not pending", owner, version, vl.status);
     if (!rc)
@@ -480,11 +539,11 @@ int rules_hq_version(struct rules *r, int version, struct rules_version **out,
         if (r->pinned[k] && r->pinned[k]->version == version)
             found = r->pinned[k];
     if (!found) {
-        struct version_load vl = {0};
-        int rc = store_rule_version_get(r->st, "hq", version, on_version_row, &vl, why);
+        struct rules__stored vl;
+        int rc = rules__stored_load(r, "hq", version, &vl, why);
         if (!rc)
             rc = rules__compile("hq", RULES_HQ, version, vl.files, NULL, &found, why);
-        json_decref(vl.files);
+        rules__stored_deinit(&vl);
         if (rc)
             return rc;
         rules_version_unref(r->pinned[r->pinned_next]);
@@ -498,165 +557,43 @@ int rules_hq_version(struct rules *r, int version, struct rules_version **out,
 
 /* --- the rules directory --------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* List the sorted entries of 'path' that are directories (dirs) or *.lua files. */
-static int list_dir(const char *path, bool dirs, char ***out, size_t *n)
-{
-    DIR *d = opendir(path);
-    *out = NULL;
-    *n = 0;
-    if (!d)
-        return -1;
-    struct dirent *e;
-    size_t cap = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char full[1024];
-        struct stat sbuf;
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        if (stat(full, &sbuf))
-            continue;
-        size_t len = strlen(e->d_name);
-        bool ok = dirs ? S_ISDIR(sbuf.st_mode)
-                       : S_ISREG(sbuf.st_mode) && len > 4 && !strcmp(e->d_name + len - 4, ".lua");
-        if (!ok)
-            continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **g = realloc(*out, cap * sizeof *g);
-            if (!g)
-                break;
-            *out = g;
-        }
-        (*out)[(*n)++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(*out, *n, sizeof **out, cmp_str);
-    return 0;
-}
-
-static void free_list(char **list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
-/* Read the *.lua files of one owner's directory into { FILE: SOURCE }. */
-static int read_bundle(const char *dir, json_t **out, struct err_detail *why)
-{
-    char **names;
-    size_t n;
-    if (list_dir(dir, false, &names, &n))
-        return err_set(why, -ERR_IO, "%s: cannot read directory", dir);
-    json_t *files = json_object();
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            rc = err_set(why, -ERR_IO, "%s: cannot open", path);
-            break;
-        }
-        char *buf = malloc(SANDBOX_SOURCE_MAX_BYTES + 1);
-        size_t got = buf ? fread(buf, 1, SANDBOX_SOURCE_MAX_BYTES + 1, f) : 0;
-        fclose(f);
-        if (!buf)
-            rc = err_set(why, -ERR_NOMEM, "out of memory");
-        else if (got > SANDBOX_SOURCE_MAX_BYTES)
-            rc = err_set(why, -ERR_RULE_REJECTED, "%s: over the %u-byte source limit", path,
-                         SANDBOX_SOURCE_MAX_BYTES);
-        else {
-            json_t *s = json_stringn(buf, got);
-            if (!s)
-                rc = err_set(why, -ERR_RULE_SYNTAX, "%s:1: source is not valid UTF-8", path);
-            else
-                json_object_set_new(files, names[i], s);
-        }
-        free(buf);
-    }
-    free_list(names, n);
-    if (rc) {
-        json_decref(files);
-        return rc;
-    }
-    *out = files;
-    return 0;
-}
-
-/* DIR/bundle.sig: the hex signature of the bundle in DIR, if any. */
-static void read_signature(const char *dir, char *out, size_t n)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/bundle.sig", dir);
-    FILE *f = fopen(path, "r");
-    out[0] = '\0';
-    if (!f)
-        return;
-    if (!fgets(out, (int)n, f))
-        out[0] = '\0';
-    fclose(f);
-    out[strcspn(out, " \t\r\n")] = '\0';
-}
-
-typedef int owner_visit_cb(const char *owner, const char *dir, void *ctx);
-
-/* hq first, then regions, then offices: lower layers validate against HQ. */
-static void visit_tree(const char *root, owner_visit_cb *cb, void *ctx)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/hq", root);
-    cb("hq", path, ctx);
-    static const char *const layers[][2] = {{"regions", "region/"}, {"offices", "office/"}};
-    for (int l = 0; l < 2; l++) {
-        char **names;
-        size_t n;
-        snprintf(path, sizeof path, "%s/%s", root, layers[l][0]);
-        if (list_dir(path, true, &names, &n))
-            continue;
-        for (size_t i = 0; i < n; i++) {
-            char owner[RULES_OWNER_MAX], dir[1024];
-            snprintf(owner, sizeof owner, "%s%.60s", layers[l][1], names[i]);
-            snprintf(dir, sizeof dir, "%s/%s", path, names[i]);
-            cb(owner, dir, ctx);
-        }
-        free_list(names, n);
-    }
-}
-
 struct sync_ctx {
     struct rules *r;
     const char *actor;
     int failed;
 };
 
-static int sync_owner(const char *owner, const char *dir, void *ctx)
+static void sync_owner(const char *owner, const char *path, int dirfd, const char *problem,
+                       void *ctx)
 {
     struct sync_ctx *sc = ctx;
     struct err_detail why = {0};
+    if (!owner) {
+        log_warn("rules: %s: %s", path, problem);
+        sc->failed++;
+        return;
+    }
     json_t *files = NULL;
     enum rules_layer layer;
+    int max = 0;
+    /* The version it would get, so that its messages and last_error name it. */
     int rc = rules_owner_layer(owner, &layer)
-                 ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", dir)
-                 : read_bundle(dir, &files, &why);
-    struct rules_result res;
+                 ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", path)
+                 : store_rule_version_max(sc->r->st, owner, &max, &why);
     char sig[2 * crypto_sign_BYTES + 16] = "";
-    if (!rc && layer == RULES_HQ)
-        read_signature(dir, sig, sizeof sig);
+    if (!rc && problem)
+        rc = err_set(&why, -ERR_RULE_REJECTED, "%s v%d: %s: %s", owner, max + 1, path, problem);
+    if (!rc)
+        rc = rules__tree_read(dirfd, owner, max + 1, &files, layer == RULES_HQ ? sig : NULL,
+                              sizeof sig, &why);
+    struct rules_result res;
     if (!rc)
         rc = rules_submit_signed(sc->r, owner, files, sig[0] ? sig : NULL, "disk", sc->actor, &res,
                                  &why);
     else
-        record_error(sc->r, owner, 0, NULL, sc->actor, &why);
+        record_error(sc->r, owner, max + 1, NULL, sc->actor, &why);
     json_decref(files);
     sc->failed += rc != 0;
-    return 0;
 }
 
 int rules_sync_disk(struct rules *r, const char *actor)
@@ -664,7 +601,11 @@ int rules_sync_disk(struct rules *r, const char *actor)
     if (!r->dir)
         return 0;
     struct sync_ctx sc = {.r = r, .actor = actor};
-    visit_tree(r->dir, sync_owner, &sc);
+    struct err_detail why = {0};
+    if (rules__tree_visit(r->dir, sync_owner, &sc, &why)) {
+        record_error(r, "hq", 0, NULL, actor, &why);
+        return 1;
+    }
     return sc.failed;
 }
 
@@ -673,16 +614,22 @@ struct check_ctx {
     int failed;
 };
 
-static int check_owner(const char *owner, const char *dir, void *ctx)
+static void check_owner(const char *owner, const char *path, int dirfd, const char *problem,
+                        void *ctx)
 {
     struct check_ctx *cc = ctx;
     struct err_detail why = {0};
     json_t *files = NULL;
     enum rules_layer layer;
     struct rules_version *v = NULL;
-    int rc = rules_owner_layer(owner, &layer)
-                 ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", dir)
-                 : read_bundle(dir, &files, &why);
+    int rc;
+    if (!owner || rules_owner_layer(owner, &layer))
+        rc = err_set(&why, -ERR_RULE_REJECTED, "%s: %s", path,
+                     problem ? problem : "bad directory name");
+    else if (problem)
+        rc = err_set(&why, -ERR_RULE_REJECTED, "%s v0: %s: %s", owner, path, problem);
+    else
+        rc = rules__tree_read(dirfd, owner, 0, &files, NULL, 0, &why);
     if (!rc)
         rc = rules__compile(owner, layer, 0, files, cc->hq, &v, &why);
     json_decref(files);
@@ -692,13 +639,12 @@ static int check_owner(const char *owner, const char *dir, void *ctx)
         const char *sp = strstr(m, " v0: ");
         fprintf(stderr, "%s\n", sp ? sp + 5 : m);
         cc->failed++;
-        return 0;
+        return;
     }
     if (layer == RULES_HQ)
         cc->hq = v;
     else
         rules_version_unref(v);
-    return 0;
 }
 
 int rules_check_tree(const char *dir)
@@ -706,7 +652,11 @@ int rules_check_tree(const char *dir)
     if (sodium_init() < 0)
         return 1;
     struct check_ctx cc = {0};
-    visit_tree(dir, check_owner, &cc);
+    struct err_detail why = {0};
+    if (rules__tree_visit(dir, check_owner, &cc, &why)) {
+        fprintf(stderr, "%s\n", why.msg);
+        return 1;
+    }
     if (!cc.hq && !cc.failed) {
         fprintf(stderr, "%s/hq: no HQ rules\n", dir);
         cc.failed++;
@@ -750,19 +700,22 @@ static int restore_active(struct rules *r, struct err_detail *why)
             if (is_hq != (pass == 0))
                 continue;
             enum rules_layer layer;
-            struct version_load vl = {0};
+            struct rules__stored vl = {0};
             struct err_detail w = {0};
             struct rules_version *v = NULL;
             int lrc = rules_owner_layer(al.rows[i].owner, &layer);
             if (!lrc)
-                lrc = store_rule_version_get(r->st, al.rows[i].owner, al.rows[i].version,
-                                             on_version_row, &vl, &w);
+                lrc = rules__stored_load(r, al.rows[i].owner, al.rows[i].version, &vl, &w);
+            if (lrc == -ERR_STORE) { /* never start on something other than what was stored */
+                rc = err_set(why, lrc, "%s", w.msg);
+                break;
+            }
             if (!lrc && layer == RULES_HQ)
                 lrc = verify_hq(r, vl.hash, vl.signature[0] ? vl.signature : NULL, &w);
             if (!lrc)
                 lrc = rules__compile(al.rows[i].owner, layer, al.rows[i].version, vl.files,
                                      rules_hq(r), &v, &w);
-            json_decref(vl.files);
+            rules__stored_deinit(&vl);
             if (lrc) {
                 record_error(r, al.rows[i].owner, al.rows[i].version, NULL, "ltcd", &w);
                 continue;
@@ -868,7 +821,7 @@ json_t *rules_status_json(struct rules *r)
                           "approved_by", s->active->approved_by[0] ? s->active->approved_by : NULL);
         store_rule_version_list(r->st, s->name, on_pending, pending, NULL);
         if (s->last_error.code)
-            err = json_pack("{s:s, s:o, s:i}", "message", s->last_error.msg, "at",
+            err = json_pack("{s:o, s:o, s:i}", "message", utf8_json(s->last_error.msg), "at",
                             ms_to_iso(s->last_error_at_ms), "version", s->last_error_version);
         json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name, "active",
                                                 active, "pending", pending, "last_error", err));

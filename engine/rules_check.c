@@ -416,8 +416,10 @@ int rules__compile(const char *owner, enum rules_layer layer, int version, const
                 rc = err_set(why, -ERR_RULE_REJECTED, "%s: source must be text", path);
                 break;
             }
-            rc = sandbox_load(v->sb, name, json_string_value(src), json_string_length(src), why);
-            if (rc)
+            const char *text = json_string_value(src);
+            size_t len = json_string_length(src);
+            rc = rules__check_source(owner, version, name, text, len, why);
+            if (rc || (rc = sandbox_load(v->sb, name, text, len, why)))
                 break;
         }
     if (!rc && layer == RULES_HQ)

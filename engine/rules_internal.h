@@ -8,6 +8,7 @@
 #ifndef ENGINE_RULES_INTERNAL_H
 #define ENGINE_RULES_INTERNAL_H
 
+#include <sodium.h>
 #include <stdbool.h>
 
 #include "rules.h"
@@ -22,6 +23,56 @@ void rules__owner_dir(const char *owner, char *buf, size_t n);
 
 /* SHA-256 hex of a bundle { FILE: SOURCE } (names and sources, in name order). */
 void rules__bundle_hash(const json_t *files, char out[65]);
+
+/* A rule source must be at most SANDBOX_SOURCE_MAX_BYTES of valid UTF-8
+ * without NUL. Else -ERR_RULE_SOURCE (422 rule_error), the message naming
+ * OWNER vVERSION, the file under the owner's directory, and the byte offset
+ * of the first bad byte or the limit. Every way in checks its bytes here
+ * before they become a JSON string: PUT, bundle upload, the rules tree. */
+int rules__check_source(const char *owner, int version, const char *file, const char *src,
+                        size_t len, struct err_detail *why);
+
+/* A stored version read back: 'files' parsed byte for byte (NULs kept) and
+ * checked against the stored hash. */
+struct rules__stored {
+    json_t *files;                             /* owned: { FILE: SOURCE } */
+    char signature[2 * crypto_sign_BYTES + 1]; /* "" when none */
+    char status[16];
+    char hash[65];
+    char approved_by[RULES_OWNER_MAX];
+    int64_t activated_at_ms;
+};
+
+/* Read version 'version' of 'owner' from the store. Sources that do not
+ * parse, or whose hash is not the stored hash, are never run: -ERR_STORE,
+ * one line naming owner and version. On success the caller owns out->files
+ * (rules__stored_deinit). */
+int rules__stored_load(struct rules *r, const char *owner, int version, struct rules__stored *out,
+                       struct err_detail *why);
+void rules__stored_deinit(struct rules__stored *s);
+
+/* The rules tree on disk (rules_tree.c). Below the root (which may itself
+ * be a link), every directory and file is opened without following links:
+ * a symbolic link is refused wherever it is, with a message that quotes
+ * nothing of its target, so nothing outside the tree is ever read. */
+
+/* Called for hq, then each regions/ID, then each offices/ID (sorted), with
+ * 'path' relative to the root ("regions/south") and 'dirfd' the owner's
+ * directory, valid during the call; or with dirfd -1 and 'problem' saying
+ * why the directory is refused ("a symbolic link; ..."). 'owner' is NULL
+ * for a refused layer directory ("regions" itself a link). */
+typedef void rules__tree_cb(const char *owner, const char *path, int dirfd, const char *problem,
+                            void *ctx);
+
+/* Visit the tree under 'root'; -ERR_IO when the root cannot be opened. */
+int rules__tree_visit(const char *root, rules__tree_cb *cb, void *ctx, struct err_detail *why);
+
+/* Read the *.lua files of an owner's directory into *out { FILE: SOURCE }
+ * (a new reference), each checked by rules__check_source; messages begin
+ * "OWNER vVERSION: ". With sig != NULL, also bundle.sig's hex text into sig
+ * ("" when absent). A link or a file that is not regular refuses the bundle. */
+int rules__tree_read(int dirfd, const char *owner, int version, json_t **out, char *sig,
+                     size_t sig_size, struct err_detail *why);
 
 /* Lua's {} crosses as []: read an empty array as an empty object. Borrowed. */
 const json_t *rules__as_object(const json_t *v);

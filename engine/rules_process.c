@@ -2,6 +2,7 @@
  * (pinned per instance), with the region's L4 actions and authority matrix and
  * the office's L5 templates and L6 checklists. The engine knows no LTC stage
  * or action by name: what a result may change is the table below. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static int pinned_hq(struct rules *r, const json_t *doc, struct rules_version **
                      struct err_detail *why)
 {
     json_int_t v = json_integer_value(json_object_get(json_object_get(doc, "rules"), "hq"));
-    if (v <= 0)
+    if (v <= 0 || v > INT_MAX) /* checked before it is narrowed to a version number */
         return err_set(why, -ERR_INTERNAL, "instance has no pinned HQ version");
     return rules_hq_version(r, (int)v, hq, why);
 }

@@ -134,29 +134,19 @@ static int on_row(const struct store_instance_row *row, void *ctx)
     return 0;
 }
 
-struct version_files {
-    json_t *files;
-};
-
-static int on_version(const struct store_rule_version *v, void *ctx)
-{
-    ((struct version_files *)ctx)->files = json_loads(v->files ? v->files : "{}", 0, NULL);
-    return 0;
-}
-
 int rules_simulate(struct rules *r, const char *owner, int version,
                    const struct rules_simulation *in, json_t **out, struct err_detail *why)
 {
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
-    struct version_files vf = {0};
-    int rc = store_rule_version_get(rules__store(r), owner, version, on_version, &vf, why);
+    struct rules__stored vf;
+    int rc = rules__stored_load(r, owner, version, &vf, why);
     struct sim s = {.r = r, .in = in, .hq_active = rules_hq(r)};
     if (!rc)
         rc = rules__compile(owner, layer, version, vf.files, layer == RULES_HQ ? NULL : s.hq_active,
                             &s.candidate, why);
-    json_decref(vf.files);
+    rules__stored_deinit(&vf);
     if (rc)
         return rc;
     s.active = rules_active(r, owner);

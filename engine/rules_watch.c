@@ -59,11 +59,13 @@ static bool watching(struct rules_watch *w, const char *path)
     return false;
 }
 
-static void add(struct rules_watch *w, const char *path)
+/* Below the root, links are not followed: the tree refuses them (rules_tree.c),
+ * so there is nothing behind one to watch. */
+static void add(struct rules_watch *w, const char *path, bool follow)
 {
     struct stat st;
-    if (w->n == RULES_WATCH_MAX_DIRS || stat(path, &st) || !S_ISDIR(st.st_mode) ||
-        watching(w, path))
+    if (w->n == RULES_WATCH_MAX_DIRS || (follow ? stat(path, &st) : lstat(path, &st)) ||
+        !S_ISDIR(st.st_mode) || watching(w, path))
         return;
     struct watched *d = calloc(1, sizeof *d);
     if (!d)
@@ -83,11 +85,11 @@ static void add(struct rules_watch *w, const char *path)
 void rules_watch_rescan(struct rules_watch *w)
 {
     char path[1024];
-    add(w, w->root);
+    add(w, w->root, true);
     static const char *const sub[] = {"hq", "regions", "offices"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", w->root, sub[i]);
-        add(w, path);
+        add(w, path, false);
         if (i == 0)
             continue;
         DIR *dir = opendir(path);
@@ -97,7 +99,7 @@ void rules_watch_rescan(struct rules_watch *w)
                 continue;
             char child[1024];
             snprintf(child, sizeof child, "%s/%.200s", path, e->d_name);
-            add(w, child);
+            add(w, child, false);
         }
         if (dir)
             closedir(dir);

@@ -593,10 +593,13 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
                 lua_pop(L, 2);
                 break;
             }
-            const char *k = lua_tostring(L, -2);
+            size_t klen;
+            const char *k = lua_tolstring(L, -2, &klen);
             c->keys[c->depth++] = k;
             json_t *x = NULL;
-            rc = to_json(L, -1, depth + 1, c, &x);
+            /* A key is a C string from here on: a NUL would silently cut it. */
+            rc = memchr(k, '\0', klen) ? conv_fail(c, "key with a NUL byte")
+                                       : to_json(L, -1, depth + 1, c, &x);
             if (!rc && json_object_set_new(res, k, x))
                 rc = conv_fail(c, "key is not valid UTF-8");
             if (!rc)

@@ -18,10 +18,14 @@ for src in tests/fuzz/*_fuzz.c; do
         $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") \
         $(pkg-config --libs $PKGS) -lhttp_parser -lm
     mkdir -p "$OUT/corpus-$name"
-    # Seeds: the target's own corpus; the rule target also reads the shipped
-    # rules and the hostile fixtures in place (new inputs go to build-fuzz/).
+    # Seeds: the target's own corpus; the rule and source targets also read the
+    # shipped rules and the hostile fixtures in place (new inputs go to build-fuzz/).
     seeds="tests/fuzz/corpus/$name"
-    [ "$name" = rule ] && seeds="rules/hq rules/regions/north rules/regions/south tests/fixtures/rules/hostile"
+    shipped="rules/hq rules/regions/north rules/regions/south tests/fixtures/rules/hostile"
+    case $name in
+    rule) seeds=$shipped ;;
+    source) seeds="$seeds $shipped" ;; # its corpus: NUL, bad and cut UTF-8 seeds
+    esac
     dict=""
     [ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
     echo "fuzz: $name for ${SECONDS_EACH}s"

@@ -20,7 +20,7 @@ api GET "/v1/instances/$ID" south-reviewer-token >/dev/null; expect "its region 
 api GET "/v1/instances/$ID" north-admin-token >/dev/null; expect "another region cannot" 404
 api GET "/v1/instances/$ID" hq-viewer-token >/dev/null; expect "hq sees everything" 200
 api GET /v1/instances/999999 hq-admin-token >/dev/null; expect "unknown instance: 404" 404 not_found
-api GET /v1/instances/abc hq-admin-token >/dev/null; expect "malformed id: 404" 404
+api GET /v1/instances/abc hq-admin-token >/dev/null; expect "malformed id: 400 naming it" 400 invalid_field
 
 for i in 1 2 3 4; do api POST /v1/leads cc-admin-token '{"office":"city-c","customer":"Grid '$i'","title":"Meters","budget":{"amount":0,"status":"none"},"signals":{"strategic_fit":1}}' >/dev/null; done
 expect "office tools defaults fill source and horizon" 201

@@ -69,5 +69,100 @@ after=$(snapshot)
 check "nothing stored changed" [ "$before" = "$after" ]
 check "the daemon is still alive" curl -fs "$URL/health" -o /dev/null
 check "every error body is the JSON envelope" sh -c "jq -e '.error.code and .error.message' '$WORK/body' >/dev/null"
+
+# --- numbers are checked in the type they arrive in, before any narrowing ------
+# Each numeric input gets 2^32+1 (which an int would read as 1), -1, 2^63,
+# 1e400, "12abc" and empty: 400 with a clear error naming it, and nothing
+# changes. Where 2^32+1 or -1 is a legal value of the field, the nearest
+# illegal one stands in (2^53+1 for money, -101 for a margin).
+all_rows() { sqlite3 "$WORK/db" 'SELECT count(*), coalesce(sum(length(doc)),0) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions; SELECT count(*) FROM share_runs; SELECT count(*) FROM targets; SELECT count(*) FROM ledger'; }
+# one NAME FIELD: the last answer was 400 with a message, naming FIELD when it got that far
+one() {
+    on_c=$(jq -r .error.code <"$WORK/body" 2>/dev/null); on_f=$(jq -r .error.details.field <"$WORK/body" 2>/dev/null)
+    on_m=$(jq -r .error.message <"$WORK/body" 2>/dev/null)
+    if [ "$(status)" = 400 ] && [ -n "$on_m" ] && { [ "$on_c" = invalid_json ] || { [ "$on_c" = invalid_field ] && [ "$on_f" = "$2" ]; }; }; then
+        ok "$1"
+    else
+        not_ok "$1" "status $(status), code $on_c, field $on_f: $(head -c 200 "$WORK/body")"
+    fi
+}
+# text NAME FIELD METHOD PATH TOKEN VALUES...: PATH has @ where the number goes
+text() { # (variables tx_*: api uses _m, _p and _tok)
+    tx_n=$1 tx_f=$2 tx_m=$3 tx_p=$4 tx_t=$5; shift 5
+    for tx_v in "$@"; do
+        api "$tx_m" "${tx_p%%@*}$tx_v${tx_p#*@}" "$tx_t" >/dev/null; one "$tx_n = '$tx_v'" "$tx_f"
+    done
+}
+# body NAME FIELD PATH TOKEN BODY VALUES...: BODY has @ where the JSON number goes
+body() {
+    bd_n=$1 bd_f=$2 bd_p=$3 bd_t=$4 bd_b=$5; shift 5
+    for bd_v in "$@"; do
+        api POST "$bd_p" "$bd_t" "${bd_b%%@*}$bd_v${bd_b#*@}" >/dev/null; one "$bd_n = $bd_v" "$bd_f"
+    done
+}
+BAD_TEXT='4294967297 -1 9223372036854775808 1e400 12abc'
+rows=$(all_rows)
+
+# shellcheck disable=SC2086
+text "GET /v1/instances?limit" limit GET "/v1/instances?limit=@" hq-admin-token $BAD_TEXT ''
+text "GET /v1/instances?after" after GET "/v1/instances?after=@" hq-admin-token -1 9223372036854775808 1e400 12abc ''
+api GET "/v1/instances?after=4294967297" hq-admin-token >/dev/null
+check "after=2^32+1 is read in full, not as 1: an empty page" [ "$(jq '.instances | length' <"$WORK/body")" = 0 ]
+text "GET /v1/events?limit" limit GET "/v1/events?limit=@" hq-admin-token $BAD_TEXT ''
+text "GET /v1/instances/ID" id GET "/v1/instances/@" hq-admin-token -1 9223372036854775808 1e400 12abc '%20'
+api GET /v1/instances/4294967297 hq-admin-token >/dev/null
+expect "instance 2^32+1 is not instance 1: 404" 404 not_found
+text "POST /v1/instances/ID/actions" id POST "/v1/instances/@/actions" pa-ar-token -1 9223372036854775808 1e400 12abc
+text "approve version V" version POST "/v1/rules/region/south/versions/@/approve" hq-admin-token $BAD_TEXT
+text "GET version V" version GET "/v1/rules/region/south/versions/@" hq-admin-token $BAD_TEXT
+text "GET /v1/shares/runs/ID" id GET "/v1/shares/runs/@" hq-admin-token -1 9223372036854775808 1e400 12abc
+api GET /v1/shares/runs/4294967297 hq-admin-token >/dev/null
+expect "share run 2^32+1 is not run 1: 404" 404 not_found
+text "PUT /v1/targets/UNIT/PERIOD" period PUT "/v1/targets/hq/@" hq-admin-token $BAD_TEXT 2026-+1 '%202026'
+
+SIM=/v1/rules/region/south/versions/1/simulate
+body "simulate limit" limit "$SIM" hq-admin-token '{"limit":@}' 4294967297 -1 9223372036854775808 1e400 '"12abc"' '""' 1.5
+body "simulate max_ms" max_ms "$SIM" hq-admin-token '{"max_ms":@}' 4294967297 -1 9223372036854775808 1e400 '"12abc"' '""'
+body "shares pool" pool /v1/shares/runs hq-admin-token '{"period":"2026","pool":@}' 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'
+body "shares period" period /v1/shares/runs hq-admin-token '{"period":@,"pool":100}' 4294967297 -1 '"12abc"' '""' '"2026-+1"'
+for v in 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'; do
+    api PUT /v1/targets/hq/2026 hq-admin-token "{\"metric\":\"cash\",\"amount\":$v}" >/dev/null; one "target amount = $v" amount
+done
+for f in budget.amount horizon_months signals.urgency; do
+    for v in 4294967297 -1 9223372036854775808 1e400 '"12abc"' '""'; do
+        [ "$f" = budget.amount ] && [ "$v" = 4294967297 ] && v=9007199254740993
+        api POST /v1/leads pa-ar-token "$(echo "$LEAD" | jq -c ".$f = 0" | sed "s/\"${f##*.}\":0/\"${f##*.}\":$v/")" >/dev/null
+        one "lead $f = $v" "$f"
+    done
+done
+check "no bad number changed anything" [ "$rows" = "$(all_rows)" ]
+
+# Action bodies go to HQ's process.lua, which checks each field in full (Lua's
+# 64-bit integers); the engine first refuses any number it cannot hold exactly.
+OPP=$(api POST /v1/leads pa-ar-token "$LEAD" | jq -r .id)
+act() { api POST "/v1/instances/$OPP/actions" hq-admin-token "$1" >/dev/null; }
+act '{"action":"review","decision":"convert"}'; act '{"action":"assign","ar":"Li","sr":"Wang","fr":"Zhao"}'
+rows=$(all_rows)
+ACT=/v1/instances/$OPP/actions
+D='{"action":"decide","kdp":"ATI","outcome":"approve","value":900000000,"discount":5,"margin":25}'
+body "decide value" value "$ACT" hq-admin-token "$(echo "$D" | sed 's/900000000/@/')" 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'
+body "decide discount" discount "$ACT" hq-admin-token "$(echo "$D" | sed 's/"discount":5/"discount":@/')" 4294967297 -1 9223372036854775808 1e400 '"12abc"' '""'
+body "decide margin" margin "$ACT" hq-admin-token "$(echo "$D" | sed 's/"margin":25/"margin":@/')" 4294967297 -101 9223372036854775808 1e400 '"12abc"' '""'
+check "no bad number changed the lead's decisions" [ "$rows" = "$(all_rows)" ]
+for k in ATI ATB ATC; do act "{\"action\":\"decide\",\"kdp\":\"$k\",\"outcome\":\"approve\",\"value\":900000000,\"discount\":5,\"margin\":25}"; done
+check "an opportunity with ATC approved" [ "$(api GET "/v1/instances/$OPP" hq-admin-token | jq -r '.stage + "," + .gates.ATC.outcome')" = opportunity,approve ]
+rows=$(all_rows)
+S='{"action":"sign","value":900000000,"net_days":30,"terms":[{"milestone":"advance","percent":10},{"milestone":"delivery","percent":90}]}'
+body "sign value" value "$ACT" hq-admin-token "$(echo "$S" | sed 's/900000000/@/')" 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'
+body "sign net_days" net_days "$ACT" hq-admin-token "$(echo "$S" | sed 's/"net_days":30/"net_days":@/')" 4294967297 -1 9223372036854775808 1e400 '"12abc"' '""'
+body "sign percent" terms "$ACT" hq-admin-token "$(echo "$S" | sed 's/"percent":10/"percent":@/')" 4294967297 -1 9223372036854775808 1e400 '"12abc"' '""'
+check "no bad number changed the opportunity" [ "$rows" = "$(all_rows)" ]
+act "$S"; check "the good sign is accepted" [ "$(status)" = 200 ]
+rows=$(all_rows)
+body "milestone amount" amount "$ACT" hq-admin-token '{"action":"milestone","kind":"delivery","amount":@}' 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'
+check "no bad number changed the contract" [ "$rows" = "$(all_rows)" ]
+out=$(LTC_URL=$URL LTC_TOKEN=hq-admin-token "$LTCCTL" shares run 2026 12abc 2>&1); rc=$?
+check "ltcctl sends '12abc' as typed, not as 12: refused naming pool" sh -c "[ $rc != 0 ] && echo '$out' | grep -q 'pool: expected an integer'"
+check "ltcctl: nothing changed" [ "$rows" = "$(all_rows)" ]
 stop_daemon
 finish

@@ -110,6 +110,59 @@ TEST(host_split_is_exact_with_awkward_numbers)
     CHECK(split("host.split(-5, { 1 })") == NULL);
 }
 
+/* Hardening issue, class 6: person/Li works in both regions (and on two
+ * projects in the south); each view holds exactly its own lines. */
+static const char two_regions[] =
+    "{\"lines\":["
+    "{\"unit\":\"region/south\",\"parent\":\"hq\",\"level\":\"region\",\"amount\":60},"
+    "{\"unit\":\"region/north\",\"parent\":\"hq\",\"level\":\"region\",\"amount\":40},"
+    "{\"unit\":\"platform/south\",\"parent\":\"region/south\",\"level\":\"platform\","
+    "\"amount\":0},"
+    "{\"unit\":\"office/pa\",\"parent\":\"region/south\",\"level\":\"office\",\"amount\":60},"
+    "{\"unit\":\"office/nc\",\"parent\":\"region/north\",\"level\":\"office\",\"amount\":40},"
+    "{\"unit\":\"project/1\",\"parent\":\"office/pa\",\"level\":\"project\",\"amount\":50},"
+    "{\"unit\":\"project/3\",\"parent\":\"office/pa\",\"level\":\"project\",\"amount\":10},"
+    "{\"unit\":\"project/2\",\"parent\":\"office/nc\",\"level\":\"project\",\"amount\":40},"
+    "{\"unit\":\"person/Li\",\"parent\":\"project/1\",\"level\":\"person\",\"amount\":50},"
+    "{\"unit\":\"person/Li\",\"parent\":\"project/3\",\"level\":\"person\",\"amount\":10},"
+    "{\"unit\":\"person/Li\",\"parent\":\"project/2\",\"level\":\"person\",\"amount\":40}]}";
+
+/* The parents of the lines a view of 'unit' keeps, in order, e.g. "hq,region/south,...". */
+static char *view(const char *unit)
+{
+    static char out[512];
+    json_t *run = json_loads(two_regions, 0, NULL);
+    allocation_scope(run, unit);
+    size_t i, n = 0;
+    json_t *l;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(run, "lines"), i, l)
+    {
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s%s>%s", n ? "," : "",
+                              json_string_value(json_object_get(l, "unit")),
+                              json_string_value(json_object_get(l, "parent")));
+    }
+    json_decref(run);
+    return out;
+}
+
+TEST(a_view_follows_each_lines_parent_not_the_persons_name)
+{
+    CHECK_MSG(!strcmp(view("region/south"),
+                      "region/south>hq,platform/south>region/south,office/pa>region/south,"
+                      "project/1>office/pa,project/3>office/pa,person/Li>project/1,"
+                      "person/Li>project/3"),
+              "%s", view("region/south"));
+    CHECK_MSG(!strcmp(view("region/north"), "region/north>hq,office/nc>region/north,"
+                                            "project/2>office/nc,person/Li>project/2"),
+              "%s", view("region/north"));
+    CHECK_MSG(!strcmp(view("office/nc"), "office/nc>region/north,project/2>office/nc,"
+                                         "person/Li>project/2"),
+              "%s", view("office/nc"));
+    CHECK(!strcmp(view("office/none"), ""));
+}
+
 TEST_MAIN(T(a_fair_exact_split_passes), T(each_invariant_is_named),
           T(equal_contributions_need_no_order_and_the_platform_is_outside_it),
-          T(host_split_is_exact_with_awkward_numbers))
+          T(host_split_is_exact_with_awkward_numbers),
+          T(a_view_follows_each_lines_parent_not_the_persons_name))
