@@ -12,7 +12,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 BUILD   ?= build
 BIN     ?= bin
 
-ENGINE  := err log buf config auth store store_schema org lead sandbox rules rules_check rules_eval rules_process rules_simulate \
+ENGINE  := err log buf config auth store store_schema org lead sandbox sandbox_guard sandbox_freeze rules rules_check rules_eval rules_process rules_simulate \
            period allocation targets metrics \
            rules_watch http app api \
            api_instances api_rules api_shares api_static

@@ -239,8 +239,55 @@ TEST(allowed_globals_match_luacheckrc)
     free(rc);
 }
 
+struct reached {
+    int seen[256]; /* by audit index */
+    int missing;
+};
+
+static void on_function(void *ud, const char *where, const struct sandbox_audit *a)
+{
+    struct reached *r = ud;
+    if (!a) {
+        printf("# not in the audit table: %s\n", where);
+        r->missing++;
+        return;
+    }
+    r->seen[a - sandbox_audit]++;
+}
+
+/* Every C function a fresh state lets a rule reach (globals, library tables,
+ * the string metatable, host.*, a file's _ENV, a frozen table, and what
+ * pairs, ipairs, gmatch, utf8.codes and coroutine.wrap hand out) has an
+ * entry in sandbox.c's audit table, so a Lua library that grows a function
+ * cannot slip it in unbounded; and every entry is reached, so the table
+ * does not rot. */
+TEST(every_reachable_function_is_audited)
+{
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/a", 1, "regions/a/", NULL, &sb, &why) == 0);
+    struct reached r = {{0}, 0};
+    int missing = sandbox_audit_walk(sb, on_function, &r);
+    CHECK_MSG(missing == 0 && r.missing == 0, "%d functions without an audit entry", missing);
+    int n = 0;
+    for (const struct sandbox_audit *a = sandbox_audit; a->name; a++, n++) {
+        CHECK(n < 256);
+        /* A function left as the library has it must say why that is safe. */
+        if (a->kind == SANDBOX_AUDIT_LIBRARY && !a->guard)
+            CHECK_MSG(!strncmp(a->bound, "safe: ", 6), "%s: %s", a->name, a->bound);
+        if (a->kind == SANDBOX_AUDIT_REMOVED)
+            CHECK_MSG(!strncmp(a->bound, "removed: ", 9), "%s: %s", a->name, a->bound);
+        if (a->kind == SANDBOX_AUDIT_REMOVED)
+            CHECK_MSG(r.seen[n] == 0, "%s is removed but reachable", a->name);
+        else
+            CHECK_MSG(r.seen[n] > 0, "%s is audited but not reachable", a->name);
+    }
+    sandbox_free(sb);
+}
+
 TEST_MAIN(T(every_hostile_fixture_fails_cleanly), T(bytecode_is_refused),
           T(oversized_source_is_refused_before_parsing), T(deeply_nested_source_is_a_syntax_error),
           T(errors_carry_file_and_line), T(string_metatable_changes_stay_in_their_state),
           T(a_killed_run_does_not_poison_the_next_call), T(arguments_are_copies),
-          T(memory_is_counted_and_capped), T(allowed_globals_match_luacheckrc))
+          T(memory_is_counted_and_capped), T(allowed_globals_match_luacheckrc),
+          T(every_reachable_function_is_audited))
