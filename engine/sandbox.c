@@ -898,8 +898,19 @@ static size_t json_number_bytes(const json_t *v)
     char buf[64];
     if (json_is_integer(v))
         return (size_t)snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-    int n = snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
-    return (size_t)n + (strpbrk(buf, ".eE") ? 0 : 2); /* jansson adds ".0" */
+    size_t n = (size_t)snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+    char *e = strchr(buf, 'e');
+    if (!e)
+        return n + (strchr(buf, '.') ? 0 : 2); /* jansson adds ".0" */
+    /* jansson drops an exponent's '+' and its leading zeros. */
+    char *p = e + 1;
+    if (*p == '+')
+        n--, p++;
+    else if (*p == '-')
+        p++;
+    while (*p == '0' && p[1])
+        n--, p++;
+    return n;
 }
 
 /* Convert the value at 'idx' with raw access only (no metamethod runs);

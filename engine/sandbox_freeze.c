@@ -407,6 +407,8 @@ void sandbox__freeze(lua_State *L, const char *path)
         freeze_one(L, lua_gettop(L));
         lua_pop(L, 1);
     }
+    lua_pushinteger(L, nsnap); /* at 0: values may be nil, so no length */
+    lua_rawseti(L, snap, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, sandbox__of(L)->snapshots_ref);
     lua_pushstring(L, path);
     lua_pushvalue(L, snap);
@@ -423,7 +425,9 @@ void sandbox__restore(lua_State *L, int path_idx)
     lua_pushvalue(L, path_idx);
     if (lua_rawget(L, -2) == LUA_TTABLE) {
         int snap = lua_gettop(L);
-        lua_Integer n = (lua_Integer)lua_rawlen(L, snap);
+        lua_rawgeti(L, snap, 0);
+        lua_Integer n = lua_tointeger(L, -1);
+        lua_pop(L, 1);
         for (lua_Integer i = 1; i + 2 <= n; i += 3) {
             lua_rawgeti(L, snap, i);
             lua_rawgeti(L, snap, i + 1);

@@ -138,6 +138,49 @@ TEST(region_thresholds_apply_within_bounds)
     rules_close(r);
 }
 
+/* CONTRACT 8.2: rule state loaded by a file is read-only to calls. A
+ * thresholds function that counts its calls gets the same count each time
+ * (its local is put back after every call), so the same lead evaluates the
+ * same way however often, and whatever ran before (validation, simulation);
+ * one that writes a module-level table is rejected, naming the line. */
+TEST(the_same_lead_twice_gives_the_same_result)
+{
+    write_tree();
+    put("regions/south/thresholds.lua", "local calls = 0\nreturn function(lead)\n"
+                                        "    calls = calls + 1\n"
+                                        "    return { hot = math.min(95, 50 + 10 * calls) }\nend");
+    struct rules *r = open_rules(true);
+    CHECK(r != NULL);
+    json_t *first = NULL;
+    for (int i = 0; i < 3; i++) {
+        json_t *ev;
+        CHECK(eval(r, lead(3, 1, "approved", 1000, 1), &ev) == 0);
+        CHECK_MSG(!strcmp(field(ev, "temperature"), "hot"), "round %d: %s", i,
+                  field(ev, "temperature"));
+        if (first)
+            CHECK(json_equal(first, ev));
+        json_decref(first);
+        first = ev;
+    }
+    json_decref(first);
+    const char *src = "local seen = {}\nreturn function(lead)\n    seen[#seen + 1] = lead.office\n"
+                      "    return { hot = 50 + #seen }\nend";
+    struct rules_result res;
+    struct err_detail why = {0};
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", src, strlen(src), "t", &res, &why) ==
+          0); /* these HQ rules have no sample leads to try it on */
+    json_t *l = NULL, *ev = NULL;
+    const char *region;
+    json_t *body = lead(3, 1, "approved", 1000, 1);
+    CHECK(rules_evaluate_lead(r, body, &l, &ev, &region, &why) == -ERR_RULE_RUNTIME);
+    CHECK_MSG(strstr(why.msg, "regions/south/thresholds.lua:3:") && strstr(why.msg, "loaded state"),
+              "%s", why.msg);
+    json_decref(body);
+    json_decref(l);
+    json_decref(ev);
+    rules_close(r);
+}
+
 static const char *last_error(struct rules *r, const char *owner)
 {
     static char msg[600];
@@ -333,4 +376,5 @@ TEST_MAIN(T(cut_offs_are_exact), T(region_thresholds_apply_within_bounds),
           T(a_broken_version_keeps_the_previous_one), T(region_versions_wait_for_hq_approval),
           T(restart_restores_exactly_the_active_versions),
           T(ten_thousand_reloads_leave_memory_at_baseline), T(check_tree_reports_file_and_line),
-          T(shipped_rules_are_valid), T(lead_evaluation_cost))
+          T(shipped_rules_are_valid), T(the_same_lead_twice_gives_the_same_result),
+          T(lead_evaluation_cost))
