@@ -1,19 +1,21 @@
 /* engine/sandbox.c: the Lua sandbox. See sandbox.h for the promises. */
 #include "sandbox.h"
 
-#include <lauxlib.h>
-#include <lua.h>
 #include <lualib.h>
 #include <math.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "sandbox_internal.h"
 
-#define HOOK_EVERY 1000 /* instructions between budget checks */
+/* Instructions between budget checks. Small, because one instruction on
+ * values near the memory cap (comparing or joining 8 MB strings, moving a
+ * million varargs) takes about a millisecond, and the wall clock is only
+ * read here: 100 such instructions stay within the deadline's slack. */
+#define HOOK_EVERY 100
 
 const struct sandbox_limits sandbox_default_limits = {
     .mem_max_bytes = SANDBOX_MEM_MAX_BYTES,
@@ -24,23 +26,6 @@ const struct sandbox_limits sandbox_default_limits = {
     .source_max_bytes = SANDBOX_SOURCE_MAX_BYTES,
 };
 
-enum kill { KILL_NONE, KILL_INSTRUCTIONS, KILL_WALL };
-
-struct sandbox {
-    lua_State *L;
-    char *owner;  /* owned */
-    char *prefix; /* owned: directory of the files, "regions/south/" */
-    int version;
-    struct sandbox_limits limits;
-    size_t mem_bytes;     /* bytes held by L, as the allocator counts */
-    uint64_t budget_left; /* instructions left in the current run */
-    uint64_t deadline_ns; /* CLOCK_MONOTONIC end of the current run */
-    enum kill killed;     /* the current run is over budget */
-    int logs_left;        /* host.log lines the current run may still write */
-    uint64_t kills;       /* runs killed by a budget, over the life of the state */
-    int exports_ref;      /* registry ref of { path = export } */
-};
-
 /* Globals a rule may read. Keep in step with .luacheckrc (tests compare them). */
 const char *const sandbox_allowed_globals[] = {
     "assert",   "error",    "getmetatable", "ipairs", "next",      "pairs",
@@ -49,13 +34,170 @@ const char *const sandbox_allowed_globals[] = {
     "string",   "table",    "utf8",         "host",   NULL,
 };
 
-/* Library fields removed from what scripts can reach. */
-static const char *const removed_fields[][2] = {
-    {"string", "dump"}, /* bytecode: F2 */
-    {"math", "random"}, /* rules must be reproducible */
-    {"math", "randomseed"},
-    {NULL, NULL},
+static int w_xpcall(lua_State *L);
+static int host_log(lua_State *L);
+static int host_days(lua_State *L);
+static int host_date(lua_State *L);
+static int host_split(lua_State *L);
+static int env_index(lua_State *L);
+static int env_newindex(lua_State *L);
+static int readonly_newindex(lua_State *L);
+
+#define LIB SANDBOX_AUDIT_LIBRARY
+#define OWN SANDBOX_AUDIT_OWN
+#define GONE SANDBOX_AUDIT_REMOVED
+#define G(f) sandbox__g_##f
+#define F(f) sandbox__f_##f
+
+/* Every C function a rule can reach, and what bounds the work of one call
+ * of it (the instruction hook stops Lua code, never a C function). LIB: the
+ * library's function, wrapped by the guard when there is one; OWN: the
+ * sandbox's own; GONE: not in a rule's reach. A library function that is
+ * not here is not installed, and sandbox_test walks a fresh state for any
+ * function this table does not name. Costs are in budget units
+ * (SANDBOX_COST_*): "charges" means charged before the work, "after" once it
+ * is done, for work the memory cap bounds already. */
+const struct sandbox_audit sandbox_audit[] = {
+    /* base */
+    {"assert", LIB, G(assert), "charges a failing assert's message (the position is prefixed)"},
+    {"error", LIB, G(error), "charges the message's length (the position is prefixed)"},
+    {"getmetatable", LIB, F(getmetatable), "safe: O(1); a frozen table answers its own"},
+    {"ipairs", LIB, NULL, "safe: O(1), returns the iterator below"},
+    {"next", OWN, F(next), "safe: lbaselib's, seeing through frozen tables; one call may skip "
+                           "a sparse table's empty slots: bounded by the memory cap (~1 ms)"},
+    {"pairs", OWN, F(pairs), "safe: O(1) (a __pairs metamethod runs as Lua); returns next"},
+    {"pcall", LIB, NULL, "safe: O(1); the call it protects runs under the same budget"},
+    {"rawequal", LIB, NULL, "safe: O(1)"},
+    {"rawget", LIB, F(rawget), "safe: O(1); sees through frozen tables"},
+    {"rawlen", LIB, F(rawlen), "safe: O(log n); sees through frozen tables"},
+    {"select", LIB, NULL, "safe: O(1); the VM moves the results (at most LUAI_MAXSTACK)"},
+    {"setmetatable", LIB, F(setmetatable), "safe: O(1); refuses __gc and frozen tables"},
+    {"tonumber", LIB, G(tonumber), "charges the string's length"},
+    {"tostring", LIB, G(tostring), "after: the length of the string made (a __tostring is Lua)"},
+    {"type", LIB, NULL, "safe: O(1)"},
+    {"xpcall", OWN, w_xpcall, "safe: O(1); the handler runs after unwinding, under the budget"},
+    {"collectgarbage", GONE, NULL, "removed: GC control (C4, F7)"},
+    {"dofile", GONE, NULL, "removed: files"},
+    {"load", GONE, NULL, "removed: no runtime code (F2, F3)"},
+    {"loadfile", GONE, NULL, "removed: files"},
+    {"print", GONE, NULL, "removed: host.log instead (F6)"},
+    {"rawset", GONE, NULL, "removed: would write past read-only tables (E2)"},
+    {"require", GONE, NULL, "removed: no modules (F5)"},
+    {"warn", GONE, NULL, "removed: no warnings channel (F6)"},
+    {"(ipairs iterator)", OWN, NULL, "safe: O(1) plus one lua_geti, whose __index chain Lua "
+                                     "stops at 2000 steps (~20 us)"},
+    /* coroutine */
+    {"coroutine.close", LIB, NULL, "safe: O(1); pending __close handlers run as Lua"},
+    {"coroutine.create", LIB, NULL, "safe: O(1); the coroutine inherits the hook"},
+    {"coroutine.isyieldable", LIB, NULL, "safe: O(1)"},
+    {"coroutine.resume", LIB, G(resume), "charges the values moved; a killed run stays killed"},
+    {"coroutine.running", LIB, NULL, "safe: O(1)"},
+    {"coroutine.status", LIB, NULL, "safe: O(1)"},
+    {"coroutine.wrap", LIB, G(wrap), "safe: O(1); returns the guarded function below"},
+    {"coroutine.yield", LIB, NULL, "safe: O(1); the VM moves the values"},
+    {"(coroutine.wrap function)", OWN, G(wrapped), "charges the values moved; a killed run stays "
+                                                   "killed"},
+    /* math */
+    {"math.abs", LIB, NULL, "safe: O(1)"},
+    {"math.acos", LIB, NULL, "safe: O(1)"},
+    {"math.asin", LIB, NULL, "safe: O(1)"},
+    {"math.atan", LIB, NULL, "safe: O(1)"},
+    {"math.atan2", LIB, NULL, "safe: O(1)"},
+    {"math.ceil", LIB, NULL, "safe: O(1)"},
+    {"math.cos", LIB, NULL, "safe: O(1)"},
+    {"math.cosh", LIB, NULL, "safe: O(1)"},
+    {"math.deg", LIB, NULL, "safe: O(1)"},
+    {"math.exp", LIB, NULL, "safe: O(1)"},
+    {"math.floor", LIB, NULL, "safe: O(1)"},
+    {"math.fmod", LIB, NULL, "safe: O(1)"},
+    {"math.frexp", LIB, NULL, "safe: O(1)"},
+    {"math.ldexp", LIB, NULL, "safe: O(1)"},
+    {"math.log", LIB, NULL, "safe: O(1)"},
+    {"math.log10", LIB, NULL, "safe: O(1)"},
+    {"math.max", LIB, G(minmax), "charges one unit an argument"},
+    {"math.min", LIB, G(minmax), "charges one unit an argument"},
+    {"math.modf", LIB, NULL, "safe: O(1)"},
+    {"math.pow", LIB, NULL, "safe: O(1)"},
+    {"math.rad", LIB, NULL, "safe: O(1)"},
+    {"math.sin", LIB, NULL, "safe: O(1)"},
+    {"math.sinh", LIB, NULL, "safe: O(1)"},
+    {"math.sqrt", LIB, NULL, "safe: O(1)"},
+    {"math.tan", LIB, NULL, "safe: O(1)"},
+    {"math.tanh", LIB, NULL, "safe: O(1)"},
+    {"math.tointeger", LIB, NULL, "safe: O(1)"},
+    {"math.type", LIB, NULL, "safe: O(1)"},
+    {"math.ult", LIB, NULL, "safe: O(1)"},
+    {"math.random", GONE, NULL, "removed: rules must be reproducible"},
+    {"math.randomseed", GONE, NULL, "removed: rules must be reproducible"},
+    /* string, also the string metatable's __index */
+    {"string.byte", LIB, G(byte), "charges one unit a byte of the range (one value each)"},
+    {"string.char", LIB, G(char), "charges one unit an argument"},
+    {"string.dump", GONE, NULL, "removed: bytecode (F2)"},
+    {"string.find", LIB, G(find), "pattern work: see sandbox_guard.c; plain: the needle's "
+                                  "length per position"},
+    {"string.format", LIB, G(format), "charges the format's length and each conversion; after: "
+                                      "the result's length"},
+    {"string.gmatch", LIB, G(gmatch), "safe: O(pattern x subject) to bound it once; returns the "
+                                      "step below"},
+    {"string.gsub", LIB, G(gsub), "charges the bound of its pattern work and replacements; "
+                                  "after: the result's length"},
+    {"string.len", LIB, NULL, "safe: O(1)"},
+    {"string.lower", LIB, G(result_len), "after: the result's length"},
+    {"string.match", LIB, G(match), "pattern work, as string.find"},
+    {"string.pack", LIB, G(pack), "charges the format and the bytes its sizes and strings ask"},
+    {"string.packsize", LIB, G(packsize), "charges the format's length"},
+    {"string.rep", LIB, G(rep), "charges one unit a copy and the bytes (a result over the "
+                                "memory cap fails to allocate first)"},
+    {"string.reverse", LIB, G(result_len), "after: the result's length"},
+    {"string.sub", LIB, G(result_len), "after: the result's length"},
+    {"string.unpack", LIB, G(unpack_str), "charges the format's length and the data's"},
+    {"string.upper", LIB, G(result_len), "after: the result's length"},
+    {"(string.gmatch step)", OWN, G(gmatch_step), "pattern work of the attempts it makes"},
+    {"(string metatable).__add", LIB, G(arith), "charges the numeric strings' lengths"},
+    {"(string metatable).__div", LIB, G(arith), "as __add"},
+    {"(string metatable).__idiv", LIB, G(arith), "as __add"},
+    {"(string metatable).__mod", LIB, G(arith), "as __add"},
+    {"(string metatable).__mul", LIB, G(arith), "as __add"},
+    {"(string metatable).__pow", LIB, G(arith), "as __add"},
+    {"(string metatable).__sub", LIB, G(arith), "as __add"},
+    {"(string metatable).__unm", LIB, G(arith), "as __add"},
+    /* table */
+    {"table.concat", LIB, G(concat), "charges one unit an element (times its __index chain) and "
+                                     "the separators; after: the result's length"},
+    {"table.insert", LIB, G(insert), "charges the elements it shifts; refuses a __len metamethod"},
+    {"table.move", LIB, G(move), "charges the range's elements (times their metamethod chains)"},
+    {"table.pack", LIB, G(tpack), "charges one unit an argument"},
+    {"table.remove", LIB, G(remove), "charges the elements it shifts; refuses a __len metamethod"},
+    {"table.sort", LIB, G(sort), "charges n log n steps; refuses a __len metamethod"},
+    {"table.unpack", LIB, G(tunpack), "charges the range's elements; #t asked once"},
+    /* utf8 */
+    {"utf8.char", LIB, G(utf8_char), "charges a conversion an argument"},
+    {"utf8.codepoint", LIB, G(codepoint), "charges one unit a byte of the range"},
+    {"utf8.codes", LIB, G(codes), "safe: O(1), returns the guarded step below"},
+    {"utf8.len", LIB, G(utf8_len), "charges the range's bytes"},
+    {"utf8.offset", LIB, G(offset), "charges the string's bytes (it may walk all of it)"},
+    {"(utf8.codes step)", OWN, G(codes_step), "charges the continuation bytes it skips, counted "
+                                              "first within the budget"},
+    /* host */
+    {"host.date", OWN, host_date, "safe: O(1)"},
+    {"host.days", OWN, host_days, "safe: O(1)"},
+    {"host.log", OWN, host_log, "safe: O(1), 200 bytes a line, lines a run capped"},
+    {"host.split", OWN, host_split, "charges n log n steps (at most 1e6 weights)"},
+    /* metamethods the VM calls on the sandbox's own tables */
+    {"(_ENV).__index", OWN, env_index, "safe: O(1)"},
+    {"(_ENV).__newindex", OWN, env_newindex, "safe: O(1), refuses"},
+    {"(library table).__newindex", OWN, readonly_newindex, "safe: O(1), refuses"},
+    {"(frozen table).__newindex", OWN, F(newindex), "safe: O(1), refuses"},
+    {"(frozen table).__len", OWN, F(len), "safe: O(log n)"},
+    {"(frozen table).__index", OWN, F(index), "safe: O(1) plus the rule's own __index"},
+    {NULL, 0, NULL, NULL},
 };
+
+#undef LIB
+#undef OWN
+#undef GONE
+#undef G
+#undef F
 
 static uint64_t now_ns(void)
 {
@@ -64,7 +206,7 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static struct sandbox *sb_of(lua_State *L)
+struct sandbox *sandbox__of(lua_State *L)
 {
     return *(struct sandbox **)lua_getextraspace(L);
 }
@@ -88,25 +230,67 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+static void sb_hook(lua_State *L, lua_Debug *ar);
+
+/* The run is over budget: from now on this thread stops at every
+ * instruction, so pcall cannot swallow it. */
+static void kill_run(lua_State *L, struct sandbox *sb, enum sandbox__kill why)
+{
+    if (!sb->killed) {
+        sb->killed = why;
+        sb->kills++;
+    }
+    sb->budget_left = 0;
+    lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+}
+
 static void sb_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    struct sandbox *sb = sb_of(L);
+    struct sandbox *sb = sandbox__of(L);
     if (!sb->killed) {
         if (sb->budget_left > HOOK_EVERY)
             sb->budget_left -= HOOK_EVERY;
         else
-            sb->killed = KILL_INSTRUCTIONS;
+            kill_run(L, sb, KILL_INSTRUCTIONS);
         if (!sb->killed && now_ns() > sb->deadline_ns)
-            sb->killed = KILL_WALL;
+            kill_run(L, sb, KILL_WALL);
         if (!sb->killed)
             return;
-        sb->kills++;
     }
-    /* Sticky: from now on this thread stops at every instruction. */
-    lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+    kill_run(L, sb, sb->killed);
     luaL_error(L, sb->killed == KILL_WALL ? "wall-clock budget exhausted"
                                           : "instruction budget exhausted");
+}
+
+void sandbox__charge(lua_State *L, uint64_t units, const char *what)
+{
+    struct sandbox *sb = sandbox__of(L);
+    if (!sb->killed && units < sb->budget_left) {
+        sb->budget_left -= units;
+        return;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "instruction budget exhausted: %s needs %llu instructions' work, %llu left",
+             what, (unsigned long long)units, (unsigned long long)sandbox__budget_left(L));
+    kill_run(L, sb, sb->killed ? sb->killed : KILL_INSTRUCTIONS);
+    luaL_error(L, "%s", msg);
+}
+
+uint64_t sandbox__budget_left(lua_State *L)
+{
+    struct sandbox *sb = sandbox__of(L);
+    return sb->killed ? 0 : sb->budget_left;
+}
+
+uint64_t sandbox__add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+uint64_t sandbox__mul(uint64_t a, uint64_t b)
+{
+    return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
 }
 
 static void run_start(struct sandbox *sb, uint64_t instructions, uint64_t wall_ms)
@@ -125,21 +309,7 @@ static int sb_panic(lua_State *L)
     abort();
 }
 
-/* --- wrapped functions ----------------------------------------------- */
-
-static int w_setmetatable(lua_State *L)
-{
-    if (lua_type(L, 2) == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL)
-            return luaL_error(L, "setmetatable: __gc is not allowed in rules");
-        lua_pop(L, 1);
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-}
+/* --- the sandbox's own functions --------------------------------------- */
 
 /* xpcall(f, handler, ...): the handler runs after the failed call has
  * unwound, under the normal budget (B1, B2). */
@@ -151,7 +321,7 @@ static int w_xpcall(lua_State *L)
     for (int i = 3; i <= n; i++)
         lua_pushvalue(L, i);
     int status = lua_pcall(L, n - 2, LUA_MULTRET, 0);
-    if (sb_of(L)->killed)
+    if (sandbox__of(L)->killed)
         return lua_error(L);
     if (status == LUA_OK) {
         lua_pushboolean(L, 1);
@@ -166,53 +336,11 @@ static int w_xpcall(lua_State *L)
     return 2;
 }
 
-/* coroutine.resume: a run killed inside the coroutine stays killed (A7). */
-static int w_resume(lua_State *L)
-{
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    if (sb_of(L)->killed)
-        return luaL_error(L, "budget exhausted inside a coroutine");
-    return lua_gettop(L);
-}
-
-/* Pattern functions: refuse subjects and patterns whose backtracking could
- * run for seconds inside one C call, where no hook can stop it (A8). */
-static int w_pattern(lua_State *L)
-{
-    size_t sl, pl;
-    luaL_checklstring(L, 1, &sl);
-    const char *p = luaL_checklstring(L, 2, &pl);
-    int plain_arg = (int)lua_tointeger(L, lua_upvalueindex(2));
-    bool plain = plain_arg && lua_toboolean(L, plain_arg);
-    if (!plain) {
-        int q = 0;
-        for (size_t i = 0; i < pl; i++) {
-            if (p[i] == '%') {
-                i++;
-                continue;
-            }
-            q += p[i] == '*' || p[i] == '+' || p[i] == '-';
-        }
-        if (pl > SANDBOX_PATTERN_MAX)
-            return luaL_error(L, "pattern longer than %d bytes", SANDBOX_PATTERN_MAX);
-        if (q > SANDBOX_PATTERN_QUANTIFIERS_MAX)
-            return luaL_error(L, "pattern with more than %d quantifiers",
-                              SANDBOX_PATTERN_QUANTIFIERS_MAX);
-        if (sl > SANDBOX_PATTERN_SUBJECT_MAX || pow((double)sl, q + 1) > 67108864.0)
-            return luaL_error(L, "subject too long (%d bytes) for a pattern with %d quantifiers",
-                              (int)sl, q);
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
-}
+/* --- host API ---------------------------------------------------------- */
 
 static int host_log(lua_State *L)
 {
-    struct sandbox *sb = sb_of(L);
+    struct sandbox *sb = sandbox__of(L);
     size_t n;
     const char *m = luaL_checklstring(L, 1, &n);
     /* Rate-limited per run, so a rule cannot flood the log. */
@@ -302,6 +430,10 @@ static int host_split(lua_State *L)
     luaL_argcheck(L, total >= 0 && total <= ((lua_Integer)1 << 53), 1, "total out of range");
     lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
     luaL_argcheck(L, n >= 1 && n <= 1000000, 2, "1 to 1,000,000 weights");
+    uint64_t levels = 1;
+    while (((lua_Integer)1 << levels) < n)
+        levels++;
+    sandbox__charge(L, (uint64_t)n * levels * SANDBOX_COST_SORT_STEP, "host.split");
     /* Scratch in userdata: charged to the state's memory cap, freed by the GC. */
     struct split_rem *r = lua_newuserdatauv(L, (size_t)n * sizeof *r, 0);
     lua_Integer *amount = lua_newuserdatauv(L, (size_t)n * sizeof *amount, 0);
@@ -334,12 +466,6 @@ static int host_split(lua_State *L)
     return 1;
 }
 
-/* The host API: one table, read-only, the same in every state. */
-static const luaL_Reg host_api[] = {
-    {"log", host_log},     {"days", host_days}, {"date", host_date},
-    {"split", host_split}, {NULL, NULL},
-};
-
 static int env_index(lua_State *L)
 {
     lua_pushvalue(L, 2);
@@ -360,15 +486,6 @@ static int readonly_newindex(lua_State *L)
     return luaL_error(L, "attempt to modify a read-only library table");
 }
 
-/* Replace t[name] (t at the top of the stack) by 'fn' with the original as
- * upvalue 1 and 'extra' as upvalue 2. */
-static void wrap_field(lua_State *L, const char *name, lua_CFunction fn, lua_Integer extra)
-{
-    lua_getfield(L, -1, name);
-    lua_pushinteger(L, extra);
-    lua_pushcclosure(L, fn, 2);
-    lua_setfield(L, -2, name);
-}
 
 /* Push a read-only proxy of the table at the top of the stack (popping it). */
 static void push_readonly(lua_State *L)
@@ -385,8 +502,9 @@ static void push_readonly(lua_State *L)
     lua_remove(L, -2);
 }
 
-/* Build the state's API table (left on the stack). Runs unprotected at
- * creation, when the cap is far away. */
+/* Build the state's API table (left on the stack) from the audit table: a
+ * fresh table for each library, holding only what the table names. Runs
+ * unprotected at creation, when the cap is far away. */
 static void build_api(lua_State *L)
 {
     static const luaL_Reg libs[] = {
@@ -402,46 +520,273 @@ static void build_api(lua_State *L)
         luaL_requiref(L, lib->name, lib->func, 1);
         lua_pop(L, 1);
     }
-    for (int i = 0; removed_fields[i][0]; i++) {
-        lua_getglobal(L, removed_fields[i][0]);
-        lua_pushnil(L);
-        lua_setfield(L, -2, removed_fields[i][1]);
-        lua_pop(L, 1);
-    }
-    /* Wrap in the real tables, so `s:find()` through the string metatable
-     * gets the bounded versions too. */
-    lua_getglobal(L, "string");
-    wrap_field(L, "find", w_pattern, 4);
-    wrap_field(L, "match", w_pattern, 0);
-    wrap_field(L, "gmatch", w_pattern, 0);
-    wrap_field(L, "gsub", w_pattern, 0);
-    lua_pop(L, 1);
-    lua_getglobal(L, "coroutine");
-    wrap_field(L, "resume", w_resume, 0);
-    lua_pop(L, 1);
-    /* The string metatable: getmetatable("") answers false (E6). */
+    lua_newtable(L); /* { library name = its new table; "" = base } */
+    int tables = lua_gettop(L);
+    lua_newtable(L); /* { [audit index] = the function installed for it } */
+    int map = lua_gettop(L);
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);
+    int strmt = lua_gettop(L);
+    for (int i = 0; sandbox_audit[i].name; i++) {
+        const struct sandbox_audit *a = &sandbox_audit[i];
+        const char *name = a->name, *dot = strrchr(name, '.');
+        bool in_mt = !strncmp(name, "(string metatable).", 19);
+        if (a->kind == SANDBOX_AUDIT_REMOVED || (name[0] == '(' && !in_mt))
+            continue;
+        char lib[32] = "";
+        const char *field = name;
+        if (dot && !in_mt) {
+            snprintf(lib, sizeof lib, "%.*s", (int)(dot - name), name);
+            field = dot + 1;
+        }
+        if (in_mt) {
+            lua_pushvalue(L, strmt);
+            field = dot + 1;
+        } else if (lua_getfield(L, tables, lib) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, tables, lib);
+        }
+        int target = lua_gettop(L);
+        if (a->kind == SANDBOX_AUDIT_OWN) {
+            lua_pushcfunction(L, a->guard);
+        } else {
+            if (in_mt)
+                lua_getfield(L, strmt, field);
+            else if (lib[0])
+                lua_getfield(L, (lua_getglobal(L, lib), -1), field), lua_remove(L, -2);
+            else
+                lua_getglobal(L, field);
+            if (!lua_iscfunction(L, -1)) { /* the audit names what this Lua does not have */
+                log_error("sandbox: %s is not a C function of this Lua", name);
+                abort();
+            }
+            if (!strcmp(name, "string.find"))
+                sandbox__set_find(lua_tocfunction(L, -1));
+            if (a->guard)
+                lua_pushcclosure(L, a->guard, 1);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, map, i);
+        }
+        lua_setfield(L, target, field);
+        lua_pop(L, 1);
+    }
+    /* ipairs hands out a function of its own, found by asking. */
+    lua_getglobal(L, "ipairs");
+    lua_newtable(L);
+    lua_call(L, 1, 1);
+    for (int i = 0; sandbox_audit[i].name; i++)
+        if (!strcmp(sandbox_audit[i].name, "(ipairs iterator)")) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, map, i);
+        }
+    lua_settop(L, strmt);
+    lua_pushvalue(L, map);
+    lua_setfield(L, LUA_REGISTRYINDEX, "ltcd.audit");
+    /* Library values that are not functions (math.pi, utf8.charpattern). */
+    static const char *const valued[] = {"math", "utf8", NULL};
+    for (const char *const *lib = valued; *lib; lib++) {
+        lua_getglobal(L, *lib);
+        lua_getfield(L, tables, *lib);
+        lua_pushnil(L);
+        while (lua_next(L, -3)) {
+            if (lua_type(L, -1) == LUA_TNUMBER || lua_type(L, -1) == LUA_TSTRING) {
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, -4);
+            } else {
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 2);
+    }
+    /* The string metatable: s:rep() reaches the audited string table, and
+     * getmetatable("") answers false (E6). */
+    lua_getfield(L, tables, "string");
+    lua_setfield(L, strmt, "__index");
     lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_pop(L, 2);
+    lua_setfield(L, strmt, "__metatable");
+    lua_pop(L, 3); /* the metatable, "", the map */
 
     lua_newtable(L); /* api */
     for (const char *const *g = sandbox_allowed_globals; *g; g++) {
-        if (!strcmp(*g, "host")) {
-            luaL_newlib(L, host_api);
-        } else if (!strcmp(*g, "setmetatable")) {
-            lua_getglobal(L, "setmetatable");
-            lua_pushcclosure(L, w_setmetatable, 1);
-        } else if (!strcmp(*g, "xpcall")) {
-            lua_pushcfunction(L, w_xpcall);
-        } else {
-            lua_getglobal(L, *g);
-        }
-        if (lua_type(L, -1) == LUA_TTABLE)
+        if (lua_getfield(L, tables, *g) == LUA_TTABLE) {
             push_readonly(L);
+        } else {
+            lua_pop(L, 1);
+            lua_getfield(L, tables, ""); /* base */
+            lua_getfield(L, -1, *g);
+            lua_remove(L, -2);
+        }
+        if (lua_isnil(L, -1)) {
+            log_error("sandbox: global '%s' has no audit entry", *g);
+            abort();
+        }
         lua_setfield(L, -2, *g);
     }
+    lua_remove(L, tables);
+}
+
+/* The environment of one file: reads fall through to the API, writes fail.
+ * Left on the stack. */
+static void push_env(lua_State *L)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ltcd.api");
+    lua_pushcclosure(L, env_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    sandbox__mark_host(L, -1);
+}
+
+/* --- the audit walk (for tests) -------------------------------------------- */
+
+struct walk_ctx {
+    sandbox_walk_fn *fn;
+    void *ud;
+    int missing;
+};
+
+/* Report the function at 'idx' with every audit entry that installed it
+ * (math.atan and math.atan2 are one function), or with NULL. */
+static void report(lua_State *L, struct walk_ctx *wc, int idx, const char *where)
+{
+    bool found = false;
+    lua_getfield(L, LUA_REGISTRYINDEX, "ltcd.audit");
+    for (int i = 0; sandbox_audit[i].name; i++) {
+        lua_rawgeti(L, -1, i);
+        if (lua_rawequal(L, -1, idx)) {
+            wc->fn(wc->ud, where, &sandbox_audit[i]);
+            found = true;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_CFunction f = lua_tocfunction(L, idx);
+    for (const struct sandbox_audit *a = sandbox_audit; !found && a->name; a++)
+        if (a->kind == SANDBOX_AUDIT_OWN && a->guard && a->guard == f) {
+            wc->fn(wc->ud, where, a);
+            found = true;
+        }
+    if (!found) {
+        wc->fn(wc->ud, where, NULL);
+        wc->missing++;
+    }
+}
+
+/* Walk from the value at the top (named 'where'), reporting C functions. */
+static void walk_root(lua_State *L, struct walk_ctx *wc, int seen, const char *where)
+{
+    lua_newtable(L); /* worklist: value, name, value, name, ... */
+    int work = lua_gettop(L);
+    lua_Integer n = 0;
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, work, ++n);
+    lua_pushstring(L, where);
+    lua_rawseti(L, work, ++n);
+    while (n > 0) {
+        lua_rawgeti(L, work, n - 1);
+        lua_rawgeti(L, work, n);
+        n -= 2;
+        int v = lua_gettop(L) - 1;
+        const char *name = lua_tostring(L, v + 1);
+        lua_pushvalue(L, v);
+        bool old = lua_rawget(L, seen) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (!old && (lua_type(L, v) == LUA_TTABLE || lua_iscfunction(L, v))) {
+            lua_pushvalue(L, v);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, seen);
+            if (lua_iscfunction(L, v)) {
+                report(L, wc, v, name);
+            } else {
+                lua_pushnil(L);
+                while (lua_next(L, v)) {
+                    for (int k = -2; k <= -1; k++) { /* keys may be functions too */
+                        lua_pushvalue(L, k);
+                        lua_rawseti(L, work, ++n);
+                        if (lua_type(L, -2) == LUA_TSTRING)
+                            lua_pushfstring(L, "%s.%s", name, lua_tostring(L, -2));
+                        else
+                            lua_pushfstring(L, "%s[%s]", name, luaL_typename(L, -2));
+                        lua_rawseti(L, work, ++n);
+                    }
+                    lua_pop(L, 1);
+                }
+                if (lua_getmetatable(L, v)) {
+                    lua_rawseti(L, work, ++n);
+                    lua_pushfstring(L, "%s<metatable>", name);
+                    lua_rawseti(L, work, ++n);
+                }
+            }
+        }
+        lua_settop(L, v - 1);
+    }
+    lua_pop(L, 2);
+}
+
+static int walk_protected(lua_State *L)
+{
+    struct walk_ctx *wc = lua_touserdata(L, 1);
+    lua_newtable(L);
+    int seen = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "ltcd.api");
+    int api = lua_gettop(L);
+    lua_pushvalue(L, api);
+    walk_root(L, wc, seen, "_ENV");
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    walk_root(L, wc, seen, "('')<metatable>");
+    lua_pop(L, 1);
+    push_env(L);
+    walk_root(L, wc, seen, "(a file's _ENV)");
+    sandbox__push_frozen_sample(L);
+    walk_root(L, wc, seen, "(frozen table)");
+    /* What library functions hand out. */
+    static const char *const makers[][3] = {
+        {"pairs", NULL, "t"},       {"ipairs", NULL, "t"},     {"string", "gmatch", "s"},
+        {"utf8", "codes", "s"},     {"coroutine", "wrap", "f"}, {"pairs", NULL, "frozen"},
+    };
+    for (size_t i = 0; i < sizeof makers / sizeof *makers; i++) {
+        lua_getfield(L, api, makers[i][0]);
+        if (makers[i][1])
+            lua_getfield(L, -1, makers[i][1]), lua_remove(L, -2);
+        int nargs = 1;
+        if (!strcmp(makers[i][2], "t"))
+            lua_newtable(L);
+        else if (!strcmp(makers[i][2], "frozen"))
+            sandbox__push_frozen_sample(L);
+        else if (!strcmp(makers[i][2], "f"))
+            luaL_loadstring(L, "return");
+        else
+            lua_pushliteral(L, ""), lua_pushliteral(L, ""), nargs = 2;
+        lua_call(L, nargs, 1);
+        char where[64];
+        snprintf(where, sizeof where, "(what %s%s%s returns)", makers[i][0],
+                 makers[i][1] ? "." : "", makers[i][1] ? makers[i][1] : "");
+        walk_root(L, wc, seen, where);
+    }
+    return 0;
+}
+
+int sandbox_audit_walk(struct sandbox *sb, sandbox_walk_fn *fn, void *ud)
+{
+    struct walk_ctx wc = {.fn = fn, .ud = ud};
+    run_start(sb, sb->limits.load_instructions, sb->limits.load_wall_ms);
+    lua_pushcfunction(sb->L, walk_protected);
+    lua_pushlightuserdata(sb->L, &wc);
+    if (lua_pcall(sb->L, 1, 0, 0) != LUA_OK) {
+        log_error("sandbox: audit walk failed: %s", lua_tostring(sb->L, -1));
+        lua_pop(sb->L, 1);
+        return -1;
+    }
+    return wc.missing;
 }
 
 /* --- values across the boundary ------------------------------------- */
@@ -495,9 +840,15 @@ static void push_json(lua_State *L, const json_t *v, int depth)
     }
 }
 
+
+/* Serialised size of the value being converted, as compact JSON (jansson,
+ * JSON_COMPACT): measured while converting, so an oversized result stops as
+ * soon as it passes SANDBOX_OUTPUT_MAX_BYTES. */
 struct conv {
     struct err_detail *why;
     size_t items;
+    size_t bytes;                                  /* serialised so far */
+    bool over;                                     /* bytes passed the limit */
     int depth;                                     /* entries of keys/idx in use */
     const char *keys[SANDBOX_VALUE_DEPTH_MAX + 1]; /* borrowed from the Lua stack */
     lua_Integer idx[SANDBOX_VALUE_DEPTH_MAX + 1];  /* when keys[i] is NULL */
@@ -516,7 +867,54 @@ static int conv_fail(struct conv *c, const char *what)
                      path[0] ? path : "(result)", what);
 }
 
-/* Convert the value at 'idx' with raw access only (no metamethod runs). */
+static int conv_add(struct conv *c, size_t n)
+{
+    c->bytes += n;
+    if (c->bytes <= SANDBOX_OUTPUT_MAX_BYTES)
+        return 0;
+    c->over = true;
+    return err_set(c->why, -ERR_RULE_RUNTIME,
+                   "output over the %u-byte limit of one rule call (serialised as JSON)",
+                   (unsigned)SANDBOX_OUTPUT_MAX_BYTES);
+}
+
+/* A JSON string's length: quotes, and escapes as jansson writes them. */
+static size_t json_string_bytes(const char *s, size_t n)
+{
+    size_t b = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\' || ch == '\b' || ch == '\f' || ch == '\n' || ch == '\r' ||
+            ch == '\t')
+            b += 1;
+        else if (ch < 0x20)
+            b += 5;
+    }
+    return b;
+}
+
+static size_t json_number_bytes(const json_t *v)
+{
+    char buf[64];
+    if (json_is_integer(v))
+        return (size_t)snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    size_t n = (size_t)snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+    char *e = strchr(buf, 'e');
+    if (!e)
+        return n + (strchr(buf, '.') ? 0 : 2); /* jansson adds ".0" */
+    /* jansson drops an exponent's '+' and its leading zeros. */
+    char *p = e + 1;
+    if (*p == '+')
+        n--, p++;
+    else if (*p == '-')
+        p++;
+    while (*p == '0' && p[1])
+        n--, p++;
+    return n;
+}
+
+/* Convert the value at 'idx' with raw access only (no metamethod runs);
+ * frozen tables are read through to their contents. */
 static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **out)
 {
     idx = lua_absindex(L, idx);
@@ -525,13 +923,13 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
     switch (lua_type(L, idx)) {
     case LUA_TBOOLEAN:
         *out = json_boolean(lua_toboolean(L, idx));
-        return 0;
+        return conv_add(c, lua_toboolean(L, idx) ? 4 : 5);
     case LUA_TNUMBER: {
         int isint;
         lua_Integer i = lua_tointegerx(L, idx, &isint);
         if (isint) {
             *out = json_integer(i);
-            return 0;
+            return conv_add(c, json_number_bytes(*out));
         }
         double d = lua_tonumber(L, idx);
         if (isnan(d))
@@ -539,13 +937,15 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
         if (isinf(d))
             return conv_fail(c, "infinity");
         *out = json_real(d);
-        return 0;
+        return conv_add(c, json_number_bytes(*out));
     }
     case LUA_TSTRING: {
         size_t n;
         const char *s = lua_tolstring(L, idx, &n);
         if (memchr(s, '\0', n))
             return conv_fail(c, "string with a NUL byte");
+        if (conv_add(c, json_string_bytes(s, n)))
+            return -ERR_RULE_RUNTIME;
         *out = json_stringn(s, n);
         return *out ? 0 : conv_fail(c, "string is not valid UTF-8");
     }
@@ -556,22 +956,28 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
     }
     if (depth >= SANDBOX_VALUE_DEPTH_MAX)
         return conv_fail(c, "nested too deeply (or cyclic)");
-    if (!lua_checkstack(L, 4))
+    if (!lua_checkstack(L, 5))
         return conv_fail(c, "nested too deeply");
+    int top = lua_gettop(L);
+    if (sandbox__frozen_view(L, idx))
+        idx = lua_gettop(L);
     /* An array when its keys are exactly 1..#t. */
     lua_Integer len = (lua_Integer)lua_rawlen(L, idx);
     size_t count = 0;
     bool all_int = true;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        count++;
         if (!lua_isinteger(L, -2))
             all_int = false;
         lua_pop(L, 1);
+        if (++count > SANDBOX_VALUE_ITEMS_MAX) {
+            lua_settop(L, top);
+            return conv_fail(c, "too many values");
+        }
     }
     bool array = all_int && (lua_Integer)count == len;
     json_t *res = array ? json_array() : json_object();
-    int rc = 0;
+    int rc = conv_add(c, count ? 1 + count : 2); /* brackets and commas */
     if (array) {
         for (lua_Integer i = 1; i <= len && !rc; i++) {
             lua_rawgeti(L, idx, i);
@@ -590,23 +996,25 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
         while (!rc && lua_next(L, idx)) {
             if (lua_type(L, -2) != LUA_TSTRING) {
                 rc = conv_fail(c, "table keys must be strings (or a list 1..n)");
-                lua_pop(L, 2);
                 break;
             }
-            size_t klen;
-            const char *k = lua_tolstring(L, -2, &klen);
+            size_t kn;
+            const char *k = lua_tolstring(L, -2, &kn);
             c->keys[c->depth++] = k;
             json_t *x = NULL;
             /* A key is a C string from here on: a NUL would silently cut it. */
-            rc = memchr(k, '\0', klen) ? conv_fail(c, "key with a NUL byte")
-                                       : to_json(L, -1, depth + 1, c, &x);
+            rc = memchr(k, '\0', kn) ? conv_fail(c, "key with a NUL byte")
+                                      : conv_add(c, json_string_bytes(k, kn) + 1);
+            if (!rc)
+                rc = to_json(L, -1, depth + 1, c, &x);
             if (!rc && json_object_set_new(res, k, x))
                 rc = conv_fail(c, "key is not valid UTF-8");
             if (!rc)
                 c->depth--;
-            lua_pop(L, rc ? 2 : 1);
+            lua_pop(L, 1);
         }
     }
+    lua_settop(L, top);
     if (rc) {
         json_decref(res);
         return rc;
@@ -640,6 +1048,7 @@ static int script_error(struct sandbox *sb, int status, const char *name, struct
     return err_set(why, code, "%s v%d: %s: %s", sb->owner, sb->version, path, msg);
 }
 
+
 /* --- lifecycle ------------------------------------------------------- */
 
 int sandbox_new(const char *owner, int version, const char *prefix,
@@ -666,9 +1075,16 @@ int sandbox_new(const char *owner, int version, const char *prefix,
     /* The hook is installed before any script code exists, and stays (A6). */
     run_start(sb, sb->limits.load_instructions, sb->limits.load_wall_ms);
     build_api(sb->L);
+    sandbox__mark_host(sb->L, -1);
     lua_setfield(sb->L, LUA_REGISTRYINDEX, "ltcd.api");
+    lua_pushliteral(sb->L, "");
+    lua_getmetatable(sb->L, -1);
+    sandbox__mark_host(sb->L, -1);
+    lua_pop(sb->L, 2);
     lua_newtable(sb->L);
     sb->exports_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
+    lua_newtable(sb->L);
+    sb->snapshots_ref = luaL_ref(sb->L, LUA_REGISTRYINDEX);
     /* Scripts never see _G itself: drop its contents from the registry's globals. */
     lua_pushglobaltable(sb->L);
     lua_pushnil(sb->L);
@@ -732,19 +1148,12 @@ static int load_protected(lua_State *L)
         lc->status = LUA_ERRSYNTAX;
     if (lc->status != LUA_OK)
         return 1; /* the message */
-    /* The chunk's own environment: reads fall through to the API, writes fail. */
-    lua_newtable(L);
-    lua_createtable(L, 0, 3);
-    lua_getfield(L, LUA_REGISTRYINDEX, "ltcd.api");
-    lua_pushcclosure(L, env_index, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, env_newindex);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
+    push_env(L);
     lua_setupvalue(L, -2, 1);
     lc->status = lua_pcall(L, 0, 1, 0);
+    /* What the file returned is its state from now on: read-only to calls. */
+    if (lc->status == LUA_OK && (lua_istable(L, -1) || lua_isfunction(L, -1)))
+        sandbox__freeze(L, lc->path);
     return 1; /* the export or the message */
 }
 
@@ -821,12 +1230,13 @@ static int load(struct sandbox *sb, const char *path, const char *src, size_t le
     return 0;
 }
 
-/* Push the export (or its raw field) and return its Lua type, or LUA_TNONE. */
-static int push_export(struct sandbox *sb, const char *path, const char *member)
+/* With the file's path string at the top, push its export (or the export's
+ * raw field, through a frozen table) and return its Lua type, or LUA_TNONE. */
+static int push_export(struct sandbox *sb, const char *member)
 {
     lua_State *L = sb->L;
     lua_rawgeti(L, LUA_REGISTRYINDEX, sb->exports_ref);
-    lua_pushstring(L, path);
+    lua_pushvalue(L, -2);
     int t = lua_rawget(L, -2);
     lua_remove(L, -2);
     if (t == LUA_TNIL) {
@@ -838,6 +1248,8 @@ static int push_export(struct sandbox *sb, const char *path, const char *member)
             lua_pop(L, 1);
             return LUA_TNONE;
         }
+        if (sandbox__frozen_view(L, -1))
+            lua_remove(L, -2);
         lua_pushstring(L, member);
         t = lua_rawget(L, -2);
         lua_remove(L, -2);
@@ -851,13 +1263,15 @@ static int push_export(struct sandbox *sb, const char *path, const char *member)
 
 enum sandbox_kind sandbox_kind(struct sandbox *sb, const char *path, const char *member)
 {
-    if (!lua_checkstack(sb->L, 4))
+    if (!lua_checkstack(sb->L, 6))
         return SANDBOX_NONE;
-    int t = push_export(sb, path, member);
-    if (t == LUA_TNONE)
-        return SANDBOX_NONE;
-    lua_pop(sb->L, 1);
-    return t == LUA_TTABLE ? SANDBOX_TABLE : t == LUA_TFUNCTION ? SANDBOX_FUNCTION : SANDBOX_OTHER;
+    lua_pushstring(sb->L, path);
+    int t = push_export(sb, member);
+    lua_pop(sb->L, t == LUA_TNONE ? 1 : 2);
+    return t == LUA_TNONE       ? SANDBOX_NONE
+           : t == LUA_TTABLE    ? SANDBOX_TABLE
+           : t == LUA_TFUNCTION ? SANDBOX_FUNCTION
+                                : SANDBOX_OTHER;
 }
 
 struct call_ctx {
@@ -904,10 +1318,13 @@ static int call(struct sandbox *sb, const char *path, const char *member, json_t
     if (!lua_checkstack(L, 8))
         return err_set(why, -ERR_RULE_MEMORY, "%s v%d: out of stack", sb->owner, sb->version);
     lua_settop(L, 0);
-    int t = push_export(sb, path, member);
-    if (t == LUA_TNONE)
+    lua_pushstring(L, path); /* slot 1, until the end: the key of the file's snapshot */
+    int t = push_export(sb, member);
+    if (t == LUA_TNONE) {
+        lua_settop(L, 0);
         return err_set(why, -ERR_NOT_FOUND, "%s v%d: %s%s%s%s is not defined", sb->owner,
                        sb->version, sb->prefix, path, member ? ": " : "", member ? member : "");
+    }
     struct call_ctx cc = {.args = args, .nargs = nargs};
     struct err_detail conv_why;
     cc.conv.why = &conv_why;
@@ -916,6 +1333,8 @@ static int call(struct sandbox *sb, const char *path, const char *member, json_t
     lua_pushlightuserdata(L, &cc);
     run_start(sb, sb->limits.call_instructions, sb->limits.call_wall_ms);
     int st = lua_pcall(L, 2, 1, 0);
+    /* Whatever the call did to its file's upvalues is undone (sandbox.h). */
+    sandbox__restore(L, 1);
     if (st == LUA_OK && cc.status != LUA_OK)
         st = cc.status;
     if (st != LUA_OK) {

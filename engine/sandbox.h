@@ -5,24 +5,49 @@
  * of different owners never share a state, so nothing one owner does (rawset,
  * string metatable, RNG, memory) can reach another.
  *
- * What a state offers is an allow-list (sandbox_allowed_globals): base
- * functions without load/dofile/require/collectgarbage/print/rawset, wrapped
- * setmetatable (refuses __gc), xpcall (handler runs after unwinding) and
- * coroutine (a killed run stays killed), read-only string/table/math/utf8
- * (string.dump removed, pattern functions size-bounded), and `host.log`.
- * Each file runs with its own _ENV whose writes are refused and whose reads
- * of unknown names raise "nonexistent global".
+ * What a state offers is an allow-list (sandbox_allowed_globals) and, for
+ * every C function a rule can reach, an entry of the audit table
+ * (sandbox_audit, in sandbox.c): base functions without load/dofile/require/
+ * collectgarbage/print/rawset, setmetatable refusing __gc, xpcall (handler
+ * runs after unwinding), coroutine (a killed run stays killed), read-only
+ * string/table/math/utf8 (no string.dump, math.random), and `host.*`. Only
+ * the functions the table names are installed. Each file runs with its own
+ * _ENV whose writes are refused and whose reads of unknown names raise
+ * "nonexistent global".
  *
  * Limits: a counting allocator caps each state's memory; an instruction hook,
  * installed before any script code runs and never removed, enforces a per-call
  * (and per-load) instruction budget and wall-clock deadline. Once a run is
  * over budget the hook fires on every instruction, so pcall cannot swallow it.
- * Only text chunks are accepted; sources are size-capped.
+ * The hook cannot stop a C function, so each library function whose work
+ * depends on its arguments is guarded: the guard charges that work to the
+ * same budget (SANDBOX_COST_*) before the call does it, and a call that would
+ * not fit fails with the budget error (-ERR_RULE_BUDGET) at once; work the
+ * memory cap already bounds is charged right after. Patterns are charged for
+ * a bound of their backtracking (sandbox_guard.c). So every load, check and
+ * call ends within about its budget (tests allow twice), whatever it asks of
+ * the library. Only text chunks are accepted; sources are size-capped.
+ *
+ * Loaded state is read-only to calls (CONTRACT 8.2): when a file's top-level
+ * chunk has run, every table its export reaches (fields, keys, metatables,
+ * upvalues of its functions, recursively) is frozen in place, so a call that
+ * writes one fails with a rule_error ("attempt to change the rule's loaded
+ * state"), including through table.insert, table.sort or setmetatable;
+ * next, pairs, ipairs, #, rawget, rawlen and getmetatable see frozen tables
+ * as before. The upvalues of those functions are snapshotted too and put
+ * back after every call: a call may assign them (a counter `n = n + 1`, a
+ * cache replaced), but the next call starts from the loaded values, so the
+ * same input always gives the same output. Tables a call creates stay
+ * writable. A coroutine in the loaded state is refused at load (it would
+ * carry state from one call to the next). Freezing costs one hidden table
+ * per frozen table and is charged to the load budget.
  *
  * Values cross the boundary as JSON (jansson): arguments are pushed as fresh
  * tables; results are read with raw access only, with depth, size, NaN,
- * infinity and UTF-8 checks. Error messages are truncated and begin with
- * "OWNER vVERSION: FILE:LINE:".
+ * infinity and UTF-8 checks, and their serialised size is counted while they
+ * are converted: over SANDBOX_OUTPUT_MAX_BYTES the call fails with
+ * -ERR_RULE_RUNTIME (rule_error) naming owner, file and the limit. Error
+ * messages are truncated and begin with "OWNER vVERSION: FILE:LINE:".
  *
  * Loop thread only. A sandbox is not shared between threads.
  */
@@ -53,15 +78,44 @@ struct sandbox_limits {
 #define SANDBOX_VALUE_DEPTH_MAX         32     /* nesting of values crossing the boundary */
 #define SANDBOX_VALUE_ITEMS_MAX         100000 /* entries of values crossing the boundary */
 #define SANDBOX_ERROR_MAX               300    /* bytes of a script's error message kept */
-#define SANDBOX_PATTERN_SUBJECT_MAX     4096
-#define SANDBOX_PATTERN_MAX             64
-#define SANDBOX_PATTERN_QUANTIFIERS_MAX 3
+#define SANDBOX_PATTERN_MAX             64     /* bytes of a pattern (plain searches: any) */
 #define SANDBOX_LOG_LINES_PER_RUN       10 /* host.log lines a call or load may write */
+#define SANDBOX_OUTPUT_MAX_BYTES        (64u * 1024) /* one call's result, as compact JSON */
+
+/* Work of C library calls, in units of the instruction budget (one unit is
+ * about one VM instruction, ~3 ns): one unit per element or value a call
+ * touches, plus these. */
+#define SANDBOX_COST_BYTES_PER_UNIT 4  /* bytes copied, scanned or converted */
+#define SANDBOX_COST_SORT_STEP      3  /* per element and level of a sort */
+#define SANDBOX_COST_FORMAT_ITEM    32 /* per formatted value (string.format, utf8.char) */
 
 extern const struct sandbox_limits sandbox_default_limits;
 
 /* NULL-terminated list of the global names a rule can read. */
 extern const char *const sandbox_allowed_globals[];
+
+struct lua_State;
+
+enum sandbox_audit_kind {
+    SANDBOX_AUDIT_LIBRARY, /* Lua's own function, wrapped by 'guard' when it has one */
+    SANDBOX_AUDIT_OWN,     /* the sandbox's function ('guard' is it) */
+    SANDBOX_AUDIT_REMOVED, /* out of a rule's reach */
+};
+
+/* One C function a rule can reach (or, REMOVED, cannot), and why one call of
+ * it stays within the budget: "safe: ..." or what its guard charges. Names
+ * are "lib.field", a global's name, or "(...)" for what the VM or a library
+ * call hands out. */
+struct sandbox_audit {
+    const char *name;
+    enum sandbox_audit_kind kind;
+    int (*guard)(struct lua_State *L); /* NULL: the library's function as it is */
+    const char *bound;
+};
+
+/* The audit table, ended by a NULL name (sandbox.c). */
+extern const struct sandbox_audit sandbox_audit[];
+
 
 struct sandbox;
 
@@ -75,7 +129,8 @@ void sandbox_free(struct sandbox *sb);
 
 /* Compile 'src' as text (file 'path', e.g. "thresholds.lua", under the prefix),
  * run its top level under the load budget, and keep what it returns as the
- * file's export. Errors: -ERR_RULE_SYNTAX, -ERR_RULE_RUNTIME, -ERR_RULE_BUDGET,
+ * file's export, frozen (see above). Errors: -ERR_RULE_SYNTAX,
+ * -ERR_RULE_RUNTIME (also a coroutine in the loaded state), -ERR_RULE_BUDGET,
  * -ERR_RULE_MEMORY, -ERR_RULE_OUTPUT (returned nothing). */
 int sandbox_load(struct sandbox *sb, const char *path, const char *src, size_t len,
                  struct err_detail *why);
@@ -87,8 +142,10 @@ enum sandbox_kind sandbox_kind(struct sandbox *sb, const char *path, const char 
 
 /* Evaluate the export (or its field 'member'): a function is called with
  * 'args' (borrowed) under the call budget and its first result converted; any
- * other value is converted as it is. *out is a new reference owned by the
- * caller. Errors: -ERR_NOT_FOUND (no such file/member), -ERR_RULE_*. */
+ * other value is converted as it is. Afterwards the file's upvalues are back
+ * to their loaded values. *out is a new reference owned by the caller.
+ * Errors: -ERR_NOT_FOUND (no such file/member), -ERR_RULE_* (-ERR_RULE_RUNTIME
+ * also for a result over SANDBOX_OUTPUT_MAX_BYTES). */
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why);
 
@@ -96,6 +153,14 @@ int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_
  * "error", "budget", "memory", "output", "syntax" or "missing". */
 typedef void sandbox_observer_fn(const char *owner, const char *outcome);
 void sandbox_set_observer(sandbox_observer_fn *fn);
+
+/* For tests: call 'fn' for every C function a rule can reach in 'sb': its
+ * globals and their tables, the string metatable, a file's _ENV, a frozen
+ * table's metatable, and what pairs, ipairs, string.gmatch, utf8.codes and
+ * coroutine.wrap return; 'where' names where it was found and 'entry' is its
+ * audit entry, or NULL when it has none. Returns how many had none, or -1. */
+typedef void sandbox_walk_fn(void *ud, const char *where, const struct sandbox_audit *entry);
+int sandbox_audit_walk(struct sandbox *sb, sandbox_walk_fn *fn, void *ud);
 
 size_t sandbox_mem_bytes(const struct sandbox *sb);
 uint64_t sandbox_budget_kills(const struct sandbox *sb);

@@ -1,5 +1,6 @@
 /* tests/unit/rules_test.c: versions, layers, bounds, reload and evaluation. */
 #include <sys/stat.h>
+#include <time.h>
 
 #include "rules.h"
 #include "test.h"
@@ -133,6 +134,49 @@ TEST(region_thresholds_apply_within_bounds)
     CHECK(eval(r, lead(3, 1, "approved", 1000, 1), &ev) == 0); /* 60 >= south hot 60 */
     CHECK(!strcmp(field(ev, "temperature"), "hot"));
     CHECK(json_integer_value(json_object_get(json_object_get(ev, "rules"), "region/south")) == 1);
+    json_decref(ev);
+    rules_close(r);
+}
+
+/* CONTRACT 8.2: rule state loaded by a file is read-only to calls. A
+ * thresholds function that counts its calls gets the same count each time
+ * (its local is put back after every call), so the same lead evaluates the
+ * same way however often, and whatever ran before (validation, simulation);
+ * one that writes a module-level table is rejected, naming the line. */
+TEST(the_same_lead_twice_gives_the_same_result)
+{
+    write_tree();
+    put("regions/south/thresholds.lua", "local calls = 0\nreturn function(lead)\n"
+                                        "    calls = calls + 1\n"
+                                        "    return { hot = math.min(95, 50 + 10 * calls) }\nend");
+    struct rules *r = open_rules(true);
+    CHECK(r != NULL);
+    json_t *first = NULL;
+    for (int i = 0; i < 3; i++) {
+        json_t *ev;
+        CHECK(eval(r, lead(3, 1, "approved", 1000, 1), &ev) == 0);
+        CHECK_MSG(!strcmp(field(ev, "temperature"), "hot"), "round %d: %s", i,
+                  field(ev, "temperature"));
+        if (first)
+            CHECK(json_equal(first, ev));
+        json_decref(first);
+        first = ev;
+    }
+    json_decref(first);
+    const char *src = "local seen = {}\nreturn function(lead)\n    seen[#seen + 1] = lead.office\n"
+                      "    return { hot = 50 + #seen }\nend";
+    struct rules_result res;
+    struct err_detail why = {0};
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", src, strlen(src), "t", &res, &why) ==
+          0); /* these HQ rules have no sample leads to try it on */
+    json_t *l = NULL, *ev = NULL;
+    const char *region;
+    json_t *body = lead(3, 1, "approved", 1000, 1);
+    CHECK(rules_evaluate_lead(r, body, &l, &ev, &region, &why) == -ERR_RULE_RUNTIME);
+    CHECK_MSG(strstr(why.msg, "regions/south/thresholds.lua:3:") && strstr(why.msg, "loaded state"),
+              "%s", why.msg);
+    json_decref(body);
+    json_decref(l);
     json_decref(ev);
     rules_close(r);
 }
@@ -291,9 +335,46 @@ TEST(shipped_rules_are_valid)
     CHECK(rules_check_tree("rules") == 0);
 }
 
+/* Not a pass/fail benchmark: the cost of one lead evaluation under the shipped
+ * rules (office defaults, region thresholds, HQ scoring), reported so that a
+ * change to the sandbox can be measured. The bound only catches a gross regression. */
+TEST(lead_evaluation_cost)
+{
+    snprintf(root, sizeof root, "/tmp/ltcd-rules-test-%d", getpid());
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r rules %s", root, root);
+    CHECK(system(cmd) == 0);
+    struct rules *r = open_rules(true);
+    CHECK(r != NULL);
+    json_t *body = json_loads(
+        "{\"office\":\"province-a\",\"customer\":\"ACME Telecom\",\"title\":\"5G core\","
+        "\"source\":\"sales\",\"budget\":{\"amount\":60000000,\"currency\":\"CNY\","
+        "\"status\":\"approved\"},\"horizon_months\":6,\"signals\":{\"strategic_fit\":4,"
+        "\"urgency\":5,\"relationship\":4,\"coach\":3,\"solution_maturity\":4}}",
+        0, NULL);
+    CHECK(body != NULL);
+    int n = getenv("LTC_SLOW") ? 2000 : 20000;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < n; i++) {
+        json_t *ev = NULL;
+        CHECK(eval(r, json_incref(body), &ev) == 0);
+        json_decref(ev);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double us = ((t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3) / n;
+    printf("# lead evaluation: %.2f us per call (%d calls)\n", us, n);
+    CHECK(us < 2000);
+    json_decref(body);
+    rules_close(r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s %s-wal %s-shm", root, dbpath, dbpath, dbpath);
+    CHECK(system(cmd) == 0);
+}
+
 TEST_MAIN(T(cut_offs_are_exact), T(region_thresholds_apply_within_bounds),
           T(out_of_bounds_and_foreign_files_are_rejected_by_name),
           T(a_broken_version_keeps_the_previous_one), T(region_versions_wait_for_hq_approval),
           T(restart_restores_exactly_the_active_versions),
           T(ten_thousand_reloads_leave_memory_at_baseline), T(check_tree_reports_file_and_line),
-          T(shipped_rules_are_valid))
+          T(shipped_rules_are_valid), T(the_same_lead_twice_gives_the_same_result),
+          T(lead_evaluation_cost))
