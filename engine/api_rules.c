@@ -1,5 +1,4 @@
 /* engine/api_rules.c: rule bundles over HTTP (CONTRACT sections 2 and 5). */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +284,7 @@ void api_rules_simulate(struct api_call *c)
     }
     api_json(c->req, 200, out);
     json_decref(out);
-    malloc_trim(0); /* a large simulation's scratch memory goes back to the system */
+    app_release_memory(); /* a large simulation's scratch memory goes back */
 }
 
 static int on_rule_event(const struct store_rule_event *e, void *ctx)

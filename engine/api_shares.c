@@ -1,5 +1,4 @@
 /* engine/api_shares.c: acquire-and-share runs and targets (CONTRACT section 5). */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +37,7 @@ void api_share_run_create(struct api_call *c)
         return;
     }
     http_respond(c->req, 201, "application/json", run, strlen(run));
-    malloc_trim(0); /* a large run's scratch memory goes back to the system */
+    app_release_memory(); /* a large run's scratch memory goes back */
 }
 
 void api_share_run_get(struct api_call *c)

@@ -2,6 +2,7 @@
 #include "app.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,4 +276,16 @@ void app_probe_start(struct app *app)
     uv_timer_init(app->loop, &app->probe);
     app->probe.data = app;
     uv_timer_start(&app->probe, on_probe, APP_PROBE_MS, APP_PROBE_MS);
+}
+
+/* Defined when jemalloc is linked in, NULL otherwise. */
+int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+    __attribute__((weak));
+
+void app_release_memory(void)
+{
+    if (mallctl)
+        mallctl("arena.4096.purge", NULL, NULL, NULL, 0); /* 4096: MALLCTL_ARENAS_ALL */
+    else
+        malloc_trim(0);
 }

@@ -86,6 +86,11 @@ void app_probe_start(struct app *app);
 /* Queue a write op (ownership passes to the queue) and defer its request. */
 void app_write_queue(struct app *app, struct app_write *w);
 
+/* Give the scratch memory of a large request (a simulation, an allocation
+ * run) back to the system: jemalloc's purge when it is the allocator (see the
+ * Makefile's MALLOC), glibc's malloc_trim otherwise. */
+void app_release_memory(void);
+
 /* Wall-clock milliseconds since the epoch. */
 int64_t app_now_ms(void);
 
