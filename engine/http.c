@@ -111,29 +111,28 @@ uint64_t http_now_ns(void)
 static void set_phase(struct http_conn *c, enum phase p)
 {
     const struct http_config *cfg = &c->srv->cfg;
-    uint64_t now = uv_now(c->srv->loop), s = 0;
+    uint64_t now = uv_now(c->srv->loop), ms = 0; /* 0: no deadline */
     switch (p) {
     case PHASE_HEAD:
-        s = cfg->header_timeout_s;
+        ms = cfg->header_timeout_s * 1000ull;
         break;
     case PHASE_BODY:
-        s = cfg->body_timeout_s;
+        ms = cfg->body_timeout_s * 1000ull;
         break;
     case PHASE_WRITING:
     case PHASE_IDLE:
-        s = cfg->idle_timeout_s;
+        ms = cfg->idle_timeout_s * 1000ull;
         break;
     case PHASE_LINGER:
-        c->deadline_ms = now + HTTP_LINGER_MS;
+        ms = HTTP_LINGER_MS;
         break;
-    case PHASE_HANDLING:
+    case PHASE_HANDLING: /* the handler answers; the client cannot stall it */
     case PHASE_CLOSED:
         break;
     }
     c->phase = p;
     c->phase_ms = now;
-    if (p != PHASE_LINGER)
-        c->deadline_ms = s ? now + s * 1000 : 0;
+    c->deadline_ms = ms ? now + ms : 0;
 }
 
 static void on_sweep(uv_timer_t *t)
