@@ -895,9 +895,16 @@ static size_t json_string_bytes(const char *s, size_t n)
 
 static size_t json_number_bytes(const json_t *v)
 {
+    if (json_is_integer(v)) {
+        long long i = (long long)json_integer_value(v);
+        unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+        size_t d = i < 0;
+        do
+            d++;
+        while (u /= 10);
+        return d;
+    }
     char buf[64];
-    if (json_is_integer(v))
-        return (size_t)snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
     size_t n = (size_t)snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
     char *e = strchr(buf, 'e');
     if (!e)
