@@ -609,6 +609,21 @@ static void build_api(lua_State *L)
     lua_setfield(L, strmt, "__metatable");
     lua_pop(L, 3); /* the metatable, "", the map */
 
+    /* Lua names a function in an argument error by finding it in the loaded
+     * libraries: let it find the installed ones. */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    while (lua_next(L, tables)) {
+        lua_pushvalue(L, -2);
+        if (!lua_tostring(L, -1)[0]) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, LUA_GNAME);
+        }
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pop(L, 1);
+
     lua_newtable(L); /* api */
     for (const char *const *g = sandbox_allowed_globals; *g; g++) {
         if (lua_getfield(L, tables, *g) == LUA_TTABLE) {

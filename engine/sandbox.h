@@ -88,6 +88,7 @@ struct sandbox_limits {
 #define SANDBOX_COST_BYTES_PER_UNIT 4  /* bytes copied, scanned or converted */
 #define SANDBOX_COST_SORT_STEP      3  /* per element and level of a sort */
 #define SANDBOX_COST_FORMAT_ITEM    32 /* per formatted value (string.format, utf8.char) */
+#define SANDBOX_COST_CLASS_TEST     3  /* per test of a character against a pattern class */
 
 extern const struct sandbox_limits sandbox_default_limits;
 
