@@ -111,6 +111,7 @@ struct sandbox_audit {
     const char *name;
     enum sandbox_audit_kind kind;
     int (*guard)(struct lua_State *L); /* NULL: the library's function as it is */
+    const char *numbers;               /* arguments converted to numbers: "23", "2*", NULL */
     const char *bound;
 };
 

@@ -768,6 +768,19 @@ static void refuse_len_metamethod(lua_State *L, const char *what)
     lua_pop(L, 1);
 }
 
+/* #t once, as luaL_len, charging a string that __len returns (converted). */
+static lua_Integer table_len(lua_State *L, int idx, const char *what)
+{
+    lua_len(L, idx);
+    sandbox__charge(L, BYTES(str_len(L, -1)), what);
+    int ok;
+    lua_Integer n = lua_tointegerx(L, -1, &ok);
+    if (!ok)
+        luaL_error(L, "object length is not an integer");
+    lua_pop(L, 1);
+    return n;
+}
+
 /* Steps of one read and one write of the element loop of table functions. */
 static uint64_t rw_steps(lua_State *L, int src, int dst)
 {
@@ -781,7 +794,7 @@ int sandbox__g_concat(lua_State *L)
     if (lua_type(L, 1) != LUA_TTABLE || !opt_int(L, 3, 1, &i))
         return sandbox__call_original(L);
     if (lua_isnoneornil(L, 4))
-        last = luaL_len(L, 1);
+        last = table_len(L, 1, "table.concat");
     else if (!opt_int(L, 4, 0, &last))
         return sandbox__call_original(L);
     uint64_t n = span(i, last);
@@ -800,8 +813,10 @@ int sandbox__g_insert(lua_State *L)
 {
     refuse_len_metamethod(L, "table.insert");
     lua_Integer pos;
+    if (lua_gettop(L) == 3) /* only then is the 2nd argument a position */
+        sandbox__charge(L, BYTES(str_len(L, 2)), "table.insert");
     if (lua_type(L, 1) == LUA_TTABLE && lua_gettop(L) == 3 && opt_int(L, 2, 0, &pos)) {
-        lua_Integer e = luaL_len(L, 1);
+        lua_Integer e = table_len(L, 1, "table.insert");
         if (e < LUA_MAXINTEGER && pos >= 1 && pos <= e + 1)
             sandbox__charge(L, sandbox__mul(span(pos, e), rw_steps(L, 1, 1)), "table.insert");
     }
@@ -812,7 +827,7 @@ int sandbox__g_remove(lua_State *L)
 {
     refuse_len_metamethod(L, "table.remove");
     if (lua_type(L, 1) == LUA_TTABLE) {
-        lua_Integer size = luaL_len(L, 1), pos;
+        lua_Integer size = table_len(L, 1, "table.remove"), pos;
         if (opt_int(L, 2, size, &pos) && pos >= 1 && pos < size)
             sandbox__charge(L, sandbox__mul(span(pos, size - 1), rw_steps(L, 1, 1)),
                             "table.remove");
@@ -842,7 +857,7 @@ int sandbox__g_tunpack(lua_State *L)
     if (!opt_int(L, 2, 1, &i))
         return sandbox__call_original(L);
     if (lua_isnoneornil(L, 3)) {
-        e = luaL_len(L, 1);
+        e = table_len(L, 1, "table.unpack");
         lua_settop(L, 3); /* the library must not ask for #t again */
         lua_pushinteger(L, e);
         lua_replace(L, 3);
@@ -855,17 +870,29 @@ int sandbox__g_tunpack(lua_State *L)
     return sandbox__call_original(L);
 }
 
+/* Without an order function, sort compares in C: strings with strcoll, so a
+ * comparison costs up to the longest string element. */
 int sandbox__g_sort(lua_State *L)
 {
     refuse_len_metamethod(L, "table.sort");
     if (lua_type(L, 1) == LUA_TTABLE) {
-        lua_Integer n = luaL_len(L, 1);
+        lua_Integer n = table_len(L, 1, "table.sort");
         if (n > 1) {
             uint64_t levels = 1;
             while (levels < 64 && ((uint64_t)1 << levels) < (uint64_t)n)
                 levels++;
-            uint64_t steps = sandbox__mul(SANDBOX_COST_SORT_STEP, rw_steps(L, 1, 1));
-            sandbox__charge(L, sandbox__mul(sandbox__mul((uint64_t)n, levels), steps),
+            uint64_t rw = rw_steps(L, 1, 1), cmp = 1;
+            if (lua_isnoneornil(L, 2)) {
+                sandbox__charge(L, sandbox__mul((uint64_t)n, rw), "table.sort");
+                for (lua_Integer i = 1; i <= n; i++) {
+                    lua_geti(L, 1, i);
+                    if (BYTES(str_len(L, -1)) + 1 > cmp)
+                        cmp = BYTES(str_len(L, -1)) + 1;
+                    lua_pop(L, 1);
+                }
+            }
+            uint64_t step = sandbox__add(sandbox__mul(SANDBOX_COST_SORT_STEP, rw), cmp);
+            sandbox__charge(L, sandbox__mul(sandbox__mul((uint64_t)n, levels), step),
                             "table.sort");
         }
     }
@@ -932,6 +959,7 @@ int sandbox__g_codes(lua_State *L)
  * given; they are counted here first, no further than the budget allows. */
 int sandbox__g_codes_step(lua_State *L)
 {
+    sandbox__charge(L, BYTES(str_len(L, 2)), "utf8.codes"); /* a string position is converted */
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
     if (s) {

@@ -123,6 +123,8 @@ void sandbox__mark_host(lua_State *L, int idx);
 /* Frozen-aware base functions and a frozen table's metamethods. */
 int sandbox__f_next(lua_State *L);
 int sandbox__f_pairs(lua_State *L);
+int sandbox__f_ipairs(lua_State *L);
+int sandbox__f_ipairs_step(lua_State *L);
 int sandbox__f_rawget(lua_State *L);
 int sandbox__f_rawlen(lua_State *L);
 int sandbox__f_getmetatable(lua_State *L);
