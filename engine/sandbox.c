@@ -70,7 +70,7 @@ const struct sandbox_audit sandbox_audit[] = {
                            "a sparse table's empty slots: bounded by the memory cap (~1 ms)"},
     {"pairs", OWN, F(pairs), NULL, "safe: O(1) (a __pairs metamethod runs as Lua); returns next"},
     {"pcall", LIB, NULL, NULL, "safe: O(1); the call it protects runs under the same budget"},
-    {"rawequal", LIB, NULL, NULL, "safe: O(1)"},
+    {"rawequal", LIB, G(rawequal), NULL, "charges two long strings' compared bytes (memcmp)"},
     {"rawget", LIB, F(rawget), NULL, "safe: O(1); sees through frozen tables"},
     {"rawlen", LIB, F(rawlen), NULL, "safe: O(log n); sees through frozen tables"},
     {"select", LIB, NULL, "1", "safe: O(1); the VM moves the results (at most LUAI_MAXSTACK)"},

@@ -91,6 +91,14 @@ int sandbox__g_tostring(lua_State *L)
     return copy ? charge_result(L, n, "tostring") : n;
 }
 
+/* Two distinct long strings are compared byte by byte. */
+int sandbox__g_rawequal(lua_State *L)
+{
+    uint64_t a = str_len(L, 1), b = str_len(L, 2);
+    sandbox__charge(L, BYTES(a < b ? a : b), "rawequal");
+    return sandbox__call_original(L);
+}
+
 int sandbox__g_minmax(lua_State *L)
 {
     sandbox__charge(L, (uint64_t)lua_gettop(L), "math.min/max");

@@ -64,6 +64,7 @@ int sandbox__g_resume(lua_State *L);
 int sandbox__g_wrap(lua_State *L);
 int sandbox__g_wrapped(lua_State *L); /* what coroutine.wrap returns */
 int sandbox__g_minmax(lua_State *L);
+int sandbox__g_rawequal(lua_State *L);
 int sandbox__g_byte(lua_State *L);
 int sandbox__g_char(lua_State *L);
 int sandbox__g_result_len(lua_State *L); /* work bounded by the string it returns */
