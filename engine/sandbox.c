@@ -43,8 +43,8 @@ static int env_index(lua_State *L);
 static int env_newindex(lua_State *L);
 static int readonly_newindex(lua_State *L);
 
-#define LIB SANDBOX_AUDIT_LIBRARY
-#define OWN SANDBOX_AUDIT_OWN
+#define LIB  SANDBOX_AUDIT_LIBRARY
+#define OWN  SANDBOX_AUDIT_OWN
 #define GONE SANDBOX_AUDIT_REMOVED
 #define G(f) sandbox__g_##f
 #define F(f) sandbox__f_##f
@@ -62,12 +62,14 @@ static int readonly_newindex(lua_State *L);
  * charged first, whatever the function. */
 const struct sandbox_audit sandbox_audit[] = {
     /* base */
-    {"assert", LIB, G(assert), NULL, "charges a failing assert's message (the position is prefixed)"},
+    {"assert", LIB, G(assert), NULL,
+     "charges a failing assert's message (the position is prefixed)"},
     {"error", LIB, G(error), "2", "charges the message's length (the position is prefixed)"},
     {"getmetatable", LIB, F(getmetatable), NULL, "safe: O(1); a frozen table answers its own"},
     {"ipairs", OWN, F(ipairs), NULL, "safe: O(1), lbaselib's, returns the iterator below"},
-    {"next", OWN, F(next), NULL, "safe: lbaselib's, seeing through frozen tables; one call may skip "
-                           "a sparse table's empty slots: bounded by the memory cap (~1 ms)"},
+    {"next", OWN, F(next), NULL,
+     "safe: lbaselib's, seeing through frozen tables; one call may skip "
+     "a sparse table's empty slots: bounded by the memory cap (~1 ms)"},
     {"pairs", OWN, F(pairs), NULL, "safe: O(1) (a __pairs metamethod runs as Lua); returns next"},
     {"pcall", LIB, NULL, NULL, "safe: O(1); the call it protects runs under the same budget"},
     {"rawequal", LIB, G(rawequal), NULL, "charges two long strings' compared bytes (memcmp)"},
@@ -76,9 +78,11 @@ const struct sandbox_audit sandbox_audit[] = {
     {"select", LIB, NULL, "1", "safe: O(1); the VM moves the results (at most LUAI_MAXSTACK)"},
     {"setmetatable", LIB, F(setmetatable), NULL, "safe: O(1); refuses __gc and frozen tables"},
     {"tonumber", LIB, G(tonumber), "2", "charges the string's length"},
-    {"tostring", LIB, G(tostring), NULL, "after: the length of the string made (a __tostring is Lua)"},
+    {"tostring", LIB, G(tostring), NULL,
+     "after: the length of the string made (a __tostring is Lua)"},
     {"type", LIB, NULL, NULL, "safe: O(1)"},
-    {"xpcall", OWN, w_xpcall, NULL, "safe: O(1); the handler runs after unwinding, under the budget"},
+    {"xpcall", OWN, w_xpcall, NULL,
+     "safe: O(1); the handler runs after unwinding, under the budget"},
     {"collectgarbage", GONE, NULL, NULL, "removed: GC control (C4, F7)"},
     {"dofile", GONE, NULL, NULL, "removed: files"},
     {"load", GONE, NULL, NULL, "removed: no runtime code (F2, F3)"},
@@ -87,20 +91,23 @@ const struct sandbox_audit sandbox_audit[] = {
     {"rawset", GONE, NULL, NULL, "removed: would write past read-only tables (E2)"},
     {"require", GONE, NULL, NULL, "removed: no modules (F5)"},
     {"warn", GONE, NULL, NULL, "removed: no warnings channel (F6)"},
-    {"(ipairs iterator)", OWN, F(ipairs_step), NULL, "charges a string control variable; O(1) "
-                                                   "plus one lua_geti, whose __index chain Lua "
-                                                   "stops at 2000 steps (~20 us)"},
+    {"(ipairs iterator)", OWN, F(ipairs_step), NULL,
+     "charges a string control variable; O(1) "
+     "plus one lua_geti, whose __index chain Lua "
+     "stops at 2000 steps (~20 us)"},
     /* coroutine */
     {"coroutine.close", LIB, NULL, NULL, "safe: O(1); pending __close handlers run as Lua"},
     {"coroutine.create", LIB, NULL, NULL, "safe: O(1); the coroutine inherits the hook"},
     {"coroutine.isyieldable", LIB, NULL, NULL, "safe: O(1)"},
-    {"coroutine.resume", LIB, G(resume), NULL, "charges the values moved; a killed run stays killed"},
+    {"coroutine.resume", LIB, G(resume), NULL,
+     "charges the values moved; a killed run stays killed"},
     {"coroutine.running", LIB, NULL, NULL, "safe: O(1)"},
     {"coroutine.status", LIB, NULL, NULL, "safe: O(1)"},
     {"coroutine.wrap", LIB, G(wrap), NULL, "safe: O(1); returns the guarded function below"},
     {"coroutine.yield", LIB, NULL, NULL, "safe: O(1); the VM moves the values"},
-    {"(coroutine.wrap function)", OWN, G(wrapped), NULL, "charges the values moved; a killed run stays "
-                                                   "killed"},
+    {"(coroutine.wrap function)", OWN, G(wrapped), NULL,
+     "charges the values moved; a killed run stays "
+     "killed"},
     /* math */
     {"math.abs", LIB, NULL, "1", "safe: O(1)"},
     {"math.acos", LIB, NULL, "1", "safe: O(1)"},
@@ -137,21 +144,27 @@ const struct sandbox_audit sandbox_audit[] = {
     {"string.byte", LIB, G(byte), "23", "charges one unit a byte of the range (one value each)"},
     {"string.char", LIB, G(char), "1*", "charges one unit an argument"},
     {"string.dump", GONE, NULL, NULL, "removed: bytecode (F2)"},
-    {"string.find", LIB, G(find), "3", "pattern work: see sandbox_guard.c; plain: the needle's "
-                                  "length per position"},
-    {"string.format", LIB, G(format), "2*", "charges the format's length and each conversion; after: "
-                                      "the result's length"},
-    {"string.gmatch", LIB, G(gmatch), "3", "safe: O(pattern x subject) to bound it once; returns the "
-                                      "step below"},
-    {"string.gsub", LIB, G(gsub), "4", "charges the bound of its pattern work and replacements; "
-                                  "after: the result's length"},
+    {"string.find", LIB, G(find), "3",
+     "pattern work: see sandbox_guard.c; plain: the needle's "
+     "length per position"},
+    {"string.format", LIB, G(format), "2*",
+     "charges the format's length and each conversion; after: "
+     "the result's length"},
+    {"string.gmatch", LIB, G(gmatch), "3",
+     "safe: O(pattern x subject) to bound it once; returns the "
+     "step below"},
+    {"string.gsub", LIB, G(gsub), "4",
+     "charges the bound of its pattern work and replacements; "
+     "after: the result's length"},
     {"string.len", LIB, NULL, NULL, "safe: O(1)"},
     {"string.lower", LIB, G(result_len), NULL, "after: the result's length"},
     {"string.match", LIB, G(match), "3", "pattern work, as string.find"},
-    {"string.pack", LIB, G(pack), "2*", "charges the format and the bytes its sizes and strings ask"},
+    {"string.pack", LIB, G(pack), "2*",
+     "charges the format and the bytes its sizes and strings ask"},
     {"string.packsize", LIB, G(packsize), NULL, "charges the format's length"},
-    {"string.rep", LIB, G(rep), "2", "charges one unit a copy and the bytes (a result over the "
-                                "memory cap fails to allocate first)"},
+    {"string.rep", LIB, G(rep), "2",
+     "charges one unit a copy and the bytes (a result over the "
+     "memory cap fails to allocate first)"},
     {"string.reverse", LIB, G(result_len), NULL, "after: the result's length"},
     {"string.sub", LIB, G(result_len), "23", "after: the result's length"},
     {"string.unpack", LIB, G(unpack_str), "3", "charges the format's length and the data's"},
@@ -166,14 +179,19 @@ const struct sandbox_audit sandbox_audit[] = {
     {"(string metatable).__sub", LIB, G(arith), NULL, "as __add"},
     {"(string metatable).__unm", LIB, G(arith), NULL, "as __add"},
     /* table */
-    {"table.concat", LIB, G(concat), "34", "charges one unit an element (times its __index chain) and "
-                                     "the separators; after: the result's length"},
-    {"table.insert", LIB, G(insert), NULL, "charges the elements it shifts; refuses a __len metamethod"},
-    {"table.move", LIB, G(move), "234", "charges the range's elements (times their metamethod chains)"},
+    {"table.concat", LIB, G(concat), "34",
+     "charges one unit an element (times its __index chain) and "
+     "the separators; after: the result's length"},
+    {"table.insert", LIB, G(insert), NULL,
+     "charges the elements it shifts; refuses a __len metamethod"},
+    {"table.move", LIB, G(move), "234",
+     "charges the range's elements (times their metamethod chains)"},
     {"table.pack", LIB, G(tpack), NULL, "charges one unit an argument"},
-    {"table.remove", LIB, G(remove), "2", "charges the elements it shifts; refuses a __len metamethod"},
-    {"table.sort", LIB, G(sort), NULL, "charges n log n steps, each up to the longest string "
-                                       "compared; refuses a __len metamethod"},
+    {"table.remove", LIB, G(remove), "2",
+     "charges the elements it shifts; refuses a __len metamethod"},
+    {"table.sort", LIB, G(sort), NULL,
+     "charges n log n steps, each up to the longest string "
+     "compared; refuses a __len metamethod"},
     {"table.unpack", LIB, G(tunpack), "23", "charges the range's elements; #t asked once"},
     /* utf8 */
     {"utf8.char", LIB, G(utf8_char), "1*", "charges a conversion an argument"},
@@ -181,14 +199,16 @@ const struct sandbox_audit sandbox_audit[] = {
     {"utf8.codes", LIB, G(codes), NULL, "safe: O(1), returns the guarded step below"},
     {"utf8.len", LIB, G(utf8_len), "23", "charges the range's bytes"},
     {"utf8.offset", LIB, G(offset), "23", "charges the string's bytes (it may walk all of it)"},
-    {"(utf8.codes step)", OWN, G(codes_step), NULL, "charges the continuation bytes it skips, counted "
-                                              "first within the budget"},
+    {"(utf8.codes step)", OWN, G(codes_step), NULL,
+     "charges the continuation bytes it skips, counted "
+     "first within the budget"},
     /* host */
     {"host.date", OWN, host_date, NULL, "safe: O(1); charges a string given as the day"},
     {"host.days", OWN, host_days, NULL, "safe: O(1)"},
     {"host.log", OWN, host_log, NULL, "safe: O(1), 200 bytes a line, lines a run capped"},
-    {"host.split", OWN, host_split, NULL, "charges n log n steps (at most 1e6 weights) and "
-                                          "string weights"},
+    {"host.split", OWN, host_split, NULL,
+     "charges n log n steps (at most 1e6 weights) and "
+     "string weights"},
     /* metamethods the VM calls on the sandbox's own tables */
     {"(_ENV).__index", OWN, env_index, NULL, "safe: O(1)"},
     {"(_ENV).__newindex", OWN, env_newindex, NULL, "safe: O(1), refuses"},
@@ -277,8 +297,9 @@ void sandbox__charge(lua_State *L, uint64_t units, const char *what)
         return;
     }
     char msg[160];
-    snprintf(msg, sizeof msg, "instruction budget exhausted: %s needs %llu instructions' work, %llu left",
-             what, (unsigned long long)units, (unsigned long long)sandbox__budget_left(L));
+    snprintf(msg, sizeof msg,
+             "instruction budget exhausted: %s needs %llu instructions' work, %llu left", what,
+             (unsigned long long)units, (unsigned long long)sandbox__budget_left(L));
     kill_run(L, sb, sb->killed ? sb->killed : KILL_INSTRUCTIONS);
     luaL_error(L, "%s", msg);
 }
@@ -515,7 +536,6 @@ static int readonly_newindex(lua_State *L)
 {
     return luaL_error(L, "attempt to modify a read-only library table");
 }
-
 
 /* Push a read-only proxy of the table at the top of the stack (popping it). */
 static void push_readonly(lua_State *L)
@@ -791,8 +811,8 @@ static int walk_protected(lua_State *L)
     walk_root(L, wc, seen, "(frozen table)");
     /* What library functions hand out. */
     static const char *const makers[][3] = {
-        {"pairs", NULL, "t"},       {"ipairs", NULL, "t"},     {"string", "gmatch", "s"},
-        {"utf8", "codes", "s"},     {"coroutine", "wrap", "f"}, {"pairs", NULL, "frozen"},
+        {"pairs", NULL, "t"},   {"ipairs", NULL, "t"},      {"string", "gmatch", "s"},
+        {"utf8", "codes", "s"}, {"coroutine", "wrap", "f"}, {"pairs", NULL, "frozen"},
     };
     for (size_t i = 0; i < sizeof makers / sizeof *makers; i++) {
         lua_getfield(L, api, makers[i][0]);
@@ -880,7 +900,6 @@ static void push_json(lua_State *L, const json_t *v, int depth)
         break;
     }
 }
-
 
 /* Serialised size of the value being converted, as compact JSON (jansson,
  * JSON_COMPACT): measured while converting, so an oversized result stops as
@@ -1093,7 +1112,6 @@ static int script_error(struct sandbox *sb, int status, const char *name, struct
         return err_set(why, code, "%s v%d: %s", sb->owner, sb->version, msg);
     return err_set(why, code, "%s v%d: %s: %s", sb->owner, sb->version, path, msg);
 }
-
 
 /* --- lifecycle ------------------------------------------------------- */
 

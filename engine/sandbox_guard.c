@@ -203,10 +203,10 @@ int sandbox__g_format(lua_State *L)
     if (lua_type(L, 1) == LUA_TSTRING) {
         size_t lf;
         const char *f = lua_tolstring(L, 1, &lf);
-        sandbox__charge(L,
-                        sandbox__add(BYTES(lf), sandbox__mul(count_byte(f, lf, '%'),
-                                                             SANDBOX_COST_FORMAT_ITEM)),
-                        "string.format");
+        sandbox__charge(
+            L,
+            sandbox__add(BYTES(lf), sandbox__mul(count_byte(f, lf, '%'), SANDBOX_COST_FORMAT_ITEM)),
+            "string.format");
     }
     return charge_result(L, sandbox__call_original(L), "string.format");
 }
@@ -806,10 +806,10 @@ int sandbox__g_concat(lua_State *L)
     else if (!opt_int(L, 4, 0, &last))
         return sandbox__call_original(L);
     uint64_t n = span(i, last);
-    sandbox__charge(L,
-                    sandbox__mul(n, sandbox__add(sandbox__chain_steps(L, 1, "__index"),
-                                                 BYTES(str_len(L, 2)))),
-                    "table.concat");
+    sandbox__charge(
+        L,
+        sandbox__mul(n, sandbox__add(sandbox__chain_steps(L, 1, "__index"), BYTES(str_len(L, 2)))),
+        "table.concat");
     /* The library asks for #t again, but uses the length given here. */
     lua_settop(L, 4);
     lua_pushinteger(L, last);
@@ -900,8 +900,7 @@ int sandbox__g_sort(lua_State *L)
                 }
             }
             uint64_t step = sandbox__add(sandbox__mul(SANDBOX_COST_SORT_STEP, rw), cmp);
-            sandbox__charge(L, sandbox__mul(sandbox__mul((uint64_t)n, levels), step),
-                            "table.sort");
+            sandbox__charge(L, sandbox__mul(sandbox__mul((uint64_t)n, levels), step), "table.sort");
         }
     }
     return sandbox__call_original(L);

@@ -72,7 +72,8 @@ static int good_owner_still_works(void)
 /* The fixture's code run in the top-level chunk ('at_load') or in a call. */
 static char *phase_source(const char *src, bool at_load)
 {
-    const char *head = at_load ? "local f = (function() " : "return function() local f = (function() ";
+    const char *head =
+        at_load ? "local f = (function() " : "return function() local f = (function() ";
     const char *tail = at_load ? "\nend)() if type(f) == 'function' then f() end return {}"
                                : "\nend)() if type(f) == 'function' then return f() end end";
     size_t n = strlen(head) + strlen(src) + strlen(tail) + 1;
@@ -106,10 +107,9 @@ static int run_case(const char *name, const char *phase, const char *src, const 
      * between instructions). */
     bool guarded = name[0] == 'a' && atoi(name + 1) >= 11;
     int bad = rc == 0 || strcmp(err_api_code(rc), expect) ||
-              (guarded && strstr(why.msg, "wall-clock")) ||
-              !strstr(why.msg, "region/hostile v3") || strlen(why.msg) >= 2 * SANDBOX_ERROR_MAX ||
-              (!getenv("LTC_SLOW") && dt >= limit) || (!strcmp(phase, "load") && !at_load) ||
-              (!strcmp(phase, "call") && at_load);
+              (guarded && strstr(why.msg, "wall-clock")) || !strstr(why.msg, "region/hostile v3") ||
+              strlen(why.msg) >= 2 * SANDBOX_ERROR_MAX || (!getenv("LTC_SLOW") && dt >= limit) ||
+              (!strcmp(phase, "load") && !at_load) || (!strcmp(phase, "call") && at_load);
     if (bad)
         fprintf(stderr, "# %s (%s): expected %s, got %s in %.1f ms (%s)\n", name, phase, expect,
                 err_api_code(rc), dt, why.msg);
@@ -289,7 +289,6 @@ TEST(allowed_globals_match_luacheckrc)
     }
     free(rc);
 }
-
 
 /* Load 'src' into a fresh state and call it (or its 'member') once with the
  * integer 'arg'; *out gets the result. Returns the error code. */
@@ -485,7 +484,8 @@ static const char pattern_script[] =
     "local out = {}\n"
     "local function put(...) local n = select('#', ...) local t = {} "
     "  for i = 1, n do t[i] = tostring((select(i, ...))) end "
-    "  out[#out + 1] = (table.concat(t, ',')):gsub('[^ -~]', function(c) return '\\\\' .. c:byte() end) end\n"
+    "  out[#out + 1] = (table.concat(t, ',')):gsub('[^ -~]', function(c) return '\\\\' .. c:byte() "
+    "end) end\n"
     "local function try(name, f, ...) "
     "  local r = table.pack(pcall(f, ...)) "
     "  if not r[1] then put(name, 'error', (tostring(r[2]):gsub('^.-:%d+: ', ''))) "
@@ -511,7 +511,8 @@ static const char pattern_script[] =
     "  try('gsub', s.gsub, s, p, '<%0>') try('gsub1', s.gsub, s, p, '%%', 1)\n"
     "  try('anch', s.find, s, '^' .. p, init) try('manch', s.match, s, '^' .. p, init)\n"
     "end\n"
-    "put('init', ('abc'):find('', 4)) put('past', ('abc'):find('', 5)) put('neg', ('abc'):find('c', -10))\n"
+    "put('init', ('abc'):find('', 4)) put('past', ('abc'):find('', 5)) put('neg', "
+    "('abc'):find('c', -10))\n"
     "put('tbl', ('hello world'):gsub('%w+', { hello = 'HI', world = false }))\n"
     "put('fn', ('a1b2'):gsub('%d', function(d) return d * 2 end))\n"
     "put('fnil', ('a1b2'):gsub('%a', function() end))\n"
@@ -549,7 +550,8 @@ static int same_as_lua(const char *script, const struct sandbox_limits *limits)
     while (got && want[i] && want[i] == got[i])
         i++;
     if (rc || !got || want[i] || got[i]) {
-        fprintf(stderr, "# %s\n# first difference at byte %zu:\n# lua:     %.160s\n# sandbox: %.160s\n",
+        fprintf(stderr,
+                "# %s\n# first difference at byte %zu:\n# lua:     %.160s\n# sandbox: %.160s\n",
                 rc ? why.msg : "", i, want + (i > 60 ? i - 60 : 0),
                 got ? got + (i > 60 ? i - 60 : 0) : "(none)");
         rc = -1;
