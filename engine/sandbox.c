@@ -43,8 +43,8 @@ static int env_index(lua_State *L);
 static int env_newindex(lua_State *L);
 static int readonly_newindex(lua_State *L);
 
-#define LIB SANDBOX_AUDIT_LIBRARY
-#define OWN SANDBOX_AUDIT_OWN
+#define LIB  SANDBOX_AUDIT_LIBRARY
+#define OWN  SANDBOX_AUDIT_OWN
 #define GONE SANDBOX_AUDIT_REMOVED
 #define G(f) sandbox__g_##f
 #define F(f) sandbox__f_##f
@@ -56,141 +56,167 @@ static int readonly_newindex(lua_State *L);
  * not here is not installed, and sandbox_test walks a fresh state for any
  * function this table does not name. Costs are in budget units
  * (SANDBOX_COST_*): "charges" means charged before the work, "after" once it
- * is done, for work the memory cap bounds already. */
+ * is done, for work the memory cap bounds already. 'numbers' lists the
+ * arguments Lua converts to numbers ("23": the 2nd and 3rd; "2*": the 2nd
+ * and all after it): a string given there is read whole, so its length is
+ * charged first, whatever the function. */
 const struct sandbox_audit sandbox_audit[] = {
     /* base */
-    {"assert", LIB, G(assert), "charges a failing assert's message (the position is prefixed)"},
-    {"error", LIB, G(error), "charges the message's length (the position is prefixed)"},
-    {"getmetatable", LIB, F(getmetatable), "safe: O(1); a frozen table answers its own"},
-    {"ipairs", LIB, NULL, "safe: O(1), returns the iterator below"},
-    {"next", OWN, F(next), "safe: lbaselib's, seeing through frozen tables; one call may skip "
-                           "a sparse table's empty slots: bounded by the memory cap (~1 ms)"},
-    {"pairs", OWN, F(pairs), "safe: O(1) (a __pairs metamethod runs as Lua); returns next"},
-    {"pcall", LIB, NULL, "safe: O(1); the call it protects runs under the same budget"},
-    {"rawequal", LIB, NULL, "safe: O(1)"},
-    {"rawget", LIB, F(rawget), "safe: O(1); sees through frozen tables"},
-    {"rawlen", LIB, F(rawlen), "safe: O(log n); sees through frozen tables"},
-    {"select", LIB, NULL, "safe: O(1); the VM moves the results (at most LUAI_MAXSTACK)"},
-    {"setmetatable", LIB, F(setmetatable), "safe: O(1); refuses __gc and frozen tables"},
-    {"tonumber", LIB, G(tonumber), "charges the string's length"},
-    {"tostring", LIB, G(tostring), "after: the length of the string made (a __tostring is Lua)"},
-    {"type", LIB, NULL, "safe: O(1)"},
-    {"xpcall", OWN, w_xpcall, "safe: O(1); the handler runs after unwinding, under the budget"},
-    {"collectgarbage", GONE, NULL, "removed: GC control (C4, F7)"},
-    {"dofile", GONE, NULL, "removed: files"},
-    {"load", GONE, NULL, "removed: no runtime code (F2, F3)"},
-    {"loadfile", GONE, NULL, "removed: files"},
-    {"print", GONE, NULL, "removed: host.log instead (F6)"},
-    {"rawset", GONE, NULL, "removed: would write past read-only tables (E2)"},
-    {"require", GONE, NULL, "removed: no modules (F5)"},
-    {"warn", GONE, NULL, "removed: no warnings channel (F6)"},
-    {"(ipairs iterator)", OWN, NULL, "safe: O(1) plus one lua_geti, whose __index chain Lua "
-                                     "stops at 2000 steps (~20 us)"},
+    {"assert", LIB, G(assert), NULL,
+     "charges a failing assert's message (the position is prefixed)"},
+    {"error", LIB, G(error), "2", "charges the message's length (the position is prefixed)"},
+    {"getmetatable", LIB, F(getmetatable), NULL, "safe: O(1); a frozen table answers its own"},
+    {"ipairs", OWN, F(ipairs), NULL, "safe: O(1), lbaselib's, returns the iterator below"},
+    {"next", OWN, F(next), NULL,
+     "safe: lbaselib's, seeing through frozen tables; one call may skip "
+     "a sparse table's empty slots: bounded by the memory cap (~1 ms)"},
+    {"pairs", OWN, F(pairs), NULL, "safe: O(1) (a __pairs metamethod runs as Lua); returns next"},
+    {"pcall", LIB, NULL, NULL, "safe: O(1); the call it protects runs under the same budget"},
+    {"rawequal", LIB, G(rawequal), NULL, "charges two long strings' compared bytes (memcmp)"},
+    {"rawget", LIB, F(rawget), NULL, "safe: O(1); sees through frozen tables"},
+    {"rawlen", LIB, F(rawlen), NULL, "safe: O(log n); sees through frozen tables"},
+    {"select", LIB, NULL, "1", "safe: O(1); the VM moves the results (at most LUAI_MAXSTACK)"},
+    {"setmetatable", LIB, F(setmetatable), NULL, "safe: O(1); refuses __gc and frozen tables"},
+    {"tonumber", LIB, G(tonumber), "2", "charges the string's length"},
+    {"tostring", LIB, G(tostring), NULL,
+     "after: the length of the string made (a __tostring is Lua)"},
+    {"type", LIB, NULL, NULL, "safe: O(1)"},
+    {"xpcall", OWN, w_xpcall, NULL,
+     "safe: O(1); the handler runs after unwinding, under the budget"},
+    {"collectgarbage", GONE, NULL, NULL, "removed: GC control (C4, F7)"},
+    {"dofile", GONE, NULL, NULL, "removed: files"},
+    {"load", GONE, NULL, NULL, "removed: no runtime code (F2, F3)"},
+    {"loadfile", GONE, NULL, NULL, "removed: files"},
+    {"print", GONE, NULL, NULL, "removed: host.log instead (F6)"},
+    {"rawset", GONE, NULL, NULL, "removed: would write past read-only tables (E2)"},
+    {"require", GONE, NULL, NULL, "removed: no modules (F5)"},
+    {"warn", GONE, NULL, NULL, "removed: no warnings channel (F6)"},
+    {"(ipairs iterator)", OWN, F(ipairs_step), NULL,
+     "charges a string control variable; O(1) "
+     "plus one lua_geti, whose __index chain Lua "
+     "stops at 2000 steps (~20 us)"},
     /* coroutine */
-    {"coroutine.close", LIB, NULL, "safe: O(1); pending __close handlers run as Lua"},
-    {"coroutine.create", LIB, NULL, "safe: O(1); the coroutine inherits the hook"},
-    {"coroutine.isyieldable", LIB, NULL, "safe: O(1)"},
-    {"coroutine.resume", LIB, G(resume), "charges the values moved; a killed run stays killed"},
-    {"coroutine.running", LIB, NULL, "safe: O(1)"},
-    {"coroutine.status", LIB, NULL, "safe: O(1)"},
-    {"coroutine.wrap", LIB, G(wrap), "safe: O(1); returns the guarded function below"},
-    {"coroutine.yield", LIB, NULL, "safe: O(1); the VM moves the values"},
-    {"(coroutine.wrap function)", OWN, G(wrapped), "charges the values moved; a killed run stays "
-                                                   "killed"},
+    {"coroutine.close", LIB, NULL, NULL, "safe: O(1); pending __close handlers run as Lua"},
+    {"coroutine.create", LIB, NULL, NULL, "safe: O(1); the coroutine inherits the hook"},
+    {"coroutine.isyieldable", LIB, NULL, NULL, "safe: O(1)"},
+    {"coroutine.resume", LIB, G(resume), NULL,
+     "charges the values moved; a killed run stays killed"},
+    {"coroutine.running", LIB, NULL, NULL, "safe: O(1)"},
+    {"coroutine.status", LIB, NULL, NULL, "safe: O(1)"},
+    {"coroutine.wrap", LIB, G(wrap), NULL, "safe: O(1); returns the guarded function below"},
+    {"coroutine.yield", LIB, NULL, NULL, "safe: O(1); the VM moves the values"},
+    {"(coroutine.wrap function)", OWN, G(wrapped), NULL,
+     "charges the values moved; a killed run stays "
+     "killed"},
     /* math */
-    {"math.abs", LIB, NULL, "safe: O(1)"},
-    {"math.acos", LIB, NULL, "safe: O(1)"},
-    {"math.asin", LIB, NULL, "safe: O(1)"},
-    {"math.atan", LIB, NULL, "safe: O(1)"},
-    {"math.atan2", LIB, NULL, "safe: O(1)"},
-    {"math.ceil", LIB, NULL, "safe: O(1)"},
-    {"math.cos", LIB, NULL, "safe: O(1)"},
-    {"math.cosh", LIB, NULL, "safe: O(1)"},
-    {"math.deg", LIB, NULL, "safe: O(1)"},
-    {"math.exp", LIB, NULL, "safe: O(1)"},
-    {"math.floor", LIB, NULL, "safe: O(1)"},
-    {"math.fmod", LIB, NULL, "safe: O(1)"},
-    {"math.frexp", LIB, NULL, "safe: O(1)"},
-    {"math.ldexp", LIB, NULL, "safe: O(1)"},
-    {"math.log", LIB, NULL, "safe: O(1)"},
-    {"math.log10", LIB, NULL, "safe: O(1)"},
-    {"math.max", LIB, G(minmax), "charges one unit an argument"},
-    {"math.min", LIB, G(minmax), "charges one unit an argument"},
-    {"math.modf", LIB, NULL, "safe: O(1)"},
-    {"math.pow", LIB, NULL, "safe: O(1)"},
-    {"math.rad", LIB, NULL, "safe: O(1)"},
-    {"math.sin", LIB, NULL, "safe: O(1)"},
-    {"math.sinh", LIB, NULL, "safe: O(1)"},
-    {"math.sqrt", LIB, NULL, "safe: O(1)"},
-    {"math.tan", LIB, NULL, "safe: O(1)"},
-    {"math.tanh", LIB, NULL, "safe: O(1)"},
-    {"math.tointeger", LIB, NULL, "safe: O(1)"},
-    {"math.type", LIB, NULL, "safe: O(1)"},
-    {"math.ult", LIB, NULL, "safe: O(1)"},
-    {"math.random", GONE, NULL, "removed: rules must be reproducible"},
-    {"math.randomseed", GONE, NULL, "removed: rules must be reproducible"},
+    {"math.abs", LIB, NULL, "1", "safe: O(1)"},
+    {"math.acos", LIB, NULL, "1", "safe: O(1)"},
+    {"math.asin", LIB, NULL, "1", "safe: O(1)"},
+    {"math.atan", LIB, NULL, "12", "safe: O(1)"},
+    {"math.atan2", LIB, NULL, "12", "safe: O(1)"},
+    {"math.ceil", LIB, NULL, "1", "safe: O(1)"},
+    {"math.cos", LIB, NULL, "1", "safe: O(1)"},
+    {"math.cosh", LIB, NULL, "1", "safe: O(1)"},
+    {"math.deg", LIB, NULL, "1", "safe: O(1)"},
+    {"math.exp", LIB, NULL, "1", "safe: O(1)"},
+    {"math.floor", LIB, NULL, "1", "safe: O(1)"},
+    {"math.fmod", LIB, NULL, "12", "safe: O(1)"},
+    {"math.frexp", LIB, NULL, "1", "safe: O(1)"},
+    {"math.ldexp", LIB, NULL, "12", "safe: O(1)"},
+    {"math.log", LIB, NULL, "12", "safe: O(1)"},
+    {"math.log10", LIB, NULL, "1", "safe: O(1)"},
+    {"math.max", LIB, G(minmax), "1*", "charges one unit an argument"},
+    {"math.min", LIB, G(minmax), "1*", "charges one unit an argument"},
+    {"math.modf", LIB, NULL, "1", "safe: O(1)"},
+    {"math.pow", LIB, NULL, "12", "safe: O(1)"},
+    {"math.rad", LIB, NULL, "1", "safe: O(1)"},
+    {"math.sin", LIB, NULL, "1", "safe: O(1)"},
+    {"math.sinh", LIB, NULL, "1", "safe: O(1)"},
+    {"math.sqrt", LIB, NULL, "1", "safe: O(1)"},
+    {"math.tan", LIB, NULL, "1", "safe: O(1)"},
+    {"math.tanh", LIB, NULL, "1", "safe: O(1)"},
+    {"math.tointeger", LIB, NULL, "1", "safe: O(1)"},
+    {"math.type", LIB, NULL, NULL, "safe: O(1)"},
+    {"math.ult", LIB, NULL, "12", "safe: O(1)"},
+    {"math.random", GONE, NULL, NULL, "removed: rules must be reproducible"},
+    {"math.randomseed", GONE, NULL, NULL, "removed: rules must be reproducible"},
     /* string, also the string metatable's __index */
-    {"string.byte", LIB, G(byte), "charges one unit a byte of the range (one value each)"},
-    {"string.char", LIB, G(char), "charges one unit an argument"},
-    {"string.dump", GONE, NULL, "removed: bytecode (F2)"},
-    {"string.find", LIB, G(find), "pattern work: see sandbox_guard.c; plain: the needle's "
-                                  "length per position"},
-    {"string.format", LIB, G(format), "charges the format's length and each conversion; after: "
-                                      "the result's length"},
-    {"string.gmatch", LIB, G(gmatch), "safe: O(pattern x subject) to bound it once; returns the "
-                                      "step below"},
-    {"string.gsub", LIB, G(gsub), "charges the bound of its pattern work and replacements; "
-                                  "after: the result's length"},
-    {"string.len", LIB, NULL, "safe: O(1)"},
-    {"string.lower", LIB, G(result_len), "after: the result's length"},
-    {"string.match", LIB, G(match), "pattern work, as string.find"},
-    {"string.pack", LIB, G(pack), "charges the format and the bytes its sizes and strings ask"},
-    {"string.packsize", LIB, G(packsize), "charges the format's length"},
-    {"string.rep", LIB, G(rep), "charges one unit a copy and the bytes (a result over the "
-                                "memory cap fails to allocate first)"},
-    {"string.reverse", LIB, G(result_len), "after: the result's length"},
-    {"string.sub", LIB, G(result_len), "after: the result's length"},
-    {"string.unpack", LIB, G(unpack_str), "charges the format's length and the data's"},
-    {"string.upper", LIB, G(result_len), "after: the result's length"},
-    {"(string.gmatch step)", OWN, G(gmatch_step), "pattern work of the attempts it makes"},
-    {"(string metatable).__add", LIB, G(arith), "charges the numeric strings' lengths"},
-    {"(string metatable).__div", LIB, G(arith), "as __add"},
-    {"(string metatable).__idiv", LIB, G(arith), "as __add"},
-    {"(string metatable).__mod", LIB, G(arith), "as __add"},
-    {"(string metatable).__mul", LIB, G(arith), "as __add"},
-    {"(string metatable).__pow", LIB, G(arith), "as __add"},
-    {"(string metatable).__sub", LIB, G(arith), "as __add"},
-    {"(string metatable).__unm", LIB, G(arith), "as __add"},
+    {"string.byte", LIB, G(byte), "23", "charges one unit a byte of the range (one value each)"},
+    {"string.char", LIB, G(char), "1*", "charges one unit an argument"},
+    {"string.dump", GONE, NULL, NULL, "removed: bytecode (F2)"},
+    {"string.find", LIB, G(find), "3",
+     "pattern work: see sandbox_guard.c; plain: the needle's "
+     "length per position"},
+    {"string.format", LIB, G(format), "2*",
+     "charges the format's length and each conversion; after: "
+     "the result's length"},
+    {"string.gmatch", LIB, G(gmatch), "3",
+     "safe: O(pattern x subject) to bound it once; returns the "
+     "step below"},
+    {"string.gsub", LIB, G(gsub), "4",
+     "charges the bound of its pattern work and replacements; "
+     "after: the result's length"},
+    {"string.len", LIB, NULL, NULL, "safe: O(1)"},
+    {"string.lower", LIB, G(result_len), NULL, "after: the result's length"},
+    {"string.match", LIB, G(match), "3", "pattern work, as string.find"},
+    {"string.pack", LIB, G(pack), "2*",
+     "charges the format and the bytes its sizes and strings ask"},
+    {"string.packsize", LIB, G(packsize), NULL, "charges the format's length"},
+    {"string.rep", LIB, G(rep), "2",
+     "charges one unit a copy and the bytes (a result over the "
+     "memory cap fails to allocate first)"},
+    {"string.reverse", LIB, G(result_len), NULL, "after: the result's length"},
+    {"string.sub", LIB, G(result_len), "23", "after: the result's length"},
+    {"string.unpack", LIB, G(unpack_str), "3", "charges the format's length and the data's"},
+    {"string.upper", LIB, G(result_len), NULL, "after: the result's length"},
+    {"(string.gmatch step)", OWN, G(gmatch_step), NULL, "pattern work of the attempts it makes"},
+    {"(string metatable).__add", LIB, G(arith), NULL, "charges the numeric strings' lengths"},
+    {"(string metatable).__div", LIB, G(arith), NULL, "as __add"},
+    {"(string metatable).__idiv", LIB, G(arith), NULL, "as __add"},
+    {"(string metatable).__mod", LIB, G(arith), NULL, "as __add"},
+    {"(string metatable).__mul", LIB, G(arith), NULL, "as __add"},
+    {"(string metatable).__pow", LIB, G(arith), NULL, "as __add"},
+    {"(string metatable).__sub", LIB, G(arith), NULL, "as __add"},
+    {"(string metatable).__unm", LIB, G(arith), NULL, "as __add"},
     /* table */
-    {"table.concat", LIB, G(concat), "charges one unit an element (times its __index chain) and "
-                                     "the separators; after: the result's length"},
-    {"table.insert", LIB, G(insert), "charges the elements it shifts; refuses a __len metamethod"},
-    {"table.move", LIB, G(move), "charges the range's elements (times their metamethod chains)"},
-    {"table.pack", LIB, G(tpack), "charges one unit an argument"},
-    {"table.remove", LIB, G(remove), "charges the elements it shifts; refuses a __len metamethod"},
-    {"table.sort", LIB, G(sort), "charges n log n steps; refuses a __len metamethod"},
-    {"table.unpack", LIB, G(tunpack), "charges the range's elements; #t asked once"},
+    {"table.concat", LIB, G(concat), "34",
+     "charges one unit an element (times its __index chain) and "
+     "the separators; after: the result's length"},
+    {"table.insert", LIB, G(insert), NULL,
+     "charges the elements it shifts; refuses a __len metamethod"},
+    {"table.move", LIB, G(move), "234",
+     "charges the range's elements (times their metamethod chains)"},
+    {"table.pack", LIB, G(tpack), NULL, "charges one unit an argument"},
+    {"table.remove", LIB, G(remove), "2",
+     "charges the elements it shifts; refuses a __len metamethod"},
+    {"table.sort", LIB, G(sort), NULL,
+     "charges n log n steps, each up to the longest string "
+     "compared; refuses a __len metamethod"},
+    {"table.unpack", LIB, G(tunpack), "23", "charges the range's elements; #t asked once"},
     /* utf8 */
-    {"utf8.char", LIB, G(utf8_char), "charges a conversion an argument"},
-    {"utf8.codepoint", LIB, G(codepoint), "charges one unit a byte of the range"},
-    {"utf8.codes", LIB, G(codes), "safe: O(1), returns the guarded step below"},
-    {"utf8.len", LIB, G(utf8_len), "charges the range's bytes"},
-    {"utf8.offset", LIB, G(offset), "charges the string's bytes (it may walk all of it)"},
-    {"(utf8.codes step)", OWN, G(codes_step), "charges the continuation bytes it skips, counted "
-                                              "first within the budget"},
+    {"utf8.char", LIB, G(utf8_char), "1*", "charges a conversion an argument"},
+    {"utf8.codepoint", LIB, G(codepoint), "23", "charges one unit a byte of the range"},
+    {"utf8.codes", LIB, G(codes), NULL, "safe: O(1), returns the guarded step below"},
+    {"utf8.len", LIB, G(utf8_len), "23", "charges the range's bytes"},
+    {"utf8.offset", LIB, G(offset), "23", "charges the string's bytes (it may walk all of it)"},
+    {"(utf8.codes step)", OWN, G(codes_step), NULL,
+     "charges the continuation bytes it skips, counted "
+     "first within the budget"},
     /* host */
-    {"host.date", OWN, host_date, "safe: O(1)"},
-    {"host.days", OWN, host_days, "safe: O(1)"},
-    {"host.log", OWN, host_log, "safe: O(1), 200 bytes a line, lines a run capped"},
-    {"host.split", OWN, host_split, "charges n log n steps (at most 1e6 weights)"},
+    {"host.date", OWN, host_date, NULL, "safe: O(1); charges a string given as the day"},
+    {"host.days", OWN, host_days, NULL, "safe: O(1)"},
+    {"host.log", OWN, host_log, NULL, "safe: O(1), 200 bytes a line, lines a run capped"},
+    {"host.split", OWN, host_split, NULL,
+     "charges n log n steps (at most 1e6 weights) and "
+     "string weights"},
     /* metamethods the VM calls on the sandbox's own tables */
-    {"(_ENV).__index", OWN, env_index, "safe: O(1)"},
-    {"(_ENV).__newindex", OWN, env_newindex, "safe: O(1), refuses"},
-    {"(library table).__newindex", OWN, readonly_newindex, "safe: O(1), refuses"},
-    {"(frozen table).__newindex", OWN, F(newindex), "safe: O(1), refuses"},
-    {"(frozen table).__len", OWN, F(len), "safe: O(log n)"},
-    {"(frozen table).__index", OWN, F(index), "safe: O(1) plus the rule's own __index"},
-    {NULL, 0, NULL, NULL},
+    {"(_ENV).__index", OWN, env_index, NULL, "safe: O(1)"},
+    {"(_ENV).__newindex", OWN, env_newindex, NULL, "safe: O(1), refuses"},
+    {"(library table).__newindex", OWN, readonly_newindex, NULL, "safe: O(1), refuses"},
+    {"(frozen table).__newindex", OWN, F(newindex), NULL, "safe: O(1), refuses"},
+    {"(frozen table).__len", OWN, F(len), NULL, "safe: O(log n)"},
+    {"(frozen table).__index", OWN, F(index), NULL, "safe: O(1) plus the rule's own __index"},
+    {NULL, 0, NULL, NULL, NULL},
 };
 
 #undef LIB
@@ -271,8 +297,9 @@ void sandbox__charge(lua_State *L, uint64_t units, const char *what)
         return;
     }
     char msg[160];
-    snprintf(msg, sizeof msg, "instruction budget exhausted: %s needs %llu instructions' work, %llu left",
-             what, (unsigned long long)units, (unsigned long long)sandbox__budget_left(L));
+    snprintf(msg, sizeof msg,
+             "instruction budget exhausted: %s needs %llu instructions' work, %llu left", what,
+             (unsigned long long)units, (unsigned long long)sandbox__budget_left(L));
     kill_run(L, sb, sb->killed ? sb->killed : KILL_INSTRUCTIONS);
     luaL_error(L, "%s", msg);
 }
@@ -310,6 +337,24 @@ static int sb_panic(lua_State *L)
 }
 
 /* --- the sandbox's own functions --------------------------------------- */
+
+/* What the state installs for a library function with a guard or numeric
+ * arguments. Upvalues: the library's function (a guard's "original"), the
+ * guard (or nil), the audit index. Strings in numeric positions are charged
+ * first, before anything reads them. */
+static int entry(lua_State *L)
+{
+    const struct sandbox_audit *a = &sandbox_audit[lua_tointeger(L, lua_upvalueindex(3))];
+    for (const char *n = a->numbers; n && *n; n++) {
+        int first = *n - '0', last = n[1] == '*' ? lua_gettop(L) : first;
+        for (int i = first; i <= last; i++)
+            if (lua_type(L, i) == LUA_TSTRING)
+                sandbox__charge(L, lua_rawlen(L, i) / SANDBOX_COST_BYTES_PER_UNIT + 1, a->name);
+        n += n[1] == '*';
+    }
+    lua_CFunction guard = lua_tocfunction(L, lua_upvalueindex(2));
+    return guard ? guard(L) : sandbox__call_original(L);
+}
 
 /* xpcall(f, handler, ...): the handler runs after the failed call has
  * unwound, under the normal budget (B1, B2). */
@@ -390,6 +435,8 @@ static int host_days(lua_State *L)
 /* host.date(days): "YYYY-MM-DD" of days since 1970-01-01 (civil_from_days). */
 static int host_date(lua_State *L)
 {
+    if (lua_type(L, 1) == LUA_TSTRING) /* converted whole */
+        sandbox__charge(L, lua_rawlen(L, 1) / SANDBOX_COST_BYTES_PER_UNIT + 1, "host.date");
     lua_Integer z = luaL_checkinteger(L, 1);
     luaL_argcheck(L, z > -700000 && z < 2900000, 1, "date out of range");
     z += 719468;
@@ -425,6 +472,8 @@ static int cmp_rem(const void *a, const void *b)
  * weight). All-zero weights split equally. */
 static int host_split(lua_State *L)
 {
+    if (lua_type(L, 1) == LUA_TSTRING) /* converted whole */
+        sandbox__charge(L, lua_rawlen(L, 1) / SANDBOX_COST_BYTES_PER_UNIT + 1, "host.split");
     lua_Integer total = luaL_checkinteger(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_argcheck(L, total >= 0 && total <= ((lua_Integer)1 << 53), 1, "total out of range");
@@ -440,6 +489,8 @@ static int host_split(lua_State *L)
     long double sum = 0;
     for (lua_Integer i = 0; i < n; i++) {
         lua_rawgeti(L, 2, i + 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            sandbox__charge(L, lua_rawlen(L, -1) / SANDBOX_COST_BYTES_PER_UNIT + 1, "host.split");
         int ok;
         lua_Number x = lua_tonumberx(L, -1, &ok);
         lua_pop(L, 1);
@@ -485,7 +536,6 @@ static int readonly_newindex(lua_State *L)
 {
     return luaL_error(L, "attempt to modify a read-only library table");
 }
-
 
 /* Push a read-only proxy of the table at the top of the stack (popping it). */
 static void push_readonly(lua_State *L)
@@ -564,24 +614,20 @@ static void build_api(lua_State *L)
             }
             if (!strcmp(name, "string.find"))
                 sandbox__set_find(lua_tocfunction(L, -1));
-            if (a->guard)
-                lua_pushcclosure(L, a->guard, 1);
+            if (a->guard || a->numbers) {
+                if (a->guard)
+                    lua_pushcfunction(L, a->guard);
+                else
+                    lua_pushnil(L);
+                lua_pushinteger(L, i);
+                lua_pushcclosure(L, entry, 3);
+            }
             lua_pushvalue(L, -1);
             lua_rawseti(L, map, i);
         }
         lua_setfield(L, target, field);
         lua_pop(L, 1);
     }
-    /* ipairs hands out a function of its own, found by asking. */
-    lua_getglobal(L, "ipairs");
-    lua_newtable(L);
-    lua_call(L, 1, 1);
-    for (int i = 0; sandbox_audit[i].name; i++)
-        if (!strcmp(sandbox_audit[i].name, "(ipairs iterator)")) {
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, map, i);
-        }
-    lua_settop(L, strmt);
     lua_pushvalue(L, map);
     lua_setfield(L, LUA_REGISTRYINDEX, "ltcd.audit");
     /* Library values that are not functions (math.pi, utf8.charpattern). */
@@ -608,6 +654,21 @@ static void build_api(lua_State *L)
     lua_pushboolean(L, 0);
     lua_setfield(L, strmt, "__metatable");
     lua_pop(L, 3); /* the metatable, "", the map */
+
+    /* Lua names a function in an argument error by finding it in the loaded
+     * libraries: let it find the installed ones. */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    while (lua_next(L, tables)) {
+        lua_pushvalue(L, -2);
+        if (!lua_tostring(L, -1)[0]) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, LUA_GNAME);
+        }
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pop(L, 1);
 
     lua_newtable(L); /* api */
     for (const char *const *g = sandbox_allowed_globals; *g; g++) {
@@ -750,8 +811,8 @@ static int walk_protected(lua_State *L)
     walk_root(L, wc, seen, "(frozen table)");
     /* What library functions hand out. */
     static const char *const makers[][3] = {
-        {"pairs", NULL, "t"},       {"ipairs", NULL, "t"},     {"string", "gmatch", "s"},
-        {"utf8", "codes", "s"},     {"coroutine", "wrap", "f"}, {"pairs", NULL, "frozen"},
+        {"pairs", NULL, "t"},   {"ipairs", NULL, "t"},      {"string", "gmatch", "s"},
+        {"utf8", "codes", "s"}, {"coroutine", "wrap", "f"}, {"pairs", NULL, "frozen"},
     };
     for (size_t i = 0; i < sizeof makers / sizeof *makers; i++) {
         lua_getfield(L, api, makers[i][0]);
@@ -840,7 +901,6 @@ static void push_json(lua_State *L, const json_t *v, int depth)
     }
 }
 
-
 /* Serialised size of the value being converted, as compact JSON (jansson,
  * JSON_COMPACT): measured while converting, so an oversized result stops as
  * soon as it passes SANDBOX_OUTPUT_MAX_BYTES. */
@@ -895,9 +955,16 @@ static size_t json_string_bytes(const char *s, size_t n)
 
 static size_t json_number_bytes(const json_t *v)
 {
+    if (json_is_integer(v)) {
+        long long i = (long long)json_integer_value(v);
+        unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+        size_t d = i < 0;
+        do
+            d++;
+        while (u /= 10);
+        return d;
+    }
     char buf[64];
-    if (json_is_integer(v))
-        return (size_t)snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
     size_t n = (size_t)snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
     char *e = strchr(buf, 'e');
     if (!e)
@@ -1047,7 +1114,6 @@ static int script_error(struct sandbox *sb, int status, const char *name, struct
         return err_set(why, code, "%s v%d: %s", sb->owner, sb->version, msg);
     return err_set(why, code, "%s v%d: %s: %s", sb->owner, sb->version, path, msg);
 }
-
 
 /* --- lifecycle ------------------------------------------------------- */
 

@@ -69,18 +69,18 @@ struct sandbox_limits {
     size_t source_max_bytes; /* per file */
 };
 
-#define SANDBOX_MEM_MAX_BYTES           (16u << 20)
-#define SANDBOX_CALL_INSTRUCTIONS       2000000u
-#define SANDBOX_CALL_WALL_MS            200u
-#define SANDBOX_LOAD_INSTRUCTIONS       1000000u
-#define SANDBOX_LOAD_WALL_MS            200u
-#define SANDBOX_SOURCE_MAX_BYTES        (256u * 1024)
-#define SANDBOX_VALUE_DEPTH_MAX         32     /* nesting of values crossing the boundary */
-#define SANDBOX_VALUE_ITEMS_MAX         100000 /* entries of values crossing the boundary */
-#define SANDBOX_ERROR_MAX               300    /* bytes of a script's error message kept */
-#define SANDBOX_PATTERN_MAX             64     /* bytes of a pattern (plain searches: any) */
-#define SANDBOX_LOG_LINES_PER_RUN       10 /* host.log lines a call or load may write */
-#define SANDBOX_OUTPUT_MAX_BYTES        (64u * 1024) /* one call's result, as compact JSON */
+#define SANDBOX_MEM_MAX_BYTES     (16u << 20)
+#define SANDBOX_CALL_INSTRUCTIONS 2000000u
+#define SANDBOX_CALL_WALL_MS      200u
+#define SANDBOX_LOAD_INSTRUCTIONS 1000000u
+#define SANDBOX_LOAD_WALL_MS      200u
+#define SANDBOX_SOURCE_MAX_BYTES  (256u * 1024)
+#define SANDBOX_VALUE_DEPTH_MAX   32           /* nesting of values crossing the boundary */
+#define SANDBOX_VALUE_ITEMS_MAX   100000       /* entries of values crossing the boundary */
+#define SANDBOX_ERROR_MAX         300          /* bytes of a script's error message kept */
+#define SANDBOX_PATTERN_MAX       64           /* bytes of a pattern (plain searches: any) */
+#define SANDBOX_LOG_LINES_PER_RUN 10           /* host.log lines a call or load may write */
+#define SANDBOX_OUTPUT_MAX_BYTES  (64u * 1024) /* one call's result, as compact JSON */
 
 /* Work of C library calls, in units of the instruction budget (one unit is
  * about one VM instruction, ~3 ns): one unit per element or value a call
@@ -88,6 +88,7 @@ struct sandbox_limits {
 #define SANDBOX_COST_BYTES_PER_UNIT 4  /* bytes copied, scanned or converted */
 #define SANDBOX_COST_SORT_STEP      3  /* per element and level of a sort */
 #define SANDBOX_COST_FORMAT_ITEM    32 /* per formatted value (string.format, utf8.char) */
+#define SANDBOX_COST_CLASS_TEST     3  /* per test of a character against a pattern class */
 
 extern const struct sandbox_limits sandbox_default_limits;
 
@@ -110,12 +111,12 @@ struct sandbox_audit {
     const char *name;
     enum sandbox_audit_kind kind;
     int (*guard)(struct lua_State *L); /* NULL: the library's function as it is */
+    const char *numbers;               /* arguments converted to numbers: "23", "2*", NULL */
     const char *bound;
 };
 
 /* The audit table, ended by a NULL name (sandbox.c). */
 extern const struct sandbox_audit sandbox_audit[];
-
 
 struct sandbox;
 

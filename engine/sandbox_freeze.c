@@ -109,6 +109,27 @@ int sandbox__f_pairs(lua_State *L)
     return 3;
 }
 
+/* ipairs (lbaselib's); the step charges a string given as its control
+ * variable, which luaL_checkinteger would read whole. */
+int sandbox__f_ipairs_step(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TSTRING)
+        sandbox__charge(L, lua_rawlen(L, 2) / SANDBOX_COST_BYTES_PER_UNIT + 1, "ipairs");
+    lua_Integer i = luaL_checkinteger(L, 2);
+    i = luaL_intop(+, i, 1);
+    lua_pushinteger(L, i);
+    return lua_geti(L, 1, i) == LUA_TNIL ? 1 : 2;
+}
+
+int sandbox__f_ipairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushcfunction(L, sandbox__f_ipairs_step);
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
+    return 3;
+}
+
 int sandbox__f_rawget(lua_State *L)
 {
     if (sandbox__frozen_view(L, 1)) {

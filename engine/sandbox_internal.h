@@ -64,6 +64,7 @@ int sandbox__g_resume(lua_State *L);
 int sandbox__g_wrap(lua_State *L);
 int sandbox__g_wrapped(lua_State *L); /* what coroutine.wrap returns */
 int sandbox__g_minmax(lua_State *L);
+int sandbox__g_rawequal(lua_State *L);
 int sandbox__g_byte(lua_State *L);
 int sandbox__g_char(lua_State *L);
 int sandbox__g_result_len(lua_State *L); /* work bounded by the string it returns */
@@ -123,6 +124,8 @@ void sandbox__mark_host(lua_State *L, int idx);
 /* Frozen-aware base functions and a frozen table's metamethods. */
 int sandbox__f_next(lua_State *L);
 int sandbox__f_pairs(lua_State *L);
+int sandbox__f_ipairs(lua_State *L);
+int sandbox__f_ipairs_step(lua_State *L);
 int sandbox__f_rawget(lua_State *L);
 int sandbox__f_rawlen(lua_State *L);
 int sandbox__f_getmetatable(lua_State *L);

@@ -346,12 +346,12 @@ TEST(lead_evaluation_cost)
     CHECK(system(cmd) == 0);
     struct rules *r = open_rules(true);
     CHECK(r != NULL);
-    json_t *body = json_loads(
-        "{\"office\":\"province-a\",\"customer\":\"ACME Telecom\",\"title\":\"5G core\","
-        "\"source\":\"sales\",\"budget\":{\"amount\":60000000,\"currency\":\"CNY\","
-        "\"status\":\"approved\"},\"horizon_months\":6,\"signals\":{\"strategic_fit\":4,"
-        "\"urgency\":5,\"relationship\":4,\"coach\":3,\"solution_maturity\":4}}",
-        0, NULL);
+    json_t *body =
+        json_loads("{\"office\":\"province-a\",\"customer\":\"ACME Telecom\",\"title\":\"5G core\","
+                   "\"source\":\"sales\",\"budget\":{\"amount\":60000000,\"currency\":\"CNY\","
+                   "\"status\":\"approved\"},\"horizon_months\":6,\"signals\":{\"strategic_fit\":4,"
+                   "\"urgency\":5,\"relationship\":4,\"coach\":3,\"solution_maturity\":4}}",
+                   0, NULL);
     CHECK(body != NULL);
     int n = getenv("LTC_SLOW") ? 2000 : 20000;
     struct timespec t0, t1;

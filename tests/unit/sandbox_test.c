@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include <lauxlib.h>
+#include <lualib.h>
+
 #include "sandbox.h"
 #include "test.h"
 
@@ -69,7 +72,8 @@ static int good_owner_still_works(void)
 /* The fixture's code run in the top-level chunk ('at_load') or in a call. */
 static char *phase_source(const char *src, bool at_load)
 {
-    const char *head = at_load ? "local f = (function() " : "return function() local f = (function() ";
+    const char *head =
+        at_load ? "local f = (function() " : "return function() local f = (function() ";
     const char *tail = at_load ? "\nend)() if type(f) == 'function' then f() end return {}"
                                : "\nend)() if type(f) == 'function' then return f() end end";
     size_t n = strlen(head) + strlen(src) + strlen(tail) + 1;
@@ -103,10 +107,9 @@ static int run_case(const char *name, const char *phase, const char *src, const 
      * between instructions). */
     bool guarded = name[0] == 'a' && atoi(name + 1) >= 11;
     int bad = rc == 0 || strcmp(err_api_code(rc), expect) ||
-              (guarded && strstr(why.msg, "wall-clock")) ||
-              !strstr(why.msg, "region/hostile v3") || strlen(why.msg) >= 2 * SANDBOX_ERROR_MAX ||
-              (!getenv("LTC_SLOW") && dt >= limit) || (!strcmp(phase, "load") && !at_load) ||
-              (!strcmp(phase, "call") && at_load);
+              (guarded && strstr(why.msg, "wall-clock")) || !strstr(why.msg, "region/hostile v3") ||
+              strlen(why.msg) >= 2 * SANDBOX_ERROR_MAX || (!getenv("LTC_SLOW") && dt >= limit) ||
+              (!strcmp(phase, "load") && !at_load) || (!strcmp(phase, "call") && at_load);
     if (bad)
         fprintf(stderr, "# %s (%s): expected %s, got %s in %.1f ms (%s)\n", name, phase, expect,
                 err_api_code(rc), dt, why.msg);
@@ -286,7 +289,6 @@ TEST(allowed_globals_match_luacheckrc)
     }
     free(rc);
 }
-
 
 /* Load 'src' into a fresh state and call it (or its 'member') once with the
  * integer 'arg'; *out gets the result. Returns the error code. */
@@ -474,6 +476,108 @@ TEST(a_huge_checklist_is_refused)
     sandbox_free(sb);
 }
 
+/* The guarded pattern functions (gmatch rebuilt on find, searches tried one
+ * position at a time when the budget is short, match through find) answer
+ * exactly as Lua's own: the same script runs in a sandbox and in a plain
+ * state, and their transcripts must be equal. */
+static const char pattern_script[] =
+    "local out = {}\n"
+    "local function put(...) local n = select('#', ...) local t = {} "
+    "  for i = 1, n do t[i] = tostring((select(i, ...))) end "
+    "  out[#out + 1] = (table.concat(t, ',')):gsub('[^ -~]', function(c) return '\\\\' .. c:byte() "
+    "end) end\n"
+    "local function try(name, f, ...) "
+    "  local r = table.pack(pcall(f, ...)) "
+    "  if not r[1] then put(name, 'error', (tostring(r[2]):gsub('^.-:%d+: ', ''))) "
+    "  else put(name, table.unpack(r, 2, r.n)) end end\n"
+    "local function each(s, p, init) local t = {} "
+    "  for a, b in string.gmatch(s, p, init) do t[#t + 1] = tostring(a) .. '/' .. tostring(b) end "
+    "  return table.concat(t, ' ') end\n"
+    "local long = ('ab'):rep(1000)\n"
+    "local cases = {\n"
+    "  { 'hello world from lua', '%a+' }, { 'a=1, b=22, c=', '(%w+)=(%w*)' }, { 'abc', '' },\n"
+    "  { 'axxbxx', 'x*' }, { '^a^b', '^.' }, { 'one two three', '%a+', 5 }, { 'banana', '()a' },\n"
+    "  { 'banana', 'a', -3 }, { 'f(a(b)c)d', '%b()' }, { 'THE (quick) fox', '%f[%a]%a+' },\n"
+    "  { 'xyzzy aa bb', '(%a)%1' }, { 'h\\195\\169llo', utf8.charpattern }, { 'aaa', 'a-' },\n"
+    "  { 'key = value ; k2=v2', '(%w+)%s*=%s*(%w+)' }, { long, 'a.-b' }, { '', 'x*' },\n"
+    "  { 'a.b.c', '.', 9 }, { 'a]b', '[]]' }, { 'a-b', '[%-]' }, { '12ab', '[^%d]+' },\n"
+    "  { 'a(b', '(' }, { 'ab', '%' }, { 'ab', '[a' }, { 'x%y', '%%' }, { 'aXb', '%u?b' },\n"
+    "}\n"
+    "for _, c in ipairs(cases) do\n"
+    "  local s, p, init = c[1], c[2], c[3]\n"
+    "  put('case', s, p, init)\n"
+    "  try('gmatch', each, s, p, init) try('find', s.find, s, p, init)\n"
+    "  try('plain', s.find, s, p, init, true) try('match', s.match, s, p, init)\n"
+    "  try('gsub', s.gsub, s, p, '<%0>') try('gsub1', s.gsub, s, p, '%%', 1)\n"
+    "  try('anch', s.find, s, '^' .. p, init) try('manch', s.match, s, '^' .. p, init)\n"
+    "end\n"
+    "put('init', ('abc'):find('', 4)) put('past', ('abc'):find('', 5)) put('neg', "
+    "('abc'):find('c', -10))\n"
+    "put('tbl', ('hello world'):gsub('%w+', { hello = 'HI', world = false }))\n"
+    "put('fn', ('a1b2'):gsub('%d', function(d) return d * 2 end))\n"
+    "put('fnil', ('a1b2'):gsub('%a', function() end))\n"
+    "put('caps', ('abc'):gsub('(a)(b)', '%2%1'))\n"
+    "put('pos', ('hello'):match('()ll()'))\n"
+    "put('dollar', ('a$b'):find('$b'), ('ab'):find('b$'))\n"
+    "put('long', long:find('a.-b', 3), long:match('(b.-a)'))\n"
+    "try('badrepl', string.gsub, 'x', 'x', '%2') try('badtype', string.gsub, 'x', 'x', true)\n"
+    "try('noarg', string.find) try('badinit', string.find, 'x', 'x', 'y')\n"
+    "return table.concat(out, '\\n')\n";
+
+/* Run 'script' in a plain state and in a sandbox with 'limits' (NULL: the
+ * defaults); 0 when both give the same string. */
+static int same_as_lua(const char *script, const struct sandbox_limits *limits)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    if (luaL_dostring(L, script) != LUA_OK) {
+        fprintf(stderr, "# plain lua: %s\n", lua_tostring(L, -1));
+        lua_close(L);
+        return -1;
+    }
+    const char *want = lua_tostring(L, -1);
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    size_t n = strlen(script) + 64;
+    char *src = malloc(n);
+    snprintf(src, n, "return function() %s end", script);
+    json_t *out = NULL;
+    int rc = sandbox_new("region/a", 1, "regions/a/", limits, &sb, &why) ||
+             sandbox_load(sb, "x.lua", src, strlen(src), &why) ||
+             sandbox_call(sb, "x.lua", NULL, NULL, 0, &out, &why);
+    const char *got = json_string_value(out);
+    size_t i = 0;
+    while (got && want[i] && want[i] == got[i])
+        i++;
+    if (rc || !got || want[i] || got[i]) {
+        fprintf(stderr,
+                "# %s\n# first difference at byte %zu:\n# lua:     %.160s\n# sandbox: %.160s\n",
+                rc ? why.msg : "", i, want + (i > 60 ? i - 60 : 0),
+                got ? got + (i > 60 ? i - 60 : 0) : "(none)");
+        rc = -1;
+    }
+    json_decref(out);
+    free(src);
+    sandbox_free(sb);
+    lua_close(L);
+    return rc;
+}
+
+TEST(pattern_functions_answer_as_lua_does)
+{
+    struct sandbox_limits big = sandbox_default_limits;
+    big.call_instructions = 1000000000;
+    big.call_wall_ms = 20000;
+    CHECK(same_as_lua(pattern_script, &big) == 0);
+    /* With the default budget these searches cannot afford their bound, so
+     * they go one position at a time; the answers are the same. */
+    CHECK(same_as_lua("local long = ('ab'):rep(1000) "
+                      "local a, b = long:find('a.-b', 3) local m = long:match('(b.-a)') "
+                      "local n = 0 for w in long:sub(1, 40):gmatch('a.-b') do n = n + #w end "
+                      "return table.concat({ a, b, m, n, long:find('(b)a', 1000) }, ',')",
+                      NULL) == 0);
+}
+
 struct reached {
     int seen[256]; /* by audit index */
     int missing;
@@ -527,4 +631,5 @@ TEST_MAIN(T(every_hostile_fixture_fails_cleanly), T(bytecode_is_refused),
           T(memory_is_counted_and_capped), T(allowed_globals_match_luacheckrc),
           T(every_reachable_function_is_audited), T(module_tables_cannot_be_changed_by_a_call),
           T(locals_a_call_assigns_are_back_for_the_next_call), T(frozen_state_reads_as_before),
-          T(output_is_capped_at_64_kib_of_json), T(a_huge_checklist_is_refused))
+          T(output_is_capped_at_64_kib_of_json), T(a_huge_checklist_is_refused),
+          T(pattern_functions_answer_as_lua_does))
