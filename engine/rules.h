@@ -130,7 +130,18 @@ int rules_rollback(struct rules *r, const char *owner, const char *actor, struct
  * nothing. Leads of the owner's unit (or 'unit' for HQ; NULL: all), created
  * in [from, to) (dates "YYYY-MM-DD", NULL: open), at most 'limit', for at
  * most 'max_ms'. *out is a new reference: { owner, version, active_version,
- * evaluated, changed, counts, differences, truncated }. */
+ * evaluated, truncated, counts, cap, changed, changed_total, failed,
+ * failed_total, routing, routing_total }. Each list holds at most 'cap'
+ * (100) entries, its *_total counts them all:
+ *   changed  { instance, office, before, after }: the evaluation fields
+ *            (score, temperature, maturity, recommendation) that differ;
+ *            before is { error } when only the active rules fail;
+ *   failed   { instance, office, error ("FILE:LINE: message"), owner,
+ *            version, file, line }: the candidate fails for the lead;
+ *   routing  { instance, office, stage, kdp, value, discount, margin,
+ *            before, after } (region candidates): an open instance whose
+ *            next key decision would be routed to another level (the
+ *            definition is in rules_simulate.c and README). */
 struct rules_simulation {
     const char *unit, *from, *to;
     int limit;
