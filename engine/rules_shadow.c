@@ -207,7 +207,7 @@ int rules_shadow_start(struct rules *r, const char *owner, int version, int hour
     run->version = version;
     run->until_ms = row.until_ms;
     run->v = v;
-    log_info("rules: %s v%d shadowed for %d hours by %s", owner, version, hours, actor);
+    log_info("rules: %s v%d shadowed for %d h by %s", owner, version, hours, actor);
     return rules_shadow_summary(r, owner, version, out, why);
 }
 
