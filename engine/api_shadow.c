@@ -1,7 +1,8 @@
 /* engine/api_shadow.c: shadow runs of pending rule versions over HTTP
  * (CONTRACT 8.2): POST /v1/rules/OWNER/versions/V/shadow { "hours": N }
  * starts one (hq admin, or the owner's admin), GET of the same path is its
- * summary (any principal, as the rest of /v1/rules). */
+ * summary, for principals who see the owner's whole scope (its examples name
+ * instances and their evaluations, which are scoped as instances are). */
 #include <stdio.h>
 #include <string.h>
 
@@ -60,11 +61,29 @@ void api_rules_shadow_start(struct api_call *c)
     json_decref(out);
 }
 
+/* Whether the principal sees every instance of the owner's scope. */
+static bool sees_scope(struct api_call *c, const char *owner)
+{
+    const struct auth_principal *p = c->principal;
+    if (!strcmp(owner, "hq"))
+        return p->level == AUTH_LEVEL_HQ;
+    if (!strncmp(owner, "region/", 7))
+        return auth_sees(p, owner + 7, NULL);
+    struct rules_version *hq = rules_hq(c->app->rules);
+    const char *region = hq ? org_region_of(hq->org, owner + 7) : NULL;
+    return region && auth_sees(p, region, owner + 7);
+}
+
 void api_rules_shadow_get(struct api_call *c)
 {
     int version;
     if (target(c, &version))
         return;
+    if (!sees_scope(c, c->params[0])) {
+        api_fail(c->req, -ERR_FORBIDDEN, "%s does not see the scope of %s", c->principal->unit,
+                 c->params[0]);
+        return;
+    }
     json_t *out = NULL;
     struct err_detail why = {0};
     if (rules_shadow_summary(c->app->rules, c->params[0], version, &out, &why)) {

@@ -50,6 +50,16 @@ static void drop(struct rules__shadows *s, size_t i)
     s->runs[i] = s->runs[--s->n];
 }
 
+/* Forget the windows that are over (their summaries say "expired"). */
+static void expire(struct rules__shadows *s, int64_t now)
+{
+    for (size_t i = 0; i < s->n;)
+        if (s->runs[i].until_ms <= now)
+            drop(s, i);
+        else
+            i++;
+}
+
 /* The stored version, pending, compiled against today's HQ rules. */
 static int compile_pending(struct rules *r, const char *owner, int version,
                            struct rules_version **out, struct err_detail *why)
@@ -162,6 +172,7 @@ int rules_shadow_start(struct rules *r, const char *owner, int version, int hour
     if (hours < 1 || hours > RULES_SHADOW_HOURS_MAX)
         return err_field(why, -ERR_INVALID_FIELD, "hours",
                          "hours: expected an integer from 1 to %d", RULES_SHADOW_HOURS_MAX);
+    expire(s, now_of(s));
     size_t slot = s->n;
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(s->runs[i].owner, owner) && s->runs[i].version == version)
@@ -319,12 +330,7 @@ json_t *rules_shadow_evaluate(struct rules *r, const json_t *lead, const json_t 
     struct rules__shadows *s = rules__shadows(r);
     if (!s || !s->n)
         return NULL;
-    int64_t now = now_of(s);
-    for (size_t i = 0; i < s->n;)
-        if (s->runs[i].until_ms <= now)
-            drop(s, i); /* its window is over: the summary says "expired" */
-        else
-            i++;
+    expire(s, now_of(s));
     const char *office = json_string_value(json_object_get(lead, "office"));
     struct rules_version *hq = rules_hq(r);
     const char *region = hq && office ? org_region_of(hq->org, office) : NULL;

@@ -104,7 +104,10 @@ check "clients get 201 while the shadow version fails for marketing leads" [ "$o
 last=$(jq -r .id <"$WORK/body")
 for i in 1 2 3; do create sales city-c cc-admin-token >/dev/null; done # region north: out of scope
 api POST "/v1/instances/$last/actions" pa-ar-token '{"action":"reevaluate"}' >/dev/null; expect "a reevaluation succeeds" 200
-sum=$(api GET "$SH" hq-viewer-token); expect "any principal reads the summary" 200
+api GET "$SH" pa-ar-token >/dev/null; expect "an office principal may not read a region's shadow (it names the region's leads)" 403 forbidden
+api GET "$SH" north-admin-token >/dev/null; expect "nor may another region" 403 forbidden
+api GET "$SH" south-reviewer-token >/dev/null; expect "the region's principals read it" 200
+sum=$(api GET "$SH" hq-viewer-token); expect "HQ's principals read it" 200
 check "evaluated counts the 6 leads created in scope and the reevaluation, not the north's" [ "$(echo "$sum" | jq .evaluated)" = 7 ]
 check "failed counts the shadow's errors (the 2 marketing leads and their reevaluation)" [ "$(echo "$sum" | jq .failed)" = 3 ]
 check "differing counts the sales leads (mature under v1, early under the shadow)" [ "$(echo "$sum" | jq .differing)" = 4 ]
