@@ -49,8 +49,7 @@ void api_rules_shadow_start(struct api_call *c)
     int64_t hours = 0;
     struct err_detail why = {0};
     json_t *out = NULL;
-    if (!num_json("hours", json_object_get(body, "hours"), 1, RULES_SHADOW_HOURS_MAX, &hours,
-                  &why))
+    if (!num_json("hours", json_object_get(body, "hours"), 1, RULES_SHADOW_HOURS_MAX, &hours, &why))
         rules_shadow_start(c->app->rules, owner, version, (int)hours, c->actor, &out, &why);
     json_decref(body);
     if (why.code) {

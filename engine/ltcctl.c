@@ -345,14 +345,13 @@ static void print_shadow(const json_t *r)
     json_t *e;
     if (!json_array_size(json_object_get(r, "examples")))
         return;
-    printf("\nEXAMPLES\n%-9s %-24s %-8s %s\n", "INSTANCE", "AT", "RESULT",
-           "ACTIVE -> SHADOW");
+    printf("\nEXAMPLES\n%-9s %-24s %-8s %s\n", "INSTANCE", "AT", "RESULT", "ACTIVE -> SHADOW");
     json_array_foreach(json_object_get(r, "examples"), i, e)
     {
         char text[512];
-        const char *result = json_is_string(json_object_get(e, "error")) ? "failed"
+        const char *result = json_is_string(json_object_get(e, "error"))   ? "failed"
                              : json_is_true(json_object_get(e, "differs")) ? "differs"
-                                                                            : "same";
+                                                                           : "same";
         if (!strcmp(result, "failed"))
             snprintf(text, sizeof text, "%s", str(e, "error"));
         else if (!strcmp(result, "differs")) {

@@ -65,15 +65,15 @@ enum rules__error_kind {
 };
 
 struct rules__errors {
-    enum rules__error_kind kind;        /* of the last error; NONE: last_error is null */
-    char msg[ERR_DETAIL_MAX];           /* its message (valid UTF-8, from err_set) */
-    int version;                        /* the version it names; 0: none */
-    int64_t first_at_ms, at_ms;         /* first and newest of the run of equal errors */
-    uint64_t count;                     /* length of that run */
+    enum rules__error_kind kind;         /* of the last error; NONE: last_error is null */
+    char msg[ERR_DETAIL_MAX];            /* its message (valid UTF-8, from err_set) */
+    int version;                         /* the version it names; 0: none */
+    int64_t first_at_ms, at_ms;          /* first and newest of the run of equal errors */
+    uint64_t count;                      /* length of that run */
     uint64_t totals[RULES__ERROR_KINDS]; /* every error since start, by kind (metrics) */
-    int64_t log_second;                 /* runtime error lines: the second being counted */
-    unsigned log_lines;                 /* lines written in it */
-    uint64_t log_dropped;               /* lines dropped since the last one written */
+    int64_t log_second;                  /* runtime error lines: the second being counted */
+    unsigned log_lines;                  /* lines written in it */
+    uint64_t log_dropped;                /* lines dropped since the last one written */
 };
 
 /* The owner's record (the slot is created; NULL only past RULES_MAX_OWNERS). */

@@ -135,8 +135,8 @@ void rules__shadows_settle(struct rules *r, const char *owner)
             i++;
             continue;
         }
-        const char *reason = !strcmp(status, "active") || !strcmp(status, "retired") ? "approved"
-                                                                                    : status;
+        const char *reason =
+            !strcmp(status, "active") || !strcmp(status, "retired") ? "approved" : status;
         if (store_shadow_end(rules__store(r), run->id, now_of(s), reason, &why))
             log_warn("rules: the end of the shadow of %s v%d is not recorded: %s", owner,
                      run->version, why.msg);
@@ -255,21 +255,19 @@ int rules_shadow_summary(struct rules *r, const char *owner, int version, json_t
     if (!rc)
         rc = store_shadow_counts(st, row.id, &evaluated, &differing, &failed, why);
     if (!rc)
-        rc = store_shadow_examples(st, row.id, RULES_SHADOW_EXAMPLES_MAX, on_example, examples,
-                                   why);
+        rc =
+            store_shadow_examples(st, row.id, RULES_SHADOW_EXAMPLES_MAX, on_example, examples, why);
     if (!rc) {
         int64_t now = now_of(rules__shadows(r));
         bool ended = row.ended_at_ms || row.until_ms <= now;
         const char *reason = row.end_reason ? row.end_reason : ended ? "expired" : NULL;
+        int64_t ended_at = row.ended_at_ms ? row.ended_at_ms : ended ? row.until_ms : 0;
         *out = json_pack("{s:s, s:i, s:s, s:o, s:s, s:o, s:o, s:s?, s:I, s:I, s:I, s:o}", "owner",
                          owner, "version", version, "status", ended ? "ended" : "running",
                          "started_at", iso_json(row.started_at_ms), "started_by", row.started_by,
-                         "until", iso_json(row.until_ms), "ended_at",
-                         iso_json(row.ended_at_ms ? row.ended_at_ms
-                                                  : ended ? row.until_ms : 0),
+                         "until", iso_json(row.until_ms), "ended_at", iso_json(ended_at),
                          "end_reason", reason, "evaluated", (json_int_t)evaluated, "differing",
-                         (json_int_t)differing, "failed", (json_int_t)failed, "examples",
-                         examples);
+                         (json_int_t)differing, "failed", (json_int_t)failed, "examples", examples);
         examples = NULL;
         rc = *out ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
     }
@@ -290,8 +288,8 @@ static bool covers(const struct run *run, const char *region, const char *office
     return office && !strcmp(run->owner + 7, office);
 }
 
-static const char *const summary_fields[] = {"score", "temperature", "maturity",
-                                             "recommendation", NULL};
+static const char *const summary_fields[] = {"score", "temperature", "maturity", "recommendation",
+                                             NULL};
 
 static json_t *summary_of(const json_t *ev)
 {
@@ -301,8 +299,7 @@ static json_t *summary_of(const json_t *ev)
     return o;
 }
 
-static json_t *shadow_one(struct rules *r, struct run *run, const json_t *lead,
-                          const json_t *live)
+static json_t *shadow_one(struct rules *r, struct run *run, const json_t *lead, const json_t *live)
 {
     struct rules_version *hq = run->v->layer == RULES_HQ ? run->v : rules_hq(r);
     struct rules_version *over = run->v->layer == RULES_HQ ? NULL : run->v;
@@ -316,9 +313,8 @@ static json_t *shadow_one(struct rules *r, struct run *run, const json_t *lead,
                          "error", utf8_json(why.msg), "summary", "active");
     json_t *mine = summary_of(ev), *theirs = summary_of(live);
     bool differs = !json_equal(mine, theirs);
-    res = json_pack("{s:I, s:b, s:n, s:o, s:o}", "shadow", (json_int_t)run->id, "differs",
-                    differs, "error", "summary", mine, "active",
-                    differs ? theirs : json_null());
+    res = json_pack("{s:I, s:b, s:n, s:o, s:o}", "shadow", (json_int_t)run->id, "differs", differs,
+                    "error", "summary", mine, "active", differs ? theirs : json_null());
     if (!differs)
         json_decref(theirs);
     json_decref(ev);

@@ -194,8 +194,8 @@ static json_t *change(struct sim *s, const struct store_instance_row *row, const
         json_decref(b);
         return NULL;
     }
-    return json_pack("{s:I, s:s, s:o, s:o}", "instance", (json_int_t)row->id, "office",
-                     row->office, "before", b, "after", a);
+    return json_pack("{s:I, s:s, s:o, s:o}", "instance", (json_int_t)row->id, "office", row->office,
+                     "before", b, "after", a);
 }
 
 static int on_row(const struct store_instance_row *row, void *ctx)
@@ -222,10 +222,9 @@ static int on_row(const struct store_instance_row *row, void *ctx)
     if (ra) /* the candidate fails for this lead, whatever the active rules do */
         list_add(&s->failed, failure(row, wa.msg, s->candidate));
     else if (rb) /* the candidate evaluates a lead the active rules fail on */
-        list_add(&s->changed,
-                 json_pack("{s:I, s:s, s:{s:o}, s:o}", "instance", (json_int_t)row->id, "office",
-                           row->office, "before", "error", utf8_json(wb.msg), "after",
-                           fields_of(after)));
+        list_add(&s->changed, json_pack("{s:I, s:s, s:{s:o}, s:o}", "instance", (json_int_t)row->id,
+                                        "office", row->office, "before", "error", utf8_json(wb.msg),
+                                        "after", fields_of(after)));
     else {
         json_t *c = change(s, row, before, after);
         if (c)
@@ -280,13 +279,13 @@ int rules_simulate(struct rules *r, const char *owner, int version,
             break;
     } while (!s.truncated);
     if (!rc) {
-        *out = json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}",
-                         "owner", owner, "version", version, "active_version",
-                         s.active ? s.active->version : 0, "evaluated", s.evaluated, "truncated",
-                         s.truncated, "counts", s.counts, "cap", SIM_LIST_MAX, "changed",
-                         s.changed.items, "changed_total", s.changed.total, "failed",
-                         s.failed.items, "failed_total", s.failed.total, "routing",
-                         s.routing.items, "routing_total", s.routing.total);
+        *out =
+            json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}", "owner",
+                      owner, "version", version, "active_version", s.active ? s.active->version : 0,
+                      "evaluated", s.evaluated, "truncated", s.truncated, "counts", s.counts, "cap",
+                      SIM_LIST_MAX, "changed", s.changed.items, "changed_total", s.changed.total,
+                      "failed", s.failed.items, "failed_total", s.failed.total, "routing",
+                      s.routing.items, "routing_total", s.routing.total);
         if (!*out)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     } else {

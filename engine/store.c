@@ -77,27 +77,27 @@
                " e.rules FROM events e INDEXED BY events_at JOIN instances i"                      \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
                " AND (?2 IS NULL OR i.office=?2) ORDER BY e.at DESC LIMIT ?3")                     \
-    /* Shadow runs (issue 11). */                                                                 \
-    XX(shadow_replace, "UPDATE rule_shadows SET ended_at=?3, end_reason='replaced'"               \
+    /* Shadow runs (issue 11). */                                                                  \
+    XX(shadow_replace, "UPDATE rule_shadows SET ended_at=?3, end_reason='replaced'"                \
                        " WHERE owner=?1 AND version=?2 AND ended_at IS NULL")                      \
-    XX(shadow_insert, "INSERT INTO rule_shadows(owner, version, started_at, until_at,"            \
+    XX(shadow_insert, "INSERT INTO rule_shadows(owner, version, started_at, until_at,"             \
                       " started_by) VALUES (?1,?2,?3,?4,?5)")                                      \
-    XX(shadow_end, "UPDATE rule_shadows SET ended_at=?2, end_reason=?3"                           \
+    XX(shadow_end, "UPDATE rule_shadows SET ended_at=?2, end_reason=?3"                            \
                    " WHERE id=?1 AND ended_at IS NULL")                                            \
-    XX(shadow_newest, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"    \
+    XX(shadow_newest, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"     \
                       " end_reason FROM rule_shadows WHERE owner=?1 AND version=?2"                \
                       " ORDER BY id DESC LIMIT 1")                                                 \
-    XX(shadow_running, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"   \
+    XX(shadow_running, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"    \
                        " end_reason FROM rule_shadows WHERE ended_at IS NULL AND until_at > ?1"    \
                        " ORDER BY id")                                                             \
-    XX(shadow_result_insert, "INSERT INTO rule_shadow_results(shadow_id, instance_id, at,"        \
+    XX(shadow_result_insert, "INSERT INTO rule_shadow_results(shadow_id, instance_id, at,"         \
                              " differs, error, summary, active) VALUES (?1,?2,?3,?4,?5,?6,?7)")    \
-    XX(shadow_counts, "SELECT count(*), coalesce(sum(differs), 0), count(error)"                 \
+    XX(shadow_counts, "SELECT count(*), coalesce(sum(differs), 0), count(error)"                   \
                       " FROM rule_shadow_results WHERE shadow_id=?1")                              \
-    XX(shadow_examples, "SELECT shadow_id, instance_id, at, differs, error, summary, active"      \
+    XX(shadow_examples, "SELECT shadow_id, instance_id, at, differs, error, summary, active"       \
                         " FROM rule_shadow_results WHERE shadow_id=?1"                             \
                         " ORDER BY (differs OR error IS NOT NULL) DESC, id DESC LIMIT ?2")         \
-    XX(rv_status_get, "SELECT status FROM rule_versions WHERE owner=?1 AND version=?2")           \
+    XX(rv_status_get, "SELECT status FROM rule_versions WHERE owner=?1 AND version=?2")            \
     XX(rv_insert,                                                                                  \
        "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"                    \
        " created_at, created_by, reason, signature) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")      \
@@ -1016,8 +1016,7 @@ int store_shadow_running(struct store *st, int64_t now_ms, store_shadow_cb *each
                          struct err_detail *why)
 {
     sqlite3_bind_int64(st->shadow_running, 1, now_ms);
-    return each_row(st, st->shadow_running, row_shadow, (void *)each, ctx, why,
-                    "list shadow runs");
+    return each_row(st, st->shadow_running, row_shadow, (void *)each, ctx, why, "list shadow runs");
 }
 
 int store_shadow_result_insert(struct store *st, const struct store_shadow_result *r,
@@ -1034,8 +1033,8 @@ int store_shadow_result_insert(struct store *st, const struct store_shadow_resul
     return step_done(st, s, why, "insert shadow result");
 }
 
-int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated,
-                        int64_t *differing, int64_t *failed, struct err_detail *why)
+int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated, int64_t *differing,
+                        int64_t *failed, struct err_detail *why)
 {
     sqlite3_stmt *s = st->shadow_counts;
     sqlite3_bind_int64(s, 1, shadow_id);

@@ -239,8 +239,8 @@ typedef int store_shadow_result_cb(const struct store_shadow_result *r, void *ct
 int store_shadow_result_insert(struct store *st, const struct store_shadow_result *r,
                                struct err_detail *why);
 /* Results of a window: how many, how many differ, how many failed. */
-int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated,
-                        int64_t *differing, int64_t *failed, struct err_detail *why);
+int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated, int64_t *differing,
+                        int64_t *failed, struct err_detail *why);
 /* At most 'limit' results of a window, those that differ or failed first,
  * newest first within each. */
 int store_shadow_examples(struct store *st, int64_t shadow_id, int limit,

@@ -127,8 +127,13 @@ static int64_t store_lead(struct rules *r, const char *office, int s, json_t **n
     json_object_set(doc, "evaluation", ev);
     json_object_set_new(doc, "rules", json_pack("{s:i}", "hq", 1));
     char *text = json_dumps(doc, JSON_COMPACT);
-    struct store_instance in = {.id = id, .stage = "lead", .region = region, .office = office,
-                                .doc = text, .at_ms = 1, .last_seq = 1};
+    struct store_instance in = {.id = id,
+                                .stage = "lead",
+                                .region = region,
+                                .office = office,
+                                .doc = text,
+                                .at_ms = 1,
+                                .last_seq = 1};
     int rc = store_instance_insert(st, &in, &why);
     free(text);
     json_decref(doc);
@@ -385,8 +390,9 @@ static const char *summary_str(struct rules *r, const char *owner, int v, const 
     buf[0] = '\0';
     if (!rules_shadow_summary(r, owner, v, &out, &why))
         snprintf(buf, sizeof buf, "%s",
-                 json_is_string(json_object_get(out, k)) ? json_string_value(json_object_get(out, k))
-                                                         : "");
+                 json_is_string(json_object_get(out, k))
+                     ? json_string_value(json_object_get(out, k))
+                     : "");
     json_decref(out);
     return buf;
 }
