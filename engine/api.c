@@ -50,6 +50,9 @@ static const struct route routes[] = {
     {"POST", "/v1/rules/{owner}/versions/{}/approve", api_rules_approve, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/simulate", api_rules_simulate, 0},
+    /* Shadow runs (api_shadow.c). */
+    {"POST", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_start, 0},
+    {"GET", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_get, 0},
     {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0},
     {"POST", "/v1/rules/{owner}/bundle", api_rules_bundle, 0},
     {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},
@@ -276,6 +279,28 @@ static int on_stage_count(const char *stage, int64_t n, void *ctx)
     return 0;
 }
 
+/* ltcd_rule_errors_total{owner,kind}: load, validation and runtime errors. */
+struct error_totals {
+    struct buf *b;
+};
+
+static void on_error_total(const char *owner, const char *kind, uint64_t n, void *ctx)
+{
+    struct error_totals *et = ctx;
+    char esc[120], lb[200];
+    metrics_escape(owner, esc, sizeof esc);
+    snprintf(lb, sizeof lb, "owner=\"%s\",kind=\"%s\"", esc, kind);
+    metrics_sample(et->b, "ltcd_rule_errors_total", "counter", NULL, lb, (double)n);
+}
+
+static void render_rule_errors(struct buf *b, struct rules *r)
+{
+    struct error_totals et = {b};
+    buf_str(b, "# HELP ltcd_rule_errors_total Rule errors by owner and kind (load, validation, "
+               "runtime)\n# TYPE ltcd_rule_errors_total counter\n");
+    rules_error_totals(r, on_error_total, &et);
+}
+
 void api_metrics(struct api_call *c)
 {
     struct buf b = {0};
@@ -294,6 +319,7 @@ void api_metrics(struct api_call *c)
                    (double)rs.versions_alive);
     metrics_sample(&b, "ltcd_rule_memory_bytes", "gauge", "Lua memory of all compiled versions",
                    NULL, (double)rs.mem_bytes);
+    render_rule_errors(&b, c->app->rules);
     /* Each family's samples together: active versions, then pending counts. */
     json_t *status = rules_status_json(c->app->rules);
     static const char *const families[][2] = {

@@ -76,6 +76,8 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         rc = store_instance_insert(app->st, &in, why);
     if (!rc)
         rc = store_event_append(app->st, &e, why);
+    if (!rc) /* shadow runs: beside the lead, never in it */
+        rc = rules_shadow_record(app->rules, w->shadow, id, now, why);
     free(payload);
     free(outcome);
     free(rules);
@@ -104,6 +106,7 @@ void api_lead_create(struct api_call *c)
     int rc = rules_evaluate_lead(c->app->rules, body, &lead, &ev, &region, &why);
     json_decref(body);
     if (rc) {
+        rules_runtime_error(c->app->rules, &why, http_request_id(c->req), c->actor);
         api_error(c->req, &why);
         return;
     }
@@ -116,6 +119,7 @@ void api_lead_create(struct api_call *c)
         json_decref(ev);
         return;
     }
+    json_t *shadow = rules_shadow_evaluate(c->app->rules, lead, ev);
     /* The instance pins the HQ version it starts under (rules.hq). */
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:n, s:n, s:o, "
@@ -133,13 +137,16 @@ void api_lead_create(struct api_call *c)
     char today[16];
     app_today(today);
     if (doc && (rc = rules_stage_entered(c->app->rules, doc, "lead", today, NULL, &why))) {
+        rules_runtime_error(c->app->rules, &why, http_request_id(c->req), c->actor);
         json_decref(doc);
+        json_decref(shadow);
         api_error(c->req, &why);
         return;
     }
     struct app_write *w = calloc(1, sizeof *w);
     if (!doc || !w) {
         json_decref(doc);
+        json_decref(shadow);
         free(w);
         api_fail(c->req, -ERR_NOMEM, "out of memory");
         return;
@@ -147,6 +154,7 @@ void api_lead_create(struct api_call *c)
     w->req = c->req;
     w->apply = apply_lead_create;
     w->input = doc;
+    w->shadow = shadow;
     w->principal = c->principal;
     snprintf(w->actor, sizeof w->actor, "%s", c->actor);
     app_write_queue(c->app, w);
@@ -347,9 +355,12 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
                      (long long)row.id);
     else if (strcmp(row.stage, "lead"))
         rc = err_set(why, -ERR_CONFLICT, "reevaluate applies at stage lead, not %s", row.stage);
+    json_t *shadow = NULL;
     if (!rc) {
         json_t *lead = rules_instance_lead(doc);
         rc = rules_reevaluate(app->rules, lead, &ev, why);
+        if (!rc)
+            shadow = rules_shadow_evaluate(app->rules, lead, ev);
         json_decref(lead);
     }
     int64_t now = app_now_ms();
@@ -377,6 +388,8 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
                          text,         0};
         rc = record_step(app, &row, w->actor, &s, now, why);
     }
+    if (!rc)
+        rc = rules_shadow_record(app->rules, shadow, row.id, now, why);
     if (!rc) {
         *body = text;
         text = NULL;
@@ -385,6 +398,7 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
     free(text);
     free(outcome);
     free(rules);
+    json_decref(shadow);
     json_decref(ev);
     json_decref(doc);
     store_instance_row_deinit(&row);
@@ -545,6 +559,8 @@ void api_instance_document(struct api_call *c)
     int rc = doc ? rules_document(c->app->rules, doc, c->params[1], &text, &why)
                  : err_set(&why, -ERR_INTERNAL, "stored document unreadable");
     if (rc)
+        rules_runtime_error(c->app->rules, &why, http_request_id(c->req), c->actor);
+    if (rc)
         api_error(c->req, &why);
     else
         http_respond(c->req, 200, "text/plain; charset=utf-8", text, strlen(text));
@@ -567,8 +583,8 @@ void api_instance_receivables(struct api_call *c)
         rc = err_field(&why, -ERR_INVALID_FIELD, "as_of", "as_of: expected YYYY-MM-DD");
     else if (!json_is_object(json_object_get(doc, "contract")))
         rc = err_set(&why, -ERR_CONFLICT, "instance %lld has no contract", (long long)row.id);
-    if (!rc)
-        rc = rules_receivables(c->app->rules, doc, as_of ? as_of : today, &out, &why);
+    if (!rc && (rc = rules_receivables(c->app->rules, doc, as_of ? as_of : today, &out, &why)))
+        rules_runtime_error(c->app->rules, &why, http_request_id(c->req), c->actor);
     if (rc)
         api_error(c->req, &why);
     else

@@ -111,6 +111,7 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
     for (struct app_write *w = b->list, *next; w; w = next) {
         next = w->next;
         json_decref(w->input);
+        json_decref(w->shadow);
         free(w);
     }
     free(b->done);
@@ -214,6 +215,9 @@ void app_flush(void *arg)
             store_release(app->st);
             continue;
         }
+        /* A rule that fails here (reevaluate, process actions, stage hooks)
+         * is a runtime error of its owner, as on the handlers' paths. */
+        rules_runtime_error(app->rules, &d->why, http_request_id(w->req), w->actor);
         d->why.code = orc;
         free(d->body);
         d->body = NULL;

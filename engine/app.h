@@ -46,6 +46,7 @@ struct app_write {
     int64_t instance_id; /* the instance the op is about, or 0 */
     char actor[AUTH_UNIT_MAX + 16];
     const struct auth_principal *principal; /* borrowed from app->auth */
+    json_t *shadow; /* owned: shadow results to record with the write, or NULL */
     struct app_write *next;
 };
 

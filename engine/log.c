@@ -117,6 +117,17 @@ void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     end_line(&b, level);
 }
 
+void log_kv(enum log_level level, const char *req_id, const char *msg, const char *const *kv)
+{
+    if (level < min_lvl)
+        return;
+    struct buf b = {0};
+    start_line(&b, level, req_id, msg);
+    for (; kv && kv[0]; kv += 2)
+        field(&b, kv[0], kv[1]);
+    end_line(&b, level);
+}
+
 void log_request(enum log_level level, const struct log_request *r)
 {
     if (level < min_lvl)

@@ -36,6 +36,11 @@ void log_flush(void);
 void log_msg(enum log_level level, const char *req_id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* One event with fields: 'kv' holds key, value, key, value, ..., NULL (a
+ * NULL or "" value leaves its pair out); JSON fields, or " key=value" after
+ * the message in text. Keys are literals; values are cleaned like messages. */
+void log_kv(enum log_level level, const char *req_id, const char *msg, const char *const *kv);
+
 /* One answered request. Strings are borrowed; actor, error_code and
  * error_message may be NULL or "" (left out). */
 struct log_request {

@@ -54,6 +54,8 @@ static const char usage[] =
     "  rules reload                     re-read the rules directory (hq admin)\n"
     "  rules simulate OWNER VERSION [KEY=VALUE]...  what-if over stored leads\n"
     "                                   (unit=, from=YYYY-MM-DD, to=, limit=, max_ms=)\n"
+    "  rules shadow OWNER VERSION [--hours N]  run a pending version beside the active one\n"
+    "                                   on live leads for N hours (1..168), or show its run\n"
     "  rules rollback OWNER             back to the previous good version\n"
     "  rules events OWNER               the audit of the owner's rule operations\n"
     "  shares run PERIOD POOL           allocate a bonus pool (fen) over a period\n"
@@ -227,14 +229,64 @@ static void print_text(const json_t *t)
     (void)t;
 }
 
+/* --- simulation and shadow runs: tables ---------------------------------- */
+
+/* A JSON scalar as text (strings bare, numbers as JSON writes them). */
+static void scalar(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_string(v)) {
+        snprintf(buf, n, "%s", json_string_value(v));
+        return;
+    }
+    char *t = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    snprintf(buf, n, "%s", t ? t : "-");
+    free(t);
+}
+
+/* "field before -> after; ..." of a changed entry's before and after. */
+static void changes(const json_t *before, const json_t *after, char *buf, size_t n)
+{
+    size_t off = 0;
+    const char *k;
+    json_t *v;
+    buf[0] = '\0';
+    if (json_is_string(json_object_get(before, "error"))) {
+        snprintf(buf, n, "was failing: %s", json_string_value(json_object_get(before, "error")));
+        return;
+    }
+    json_object_foreach((json_t *)after, k, v)
+    {
+        char b[64], a[64];
+        scalar(json_object_get(before, k), b, sizeof b);
+        scalar(v, a, sizeof a);
+        if (off < n)
+            off += (size_t)snprintf(buf + off, n - off, "%s%s %s -> %s", off ? "; " : "", k, b, a);
+    }
+}
+
+static long long int_of(const json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static void list_title(const char *title, const json_t *r, const char *list, const char *total)
+{
+    size_t shown = json_array_size(json_object_get(r, list));
+    long long all = int_of(r, total);
+    if ((long long)shown < all)
+        printf("\n%s (%zu of %lld)\n", title, shown, all);
+    else
+        printf("\n%s (%lld)\n", title, all);
+}
+
 static void print_simulation(const json_t *r)
 {
-    printf("%s v%lld against active v%lld: %lld leads evaluated, %lld would change%s\n",
-           str(r, "owner"), (long long)json_integer_value(json_object_get(r, "version")),
-           (long long)json_integer_value(json_object_get(r, "active_version")),
-           (long long)json_integer_value(json_object_get(r, "evaluated")),
-           (long long)json_integer_value(json_object_get(r, "changed")),
-           json_is_true(json_object_get(r, "truncated")) ? " (truncated)" : "");
+    printf("%s v%lld against active v%lld: %lld leads evaluated%s\n", str(r, "owner"),
+           int_of(r, "version"), int_of(r, "active_version"), int_of(r, "evaluated"),
+           json_is_true(json_object_get(r, "truncated")) ? " (truncated: limit or max_ms)" : "");
+    printf("\nCOUNTS\n  %-16s %lld\n  %-16s %lld\n  %-16s %lld\n", "changed",
+           int_of(r, "changed_total"), "failed", int_of(r, "failed_total"), "routing",
+           int_of(r, "routing_total"));
     const char *what;
     json_t *c;
     json_object_foreach(json_object_get(r, "counts"), what, c)
@@ -242,7 +294,87 @@ static void print_simulation(const json_t *r)
         const char *k;
         json_t *v;
         json_object_foreach(c, k, v)
-            printf("  %-15s %-22s %lld\n", what, k, (long long)json_integer_value(v));
+            printf("  %-16s %-22s %lld\n", what, k, (long long)json_integer_value(v));
+    }
+    size_t i;
+    json_t *e;
+    char text[512];
+    list_title("CHANGED", r, "changed", "changed_total");
+    if (json_array_size(json_object_get(r, "changed")))
+        printf("%-9s %-16s %s\n", "INSTANCE", "OFFICE", "BEFORE -> AFTER");
+    json_array_foreach(json_object_get(r, "changed"), i, e)
+    {
+        changes(json_object_get(e, "before"), json_object_get(e, "after"), text, sizeof text);
+        printf("%-9lld %-16s %s\n", int_of(e, "instance"), str(e, "office"), text);
+    }
+    list_title("FAILED", r, "failed", "failed_total");
+    if (json_array_size(json_object_get(r, "failed")))
+        printf("%-9s %-16s %-20s %s\n", "INSTANCE", "OFFICE", "RULES", "ERROR");
+    json_array_foreach(json_object_get(r, "failed"), i, e)
+    {
+        char who[96];
+        snprintf(who, sizeof who, "%s v%lld", str(e, "owner"), int_of(e, "version"));
+        printf("%-9lld %-16s %-20s %s\n", int_of(e, "instance"), str(e, "office"), who,
+               str(e, "error"));
+    }
+    list_title("ROUTING", r, "routing", "routing_total");
+    if (json_array_size(json_object_get(r, "routing")))
+        printf("%-9s %-16s %-12s %-5s %16s %8s %8s  %s\n", "INSTANCE", "OFFICE", "STAGE", "KDP",
+               "VALUE", "DISCOUNT", "MARGIN", "LEVEL BEFORE -> AFTER");
+    json_array_foreach(json_object_get(r, "routing"), i, e)
+    {
+        char d[32], m[32];
+        scalar(json_object_get(e, "discount"), d, sizeof d);
+        scalar(json_object_get(e, "margin"), m, sizeof m);
+        printf("%-9lld %-16s %-12s %-5s %16lld %8s %8s  %s -> %s\n", int_of(e, "instance"),
+               str(e, "office"), str(e, "stage"), str(e, "kdp"), int_of(e, "value"), d, m,
+               str(e, "before"), str(e, "after"));
+    }
+}
+
+static void print_shadow(const json_t *r)
+{
+    printf("%s v%lld shadow: %s, until %s (started %s by %s)\n", str(r, "owner"),
+           int_of(r, "version"), str(r, "status"), str(r, "until"), str(r, "started_at"),
+           str(r, "started_by"));
+    if (json_is_string(json_object_get(r, "end_reason")))
+        printf("ended %s: %s\n", str(r, "ended_at"), str(r, "end_reason"));
+    printf("\n%-12s %lld\n%-12s %lld\n%-12s %lld\n", "evaluated", int_of(r, "evaluated"),
+           "differing", int_of(r, "differing"), "failed", int_of(r, "failed"));
+    size_t i;
+    json_t *e;
+    if (!json_array_size(json_object_get(r, "examples")))
+        return;
+    printf("\nEXAMPLES\n%-9s %-24s %-8s %s\n", "INSTANCE", "AT", "RESULT", "ACTIVE -> SHADOW");
+    json_array_foreach(json_object_get(r, "examples"), i, e)
+    {
+        char text[512];
+        const char *result = json_is_string(json_object_get(e, "error"))   ? "failed"
+                             : json_is_true(json_object_get(e, "differs")) ? "differs"
+                                                                           : "same";
+        if (!strcmp(result, "failed"))
+            snprintf(text, sizeof text, "%s", str(e, "error"));
+        else if (!strcmp(result, "differs")) {
+            /* Only the fields that differ. */
+            json_t *a = json_object_get(e, "active"), *sh = json_object_get(e, "shadow");
+            json_t *b = json_object(), *af = json_object();
+            const char *k;
+            json_t *v;
+            json_object_foreach(sh, k, v)
+            {
+                if (json_equal(v, json_object_get(a, k)))
+                    continue;
+                json_object_set(b, k, json_object_get(a, k));
+                json_object_set(af, k, v);
+            }
+            changes(b, af, text, sizeof text);
+            json_decref(b);
+            json_decref(af);
+        } else {
+            snprintf(text, sizeof text, "%s, %s", str(json_object_get(e, "shadow"), "temperature"),
+                     str(json_object_get(e, "shadow"), "recommendation"));
+        }
+        printf("%-9lld %-24s %-8s %s\n", int_of(e, "instance"), str(e, "at"), result, text);
     }
 }
 
@@ -829,6 +961,17 @@ int main(int argc, char **argv)
         long st = request(&o, "POST", path, text, strlen(text), NULL, &b);
         free(text);
         return finish(&o, st, &b, print_simulation);
+    }
+    if (IS(0, "rules") && IS(1, "shadow") && (n == 4 || (n == 6 && !strcmp(a[4], "--hours")))) {
+        snprintf(path, sizeof path, "/v1/rules/%s/versions/%s/shadow", a[2], a[3]);
+        if (n == 4)
+            return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_shadow);
+        json_t *body = json_pack("{s:o}", "hours", arg_number(a[5]));
+        char *text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        long st = request(&o, "POST", path, text, strlen(text), NULL, &b);
+        free(text);
+        return finish(&o, st, &b, print_shadow);
     }
     if (IS(0, "rules") && IS(1, "rollback") && n == 3) {
         snprintf(path, sizeof path, "/v1/rules/%s/rollback", a[2]);

@@ -18,9 +18,7 @@ struct owner_slot {
     char name[RULES_OWNER_MAX];
     struct rules_version *active;                      /* one reference */
     struct rules_version *retired[RULES_RETIRED_KEEP]; /* one reference each, newest first */
-    struct err_detail last_error;                      /* code 0: none */
-    int64_t last_error_at_ms;
-    int last_error_version;
+    struct rules__errors errors;                       /* last_error and counts */
 };
 
 struct rules {
@@ -36,6 +34,7 @@ struct rules {
     size_t pinned_next;
     bool hq_signed;           /* HQ versions need a valid signature */
     unsigned char hq_key[32]; /* ed25519 public key */
+    struct rules__shadows *shadows; /* owned (rules_shadow.c) */
 };
 
 static int64_t now_ms(void)
@@ -183,21 +182,26 @@ static void swap_in(struct rules *r, struct rules_version *v)
     s->active = v;
 }
 
-static void record_error(struct rules *r, const char *owner, int version, const char *hash,
-                         const char *actor, const struct err_detail *why)
+static void record_error_kind(struct rules *r, enum rules__error_kind kind, const char *owner,
+                              int version, const char *hash, const char *actor,
+                              const struct err_detail *why)
 {
     struct owner_slot *s = slot_find(r, owner, true);
     int64_t at = now_ms();
-    if (s) {
-        s->last_error = *why;
-        s->last_error_at_ms = at;
-        s->last_error_version = version;
-    }
+    if (s)
+        rules__errors_note(&s->errors, kind, version, why->msg, at);
     r->loads_failed++;
     log_warn("rules: %s rejected: %s", owner, why->msg);
     if (!store_in_transaction(r->st))
         store_rule_event_append(r->st, owner, 0, at, actor, "validation_failed", hash, why->msg,
                                 NULL);
+}
+
+/* A refusal of the pipeline, its kind from its code (rules.h). */
+static void record_error(struct rules *r, const char *owner, int version, const char *hash,
+                         const char *actor, const struct err_detail *why)
+{
+    record_error_kind(r, rules__errors_kind_of(why->code), owner, version, hash, actor, why);
 }
 
 /* Store a validated version and, when 'activate', make it active: one
@@ -241,6 +245,8 @@ static int persist(struct rules *r, struct rules_version *v, const char *origin,
     else
         store_rollback(r->st);
     free(files);
+    if (!rc)
+        rules__shadows_settle(r, v->owner);
     if (rc || !activate) {
         rules_version_unref(v);
         return rc;
@@ -316,8 +322,8 @@ int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
     if (rc)
         return rc;
     struct owner_slot *s = slot_find(r, owner, true);
-    if (s && activate)
-        s->last_error.code = 0;
+    if (s)
+        rules__errors_settle(&s->errors, res->version, activate);
     r->loads_ok++;
     return 0;
 }
@@ -474,6 +480,10 @@ static int activate_stored(struct rules *r, const char *owner, int version, cons
     v->activated_at_ms = at;
     snprintf(v->approved_by, sizeof v->approved_by, "%s", approval ? actor : vl.approved_by);
     swap_in(r, v);
+    struct owner_slot *s = slot_find(r, owner, true);
+    if (s)
+        rules__errors_settle(&s->errors, version, true);
+    rules__shadows_settle(r, owner);
     log_info("rules: %s v%d %s by %s", owner, version, approval ? "approved" : "rolled back to",
              actor);
     return 0;
@@ -522,6 +532,8 @@ int rules_reject(struct rules *r, const char *owner, int version, const char *ac
         rc = store_commit(r->st, why);
     else
         store_rollback(r->st);
+    if (!rc)
+        rules__shadows_settle(r, owner);
     return rc;
 }
 
@@ -590,8 +602,8 @@ static void sync_owner(const char *owner, const char *path, int dirfd, const cha
     if (!rc)
         rc = rules_submit_signed(sc->r, owner, files, sig[0] ? sig : NULL, "disk", sc->actor, &res,
                                  &why);
-    else
-        record_error(sc->r, owner, max + 1, NULL, sc->actor, &why);
+    else /* the bundle could not be read */
+        record_error_kind(sc->r, RULES__ERROR_LOAD, owner, max + 1, NULL, sc->actor, &why);
     json_decref(files);
     sc->failed += rc != 0;
 }
@@ -603,7 +615,7 @@ int rules_sync_disk(struct rules *r, const char *actor)
     struct sync_ctx sc = {.r = r, .actor = actor};
     struct err_detail why = {0};
     if (rules__tree_visit(r->dir, sync_owner, &sc, &why)) {
-        record_error(r, "hq", 0, NULL, actor, &why);
+        record_error_kind(r, RULES__ERROR_LOAD, "hq", 0, NULL, actor, &why);
         return 1;
     }
     return sc.failed;
@@ -760,8 +772,10 @@ int rules_open_with(struct store *st, const struct rules_options *o, struct rule
     if (!rc && !rules_hq(r)) {
         struct owner_slot *s = slot_find(r, "hq", false);
         rc = err_set(why, -ERR_RULE_REJECTED, "no valid HQ rules: %s",
-                     s && s->last_error.code ? s->last_error.msg : "rules/hq is missing");
+                     s && s->errors.kind ? s->errors.msg : "rules/hq is missing");
     }
+    if (!rc)
+        rc = rules__shadows_open(r, &r->shadows, why);
     if (rc) {
         rules_close(r);
         return rc;
@@ -774,6 +788,7 @@ void rules_close(struct rules *r)
 {
     if (!r)
         return;
+    rules__shadows_close(r->shadows);
     for (size_t i = 0; i < RULES_PINNED_KEEP; i++)
         rules_version_unref(r->pinned[i]);
     for (size_t i = 0; i < r->n_owners; i++) {
@@ -813,20 +828,37 @@ json_t *rules_status_json(struct rules *r)
     json_t *owners = json_array();
     for (size_t i = 0; i < r->n_owners; i++) {
         struct owner_slot *s = &r->owners[i];
-        json_t *active = json_null(), *pending = json_array(), *err = json_null();
+        json_t *active = json_null(), *pending = json_array(), *err;
         if (s->active)
             active =
                 json_pack("{s:i, s:s, s:o, s:s?}", "version", s->active->version, "hash",
                           s->active->hash, "activated_at", ms_to_iso(s->active->activated_at_ms),
                           "approved_by", s->active->approved_by[0] ? s->active->approved_by : NULL);
         store_rule_version_list(r->st, s->name, on_pending, pending, NULL);
-        if (s->last_error.code)
-            err = json_pack("{s:o, s:o, s:i}", "message", utf8_json(s->last_error.msg), "at",
-                            ms_to_iso(s->last_error_at_ms), "version", s->last_error_version);
+        err = rules__errors_json(&s->errors);
         json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name, "active",
                                                 active, "pending", pending, "last_error", err));
     }
     return json_pack("{s:o}", "owners", owners);
+}
+
+/* --- rule errors and shadows: what rules_errors.c and rules_shadow.c keep here */
+
+struct rules__errors *rules__errors_of(struct rules *r, const char *owner)
+{
+    struct owner_slot *s = slot_find(r, owner, true);
+    return s ? &s->errors : NULL;
+}
+
+void rules__errors_each(struct rules *r, rules__errors_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < r->n_owners; i++)
+        fn(r->owners[i].name, &r->owners[i].errors, ctx);
+}
+
+struct rules__shadows *rules__shadows(struct rules *r)
+{
+    return r->shadows;
 }
 
 void rules_stats(struct rules *r, struct rules_stats *out)

@@ -130,7 +130,18 @@ int rules_rollback(struct rules *r, const char *owner, const char *actor, struct
  * nothing. Leads of the owner's unit (or 'unit' for HQ; NULL: all), created
  * in [from, to) (dates "YYYY-MM-DD", NULL: open), at most 'limit', for at
  * most 'max_ms'. *out is a new reference: { owner, version, active_version,
- * evaluated, changed, counts, differences, truncated }. */
+ * evaluated, truncated, counts, cap, changed, changed_total, failed,
+ * failed_total, routing, routing_total }. Each list holds at most 'cap'
+ * (100) entries, its *_total counts them all:
+ *   changed  { instance, office, before, after }: the evaluation fields
+ *            (score, temperature, maturity, recommendation) that differ;
+ *            before is { error } when only the active rules fail;
+ *   failed   { instance, office, error ("FILE:LINE: message"), owner,
+ *            version, file, line }: the candidate fails for the lead;
+ *   routing  { instance, office, stage, kdp, value, discount, margin,
+ *            before, after } (region candidates): an open instance whose
+ *            next key decision would be routed to another level (the
+ *            definition is in rules_simulate.c and README). */
 struct rules_simulation {
     const char *unit, *from, *to;
     int limit;
@@ -138,6 +149,96 @@ struct rules_simulation {
 };
 int rules_simulate(struct rules *r, const char *owner, int version,
                    const struct rules_simulation *sim, json_t **out, struct err_detail *why);
+
+/* --- runtime rule errors (rules_errors.c; CONTRACT 8.2) ------------------
+ *
+ * An owner's last_error (GET /v1/rules) is its newest rule error, of a kind:
+ *   load        the bundle could not be read or compiled: a file refused on
+ *               disk, a source's bytes or size, Lua syntax;
+ *   validation  it compiled, but the pipeline refused it: its top level or a
+ *               check failed, not an extension point, HQ's bounds or sample
+ *               leads, the signature;
+ *   runtime     an active version failed while serving a request: lead
+ *               evaluation (create, reevaluate), process actions, stage hooks
+ *               (actions.lua, tools.lua checklists), documents, receivables.
+ * `count` is the length of the run of equal errors (same kind, version and
+ * message; successes in between do not break it), `first_at` the first of
+ * them, `at` the newest. An error of another kind, version or message starts
+ * a new run. last_error never goes stale and never cites a number reused for
+ * other content: storing version V settles (clears) a load or validation
+ * error naming V or an older version, and activating V settles a runtime
+ * error of any other version.
+ */
+
+/* True for the codes of a rule that failed (ERR_RULE_*), not for refusals
+ * (KCP, conflict, authority) or bad input. */
+bool rules_is_rule_error(int code);
+
+#define RULES_ERROR_LOG_PER_S 5 /* runtime error lines per owner and second */
+
+/* A rule failed serving a request (why->code a rule error; anything else is
+ * ignored): it becomes the owner's last_error (kind runtime; the owner and
+ * version are the ones the message names), counts in
+ * ltcd_rule_errors_total{owner,kind="runtime"}, and is logged as one warn
+ * line with owner, version, file:line, req_id and actor, at most
+ * RULES_ERROR_LOG_PER_S lines per owner and second (the last one says that
+ * further errors are dropped; the next line says how many were). Strings are
+ * borrowed for the call; req_id and actor may be NULL. */
+void rules_runtime_error(struct rules *r, const struct err_detail *why, const char *req_id,
+                         const char *actor);
+
+/* Every error counted since start, by owner and kind ("load", "validation",
+ * "runtime"): one call per owner and kind with a non-zero count. */
+typedef void rules_error_total_cb(const char *owner, const char *kind, uint64_t n, void *ctx);
+void rules_error_totals(struct rules *r, rules_error_total_cb *each, void *ctx);
+
+/* --- shadow runs (rules_shadow.c; CONTRACT 8.2) ---------------------------
+ *
+ * A shadow run evaluates every live lead evaluation of an owner's scope (hq:
+ * every lead; region/ID: the region's leads; office/ID: the office's) also
+ * under a pending version V, from its start for 'hours' hours, and records
+ * each result beside the lead (never used: the instance keeps the active
+ * evaluation). It ends at its `until`, when V is approved, rejected or
+ * superseded (rules__shadows_settle), and a new shadow of V replaces the old
+ * window (its results start again from zero). Windows and results are in the
+ * store, so a restart resumes the running ones.
+ */
+#define RULES_SHADOW_HOURS_MAX    168 /* a week */
+#define RULES_SHADOWS_MAX         16  /* running at once, over all owners */
+#define RULES_SHADOW_EXAMPLES_MAX 20  /* results listed by the summary */
+
+/* Start (or restart) a shadow of pending version 'version' for 'hours'
+ * (1..RULES_SHADOW_HOURS_MAX). *out is the summary (as rules_shadow_summary),
+ * a new reference. Errors: -ERR_NOT_FOUND (no such version), -ERR_CONFLICT
+ * (not pending, or RULES_SHADOWS_MAX running), -ERR_INVALID_FIELD (hours),
+ * -ERR_RULE_* (it does not compile against today's HQ rules), -ERR_STORE. */
+int rules_shadow_start(struct rules *r, const char *owner, int version, int hours,
+                       const char *actor, json_t **out, struct err_detail *why);
+
+/* The newest window of the version: { owner, version, status ("running" or
+ * "ended"), started_at, started_by, until, ended_at, end_reason, evaluated,
+ * differing, failed, examples: [ { instance, at, differs, error, shadow,
+ * active } ] } (examples: at most RULES_SHADOW_EXAMPLES_MAX, differing and
+ * failed ones first). -ERR_NOT_FOUND when the version never had one. */
+int rules_shadow_summary(struct rules *r, const char *owner, int version, json_t **out,
+                         struct err_detail *why);
+
+/* During a live evaluation of 'lead' (normalised) that gave 'evaluation':
+ * NULL at once when no shadow runs (one test), else the results of every
+ * running shadow whose scope covers the lead, a new array to hand to
+ * rules_shadow_record (NULL when none covers it). Never fails the caller: a
+ * shadow evaluation that fails (within its own rule budget) is a result
+ * with its error. */
+json_t *rules_shadow_evaluate(struct rules *r, const json_t *lead, const json_t *evaluation);
+
+/* Record 'results' (borrowed; NULL: nothing) for the instance, inside the
+ * caller's transaction. A refused row is logged and skipped; an error is
+ * returned only when the transaction itself is gone. */
+int rules_shadow_record(struct rules *r, const json_t *results, int64_t instance_id, int64_t at_ms,
+                        struct err_detail *why);
+
+/* For tests: the clock of shadow windows (ms since the epoch; NULL: real). */
+void rules_shadow_set_clock(struct rules *r, int64_t (*now_ms)(void));
 
 /* Borrowed; NULL when the owner has no active version. */
 struct rules_version *rules_active(struct rules *r, const char *owner);

@@ -53,8 +53,10 @@ int rules__evaluate(struct rules *r, struct rules_version *hq, struct rules_vers
         json_t *args[2] = {(json_t *)lead, t};
         rc = sandbox_call(hq->sb, "lead.lua", "evaluate", args, 2, &res, why);
     }
+    char scoring[RULES_OWNER_MAX + 32]; /* messages name owner and version (sandbox.h) */
+    snprintf(scoring, sizeof scoring, "hq v%d: hq/lead.lua", hq->version);
     if (!rc)
-        rc = rules__check_scoring(res, "hq/lead.lua", why);
+        rc = rules__check_scoring(res, scoring, why);
     if (rc) {
         json_decref(t);
         json_decref(res);

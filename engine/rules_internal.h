@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "rules.h"
 
@@ -50,6 +51,78 @@ struct rules__stored {
 int rules__stored_load(struct rules *r, const char *owner, int version, struct rules__stored *out,
                        struct err_detail *why);
 void rules__stored_deinit(struct rules__stored *s);
+
+/* --- rule errors and shadow runs (rules_errors.c, rules_shadow.c) ---------
+ * What rules.c keeps per owner for GET /v1/rules last_error and /metrics,
+ * and the running shadows; see rules.h for the policies. */
+
+enum rules__error_kind {
+    RULES__ERROR_NONE,       /* no last_error */
+    RULES__ERROR_LOAD,       /* the bundle could not be read or compiled */
+    RULES__ERROR_VALIDATION, /* it compiled, but running or checking it refused it */
+    RULES__ERROR_RUNTIME,    /* an active version failed while serving a request */
+    RULES__ERROR_KINDS
+};
+
+struct rules__errors {
+    enum rules__error_kind kind;         /* of the last error; NONE: last_error is null */
+    char msg[ERR_DETAIL_MAX];            /* its message (valid UTF-8, from err_set) */
+    int version;                         /* the version it names; 0: none */
+    int64_t first_at_ms, at_ms;          /* first and newest of the run of equal errors */
+    uint64_t count;                      /* length of that run */
+    uint64_t totals[RULES__ERROR_KINDS]; /* every error since start, by kind (metrics) */
+    int64_t log_second;                  /* runtime error lines: the second being counted */
+    unsigned log_lines;                  /* lines written in it */
+    uint64_t log_dropped;                /* lines dropped since the last one written */
+};
+
+/* The owner's record (the slot is created; NULL only past RULES_MAX_OWNERS). */
+struct rules__errors *rules__errors_of(struct rules *r, const char *owner);
+
+/* Call 'fn' with every owner's record, in registry order. */
+typedef void rules__errors_fn(const char *owner, const struct rules__errors *e, void *ctx);
+void rules__errors_each(struct rules *r, rules__errors_fn *fn, void *ctx);
+
+/* Note an error: the same kind, version and message as the last error make
+ * the run one longer (count, at); anything else starts a new run. */
+void rules__errors_note(struct rules__errors *e, enum rules__error_kind kind, int version,
+                        const char *msg, int64_t at_ms);
+
+/* Version 'version' of the owner was stored (activated when 'activated'):
+ * a load or validation error naming it or an older version is settled; once
+ * it is active, so is a runtime error of any other version. */
+void rules__errors_settle(struct rules__errors *e, int version, bool activated);
+
+/* The kind of a refusal of the pipeline, from its code (rules.h). */
+enum rules__error_kind rules__errors_kind_of(int code);
+
+/* last_error as JSON (a new reference; null when none). */
+json_t *rules__errors_json(const struct rules__errors *e);
+
+/* Where an error message says it happened: messages of rules read
+ * "OWNER vN: FILE:LINE: text" (sandbox.h), some without the line. */
+struct rules__site {
+    char owner[RULES_OWNER_MAX]; /* "" when the message names none */
+    int version;                 /* 0 when none */
+    char file[160];              /* "regions/south/thresholds.lua", or "" */
+    int line;                    /* 0 when none */
+    const char *text;            /* into the message: from the file on */
+};
+void rules__site_parse(const char *msg, struct rules__site *out);
+
+/* Every name of kind ("load", "validation", "runtime"). */
+const char *rules__error_kind_name(enum rules__error_kind kind);
+
+/* The running shadows (rules_shadow.c), owned by struct rules. */
+struct rules__shadows;
+struct rules__shadows *rules__shadows(struct rules *r);
+/* Restore the windows still running from the store (a version that does
+ * not compile any more is logged and left out). *out is owned by the caller. */
+int rules__shadows_open(struct rules *r, struct rules__shadows **out, struct err_detail *why);
+void rules__shadows_close(struct rules__shadows *s);
+/* The owner's versions changed status: end its shadows whose version is no
+ * longer pending (approved, rejected, superseded). */
+void rules__shadows_settle(struct rules *r, const char *owner);
 
 /* The rules tree on disk (rules_tree.c). Below the root (which may itself
  * be a link), every directory and file is opened without following links:

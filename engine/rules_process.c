@@ -130,11 +130,14 @@ int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const c
     json_t *st = json_string(stage);
     json_t *args[2] = {st, doc};
     int rc = 0;
+    char file[RULES_OWNER_MAX * 2 + 48]; /* messages name owner and version (sandbox.h) */
     if (rv && sandbox_kind(rv->sb, "actions.lua", NULL) != SANDBOX_NONE) {
         json_t *list = NULL;
+        snprintf(file, sizeof file, "%s v%d: regions/%s/actions.lua", rv->owner, rv->version,
+                 rv->owner + 7);
         rc = sandbox_call(rv->sb, "actions.lua", NULL, args, 2, &list, why);
         if (!rc)
-            rc = rules__check_actions(list, "actions.lua", why);
+            rc = rules__check_actions(list, file, why);
         json_t *actions = json_object_get(doc, "actions");
         size_t i;
         json_t *a;
@@ -155,9 +158,11 @@ int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const c
     }
     if (!rc && ov && sandbox_kind(ov->sb, "tools.lua", "checklist") == SANDBOX_FUNCTION) {
         json_t *list = NULL;
+        snprintf(file, sizeof file, "%s v%d: offices/%s/tools.lua", ov->owner, ov->version,
+                 ov->owner + 7);
         rc = sandbox_call(ov->sb, "tools.lua", "checklist", args, 2, &list, why);
         if (!rc)
-            rc = rules__check_string_list(list, "tools.lua", "checklist", why);
+            rc = rules__check_string_list(list, file, "checklist", why);
         if (!rc) {
             json_t *cl = json_object_get(doc, "checklist");
             if (!json_is_object(cl)) {
@@ -171,6 +176,23 @@ int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const c
     }
     json_decref(st);
     return rc;
+}
+
+/* A rule error of process.lua that does not say which version it is about
+ * gets "hq vN: " in front, as every rule error does (sandbox.h), so that the
+ * runtime error names the pinned version that failed. */
+static int name_hq(int rc, const struct rules_version *hq, struct err_detail *why)
+{
+    struct rules__site site;
+    if (!why || !rules_is_rule_error(rc))
+        return rc;
+    rules__site_parse(why->msg, &site);
+    if (site.owner[0])
+        return rc;
+    char m[ERR_DETAIL_MAX], field[sizeof why->field];
+    snprintf(m, sizeof m, "%s", why->msg);
+    snprintf(field, sizeof field, "%s", why->field);
+    return err_field(why, rc, field, "hq v%d: %s", hq->version, m);
 }
 
 /* Ledger entries: { kind = "orders"|"cash", amount = INT, margin = -100..100 };
@@ -253,6 +275,7 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
         json_decref(*used);
         *used = NULL;
     }
+    rc = name_hq(rc, hq, why);
     json_decref(res);
     json_decref(ctx);
     rules_version_unref(hq);

@@ -1,14 +1,22 @@
 /* engine/rules_simulate.c: what-if evaluation of stored leads under a
  * candidate version against the active rules. Reads only. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "rules_internal.h"
+#include "utf8.h"
 
-#define SIM_DIFFERENCES_MAX 1000 /* per-lead differences listed (all are counted) */
-#define SIM_PAGE            500
+#define SIM_LIST_MAX 100 /* entries of each list (changed, failed, routing); all are counted */
+#define SIM_PAGE     500
+
+/* A capped list with the count of everything that belongs in it. */
+struct sim_list {
+    json_t *items; /* owned */
+    json_int_t total;
+};
 
 struct sim {
     struct rules *r;
@@ -17,10 +25,11 @@ struct sim {
     struct rules_version *active;                   /* the owner's active, may be NULL */
     const struct rules_simulation *in;
     uint64_t deadline_ns;
-    int evaluated, changed, failed;
+    int evaluated;
     bool truncated;
     int64_t last_id;
-    json_t *counts, *differences;
+    json_t *counts;
+    struct sim_list changed, failed, routing;
     const char *region_filter, *office_filter;
 };
 
@@ -45,25 +54,148 @@ static void count(json_t *counts, const char *what, const char *before, const ch
     json_object_set_new(c, key, json_integer(json_integer_value(json_object_get(c, key)) + 1));
 }
 
-/* The authority level each decided gate would be routed to under an authority
- * matrix (NULL: HQ's defaults). */
-static json_t *routes(struct rules_version *hq, const json_t *doc, const json_t *authority)
+/* Takes over 'item'. */
+static void list_add(struct sim_list *l, json_t *item)
 {
-    json_t *out = json_object();
-    const char *kdp;
-    json_t *g;
-    json_object_foreach(json_object_get(doc, "gates"), kdp, g)
-    {
-        json_t *auth = authority ? json_incref((json_t *)authority) : json_object();
-        json_t *args[4] = {auth, json_object_get(g, "value"), json_object_get(g, "discount"),
-                           json_object_get(g, "margin")};
-        json_t *level = NULL;
-        if (args[1] && args[2] && args[3] &&
-            !sandbox_call(hq->sb, "process.lua", "route", args, 4, &level, NULL))
-            json_object_set_new(out, kdp, level);
-        json_decref(auth);
+    l->total++;
+    if (item && json_array_size(l->items) < SIM_LIST_MAX)
+        json_array_append_new(l->items, item);
+    else
+        json_decref(item);
+}
+
+/* --- authority routing ----------------------------------------------------
+ * An open instance's next key decision is routed, like every decision, on
+ * value, discount and margin (process.lua route). Its terms are those of the
+ * furthest decision recorded in HQ's KDP order, with the signed contract's
+ * value once there is one; an instance without a recorded decision has no
+ * terms yet and is not routed. The next KDP is, at stage opportunity, the
+ * first of ATI, ATB, ATC not approved; at stage contract, ATCC until it is
+ * approved. The names mirror hq/process.lua (ORDER, KDPS). */
+static const char *const kdp_order[] = {"ATI", "ATB", "ATC", "ATAC", "ATCC", NULL};
+
+static bool approved(const json_t *gate)
+{
+    const char *o = json_string_value(json_object_get(gate, "outcome"));
+    return o && (!strcmp(o, "approve") || !strcmp(o, "approve_with_conditions"));
+}
+
+static const char *next_kdp(const char *stage, const json_t *gates)
+{
+    if (!strcmp(stage, "opportunity")) {
+        for (int i = 0; i < 3; i++)
+            if (!approved(json_object_get(gates, kdp_order[i])))
+                return kdp_order[i];
+        return NULL;
     }
-    return out;
+    if (!strcmp(stage, "contract") && !approved(json_object_get(gates, "ATCC")))
+        return "ATCC";
+    return NULL;
+}
+
+/* The level process.lua routes the terms to under an authority matrix (NULL:
+ * HQ's defaults), or NULL when it cannot say. A new reference. */
+static json_t *route(struct rules_version *hq, const json_t *authority, json_t *const terms[3])
+{
+    json_t *auth = authority ? json_incref((json_t *)authority) : json_object();
+    json_t *args[4] = {auth, terms[0], terms[1], terms[2]}, *level = NULL;
+    if (sandbox_call(hq->sb, "process.lua", "route", args, 4, &level, NULL) ||
+        !json_is_string(level)) {
+        json_decref(level);
+        level = NULL;
+    }
+    json_decref(auth);
+    return level;
+}
+
+static void routing(struct sim *s, const struct store_instance_row *row, const json_t *doc)
+{
+    const json_t *gates = json_object_get(doc, "gates");
+    const char *kdp = next_kdp(row->stage, gates);
+    json_t *terms[3] = {NULL, NULL, NULL};
+    for (int i = 0; kdp_order[i]; i++) {
+        const json_t *g = json_object_get(gates, kdp_order[i]);
+        if (json_is_integer(json_object_get(g, "value")) &&
+            json_is_number(json_object_get(g, "discount")) &&
+            json_is_number(json_object_get(g, "margin"))) {
+            terms[0] = json_object_get(g, "value");
+            terms[1] = json_object_get(g, "discount");
+            terms[2] = json_object_get(g, "margin");
+        }
+    }
+    const json_t *signed_value = json_object_get(json_object_get(doc, "contract"), "value");
+    if (terms[0] && json_is_integer(signed_value))
+        terms[0] = (json_t *)signed_value;
+    if (!kdp || !terms[0])
+        return;
+    /* The instance's pinned HQ version routes its decisions. */
+    json_int_t pin = json_integer_value(json_object_get(json_object_get(doc, "rules"), "hq"));
+    struct rules_version *hq = NULL;
+    if (pin <= 0 || pin > INT_MAX || rules_hq_version(s->r, (int)pin, &hq, NULL)) {
+        hq = s->hq_active;
+        rules_version_ref(hq);
+    }
+    json_t *before = route(hq, s->active ? s->active->authority : NULL, terms);
+    json_t *after = route(hq, s->candidate->authority, terms);
+    rules_version_unref(hq);
+    if (before && after && !json_equal(before, after))
+        list_add(&s->routing,
+                 json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "instance",
+                           (json_int_t)row->id, "office", row->office, "stage", row->stage, "kdp",
+                           kdp, "value", terms[0], "discount", terms[1], "margin", terms[2],
+                           "before", before, "after", after));
+    json_decref(before);
+    json_decref(after);
+}
+
+/* --- evaluation ------------------------------------------------------------ */
+
+static const char *const eval_fields[] = {"score", "temperature", "maturity", "recommendation",
+                                          NULL};
+
+static json_t *fields_of(const json_t *ev)
+{
+    json_t *o = json_object();
+    for (const char *const *f = eval_fields; *f; f++)
+        json_object_set(o, *f, json_object_get(ev, *f));
+    return o;
+}
+
+static json_t *failure(const struct store_instance_row *row, const char *msg,
+                       const struct rules_version *candidate)
+{
+    struct rules__site site;
+    rules__site_parse(msg, &site);
+    return json_pack("{s:I, s:s, s:o, s:s, s:i, s:s?, s:o}", "instance", (json_int_t)row->id,
+                     "office", row->office, "error", utf8_json(site.text), "owner",
+                     site.owner[0] ? site.owner : candidate->owner, "version",
+                     site.version ? site.version : candidate->version, "file",
+                     site.file[0] ? site.file : NULL, "line",
+                     site.line ? json_integer(site.line) : json_null());
+}
+
+/* The evaluation fields that differ, as { instance, office, before, after },
+ * or NULL when none does. Counts the changes of the named outcomes. */
+static json_t *change(struct sim *s, const struct store_instance_row *row, const json_t *before,
+                      const json_t *after)
+{
+    json_t *b = json_object(), *a = json_object();
+    for (const char *const *f = eval_fields; *f; f++) {
+        const json_t *x = json_object_get(before, *f), *y = json_object_get(after, *f);
+        if ((!x && !y) || json_equal((json_t *)x, (json_t *)y))
+            continue;
+        json_object_set(b, *f, (json_t *)x);
+        json_object_set(a, *f, (json_t *)y);
+        if (strcmp(*f, "score"))
+            count(s->counts, *f, s_of(before, *f), s_of(after, *f));
+    }
+    if (!json_object_size(a)) {
+        json_decref(a);
+        json_decref(b);
+        return NULL;
+    }
+    return json_pack("{s:I, s:s, s:o, s:o}", "instance", (json_int_t)row->id, "office", row->office,
+                     "before", b, "after", a);
 }
 
 static int on_row(const struct store_instance_row *row, void *ctx)
@@ -83,50 +215,24 @@ static int on_row(const struct store_instance_row *row, void *ctx)
     }
     json_t *lead = rules_instance_lead(doc), *before = NULL, *after = NULL;
     struct rules_version *over = s->candidate->layer == RULES_HQ ? NULL : s->candidate;
-    int rc = rules__evaluate(s->r, s->hq_active, NULL, lead, &before, NULL);
-    if (!rc)
-        rc = rules__evaluate(s->r, s->hq_candidate, over, lead, &after, NULL);
+    struct err_detail wb = {0}, wa = {0};
+    int rb = rules__evaluate(s->r, s->hq_active, NULL, lead, &before, &wb);
+    int ra = rules__evaluate(s->r, s->hq_candidate, over, lead, &after, &wa);
     s->evaluated++;
+    if (ra) /* the candidate fails for this lead, whatever the active rules do */
+        list_add(&s->failed, failure(row, wa.msg, s->candidate));
+    else if (rb) /* the candidate evaluates a lead the active rules fail on */
+        list_add(&s->changed, json_pack("{s:I, s:s, s:{s:o}, s:o}", "instance", (json_int_t)row->id,
+                                        "office", row->office, "before", "error", utf8_json(wb.msg),
+                                        "after", fields_of(after)));
+    else {
+        json_t *c = change(s, row, before, after);
+        if (c)
+            list_add(&s->changed, c);
+    }
     bool open = !strcmp(row->stage, "opportunity") || !strcmp(row->stage, "contract");
-    json_t *rb = NULL, *ra = NULL;
-    if (!rc && open && s->candidate->layer == RULES_REGION) {
-        rb = routes(s->hq_active, doc, s->active ? s->active->authority : NULL);
-        ra = routes(s->hq_active, doc, s->candidate->authority);
-    }
-    if (rc) {
-        s->failed++;
-    } else {
-        static const char *const fields[] = {"temperature", "maturity", "recommendation"};
-        bool diff =
-            !json_equal(json_object_get(before, "score"), json_object_get(after, "score")) ||
-            (rb && !json_equal(rb, ra));
-        for (int i = 0; i < 3; i++)
-            if (strcmp(s_of(before, fields[i]), s_of(after, fields[i]))) {
-                count(s->counts, fields[i], s_of(before, fields[i]), s_of(after, fields[i]));
-                diff = true;
-            }
-        if (diff) {
-            s->changed++;
-            if (json_array_size(s->differences) < SIM_DIFFERENCES_MAX) {
-                json_t *d = json_pack("{s:I, s:s, s:{s:O, s:O, s:O, s:O}, s:{s:O, s:O, s:O, s:O}}",
-                                      "id", (json_int_t)row->id, "office", row->office, "before",
-                                      "score", json_object_get(before, "score"), "temperature",
-                                      json_object_get(before, "temperature"), "maturity",
-                                      json_object_get(before, "maturity"), "recommendation",
-                                      json_object_get(before, "recommendation"), "after", "score",
-                                      json_object_get(after, "score"), "temperature",
-                                      json_object_get(after, "temperature"), "maturity",
-                                      json_object_get(after, "maturity"), "recommendation",
-                                      json_object_get(after, "recommendation"));
-                if (rb && !json_equal(rb, ra))
-                    json_object_set_new(d, "authority",
-                                        json_pack("{s:O, s:O}", "before", rb, "after", ra));
-                json_array_append_new(s->differences, d);
-            }
-        }
-    }
-    json_decref(rb);
-    json_decref(ra);
+    if (open && s->candidate->layer == RULES_REGION)
+        routing(s, row, doc);
     json_decref(before);
     json_decref(after);
     json_decref(lead);
@@ -153,7 +259,9 @@ int rules_simulate(struct rules *r, const char *owner, int version,
     s.hq_candidate = layer == RULES_HQ ? s.candidate : s.hq_active;
     s.deadline_ns = mono_ns() + (uint64_t)in->max_ms * 1000000u;
     s.counts = json_pack("{s:{}, s:{}, s:{}}", "temperature", "maturity", "recommendation");
-    s.differences = json_array();
+    s.changed.items = json_array();
+    s.failed.items = json_array();
+    s.routing.items = json_array();
     struct store_instance_filter f = {.limit = SIM_PAGE};
     if (layer == RULES_REGION)
         f.region = owner + 7;
@@ -170,14 +278,21 @@ int rules_simulate(struct rules *r, const char *owner, int version,
         if (rc || s.last_id == before)
             break;
     } while (!s.truncated);
-    if (!rc)
-        *out = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:o, s:o, s:b}", "owner", owner, "version",
-                         version, "active_version", s.active ? s.active->version : 0, "evaluated",
-                         s.evaluated, "changed", s.changed, "failed", s.failed, "counts", s.counts,
-                         "differences", s.differences, "truncated", s.truncated);
-    else {
+    if (!rc) {
+        *out =
+            json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}", "owner",
+                      owner, "version", version, "active_version", s.active ? s.active->version : 0,
+                      "evaluated", s.evaluated, "truncated", s.truncated, "counts", s.counts, "cap",
+                      SIM_LIST_MAX, "changed", s.changed.items, "changed_total", s.changed.total,
+                      "failed", s.failed.items, "failed_total", s.failed.total, "routing",
+                      s.routing.items, "routing_total", s.routing.total);
+        if (!*out)
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
+    } else {
         json_decref(s.counts);
-        json_decref(s.differences);
+        json_decref(s.changed.items);
+        json_decref(s.failed.items);
+        json_decref(s.routing.items);
     }
     rules_version_unref(s.candidate);
     return rc;

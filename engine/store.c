@@ -77,6 +77,27 @@
                " e.rules FROM events e INDEXED BY events_at JOIN instances i"                      \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
                " AND (?2 IS NULL OR i.office=?2) ORDER BY e.at DESC LIMIT ?3")                     \
+    /* Shadow runs (issue 11). */                                                                  \
+    XX(shadow_replace, "UPDATE rule_shadows SET ended_at=?3, end_reason='replaced'"                \
+                       " WHERE owner=?1 AND version=?2 AND ended_at IS NULL")                      \
+    XX(shadow_insert, "INSERT INTO rule_shadows(owner, version, started_at, until_at,"             \
+                      " started_by) VALUES (?1,?2,?3,?4,?5)")                                      \
+    XX(shadow_end, "UPDATE rule_shadows SET ended_at=?2, end_reason=?3"                            \
+                   " WHERE id=?1 AND ended_at IS NULL")                                            \
+    XX(shadow_newest, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"     \
+                      " end_reason FROM rule_shadows WHERE owner=?1 AND version=?2"                \
+                      " ORDER BY id DESC LIMIT 1")                                                 \
+    XX(shadow_running, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"    \
+                       " end_reason FROM rule_shadows WHERE ended_at IS NULL AND until_at > ?1"    \
+                       " ORDER BY id")                                                             \
+    XX(shadow_result_insert, "INSERT INTO rule_shadow_results(shadow_id, instance_id, at,"         \
+                             " differs, error, summary, active) VALUES (?1,?2,?3,?4,?5,?6,?7)")    \
+    XX(shadow_counts, "SELECT count(*), coalesce(sum(differs), 0), count(error)"                   \
+                      " FROM rule_shadow_results WHERE shadow_id=?1")                              \
+    XX(shadow_examples, "SELECT shadow_id, instance_id, at, differs, error, summary, active"       \
+                        " FROM rule_shadow_results WHERE shadow_id=?1"                             \
+                        " ORDER BY (differs OR error IS NOT NULL) DESC, id DESC LIMIT ?2")         \
+    XX(rv_status_get, "SELECT status FROM rule_versions WHERE owner=?1 AND version=?2")            \
     XX(rv_insert,                                                                                  \
        "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"                    \
        " created_at, created_by, reason, signature) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")      \
@@ -933,6 +954,142 @@ int store_target_list(struct store *st, const char *period, const char *metric,
     bind_text(st->target_list, 1, period);
     bind_text(st->target_list, 2, metric);
     return each_row(st, st->target_list, row_total, (void *)each, ctx, why, "list targets");
+}
+
+/* --- shadow runs (issue 11) ----------------------------------------------- */
+
+int store_shadow_start(struct store *st, const struct store_shadow *s, int64_t *id,
+                       struct err_detail *why)
+{
+    sqlite3_stmt *q = st->shadow_replace;
+    bind_text(q, 1, s->owner);
+    sqlite3_bind_int(q, 2, s->version);
+    sqlite3_bind_int64(q, 3, s->started_at_ms);
+    int rc = step_done(st, q, why, "replace shadow run");
+    if (rc)
+        return rc;
+    q = st->shadow_insert;
+    bind_text(q, 1, s->owner);
+    sqlite3_bind_int(q, 2, s->version);
+    sqlite3_bind_int64(q, 3, s->started_at_ms);
+    sqlite3_bind_int64(q, 4, s->until_ms);
+    bind_text(q, 5, s->started_by);
+    rc = step_done(st, q, why, "insert shadow run");
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int store_shadow_end(struct store *st, int64_t id, int64_t at_ms, const char *reason,
+                     struct err_detail *why)
+{
+    sqlite3_bind_int64(st->shadow_end, 1, id);
+    sqlite3_bind_int64(st->shadow_end, 2, at_ms);
+    bind_text(st->shadow_end, 3, reason);
+    return step_done(st, st->shadow_end, why, "end shadow run");
+}
+
+static int row_shadow(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_shadow sh = {
+        .id = sqlite3_column_int64(s, 0),
+        .owner = (const char *)sqlite3_column_text(s, 1),
+        .version = sqlite3_column_int(s, 2),
+        .started_at_ms = sqlite3_column_int64(s, 3),
+        .until_ms = sqlite3_column_int64(s, 4),
+        .started_by = (const char *)sqlite3_column_text(s, 5),
+        .ended_at_ms = sqlite3_column_int64(s, 6),
+        .end_reason = (const char *)sqlite3_column_text(s, 7),
+    };
+    return ((store_shadow_cb *)cb)(&sh, ctx);
+}
+
+int store_shadow_newest(struct store *st, const char *owner, int version, store_shadow_cb *each,
+                        void *ctx, struct err_detail *why)
+{
+    bind_text(st->shadow_newest, 1, owner);
+    sqlite3_bind_int(st->shadow_newest, 2, version);
+    return each_row(st, st->shadow_newest, row_shadow, (void *)each, ctx, why, "get shadow run");
+}
+
+int store_shadow_running(struct store *st, int64_t now_ms, store_shadow_cb *each, void *ctx,
+                         struct err_detail *why)
+{
+    sqlite3_bind_int64(st->shadow_running, 1, now_ms);
+    return each_row(st, st->shadow_running, row_shadow, (void *)each, ctx, why, "list shadow runs");
+}
+
+int store_shadow_result_insert(struct store *st, const struct store_shadow_result *r,
+                               struct err_detail *why)
+{
+    sqlite3_stmt *s = st->shadow_result_insert;
+    sqlite3_bind_int64(s, 1, r->shadow_id);
+    sqlite3_bind_int64(s, 2, r->instance_id);
+    sqlite3_bind_int64(s, 3, r->at_ms);
+    sqlite3_bind_int(s, 4, r->differs ? 1 : 0);
+    bind_text(s, 5, r->error);
+    bind_text(s, 6, r->summary);
+    bind_text(s, 7, r->active);
+    return step_done(st, s, why, "insert shadow result");
+}
+
+int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated, int64_t *differing,
+                        int64_t *failed, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->shadow_counts;
+    sqlite3_bind_int64(s, 1, shadow_id);
+    int rc = sqlite3_step(s), out = 0;
+    *evaluated = *differing = *failed = 0;
+    if (rc == SQLITE_ROW) {
+        *evaluated = sqlite3_column_int64(s, 0);
+        *differing = sqlite3_column_int64(s, 1);
+        *failed = sqlite3_column_int64(s, 2);
+    } else {
+        out = db_err(st, why, "count shadow results");
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
+}
+
+static int row_shadow_result(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    struct store_shadow_result r = {
+        .shadow_id = sqlite3_column_int64(s, 0),
+        .instance_id = sqlite3_column_int64(s, 1),
+        .at_ms = sqlite3_column_int64(s, 2),
+        .differs = sqlite3_column_int(s, 3) != 0,
+        .error = (const char *)sqlite3_column_text(s, 4),
+        .summary = (const char *)sqlite3_column_text(s, 5),
+        .active = (const char *)sqlite3_column_text(s, 6),
+    };
+    return ((store_shadow_result_cb *)cb)(&r, ctx);
+}
+
+int store_shadow_examples(struct store *st, int64_t shadow_id, int limit,
+                          store_shadow_result_cb *each, void *ctx, struct err_detail *why)
+{
+    sqlite3_bind_int64(st->shadow_examples, 1, shadow_id);
+    sqlite3_bind_int(st->shadow_examples, 2, limit);
+    return each_row(st, st->shadow_examples, row_shadow_result, (void *)each, ctx, why,
+                    "list shadow results");
+}
+
+int store_rule_version_status(struct store *st, const char *owner, int version, char *status,
+                              struct err_detail *why)
+{
+    sqlite3_stmt *s = st->rv_status_get;
+    bind_text(s, 1, owner);
+    sqlite3_bind_int(s, 2, version);
+    int rc = sqlite3_step(s), out = 0;
+    status[0] = '\0';
+    if (rc == SQLITE_ROW)
+        snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 0));
+    else if (rc != SQLITE_DONE)
+        out = db_err(st, why, "rule version status");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return out;
 }
 
 int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ctx,

@@ -199,6 +199,56 @@ typedef int store_rule_event_cb(const struct store_rule_event *e, void *ctx);
 int store_rule_event_list(struct store *st, const char *owner, store_rule_event_cb *each, void *ctx,
                           struct err_detail *why);
 
+/* --- shadow runs (CONTRACT 8.2; issue 11) --------------------------------
+ * A window in which live lead evaluations of an owner's scope are also run
+ * under a pending version, and the compact result of each. Strings of rows
+ * handed to callbacks are borrowed for the call only. */
+struct store_shadow {
+    int64_t id;
+    const char *owner;
+    int version;
+    int64_t started_at_ms, until_ms;
+    const char *started_by;
+    int64_t ended_at_ms;    /* 0 while not ended early */
+    const char *end_reason; /* NULL, or why it ended before until_ms */
+};
+typedef int store_shadow_cb(const struct store_shadow *s, void *ctx);
+
+/* A new window (its id in *id); the open windows of the same owner and
+ * version end now with reason "replaced". Run inside a transaction. */
+int store_shadow_start(struct store *st, const struct store_shadow *s, int64_t *id,
+                       struct err_detail *why);
+/* End a window early (approved, rejected, superseded...). */
+int store_shadow_end(struct store *st, int64_t id, int64_t at_ms, const char *reason,
+                     struct err_detail *why);
+/* The newest window of owner's version (none: 'each' is not called). */
+int store_shadow_newest(struct store *st, const char *owner, int version, store_shadow_cb *each,
+                        void *ctx, struct err_detail *why);
+/* Every window not ended early whose until is after now_ms (for start-up). */
+int store_shadow_running(struct store *st, int64_t now_ms, store_shadow_cb *each, void *ctx,
+                         struct err_detail *why);
+
+struct store_shadow_result {
+    int64_t shadow_id, instance_id, at_ms;
+    bool differs;
+    const char *error;   /* NULL, or why the shadow evaluation failed */
+    const char *summary; /* JSON text, NULL when it failed */
+    const char *active;  /* JSON text of the live evaluation when they differ, or NULL */
+};
+typedef int store_shadow_result_cb(const struct store_shadow_result *r, void *ctx);
+int store_shadow_result_insert(struct store *st, const struct store_shadow_result *r,
+                               struct err_detail *why);
+/* Results of a window: how many, how many differ, how many failed. */
+int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated, int64_t *differing,
+                        int64_t *failed, struct err_detail *why);
+/* At most 'limit' results of a window, those that differ or failed first,
+ * newest first within each. */
+int store_shadow_examples(struct store *st, int64_t shadow_id, int limit,
+                          store_shadow_result_cb *each, void *ctx, struct err_detail *why);
+/* The status of one version into status (>= 16 bytes), "" when there is none. */
+int store_rule_version_status(struct store *st, const char *owner, int version, char *status,
+                              struct err_detail *why);
+
 /* The ledger: what instances earn, attributed to every unit, append-only.
  * kind is "orders" (signed value) or "cash" (collected); margin in percent;
  * at is the date "YYYY-MM-DD" it happened. */

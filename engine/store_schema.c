@@ -177,6 +177,36 @@ const char *const store_migrations[] = {
      * primary key with optional filters), yet every create paid for both. */
     "DROP INDEX instances_region;"
     "DROP INDEX instances_office;",
+
+    /* 8: a shadow run
+     * of a pending rule version is a window (rule_shadows; a new window of
+     * the same version ends the old one) and one compact row per live lead
+     * evaluation done beside the active rules (rule_shadow_results), written
+     * in the transaction of the lead it shadows. 'summary' is the shadow's
+     * evaluation { score, temperature, maturity, recommendation } (NULL when
+     * it failed), 'active' the live one's, kept only when they differ. */
+    "CREATE TABLE rule_shadows ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  started_at INTEGER NOT NULL,"
+    "  until_at INTEGER NOT NULL,"
+    "  started_by TEXT NOT NULL,"
+    "  ended_at INTEGER,"
+    "  end_reason TEXT"
+    ") STRICT;"
+    "CREATE INDEX rule_shadows_version ON rule_shadows(owner, version, id);"
+    "CREATE TABLE rule_shadow_results ("
+    "  id INTEGER PRIMARY KEY,"
+    "  shadow_id INTEGER NOT NULL REFERENCES rule_shadows(id),"
+    "  instance_id INTEGER NOT NULL REFERENCES instances(id),"
+    "  at INTEGER NOT NULL,"
+    "  differs INTEGER NOT NULL,"
+    "  error TEXT,"
+    "  summary TEXT,"
+    "  active TEXT"
+    ") STRICT;"
+    "CREATE INDEX rule_shadow_results_shadow ON rule_shadow_results(shadow_id, id);",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

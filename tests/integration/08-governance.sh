@@ -93,8 +93,8 @@ api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 
 before=$(sqlite3 "$WORK/db" 'SELECT count(*), sum(length(doc)) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions')
 sim=$(api POST "/v1/rules/region/south/versions/$C/simulate" hq-admin-token '{}'); expect "simulate a pending version" 200
 check "it evaluated the region's stored leads" [ "$(echo "$sim" | jq .evaluated)" -ge 10 ]
-check "it reports changes with counts and per-lead differences" [ "$(echo "$sim" | jq '.changed > 0 and (.differences | length) == .changed and (.counts.temperature | length) > 0')" = true ]
-check "a difference names the lead, before and after" [ "$(echo "$sim" | jq -r '.differences[0] | (.id | type) + "," + .before.temperature + "->" + .after.temperature' | grep -c 'number,.*->hot')" = 1 ]
+check "it reports changes with counts and per-lead differences" [ "$(echo "$sim" | jq '.changed_total > 0 and (.changed | length) == .changed_total and (.counts.temperature | length) > 0')" = true ]
+check "a difference names the lead, before and after" [ "$(echo "$sim" | jq -r '.changed[0] | (.instance | type) + "," + .before.temperature + "->" + .after.temperature' | grep -c 'number,.*->hot')" = 1 ]
 after=$(sqlite3 "$WORK/db" 'SELECT count(*), sum(length(doc)) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions')
 check "simulation writes nothing" [ "$before" = "$after" ]
 sim=$(api POST "/v1/rules/region/south/versions/$C/simulate" hq-admin-token '{"limit":2}')
@@ -103,7 +103,7 @@ api POST "/v1/rules/region/south/versions/$C/simulate" hq-admin-token '{"from":"
 sim=$(api POST "/v1/rules/region/south/versions/$C/simulate" hq-admin-token '{"from":"2999-01-01"}')
 check "a period filters the leads" [ "$(echo "$sim" | jq .evaluated)" = 0 ]
 sim=$(api POST "/v1/rules/hq/versions/1/simulate" hq-admin-token '{"unit":"office/province-a"}')
-check "simulating HQ's active version against itself changes nothing" [ "$(echo "$sim" | jq -c '[.evaluated > 0, .changed]')" = '[true,0]' ]
+check "simulating HQ's active version against itself changes nothing" [ "$(echo "$sim" | jq -c '[.evaluated > 0, .changed_total, .failed_total]')" = '[true,0,0]' ]
 
 # --- rollback -------------------------------------------------------------------
 api POST "/v1/rules/region/south/versions/$C/approve" hq-admin-token >/dev/null; expect "approve the simulated version" 200
