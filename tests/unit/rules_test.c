@@ -24,7 +24,8 @@ static void write_tree(void)
 {
     snprintf(root, sizeof root, "/tmp/ltcd-rules-test-%d", getpid());
     char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    /* A fresh database too: pids repeat, and /tmp holds other runs' files. */
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s.db %s.db-wal %s.db-shm", root, root, root, root);
     if (system(cmd))
         abort();
     put("hq/org.lua", "return { regions = { south = { name = 'S', offices = { 'pa', 'pb' } },"
@@ -342,7 +343,8 @@ TEST(lead_evaluation_cost)
 {
     snprintf(root, sizeof root, "/tmp/ltcd-rules-test-%d", getpid());
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s && cp -r rules %s", root, root);
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s.db %s.db-wal %s.db-shm && cp -r rules %s", root, root,
+             root, root, root);
     CHECK(system(cmd) == 0);
     struct rules *r = open_rules(true);
     CHECK(r != NULL);
