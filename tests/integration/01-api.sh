@@ -8,7 +8,7 @@ check "health answers ok without a token" [ "$(echo "$body" | jq -r .status)" = 
 
 out=$(api POST /v1/leads pa-ar-token "$LEAD"); expect "create lead: 201" 201
 ID=$(echo "$out" | jq -r .id)
-check "created instance has an id and stage lead" [ "$ID" -ge 1 ] && [ "$(echo "$out" | jq -r .stage)" = lead ]
+[ "$ID" -ge 1 ] && [ "$(echo "$out" | jq -r .stage)" = lead ]; ok_if "created instance has an id and stage lead"
 check "evaluation is complete" [ "$(echo "$out" | jq -r '.evaluation | [.score, .temperature, .maturity, .recommendation] | map(tostring) | join(",")')" = "63.6,warm,mature,convert" ]
 check "evaluation names every rule version used" [ "$(echo "$out" | jq -c .evaluation.rules)" = '{"hq":1,"region/south":1,"office/province-a":1}' ]
 
@@ -31,7 +31,7 @@ list=$(api GET "/v1/instances?office=city-c&limit=3" hq-admin-token); expect "li
 check "list pages by limit" [ "$(echo "$list" | jq '.instances | length')" = 3 ]
 next=$(echo "$list" | jq -r .next)
 list2=$(api GET "/v1/instances?office=city-c&limit=3&after=$next" hq-admin-token)
-check "next page holds the rest" [ "$(echo "$list2" | jq '.instances | length')" = 1 ] && [ "$(echo "$list2" | jq -r .next)" = null ]
+[ "$(echo "$list2" | jq '.instances | length')" = 1 ] && [ "$(echo "$list2" | jq -r .next)" = null ]; ok_if "next page holds the rest"
 list=$(api GET "/v1/instances?temperature=warm" hq-admin-token)
 check "filter by temperature" [ "$(echo "$list" | jq '[.instances[].evaluation.temperature] | unique')" = '[
   "warm"
@@ -68,7 +68,7 @@ LTC_URL=$URL LTC_TOKEN=nope "$LTCCTL" health >/dev/null; check "ltcctl health ne
 LTC_URL=$URL LTC_TOKEN=nope "$LTCCTL" lead list >/dev/null 2>"$WORK/err"
 check "ltcctl explains a refused token" grep -q "token was refused" "$WORK/err"
 "$LTCCTL" --url http://127.0.0.1:1 health >/dev/null 2>"$WORK/err"; rc=$?
-check "ltcctl says when the daemon is down (exit 3)" [ $rc = 3 ] && grep -q "cannot reach" "$WORK/err"
+[ $rc = 3 ] && grep -q "cannot reach" "$WORK/err"; ok_if "ltcctl says when the daemon is down (exit 3)"
 
 stop_daemon; check "SIGTERM stops with exit 0" [ $? = 0 ]
 finish

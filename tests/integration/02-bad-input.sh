@@ -37,7 +37,7 @@ bad "text too long" 400 invalid_field "$(echo "$LEAD" | jq -c --arg l "$long" '.
 
 head -c 2000000 /dev/zero | tr '\0' 'x' >"$WORK/big"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -H 'Authorization: Bearer pa-ar-token' --data-binary @"$WORK/big" "$URL/v1/leads")
-check "body over 1 MiB: 413 payload_too_large" [ "$code" = 413 ] && [ "$(jq -r .error.code <"$WORK/body")" = payload_too_large ]
+[ "$code" = 413 ] && [ "$(jq -r .error.code <"$WORK/body")" = payload_too_large ]; ok_if "body over 1 MiB: 413 payload_too_large"
 code=$(head -c 2000000 /dev/zero | tr '\0' 'x' | curl -s -o "$WORK/body" -w '%{http_code}' -H 'Authorization: Bearer pa-ar-token' -H 'Transfer-Encoding: chunked' -T - -X POST "$URL/v1/leads")
 check "chunked body over the limit: 413" [ "$code" = 413 ]
 

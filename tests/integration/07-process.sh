@@ -27,7 +27,7 @@ check "its trail has one event per accepted action (17)" [ "$(events $DEMO)" = 1
 check "every event carries actor, action and rule versions" [ "$(api GET /v1/instances/$DEMO/events hq-admin-token | jq '[.events[] | select(.actor and .action and .rules.hq)] | length')" = 17 ]
 check "the escalation was 30+ days to the AR" grep -q 'days late -> ar' "$WORK/demo"
 code=$(curl -s -o "$WORK/doc" -w '%{http_code}' -H 'Authorization: Bearer pa-ar-token' "$URL/v1/instances/$DEMO/documents/quote")
-check "documents render from the office's L5 template" [ "$code" = 200 ] && grep -q 'Quotation for Sample Telecom' "$WORK/doc"
+[ "$code" = 200 ] && grep -q 'Quotation for Sample Telecom' "$WORK/doc"; ok_if "documents render from the office's L5 template"
 api GET /v1/instances/$DEMO/documents/invoice hq-admin-token >/dev/null; expect "a template the office lacks: 404" 404 not_found
 
 # --- stage rules: a wrong action for the stage is 409 and records nothing ------

@@ -108,7 +108,7 @@ check "simulating HQ's active version against itself changes nothing" [ "$(echo 
 # --- rollback -------------------------------------------------------------------
 api POST "/v1/rules/region/south/versions/$C/approve" hq-admin-token >/dev/null; expect "approve the simulated version" 200
 api POST /v1/rules/region/south/rollback south-admin-token >/dev/null; expect "the region rolls back" 200
-check "back to the previous good version" [ "$(jq -r .version <"$WORK/body")" = "$B" ] && [ "$(rules_of region/south | jq -r .active.version)" = "$B" ]
+[ "$(jq -r .version <"$WORK/body")" = "$B" ] && [ "$(rules_of region/south | jq -r .active.version)" = "$B" ]; ok_if "back to the previous good version"
 out=$(api POST /v1/leads pa-ar-token "$LEAD")
 check "new leads use the rolled-back version" [ "$(echo "$out" | jq -r '.evaluation.rules["region/south"]')" = "$B" ]
 api POST /v1/rules/office/city-c/rollback cc-admin-token >/dev/null; expect "nothing to roll back to" 409 conflict

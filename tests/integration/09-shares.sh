@@ -51,7 +51,7 @@ check "... and the same lines" [ "$(echo "$again" | jq -c .lines)" = "$(echo "$r
 got=$(api GET "/v1/shares/runs/$ID" hq-viewer-token)
 check "GET returns the stored run" [ "$(echo "$got" | jq -c .)" = "$(echo "$run" | jq -c .)" ]
 got=$(api GET "/v1/shares/runs/$ID" south-admin-token)
-check "a region sees only its subtree" [ "$(echo "$got" | jq -r '[.lines[].unit | select(startswith("region/north") or startswith("office/city"))] | length')" = 0 ] && [ "$(echo "$got" | jq '.lines | length')" -gt 3 ]
+[ "$(echo "$got" | jq -r '[.lines[].unit | select(startswith("region/north") or startswith("office/city"))] | length')" = 0 ] && [ "$(echo "$got" | jq '.lines | length')" -gt 3 ]; ok_if "a region sees only its subtree"
 empty=$(api POST /v1/shares/runs hq-admin-token '{"period":"2025","pool":1000}')
 check "a period without cash still splits exactly" [ "$(sum_under "$empty" hq)" = 1000 ]
 
@@ -117,7 +117,7 @@ while kill -0 $W 2>/dev/null; do
     n=$((n + 1))
 done
 wait $W
-check "the roll-up stayed consistent over $n reads during writes" [ $bad = 0 ] && [ $n -gt 3 ]
+[ $bad = 0 ] && [ $n -gt 3 ]; ok_if "the roll-up stayed consistent over $n reads during writes"
 check "and includes the new cash" [ "$(api GET "/v1/targets?period=2026&metric=cash" hq-viewer-token | jq .actual)" = 2100000000 ]
 stop_daemon
 finish

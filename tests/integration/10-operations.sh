@@ -16,7 +16,7 @@ curl -s -o /dev/null "$URL/v1/%ff%fe"
 curl -s "$URL/metrics" >"$WORK/m1"
 check "after traffic /metrics still parses" sh -c "'$PROMPARSE' <'$WORK/m1'"
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/m1"; }
-check "requests are counted by route and status" [ "$(metric 'ltcd_http_requests_total{route="/v1/leads",status="201"}')" = 1 ] && [ "$(metric 'ltcd_http_requests_total{route="/v1/leads",status="400"}')" = 1 ]
+[ "$(metric 'ltcd_http_requests_total{route="/v1/leads",status="201"}')" = 1 ] && [ "$(metric 'ltcd_http_requests_total{route="/v1/leads",status="400"}')" = 1 ]; ok_if "requests are counted by route and status"
 check "a latency histogram per route" [ "$(metric 'ltcd_http_request_duration_seconds_count{route="/v1/leads"}')" = 2 ]
 check "budget kills are counted by owner" [ "$(metric 'ltcd_rule_calls_total{owner="office/province-a",outcome="budget"}')" = 1 ]
 check "rule calls by owner" [ "$(metric 'ltcd_rule_calls_total{owner="hq",outcome="ok"}')" -gt 0 ]
@@ -29,7 +29,7 @@ stop_daemon
 grep -v '^ltcd: ' "$WORK/log" >"$WORK/jsonlog"
 check "every log line is one JSON object" sh -c "jq -s -e 'all(.ts and .level and .msg)' '$WORK/jsonlog' >/dev/null"
 check "a write is logged with req_id, method, path, status, actor and duration_ms" sh -c "jq -s -e 'any(.req_id != null and .method == \"POST\" and .path == \"/v1/leads\" and .status == 201 and .actor == \"office/province-a:ar\" and (.duration_ms | type) == \"number\")' '$WORK/jsonlog' >/dev/null"
-check "host.log is rate-limited per run (9 lines and a notice)" [ "$(grep -c chatty "$WORK/jsonlog")" = 9 ] && grep -q "further host.log lines of this run dropped" "$WORK/jsonlog"
+[ "$(grep -c chatty "$WORK/jsonlog")" = 9 ] && grep -q "further host.log lines of this run dropped" "$WORK/jsonlog"; ok_if "host.log is rate-limited per run (9 lines and a notice)"
 check "a refused request is logged with error_code and error_message" sh -c "jq -s -e 'any(.req_id != null and .status == 400 and .error_code == \"invalid_json\" and (.error_message | length) > 0)' '$WORK/jsonlog' >/dev/null"
 check "a path with bytes that are not UTF-8 still gives a JSON line" sh -c "jq -s -e 'any(.status == 404 and (.path | test(\"^/v1/\\ufffd\")))' '$WORK/jsonlog' >/dev/null"
 
@@ -43,7 +43,7 @@ done
 ok "ltcctl --help documents every command"
 
 make -s -C "$ROOT" install DESTDIR="$WORK/dest" PREFIX=/usr BIN="${LTC_BIN:-bin}" BUILD="${LTC_BUILD:-build}" >/dev/null 2>&1
-check "make install honours DESTDIR and PREFIX" [ -x "$WORK/dest/usr/bin/ltcd" ] && [ -x "$WORK/dest/usr/bin/ltcctl" ] && [ -f "$WORK/dest/usr/share/man/man8/ltcd.8" ] && [ -f "$WORK/dest/usr/share/ltcd/rules/hq/org.lua" ]
+[ -x "$WORK/dest/usr/bin/ltcd" ] && [ -x "$WORK/dest/usr/bin/ltcctl" ] && [ -f "$WORK/dest/usr/share/man/man8/ltcd.8" ] && [ -f "$WORK/dest/usr/share/ltcd/rules/hq/org.lua" ]; ok_if "make install honours DESTDIR and PREFIX"
 check "the installed daemon runs" sh -c "'$WORK/dest/usr/bin/ltcd' --version | grep -q ltcd"
 check "the installed unit points at the installed binary" grep -q 'ExecStart=/usr/bin/ltcd ' "$WORK/dest/usr/lib/systemd/system/ltcd.service"
 check "the unit is Type=notify with a watchdog" sh -c "grep -q '^Type=notify' '$WORK/dest/usr/lib/systemd/system/ltcd.service' && grep -q '^WatchdogSec=' '$WORK/dest/usr/lib/systemd/system/ltcd.service'"

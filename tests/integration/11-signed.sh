@@ -7,7 +7,7 @@
 cp -r "$ROOT/rules" "$WORK/rules"
 
 "$LTCD" --listen 127.0.0.1:0 --db "$WORK/u.db" --rules "$WORK/rules" --hq-pubkey "$WORK/hq.pub" >/dev/null 2>"$WORK/err"
-check "an unsigned HQ tree does not start (exit 1)" [ $? = 1 ] && grep -q "must be signed" "$WORK/err"
+[ $? = 1 ] && grep -q "must be signed" "$WORK/err"; ok_if "an unsigned HQ tree does not start (exit 1)"
 "$LTCCTL" rules sign "$WORK/rules/hq" "$WORK/hq.key" >/dev/null
 check "ltcctl rules sign writes hq/bundle.sig" [ -s "$WORK/rules/hq/bundle.sig" ]
 start_daemon --auto-approve --hq-pubkey "$WORK/hq.pub" || exit 1
@@ -38,5 +38,5 @@ start_daemon --auto-approve --hq-pubkey "$WORK/hq.pub" || exit 1
 check "after a restart HQ v2 is still active (its signature verified again)" [ "$(api GET /v1/rules hq-viewer-token | jq -r '.owners[] | select(.owner == "hq") | .active.version')" = 2 ]
 stop_daemon
 "$LTCD" --listen 127.0.0.1:0 --db "$WORK/db" --rules "$WORK/rules" --hq-pubkey "$WORK/other.pub" >/dev/null 2>"$WORK/err"
-check "with another HQ key the stored versions do not verify: no start" [ $? = 1 ] && grep -q "signature" "$WORK/err"
+[ $? = 1 ] && grep -q "signature" "$WORK/err"; ok_if "with another HQ key the stored versions do not verify: no start"
 finish

@@ -62,7 +62,7 @@ printf '%s\n' "$out" >>"$WORK/answers"
 # Start-up reads the tree the same way.
 stop_daemon
 start_daemon --auto-approve || exit 1
-check "after a restart the stored versions are active" [ "$(active_of office/city-c)" = "$CC_V" ] && [ "$(active_of region/north)" = "$NORTH_V" ]
+[ "$(active_of office/city-c)" = "$CC_V" ] && [ "$(active_of region/north)" = "$NORTH_V" ]; ok_if "after a restart the stored versions are active"
 check "and the links are refused again" has "$(last_error region/north)" 'regions/north: a symbolic link'
 api GET /v1/rules hq-viewer-token >/dev/null; seen
 stop_daemon

@@ -26,8 +26,11 @@ not_ok() {
     [ -f "$WORK/log" ] && tail -5 "$WORK/log" | sed 's/^/#   log: /'
     return 0
 }
-# check NAME COMMAND...: passes when the command succeeds.
+# check NAME COMMAND...: passes when the command succeeds. For a chain of
+# conditions write `A && B; ok_if NAME`: `check NAME A && B` would check A only.
 check() { _name=$1; shift; if "$@"; then ok "$_name"; else not_ok "$_name" "failed: $*"; fi; }
+# ok_if NAME: passes when the command just before (a whole && chain) succeeded.
+ok_if() { _rc=$?; if [ "$_rc" = 0 ]; then ok "$1"; else not_ok "$1" "exit $_rc"; fi; }
 
 finish() {
     echo "$T_PASSED passed, $T_FAILED failed"
