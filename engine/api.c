@@ -50,6 +50,7 @@ static const struct route routes[] = {
     {"POST", "/v1/rules/{owner}/versions/{}/approve", api_rules_approve, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0},
     {"POST", "/v1/rules/{owner}/versions/{}/simulate", api_rules_simulate, 0},
+    {"GET", "/v1/rules/{owner}/versions/{}/diff", api_rules_diff, 0},
     {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0},
     {"POST", "/v1/rules/{owner}/bundle", api_rules_bundle, 0},
     {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},

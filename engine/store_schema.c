@@ -172,6 +172,32 @@ const char *const store_migrations[] = {
     "    SELECT NEW.customer, NEW.exposure WHERE NEW.customer IS NOT NULL"
     "    ON CONFLICT(customer) DO UPDATE SET amount = amount + excluded.amount;"
     "END;",
+
+    /* next (7 on this branch; renumbered on merge): rule lineage.
+     * rule_versions.base is the version a new one was built on (NULL: none,
+     * or stored before lineage). rule_numbers keeps the number each refused
+     * candidate was given, with its content's hash, so that no number is
+     * ever given to two contents. rule_disk is what the daemon last read from each owner's
+     * directory, so the tree is submitted only when it changed on disk;
+     * seeded with each owner's newest version read from disk. */
+    "ALTER TABLE rule_versions ADD COLUMN base INTEGER;"
+    "CREATE TABLE rule_numbers ("
+    "  owner TEXT NOT NULL,"
+    "  number INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  PRIMARY KEY (owner, number)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX rule_numbers_key ON rule_numbers(owner, key, number);"
+    "CREATE TABLE rule_disk ("
+    "  owner TEXT PRIMARY KEY,"
+    "  hash TEXT NOT NULL,"
+    "  files TEXT NOT NULL,"
+    "  read_at INTEGER NOT NULL"
+    ") STRICT;"
+    "INSERT INTO rule_disk(owner, hash, files, read_at)"
+    "  SELECT owner, hash, files, created_at FROM rule_versions v WHERE origin = 'disk'"
+    "  AND version = (SELECT max(version) FROM rule_versions"
+    "    WHERE owner = v.owner AND origin = 'disk');",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;
