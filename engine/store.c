@@ -113,8 +113,8 @@
 
 /* Rule lineage: the newest version, numbers, what was read from disk. */
 #define STORE_LINEAGE_STMTS(XX)                                                                    \
-    XX(rv_head, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1"               \
-                " AND status IN ('pending','active')")                                             \
+    XX(rv_head, "SELECT version FROM rule_versions WHERE owner=?1"                                 \
+                " AND status IN ('pending','active') ORDER BY version DESC LIMIT 1")               \
     XX(rv_dropped, "SELECT coalesce(max(version), 0) FROM rule_versions"                           \
                    " INDEXED BY rule_versions_hash WHERE owner=?1 AND hash=?2"                     \
                    " AND status IN ('superseded','rejected')")                                     \
