@@ -137,12 +137,13 @@ static json_t *version_json(const struct store_rule_version *v)
     char created[40], activated[40];
     app_iso_time(v->created_at_ms, created, sizeof created);
     app_iso_time(v->activated_at_ms, activated, sizeof activated);
-    json_t *o =
-        json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:o}", "owner", v->owner,
-                  "version", v->version, "hash", v->hash, "status", v->status, "origin", v->origin,
-                  "created_at", created, "created_by", v->created_by, "activated_at",
-                  v->activated_at_ms ? activated : NULL, "approved_by", v->approved_by, "reason",
-                  v->reason, "base", v->base > 0 ? json_integer(v->base) : json_null());
+    json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "owner",
+                          v->owner, "version", v->version, "hash", v->hash, "status", v->status,
+                          "origin", v->origin, "created_at", created, "created_by", v->created_by,
+                          "activated_at", v->activated_at_ms ? activated : NULL, "approved_by",
+                          v->approved_by, "reason", v->reason);
+    if (o) /* lineage: the version it was built on, null for none */
+        json_object_set_new(o, "base", v->base > 0 ? json_integer(v->base) : json_null());
     if (o && v->signature)
         json_object_set_new(o, "signature", json_string(v->signature));
     if (o && v->files) /* byte for byte, NULs of versions stored before they were refused too */
