@@ -21,6 +21,7 @@ ENGINE  := err utf8 num log buf config auth store store_schema store_lock store_
            api_instances api_rules api_shares api_static
 # Rule review (issue 11): runtime errors, shadow runs and their API.
 ENGINE  += rules_errors rules_shadow api_shadow
+ENGINE  += diff rules_diff
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

@@ -53,6 +53,7 @@ static const struct route routes[] = {
     /* Shadow runs (api_shadow.c). */
     {"POST", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_start, 0},
     {"GET", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_get, 0},
+    {"GET", "/v1/rules/{owner}/versions/{}/diff", api_rules_diff, 0},
     {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0},
     {"POST", "/v1/rules/{owner}/bundle", api_rules_bundle, 0},
     {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},

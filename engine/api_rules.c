@@ -14,6 +14,9 @@ static bool may_write_owner(const struct auth_principal *p, const char *owner)
     return p->role == AUTH_ADMIN && !strcmp(p->unit, owner);
 }
 
+static int query_base(struct api_call *c, int *base);
+static json_t *created_json(const char *owner, const struct rules_result *res);
+
 static bool is_hq_admin(const struct auth_principal *p)
 {
     return p->role == AUTH_ADMIN && p->level == AUTH_LEVEL_HQ;
@@ -50,13 +53,15 @@ static void put_or_delete(struct api_call *c, bool put)
     const char *src = put ? http_body(c->req, &len) : NULL;
     struct rules_result res = {0};
     struct err_detail why = {0};
-    int rc = rules_put_file(c->app->rules, owner, file, src, len, c->actor, &res, &why);
+    int base = 0;
+    if (query_base(c, &base))
+        return;
+    int rc = rules_put_file_on(c->app->rules, owner, file, src, len, base, c->actor, &res, &why);
     if (rc) {
         api_error(c->req, &why);
         return;
     }
-    json_t *body =
-        json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status", res.status);
+    json_t *body = created_json(owner, &res);
     api_json(c->req, strcmp(res.status, "unchanged") ? 201 : 200, body);
     json_decref(body);
 }
@@ -136,6 +141,8 @@ static json_t *version_json(const struct store_rule_version *v)
                           "origin", v->origin, "created_at", created, "created_by", v->created_by,
                           "activated_at", v->activated_at_ms ? activated : NULL, "approved_by",
                           v->approved_by, "reason", v->reason);
+    if (o) /* lineage: the version it was built on, null for none */
+        json_object_set_new(o, "base", v->base > 0 ? json_integer(v->base) : json_null());
     if (o && v->signature)
         json_object_set_new(o, "signature", json_string(v->signature));
     if (o && v->files) /* byte for byte, NULs of versions stored before they were refused too */
@@ -358,8 +365,55 @@ void api_rules_bundle(struct api_call *c)
         api_error(c->req, &why);
         return;
     }
-    json_t *out =
-        json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res.version, "status", res.status);
+    json_t *out = created_json(owner, &res);
     api_json(c->req, strcmp(res.status, "unchanged") ? 201 : 200, out);
+    json_decref(out);
+}
+
+/* --- lineage and review (CONTRACT 8.2) -------------------------------------- */
+
+/* ?base=V on PUT and DELETE: the version to build on (0: the newest). */
+static int query_base(struct api_call *c, int *base)
+{
+    const char *q = http_query(c->req, "base");
+    int64_t v = 0;
+    struct err_detail why = {0};
+    if (q && num_parse("base", q, 1, VERSION_MAX, &v, &why)) {
+        api_error(c->req, &why);
+        return -1;
+    }
+    *base = (int)v;
+    return 0;
+}
+
+/* { owner, version, status } and, for a new version, its base (null: none). */
+static json_t *created_json(const char *owner, const struct rules_result *res)
+{
+    json_t *o = json_pack("{s:s, s:i, s:s}", "owner", owner, "version", res->version, "status",
+                          res->status);
+    if (o && strcmp(res->status, "unchanged"))
+        json_object_set_new(o, "base", res->base > 0 ? json_integer(res->base) : json_null());
+    return o;
+}
+
+/* GET /v1/rules/OWNER/versions/V/diff?against=W: readable by anyone who
+ * may read versions. */
+void api_rules_diff(struct api_call *c)
+{
+    const char *owner = c->params[0];
+    int version;
+    if (check_owner(c, owner) || parse_version(c, c->params[1], &version))
+        return;
+    const char *q = http_query(c->req, "against");
+    int64_t against = 0;
+    struct err_detail why = {0};
+    json_t *out = NULL;
+    if (!q || !num_parse("against", q, 1, VERSION_MAX, &against, &why))
+        rules_diff(c->app->rules, owner, version, (int)against, &out, &why);
+    if (why.code) {
+        api_error(c->req, &why);
+        return;
+    }
+    api_json(c->req, 200, out);
     json_decref(out);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: ltcctl [--url URL] [--token TOKEN] [--json] COMMAND ...\n"
@@ -41,16 +42,21 @@ static const char usage[] =
     "  document ID KIND                 a document from the office's template\n"
     "  receivables ID [YYYY-MM-DD]      invoiced, paid, overdue and escalation as of a date\n"
     "  rules status                     active and pending versions, last errors\n"
-    "  rules put OWNER FILE.lua [PATH]  upload one file (PATH defaults to FILE.lua)\n"
+    "  rules put OWNER FILE.lua [PATH] [--base V]\n"
+    "                                   upload one file (PATH defaults to FILE.lua) as a new\n"
+    "                                   version built on the newest one (or on V)\n"
     "  rules push OWNER DIR             upload DIR's *.lua files as one bundle (with\n"
     "                                   DIR/bundle.sig when present)\n"
     "  rules sign DIR KEYFILE           sign DIR's bundle: writes DIR/bundle.sig\n"
     "  keygen PREFIX                    an ed25519 key pair: PREFIX.pub, PREFIX.key\n"
-    "  rules rm OWNER FILE.lua          remove one file from the bundle\n"
+    "  rules rm OWNER FILE.lua [--base V]\n"
+    "                                   remove one file (a new version, as with put)\n"
     "  rules approve OWNER VERSION      (hq admin)\n"
     "  rules reject OWNER VERSION [REASON]\n"
-    "  rules versions OWNER             version history\n"
-    "  rules show OWNER@VERSION         one version with its sources\n"
+    "  rules versions OWNER             version history: status, origin, base\n"
+    "  rules show OWNER VERSION         one version: each file's source under a header\n"
+    "  rules diff OWNER V [W]           what V changes against W (default: the active\n"
+    "                                   version), as a unified diff (coloured on a terminal)\n"
     "  rules reload                     re-read the rules directory (hq admin)\n"
     "  rules simulate OWNER VERSION [KEY=VALUE]...  what-if over stored leads\n"
     "                                   (unit=, from=YYYY-MM-DD, to=, limit=, max_ms=)\n"
@@ -821,28 +827,167 @@ static int lead_create(const struct opts *o, int argc, char **argv)
     return finish(o, st, &b, print_instance);
 }
 
-static int rules_put(const struct opts *o, const char *owner, const char *file, const char *path)
+/* PUT (src != NULL) or DELETE of one file, built on 'base' (NULL: the newest). */
+static int rules_put(const struct opts *o, const char *owner, const char *file, const char *path,
+                     const char *base)
 {
-    size_t len;
-    char *src = read_all(path, &len);
-    if (!src) {
+    size_t len = 0;
+    char *src = path ? read_all(path, &len) : NULL;
+    if (path && !src) {
         fprintf(stderr, "ltcctl: cannot read %s\n", path);
         return 2;
     }
     char url[512];
-    snprintf(url, sizeof url, "/v1/rules/%s/%s", owner, file);
+    snprintf(url, sizeof url, "/v1/rules/%s/%s%s%s", owner, file, base ? "?base=" : "",
+             base ? base : "");
     struct buf b = {0};
-    long st = request(o, "PUT", url, src, len, "text/x-lua", &b);
+    long st = path ? request(o, "PUT", url, src, len, "text/x-lua", &b)
+                   : request(o, "DELETE", url, NULL, 0, NULL, &b);
     free(src);
     if (st && st < 400 && !o->json) {
         json_t *j = json_loads(b.p, 0, NULL);
-        printf("%s %s: version %lld %s\n", owner, file,
+        const json_t *on = json_object_get(j, "base");
+        printf("%s %s: version %lld %s", owner, file,
                (long long)json_integer_value(json_object_get(j, "version")), str(j, "status"));
+        if (json_is_integer(on))
+            printf(" (built on v%lld)", (long long)json_integer_value(on));
+        printf("\n");
         json_decref(j);
         free(b.p);
         return 0;
     }
     return finish(o, st, &b, NULL);
+}
+
+/* Colour for the diff and version views: only on a terminal, never with NO_COLOR. */
+static int use_colour;
+#define C_RED   "\033[31m"
+#define C_GREEN "\033[32m"
+#define C_CYAN  "\033[36m"
+#define C_BOLD  "\033[1m"
+#define C_OFF   "\033[0m"
+
+/* One file's diff: its two header lines, then hunks (where a removed
+ * "-- comment" line starts with "---" too). */
+static void print_diff_text(const char *d)
+{
+    int in_hunk = 0;
+    while (*d) {
+        size_t n = strcspn(d, "\n");
+        const char *c = NULL;
+        if (!strncmp(d, "@@ ", 3)) {
+            c = C_CYAN;
+            in_hunk = 1;
+        } else if (!in_hunk) {
+            c = C_BOLD;
+        } else if (*d == '-') {
+            c = C_RED;
+        } else if (*d == '+') {
+            c = C_GREEN;
+        }
+        if (use_colour && c)
+            printf("%s%.*s%s\n", c, (int)n, d, C_OFF);
+        else
+            printf("%.*s\n", (int)n, d);
+        d += n + (d[n] == '\n');
+    }
+}
+
+/* GET .../diff: a summary line, then every changed file's unified diff. */
+static void print_diff(const json_t *r)
+{
+    const json_t *from = json_object_get(r, "from");
+    int counts[4] = {0};
+    static const char *const kinds[] = {"changed", "added", "removed", "same"};
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(r, "files"), i, f)
+    {
+        for (int k = 0; k < 4; k++)
+            counts[k] += !strcmp(str(f, "status"), kinds[k]);
+    }
+    char against[32] = "an empty bundle (nothing active)";
+    if (json_is_integer(from))
+        snprintf(against, sizeof against, "v%lld", (long long)json_integer_value(from));
+    printf("%s v%lld against %s: %d changed, %d added, %d removed, %d same\n", str(r, "owner"),
+           (long long)json_integer_value(json_object_get(r, "to")), against, counts[0], counts[1],
+           counts[2], counts[3]);
+    json_array_foreach(json_object_get(r, "files"), i, f)
+    {
+        if (!strcmp(str(f, "status"), "same"))
+            continue;
+        if (json_is_true(json_object_get(f, "approximate")))
+            printf("(%s: too different for a minimal diff; shown as one replacement)\n",
+                   str(f, "file"));
+        print_diff_text(str(f, "diff"));
+    }
+}
+
+/* GET .../versions/V: a header line, then each file's source under its name. */
+static void print_version(const json_t *v)
+{
+    char base[24] = "none";
+    if (json_is_integer(json_object_get(v, "base")))
+        snprintf(base, sizeof base, "v%lld",
+                 (long long)json_integer_value(json_object_get(v, "base")));
+    printf("%s v%lld: %s, origin %s, built on %s, hash %.12s, created %s by %s\n", str(v, "owner"),
+           (long long)json_integer_value(json_object_get(v, "version")), str(v, "status"),
+           str(v, "origin"), base, str(v, "hash"), str(v, "created_at"), str(v, "created_by"));
+    const json_t *files = json_object_get(v, "files");
+    const char *names[256];
+    size_t n = 0;
+    const char *name;
+    json_t *src;
+    json_object_foreach((json_t *)files, name, src)
+    {
+        if (n < 256)
+            names[n++] = name;
+    }
+    qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *t = json_object_get(files, names[i]);
+        size_t len = json_string_length(t);
+        const char *text = json_string_value(t);
+        printf("\n%s==> %s <==%s\n", use_colour ? C_BOLD : "", names[i], use_colour ? C_OFF : "");
+        fwrite(text ? text : "", 1, len, stdout);
+        if (len && text[len - 1] != '\n')
+            printf("\n");
+    }
+}
+
+static void print_versions(const json_t *r)
+{
+    printf("%-8s %-11s %-6s %-6s %-14s %-24s %s\n", "VERSION", "STATUS", "ORIGIN", "BASE", "HASH",
+           "CREATED", "BY");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(r, "versions"), i, v)
+    {
+        char ver[16], base[16] = "-";
+        snprintf(ver, sizeof ver, "v%lld",
+                 (long long)json_integer_value(json_object_get(v, "version")));
+        if (json_is_integer(json_object_get(v, "base")))
+            snprintf(base, sizeof base, "v%lld",
+                     (long long)json_integer_value(json_object_get(v, "base")));
+        printf("%-8s %-11s %-6s %-6s %-14.12s %-24s %s\n", ver, str(v, "status"), str(v, "origin"),
+               base, str(v, "hash"), str(v, "created_at"), str(v, "created_by"));
+    }
+}
+
+/* rules put|rm OWNER FILE [PATH] [--base V]: the path (put) and the base. */
+static int put_args(int n, char **a, int put, const char **path, const char **base)
+{
+    *path = put ? a[3] : NULL;
+    *base = NULL;
+    for (int k = 4; k < n; k++) {
+        if (!strcmp(a[k], "--base") && k + 1 < n)
+            *base = a[++k];
+        else if (put && *path == a[3] && strncmp(a[k], "--", 2))
+            *path = a[k];
+        else
+            return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -914,18 +1059,17 @@ int main(int argc, char **argv)
     }
     if (IS(0, "rules") && IS(1, "status"))
         return finish(&o, request(&o, "GET", "/v1/rules", NULL, 0, NULL, &b), &b, print_rules);
-    if (IS(0, "rules") && IS(1, "put") && (n == 4 || n == 5))
-        return rules_put(&o, a[2], a[3], n == 5 ? a[4] : a[3]);
+    if (IS(0, "rules") && (IS(1, "put") || IS(1, "rm")) && n >= 4) {
+        const char *file_path, *base;
+        if (!put_args(n, a, IS(1, "put"), &file_path, &base))
+            return rules_put(&o, a[2], a[3], file_path, base);
+    }
     if (IS(0, "rules") && IS(1, "push") && n == 4)
         return push_dir(&o, a[2], a[3]);
     if (IS(0, "rules") && IS(1, "sign") && n == 4)
         return sign_dir(a[2], a[3]);
     if (IS(0, "keygen") && n == 2)
         return keygen(a[1]);
-    if (IS(0, "rules") && IS(1, "rm") && n == 4) {
-        snprintf(path, sizeof path, "/v1/rules/%s/%s", a[2], a[3]);
-        return finish(&o, request(&o, "DELETE", path, NULL, 0, NULL, &b), &b, NULL);
-    }
     if (IS(0, "rules") && (IS(1, "approve") || IS(1, "reject")) && n >= 4) {
         snprintf(path, sizeof path, "/v1/rules/%s/versions/%s/%s", a[2], a[3], a[1]);
         json_t *j = json_pack("{s:s}", "reason", n >= 5 ? a[4] : "rejected");
@@ -935,14 +1079,24 @@ int main(int argc, char **argv)
         free(body);
         return finish(&o, st, &b, NULL);
     }
+    use_colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     if (IS(0, "rules") && IS(1, "versions") && n == 3) {
         snprintf(path, sizeof path, "/v1/rules/%s/versions", a[2]);
-        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, NULL);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_versions);
     }
-    if (IS(0, "rules") && IS(1, "show") && n == 3 && strchr(a[2], '@')) {
+    if (IS(0, "rules") && IS(1, "show") && n == 3 && strchr(a[2], '@')) { /* OWNER@VERSION */
         snprintf(path, sizeof path, "/v1/rules/%.*s/versions/%s", (int)(strchr(a[2], '@') - a[2]),
                  a[2], strchr(a[2], '@') + 1);
-        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, NULL);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_version);
+    }
+    if (IS(0, "rules") && IS(1, "show") && n == 4) {
+        snprintf(path, sizeof path, "/v1/rules/%s/versions/%s", a[2], a[3]);
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_version);
+    }
+    if (IS(0, "rules") && IS(1, "diff") && (n == 4 || n == 5)) {
+        snprintf(path, sizeof path, "/v1/rules/%s/versions/%s/diff%s%s", a[2], a[3],
+                 n == 5 ? "?against=" : "", n == 5 ? a[4] : "");
+        return finish(&o, request(&o, "GET", path, NULL, 0, NULL, &b), &b, print_diff);
     }
     if (IS(0, "rules") && IS(1, "simulate") && n >= 4) {
         json_t *body = json_object();

@@ -204,12 +204,38 @@ static void record_error(struct rules *r, const char *owner, int version, const 
     record_error_kind(r, rules__errors_kind_of(why->code), owner, version, hash, actor, why);
 }
 
-/* Store a validated version and, when 'activate', make it active: one
- * transaction, then the pointer swap. Takes over v's reference. */
-static int persist(struct rules *r, struct rules_version *v, const char *origin, const char *actor,
-                   bool activate, const char *signature, struct err_detail *why)
+/* What was read from an owner's directory (the tree's own files and hash,
+ * before any merge), recorded when it is taken in. */
+struct disk_read {
+    char hash[65];
+    char *files; /* owned: JSON text */
+};
+
+/* A new bundle on its way in, whatever its source. */
+struct candidate {
+    const char *owner;
+    const json_t *files;   /* borrowed: the whole new bundle { FILE: SOURCE } */
+    const char *signature; /* HQ: hex signature of its hash, or NULL */
+    const char *origin;    /* "api" or "disk" */
+    const char *actor;
+    int base;                     /* the version it is built on; -1: the newest */
+    const struct disk_read *disk; /* from the rules directory: recorded with it; else NULL */
+};
+
+static int disk_record(struct rules *r, const char *owner, const struct disk_read *d,
+                       struct err_detail *why)
+{
+    return store_rule_disk_set(r->st, owner, d->hash, d->files, now_ms(), why);
+}
+
+/* Store a validated version built on 'base' and, when 'activate', make it
+ * active: one transaction (older pending versions superseded, the disk read
+ * recorded), then the pointer swap. Takes over v's reference. */
+static int persist(struct rules *r, struct rules_version *v, const struct candidate *c, int base,
+                   bool activate, struct err_detail *why)
 {
     char *files = json_dumps(v->files, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+    const char *origin = c->origin, *actor = c->actor;
     int64_t at = now_ms();
     struct store_rule_version row = {
         .owner = v->owner,
@@ -220,7 +246,8 @@ static int persist(struct rules *r, struct rules_version *v, const char *origin,
         .origin = origin,
         .created_at_ms = at,
         .created_by = actor,
-        .signature = signature,
+        .signature = v->layer == RULES_HQ ? c->signature : NULL,
+        .base = base,
     };
     int rc = files ? store_begin(r->st, why) : err_set(why, -ERR_NOMEM, "out of memory");
     if (!rc)
@@ -228,11 +255,14 @@ static int persist(struct rules *r, struct rules_version *v, const char *origin,
     if (!rc)
         rc = store_rule_event_append(r->st, v->owner, v->version, at, actor, "upload", v->hash,
                                      origin, why);
+    /* The newest submission wins: it replaces every older pending version. */
+    if (!rc)
+        rc = store_rule_supersede(r->st, v->owner, v->version, at, actor, why);
+    if (!rc && c->disk)
+        rc = disk_record(r, v->owner, c->disk, why);
     if (!rc && activate) {
         const char *approver = v->layer == RULES_REGION ? "auto-approve" : NULL;
         rc = store_rule_activate(r->st, v->owner, v->version, at, approver, why);
-        if (!rc)
-            rc = store_rule_supersede(r->st, v->owner, v->version, why);
         if (!rc)
             rc = store_rule_event_append(r->st, v->owner, v->version, at, actor, "activate",
                                          v->hash, NULL, why);
@@ -277,6 +307,9 @@ static int verify_hq(const struct rules *r, const char *hash_hex, const char *si
     return 0;
 }
 
+static int submit(struct rules *r, const struct candidate *c, struct rules_result *res,
+                  struct err_detail *why);
+
 int rules_submit(struct rules *r, const char *owner, const json_t *files, const char *origin,
                  const char *actor, struct rules_result *res, struct err_detail *why)
 {
@@ -287,39 +320,104 @@ int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
                         const char *signature, const char *origin, const char *actor,
                         struct rules_result *res, struct err_detail *why)
 {
+    struct candidate c = {owner, files, signature, origin, actor, -1, NULL};
+    return submit(r, &c, res, why);
+}
+
+/* --- lineage: what a new version is built on ------------------------------ */
+
+/* A refused candidate: its number is spent on its content ('key'), so that
+ * the number its messages cite never names anything else. */
+static void refuse_kind(struct rules *r, enum rules__error_kind kind, const char *owner,
+                        int number, const char *key, const char *hash, const char *actor,
+                        const struct err_detail *why)
+{
+    if (!store_in_transaction(r->st))
+        store_rule_number_spend(r->st, owner, number, key, NULL);
+    record_error_kind(r, kind, owner, number, hash, actor, why);
+}
+
+/* As refuse_kind, the kind from the error's code (rules.h). */
+static void refuse(struct rules *r, const char *owner, int number, const char *key,
+                   const char *hash, const char *actor, const struct err_detail *why)
+{
+    refuse_kind(r, rules__errors_kind_of(why->code), owner, number, key, hash, actor, why);
+}
+
+/* The files of a stored version (a new reference): the compiled active one
+ * when it is that version, else read back from the store, hash checked. */
+static int version_files(struct rules *r, const char *owner, int version, json_t **files,
+                         char hash[65], struct err_detail *why)
+{
+    struct rules_version *a = rules_active(r, owner);
+    if (a && a->version == version) {
+        snprintf(hash, 65, "%s", a->hash);
+        *files = json_deep_copy(a->files);
+        return *files ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
+    }
+    struct rules__stored vl;
+    int rc = rules__stored_load(r, owner, version, &vl, why);
+    if (rc)
+        return rc;
+    snprintf(hash, 65, "%s", vl.hash);
+    *files = vl.files; /* handed over */
+    return 0;
+}
+
+static int submit(struct rules *r, const struct candidate *c, struct rules_result *res,
+                  struct err_detail *why)
+{
+    const char *owner = c->owner;
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not hq, region/ID or office/ID", owner);
-    char hash[65];
-    rules__bundle_hash(files, hash);
-    int known = 0, max = 0;
-    int rc = store_rule_version_by_hash(r->st, owner, hash, &known, why);
+    char hash[65], head_hash[65] = "";
+    rules__bundle_hash(c->files, hash);
+    int head = 0, dropped = 0, number = 0;
+    int rc = store_rule_version_head(r->st, owner, &head, why);
+    if (!rc && head) {
+        json_t *hf = NULL;
+        rc = version_files(r, owner, head, &hf, head_hash, why);
+        json_decref(hf);
+    }
     if (rc)
         return rc;
-    if (known) {
+    res->base = c->base < 0 ? head : c->base;
+    /* Only the newest version counts as "the same": content equal to an
+     * older one is a new version on top (a revert), never a silent no-op. */
+    if (head && !strcmp(hash, head_hash)) {
         r->unchanged++;
-        res->version = known;
+        res->version = head;
         res->status = "unchanged";
-        return 0;
+        return c->disk ? disk_record(r, owner, c->disk, why) : 0;
     }
-    if ((rc = store_rule_version_max(r->st, owner, &max, why)))
+    /* The tree never brings back by itself what was superseded or rejected. */
+    if (c->disk && (rc = store_rule_version_dropped(r->st, owner, hash, &dropped, why)))
+        return rc;
+    if (dropped) {
+        res->version = dropped;
+        res->status = "skipped";
+        log_info("rules: %s: the tree on disk is the content of v%d, superseded or rejected; "
+                 "not submitted again",
+                 owner, dropped);
+        return disk_record(r, owner, c->disk, why);
+    }
+    if ((rc = store_rule_number_next(r->st, owner, hash, &number, why)))
         return rc;
     struct rules_version *v = NULL;
-    rc = rules__compile(owner, layer, max + 1, files, rules_hq(r), &v, why);
-    if (rc) {
-        record_error(r, owner, max + 1, hash, actor, why);
-        return rc;
-    }
-    if (layer == RULES_HQ && (rc = verify_hq(r, v->hash, signature, why))) {
-        record_error(r, owner, v->version, v->hash, actor, why);
+    rc = rules__compile(owner, layer, number, c->files, rules_hq(r), &v, why);
+    if (!rc && layer == RULES_HQ && (rc = verify_hq(r, v->hash, c->signature, why))) {
         rules_version_unref(v);
+        v = NULL;
+    }
+    if (rc) {
+        refuse(r, owner, number, hash, hash, c->actor, why);
         return rc;
     }
     bool activate = layer != RULES_REGION || r->auto_approve;
     res->version = v->version;
     res->status = activate ? "active" : "pending";
-    rc = persist(r, v, origin, actor, activate, layer == RULES_HQ ? signature : NULL, why);
-    if (rc)
+    if ((rc = persist(r, v, c, res->base, activate, why)))
         return rc;
     struct owner_slot *s = slot_find(r, owner, true);
     if (s)
@@ -328,14 +426,21 @@ int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
     return 0;
 }
 
-static json_t *active_files(struct rules *r, const char *owner)
-{
-    struct rules_version *v = rules_active(r, owner);
-    return v ? json_deep_copy(v->files) : json_object();
-}
-
 int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,
                    size_t len, const char *actor, struct rules_result *res, struct err_detail *why)
+{
+    return rules_put_file_on(r, owner, file, src, len, 0, actor, res, why);
+}
+
+static int on_base_status(const struct store_rule_version *v, void *ctx)
+{
+    snprintf(ctx, 16, "%s", v->status);
+    return 0;
+}
+
+int rules_put_file_on(struct rules *r, const char *owner, const char *file, const char *src,
+                      size_t len, int base, const char *actor, struct rules_result *res,
+                      struct err_detail *why)
 {
     size_t n = strlen(file);
     if (n < 5 || n > 64 || strcmp(file + n - 4, ".lua") || strchr(file, '/') || file[0] == '.')
@@ -343,27 +448,35 @@ int rules_put_file(struct rules *r, const char *owner, const char *file, const c
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not hq, region/ID or office/ID", owner);
-    if (src) {
-        int max = 0;
-        int rc = store_rule_version_max(r->st, owner, &max, why);
-        if (!rc && (rc = rules__check_source(owner, max + 1, file, src, len, why)))
-            record_error(r, owner, max + 1, NULL, actor, why);
-        if (rc)
-            return rc;
-    }
-    json_t *files = active_files(r, owner);
-    json_t *s = src ? json_stringn(src, len) : NULL;
-    int rc;
+    char status[16] = "", hash[65];
+    int rc = base ? store_rule_version_get(r->st, owner, base, on_base_status, status, why)
+                  : store_rule_version_head(r->st, owner, &base, why);
+    if (!rc && !strcmp(status, "rejected"))
+        rc = err_field(why, -ERR_CONFLICT, "base",
+                       "%s v%d was rejected: build on a pending, active or earlier version, or "
+                       "submit the whole bundle",
+                       owner, base);
+    json_t *files = NULL;
+    if (!rc)
+        rc = base ? version_files(r, owner, base, &files, hash, why)
+                  : ((files = json_object()) ? 0 : err_set(why, -ERR_NOMEM, "out of memory"));
+    if (rc)
+        return rc;
+    /* Unchecked: the source's bytes are checked (and refused by offset) in
+     * the pipeline, before anything serializes them. */
+    json_t *s = src ? json_stringn_nocheck(src, len) : NULL;
     if (src && !s) {
         rc = err_set(why, -ERR_NOMEM, "out of memory");
     } else if (!src && !json_object_get(files, file)) {
-        rc = err_set(why, -ERR_NOT_FOUND, "%s has no file %s", owner, file);
+        rc = base ? err_set(why, -ERR_NOT_FOUND, "%s v%d has no file %s", owner, base, file)
+                  : err_set(why, -ERR_NOT_FOUND, "%s has no file %s", owner, file);
     } else {
         if (src)
             json_object_set_new(files, file, s);
         else
             json_object_del(files, file);
-        rc = rules_submit(r, owner, files, "api", actor, res, why);
+        struct candidate c = {owner, files, NULL, "api", actor, base, NULL};
+        rc = submit(r, &c, res, why);
     }
     json_decref(files);
     return rc;
@@ -465,7 +578,7 @@ static int activate_stored(struct rules *r, const char *owner, int version, cons
     if (!rc)
         rc = store_rule_activate(r->st, owner, version, at, approval ? actor : NULL, why);
     if (!rc && approval)
-        rc = store_rule_supersede(r->st, owner, version, why);
+        rc = store_rule_supersede(r->st, owner, version, at, actor, why);
     if (!rc)
         rc = store_rule_event_append(r->st, owner, version, at, actor,
                                      approval ? "approve" : "rollback", v->hash, NULL, why);
@@ -575,6 +688,70 @@ struct sync_ctx {
     int failed;
 };
 
+/* The bundle to submit for what the tree now holds: the newest version with
+ * the files that changed on disk since the last read applied on top (added
+ * or changed files replace the newest version's, files removed on disk are
+ * removed), so that what arrived through the API since stays. A signed HQ
+ * tree goes in whole: the signature is of its own hash. A new reference. */
+static json_t *disk_bundle(struct rules *r, const char *owner, enum rules_layer layer, json_t *disk,
+                           const char *last_text, struct err_detail *why)
+{
+    int head = 0;
+    char hash[65];
+    json_t *out = NULL;
+    if (layer == RULES_HQ && r->hq_signed)
+        return json_incref(disk);
+    if (store_rule_version_head(r->st, owner, &head, why))
+        return NULL;
+    if (!head)
+        return json_incref(disk);
+    if (version_files(r, owner, head, &out, hash, why))
+        return NULL;
+    json_t *last = last_text ? json_loads(last_text, JSON_ALLOW_NUL, NULL) : NULL;
+    const char *name;
+    json_t *src;
+    json_object_foreach(disk, name, src)
+    {
+        if (!json_equal(src, json_object_get(last, name)))
+            json_object_set(out, name, src);
+    }
+    json_object_foreach(last, name, src)
+    {
+        if (!json_object_get(disk, name))
+            json_object_del(out, name);
+    }
+    json_decref(last);
+    return out;
+}
+
+/* Take in an owner's tree as read from disk: nothing at all when it is what
+ * was read last time, else through the pipeline. */
+static int take_from_disk(struct rules *r, const char *owner, enum rules_layer layer, json_t *files,
+                          const char *sig, const char *actor, struct err_detail *why)
+{
+    struct disk_read d = {0};
+    char last_hash[65];
+    char *last_text = NULL;
+    rules__bundle_hash(files, d.hash);
+    int rc = store_rule_disk_get(r->st, owner, last_hash, &last_text, why);
+    if (rc || !strcmp(last_hash, d.hash)) {
+        free(last_text);
+        return rc;
+    }
+    json_t *bundle = disk_bundle(r, owner, layer, files, last_text, why);
+    d.files = json_dumps(files, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+    free(last_text);
+    if (!bundle || !d.files)
+        rc = why->code ? why->code : err_set(why, -ERR_NOMEM, "out of memory");
+    struct rules_result res;
+    struct candidate c = {owner, bundle, sig, "disk", actor, -1, &d};
+    if (!rc)
+        rc = submit(r, &c, &res, why);
+    json_decref(bundle);
+    free(d.files);
+    return rc;
+}
+
 static void sync_owner(const char *owner, const char *path, int dirfd, const char *problem,
                        void *ctx)
 {
@@ -587,23 +764,25 @@ static void sync_owner(const char *owner, const char *path, int dirfd, const cha
     }
     json_t *files = NULL;
     enum rules_layer layer;
-    int max = 0;
-    /* The version it would get, so that its messages and last_error name it. */
+    int number = 0;
+    /* The number it would get, so that the messages and last_error of an
+     * unreadable tree name it (spent on "unreadable": key ""). */
     int rc = rules_owner_layer(owner, &layer)
                  ? err_set(&why, -ERR_RULE_REJECTED, "%s: bad directory name", path)
-                 : store_rule_version_max(sc->r->st, owner, &max, &why);
+                 : store_rule_number_next(sc->r->st, owner, "", &number, &why);
     char sig[2 * crypto_sign_BYTES + 16] = "";
     if (!rc && problem)
-        rc = err_set(&why, -ERR_RULE_REJECTED, "%s v%d: %s: %s", owner, max + 1, path, problem);
+        rc = err_set(&why, -ERR_RULE_REJECTED, "%s v%d: %s: %s", owner, number, path, problem);
     if (!rc)
-        rc = rules__tree_read(dirfd, owner, max + 1, &files, layer == RULES_HQ ? sig : NULL,
+        rc = rules__tree_read(dirfd, owner, number, &files, layer == RULES_HQ ? sig : NULL,
                               sizeof sig, &why);
-    struct rules_result res;
+    bool unreadable = rc && number;
     if (!rc)
-        rc = rules_submit_signed(sc->r, owner, files, sig[0] ? sig : NULL, "disk", sc->actor, &res,
-                                 &why);
-    else /* the bundle could not be read */
-        record_error_kind(sc->r, RULES__ERROR_LOAD, owner, max + 1, NULL, sc->actor, &why);
+        rc = take_from_disk(sc->r, owner, layer, files, sig[0] ? sig : NULL, sc->actor, &why);
+    else if (unreadable) /* the bundle could not be read */
+        refuse_kind(sc->r, RULES__ERROR_LOAD, owner, number, "", NULL, sc->actor, &why);
+    else
+        record_error_kind(sc->r, RULES__ERROR_LOAD, owner, number, NULL, sc->actor, &why);
     json_decref(files);
     sc->failed += rc != 0;
 }
@@ -814,12 +993,31 @@ static json_t *ms_to_iso(int64_t ms)
     return json_string(buf);
 }
 
+/* Each version's origin and base (lineage); null for none. */
+static json_t *lineage_json(const struct store_rule_version *v)
+{
+    return json_pack("{s:s, s:o}", "origin", v->origin, "base",
+                     v->base > 0 ? json_integer(v->base) : json_null());
+}
+
+struct status_ctx {
+    json_t *pending; /* borrowed: the owner's pending list */
+    json_t *active;  /* owned: the active version's lineage_json, or NULL */
+};
+
 static int on_pending(const struct store_rule_version *v, void *ctx)
 {
-    if (!strcmp(v->status, "pending"))
-        json_array_append_new(ctx, json_pack("{s:i, s:s, s:o, s:s}", "version", v->version, "hash",
-                                             v->hash, "created_at", ms_to_iso(v->created_at_ms),
-                                             "created_by", v->created_by));
+    struct status_ctx *sc = ctx;
+    if (!strcmp(v->status, "pending")) {
+        json_t *p =
+            json_pack("{s:i, s:s, s:o, s:s}", "version", v->version, "hash", v->hash, "created_at",
+                      ms_to_iso(v->created_at_ms), "created_by", v->created_by);
+        json_object_update_new(p, lineage_json(v));
+        json_array_append_new(sc->pending, p);
+    } else if (!strcmp(v->status, "active")) {
+        json_decref(sc->active);
+        sc->active = lineage_json(v);
+    }
     return 0;
 }
 
@@ -834,7 +1032,11 @@ json_t *rules_status_json(struct rules *r)
                 json_pack("{s:i, s:s, s:o, s:s?}", "version", s->active->version, "hash",
                           s->active->hash, "activated_at", ms_to_iso(s->active->activated_at_ms),
                           "approved_by", s->active->approved_by[0] ? s->active->approved_by : NULL);
-        store_rule_version_list(r->st, s->name, on_pending, pending, NULL);
+        struct status_ctx sc = {pending, NULL};
+        store_rule_version_list(r->st, s->name, on_pending, &sc, NULL);
+        if (json_is_object(active) && sc.active)
+            json_object_update(active, sc.active);
+        json_decref(sc.active);
         err = rules__errors_json(&s->errors);
         json_array_append_new(owners, json_pack("{s:s, s:o, s:o, s:o}", "owner", s->name, "active",
                                                 active, "pending", pending, "last_error", err));

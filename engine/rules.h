@@ -26,7 +26,8 @@
  * The unit's files: rules.c (the registry and the rules directory),
  * rules_check.c (compiling and validating a bundle), rules_eval.c (lead
  * evaluation), rules_process.c (process actions, documents, receivables),
- * rules_simulate.c (what-if); rules_internal.h is what they share.
+ * rules_simulate.c (what-if), rules_diff.c (review diffs); rules_internal.h
+ * is what they share.
  */
 #ifndef ENGINE_RULES_H
 #define ENGINE_RULES_H
@@ -97,7 +98,10 @@ int rules_check_tree(const char *dir);
 
 struct rules_result {
     int version;
-    const char *status; /* "active", "pending", or "unchanged" */
+    const char *status; /* "active", "pending", "unchanged" (the newest version
+                         * has that content), or "skipped" (the tree on disk
+                         * holds a superseded or rejected version's content) */
+    int base;           /* the version it was built on; 0: none */
 };
 
 /* The pipeline, for a whole bundle ({ FILE: SOURCE }, borrowed). */
@@ -109,9 +113,36 @@ int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
                         const char *signature, const char *origin, const char *actor,
                         struct rules_result *res, struct err_detail *why);
 
-/* A new bundle from the active one with FILE replaced (src != NULL) or removed. */
+/* A new bundle from the owner's newest version (pending or active) with FILE
+ * replaced (src != NULL) or removed. */
 int rules_put_file(struct rules *r, const char *owner, const char *file, const char *src,
                    size_t len, const char *actor, struct rules_result *res, struct err_detail *why);
+
+/* Lineage (CONTRACT 8.2). Every new version records its base: the version
+ * it was built on, by default the owner's newest (pending or active). A new
+ * version supersedes every older pending one (status and a "superseded"
+ * rule event), so at most one version waits for approval: the newest
+ * submission wins. Content equal to the newest version is "unchanged";
+ * equal to any older one it is a new version (a revert).
+ *
+ * The rules directory is taken in only when an owner's tree differs from
+ * what was read last (kept in the store with its files, so a restart, a
+ * SIGHUP or the watch over an unchanged tree creates nothing), and then as
+ * the files changed on disk since that read, applied on top of the newest
+ * version (a file changed both ways takes the disk's content); a signed HQ
+ * tree goes in whole. A tree whose result is the content of a superseded
+ * or rejected version is not submitted again ("skipped").
+ *
+ * Numbers: a refused candidate spends its number (see
+ * store_rule_number_next), so a number cited by a refusal is never given to
+ * other content. */
+
+/* As rules_put_file, built on version 'base' instead (0: the newest).
+ * -ERR_NOT_FOUND for an unknown base or a file to remove that it lacks,
+ * -ERR_CONFLICT for a rejected base (field "base"). */
+int rules_put_file_on(struct rules *r, const char *owner, const char *file, const char *src,
+                      size_t len, int base, const char *actor, struct rules_result *res,
+                      struct err_detail *why);
 
 /* Approve or reject a pending version. */
 int rules_approve(struct rules *r, const char *owner, int version, const char *actor,
@@ -239,6 +270,15 @@ int rules_shadow_record(struct rules *r, const json_t *results, int64_t instance
 
 /* For tests: the clock of shadow windows (ms since the epoch; NULL: real). */
 void rules_shadow_set_clock(struct rules *r, int64_t (*now_ms)(void));
+/* Review: what version 'version' of 'owner' changes against version
+ * 'against' (0: the active one; none active: against an empty bundle),
+ * file by file in name order (rules_diff.c). *out is a new reference:
+ * { owner, from: W | null, to: V, files: [ { file, status: added | removed
+ * | changed | same, diff: unified diff text ("" when same)[, approximate:
+ * true when the diff hit diff.h's cap] } ] }. -ERR_NOT_FOUND for an unknown
+ * version; -ERR_STORE for stored sources that do not match their hash. */
+int rules_diff(struct rules *r, const char *owner, int version, int against, json_t **out,
+               struct err_detail *why);
 
 /* Borrowed; NULL when the owner has no active version. */
 struct rules_version *rules_active(struct rules *r, const char *owner);

@@ -98,9 +98,9 @@
                         " FROM rule_shadow_results WHERE shadow_id=?1"                             \
                         " ORDER BY (differs OR error IS NOT NULL) DESC, id DESC LIMIT ?2")         \
     XX(rv_status_get, "SELECT status FROM rule_versions WHERE owner=?1 AND version=?2")            \
-    XX(rv_insert,                                                                                  \
-       "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"                    \
-       " created_at, created_by, reason, signature) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)")      \
+    XX(rv_insert, "INSERT INTO rule_versions(owner, version, hash, status, files, origin,"         \
+                  " created_at, created_by, reason, signature, base)"                              \
+                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)")                                  \
     XX(rv_by_hash, "SELECT max(version) FROM rule_versions INDEXED BY rule_versions_hash"          \
                    " WHERE owner=?1 AND hash=?2"                                                   \
                    " AND status IN ('active','retired','pending')")                                \
@@ -111,6 +111,11 @@
                     " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2")        \
     XX(rv_status, "UPDATE rule_versions SET status=?3, reason=coalesce(?4, reason)"                \
                   " WHERE owner=?1 AND version=?2")                                                \
+    XX(rv_supersede_audit, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"      \
+                           " message) SELECT owner, version, ?3, ?4, 'superseded', hash,"          \
+                           " 'superseded by v' || ?2 FROM rule_versions"                           \
+                           " INDEXED BY rule_versions_pending WHERE owner=?1"                      \
+                           " AND status='pending' AND version < ?2 ORDER BY version")              \
     XX(rv_supersede, "UPDATE rule_versions INDEXED BY rule_versions_pending"                       \
                      " SET status='superseded' WHERE owner=?1"                                     \
                      " AND status='pending' AND version < ?2")                                     \
@@ -118,13 +123,30 @@
                " ON CONFLICT(owner) DO UPDATE SET version=excluded.version")                       \
     XX(ra_list, "SELECT a.owner, a.version FROM rule_active a ORDER BY a.owner")                   \
     XX(rv_get, "SELECT owner, version, hash, status, files, origin, created_at, created_by,"       \
-               " activated_at, approved_by, reason, signature FROM rule_versions"                  \
+               " activated_at, approved_by, reason, signature, base FROM rule_versions"            \
                " WHERE owner=?1 AND version=?2")                                                   \
     XX(rv_list, "SELECT owner, version, hash, status, NULL, origin, created_at, created_by,"       \
-                " activated_at, approved_by, reason, signature FROM rule_versions WHERE owner=?1"  \
-                " ORDER BY version")                                                               \
+                " activated_at, approved_by, reason, signature, base FROM rule_versions"           \
+                " WHERE owner=?1 ORDER BY version")                                                \
     XX(re_insert, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"               \
-                  " message) VALUES (?1,?2,?3,?4,?5,?6,?7)")
+                  " message) VALUES (?1,?2,?3,?4,?5,?6,?7)")                                       \
+    STORE_LINEAGE_STMTS(XX)
+
+/* Rule lineage: the newest version, numbers, what was read from disk. */
+#define STORE_LINEAGE_STMTS(XX)                                                                    \
+    XX(rv_head, "SELECT version FROM rule_versions WHERE owner=?1"                                 \
+                " AND status IN ('pending','active') ORDER BY version DESC LIMIT 1")               \
+    XX(rv_dropped, "SELECT coalesce(max(version), 0) FROM rule_versions"                           \
+                   " INDEXED BY rule_versions_hash WHERE owner=?1 AND hash=?2"                     \
+                   " AND status IN ('superseded','rejected')")                                     \
+    XX(rn_get, "SELECT coalesce((SELECT max(number) FROM rule_numbers WHERE owner=?1), 0),"        \
+               " coalesce((SELECT max(number) FROM rule_numbers INDEXED BY rule_numbers_key"       \
+               " WHERE owner=?1 AND key=?2), 0)")                                                  \
+    XX(rn_set, "INSERT OR IGNORE INTO rule_numbers(owner, number, key) VALUES (?1, ?2, ?3)")       \
+    XX(rd_get, "SELECT hash, files FROM rule_disk WHERE owner=?1")                                 \
+    XX(rd_set, "INSERT INTO rule_disk(owner, hash, files, read_at) VALUES (?1, ?2, ?3, ?4)"        \
+               " ON CONFLICT(owner) DO UPDATE SET hash=excluded.hash, files=excluded.files,"       \
+               " read_at=excluded.read_at")
 
 struct store {
     sqlite3 *db;
@@ -633,6 +655,10 @@ int store_rule_version_insert(struct store *st, const struct store_rule_version 
     bind_text(s, 8, v->created_by);
     bind_text(s, 9, v->reason);
     bind_text(s, 10, v->signature);
+    if (v->base > 0)
+        sqlite3_bind_int(s, 11, v->base);
+    else
+        sqlite3_bind_null(s, 11);
     return step_done(st, s, why, "insert rule version");
 }
 
@@ -721,6 +747,7 @@ static void rv_borrow(sqlite3_stmt *s, struct store_rule_version *v)
     v->approved_by = (const char *)sqlite3_column_text(s, 9);
     v->reason = (const char *)sqlite3_column_text(s, 10);
     v->signature = (const char *)sqlite3_column_text(s, 11);
+    v->base = sqlite3_column_int(s, 12);
 }
 
 int store_rule_version_get(struct store *st, const char *owner, int version,
@@ -781,11 +808,18 @@ bool store_in_transaction(struct store *st)
     return !sqlite3_get_autocommit(st->db);
 }
 
-int store_rule_supersede(struct store *st, const char *owner, int below_version,
-                         struct err_detail *why)
+int store_rule_supersede(struct store *st, const char *owner, int by_version, int64_t at_ms,
+                         const char *actor, struct err_detail *why)
 {
+    bind_text(st->rv_supersede_audit, 1, owner);
+    sqlite3_bind_int(st->rv_supersede_audit, 2, by_version);
+    sqlite3_bind_int64(st->rv_supersede_audit, 3, at_ms);
+    bind_text(st->rv_supersede_audit, 4, actor);
+    int rc = step_done(st, st->rv_supersede_audit, why, "audit superseded rule versions");
+    if (rc)
+        return rc;
     bind_text(st->rv_supersede, 1, owner);
-    sqlite3_bind_int(st->rv_supersede, 2, below_version);
+    sqlite3_bind_int(st->rv_supersede, 2, by_version);
     return step_done(st, st->rv_supersede, why, "supersede rule versions");
 }
 
@@ -832,6 +866,89 @@ int store_rule_event_list(struct store *st, const char *owner, store_rule_event_
 {
     bind_text(st->re_list, 1, owner);
     return each_row(st, st->re_list, row_rule_event, (void *)each, ctx, why, "list rule events");
+}
+
+/* --- rule lineage ----------------------------------------------------------- */
+
+int store_rule_version_head(struct store *st, const char *owner, int *version,
+                            struct err_detail *why)
+{
+    bind_text(st->rv_head, 1, owner);
+    return int_query(st, st->rv_head, version, why, "newest rule version");
+}
+
+int store_rule_version_dropped(struct store *st, const char *owner, const char *hash, int *version,
+                               struct err_detail *why)
+{
+    bind_text(st->rv_dropped, 1, owner);
+    bind_text(st->rv_dropped, 2, hash);
+    return int_query(st, st->rv_dropped, version, why, "find dropped rule version");
+}
+
+int store_rule_number_next(struct store *st, const char *owner, const char *key, int *number,
+                           struct err_detail *why)
+{
+    int max = 0, last = 0, same = 0, rc = store_rule_version_max(st, owner, &max, why);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = st->rn_get;
+    bind_text(s, 1, owner);
+    bind_text(s, 2, key);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        last = sqlite3_column_int(s, 0);
+        same = sqlite3_column_int(s, 1);
+    } else {
+        rc = db_err(st, why, "rule numbers");
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc)
+        return rc;
+    /* Content refused before gets its number back, unless a stored version
+     * is newer: stored numbers only grow. */
+    *number = same > max ? same : (last > max ? last : max) + 1;
+    return 0;
+}
+
+int store_rule_number_spend(struct store *st, const char *owner, int number, const char *key,
+                            struct err_detail *why)
+{
+    bind_text(st->rn_set, 1, owner);
+    sqlite3_bind_int(st->rn_set, 2, number);
+    bind_text(st->rn_set, 3, key);
+    return step_done(st, st->rn_set, why, "spend rule number");
+}
+
+int store_rule_disk_get(struct store *st, const char *owner, char hash[65], char **files,
+                        struct err_detail *why)
+{
+    sqlite3_stmt *s = st->rd_get;
+    bind_text(s, 1, owner);
+    int step = sqlite3_step(s), rc = 0;
+    hash[0] = '\0';
+    *files = NULL;
+    if (step == SQLITE_ROW) {
+        snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(s, 0));
+        const char *f = (const char *)sqlite3_column_text(s, 1);
+        if (!(*files = strdup(f ? f : "{}")))
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
+    } else if (step != SQLITE_DONE) {
+        rc = db_err(st, why, "rules read from disk");
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc;
+}
+
+int store_rule_disk_set(struct store *st, const char *owner, const char *hash, const char *files,
+                        int64_t at_ms, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->rd_set;
+    bind_text(s, 1, owner);
+    bind_text(s, 2, hash);
+    bind_text(s, 3, files);
+    sqlite3_bind_int64(s, 4, at_ms);
+    return step_done(st, s, why, "record rules read from disk");
 }
 
 /* --- ledger, allocation runs, targets ------------------------------------- */

@@ -151,6 +151,7 @@ struct store_rule_version {
     const char *approved_by; /* may be NULL */
     const char *reason;      /* may be NULL */
     const char *signature;   /* hex ed25519 signature of the hash, or NULL */
+    int base;                /* the version it was built on; 0: none */
 };
 typedef int store_rule_version_cb(const struct store_rule_version *v, void *ctx);
 typedef int store_rule_active_cb(const char *owner, int version, void *ctx);
@@ -168,9 +169,11 @@ int store_rule_activate(struct store *st, const char *owner, int version, int64_
                         const char *approved_by, struct err_detail *why);
 int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,
                           const char *reason, struct err_detail *why);
-/* Mark the owner's pending versions older than 'below_version' superseded. */
-int store_rule_supersede(struct store *st, const char *owner, int below_version,
-                         struct err_detail *why);
+/* Mark the owner's pending versions older than 'by_version' superseded,
+ * each with a rule event "superseded" (message "superseded by vN") by
+ * 'actor' at 'at_ms'. Run inside a transaction. */
+int store_rule_supersede(struct store *st, const char *owner, int by_version, int64_t at_ms,
+                         const char *actor, struct err_detail *why);
 int store_rule_active_list(struct store *st, store_rule_active_cb *each, void *ctx,
                            struct err_detail *why);
 /* One version with its files; strings borrowed for the callback. */
@@ -188,11 +191,41 @@ int store_rule_event_append(struct store *st, const char *owner, int version, in
 int store_rule_version_previous(struct store *st, const char *owner, int *version,
                                 struct err_detail *why);
 
+/* Lineage (CONTRACT 8.2). */
+
+/* The owner's newest version that is pending or active (0 if none): what a
+ * new version is built on. */
+int store_rule_version_head(struct store *st, const char *owner, int *version,
+                            struct err_detail *why);
+/* The newest superseded or rejected version with that hash, or 0. */
+int store_rule_version_dropped(struct store *st, const char *owner, const char *hash, int *version,
+                               struct err_detail *why);
+
+/* Version numbers. A candidate gets *number before it is validated; if it
+ * is refused, store_rule_number_spend records the number with the
+ * candidate's 'key' (its bundle hash, "" when unreadable), so the number is
+ * never given to other content, across restarts too. The same key gets its
+ * number back (refused again, or accepted later) while no stored version is
+ * newer; a stored version spends its number by existing. */
+int store_rule_number_next(struct store *st, const char *owner, const char *key, int *number,
+                           struct err_detail *why);
+int store_rule_number_spend(struct store *st, const char *owner, int number, const char *key,
+                            struct err_detail *why);
+
+/* What was last read from the owner's directory: its bundle hash and files
+ * (JSON { FILE: SOURCE }, *files malloc'd), or hash "" and *files NULL when
+ * never. */
+int store_rule_disk_get(struct store *st, const char *owner, char hash[65], char **files,
+                        struct err_detail *why);
+int store_rule_disk_set(struct store *st, const char *owner, const char *hash, const char *files,
+                        int64_t at_ms, struct err_detail *why);
+
 struct store_rule_event {
     const char *owner;
     int version; /* 0 when none */
     int64_t at_ms;
-    const char *actor, *action; /* upload, validation_failed, activate, approve, reject, rollback */
+    const char *actor, *action; /* upload, validation_failed, activate, approve, reject,
+                                 * rollback, superseded */
     const char *hash, *message; /* may be NULL */
 };
 typedef int store_rule_event_cb(const struct store_rule_event *e, void *ctx);

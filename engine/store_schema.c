@@ -178,8 +178,7 @@ const char *const store_migrations[] = {
     "DROP INDEX instances_region;"
     "DROP INDEX instances_office;",
 
-    /* 8: a shadow run
-     * of a pending rule version is a window (rule_shadows; a new window of
+    /* 8: a shadow run of a pending rule version is a window (rule_shadows; a new window of
      * the same version ends the old one) and one compact row per live lead
      * evaluation done beside the active rules (rule_shadow_results), written
      * in the transaction of the lead it shadows. 'summary' is the shadow's
@@ -207,6 +206,32 @@ const char *const store_migrations[] = {
     "  active TEXT"
     ") STRICT;"
     "CREATE INDEX rule_shadow_results_shadow ON rule_shadow_results(shadow_id, id);",
+
+    /* 9: rule lineage.
+     * rule_versions.base is the version a new one was built on (NULL: none,
+     * or stored before lineage). rule_numbers keeps the number each refused
+     * candidate was given, with its content's hash, so that no number is
+     * ever given to two contents. rule_disk is what the daemon last read from each owner's
+     * directory, so the tree is submitted only when it changed on disk;
+     * seeded with each owner's newest version read from disk. */
+    "ALTER TABLE rule_versions ADD COLUMN base INTEGER;"
+    "CREATE TABLE rule_numbers ("
+    "  owner TEXT NOT NULL,"
+    "  number INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  PRIMARY KEY (owner, number)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX rule_numbers_key ON rule_numbers(owner, key, number);"
+    "CREATE TABLE rule_disk ("
+    "  owner TEXT PRIMARY KEY,"
+    "  hash TEXT NOT NULL,"
+    "  files TEXT NOT NULL,"
+    "  read_at INTEGER NOT NULL"
+    ") STRICT;"
+    "INSERT INTO rule_disk(owner, hash, files, read_at)"
+    "  SELECT owner, hash, files, created_at FROM rule_versions v WHERE origin = 'disk'"
+    "  AND version = (SELECT max(version) FROM rule_versions"
+    "    WHERE owner = v.owner AND origin = 'disk');",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

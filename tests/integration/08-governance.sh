@@ -45,7 +45,7 @@ hq-viewer-token       POST /v1/rules/region/south/versions/1/approve 403
 south-admin-token     POST /v1/rules/region/south/versions/1/approve 403
 south-reviewer-token  POST /v1/rules/region/south/versions/1/approve 403
 pa-admin-token        POST /v1/rules/region/south/versions/1/approve 403
-hq-admin-token        POST /v1/rules/region/south/versions/1/approve 200
+hq-admin-token        POST /v1/rules/region/south/versions/2/approve 200
 hq-viewer-token       POST /v1/rules/region/north/versions/1/reject 403
 north-admin-token     POST /v1/rules/region/north/versions/1/reject 403
 hq-admin-token        POST /v1/rules/region/north/versions/1/reject 200
@@ -60,6 +60,7 @@ hq-viewer-token       POST /v1/rules/region/south/rollback 403
 hq-viewer-token       GET  /v1/rules 200
 pb-ar-token           GET  /v1/rules/region/south/versions 200
 TABLE
+# (The region's v2 is the PUT above built on v1, which it superseded.)
 while read -r tok method path want; do
     N=$((N + 1))
     case "$path" in
@@ -116,7 +117,7 @@ api POST /v1/rules/office/city-c/rollback cc-admin-token >/dev/null; expect "not
 # --- audit -----------------------------------------------------------------------
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 99 }' >/dev/null; expect "an out-of-bounds upload" 422
 ev=$(api GET /v1/rules/region/south/events hq-viewer-token); expect "the audit of region/south" 200
-check "uploads, failures, approvals and the rollback are audited" [ "$(echo "$ev" | jq -c '[.events[].action] | unique')" = '["approve","rollback","upload","validation_failed"]' ]
+check "uploads, failures, approvals, supersessions and the rollback are audited" [ "$(echo "$ev" | jq -c '[.events[].action] | unique')" = '["approve","rollback","superseded","upload","validation_failed"]' ]
 check "every audit entry has actor, time and (for versions) hash" [ "$(echo "$ev" | jq '(.events | map(select(.actor and .at and (.version == null or .hash))) | length) == (.events | length)')" = true ]
 check "the approval names the approver" [ "$(echo "$ev" | jq -r '[.events[] | select(.action == "approve")][0].actor')" = "hq:admin" ]
 api GET /v1/rules/hq/events hq-viewer-token >/dev/null

@@ -143,10 +143,12 @@ api POST "/v1/rules/region/south/versions/$T/reject" hq-admin-token '{"reason":"
 create sales >/dev/null
 check "rejection ends the shadow" [ "$(api GET "/v1/rules/region/south/versions/$T/shadow" hq-viewer-token | jq -c '[.status, .end_reason, .evaluated]')" = '["ended","rejected",0]' ]
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 71 }' >/dev/null; U1=$(jq -r .version <"$WORK/body")
+api POST "/v1/rules/region/south/versions/$U1/shadow" hq-admin-token '{"hours":1}' >/dev/null; expect "shadow a pending version" 201
+# A newer version is built on U1 and supersedes it (CONTRACT 8.2 lineage).
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 72 }' >/dev/null; U2=$(jq -r .version <"$WORK/body")
-api POST "/v1/rules/region/south/versions/$U1/shadow" hq-admin-token '{"hours":1}' >/dev/null; expect "shadow an older pending version" 201
-api POST "/v1/rules/region/south/versions/$U2/approve" hq-admin-token >/dev/null; expect "approve a newer one" 200
 check "supersession ends the shadow" [ "$(api GET "/v1/rules/region/south/versions/$U1/shadow" hq-viewer-token | jq -r .end_reason)" = superseded ]
+api POST "/v1/rules/region/south/versions/$U1/shadow" hq-admin-token '{"hours":1}' >/dev/null; expect "a superseded version is not shadowed" 409 conflict
+api POST "/v1/rules/region/south/versions/$U2/approve" hq-admin-token >/dev/null; expect "approve the newer one" 200
 
 # --- runtime errors --------------------------------------------------------------
 # A marketing lead stored while the rules still evaluate it, for a reevaluation later.
@@ -213,7 +215,8 @@ api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return {' >/dev
 V=$(south | jq .last_error.version)
 check "a load error names the version it would have been" [ "$(south | jq -r .last_error.kind)" = load -a "$V" -gt "$F" ]
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 67 }' >/dev/null; expect "the next good version" 201
-check "it takes that number, and settles the error" [ "$(jq -r .version <"$WORK/body")" = "$V" -a "$(south | jq -c .last_error)" = null ]
+# Refused numbers are spent (lineage): the good version comes after the one the error cites.
+check "it takes a newer number, and settles the error" [ "$(jq -r .version <"$WORK/body")" -gt "$V" -a "$(south | jq -c .last_error)" = null ]
 check "the counters keep every kind" [ "$(metric 'ltcd_rule_errors_total{owner="region/south",kind="validation"}')" = 2 -a "$(metric 'ltcd_rule_errors_total{owner="region/south",kind="load"}')" = 1 ]
 out=$(LTC_TOKEN=hq-viewer-token CTL rules status)
 check "ltcctl rules status still prints" has "$out" "region/south"

@@ -238,9 +238,11 @@ TEST(pipeline_refusals_are_load_or_validation_and_never_go_stale)
     e = last_error(r, "office/pa");
     CHECK(!strcmp(json_string_value(json_object_get(e, "kind")), "validation"));
     CHECK(json_integer_value(json_object_get(e, "count")) == 1);
+    CHECK(json_integer_value(json_object_get(e, "version")) == 2);
     json_decref(e);
-    /* The good version gets number 1, the one the errors cited: they are settled. */
-    CHECK(put_file(r, "office/pa", "tools.lua", "return {}", &res, &why) == 0 && res.version == 1);
+    /* Refused numbers are spent (v1 on the syntax error, v2 on the bad default):
+     * the good version is v3, and storing it settles the errors citing older ones. */
+    CHECK(put_file(r, "office/pa", "tools.lua", "return {}", &res, &why) == 0 && res.version == 3);
     e = last_error(r, "office/pa");
     CHECK(json_is_null(e));
     json_decref(e);
@@ -507,14 +509,17 @@ TEST(approving_or_superseding_the_version_ends_its_shadow)
     json_t *out = NULL;
     CHECK(rules_approve(r, "region/south", 1, "hq:admin", &why) == 0);
     CHECK(put_file(r, "region/south", "thresholds.lua", "return { hot = 70 }", &a, &why) == 0);
-    CHECK(put_file(r, "region/south", "thresholds.lua", "return { hot = 75 }", &b, &why) == 0);
     CHECK(rules_shadow_start(r, "region/south", a.version, 1, "t", &out, &why) == 0);
     json_decref(out);
+    CHECK(shadow_lead(r, "pa", 4) == 1);
+    /* b is built on a and supersedes it: a's shadow ends with it. */
+    CHECK(put_file(r, "region/south", "thresholds.lua", "return { hot = 75 }", &b, &why) == 0);
+    CHECK(!strcmp(summary_str(r, "region/south", a.version, "end_reason"), "superseded"));
+    CHECK(rules_shadow_start(r, "region/south", a.version, 1, "t", &out, &why) == -ERR_CONFLICT);
     CHECK(rules_shadow_start(r, "region/south", b.version, 1, "t", &out, &why) == 0);
     json_decref(out);
-    CHECK(shadow_lead(r, "pa", 4) == 2);
+    CHECK(shadow_lead(r, "pa", 4) == 1);
     CHECK(rules_approve(r, "region/south", b.version, "hq:admin", &why) == 0);
-    CHECK(!strcmp(summary_str(r, "region/south", a.version, "end_reason"), "superseded"));
     CHECK(!strcmp(summary_str(r, "region/south", b.version, "end_reason"), "approved"));
     CHECK(shadow_lead(r, "pa", 4) == 0);
     CHECK(summary_int(r, "region/south", b.version, "evaluated") == 1);

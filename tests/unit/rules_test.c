@@ -235,14 +235,15 @@ TEST(a_broken_version_keeps_the_previous_one)
               last_error(r, "region/south"));
     put("regions/south/thresholds.lua", "return { hot = 61 }");
     CHECK(rules_sync_disk(r, "t") == 0);
-    CHECK(rules_active(r, "region/south")->version == 2);
+    /* Issue 11: v2 was the number the refusal cited; the fix is v3. */
+    CHECK(rules_active(r, "region/south")->version == 3);
     CHECK(last_error(r, "region/south")[0] == '\0');
     /* Identical content is a no-op. */
     struct rules_result res;
     struct err_detail why = {0};
     json_t *files = json_pack("{s:s}", "thresholds.lua", "return { hot = 61 }");
     CHECK(rules_submit(r, "region/south", files, "api", "t", &res, &why) == 0);
-    CHECK(!strcmp(res.status, "unchanged") && res.version == 2);
+    CHECK(!strcmp(res.status, "unchanged") && res.version == 3);
     json_decref(files);
     rules_close(r);
 }

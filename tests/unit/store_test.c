@@ -201,7 +201,7 @@ TEST(rule_versions_activate_one_at_a_time)
     v.hash = "h2";
     CHECK(store_rule_version_insert(st, &v, &why) == 0);
     CHECK(store_rule_activate(st, "region/south", 2, 5, "hq:admin", &why) == 0);
-    CHECK(store_rule_supersede(st, "region/south", 2, &why) == 0);
+    CHECK(store_rule_supersede(st, "region/south", 2, 5, "hq:admin", &why) == 0);
     CHECK(store_commit(st, &why) == 0);
     int found = 0;
     CHECK(store_rule_version_by_hash(st, "region/south", "h2", &found, &why) == 0 && found == 2);
