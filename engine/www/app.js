@@ -66,25 +66,121 @@ async function loadTargets() {
   $('#targets').replaceChildren(...out);
 }
 
-async function decide(owner, version, verb) {
-  const reason = verb === 'reject' ? (prompt(`Reason for rejecting ${owner} v${version}?`) || 'rejected') : undefined;
+async function decide(owner, version, verb, reason) {
   try {
     await api('POST', `/v1/rules/${owner}/versions/${version}/${verb}`, reason ? { reason } : undefined);
     say(`${owner} v${version}: ${verb === 'approve' ? 'approved' : 'rejected'}`);
   } catch (e) { say(`${owner} v${version}: ${e.message}`); }
+  $('#review').hidden = true;
   await Promise.all([loadRules(), loadEvents()]);
+}
+
+// A list of a simulation or shadow answer: { total, items } (CONTRACT 8.2:
+// capped, with a total).
+function capped(x) {
+  if (Array.isArray(x)) return { total: x.length, items: x };
+  return { total: (x && x.total) || 0, items: (x && x.items) || [] };
+}
+
+function diffBlock(f) {
+  const pre = el('pre', { class: 'diff', 'data-diff-file': f.file });
+  for (const line of (f.diff || '').split('\n')) {
+    if (line === '') continue;
+    const kind = line.startsWith('@@') ? 'hunk' : line.startsWith('+++') || line.startsWith('---') ? ''
+      : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : '';
+    pre.append(el('span', kind ? { class: kind, 'data-line': kind } : {}, line + '\n'));
+  }
+  return pre;
+}
+
+async function showDiff(owner, version) {
+  const d = await api('GET', `/v1/rules/${owner}/versions/${version}/diff`);
+  const parts = [];
+  for (const f of d.files) {
+    parts.push(el('div', { 'data-file': f.file, 'data-status': f.status },
+      el('span', { class: 'file-status', text: `${f.file}: ${f.status}` })));
+    if (f.status !== 'same' && f.diff) parts.push(diffBlock(f));
+  }
+  if (!parts.length) parts.push(el('p', { text: 'no files' }));
+  $('#review-diff').replaceChildren(el('p', { class: 'muted', text: `from v${d.from ?? '-'} to v${d.to}` }), ...parts);
+}
+
+function table(head, rows) {
+  return el('table', {}, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { text: h })))),
+    el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', { text: String(c ?? '') }))))));
+}
+
+const brief = (e) => e ? [e.score, e.temperature, e.maturity, e.recommendation].filter((x) => x != null).join(' / ') : '';
+
+async function simulate(owner, version) {
+  $('#review-sim').replaceChildren(el('span', { text: 'running...' }));
+  try {
+    const s = await api('POST', `/v1/rules/${owner}/versions/${version}/simulate`, {});
+    const changed = capped(s.changed), failed = capped(s.failed), routing = capped(s.routing);
+    const out = [el('div', { class: 'counts', 'data-sim': `${owner}@${version}` },
+      el('span', { 'data-evaluated': s.evaluated, text: `evaluated ${s.evaluated}` }),
+      el('span', { 'data-changed': changed.total, text: `changed ${changed.total}` }),
+      el('span', { 'data-failed': failed.total, text: `failed ${failed.total}` }),
+      el('span', { 'data-routing': routing.total, text: `routing changes ${routing.total}` }))];
+    if (changed.items.length)
+      out.push(el('h4', { text: 'Changed' }), table(['instance', 'before', 'after'],
+        changed.items.map((c) => [c.instance, brief(c.before), brief(c.after)])));
+    if (failed.items.length)
+      out.push(el('h4', { text: 'Failed' }), table(['instance', 'error'], failed.items.map((f) => [f.instance, f.error])));
+    if (routing.items.length)
+      out.push(el('h4', { text: 'Authority routing' }), table(['instance', 'kdp', 'before', 'after'],
+        routing.items.map((r) => [r.instance, r.kdp, r.before, r.after])));
+    $('#review-sim').replaceChildren(...out);
+  } catch (e) { $('#review-sim').replaceChildren(el('span', { class: 'error', text: e.message })); }
+}
+
+async function showShadow(owner, version) {
+  try {
+    const s = await api('GET', `/v1/rules/${owner}/versions/${version}/shadow`);
+    $('#review-shadow').replaceChildren(el('span', { 'data-shadow': `${owner}@${version}`,
+      text: `until ${s.until}: evaluated ${s.evaluated}, differing ${s.differing}, failed ${s.failed}` }));
+  } catch (e) { $('#review-shadow').replaceChildren(el('span', { text: 'no shadow run for this version' })); }
+}
+
+// Approve and reject only after a confirmation that names version and hash.
+function confirmThen(text, action) {
+  $('#review-confirm-text').textContent = text;
+  $('#review-confirm').hidden = false;
+  $('#review-confirm-yes').onclick = () => { $('#review-confirm').hidden = true; action(); };
+  $('#review-confirm-no').onclick = () => { $('#review-confirm').hidden = true; };
+}
+
+async function review(owner, p) {
+  const hqAdmin = state.me && state.me.unit === 'hq' && state.me.role === 'admin';
+  $('#review').hidden = false;
+  $('#review').dataset.review = `${owner}@${p.version}`;
+  $('#review-title').textContent = `${owner} v${p.version}`;
+  $('#review-meta').textContent = `hash ${p.hash}` + (p.base != null ? `, built on v${p.base}` : '') +
+    (p.origin ? `, from ${p.origin}` : '') + (p.created_by ? `, by ${p.created_by}` : '');
+  $('#review-sim').replaceChildren(el('span', { text: 'not run yet' }));
+  $('#review-simulate').onclick = () => simulate(owner, p.version);
+  $('#review-confirm').hidden = true;
+  const name = `${owner} v${p.version} (hash ${p.hash.slice(0, 12)})`;
+  $('#review-decide').replaceChildren(...(hqAdmin ? [
+    el('button', { class: 'approve', 'data-approve': `${owner}@${p.version}`, text: 'Approve',
+      onclick: () => confirmThen(`Approve ${name}? It becomes active for every lead of ${owner}.`,
+        () => decide(owner, p.version, 'approve')) }), ' ',
+    el('button', { class: 'reject', 'data-reject': `${owner}@${p.version}`, text: 'Reject',
+      onclick: () => confirmThen(`Reject ${name}?`, () => decide(owner, p.version, 'reject', 'rejected in review')) }),
+  ] : []));
+  await Promise.all([showDiff(owner, p.version).catch((e) => $('#review-diff').replaceChildren(el('span', { class: 'error', text: e.message }))),
+                     showShadow(owner, p.version)]);
+  $('#review').scrollIntoView();
 }
 
 async function loadRules() {
   const { owners } = await api('GET', '/v1/rules');
-  const hqAdmin = state.me && state.me.unit === 'hq' && state.me.role === 'admin';
   const rows = await Promise.all(owners.map(async (o) => {
     const { versions } = await api('GET', `/v1/rules/${o.owner}/versions`);
     const rejected = versions.filter((v) => v.status === 'rejected').map((v) => 'v' + v.version).join(', ');
     const pending = el('td', { class: 'pending' }, ...o.pending.map((p) => el('div', { 'data-pending': `${o.owner}@${p.version}` },
       el('span', { text: `v${p.version} ` }),
-      ...(hqAdmin ? [el('button', { class: 'approve', 'data-approve': `${o.owner}@${p.version}`, onclick: () => decide(o.owner, p.version, 'approve'), text: 'Approve' }), ' ',
-                     el('button', { class: 'reject', 'data-reject': `${o.owner}@${p.version}`, onclick: () => decide(o.owner, p.version, 'reject'), text: 'Reject' })] : []))));
+      el('button', { 'data-review': `${o.owner}@${p.version}`, onclick: () => review(o.owner, p), text: 'Review' }))));
     return el('tr', { 'data-owner': o.owner },
       el('td', { text: o.owner }),
       el('td', { 'data-active': o.active ? o.active.version : '', text: o.active ? `v${o.active.version} (${o.active.hash.slice(0, 10)})` : '-' }),
@@ -121,6 +217,7 @@ $('#login').addEventListener('submit', (ev) => {
   sessionStorage.setItem('ltcd.token', state.token);
   refresh();
 });
+$('#review-close').addEventListener('click', () => { $('#review').hidden = true; });
 $('#metric').addEventListener('change', () => loadTargets().catch((e) => say(e.message)));
 $('#period').addEventListener('change', () => loadTargets().catch((e) => say(e.message)));
 if (state.token) refresh();

@@ -12,10 +12,12 @@ function check(name, cond, detail = '') {
   if (cond) { passed++; console.log(`ok ${n} - ${name}`); }
   else { failed++; console.log(`not ok ${n} - ${name}`); if (detail) console.log(`# ${detail}`); }
 }
-async function api(path, token = 'hq-admin-token', method = 'GET') {
-  const res = await fetch(URL + path, { method, headers: { Authorization: 'Bearer ' + token } });
+async function api(path, token = 'hq-admin-token', method = 'GET', body) {
+  const res = await fetch(URL + path, { method, headers: { Authorization: 'Bearer ' + token },
+                                        body: body ? JSON.stringify(body) : undefined });
   return res.json();
 }
+const capped = (x) => Array.isArray(x) ? { total: x.length } : { total: (x && x.total) || 0 };
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -67,13 +69,42 @@ try {
     if (String(o.active ? o.active.version : '') !== active) rulesOk = false;
   }
   check('each owner\'s active version is the API\'s', rulesOk);
-  check('the pending region version shows an approve button for an hq admin',
-        await page.locator('[data-approve="region/south@1"]').count() === 1);
+  check('the pending region version can be opened for review',
+        await page.locator('[data-review="region/south@1"]').count() === 1);
   check('the last reload error is shown', (await page.textContent('#rules tr[data-owner="office/city-c"]')).includes('tools.lua'));
   const recent = await api('/v1/events?limit=20');
   check('recent events are listed', await page.locator('#events tbody tr').count() === recent.events.length && recent.events.length > 0);
 
-  await page.click('[data-approve="region/south@1"]');
+  // The review screen: the diff against the active version, a simulation run
+  // from the page, and approval behind a confirmation naming version and hash.
+  await page.click('[data-review="region/south@1"]');
+  await page.waitForSelector('#review:not([hidden]) [data-file]');
+  const diff = await api('/v1/rules/region/south/versions/1/diff');
+  const apiLines = diff.files.flatMap((f) => (f.diff || '').split('\n'))
+    .filter((l) => (l.startsWith('+') && !l.startsWith('+++')) || (l.startsWith('-') && !l.startsWith('---'))).length;
+  const pageLines = await page.locator('#review-diff [data-line="add"], #review-diff [data-line="del"]').count();
+  check(`the review shows the diff's ${apiLines} changed lines`, apiLines > 0 && pageLines === apiLines, `page ${pageLines}`);
+  check('each file of the version is listed with its status',
+        await page.locator('#review-diff [data-file]').count() === diff.files.length);
+  await page.click('#review-simulate');
+  await page.waitForSelector('#review-sim [data-sim="region/south@1"]', { timeout: 20000 });
+  const sim = await api('/v1/rules/region/south/versions/1/simulate', 'hq-admin-token', 'POST', {});
+  const shown = await page.locator('#review-sim [data-sim]');
+  const ev = Number(await shown.locator('[data-evaluated]').getAttribute('data-evaluated'));
+  const ch = Number(await shown.locator('[data-changed]').getAttribute('data-changed'));
+  const fl = Number(await shown.locator('[data-failed]').getAttribute('data-failed'));
+  check(`the simulation counts are the API's (${sim.evaluated} evaluated, ${capped(sim.changed).total} changed, ${capped(sim.failed).total} failed)`,
+        ev === sim.evaluated && ch === capped(sim.changed).total && fl === capped(sim.failed).total && ev > 0, `page ${ev}/${ch}/${fl}`);
+  await page.click('#review [data-approve="region/south@1"]');
+  await page.waitForSelector('#review-confirm:not([hidden])');
+  const pending = rules.owners.find((o) => o.owner === 'region/south').pending.find((p) => p.version === 1);
+  const ask = await page.textContent('#review-confirm-text');
+  check('approval asks for a confirmation naming the version and its hash',
+        ask.includes('region/south v1') && ask.includes(pending.hash.slice(0, 12)), ask);
+  const before = await api('/v1/rules');
+  check('nothing is approved before the confirmation',
+        before.owners.find((o) => o.owner === 'region/south').active?.version !== 1);
+  await page.click('#review-confirm-yes');
   await page.waitForFunction(() => document.querySelector('#status').textContent.includes('approved'));
   const after = await api('/v1/rules');
   const south = after.owners.find((o) => o.owner === 'region/south');
@@ -87,7 +118,9 @@ try {
   await page.waitForSelector('body[data-loaded="yes"]');
   check('the viewer page is loaded', (await page.textContent('#who')).includes('viewer'));
   check('a viewer sees the pending versions', await page.locator('[data-pending]').count() > 0);
-  check('a viewer gets no approve buttons', await page.locator('[data-approve]').count() === 0);
+  await page.click('[data-review]');
+  await page.waitForSelector('#review:not([hidden]) [data-file]');
+  check('a viewer can review but gets no approve buttons', await page.locator('[data-approve]').count() === 0);
   await page.fill('#token', 'hq-admin-token');
   await page.click('#connect');
   await page.waitForSelector('body[data-loaded="yes"]');
