@@ -75,11 +75,9 @@ async function decide(owner, version, verb, reason) {
   await Promise.all([loadRules(), loadEvents()]);
 }
 
-// A list of a simulation or shadow answer: { total, items } (CONTRACT 8.2:
-// capped, with a total).
-function capped(x) {
-  if (Array.isArray(x)) return { total: x.length, items: x };
-  return { total: (x && x.total) || 0, items: (x && x.items) || [] };
+// A capped list of a simulation answer: its items and its NAME_total.
+function capped(s, name) {
+  return { items: s[name] || [], total: s[name + '_total'] || 0 };
 }
 
 function diffBlock(f) {
@@ -116,12 +114,14 @@ async function simulate(owner, version) {
   $('#review-sim').replaceChildren(el('span', { text: 'running...' }));
   try {
     const s = await api('POST', `/v1/rules/${owner}/versions/${version}/simulate`, {});
-    const changed = capped(s.changed), failed = capped(s.failed), routing = capped(s.routing);
+    const changed = capped(s, 'changed'), failed = capped(s, 'failed'), routing = capped(s, 'routing');
     const out = [el('div', { class: 'counts', 'data-sim': `${owner}@${version}` },
       el('span', { 'data-evaluated': s.evaluated, text: `evaluated ${s.evaluated}` }),
       el('span', { 'data-changed': changed.total, text: `changed ${changed.total}` }),
       el('span', { 'data-failed': failed.total, text: `failed ${failed.total}` }),
-      el('span', { 'data-routing': routing.total, text: `routing changes ${routing.total}` }))];
+      el('span', { 'data-routing': routing.total, text: `routing changes ${routing.total}` }),
+      ...(s.cap && (changed.total > s.cap || failed.total > s.cap || routing.total > s.cap)
+        ? [el('span', { class: 'muted', text: `(lists show the first ${s.cap})` })] : []))];
     if (changed.items.length)
       out.push(el('h4', { text: 'Changed' }), table(['instance', 'before', 'after'],
         changed.items.map((c) => [c.instance, brief(c.before), brief(c.after)])));
