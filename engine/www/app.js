@@ -82,9 +82,11 @@ function capped(s, name) {
 
 function diffBlock(f) {
   const pre = el('pre', { class: 'diff', 'data-diff-file': f.file });
+  let inHunk = false; /* before the first @@, "---" and "+++" name the files */
   for (const line of (f.diff || '').split('\n')) {
     if (line === '') continue;
-    const kind = line.startsWith('@@') ? 'hunk' : line.startsWith('+++') || line.startsWith('---') ? ''
+    if (line.startsWith('@@')) inHunk = true;
+    const kind = line.startsWith('@@') ? 'hunk' : !inHunk ? ''
       : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : '';
     pre.append(el('span', kind ? { class: kind, 'data-line': kind } : {}, line + '\n'));
   }

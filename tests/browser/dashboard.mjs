@@ -80,8 +80,8 @@ try {
   await page.click('[data-review="region/south@1"]');
   await page.waitForSelector('#review:not([hidden]) [data-file]');
   const diff = await api('/v1/rules/region/south/versions/1/diff');
-  const apiLines = diff.files.flatMap((f) => (f.diff || '').split('\n'))
-    .filter((l) => (l.startsWith('+') && !l.startsWith('+++')) || (l.startsWith('-') && !l.startsWith('---'))).length;
+  const apiLines = diff.files.flatMap((f) => (f.diff || '').split('\n').slice(2)) /* past ---/+++ */
+    .filter((l) => l.startsWith('+') || l.startsWith('-')).length;
   const pageLines = await page.locator('#review-diff [data-line="add"], #review-diff [data-line="del"]').count();
   check(`the review shows the diff's ${apiLines} changed lines`, apiLines > 0 && pageLines === apiLines, `page ${pageLines}`);
   check('each file of the version is listed with its status',
