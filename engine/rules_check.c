@@ -88,6 +88,12 @@ int rules__thresholds_merge(const struct rules_version *hq, const json_t *region
         if (rc)
             return rc;
     }
+    if (region_t) {
+        int rc = rules__relations_check(hq->bounds, "thresholds", region_t, hq->thresholds, file,
+                                        NULL, why);
+        if (rc)
+            return rc;
+    }
     json_t *t = json_deep_copy(hq->thresholds);
     if (region_t)
         json_object_update(t, (json_t *)rules__as_object(region_t));
@@ -134,6 +140,13 @@ int rules__check_scoring(const json_t *res, const char *file, struct err_detail 
                          "%s: evaluate: fit and risk_ok must be booleans", file);
     const json_t *reasons = json_object_get(res, "reasons");
     return reasons ? rules__check_string_list(reasons, file, "reasons", why) : 0;
+}
+
+void rules__diag_report(struct rules__diag *d, const struct err_detail *e)
+{
+    d->count++;
+    if (d->report)
+        d->report(d->ctx, e);
 }
 
 /* --- compile and validate ---------------------------------------------- */
@@ -203,6 +216,8 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
                                      "hq/lead.lua", "thresholds", why);
         json_decref(t);
     }
+    if (!rc)
+        rc = rules__relations_check_decl(v, why);
     /* HQ's own sample leads must evaluate. */
     if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
         size_t i;
@@ -283,6 +298,9 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             rc = err_set(why, -ERR_RULE_REJECTED, "%s: HQ declares no bounds for %s", file, key);
         if (!rc)
             rc = rules__check_bounds(val, b, file, "", why);
+        if (!rc)
+            rc = rules__relations_check(hq->bounds, key, val,
+                                        !strcmp(key, "share") ? hq->share : NULL, file, NULL, why);
         if (!rc && !strcmp(*f, "authority.lua"))
             v->authority = json_incref(val);
         if (!rc && !strcmp(*f, "share.lua"))

@@ -81,6 +81,43 @@ const json_t *rules__as_object(const json_t *v);
 int rules__check_bounds(const json_t *value, const json_t *bounds, const char *file,
                         const char *prefix, struct err_detail *why);
 
+/* A sink for every error of a check (ltcd --check-rules, ltcctl rules test).
+ * A function given one reports each error to it and goes on where it would
+ * otherwise stop at the first, and returns the first error's code; NULL:
+ * stop at the first. */
+struct rules__diag {
+    void (*report)(void *ctx, const struct err_detail *e);
+    void *ctx;
+    int count; /* errors reported */
+};
+void rules__diag_report(struct rules__diag *d, const struct err_detail *e);
+
+/* Relations between bounded values (rules_bounds.c). HQ's bounds.lua may say
+ *   relations = { { sum = { "share.triangle.ar", "share.triangle.sr",
+ *                           "share.triangle.fr" }, total = 100 }, ... }
+ * Each field is SECTION.PATH (SECTION thresholds, authority or share: one
+ * lower-layer file) naming a leaf of the bounds tree; the fields of one
+ * relation lie in one section. A lower layer's values are checked with HQ's
+ * defaults standing in for the fields it leaves out (lead.lua thresholds,
+ * share.lua params; authority has none); a relation none of whose fields it
+ * gives does not apply to it. */
+#define RULES_RELATIONS_MAX       32 /* relations in bounds.lua */
+#define RULES_RELATION_FIELDS_MAX 16 /* fields of one relation */
+#define RULES_RELATION_PATH_MAX   64 /* bytes of one field name */
+
+/* HQ's declaration (hq->bounds "relations"; absent is fine), and HQ's own
+ * defaults against it: -ERR_RULE_REJECTED naming hq/bounds.lua, the relation
+ * and what is wrong. */
+int rules__relations_check_decl(const struct rules_version *hq, struct err_detail *why);
+
+/* 'value' (a lower layer's table for 'section', borrowed) against every
+ * relation of that section, 'defaults' (may be NULL) completing it. Errors
+ * are -ERR_RULE_REJECTED, "FILE: triangle.ar + triangle.sr + triangle.fr =
+ * 110, must be 100", why->field the first field. 'd' may be NULL. */
+int rules__relations_check(const json_t *bounds, const char *section, const json_t *value,
+                           const json_t *defaults, const char *file, struct rules__diag *d,
+                           struct err_detail *why);
+
 /* HQ default thresholds overlaid by a region's (may be NULL), within bounds.
  * *out is a new reference. */
 int rules__thresholds_merge(const struct rules_version *hq, const json_t *region_t,
