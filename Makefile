@@ -17,7 +17,7 @@ ENGINE  := err utf8 num log buf config auth store store_schema store_lock store_
            rules_watch http app api \
            api_instances api_rules api_shares api_static
 # Rule tests and bound relations (tests.lua, --check-rules, ltcctl rules test).
-ENGINE  += rules_bounds
+ENGINE  += rules_bounds rules_tests
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

@@ -91,8 +91,10 @@ void rules_close(struct rules *r);
  * number of owners whose bundle failed (each kept as its last_error). */
 int rules_sync_disk(struct rules *r, const char *actor);
 
-/* Validate a whole tree without a store (ltcd --check-rules): prints each
- * error as "file:line: message" to stderr. Returns 0 when all is valid. */
+/* Validate a whole tree without a store (ltcd --check-rules), its tests.lua
+ * files run: prints every error as "file:line: message" to stderr, or on
+ * success "ok: N owners, N files, N tests" to stdout. Returns 0 when all is
+ * valid. (rules_tests.c; rules_tests.h has the rest of it.) */
 int rules_check_tree(const char *dir);
 
 struct rules_result {

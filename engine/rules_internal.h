@@ -118,6 +118,31 @@ int rules__relations_check(const json_t *bounds, const char *section, const json
                            const json_t *defaults, const char *file, struct rules__diag *d,
                            struct err_detail *why);
 
+/* Rule tests (rules_tests.c; what they are: rules_tests.h). Run the
+ * tests.lua of 'v', a new version of its owner, and HQ's samples of its
+ * scope, with 'v' standing in for its owner's active version in 'r' (for HQ:
+ * as the HQ version). 'run' may be NULL: stop at the first failure. Returns
+ * 0 when all pass, else the first failure's code (-ERR_RULE_REJECTED for a
+ * difference or a malformed test, the rule's own -ERR_RULE_* for an error it
+ * raised) with why "OWNER vN: FILE:LINE: test "NAME": what differed". */
+struct rules_test_run;
+int rules__run_tests(struct rules *r, struct rules_version *v, struct rules_test_run *run,
+                     struct err_detail *why);
+
+/* A registry without a store or a rules directory (rules.c), for checks
+ * outside the daemon: rules_active, rules_hq and rules__evaluate work on it,
+ * nothing that stores does; rules_close frees it. NULL when out of memory. */
+struct rules *rules__memory_new(void);
+/* Make 'v' its owner's active version there (a reference is taken). */
+void rules__memory_put(struct rules *r, struct rules_version *v);
+
+/* As rules__compile, reporting to 'd' (may be NULL) every error it finds:
+ * each file that does not load, each file that is not an extension point,
+ * each bound and relation a region's file breaks; each error once. */
+int rules__compile_diag(const char *owner, enum rules_layer layer, int version, const json_t *files,
+                        const struct rules_version *hq, struct rules__diag *d,
+                        struct rules_version **out, struct err_detail *why);
+
 /* HQ default thresholds overlaid by a region's (may be NULL), within bounds.
  * *out is a new reference. */
 int rules__thresholds_merge(const struct rules_version *hq, const json_t *region_t,
