@@ -128,6 +128,8 @@ int rules__relations_check(const json_t *bounds, const char *section, const json
 struct rules_test_run;
 int rules__run_tests(struct rules *r, struct rules_version *v, struct rules_test_run *run,
                      struct err_detail *why);
+/* The bound of one run, RULES_TESTS_WALL_MS; unit tests lower it. */
+extern int rules__tests_wall_ms;
 
 /* A registry without a store or a rules directory (rules.c), for checks
  * outside the daemon: rules_active, rules_hq and rules__evaluate work on it,

@@ -31,6 +31,8 @@ static const struct {
 };
 #define EXPECT_KEYS "maturity, temperature, recommendation, score_min, score_max"
 
+int rules__tests_wall_ms = RULES_TESTS_WALL_MS;
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -206,6 +208,16 @@ static bool one_of(const char *const *list, const char *s)
     return s && rules__in_list(list, s);
 }
 
+/* A name fits in a one-line message. */
+static bool valid_name(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    for (size_t c = 0; c < len; c++)
+        if ((unsigned char)name[c] < 0x20 || name[c] == 0x7f)
+            return false;
+    return len > 0 && len <= RULES_TEST_NAME_MAX;
+}
+
 /* The shape of one test; "" when it is well-formed. */
 static void check_test(const json_t *t, const json_t *list, size_t i, char *out, size_t n)
 {
@@ -224,11 +236,7 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
         }
     }
     const char *name = json_string_value(json_object_get(t, "name"));
-    size_t len = name ? strlen(name) : 0;
-    bool one_line = true;
-    for (size_t c = 0; c < len; c++)
-        one_line = one_line && (unsigned char)name[c] >= 0x20 && name[c] != 0x7f;
-    if (!name || len == 0 || len > RULES_TEST_NAME_MAX || !one_line) {
+    if (!valid_name(name)) {
         snprintf(out, n, "name: expected one line of text, 1 to %d bytes", RULES_TEST_NAME_MAX);
         return;
     }
@@ -287,7 +295,7 @@ static bool run_one(struct run *x, struct rules_test_outcome *o, const json_t *l
     if (mono_ms() > x->until) {
         char m[120];
         snprintf(m, sizeof m, "the tests and samples ran for more than %d ms; the rest did not run",
-                 RULES_TESTS_WALL_MS);
+                 rules__tests_wall_ms);
         struct rules_test_outcome f = {.owner = o->owner, .file = o->file, .failure = m};
         report(x, &f, -ERR_RULE_BUDGET);
         x->stop = true;
@@ -351,7 +359,7 @@ static void run_tests_file(struct run *x, struct rules_test_run *out)
                 out->tests++;
             check_test(t, list, i, m, sizeof m);
             const char *name = json_string_value(json_object_get(t, "name"));
-            if (name && strlen(name) <= RULES_TEST_NAME_MAX) {
+            if (valid_name(name)) {
                 o.name = name;
                 o.line = line_of(json_string_value(src), json_string_length(src), name);
             }
@@ -377,7 +385,7 @@ int rules__run_tests(struct rules *r, struct rules_version *v, struct rules_test
         .override = v->layer == RULES_HQ ? NULL : v,
         .out = out,
         .why = why,
-        .until = mono_ms() + RULES_TESTS_WALL_MS,
+        .until = mono_ms() + rules__tests_wall_ms,
     };
     if (!x.hq)
         return 0;
