@@ -33,8 +33,12 @@ $(BUILD) $(BIN):
 	mkdir -p $@
 $(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/ltcctl: engine/ltcctl.c | $(BIN)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson libsodium)
+# ltcctl links the engine (an archive: only what `rules test` reaches) to
+# evaluate local bundles offline with the daemon's own code.
+$(BUILD)/libltcd.a: $(OBJS)
+	$(AR) rcs $@ $^
+$(BIN)/ltcctl: engine/ltcctl.c $(BUILD)/libltcd.a | $(BIN)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs libcurl) $(LDLIBS)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 
