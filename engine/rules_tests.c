@@ -57,21 +57,47 @@ static const char *strip_owner(const char *m)
     return p > digits && !strncmp(p, ": ", 2) ? p + 2 : m;
 }
 
-/* The line where the test's name is written as a string literal, 0 when
- * it is not found as written (escapes, long brackets, computed names). */
+/* Whether the literal at 'at' follows "name =" (spaces allowed). */
+static bool after_name_key(const char *src, const char *at)
+{
+    const char *p = at;
+    while (p > src && (p[-1] == ' ' || p[-1] == '\t'))
+        p--;
+    if (p == src || *--p != '=')
+        return false;
+    while (p > src && (p[-1] == ' ' || p[-1] == '\t'))
+        p--;
+    return p - src >= 4 && !memcmp(p - 4, "name", 4);
+}
+
+/* The line where the test's name is written as a string literal (after
+ * "name =" where it is, else its first mention), 0 when it is not found as
+ * written (escapes, long brackets, computed names). memmem keeps the search
+ * linear in the source, whatever the name. */
 static int line_of(const char *src, size_t len, const char *name)
 {
     size_t n = strlen(name);
-    for (size_t i = 0; i + n + 2 <= len; i++) {
-        char q = src[i];
-        if ((q == '"' || q == '\'') && !memcmp(src + i + 1, name, n) && src[i + 1 + n] == q) {
-            int line = 1;
-            for (size_t k = 0; k < i; k++)
-                line += src[k] == '\n';
-            return line;
+    char needle[RULES_TEST_NAME_MAX + 3];
+    const char *first = NULL, *best = NULL;
+    for (const char *q = "\"'"; *q && !best && !strchr(name, '\\'); q++) {
+        if (strchr(name, *q)) /* it would be written escaped */
+            continue;
+        snprintf(needle, sizeof needle, "%c%s%c", *q, name, *q);
+        const char *at = memmem(src, len, needle, n + 2);
+        for (; at && !best; at = memmem(at + 1, len - (size_t)(at + 1 - src), needle, n + 2)) {
+            if (after_name_key(src, at))
+                best = at;
+            if (!first || at < first)
+                first = at;
         }
     }
-    return 0;
+    const char *at = best ? best : first;
+    if (!at)
+        return 0;
+    int line = 1;
+    for (const char *c = src; c < at; c++)
+        line += *c == '\n';
+    return line;
 }
 
 void rules_test_outcome_format(const struct rules_test_outcome *o, char *buf, size_t n)

@@ -365,6 +365,34 @@ TEST(every_failure_is_reported_and_counted)
     CHECK(strstr(why.msg, "test \"one\"")); /* the first failure */
 }
 
+/* A test is placed where its name is written; a computed name is placed
+ * by its index instead. */
+TEST(a_failure_names_the_line_where_the_test_is_written)
+{
+    memory_hq();
+    const char *lead = "lead = { office = 'pa', customer = 'c', title = 't', source = 'sales',"
+                       " horizon_months = 1, budget = { amount = 1, status = 'none' } },"
+                       " expect = { temperature = 'hot' } }";
+    char src[2000];
+    snprintf(src, sizeof src,
+             "-- a comment naming \"South's deal\" is not a literal of it\nreturn {\n"
+             "  { name = \"South's deal\", %s,\n  { name = 'say \"hi\"', %s,\n"
+             "  { name = 'n' .. 1, %s,\n  { name = \"back\\\\slash\", %s,\n}",
+             lead, lead, lead, lead);
+    struct seen s;
+    struct rules_test_run run;
+    struct err_detail why = {0};
+    CHECK(run_region_tests(src, &s, &run, &why) == -ERR_RULE_REJECTED);
+    CHECK_MSG(strstr(s.all, "regions/south/tests.lua:3: test \"South's deal\": temperature"), "%s",
+              s.all); /* where it is the name, not the comment */
+    CHECK_MSG(strstr(s.all, "regions/south/tests.lua:4: test \"say \"hi\"\": temperature"), "%s",
+              s.all);
+    CHECK_MSG(strstr(s.all, "regions/south/tests.lua: test \"n1\" (tests[3]): temperature"), "%s",
+              s.all);
+    CHECK_MSG(strstr(s.all, "regions/south/tests.lua: test \"back\\slash\" (tests[4]): "), "%s",
+              s.all);
+}
+
 TEST(a_run_stops_at_its_wall_clock_bound)
 {
     memory_hq();
@@ -498,5 +526,6 @@ TEST_MAIN(T(a_version_failing_its_own_test_is_refused_naming_it),
           T(hq_tests_run_with_each_regions_active_rules),
           T(samples_of_the_scope_refuse_an_office_breaking_its_leads),
           T(malformed_tests_are_refused_cleanly), T(every_failure_is_reported_and_counted),
+          T(a_failure_names_the_line_where_the_test_is_written),
           T(a_run_stops_at_its_wall_clock_bound), T(check_tree_prints_the_ok_line_or_every_error),
           T(offline_bundles_are_tested_and_evaluate_leads))
