@@ -22,6 +22,8 @@ ENGINE  := err utf8 num log buf config auth store store_schema store_lock store_
 # Rule review (issue 11): runtime errors, shadow runs and their API.
 ENGINE  += rules_errors rules_shadow api_shadow
 ENGINE  += diff rules_diff
+# Rule tests and bound relations (tests.lua, --check-rules, ltcctl rules test).
+ENGINE  += rules_bounds rules_tests
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
@@ -37,8 +39,12 @@ $(BUILD) $(BIN):
 	mkdir -p $@
 $(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(LDLIBS)
-$(BIN)/ltcctl: engine/ltcctl.c | $(BIN)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< $(shell pkg-config --cflags --libs libcurl jansson libsodium)
+# ltcctl links the engine (an archive: only what `rules test` reaches) to
+# evaluate local bundles offline with the daemon's own code.
+$(BUILD)/libltcd.a: $(OBJS)
+	$(AR) rcs $@ $^
+$(BIN)/ltcctl: engine/ltcctl.c $(BUILD)/libltcd.a | $(BIN)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs libcurl) $(LDLIBS)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 

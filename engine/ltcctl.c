@@ -7,6 +7,7 @@
  */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -14,6 +15,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "rules_tests.h"
 
 static const char usage[] =
     "usage: ltcctl [--url URL] [--token TOKEN] [--json] COMMAND ...\n"
@@ -48,6 +52,12 @@ static const char usage[] =
     "  rules push OWNER DIR             upload DIR's *.lua files as one bundle (with\n"
     "                                   DIR/bundle.sig when present)\n"
     "  rules sign DIR KEYFILE           sign DIR's bundle: writes DIR/bundle.sig\n"
+    "  rules test DIR [--leads FILE.jsonl] [--hq DIR] [--owner OWNER]\n"
+    "                                   run DIR's tests.lua offline (DIR: an owner's\n"
+    "                                   directory or a whole tree) with HQ's rules from\n"
+    "                                   --hq or the daemon's active version, and evaluate\n"
+    "                                   the leads of FILE (a JSON lead body a line);\n"
+    "                                   submits nothing; exit 0 when all pass\n"
     "  keygen PREFIX                    an ed25519 key pair: PREFIX.pub, PREFIX.key\n"
     "  rules rm OWNER FILE.lua [--base V]\n"
     "                                   remove one file (a new version, as with put)\n"
@@ -597,6 +607,266 @@ static int push_dir(const struct opts *o, const char *owner, const char *dir)
     return finish(o, st, &b, NULL);
 }
 
+/* --- rules test: local bundles evaluated offline -------------------------
+ *
+ * The engine itself (rules_tests.h, linked in) compiles and checks the
+ * bundles and evaluates the leads, so a bundle passes here exactly when it
+ * would pass the daemon's pipeline against the same HQ rules. Only the
+ * bundles given take part: HQ's (--hq, the tree's hq/, or the daemon's active
+ * version) and DIR's; other owners' rules (an office's defaults for a
+ * region's leads) do not, unless DIR is a tree that holds them. */
+
+struct test_out {
+    const struct opts *o;
+    json_t *tests; /* --json: the outcomes */
+    int errors;    /* bundle errors */
+};
+
+static void print_test_error(void *ctx, const char *msg)
+{
+    struct test_out *t = ctx;
+    t->errors++;
+    fprintf(stderr, "error: %s\n", msg);
+}
+
+/* "score 62, hot, mature, convert" */
+static void evaluation_text(const json_t *ev, char *buf, size_t n)
+{
+    snprintf(buf, n, "score %g, %s, %s, %s", json_number_value(json_object_get(ev, "score")),
+             str(ev, "temperature"), str(ev, "maturity"), str(ev, "recommendation"));
+}
+
+static void print_test_outcome(void *ctx, const struct rules_test_outcome *oc)
+{
+    struct test_out *t = ctx;
+    if (t->o->json) {
+        json_t *j = json_pack("{s:s, s:s, s:b, s:b}", "owner", oc->owner, "file", oc->file,
+                              "sample", oc->sample, "passed", !oc->failure);
+        if (oc->line)
+            json_object_set_new(j, "line", json_integer(oc->line));
+        if (oc->name)
+            json_object_set_new(j, "name", json_string(oc->name));
+        if (oc->failure)
+            json_object_set_new(j, "failure", json_string(oc->failure));
+        if (oc->evaluation)
+            json_object_set_new(j, "evaluation", json_deep_copy(oc->evaluation));
+        json_array_append_new(t->tests, j);
+        return;
+    }
+    char line[1024], ev[160] = "";
+    struct rules_test_outcome shown = *oc;
+    shown.failure = oc->failure ? oc->failure : "";
+    rules_test_outcome_format(&shown, line, sizeof line);
+    size_t len = strlen(line);
+    if (!oc->failure && len >= 2) /* "...: " with nothing after it */
+        line[len - 2] = '\0';
+    if (oc->evaluation)
+        evaluation_text(oc->evaluation, ev, sizeof ev);
+    printf("%-4s %s%s%s%s%s%s\n", oc->failure ? "FAIL" : "ok", line, oc->sample ? " for " : "",
+           oc->sample ? oc->owner : "", ev[0] ? " (" : "", ev, ev[0] ? ")" : "");
+}
+
+/* GET 'path' as JSON: 0 and *body (a new reference), or the exit code. */
+static int get_json(const struct opts *o, const char *path, json_t **body)
+{
+    struct buf b = {0};
+    long st = request(o, "GET", path, NULL, 0, NULL, &b);
+    if (st != 200) {
+        int rc = finish(o, st, &b, NULL);
+        return rc ? rc : 1;
+    }
+    *body = json_loads(b.p ? b.p : "", JSON_ALLOW_NUL, NULL);
+    free(b.p);
+    return *body ? 0 : 1;
+}
+
+/* The daemon's active HQ version: its files (a new reference) and number. */
+static int fetch_hq(const struct opts *o, json_t **files, long long *version)
+{
+    json_t *status = NULL, *v = NULL;
+    int rc = get_json(o, "/v1/rules", &status);
+    size_t i;
+    json_t *ow;
+    *version = 0;
+    json_array_foreach(json_object_get(status, "owners"), i, ow)
+    {
+        if (!strcmp(str(ow, "owner"), "hq"))
+            *version =
+                json_integer_value(json_object_get(json_object_get(ow, "active"), "version"));
+    }
+    json_decref(status);
+    if (rc)
+        return rc;
+    if (!*version) {
+        fprintf(stderr, "ltcctl: the daemon has no active HQ version\n");
+        return 1;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/v1/rules/hq/versions/%lld", *version);
+    if ((rc = get_json(o, path, &v)))
+        return rc;
+    *files = json_incref(json_object_get(v, "files"));
+    json_decref(v);
+    if (!json_is_object(*files)) {
+        json_decref(*files);
+        fprintf(stderr, "ltcctl: %s gave no files\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+/* Evaluate each line of 'path' (a lead body a line; blank lines skipped). */
+static int test_leads(const struct opts *o, struct rules_offline *off, const char *path,
+                      json_t *out, int *evaluated, int *failed)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!f) {
+        fprintf(stderr, "ltcctl: cannot read %s\n", path);
+        return 2;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    for (int no = 1; (len = getline(&line, &cap, f)) >= 0; no++) {
+        size_t k = 0;
+        while (k < (size_t)len && strchr(" \t\r\n", line[k]))
+            k++;
+        if (k == (size_t)len)
+            continue;
+        json_error_t jerr;
+        struct err_detail why = {0};
+        json_t *ev = NULL;
+        json_t *body = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
+        int rc = body ? rules_offline_evaluate(off, body, &ev, &why)
+                      : err_set(&why, -ERR_INVALID_JSON, "invalid JSON at column %d: %s",
+                                jerr.column, jerr.text);
+        json_decref(body);
+        if (rc)
+            (*failed)++;
+        else
+            (*evaluated)++;
+        if (o->json) {
+            json_t *j = json_pack("{s:s, s:i}", "file", path, "line", no);
+            json_object_set_new(j, rc ? "error" : "evaluation",
+                                rc ? json_string(why.msg) : json_incref(ev));
+            json_array_append_new(out, j);
+        } else if (rc) {
+            printf("lead %s:%d: error: %s\n", path, no, why.msg);
+        } else {
+            printf("lead %s:%d: score %g, temperature %s, maturity %s, recommendation %s\n", path,
+                   no, json_number_value(json_object_get(ev, "score")), str(ev, "temperature"),
+                   str(ev, "maturity"), str(ev, "recommendation"));
+        }
+        json_decref(ev);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return 0;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat sb;
+    return !stat(path, &sb) && S_ISDIR(sb.st_mode);
+}
+
+/* Whether DIR brings its own HQ: it is an hq directory, or a tree with one. */
+static bool has_own_hq(const char *dir)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/hq", dir);
+    if (is_dir(p))
+        return true;
+    char *real = realpath(dir, NULL);
+    const char *base = real ? strrchr(real, '/') : NULL;
+    bool hq = base && !strcmp(base + 1, "hq");
+    free(real);
+    return hq;
+}
+
+static int rules_test(const struct opts *o, int argc, char **argv)
+{
+    const char *dir = argv[0], *leads = NULL, *hq_dir = NULL, *owner = NULL;
+    for (int k = 1; k < argc; k += 2) {
+        const char *v = k + 1 < argc ? argv[k + 1] : NULL;
+        if (v && !strcmp(argv[k], "--leads"))
+            leads = v;
+        else if (v && !strcmp(argv[k], "--hq"))
+            hq_dir = v;
+        else if (v && !strcmp(argv[k], "--owner"))
+            owner = v;
+        else {
+            fprintf(stderr, "ltcctl: rules test: unexpected %s\n%s", argv[k], usage);
+            return 2;
+        }
+    }
+    if (!is_dir(dir) || (hq_dir && !is_dir(hq_dir))) {
+        fprintf(stderr, "ltcctl: rules test: %s is not a directory\n", !is_dir(dir) ? dir : hq_dir);
+        return 2;
+    }
+    log_init(LOG_TEXT, LOG_INFO); /* host.log lines of the rules, on stderr */
+    struct test_out t = {.o = o, .tests = json_array()};
+    struct rules_offline *off = NULL;
+    if (rules_offline_new(print_test_error, &t, &off)) {
+        fprintf(stderr, "ltcctl: out of memory\n");
+        return 1;
+    }
+    int rc = 0;
+    json_t *hq = NULL;
+    long long hq_version = 0;
+    if (hq_dir) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/hq", hq_dir);
+        rules_offline_add_dir(off, is_dir(p) ? p : hq_dir, "hq", false);
+    } else if (!has_own_hq(dir) && !(rc = fetch_hq(o, &hq, &hq_version))) {
+        if (!o->json)
+            printf("HQ rules: hq v%lld, active at %s\n", hq_version, o->url);
+        rules_offline_add(off, "hq", hq, false);
+    }
+    json_decref(hq);
+    if (rc) {
+        rules_offline_free(off);
+        json_decref(t.tests);
+        return rc;
+    }
+    rules_offline_add_dir(off, dir, owner, true);
+    struct rules_test_run run = {.cb = print_test_outcome, .ctx = &t, .all = true};
+    int evaluated = 0, lead_failed = 0;
+    json_t *lead_out = json_array();
+    /* Whatever did not validate is reported; the rest is tested all the same. */
+    rules_offline_test(off, &run);
+    if (leads)
+        rc = test_leads(o, off, leads, lead_out, &evaluated, &lead_failed);
+    rules_offline_free(off);
+    if (rc) {
+        json_decref(t.tests);
+        json_decref(lead_out);
+        return rc;
+    }
+    int passed = run.tests + run.samples - run.failed;
+    if (o->json) {
+        json_t *j = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i}", "tests", t.tests, "leads",
+                              lead_out, "bundle_errors", t.errors, "passed", passed, "failed",
+                              run.failed, "evaluated", evaluated, "lead_errors", lead_failed);
+        char *text = json_dumps(j, JSON_INDENT(2));
+        printf("%s\n", text);
+        free(text);
+        json_decref(j);
+    } else {
+        json_decref(t.tests);
+        json_decref(lead_out);
+        if (t.errors)
+            printf("bundles: %d error(s), see above; ", t.errors);
+        printf("tests: %d passed, %d failed (tests.lua: %d, HQ samples: %d)", passed, run.failed,
+               run.tests, run.samples);
+        if (leads)
+            printf("; leads: %d evaluated, %d failed", evaluated, lead_failed);
+        printf("\n");
+    }
+    return t.errors || run.failed || lead_failed ? 1 : 0;
+}
+
 static const char *current_action = "";
 static char current_kdp[16];
 
@@ -1068,6 +1338,8 @@ int main(int argc, char **argv)
         return push_dir(&o, a[2], a[3]);
     if (IS(0, "rules") && IS(1, "sign") && n == 4)
         return sign_dir(a[2], a[3]);
+    if (IS(0, "rules") && IS(1, "test") && n >= 3)
+        return rules_test(&o, n - 2, a + 2);
     if (IS(0, "keygen") && n == 2)
         return keygen(a[1]);
     if (IS(0, "rules") && (IS(1, "approve") || IS(1, "reject")) && n >= 4) {

@@ -414,6 +414,12 @@ static int submit(struct rules *r, const struct candidate *c, struct rules_resul
         refuse(r, owner, number, hash, hash, c->actor, why);
         return rc;
     }
+    /* The version's own tests.lua and HQ's samples of its scope (rules_tests.c). */
+    if ((rc = rules__run_tests(r, v, NULL, why))) {
+        rules_version_unref(v);
+        refuse(r, owner, number, hash, hash, c->actor, why);
+        return rc;
+    }
     bool activate = layer != RULES_REGION || r->auto_approve;
     res->version = v->version;
     res->status = activate ? "active" : "pending";
@@ -800,62 +806,6 @@ int rules_sync_disk(struct rules *r, const char *actor)
     return sc.failed;
 }
 
-struct check_ctx {
-    struct rules_version *hq;
-    int failed;
-};
-
-static void check_owner(const char *owner, const char *path, int dirfd, const char *problem,
-                        void *ctx)
-{
-    struct check_ctx *cc = ctx;
-    struct err_detail why = {0};
-    json_t *files = NULL;
-    enum rules_layer layer;
-    struct rules_version *v = NULL;
-    int rc;
-    if (!owner || rules_owner_layer(owner, &layer))
-        rc = err_set(&why, -ERR_RULE_REJECTED, "%s: %s", path,
-                     problem ? problem : "bad directory name");
-    else if (problem)
-        rc = err_set(&why, -ERR_RULE_REJECTED, "%s v0: %s: %s", owner, path, problem);
-    else
-        rc = rules__tree_read(dirfd, owner, 0, &files, NULL, 0, &why);
-    if (!rc)
-        rc = rules__compile(owner, layer, 0, files, cc->hq, &v, &why);
-    json_decref(files);
-    if (rc) {
-        /* Messages read "OWNER v0: FILE:LINE: ..."; print from the file on. */
-        const char *m = why.msg;
-        const char *sp = strstr(m, " v0: ");
-        fprintf(stderr, "%s\n", sp ? sp + 5 : m);
-        cc->failed++;
-        return;
-    }
-    if (layer == RULES_HQ)
-        cc->hq = v;
-    else
-        rules_version_unref(v);
-}
-
-int rules_check_tree(const char *dir)
-{
-    if (sodium_init() < 0)
-        return 1;
-    struct check_ctx cc = {0};
-    struct err_detail why = {0};
-    if (rules__tree_visit(dir, check_owner, &cc, &why)) {
-        fprintf(stderr, "%s\n", why.msg);
-        return 1;
-    }
-    if (!cc.hq && !cc.failed) {
-        fprintf(stderr, "%s/hq: no HQ rules\n", dir);
-        cc.failed++;
-    }
-    rules_version_unref(cc.hq);
-    return cc.failed ? 1 : 0;
-}
-
 /* --- open / close / status ---------------------------------------------- */
 
 struct active_row {
@@ -961,6 +911,24 @@ int rules_open_with(struct store *st, const struct rules_options *o, struct rule
     }
     *out = r;
     return 0;
+}
+
+/* --- a registry without a store (rules_tests.c: --check-rules, ltcctl) ---- */
+
+struct rules *rules__memory_new(void)
+{
+    struct rules *r = calloc(1, sizeof *r);
+    if (!r || !(r->owners = calloc(RULES_MAX_OWNERS, sizeof *r->owners))) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void rules__memory_put(struct rules *r, struct rules_version *v)
+{
+    rules_version_ref(v);
+    swap_in(r, v);
 }
 
 void rules_close(struct rules *r)

@@ -6,9 +6,11 @@
  * API):
  *
  *   hash -> known content? no-op -> compile in a fresh sandbox under the load
- *   budget -> check the layer's extension points and HQ's bounds -> run HQ's
- *   sample leads through it -> store the version (one transaction, with the
- *   activation when it activates) -> swap the active pointer.
+ *   budget -> check the layer's extension points and HQ's bounds (and their
+ *   relations) -> run HQ's sample leads through it -> run its tests.lua and
+ *   HQ's samples of its scope as real leads (rules_tests.h) -> store the
+ *   version (one transaction, with the activation when it activates) -> swap
+ *   the active pointer.
  *
  * A failure at any step keeps the active version, and is kept as the owner's
  * last_error (and logged, and stored as a rule event). Versions are numbered
@@ -26,8 +28,9 @@
  * The unit's files: rules.c (the registry and the rules directory),
  * rules_check.c (compiling and validating a bundle), rules_eval.c (lead
  * evaluation), rules_process.c (process actions, documents, receivables),
- * rules_simulate.c (what-if), rules_diff.c (review diffs); rules_internal.h
- * is what they share.
+ * rules_simulate.c (what-if), rules_diff.c (review diffs), rules_bounds.c
+ * (relations between bounded values), rules_tests.c (tests.lua,
+ * --check-rules, bundles tested offline); rules_internal.h is what they share.
  */
 #ifndef ENGINE_RULES_H
 #define ENGINE_RULES_H
@@ -92,8 +95,10 @@ void rules_close(struct rules *r);
  * number of owners whose bundle failed (each kept as its last_error). */
 int rules_sync_disk(struct rules *r, const char *actor);
 
-/* Validate a whole tree without a store (ltcd --check-rules): prints each
- * error as "file:line: message" to stderr. Returns 0 when all is valid. */
+/* Validate a whole tree without a store (ltcd --check-rules), its tests.lua
+ * files run: prints every error as "file:line: message" to stderr, or on
+ * success "ok: N owners, N files, N tests" to stdout. Returns 0 when all is
+ * valid. (rules_tests.c; rules_tests.h has the rest of it.) */
 int rules_check_tree(const char *dir);
 
 struct rules_result {

@@ -13,8 +13,8 @@
 static const char *const hq_required[] = {"org.lua",     "lead.lua",  "bounds.lua",
                                           "process.lua", "share.lua", NULL};
 static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
-                                           "share.lua", NULL};
-static const char *const office_files[] = {"templates.lua", "tools.lua", NULL};
+                                           "share.lua",      "tests.lua",     NULL};
+static const char *const office_files[] = {"templates.lua", "tools.lua", "tests.lua", NULL};
 
 /* Lead fields an office's tools.defaults may fill. */
 static const char *const default_fields[] = {"source",  "budget",       "horizon_months",
@@ -33,46 +33,67 @@ const json_t *rules__as_object(const json_t *v)
     return v;
 }
 
+/* One field against its bound; a subtree goes back to check_bounds. */
+static int check_bounds(const json_t *value, const json_t *bounds, const char *file,
+                        const char *prefix, struct rules__diag *diag, struct err_detail *why);
+
+static int check_field(const json_t *x, const json_t *b, const char *file, const char *path,
+                       struct rules__diag *diag, struct err_detail *why)
+{
+    if (!json_is_object(b))
+        return err_field(why, -ERR_RULE_REJECTED, path,
+                         "%s: field '%s' is not an extension point HQ allows", file, path);
+    const json_t *min = json_object_get(b, "min"), *max = json_object_get(b, "max");
+    if (!min && !max)
+        return check_bounds(x, b, file, path, diag, why);
+    if (!json_is_number(x))
+        return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected a number", file, path);
+    if (json_is_true(json_object_get(b, "integer")) && !json_is_integer(x))
+        return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected an integer", file, path);
+    double d = json_number_value(x);
+    if ((min && d < json_number_value(min)) || (max && d > json_number_value(max)))
+        return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s = %g is outside HQ bounds [%g, %g]",
+                         file, path, d, min ? json_number_value(min) : -INFINITY,
+                         max ? json_number_value(max) : INFINITY);
+    return 0;
+}
+
 /* Check 'value' against HQ's bounds tree: every key must have a bound; a leaf
- * bound { min, max, integer } holds a number. */
-int rules__check_bounds(const json_t *value, const json_t *bounds, const char *file,
-                        const char *prefix, struct err_detail *why)
+ * bound { min, max, integer } holds a number. With 'diag', every field. */
+static int check_bounds(const json_t *value, const json_t *bounds, const char *file,
+                        const char *prefix, struct rules__diag *diag, struct err_detail *why)
 {
     value = rules__as_object(value);
-    if (!json_is_object(value))
-        return err_field(why, -ERR_RULE_REJECTED, prefix, "%s: %s: expected a table", file,
-                         prefix[0] ? prefix : "(result)");
+    if (!json_is_object(value)) {
+        int rc = err_field(why, -ERR_RULE_REJECTED, prefix, "%s: %s: expected a table", file,
+                           prefix[0] ? prefix : "(result)");
+        if (diag)
+            rules__diag_report(diag, why);
+        return rc;
+    }
     const char *k;
     json_t *x;
+    int first = 0;
     json_object_foreach((json_t *)value, k, x)
     {
         char path[160];
         snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k);
         const json_t *b = json_object_get(bounds, k);
-        if (!json_is_object(b))
-            return err_field(why, -ERR_RULE_REJECTED, path,
-                             "%s: field '%s' is not an extension point HQ allows", file, path);
-        const json_t *min = json_object_get(b, "min"), *max = json_object_get(b, "max");
-        if (min || max) {
-            if (!json_is_number(x))
-                return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected a number", file,
-                                 path);
-            if (json_is_true(json_object_get(b, "integer")) && !json_is_integer(x))
-                return err_field(why, -ERR_RULE_REJECTED, path, "%s: %s: expected an integer", file,
-                                 path);
-            double d = json_number_value(x);
-            if ((min && d < json_number_value(min)) || (max && d > json_number_value(max)))
-                return err_field(why, -ERR_RULE_REJECTED, path,
-                                 "%s: %s = %g is outside HQ bounds [%g, %g]", file, path, d,
-                                 min ? json_number_value(min) : -INFINITY,
-                                 max ? json_number_value(max) : INFINITY);
-        } else {
-            int rc = rules__check_bounds(x, b, file, path, why);
-            if (rc)
-                return rc;
-        }
+        int before = diag ? diag->count : 0;
+        int rc = check_field(x, b, file, path, diag, why);
+        if (rc && !diag)
+            return rc;
+        if (rc && diag->count == before) /* a subtree reports its own */
+            rules__diag_report(diag, why);
+        first = first ? first : rc;
     }
-    return 0;
+    return first;
+}
+
+int rules__check_bounds(const json_t *value, const json_t *bounds, const char *file,
+                        const char *prefix, struct err_detail *why)
+{
+    return check_bounds(value, bounds, file, prefix, NULL, why);
 }
 
 static const char *const threshold_keys[] = {"mature_budget", "horizon_months", "hot", "warm",
@@ -85,6 +106,12 @@ int rules__thresholds_merge(const struct rules_version *hq, const json_t *region
     const json_t *tb = json_object_get(hq->bounds, "thresholds");
     if (region_t) {
         int rc = rules__check_bounds(region_t, tb, file, "", why);
+        if (rc)
+            return rc;
+    }
+    if (region_t) {
+        int rc = rules__relations_check(hq->bounds, "thresholds", region_t, hq->thresholds, file,
+                                        NULL, why);
         if (rc)
             return rc;
     }
@@ -134,6 +161,13 @@ int rules__check_scoring(const json_t *res, const char *file, struct err_detail 
                          "%s: evaluate: fit and risk_ok must be booleans", file);
     const json_t *reasons = json_object_get(res, "reasons");
     return reasons ? rules__check_string_list(reasons, file, "reasons", why) : 0;
+}
+
+void rules__diag_report(struct rules__diag *d, const struct err_detail *e)
+{
+    d->count++;
+    if (d->report)
+        d->report(d->ctx, e);
 }
 
 /* --- compile and validate ---------------------------------------------- */
@@ -203,6 +237,8 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
                                      "hq/lead.lua", "thresholds", why);
         json_decref(t);
     }
+    if (!rc)
+        rc = rules__relations_check_decl(v, why);
     /* HQ's own sample leads must evaluate. */
     if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
         size_t i;
@@ -259,7 +295,7 @@ int rules__check_actions(const json_t *list, const char *file, struct err_detail
 }
 
 static int validate_region(struct rules_version *v, const struct rules_version *hq,
-                           struct err_detail *why)
+                           struct rules__diag *diag, struct err_detail *why)
 {
     if (!org_has_region(hq->org, v->owner + 7))
         return err_set(why, -ERR_RULE_REJECTED, "%s: no such region in hq/org.lua", v->owner);
@@ -271,24 +307,38 @@ static int validate_region(struct rules_version *v, const struct rules_version *
     if (sandbox_kind(v->sb, "thresholds.lua", NULL) == SANDBOX_TABLE)
         rc = sandbox_call(v->sb, "thresholds.lua", NULL, NULL, 0, &v->thresholds, why);
     static const char *const bounded[] = {"authority.lua", "share.lua", NULL};
+    int first = 0; /* with a diag, each file is checked whatever the one before gave */
     for (const char *const *f = bounded; *f && !rc; f++) {
         if (sandbox_kind(v->sb, *f, NULL) == SANDBOX_NONE)
             continue;
         snprintf(file + base, sizeof file - base, "%s", *f);
         json_t *val = NULL;
+        int before = diag ? diag->count : 0;
         rc = sandbox_call(v->sb, *f, NULL, NULL, 0, &val, why);
         const char *key = !strcmp(*f, "authority.lua") ? "authority" : "share";
         const json_t *b = json_object_get(hq->bounds, key);
         if (!rc && !b)
             rc = err_set(why, -ERR_RULE_REJECTED, "%s: HQ declares no bounds for %s", file, key);
         if (!rc)
-            rc = rules__check_bounds(val, b, file, "", why);
+            rc = check_bounds(val, b, file, "", diag, why);
+        if (!rc || diag) {
+            int rrc = rules__relations_check(
+                hq->bounds, key, val, !strcmp(key, "share") ? hq->share : NULL, file, diag, why);
+            rc = rc ? rc : rrc;
+        }
         if (!rc && !strcmp(*f, "authority.lua"))
             v->authority = json_incref(val);
         if (!rc && !strcmp(*f, "share.lua"))
             v->share = json_incref(val);
         json_decref(val);
+        if (rc && diag) {
+            if (diag->count == before)
+                rules__diag_report(diag, why);
+            first = first ? first : rc;
+            rc = 0;
+        }
     }
+    rc = rc ? rc : first;
     /* Function forms run against HQ's sample leads. */
     size_t i;
     json_t *s;
@@ -377,14 +427,26 @@ int rules__compile(const char *owner, enum rules_layer layer, int version, const
                    const struct rules_version *hq, struct rules_version **out,
                    struct err_detail *why)
 {
+    return rules__compile_diag(owner, layer, version, files, hq, NULL, out, why);
+}
+
+int rules__compile_diag(const char *owner, enum rules_layer layer, int version, const json_t *files,
+                        const struct rules_version *hq, struct rules__diag *diag,
+                        struct rules_version **out, struct err_detail *why)
+{
+    int reported = diag ? diag->count : 0, first = 0, rc = 0;
+    struct rules_version *v = NULL;
     if (json_object_size(files) > RULES_FILES_MAX)
-        return err_set(why, -ERR_RULE_REJECTED, "%s: more than %d files", owner, RULES_FILES_MAX);
-    if (layer != RULES_HQ && !hq)
-        return err_set(why, -ERR_RULE_REJECTED, "%s: no active HQ rules to validate against",
-                       owner);
-    struct rules_version *v = calloc(1, sizeof *v);
-    if (!v)
-        return err_set(why, -ERR_NOMEM, "out of memory");
+        rc = err_set(why, -ERR_RULE_REJECTED, "%s: more than %d files", owner, RULES_FILES_MAX);
+    else if (layer != RULES_HQ && !hq)
+        rc = err_set(why, -ERR_RULE_REJECTED, "%s: no active HQ rules to validate against", owner);
+    else if (!(v = calloc(1, sizeof *v)))
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
+    if (rc) {
+        if (diag)
+            rules__diag_report(diag, why);
+        return rc;
+    }
     v->refs = 1;
     snprintf(v->owner, sizeof v->owner, "%s", owner);
     v->layer = layer;
@@ -393,7 +455,7 @@ int rules__compile(const char *owner, enum rules_layer layer, int version, const
     rules__bundle_hash(files, v->hash);
     char dir[160];
     rules__owner_dir(owner, dir, sizeof dir);
-    int rc = sandbox_new(owner, version, dir, NULL, &v->sb, why);
+    rc = sandbox_new(owner, version, dir, NULL, &v->sb, why);
     const char *const *allowed = layer == RULES_REGION   ? region_files
                                  : layer == RULES_OFFICE ? office_files
                                                          : NULL;
@@ -408,29 +470,37 @@ int rules__compile(const char *owner, enum rules_layer layer, int version, const
                 rc = err_field(why, -ERR_RULE_REJECTED, name,
                                "%s: not an extension point of this layer (allowed: %s)", path,
                                layer == RULES_REGION ? "thresholds.lua, authority.lua, "
-                                                       "actions.lua, share.lua"
-                                                     : "templates.lua, tools.lua");
-                break;
-            }
-            if (!json_is_string(src)) {
+                                                       "actions.lua, share.lua, tests.lua"
+                                                     : "templates.lua, tools.lua, tests.lua");
+            } else if (!json_is_string(src)) {
                 rc = err_set(why, -ERR_RULE_REJECTED, "%s: source must be text", path);
-                break;
+            } else {
+                const char *text = json_string_value(src);
+                size_t len = json_string_length(src);
+                rc = rules__check_source(owner, version, name, text, len, why);
+                if (!rc)
+                    rc = sandbox_load(v->sb, name, text, len, why);
             }
-            const char *text = json_string_value(src);
-            size_t len = json_string_length(src);
-            rc = rules__check_source(owner, version, name, text, len, why);
-            if (rc || (rc = sandbox_load(v->sb, name, text, len, why)))
+            if (rc && !diag)
                 break;
+            if (rc) { /* every file's own error; the bundle is refused after the last */
+                rules__diag_report(diag, why);
+                first = first ? first : rc;
+                rc = 0;
+            }
         }
+    rc = rc ? rc : first;
     if (!rc && layer == RULES_HQ)
         for (const char *const *f = hq_required; *f && !rc; f++)
             if (!json_object_get(files, *f))
                 rc = err_field(why, -ERR_RULE_REJECTED, *f, "hq/%s: required HQ file missing", *f);
     if (!rc)
         rc = layer == RULES_HQ       ? validate_hq(v, why)
-             : layer == RULES_REGION ? validate_region(v, hq, why)
+             : layer == RULES_REGION ? validate_region(v, hq, diag, why)
                                      : validate_office(v, hq, why);
     if (rc) {
+        if (diag && diag->count == reported)
+            rules__diag_report(diag, why);
         rules_version_unref(v);
         return rc;
     }

@@ -154,6 +154,70 @@ const json_t *rules__as_object(const json_t *v);
 int rules__check_bounds(const json_t *value, const json_t *bounds, const char *file,
                         const char *prefix, struct err_detail *why);
 
+/* A sink for every error of a check (ltcd --check-rules, ltcctl rules test).
+ * A function given one reports each error to it and goes on where it would
+ * otherwise stop at the first, and returns the first error's code; NULL:
+ * stop at the first. */
+struct rules__diag {
+    void (*report)(void *ctx, const struct err_detail *e);
+    void *ctx;
+    int count; /* errors reported */
+};
+void rules__diag_report(struct rules__diag *d, const struct err_detail *e);
+
+/* Relations between bounded values (rules_bounds.c). HQ's bounds.lua may say
+ *   relations = { { sum = { "share.triangle.ar", "share.triangle.sr",
+ *                           "share.triangle.fr" }, total = 100 }, ... }
+ * Each field is SECTION.PATH (SECTION thresholds, authority or share: one
+ * lower-layer file) naming a leaf of the bounds tree; the fields of one
+ * relation lie in one section. A lower layer's values are checked with HQ's
+ * defaults standing in for the fields it leaves out (lead.lua thresholds,
+ * share.lua params; authority has none); a relation none of whose fields it
+ * gives does not apply to it. */
+#define RULES_RELATIONS_MAX       32 /* relations in bounds.lua */
+#define RULES_RELATION_FIELDS_MAX 16 /* fields of one relation */
+#define RULES_RELATION_PATH_MAX   64 /* bytes of one field name */
+
+/* HQ's declaration (hq->bounds "relations"; absent is fine), and HQ's own
+ * defaults against it: -ERR_RULE_REJECTED naming hq/bounds.lua, the relation
+ * and what is wrong. */
+int rules__relations_check_decl(const struct rules_version *hq, struct err_detail *why);
+
+/* 'value' (a lower layer's table for 'section', borrowed) against every
+ * relation of that section, 'defaults' (may be NULL) completing it. Errors
+ * are -ERR_RULE_REJECTED, "FILE: triangle.ar + triangle.sr + triangle.fr =
+ * 110, must be 100", why->field the first field. 'd' may be NULL. */
+int rules__relations_check(const json_t *bounds, const char *section, const json_t *value,
+                           const json_t *defaults, const char *file, struct rules__diag *d,
+                           struct err_detail *why);
+
+/* Rule tests (rules_tests.c; what they are: rules_tests.h). Run the
+ * tests.lua of 'v', a new version of its owner, and HQ's samples of its
+ * scope, with 'v' standing in for its owner's active version in 'r' (for HQ:
+ * as the HQ version). 'run' may be NULL: stop at the first failure. Returns
+ * 0 when all pass, else the first failure's code (-ERR_RULE_REJECTED for a
+ * difference or a malformed test, the rule's own -ERR_RULE_* for an error it
+ * raised) with why "OWNER vN: FILE:LINE: test "NAME": what differed". */
+struct rules_test_run;
+int rules__run_tests(struct rules *r, struct rules_version *v, struct rules_test_run *run,
+                     struct err_detail *why);
+/* The bound of one run, RULES_TESTS_WALL_MS; unit tests lower it. */
+extern int rules__tests_wall_ms;
+
+/* A registry without a store or a rules directory (rules.c), for checks
+ * outside the daemon: rules_active, rules_hq and rules__evaluate work on it,
+ * nothing that stores does; rules_close frees it. NULL when out of memory. */
+struct rules *rules__memory_new(void);
+/* Make 'v' its owner's active version there (a reference is taken). */
+void rules__memory_put(struct rules *r, struct rules_version *v);
+
+/* As rules__compile, reporting to 'd' (may be NULL) every error it finds:
+ * each file that does not load, each file that is not an extension point,
+ * each bound and relation a region's file breaks; each error once. */
+int rules__compile_diag(const char *owner, enum rules_layer layer, int version, const json_t *files,
+                        const struct rules_version *hq, struct rules__diag *d,
+                        struct rules_version **out, struct err_detail *why);
+
 /* HQ default thresholds overlaid by a region's (may be NULL), within bounds.
  * *out is a new reference. */
 int rules__thresholds_merge(const struct rules_version *hq, const json_t *region_t,

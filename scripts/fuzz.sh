@@ -19,11 +19,16 @@ for src in tests/fuzz/*_fuzz.c; do
         $(pkg-config --libs $PKGS) -lhttp_parser -lm
     mkdir -p "$OUT/corpus-$name"
     # Seeds: the target's own corpus; the rule and source targets also read the
-    # shipped rules and the hostile fixtures in place (new inputs go to build-fuzz/).
+    # shipped rules and the hostile fixtures in place (new inputs go to build-fuzz/),
+    # the tests target also the shipped tests.lua files.
     seeds="tests/fuzz/corpus/$name"
     shipped="rules/hq rules/regions/north rules/regions/south tests/fixtures/rules/hostile"
     case $name in
-    rule) seeds=$shipped ;;
+    rule) seeds="$shipped examples/adaptation/regions/south" ;;
+    tests) # libFuzzer takes seed directories: the shipped tests.lua files join the run's corpus
+        for f in rules/hq rules/regions/north rules/regions/south examples/adaptation/regions/south; do
+            cp "$f/tests.lua" "$OUT/corpus-$name/shipped-$(echo "$f" | tr / -).lua"
+        done ;;
     source) seeds="$seeds $shipped" ;; # its corpus: NUL, bad and cut UTF-8 seeds
     esac
     dict=""

@@ -1,6 +1,7 @@
 -- Bounds HQ sets on every value a lower layer may provide (L4 files).
 -- A leaf is { min = N, max = N, integer = true|nil }; a value without a bound
 -- here is not an extension point, and the bundle that provides it is rejected.
+-- `relations` (at the end) ties values together beyond their own ranges.
 return {
     thresholds = {
         mature_budget = { min = 0, max = 1000000000000, integer = true }, -- fen
@@ -27,5 +28,11 @@ return {
             sr = { min = 10, max = 50 },
             fr = { min = 10, max = 50 },
         },
+    },
+    -- Relations between the values above, checked on what a lower layer's file
+    -- gives, HQ's defaults standing in for what it leaves out. A relation is
+    -- { sum = { "SECTION.FIELD", ... }, total = N }: those values add up to N.
+    relations = {
+        { sum = { "share.triangle.ar", "share.triangle.sr", "share.triangle.fr" }, total = 100 },
     },
 }
