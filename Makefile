@@ -45,7 +45,7 @@ $(BUILD)/libltcd.a: $(OBJS)
 	$(AR) rcs $@ $^
 $(BIN)/ltcctl: engine/ltcctl.c $(BUILD)/libltcd.a | $(BIN)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs libcurl) $(LDLIBS)
-$(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h
+$(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h tests/unit/tree.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 
 run: deps all

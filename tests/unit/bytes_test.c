@@ -9,34 +9,9 @@
 
 #include "rules.h"
 #include "test.h"
+#include "tree.h"
 
-static char root[256], dbpath[300];
 static struct store *st;
-
-static void put_bytes(const char *rel, const char *src, size_t len)
-{
-    char path[512], cmd[600];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
-    if (system(cmd))
-        abort();
-    FILE *f = fopen(path, "wb");
-    fwrite(src, 1, len, f);
-    fclose(f);
-}
-
-static void put(const char *rel, const char *src)
-{
-    put_bytes(rel, src, strlen(src));
-}
-
-#define SH(...)                                                                                    \
-    do {                                                                                           \
-        char cmd_[1024];                                                                           \
-        snprintf(cmd_, sizeof cmd_, __VA_ARGS__);                                                  \
-        if (system(cmd_))                                                                          \
-            abort();                                                                               \
-    } while (0)
 
 static void write_tree(void)
 {

@@ -11,27 +11,9 @@
 #include "rules.h"
 #include "store_schema.h"
 #include "test.h"
+#include "tree.h"
 
-static char root[256], dbpath[300];
 static struct store *st;
-
-#define SH(...)                                                                                    \
-    do {                                                                                           \
-        char cmd_[1024];                                                                           \
-        snprintf(cmd_, sizeof cmd_, __VA_ARGS__);                                                  \
-        if (system(cmd_))                                                                          \
-            abort();                                                                               \
-    } while (0)
-
-static void put(const char *rel, const char *src)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    SH("mkdir -p \"$(dirname '%s')\"", path);
-    FILE *f = fopen(path, "w");
-    fputs(src, f);
-    fclose(f);
-}
 
 static const char T1[] = "return { hot = 60 }";
 static const char T2[] = "return { hot = 70 }";

@@ -9,21 +9,9 @@
 
 #include "rules_internal.h"
 #include "test.h"
+#include "tree.h"
 
-static char root[256], dbpath[300];
 static struct store *st;
-
-static void put(const char *rel, const char *src)
-{
-    char path[512], cmd[600];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
-    if (system(cmd))
-        abort();
-    FILE *f = fopen(path, "w");
-    fputs(src, f);
-    fclose(f);
-}
 
 /* HQ rules whose score is signals.s * 20; HQ's process routes on value only. */
 static void write_tree(void)

@@ -4,20 +4,8 @@
 
 #include "rules.h"
 #include "test.h"
+#include "tree.h"
 
-static char root[256], dbpath[300];
-
-static void put(const char *rel, const char *src)
-{
-    char path[512], cmd[600];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
-    if (system(cmd))
-        abort();
-    FILE *f = fopen(path, "w");
-    fputs(src, f);
-    fclose(f);
-}
 
 /* HQ rules whose score is signals.s * 20, so tests steer it exactly. */
 static void write_tree(void)
