@@ -14,7 +14,12 @@ api POST /v1/instances/1/actions hq-admin-token '{"action":"review","decision":"
 api PUT /v1/targets/hq/2026 hq-admin-token '{"metric":"cash","amount":1000000000}' >/dev/null
 api PUT /v1/targets/office/province-a/2026 hq-admin-token '{"metric":"cash","amount":400000000}' >/dev/null
 api PUT /v1/rules/office/city-c/tools.lua cc-admin-token 'return { defaults = ' >/dev/null
-api PUT /v1/rules/region/north/thresholds.lua north-admin-token 'return { hot = 80 }' >/dev/null
+# A pending North version (it must pass North's tests.lua): hot from 76 for sales leads.
+api PUT /v1/rules/region/north/thresholds.lua north-admin-token 'return function(lead)
+    if lead.source == "technical" then return { horizon_months = 18, hot = 75 } end
+    return { horizon_months = 12, hot = 76, warm = 45 }
+end' >/dev/null
+[ "$(status)" = 201 ] || { echo "not ok - seeding a pending North version: $(cat "$WORK/body")"; echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$ROOT/tests/out"
 LTC_URL=$URL SHOT="$ROOT/tests/out/dashboard.png" node dashboard.mjs
 rc=$?

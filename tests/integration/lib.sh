@@ -63,9 +63,9 @@ stop_daemon() {
     [ -n "$PID" ] || return 0
     kill -TERM "$PID" 2>/dev/null
     wait "$PID" 2>/dev/null
-    rc=$?
+    _stop_rc=$? # not 'rc': callers keep their own rc across a stop
     PID=""
-    return $rc
+    return $_stop_rc
 }
 
 # api METHOD PATH TOKEN [BODY]: prints the body; the status goes to $WORK/status.
