@@ -236,11 +236,19 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
                        const json_t *params, const char *region)
 {
     json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
+    /* The result is one { KEY = amount } per group: its size follows from the
+     * keys handed over (escaped at most 6 bytes a byte, plus quotes, colon, a
+     * 16-digit amount and a comma), on top of the usual limit. */
+    size_t out_max = SANDBOX_OUTPUT_MAX_BYTES;
+    for (size_t i = 0; i < n; i++) {
         json_array_append_new(list, group_json(&groups[i]));
+        for (size_t k = 0; k < groups[i].n; k++)
+            out_max += 6 * strlen(groups[i].keys[k]) + 24;
+    }
     json_t *lv = json_string(level), *out = NULL;
     json_t *args[3] = {lv, list, params ? (json_t *)params : json_null()};
-    int rc = sandbox_call(run->hq->sb, "share.lua", "split", args, 3, &out, run->why);
+    int rc = sandbox_call_sized(run->hq->sb, "share.lua", "split", args, 3, out_max, &out,
+                                run->why);
     json_decref(lv);
     json_decref(list);
     if (!rc && (!json_is_array(out) || json_array_size(out) != n))

@@ -907,6 +907,7 @@ static void push_json(lua_State *L, const json_t *v, int depth)
 struct conv {
     struct err_detail *why;
     size_t items;
+    size_t max;                                    /* bytes the result may take */
     size_t bytes;                                  /* serialised so far */
     bool over;                                     /* bytes passed the limit */
     int depth;                                     /* entries of keys/idx in use */
@@ -930,12 +931,11 @@ static int conv_fail(struct conv *c, const char *what)
 static int conv_add(struct conv *c, size_t n)
 {
     c->bytes += n;
-    if (c->bytes <= SANDBOX_OUTPUT_MAX_BYTES)
+    if (c->bytes <= c->max)
         return 0;
     c->over = true;
     return err_set(c->why, -ERR_RULE_RUNTIME,
-                   "output over the %u-byte limit of one rule call (serialised as JSON)",
-                   (unsigned)SANDBOX_OUTPUT_MAX_BYTES);
+                   "output over the %zu-byte limit of one rule call (serialised as JSON)", c->max);
 }
 
 /* A JSON string's length: quotes, and escapes as jansson writes them. */
@@ -1366,19 +1366,26 @@ static int call_protected(lua_State *L)
 }
 
 static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
-                int nargs, json_t **out, struct err_detail *why);
+                int nargs, size_t out_max, json_t **out, struct err_detail *why);
 
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why)
 {
-    int rc = call(sb, path, member, args, nargs, out, why);
+    return sandbox_call_sized(sb, path, member, args, nargs, SANDBOX_OUTPUT_MAX_BYTES, out, why);
+}
+
+int sandbox_call_sized(struct sandbox *sb, const char *path, const char *member,
+                       json_t *const *args, int nargs, size_t out_max_bytes, json_t **out,
+                       struct err_detail *why)
+{
+    int rc = call(sb, path, member, args, nargs, out_max_bytes, out, why);
     if (observer)
         observer(sb->owner, outcome_of(rc));
     return rc;
 }
 
 static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
-                int nargs, json_t **out, struct err_detail *why)
+                int nargs, size_t out_max, json_t **out, struct err_detail *why)
 {
     lua_State *L = sb->L;
     if (!lua_checkstack(L, 8))
@@ -1391,7 +1398,7 @@ static int call(struct sandbox *sb, const char *path, const char *member, json_t
         return err_set(why, -ERR_NOT_FOUND, "%s v%d: %s%s%s%s is not defined", sb->owner,
                        sb->version, sb->prefix, path, member ? ": " : "", member ? member : "");
     }
-    struct call_ctx cc = {.args = args, .nargs = nargs};
+    struct call_ctx cc = {.args = args, .nargs = nargs, .conv.max = out_max};
     struct err_detail conv_why;
     cc.conv.why = &conv_why;
     lua_pushcfunction(L, call_protected);

@@ -150,6 +150,15 @@ enum sandbox_kind sandbox_kind(struct sandbox *sb, const char *path, const char 
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why);
 
+/* As sandbox_call, with the output limit given instead of
+ * SANDBOX_OUTPUT_MAX_BYTES. Only for a call whose result the engine sizes
+ * itself, one entry per item it hands over (HQ's share.lua split, one amount
+ * per unit): the caller derives the limit from that input, so the result is
+ * still bounded by what the engine asked, not by what the rule chose. */
+int sandbox_call_sized(struct sandbox *sb, const char *path, const char *member,
+                       json_t *const *args, int nargs, size_t out_max_bytes, json_t **out,
+                       struct err_detail *why);
+
 /* Called after every sandbox_load and sandbox_call with the owner and the outcome: "ok",
  * "error", "budget", "memory", "output", "syntax" or "missing". */
 typedef void sandbox_observer_fn(const char *owner, const char *outcome);

@@ -213,7 +213,8 @@ LUA
     # for the length of the request.
     during() { # NAME CURL-ARGS...: runs curl in the background and /health under wrk meanwhile
         name=$1; shift
-        wrk -t1 -c4 -d"$SECS"s --latency "$URL/health" >"$WORK/wrk.health" 2>&1 &
+        # longer than the request, and a timeout past it, so a stalled /health is counted
+        wrk -t1 -c4 -d"$((SECS + 10))"s --timeout 60s --latency "$URL/health" >"$WORK/wrk.health" 2>&1 &
         w=$!
         sleep 1
         t=$(curl -s -o /dev/null -w '%{time_total}' "$@")
