@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "buf.h"
+
 #define HTTP_READ_BYTES    (64 * 1024) /* one read from a socket */
 #define HTTP_PENDING_MAX   (64 * 1024) /* input buffered while a request is handled */
 #define HTTP_BODY_KEEP_MAX (64 * 1024) /* a body buffer kept for the next request */
@@ -40,8 +42,7 @@ struct http_req {
     size_t name_off[HTTP_HEADERS_MAX], value_off[HTTP_HEADERS_MAX];
     const char *param_name[HTTP_PARAMS_MAX], *param_value[HTTP_PARAMS_MAX];
     enum last_cb last;
-    char *body; /* owned */
-    size_t body_len, body_cap;
+    struct buf body; /* owned; its memory is kept for the next request */
     bool too_large, answered, deferred;
     int status;
     char id[24];
@@ -60,8 +61,7 @@ struct http_conn {
     enum phase phase;
     uint64_t phase_ms, deadline_ms; /* uv_now when the phase began; when it must end */
     struct http_req req;            /* the request being read or handled */
-    char *pending;                  /* owned: input not parsed yet */
-    size_t pending_len, pending_cap;
+    struct buf pending;             /* owned: input not parsed yet */
     bool keep_alive;   /* after this answer */
     bool peer_gone;    /* EOF or error seen while the handler had the request */
     bool dispatch;     /* a whole request (or a too-large head) is ready */
@@ -385,26 +385,14 @@ static int on_body(http_parser *p, const char *at, size_t n)
 {
     struct http_conn *c = p->data;
     struct http_req *r = &c->req;
-    if (r->body_len + n > c->srv->cfg.body_max_bytes) {
+    if (r->body.len + n > c->srv->cfg.body_max_bytes) {
         r->too_large = true;
         c->dispatch = true;
         http_parser_pause(p, 1);
         return 0;
     }
-    if (r->body_len + n + 1 > r->body_cap) {
-        size_t cap = r->body_cap ? r->body_cap : 1024;
-        while (cap < r->body_len + n + 1)
-            cap *= 2;
-        char *g = realloc(r->body, cap);
-        if (!g)
-            return fail(c, 500, "out of memory");
-        r->body = g;
-        r->body_cap = cap;
-    }
-    memcpy(r->body + r->body_len, at, n);
-    r->body_len += n;
-    r->body[r->body_len] = '\0';
-    return 0;
+    buf_put(&r->body, at, n);
+    return r->body.failed ? fail(c, 500, "out of memory") : 0;
 }
 
 static int on_message_begin(http_parser *p)
@@ -443,14 +431,11 @@ static void request_reset(struct http_req *r)
         r->user_free(r->user);
     r->user = NULL;
     r->user_free = NULL;
-    if (r->body_cap > HTTP_BODY_KEEP_MAX) {
-        free(r->body);
-        r->body = NULL;
-        r->body_cap = 0;
-    }
-    r->body_len = 0;
-    if (r->body)
-        r->body[0] = '\0';
+    if (r->body.cap > HTTP_BODY_KEEP_MAX || r->body.failed)
+        buf_deinit(&r->body);
+    r->body.len = 0;
+    if (r->body.p)
+        r->body.p[0] = '\0';
     r->head_len = r->url_len = 0;
     r->nheaders = r->nparams = 0;
     r->last = LAST_NONE;
@@ -476,7 +461,7 @@ static void answer_sent(struct http_conn *c)
     }
     if (!c->keep_alive || c->srv->stopping) {
         set_phase(c, PHASE_LINGER);
-        c->pending_len = 0;
+        c->pending.len = 0;
         uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, NULL);
         read_start(c);
         return;
@@ -554,7 +539,7 @@ static void refuse(struct http_conn *c)
                             code, c->fail_msg)
                  : 0;
     c->keep_alive = false;
-    c->pending_len = 0;
+    c->pending.len = 0;
     struct http_req *r = &c->req;
     if (!r->id[0])
         snprintf(r->id, sizeof r->id, "r%llx", (unsigned long long)++c->srv->next_req_id);
@@ -587,16 +572,16 @@ static void pump(struct http_conn *c)
         return;
     c->pumping = true;
     while (c->phase == PHASE_HEAD || c->phase == PHASE_BODY || c->phase == PHASE_IDLE) {
-        if (!c->pending_len)
+        if (!c->pending.len)
             break;
         if (HTTP_PARSER_ERRNO(&c->parser) == HPE_PAUSED)
             http_parser_pause(&c->parser, 0);
         size_t used =
-            http_parser_execute(&c->parser, &c->srv->settings, c->pending, c->pending_len);
-        if (used > c->pending_len)
-            used = c->pending_len;
-        memmove(c->pending, c->pending + used, c->pending_len - used);
-        c->pending_len -= used;
+            http_parser_execute(&c->parser, &c->srv->settings, c->pending.p, c->pending.len);
+        if (used > c->pending.len)
+            used = c->pending.len;
+        memmove(c->pending.p, c->pending.p + used, c->pending.len - used);
+        c->pending.len -= used;
         enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
         if (c->fail_status || (e != HPE_OK && e != HPE_PAUSED)) {
             if (!c->fail_status)
@@ -606,30 +591,13 @@ static void pump(struct http_conn *c)
         }
         if (c->dispatch) {
             if (c->req.too_large)
-                c->pending_len = 0;
+                c->pending.len = 0;
             dispatch(c);
         } else if (used == 0) {
             break;
         }
     }
     c->pumping = false;
-}
-
-static bool pending_add(struct http_conn *c, const char *data, size_t n)
-{
-    if (c->pending_len + n > c->pending_cap) {
-        size_t cap = c->pending_cap ? c->pending_cap : 4096;
-        while (cap < c->pending_len + n)
-            cap *= 2;
-        char *g = realloc(c->pending, cap);
-        if (!g)
-            return false;
-        c->pending = g;
-        c->pending_cap = cap;
-    }
-    memcpy(c->pending + c->pending_len, data, n);
-    c->pending_len += n;
-    return true;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -659,13 +627,14 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
             conn_close(c);
         return;
     }
-    if (!pending_add(c, buf->base, (size_t)n)) {
+    buf_put(&c->pending, buf->base, (size_t)n);
+    if (c->pending.failed) {
         conn_close(c);
         return;
     }
     if (c->phase == PHASE_HANDLING || c->phase == PHASE_WRITING) {
         /* Pipelined input: keep it for later, but not without bound. */
-        if (c->pending_len > HTTP_PENDING_MAX) {
+        if (c->pending.len > HTTP_PENDING_MAX) {
             uv_read_stop(s);
             c->reading = false;
         }
@@ -692,8 +661,8 @@ static void conn_free(struct http_conn *c)
 {
     request_reset(&c->req);
     free(c->req.head);
-    free(c->req.body);
-    free(c->pending);
+    buf_deinit(&c->req.body);
+    buf_deinit(&c->pending);
     free(c->out_body);
     free(c);
 }
@@ -947,8 +916,8 @@ const char *http_query(const struct http_req *req, const char *name)
 const char *http_body(const struct http_req *req, size_t *len)
 {
     if (len)
-        *len = req->too_large ? 0 : req->body_len;
-    return req->body && !req->too_large ? req->body : "";
+        *len = req->too_large ? 0 : req->body.len;
+    return req->body.p && !req->too_large ? req->body.p : "";
 }
 
 bool http_body_too_large(const struct http_req *req)
