@@ -492,8 +492,26 @@ static void input_hash(const struct run *run, const char *period, int64_t pool, 
     json_decref(all);
 }
 
-int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
-                   const char *actor, char **result, struct err_detail *why)
+/* A computed run, not stored yet. */
+struct allocation {
+    char period[16];
+    int64_t pool;
+    char hash[65];
+    char *used;       /* owned: { OWNER: VERSION } as JSON text */
+    struct buf lines; /* the lines, serialised */
+};
+
+void allocation_free(struct allocation *a)
+{
+    if (!a)
+        return;
+    free(a->used);
+    buf_deinit(&a->lines);
+    free(a);
+}
+
+int allocation_compute(struct store *st, struct rules *r, const char *period, int64_t pool,
+                       struct allocation **out, struct err_detail *why)
 {
     char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     int rc = period_range(period, from, to, why);
@@ -501,6 +519,9 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         return rc;
     if (pool < 0 || pool > ALLOCATION_POOL_MAX)
         return err_field(why, -ERR_INVALID_FIELD, "pool", "pool: expected 0 to 2^53 fen");
+    struct allocation *a = calloc(1, sizeof *a);
+    if (!a)
+        return err_set(why, -ERR_NOMEM, "out of memory");
     struct run run = {.st = st, .r = r, .hq = rules_hq(r), .why = why};
     rules_version_ref(run.hq);
     run.used = json_pack("{s:i}", "hq", run.hq->version);
@@ -521,15 +542,33 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         rc = split_region(&run, org, i, rg.amounts[i]);
     group_deinit(&rg);
 
-    char hash[65];
-    int64_t id = 0, now = 0;
     if (!rc) {
-        input_hash(&run, period, pool, hash);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        rc = store_begin(st, why);
+        snprintf(a->period, sizeof a->period, "%s", period);
+        a->pool = pool;
+        input_hash(&run, period, pool, a->hash);
+        a->used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
+        a->lines = run.lines; /* handed over */
+        run.lines = (struct buf){0};
+        if (!a->used || a->lines.failed)
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
+    rules_version_unref(run.hq);
+    run_free(&run);
+    if (rc) {
+        allocation_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+int allocation_store(struct store *st, const struct allocation *a, const char *actor,
+                     char **result, struct err_detail *why)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t id = 0, now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int rc = store_begin(st, why);
     if (!rc)
         rc = store_share_run_next_id(st, &id, why);
     struct buf out = {0};
@@ -539,26 +578,24 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        char *used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
         snprintf(head, sizeof head, "{\"id\":%lld,\"period\":", (long long)id);
         buf_str(&out, head);
-        buf_json_string(&out, period);
-        snprintf(head, sizeof head,
-                 ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":", (long long)pool, hash);
+        buf_json_string(&out, a->period);
+        snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":",
+                 (long long)a->pool, a->hash);
         buf_str(&out, head);
-        buf_str(&out, used ? used : "{}");
+        buf_str(&out, a->used);
         buf_str(&out, ",\"lines\":[");
-        buf_put(&out, run.lines.p ? run.lines.p : "", run.lines.len);
+        buf_put(&out, a->lines.p ? a->lines.p : "", a->lines.len);
         buf_str(&out, "],\"created_at\":");
         buf_json_string(&out, when);
         buf_str(&out, ",\"created_by\":");
         buf_json_string(&out, actor);
         buf_str(&out, "}");
-        free(used);
         int64_t got = 0;
-        rc = out.failed || run.lines.failed
-                 ? err_set(why, -ERR_NOMEM, "out of memory")
-                 : store_share_run_insert(st, period, pool, hash, out.p, now, actor, &got, why);
+        rc = out.failed ? err_set(why, -ERR_NOMEM, "out of memory")
+                        : store_share_run_insert(st, a->period, a->pool, a->hash, out.p, now,
+                                                 actor, &got, why);
         if (!rc && got != id)
             rc = err_set(why, -ERR_INTERNAL, "share run id %lld, expected %lld", (long long)got,
                          (long long)id);
@@ -571,7 +608,16 @@ int allocation_run(struct store *st, struct rules *r, const char *period, int64_
         *result = buf_take(&out, NULL);
     else
         buf_deinit(&out);
-    rules_version_unref(run.hq);
-    run_free(&run);
+    return rc;
+}
+
+int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
+                   const char *actor, char **result, struct err_detail *why)
+{
+    struct allocation *a = NULL;
+    int rc = allocation_compute(st, r, period, pool, &a, why);
+    if (!rc)
+        rc = allocation_store(st, a, actor, result, why);
+    allocation_free(a);
     return rc;
 }

@@ -14,7 +14,9 @@
  *   sum       the parts of a group sum exactly to its total
  *   ordering  a unit with more contribution never gets less than one with less
  * Same inputs and rule versions give the same output; the input hash is kept.
- * A run that fails stores nothing. Loop thread only.
+ * A run that fails stores nothing. allocation_run and allocation_store are
+ * for the loop thread; allocation_compute for any thread with its own store
+ * connection and rules.
  */
 #ifndef ENGINE_ALLOCATION_H
 #define ENGINE_ALLOCATION_H
@@ -36,6 +38,20 @@
  * a run over many projects needs little more memory than its result. */
 int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
                    const char *actor, char **run, struct err_detail *why);
+
+/* The two halves of allocation_run, for a run computed off the loop (job.h):
+ * allocation_compute reads the ledger through 'st' and calls the rules of 'r'
+ * (a job's reader and rules copy, or the daemon's own), on any thread, and
+ * keeps the result in *out (allocation_free); allocation_store gives it the
+ * next run id and stores it through the daemon's connection, on the loop
+ * thread, and sets *run as allocation_run does. A computed run that is never
+ * stored leaves nothing behind. */
+struct allocation;
+int allocation_compute(struct store *st, struct rules *r, const char *period, int64_t pool,
+                       struct allocation **out, struct err_detail *why);
+int allocation_store(struct store *st, const struct allocation *a, const char *actor, char **run,
+                     struct err_detail *why);
+void allocation_free(struct allocation *a);
 
 /* Keep only the lines of a run (parsed JSON, changed in place) that lie in
  * the subtree of 'unit' ("region/ID" or "office/ID"): the line of 'unit'

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "job.h"
 #include "log.h"
 #include "num.h"
 #include "utf8.h"
@@ -246,6 +247,36 @@ static bool valid_date(const json_t *v)
     return !v || (s && strlen(s) == 10 && s[4] == '-' && s[7] == '-');
 }
 
+/* A simulation runs as a job (job.h): off the loop, on a copy of the rules
+ * that were active when it was asked for. */
+struct simulate_job {
+    struct http_req *req;
+    char owner[RULES_OWNER_MAX];
+    int version;
+    json_t *body; /* owned: sim's strings point into it */
+    struct rules_simulation sim;
+    json_t *out; /* the result, made on the job's thread */
+};
+
+static int simulate_work(const struct job_env *env, void *ctx, struct err_detail *why)
+{
+    struct simulate_job *j = ctx;
+    return rules_simulate(env->rules, j->owner, j->version, &j->sim, &j->out, why);
+}
+
+static void simulate_done(int rc, const struct err_detail *why, void *ctx)
+{
+    struct simulate_job *j = ctx;
+    if (rc)
+        api_error(j->req, why);
+    else
+        api_json(j->req, 200, j->out);
+    json_decref(j->out);
+    json_decref(j->body);
+    free(j);
+    app_release_memory(); /* a large simulation's scratch memory goes back */
+}
+
 void api_rules_simulate(struct api_call *c)
 {
     const char *owner = c->params[0];
@@ -264,34 +295,39 @@ void api_rules_simulate(struct api_call *c)
     if (!body)
         return;
     const json_t *limit = json_object_get(body, "limit"), *ms = json_object_get(body, "max_ms");
-    struct rules_simulation sim = {
-        .unit = json_string_value(json_object_get(body, "unit")),
-        .from = json_string_value(json_object_get(body, "from")),
-        .to = json_string_value(json_object_get(body, "to")),
-    };
     struct err_detail why = {0};
     /* Checked as the json_int_t they arrive as, narrowed only once in range. */
     int64_t n = SIMULATE_LIMIT_DEFAULT, max_ms = SIMULATE_MS_DEFAULT;
+    const char *unit = json_string_value(json_object_get(body, "unit"));
     bool bad = (limit && num_json("limit", limit, 1, SIMULATE_LIMIT_MAX, &n, &why)) ||
                (ms && num_json("max_ms", ms, 1, SIMULATE_MS_MAX, &max_ms, &why));
     if (!bad &&
         (!valid_date(json_object_get(body, "from")) || !valid_date(json_object_get(body, "to"))))
         err_field(&why, -ERR_INVALID_FIELD, "from", "from, to: expected YYYY-MM-DD");
-    else if (!bad && sim.unit && !auth_unit_level(sim.unit))
+    else if (!bad && unit && !auth_unit_level(unit))
         err_field(&why, -ERR_INVALID_FIELD, "unit", "unit: expected hq, region/ID or office/ID");
-    sim.limit = (int)n;
-    sim.max_ms = (int)max_ms;
-    json_t *out = NULL;
-    if (!why.code)
-        rules_simulate(c->app->rules, owner, version, &sim, &out, &why);
-    json_decref(body);
-    if (why.code) {
-        api_error(c->req, &why);
-        return;
+    struct simulate_job *j = why.code ? NULL : calloc(1, sizeof *j);
+    if (!why.code && !j)
+        err_set(&why, -ERR_NOMEM, "out of memory");
+    if (j) {
+        j->req = c->req;
+        snprintf(j->owner, sizeof j->owner, "%s", owner);
+        j->version = version;
+        j->body = body;
+        j->sim = (struct rules_simulation){
+            .unit = unit,
+            .from = json_string_value(json_object_get(body, "from")),
+            .to = json_string_value(json_object_get(body, "to")),
+            .limit = (int)n,
+            .max_ms = (int)max_ms,
+        };
+        http_defer(c->req); /* before: 'done' may answer at once */
+        if (!job_submit(c->app->jobs, c->app->rules, simulate_work, simulate_done, j, &why))
+            return;
+        free(j);
     }
-    api_json(c->req, 200, out);
-    json_decref(out);
-    app_release_memory(); /* a large simulation's scratch memory goes back */
+    json_decref(body);
+    api_error(c->req, &why);
 }
 
 static int on_rule_event(const struct store_rule_event *e, void *ctx)

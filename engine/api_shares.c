@@ -5,12 +5,46 @@
 
 #include "allocation.h"
 #include "api.h"
+#include "job.h"
+#include "period.h"
 #include "num.h"
 #include "targets.h"
 
 static bool hq_can_run(const struct auth_principal *p)
 {
     return p->level == AUTH_LEVEL_HQ && (p->role == AUTH_ADMIN || p->role == AUTH_FINANCE);
+}
+
+/* The run is computed as a job (job.h), off the loop, and stored here. */
+struct share_job {
+    struct http_req *req;
+    struct app *app;
+    char period[16];
+    int64_t pool;
+    char actor[AUTH_UNIT_MAX + 16];
+    struct allocation *run; /* computed on the job's thread */
+};
+
+static int share_work(const struct job_env *env, void *ctx, struct err_detail *why)
+{
+    struct share_job *j = ctx;
+    return allocation_compute(env->st, env->rules, j->period, j->pool, &j->run, why);
+}
+
+static void share_done(int rc, const struct err_detail *done_why, void *ctx)
+{
+    struct share_job *j = ctx;
+    struct err_detail why = *done_why;
+    char *run = NULL;
+    if (!rc)
+        rc = allocation_store(j->app->st, j->run, j->actor, &run, &why);
+    if (rc)
+        api_error(j->req, &why);
+    else
+        http_respond(j->req, 201, "application/json", run, strlen(run));
+    allocation_free(j->run);
+    free(j);
+    app_release_memory(); /* a large run's scratch memory goes back */
 }
 
 void api_share_run_create(struct api_call *c)
@@ -24,20 +58,30 @@ void api_share_run_create(struct api_call *c)
         return;
     const json_t *period = json_object_get(body, "period"), *pool = json_object_get(body, "pool");
     struct err_detail why = {0};
-    char *run = NULL;
     int64_t fen = 0;
+    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     if (!json_is_string(period))
         err_field(&why, -ERR_INVALID_FIELD, "period", "period: expected YYYY, YYYY-Qn or YYYY-MM");
     else if (!num_json("pool", pool, 0, ALLOCATION_POOL_MAX, &fen, &why))
-        allocation_run(c->app->st, c->app->rules, json_string_value(period), fen, c->actor, &run,
-                       &why);
-    json_decref(body);
-    if (why.code) {
-        api_error(c->req, &why);
-        return;
+        period_range(json_string_value(period), from, to, &why);
+    struct share_job *j = why.code ? NULL : calloc(1, sizeof *j);
+    if (!why.code && !j)
+        err_set(&why, -ERR_NOMEM, "out of memory");
+    if (j) {
+        j->req = c->req;
+        j->app = c->app;
+        snprintf(j->period, sizeof j->period, "%s", json_string_value(period));
+        j->pool = fen;
+        snprintf(j->actor, sizeof j->actor, "%s", c->actor);
     }
-    http_respond(c->req, 201, "application/json", run, strlen(run));
-    app_release_memory(); /* a large run's scratch memory goes back */
+    json_decref(body);
+    if (j) {
+        http_defer(c->req); /* before: 'done' may answer at once */
+        if (!job_submit(c->app->jobs, c->app->rules, share_work, share_done, j, &why))
+            return;
+        free(j);
+    }
+    api_error(c->req, &why);
 }
 
 void api_share_run_get(struct api_call *c)

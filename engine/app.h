@@ -64,6 +64,7 @@ struct app {
     struct rules *rules;      /* owned by main */
     struct auth_set *auth;    /* owned by main */
     struct http_server *http; /* owned by main */
+    struct jobs *jobs;        /* owned by main: simulations and allocation runs (job.h) */
     bool stopping;
     struct app_write *queue_head, *queue_tail; /* owned ops waiting for the flush */
     size_t queued;

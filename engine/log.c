@@ -1,6 +1,7 @@
 /* engine/log.c: one line per event, text or JSON. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +15,9 @@ static enum log_format fmt_mode = LOG_TEXT;
 static enum log_level min_lvl = LOG_INFO;
 static bool buffered;
 static struct buf pending; /* info lines waiting for log_flush */
+/* Lines come from the loop and from job threads (job.h): 'pending' and
+ * stderr are taken under this lock; formatting a line is not. */
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 void log_init(enum log_format format, enum log_level min_level)
@@ -83,11 +87,18 @@ void log_set_buffered(bool on)
     buffered = on;
 }
 
-void log_flush(void)
+static void flush_locked(void)
 {
     if (pending.len && !pending.failed)
         fwrite(pending.p, 1, pending.len, stderr);
     buf_deinit(&pending);
+}
+
+void log_flush(void)
+{
+    pthread_mutex_lock(&pending_lock);
+    flush_locked();
+    pthread_mutex_unlock(&pending_lock);
 }
 
 static void end_line(struct buf *b, enum log_level level)
@@ -96,9 +107,11 @@ static void end_line(struct buf *b, enum log_level level)
         buf_put(b, "}", 1);
     buf_put(b, "\n", 1);
     if (!b->failed) {
+        pthread_mutex_lock(&pending_lock);
         buf_put(&pending, b->p, b->len);
         if (!buffered || level >= LOG_WARN || pending.len >= LOG_BUFFER_BYTES)
-            log_flush();
+            flush_locked();
+        pthread_mutex_unlock(&pending_lock);
     }
     buf_deinit(b);
 }

@@ -9,7 +9,9 @@
  * (bad bytes become U+FFFD), so every JSON line parses, and text lines turn
  * control characters into spaces, so quoted rule text cannot forge a line.
  * Each piece is capped at LOG_LINE_MAX bytes so a hostile value cannot flood
- * the log. Loop thread only (no locking).
+ * the log. Any thread may log (job threads do): whole lines are appended
+ * under a lock, so lines never interleave; log_init and log_set_buffered are
+ * for the main thread before or after the loop runs.
  */
 #ifndef ENGINE_LOG_H
 #define ENGINE_LOG_H

@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "api.h"
+#include "job.h"
 #include "log.h"
 #include "metrics.h"
 #include "rules_watch.h"
@@ -118,7 +119,8 @@ static void on_drain(uv_timer_t *t)
     app_flush(&d->app);
     bool idle = http_connection_count(d->app.http) == 0;
     bool late = uv_now(t->loop) - d->drain_started_ms > DRAIN_DEADLINE_MS;
-    if (!d->app.queue_head && !d->app.syncs_in_flight && !d->app.unsynced && (idle || late))
+    if (!d->app.queue_head && !d->app.syncs_in_flight && !d->app.unsynced &&
+        !jobs_in_flight(d->app.jobs) && (idle || late))
         close_all(d);
 }
 
@@ -130,6 +132,7 @@ static void on_stop(uv_signal_t *s, int signum)
     log_info("signal %d: stopping (finishing in-flight requests)", signum);
     sd_notify(0, "STOPPING=1");
     d->app.stopping = true;
+    jobs_stop(d->app.jobs); /* waiting jobs answer 503; running ones finish */
     http_quiesce(d->app.http);
     d->drain_started_ms = uv_now(s->loop);
     uv_timer_start(&d->drain, on_drain, 0, DRAIN_POLL_MS);
@@ -165,6 +168,8 @@ static int run(struct daemon *d)
     if (store_lock_open(cfg->db_path, &d->lock, &why))
         return die(why.msg);
     if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
+        return die(why.msg);
+    if (jobs_open(app->loop, cfg->db_path, &app->jobs, &why))
         return die(why.msg);
     /* Bind first: a port in use fails before the rules are compiled. */
     struct http_config hc = {
@@ -224,6 +229,7 @@ static int run(struct daemon *d)
              k->commits ? (double)k->batched_writes / (double)k->commits : 0.0,
              k->commits ? (double)k->commit_ns_total / (double)k->commits / 1e6 : 0.0);
     rules_close(app->rules);
+    jobs_close(app->jobs);
     store_close(app->st);
     api_static_free();
     auth_set_free(app->auth);

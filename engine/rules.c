@@ -925,6 +925,21 @@ struct rules *rules__memory_new(void)
     return r;
 }
 
+struct rules *rules__memory_on(struct store *st)
+{
+    struct rules *r = rules__memory_new();
+    if (r)
+        r->st = st;
+    return r;
+}
+
+void rules__active_each(struct rules *r, rules__active_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < r->n_owners; i++)
+        if (r->owners[i].active)
+            fn(r->owners[i].active, ctx);
+}
+
 void rules__memory_put(struct rules *r, struct rules_version *v)
 {
     rules_version_ref(v);

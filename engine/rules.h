@@ -361,4 +361,22 @@ struct rules_stats {
 };
 void rules_stats(struct rules *r, struct rules_stats *out);
 
+/* --- a private copy of the active rules, for work off the loop ------------
+ * (rules_snapshot.c). The live registry's versions and their Lua states
+ * belong to the loop thread; a job on another thread (job.h) gets its own.
+ * rules_snapshot_take (loop thread) notes which version of each owner is
+ * active: plain data, owned by the caller. rules_snapshot_open (any thread)
+ * compiles those versions from the stored sources through 'reader' (a
+ * store_open_reader connection of that thread, borrowed, which must outlive
+ * *out), each checked against its hash, into a registry of its own that
+ * rules_active, rules_hq, rules_hq_version, rules_simulate and
+ * allocation_compute work on; rules_close frees it. A version that no longer
+ * compiles fails the whole open (-ERR_STORE naming it): a job never runs on
+ * rules other than the ones that were active when it was taken. */
+struct rules_snapshot;
+int rules_snapshot_take(struct rules *r, struct rules_snapshot **out, struct err_detail *why);
+void rules_snapshot_free(struct rules_snapshot *s);
+int rules_snapshot_open(const struct rules_snapshot *s, struct store *reader, struct rules **out,
+                        struct err_detail *why);
+
 #endif

@@ -210,6 +210,14 @@ extern int rules__tests_wall_ms;
 struct rules *rules__memory_new(void);
 /* Make 'v' its owner's active version there (a reference is taken). */
 void rules__memory_put(struct rules *r, struct rules_version *v);
+/* The same, reading stored versions (a candidate, a pinned HQ version) from
+ * 'st' (borrowed; a reader on a job's thread: rules_snapshot.c). */
+struct rules *rules__memory_on(struct store *st);
+
+/* Call 'fn' with every owner's active version, in registry order (borrowed
+ * for the call). */
+typedef void rules__active_fn(const struct rules_version *v, void *ctx);
+void rules__active_each(struct rules *r, rules__active_fn *fn, void *ctx);
 
 /* As rules__compile, reporting to 'd' (may be NULL) every error it finds:
  * each file that does not load, each file that is not an extension point,

@@ -1223,7 +1223,9 @@ static int load_protected(lua_State *L)
     return 1; /* the export or the message */
 }
 
-static sandbox_observer_fn *observer;
+/* Per thread: the loop's calls are counted, a job thread's (job.h) are
+ * what-if calls on a private copy of the rules and are not. */
+static _Thread_local sandbox_observer_fn *observer;
 
 void sandbox_set_observer(sandbox_observer_fn *fn)
 {

@@ -49,7 +49,9 @@
  * -ERR_RULE_RUNTIME (rule_error) naming owner, file and the limit. Error
  * messages are truncated and begin with "OWNER vVERSION: FILE:LINE:".
  *
- * Loop thread only. A sandbox is not shared between threads.
+ * Threads: a sandbox belongs to the thread that made it and is never shared;
+ * sandboxes of different threads are independent (the loop's, and the private
+ * copies of job threads, job.h).
  */
 #ifndef ENGINE_SANDBOX_H
 #define ENGINE_SANDBOX_H
@@ -160,7 +162,8 @@ int sandbox_call_sized(struct sandbox *sb, const char *path, const char *member,
                        struct err_detail *why);
 
 /* Called after every sandbox_load and sandbox_call with the owner and the outcome: "ok",
- * "error", "budget", "memory", "output", "syntax" or "missing". */
+ * "error", "budget", "memory", "output", "syntax" or "missing". The observer is
+ * per thread: it sees the calls of the thread that set it (the loop's). */
 typedef void sandbox_observer_fn(const char *owner, const char *outcome);
 void sandbox_set_observer(sandbox_observer_fn *fn);
 

@@ -6,17 +6,20 @@
  * need none, is the audit table in sandbox.c. */
 #include <ctype.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "sandbox_internal.h"
 
 #define BYTES(n) ((uint64_t)(n) / SANDBOX_COST_BYTES_PER_UNIT)
 
-static lua_CFunction original_find;
+/* string.find of this Lua: the same function for every state, stored by
+ * each state's set-up, on whichever thread builds it (job.h). */
+static _Atomic(lua_CFunction) original_find;
 
 void sandbox__set_find(lua_CFunction find)
 {
-    original_find = find;
+    atomic_store_explicit(&original_find, find, memory_order_relaxed);
 }
 
 int sandbox__call_original(lua_State *L)
@@ -595,7 +598,7 @@ static int search_from(lua_State *L, const struct search *q, size_t s0)
     if (worst <= sandbox__budget_left(L) || q->anchored) {
         if (q->anchored)
             sandbox__charge(L, worst, q->what);
-        int n = original_find(L);
+        int n = atomic_load_explicit(&original_find, memory_order_relaxed)(L);
         if (!q->anchored) {
             bool found = !lua_isnil(L, -n);
             uint64_t tried = found ? (uint64_t)lua_tointeger(L, -n) - s0 : attempts;
@@ -613,7 +616,7 @@ static int search_from(lua_State *L, const struct search *q, size_t s0)
         lua_settop(L, 5);
         lua_pushinteger(L, (lua_Integer)pos + 1);
         lua_replace(L, 3);
-        int n = original_find(L);
+        int n = atomic_load_explicit(&original_find, memory_order_relaxed)(L);
         if (!lua_isnil(L, -n))
             return n;
     }

@@ -19,6 +19,7 @@
     XX(begin, "BEGIN IMMEDIATE")                                                                   \
     XX(commit, "COMMIT")                                                                           \
     XX(rollback, "ROLLBACK")                                                                       \
+    XX(begin_read, "BEGIN DEFERRED")                                                               \
     XX(savepoint, "SAVEPOINT req")                                                                 \
     XX(release, "RELEASE req")                                                                     \
     XX(rollback_to, "ROLLBACK TO req")                                                             \
@@ -331,6 +332,49 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
     }
     *out = st;
     return 0;
+}
+
+int store_open_reader(const char *path, struct store **out, struct err_detail *why)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    st->wal_fd = -1;
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK)
+        rc = err_set(why, -ERR_STORE, "cannot open database %s for reading: %s", path,
+                     st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    if (!rc) {
+        sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+        sqlite3_extended_result_codes(st->db, 0);
+        if (store_schema_version(st) != store_migration_count)
+            rc = err_set(why, -ERR_STORE, "database %s: schema %d, expected %d", path,
+                         store_schema_version(st), store_migration_count);
+    }
+#define XX(name, sql)                                                                              \
+    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
+                   SQLITE_OK)                                                                      \
+        rc = db_err(st, why, "prepare " #name);
+    STORE_STMTS(XX)
+#undef XX
+    if (rc) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+int store_snapshot_begin(struct store *st, struct err_detail *why)
+{
+    /* A deferred transaction takes its snapshot at its first read. */
+    int rc = step_done(st, st->begin_read, why, "begin");
+    if (!rc && store_schema_version(st) < 0) {
+        store_rollback(st);
+        rc = db_err(st, why, "snapshot");
+    }
+    return rc;
 }
 
 void store_close(struct store *st)

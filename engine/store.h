@@ -17,7 +17,8 @@
  * writes, so a refused request leaves nothing behind.
  *
  * Strings returned in rows are owned by the caller (free()) unless stated.
- * One connection, used on the loop thread only.
+ * The daemon's connection is used on the loop thread only; readers
+ * (store_open_reader) on the threads of job.h.
  */
 #ifndef ENGINE_STORE_H
 #define ENGINE_STORE_H
@@ -34,6 +35,18 @@ struct store; /* opaque; one open database */
  * On success *out is owned by the caller (store_close). */
 int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why);
 void store_close(struct store *st);
+
+/* A second, read-only connection to the database at 'path' (which a daemon
+ * has opened and migrated: a schema other than this ltcd's is refused). For
+ * long reads on another thread (job.h): each connection is used by one thread
+ * at a time, and a reader never blocks the loop's writes (WAL). Nothing that
+ * writes works on it. *out is owned by the caller (store_close). */
+int store_open_reader(const char *path, struct store **out, struct err_detail *why);
+
+/* Begin a read transaction whose reads all see the database as it was at
+ * this call (one consistent snapshot, however many statements follow);
+ * store_rollback ends it. */
+int store_snapshot_begin(struct store *st, struct err_detail *why);
 
 /* The schema version (number of migrations applied). */
 int store_schema_version(struct store *st);

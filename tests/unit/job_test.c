@@ -1,0 +1,310 @@
+/* tests/unit/job_test.c: long reads off the loop (job.h): a job runs on
+ * another thread with its own rules and its own snapshot of the database, the
+ * loop commits meanwhile, a simulation gives the same answer there as on the
+ * live rules, and the queue's limits and shutdown. */
+#include <pthread.h>
+#include <uv.h>
+
+#include "job.h"
+#include "rules_internal.h"
+#include "test.h"
+#include "tree.h"
+
+static struct store *st;
+
+static void write_tree(void)
+{
+    snprintf(root, sizeof root, "/tmp/ltcd-job-test-%d", getpid());
+    SH("rm -rf %s %s.db*", root, root);
+    put("hq/org.lua", "return { regions = { south = { offices = { 'pa', 'pb' } },"
+                      " north = { offices = { 'nc' } } } }");
+    put("hq/bounds.lua",
+        "return { thresholds = { mature_budget = { min = 0, max = 1000000, integer = true },"
+        " horizon_months = { min = 1, max = 36, integer = true }, hot = { min = 50, max = 95 },"
+        " warm = { min = 20, max = 80 } } }");
+    put("hq/lead.lua",
+        "return { evaluate = function(lead, t) return { score = (lead.signals.s or 0) * 20,"
+        " fit = true, risk_ok = true, reasons = { 'r' } } end,"
+        " thresholds = { mature_budget = 1000, horizon_months = 12, hot = 80, warm = 40 } }");
+    put("hq/process.lua", "return { stages = { 'lead', 'closed' }, credit_limit = 100,"
+                          " act = function() return { error = 'conflict', message = 'x' } end }");
+    put("hq/share.lua", "return { split = function() return {} end }");
+    put("regions/south/thresholds.lua", "return { hot = 60 }");
+}
+
+static struct rules *open_rules(void)
+{
+    snprintf(dbpath, sizeof dbpath, "%s.db", root);
+    struct err_detail why = {0};
+    struct rules *r = NULL;
+    if (store_open(dbpath, false, &st, &why) || rules_open(st, root, true, &r, &why)) {
+        fprintf(stderr, "# open: %s\n", why.msg);
+        return NULL;
+    }
+    return r;
+}
+
+static void done_all(struct rules *r, struct jobs *j)
+{
+    jobs_close(j);
+    rules_close(r);
+    store_close(st);
+    st = NULL;
+    SH("rm -rf %s %s.db %s.db-wal %s.db-shm", root, root, root, root);
+}
+
+/* A stored lead of office 'pa' with signal s (score s * 20). */
+static int store_lead(struct rules *r, int s)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:s}, s:i, s:{s:i}}", "office", "pa",
+                             "customer", "c", "title", "t", "source", "sales", "budget", "amount",
+                             5000, "status", "approved", "horizon_months", 6, "signals", "s", s);
+    json_t *l = NULL, *ev = NULL;
+    const char *region = NULL;
+    struct err_detail why = {0};
+    int rc = rules_evaluate_lead(r, body, &l, &ev, &region, &why);
+    int64_t id = 0;
+    if (!rc)
+        rc = store_instance_next_id(st, &id, &why);
+    if (!rc) {
+        json_object_set_new(l, "id", json_integer(id));
+        json_object_set_new(l, "stage", json_string("lead"));
+        json_object_set_new(l, "created_at", json_string("2026-01-01T00:00:00Z"));
+        json_object_set(l, "evaluation", ev);
+        char *text = json_dumps(l, JSON_COMPACT);
+        struct store_instance in = {.id = id, .stage = "lead", .region = region, .office = "pa",
+                                    .doc = text, .at_ms = 1, .last_seq = 1};
+        rc = store_instance_insert(st, &in, &why);
+        free(text);
+    }
+    if (rc)
+        fprintf(stderr, "# store_lead: %s\n", why.msg);
+    json_decref(body);
+    json_decref(l);
+    json_decref(ev);
+    return rc;
+}
+
+static int count_row(const struct store_instance_row *row, void *ctx)
+{
+    (void)row;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int count_instances(struct store *s)
+{
+    struct store_instance_filter f = {.limit = 100000};
+    int n = 0;
+    struct err_detail why = {0};
+    if (store_instance_list(s, &f, count_row, &n, &why))
+        return -1;
+    return n;
+}
+
+/* --- one job, watched from both sides ------------------------------------ */
+
+struct probe {
+    struct rules *live;
+    pthread_t loop_thread, job_thread;
+    bool own_rules, same_version, own_sandbox;
+    uv_sem_t counted, committed; /* job -> test, test -> job */
+    int before, after;           /* instances the job saw, before and after the commit */
+    int done_calls, done_rc;
+};
+
+static int probe_work(const struct job_env *env, void *ctx, struct err_detail *why)
+{
+    (void)why;
+    struct probe *p = ctx;
+    p->job_thread = pthread_self();
+    struct rules_version *mine = rules_hq(env->rules), *live = rules_hq(p->live);
+    p->own_rules = env->rules != p->live && mine != live;
+    p->same_version = mine && mine->version == live->version && !strcmp(mine->hash, live->hash);
+    p->own_sandbox = mine && mine->sb != live->sb;
+    p->before = count_instances(env->st);
+    uv_sem_post(&p->counted);
+    uv_sem_wait(&p->committed);
+    p->after = count_instances(env->st);
+    return 0;
+}
+
+static void probe_done(int rc, const struct err_detail *why, void *ctx)
+{
+    (void)why;
+    struct probe *p = ctx;
+    p->done_calls++;
+    p->done_rc = rc;
+}
+
+TEST(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits)
+{
+    write_tree();
+    struct rules *r = open_rules();
+    CHECK(r != NULL);
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(store_lead(r, 4) == 0);
+    CHECK(store_commit(st, &why) == 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct jobs *j = NULL;
+    CHECK(jobs_open(&loop, dbpath, &j, &why) == 0);
+    struct probe p = {.live = r, .loop_thread = pthread_self()};
+    uv_sem_init(&p.counted, 0);
+    uv_sem_init(&p.committed, 0);
+    CHECK(job_submit(j, r, probe_work, probe_done, &p, &why) == 0);
+    CHECK(jobs_in_flight(j) == 1);
+    uv_sem_wait(&p.counted); /* the job holds its snapshot: the loop writes anyway */
+    CHECK(store_begin(st, &why) == 0);
+    CHECK(store_lead(r, 4) == 0);
+    CHECK(store_commit(st, &why) == 0);
+    uv_sem_post(&p.committed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(p.done_calls == 1 && p.done_rc == 0);
+    CHECK(!pthread_equal(p.job_thread, p.loop_thread));
+    CHECK(p.own_rules && p.same_version && p.own_sandbox);
+    CHECK(p.before == 3 && p.after == 3); /* one snapshot for the whole job */
+    CHECK(count_instances(st) == 4);
+    CHECK(jobs_in_flight(j) == 0);
+    uv_loop_close(&loop);
+    done_all(r, j);
+}
+
+/* --- the same answer off the loop ---------------------------------------- */
+
+struct sim_job {
+    const char *owner;
+    int version;
+    struct rules_simulation sim;
+    json_t *out;
+    int rc;
+};
+
+static int sim_work(const struct job_env *env, void *ctx, struct err_detail *why)
+{
+    struct sim_job *s = ctx;
+    return rules_simulate(env->rules, s->owner, s->version, &s->sim, &s->out, why);
+}
+
+static void sim_done(int rc, const struct err_detail *why, void *ctx)
+{
+    struct sim_job *s = ctx;
+    s->rc = rc;
+    if (rc)
+        fprintf(stderr, "# job: %s\n", why->msg);
+}
+
+TEST(a_simulation_off_the_loop_equals_the_one_on_the_live_rules)
+{
+    write_tree();
+    struct rules *r = open_rules();
+    CHECK(r != NULL);
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    for (int i = 0; i < 40; i++)
+        CHECK(store_lead(r, i % 5) == 0);
+    CHECK(store_commit(st, &why) == 0);
+    struct rules_result res = {0};
+    const char *src = "return function(lead) if lead.signals.s == 1 then error('one') end"
+                      " return { hot = 70 } end";
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", src, strlen(src), "t", &res,
+                         &why) == 0);
+    struct sim_job s = {.owner = "region/south",
+                        .version = res.version,
+                        .sim = {.limit = 1000, .max_ms = 10000}};
+    json_t *live = NULL;
+    CHECK(rules_simulate(r, s.owner, s.version, &s.sim, &live, &why) == 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct jobs *j = NULL;
+    CHECK(jobs_open(&loop, dbpath, &j, &why) == 0);
+    CHECK(job_submit(j, r, sim_work, sim_done, &s, &why) == 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(s.rc == 0 && s.out);
+    CHECK(json_integer_value(json_object_get(s.out, "evaluated")) == 40);
+    CHECK(json_integer_value(json_object_get(s.out, "failed_total")) == 8);
+    CHECK(json_equal(live, s.out));
+    json_decref(live);
+    json_decref(s.out);
+    uv_loop_close(&loop);
+    done_all(r, j);
+}
+
+/* --- limits and shutdown ------------------------------------------------- */
+
+static uv_sem_t release;
+static int done_ok, done_refused, done_other;
+
+static int hold_work(const struct job_env *env, void *ctx, struct err_detail *why)
+{
+    (void)env, (void)ctx, (void)why;
+    uv_sem_wait(&release);
+    return 0;
+}
+
+static void count_done(int rc, const struct err_detail *why, void *ctx)
+{
+    (void)ctx;
+    if (!rc)
+        done_ok++;
+    else if (rc == -ERR_UNAVAILABLE && strstr(why->msg, "shutting down"))
+        done_refused++;
+    else
+        done_other++;
+}
+
+TEST(past_the_waiting_limit_jobs_are_refused_and_a_stop_ends_the_waiting_ones)
+{
+    write_tree();
+    struct rules *r = open_rules();
+    CHECK(r != NULL);
+    struct err_detail why = {0};
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct jobs *j = NULL;
+    CHECK(jobs_open(&loop, dbpath, &j, &why) == 0);
+    uv_sem_init(&release, 0);
+    for (int i = 0; i < JOB_RUNNING_MAX + JOB_WAITING_MAX; i++)
+        CHECK(job_submit(j, r, hold_work, count_done, NULL, &why) == 0);
+    CHECK(jobs_in_flight(j) == JOB_RUNNING_MAX + JOB_WAITING_MAX);
+    CHECK(job_submit(j, r, hold_work, count_done, NULL, &why) == -ERR_UNAVAILABLE);
+    CHECK(strstr(why.msg, "try again") != NULL);
+    jobs_stop(j); /* the waiting ones end now, the running ones finish */
+    CHECK(done_refused == JOB_WAITING_MAX && done_ok == 0);
+    CHECK(jobs_in_flight(j) == JOB_RUNNING_MAX);
+    CHECK(job_submit(j, r, hold_work, count_done, NULL, &why) == -ERR_UNAVAILABLE);
+    for (int i = 0; i < JOB_RUNNING_MAX; i++)
+        uv_sem_post(&release);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(done_ok == JOB_RUNNING_MAX && done_refused == JOB_WAITING_MAX && done_other == 0);
+    CHECK(jobs_in_flight(j) == 0);
+    uv_loop_close(&loop);
+    done_all(r, j);
+}
+
+TEST(a_job_on_a_database_it_cannot_open_ends_with_the_reason)
+{
+    write_tree();
+    struct rules *r = open_rules();
+    CHECK(r != NULL);
+    struct err_detail why = {0};
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct jobs *j = NULL;
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s-missing.db", root);
+    CHECK(jobs_open(&loop, missing, &j, &why) == 0);
+    done_ok = done_refused = done_other = 0;
+    CHECK(job_submit(j, r, hold_work, count_done, NULL, &why) == 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(done_other == 1 && done_ok == 0);
+    uv_loop_close(&loop);
+    done_all(r, j);
+}
+
+TEST_MAIN(T(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits),
+          T(a_simulation_off_the_loop_equals_the_one_on_the_live_rules),
+          T(past_the_waiting_limit_jobs_are_refused_and_a_stop_ends_the_waiting_ones),
+          T(a_job_on_a_database_it_cannot_open_ends_with_the_reason))
