@@ -71,6 +71,12 @@ struct rules_version {
     json_t *share;           /* owned; HQ: share.lua default params; region: its share.lua */
     json_t *stages;          /* owned; HQ: process.lua stages */
     json_int_t credit_limit; /* HQ: process.lua credit_limit (fen per customer) */
+    /* Thresholds resolved once, not per lead (rules_eval.c): HQ's defaults
+     * (HQ) or HQ's defaults overlaid by this region's table form (region),
+     * merged and checked against the HQ version 'resolved_hq' names. */
+    json_t *resolved;              /* owned; NULL until first needed */
+    int resolved_hq;               /* the HQ version it was made with */
+    char resolved_hq_hash[65];     /* and its hash: versions of two stores never mix */
 };
 
 struct rules;

@@ -8,24 +8,44 @@
 
 /* --- evaluation ---------------------------------------------------------- */
 
+/* HQ's defaults, or a region's table form over them, merged and checked
+ * once per pair of versions (the table form was converted at load). */
+static int resolved(const struct rules_version *hq, struct rules_version *owner, json_t **out,
+                    struct err_detail *why)
+{
+    if (!owner->resolved || owner->resolved_hq != hq->version ||
+        strcmp(owner->resolved_hq_hash, hq->hash)) {
+        char file[160] = "hq/lead.lua";
+        if (owner != hq)
+            snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", owner->owner,
+                     owner->version, owner->owner + 7);
+        json_t *t = NULL;
+        int rc = rules__thresholds_merge(hq, owner != hq ? owner->thresholds : NULL, file, &t, why);
+        if (rc)
+            return rc;
+        json_decref(owner->resolved);
+        owner->resolved = t;
+        owner->resolved_hq = hq->version;
+        memcpy(owner->resolved_hq_hash, hq->hash, sizeof hq->hash);
+    }
+    *out = json_incref(owner->resolved);
+    return 0;
+}
+
 int rules__resolve_thresholds(const struct rules_version *hq, struct rules_version *region,
                               const json_t *lead, json_t **out, struct err_detail *why)
 {
-    json_t *rt = NULL;
-    char file[160] = "hq/lead.lua";
-    if (region && region->thresholds) { /* the table form, converted once at load */
-        snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
-                 region->version, region->owner + 7);
-        rt = json_incref(region->thresholds);
-    } else if (region && sandbox_kind(region->sb, "thresholds.lua", NULL) != SANDBOX_NONE) {
-        snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
-                 region->version, region->owner + 7);
-        json_t *args[1] = {(json_t *)lead};
-        int rc = sandbox_call(region->sb, "thresholds.lua", NULL, args, 1, &rt, why);
-        if (rc)
-            return rc;
-    }
-    int rc = rules__thresholds_merge(hq, rt, file, out, why);
+    if (region && region->thresholds)
+        return resolved(hq, region, out, why);
+    if (!region || sandbox_kind(region->sb, "thresholds.lua", NULL) == SANDBOX_NONE)
+        return resolved(hq, (struct rules_version *)hq, out, why);
+    char file[160];
+    snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
+             region->version, region->owner + 7);
+    json_t *rt = NULL, *args[1] = {(json_t *)lead};
+    int rc = sandbox_call(region->sb, "thresholds.lua", NULL, args, 1, &rt, why);
+    if (!rc)
+        rc = rules__thresholds_merge(hq, rt, file, out, why);
     json_decref(rt);
     return rc;
 }
@@ -84,9 +104,10 @@ int rules__evaluate(struct rules *r, struct rules_version *hq, struct rules_vers
         json_object_set_new(used, ov->owner, json_integer(ov->version));
     json_t *reasons = json_object_get(res, "reasons");
     *evaluation =
-        json_pack("{s:O, s:s, s:s, s:s, s:O, s:O, s:o}", "score", json_object_get(res, "score"),
+        json_pack("{s:O, s:s, s:s, s:s, s:O, s:o, s:o}", "score", json_object_get(res, "score"),
                   "temperature", temp, "maturity", mature ? "mature" : "early", "recommendation",
-                  rec, "reasons", reasons ? reasons : json_array(), "thresholds", t, "rules", used);
+                  rec, "reasons", reasons ? reasons : json_array(), "thresholds",
+                  json_deep_copy(t), "rules", used);
     if (!reasons)
         json_decref(json_object_get(*evaluation, "reasons"));
     json_decref(t);
@@ -150,14 +171,14 @@ int rules_reevaluate(struct rules *r, const json_t *lead, json_t **evaluation,
     return rc;
 }
 
-static const char *const lead_fields[] = {"office",  "customer",     "title",
+const char *const rules__lead_fields[] = {"office",  "customer",     "title",
                                           "source",  "budget",       "horizon_months",
                                           "signals", "product_line", NULL};
 
 json_t *rules_instance_lead(const json_t *doc)
 {
     json_t *lead = json_object();
-    for (const char *const *f = lead_fields; *f; f++)
+    for (const char *const *f = rules__lead_fields; *f; f++)
         json_object_set(lead, *f, json_object_get(doc, *f));
     return lead;
 }

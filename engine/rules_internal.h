@@ -245,6 +245,9 @@ int rules__check_actions(const json_t *list, const char *file, struct err_detail
 /* HQ's scoring result: { score = 0..100, fit, risk_ok, reasons }. */
 int rules__check_scoring(const json_t *res, const char *file, struct err_detail *why);
 
+/* The fields of an instance document that make its lead (rules_instance_lead). */
+extern const char *const rules__lead_fields[];
+
 /* Evaluate a normalised lead under 'hq', the active region and office
  * versions, except 'override' (may be NULL), which stands in for the active
  * version of its owner. *evaluation is a new reference. */

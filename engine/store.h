@@ -118,6 +118,15 @@ typedef int store_instance_cb(const struct store_instance_row *row, void *ctx);
 int store_instance_list(struct store *st, const struct store_instance_filter *f,
                         store_instance_cb *each, void *ctx, struct err_detail *why);
 
+/* As store_instance_list, with row->doc a JSON object of only the named
+ * top-level fields of each document (NULL-terminated list of names of
+ * [a-z_], at most STORE_FIELDS_MAX): a field the document lacks is null. For
+ * long reads that need a few fields of many documents (a simulation). */
+#define STORE_FIELDS_MAX 32
+int store_instance_list_fields(struct store *st, const struct store_instance_filter *f,
+                               const char *const *fields, store_instance_cb *each, void *ctx,
+                               struct err_detail *why);
+
 /* Events: append-only. */
 struct store_event {
     int64_t instance_id;

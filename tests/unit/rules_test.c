@@ -126,6 +126,34 @@ TEST(region_thresholds_apply_within_bounds)
     rules_close(r);
 }
 
+/* A region's table form is merged with HQ's defaults once per pair of
+ * versions: a new HQ version's defaults reach the region's leads at once,
+ * and a region table the new HQ bounds refuse fails its leads. */
+TEST(region_thresholds_follow_a_new_hq_version)
+{
+    write_tree();
+    put("regions/south/thresholds.lua", "return { hot = 60 }");
+    struct rules *r = open_rules(true);
+    CHECK(r != NULL);
+    json_t *ev;
+    CHECK(eval(r, lead(2, 1, "approved", 1000, 1), &ev) == 0); /* 40 == HQ warm 40 */
+    CHECK(!strcmp(field(ev, "temperature"), "warm"));
+    json_decref(ev);
+    struct rules_result res;
+    struct err_detail why = {0};
+    const char *hq = "return { evaluate = function(lead, t) return { score = (lead.signals.s or 0)"
+                     " * 20, fit = true, risk_ok = true, reasons = {} } end,"
+                     " thresholds = { mature_budget = 1000, horizon_months = 12, hot = 80,"
+                     " warm = 50 } }";
+    CHECK(rules_put_file(r, "hq", "lead.lua", hq, strlen(hq), "t", &res, &why) == 0);
+    CHECK(eval(r, lead(2, 1, "approved", 1000, 1), &ev) == 0); /* 40 < HQ warm 50 now */
+    CHECK(!strcmp(field(ev, "temperature"), "cold"));
+    CHECK(json_integer_value(json_object_get(json_object_get(ev, "thresholds"), "warm")) == 50);
+    CHECK(json_integer_value(json_object_get(json_object_get(ev, "thresholds"), "hot")) == 60);
+    json_decref(ev);
+    rules_close(r);
+}
+
 /* CONTRACT 8.2: rule state loaded by a file is read-only to calls. A
  * thresholds function that counts its calls gets the same count each time
  * (its local is put back after every call), so the same lead evaluates the
@@ -362,6 +390,7 @@ TEST(lead_evaluation_cost)
 }
 
 TEST_MAIN(T(cut_offs_are_exact), T(region_thresholds_apply_within_bounds),
+          T(region_thresholds_follow_a_new_hq_version),
           T(out_of_bounds_and_foreign_files_are_rejected_by_name),
           T(a_broken_version_keeps_the_previous_one), T(region_versions_wait_for_hq_approval),
           T(restart_restores_exactly_the_active_versions),
