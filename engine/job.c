@@ -61,7 +61,7 @@ static void run(uv_work_t *w)
     if (!rc)
         rc = rules_snapshot_open(job->snap, st, &r, &job->why);
     if (!rc) {
-        struct job_env env = {.st = st, .rules = r};
+        struct job_env env = {.st = st, .rules = r, .job = job};
         rc = job->fn(&env, job->ctx, &job->why);
     }
     rules_close(r);
@@ -69,6 +69,21 @@ static void run(uv_work_t *w)
         store_rollback(st);
     store_close(st);
     job->rc = rc;
+}
+
+int job_rules_copy(const struct job_env *env, struct store **st, struct rules **r,
+                   struct err_detail *why)
+{
+    *st = NULL;
+    *r = NULL;
+    int rc = store_open_reader(env->job->jobs->db_path, st, why);
+    if (!rc)
+        rc = rules_snapshot_open(env->job->snap, *st, r, why);
+    if (rc) {
+        store_close(*st);
+        *st = NULL;
+    }
+    return rc;
 }
 
 static void start_next(struct jobs *j);

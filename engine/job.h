@@ -42,10 +42,20 @@
 
 struct jobs;
 
+struct job;
+
 struct job_env {
     struct store *st;    /* the job's reader, in its snapshot */
     struct rules *rules; /* the job's copy of the active rules */
+    const struct job *job;
 };
+
+/* For work that shares itself out over a second thread: another copy of the
+ * job's rules, with a reader of its own (not in the job's snapshot: for the
+ * rule versions the copy loads, which never change once stored). Both are
+ * owned by the caller (rules_close, then store_close), on the job's thread. */
+int job_rules_copy(const struct job_env *env, struct store **st, struct rules **r,
+                   struct err_detail *why);
 
 /* On the job's thread: returns 0 or an error in *why. */
 typedef int job_work_fn(const struct job_env *env, void *ctx, struct err_detail *why);

@@ -191,6 +191,16 @@ struct rules_simulation {
 };
 int rules_simulate(struct rules *r, const char *owner, int version,
                    const struct rules_simulation *sim, json_t **out, struct err_detail *why);
+/* The same answer, with the leads of each page shared out between up to
+ * RULES_SIMULATE_SIDES registries, each with the same rule versions (copies:
+ * rules_snapshot_open), the second on a thread of its own. sides[0]'s store
+ * reads the leads; each side's store loads the versions it needs. The
+ * result is folded in id order, so it is the one a single side gives; the
+ * deadline is checked per lead as the leads are read (a page of them is then
+ * evaluated: max_ms may be passed by one page's work). */
+#define RULES_SIMULATE_SIDES 2
+int rules_simulate_on(struct rules *const *sides, size_t n_sides, const char *owner, int version,
+                      const struct rules_simulation *sim, json_t **out, struct err_detail *why);
 
 /* --- runtime rule errors (rules_errors.c; CONTRACT 8.2) ------------------
  *

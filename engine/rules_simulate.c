@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <uv.h>
+
 #include "rules_internal.h"
 #include "utf8.h"
 
@@ -18,11 +20,34 @@ struct sim_list {
     json_int_t total;
 };
 
-struct sim {
+/* The rules one evaluating thread works with: a registry of its own (the
+ * Lua states of a registry belong to one thread), and in it the versions
+ * compared. */
+struct sim_side {
     struct rules *r;
     struct rules_version *hq_active, *hq_candidate; /* the same unless owner is hq */
-    struct rules_version *candidate;                /* the candidate version */
+    struct rules_version *candidate;                /* owned: compiled for this side */
     struct rules_version *active;                   /* the owner's active, may be NULL */
+};
+
+/* One lead of a page: read and filtered by the reading thread, evaluated by
+ * one of the sides, then folded into the result in id order. */
+struct sim_item {
+    int64_t id;
+    char office[64], stage[32];
+    json_t *doc; /* owned: the fields read (created_at, the lead's, gates, ...) */
+    json_t *before, *after; /* owned: evaluations, NULL when they failed */
+    int rb, ra;
+    struct err_detail wb, wa;
+    const char *kdp;            /* the next KDP routed, or NULL */
+    json_t *terms[3];           /* borrowed from doc */
+    json_t *level_b, *level_a;  /* owned: the levels routed to, or NULL */
+    bool done;                  /* evaluated (not when the deadline came first) */
+};
+
+struct sim {
+    struct sim_side side[RULES_SIMULATE_SIDES];
+    size_t n_sides;
     const struct rules_simulation *in;
     uint64_t deadline_ns;
     int evaluated;
@@ -30,7 +55,13 @@ struct sim {
     int64_t last_id;
     json_t *counts;
     struct sim_list changed, failed, routing;
-    const char *region_filter, *office_filter;
+    struct sim_item *page; /* SIM_PAGE items */
+    size_t n_page;
+    /* The second side's thread: 'go' starts it on its share of the page
+     * (every other item), 'done' says it has finished; 'quit' ends it. */
+    uv_thread_t helper;
+    uv_sem_t go, done;
+    bool quit;
 };
 
 static uint64_t mono_ns(void)
@@ -108,11 +139,11 @@ static json_t *route(struct rules_version *hq, const json_t *authority, json_t *
     return level;
 }
 
-static void routing(struct sim *s, const struct store_instance_row *row, const json_t *doc)
+static void routing(struct sim_side *side, struct sim_item *it)
 {
-    const json_t *gates = json_object_get(doc, "gates");
-    const char *kdp = next_kdp(row->stage, gates);
-    json_t *terms[3] = {NULL, NULL, NULL};
+    const json_t *gates = json_object_get(it->doc, "gates");
+    const char *kdp = next_kdp(it->stage, gates);
+    json_t **terms = it->terms;
     for (int i = 0; kdp_order[i]; i++) {
         const json_t *g = json_object_get(gates, kdp_order[i]);
         if (json_is_integer(json_object_get(g, "value")) &&
@@ -123,32 +154,48 @@ static void routing(struct sim *s, const struct store_instance_row *row, const j
             terms[2] = json_object_get(g, "margin");
         }
     }
-    const json_t *signed_value = json_object_get(json_object_get(doc, "contract"), "value");
+    const json_t *signed_value = json_object_get(json_object_get(it->doc, "contract"), "value");
     if (terms[0] && json_is_integer(signed_value))
         terms[0] = (json_t *)signed_value;
     if (!kdp || !terms[0])
         return;
+    it->kdp = kdp;
     /* The instance's pinned HQ version routes its decisions. */
-    json_int_t pin = json_integer_value(json_object_get(json_object_get(doc, "rules"), "hq"));
+    json_int_t pin = json_integer_value(json_object_get(json_object_get(it->doc, "rules"), "hq"));
     struct rules_version *hq = NULL;
-    if (pin <= 0 || pin > INT_MAX || rules_hq_version(s->r, (int)pin, &hq, NULL)) {
-        hq = s->hq_active;
+    if (pin <= 0 || pin > INT_MAX || rules_hq_version(side->r, (int)pin, &hq, NULL)) {
+        hq = side->hq_active;
         rules_version_ref(hq);
     }
-    json_t *before = route(hq, s->active ? s->active->authority : NULL, terms);
-    json_t *after = route(hq, s->candidate->authority, terms);
+    it->level_b = route(hq, side->active ? side->active->authority : NULL, terms);
+    it->level_a = route(hq, side->candidate->authority, terms);
     rules_version_unref(hq);
-    if (before && after && !json_equal(before, after))
-        list_add(&s->routing,
-                 json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "instance",
-                           (json_int_t)row->id, "office", row->office, "stage", row->stage, "kdp",
-                           kdp, "value", terms[0], "discount", terms[1], "margin", terms[2],
-                           "before", before, "after", after));
-    json_decref(before);
-    json_decref(after);
 }
 
 /* --- evaluation ------------------------------------------------------------ */
+
+/* What the evaluating side does with one lead: everything that calls rules. */
+static void evaluate(struct sim_side *side, struct sim_item *it)
+{
+    json_t *lead = rules_instance_lead(it->doc);
+    struct rules_version *over = side->candidate->layer == RULES_HQ ? NULL : side->candidate;
+    it->rb = rules__evaluate(side->r, side->hq_active, NULL, lead, &it->before, &it->wb);
+    it->ra = rules__evaluate(side->r, side->hq_candidate, over, lead, &it->after, &it->wa);
+    bool open = !strcmp(it->stage, "opportunity") || !strcmp(it->stage, "contract");
+    if (open && side->candidate->layer == RULES_REGION)
+        routing(side, it);
+    json_decref(lead);
+}
+
+static void item_deinit(struct sim_item *it)
+{
+    json_decref(it->doc);
+    json_decref(it->before);
+    json_decref(it->after);
+    json_decref(it->level_b);
+    json_decref(it->level_a);
+    memset(it, 0, sizeof *it);
+}
 
 static const char *const eval_fields[] = {"score", "temperature", "maturity", "recommendation",
                                           NULL};
@@ -161,13 +208,13 @@ static json_t *fields_of(const json_t *ev)
     return o;
 }
 
-static json_t *failure(const struct store_instance_row *row, const char *msg,
+static json_t *failure(const struct sim_item *it, const char *msg,
                        const struct rules_version *candidate)
 {
     struct rules__site site;
     rules__site_parse(msg, &site);
-    return json_pack("{s:I, s:s, s:o, s:s, s:i, s:s?, s:o}", "instance", (json_int_t)row->id,
-                     "office", row->office, "error", utf8_json(site.text), "owner",
+    return json_pack("{s:I, s:s, s:o, s:s, s:i, s:s?, s:o}", "instance", (json_int_t)it->id,
+                     "office", it->office, "error", utf8_json(site.text), "owner",
                      site.owner[0] ? site.owner : candidate->owner, "version",
                      site.version ? site.version : candidate->version, "file",
                      site.file[0] ? site.file : NULL, "line",
@@ -176,7 +223,7 @@ static json_t *failure(const struct store_instance_row *row, const char *msg,
 
 /* The evaluation fields that differ, as { instance, office, before, after },
  * or NULL when none does. Counts the changes of the named outcomes. */
-static json_t *change(struct sim *s, const struct store_instance_row *row, const json_t *before,
+static json_t *change(struct sim *s, const struct sim_item *it, const json_t *before,
                       const json_t *after)
 {
     json_t *b = json_object(), *a = json_object();
@@ -194,18 +241,44 @@ static json_t *change(struct sim *s, const struct store_instance_row *row, const
         json_decref(b);
         return NULL;
     }
-    return json_pack("{s:I, s:s, s:o, s:o}", "instance", (json_int_t)row->id, "office", row->office,
+    return json_pack("{s:I, s:s, s:o, s:o}", "instance", (json_int_t)it->id, "office", it->office,
                      "before", b, "after", a);
+}
+
+/* Fold one evaluated lead into the result; in id order, on the reading thread. */
+static void fold(struct sim *s, const struct sim_item *it)
+{
+    const struct rules_version *candidate = s->side[0].candidate;
+    s->evaluated++;
+    if (it->ra) /* the candidate fails for this lead, whatever the active rules do */
+        list_add(&s->failed, failure(it, it->wa.msg, candidate));
+    else if (it->rb) /* the candidate evaluates a lead the active rules fail on */
+        list_add(&s->changed, json_pack("{s:I, s:s, s:{s:o}, s:o}", "instance", (json_int_t)it->id,
+                                        "office", it->office, "before", "error",
+                                        utf8_json(it->wb.msg), "after", fields_of(it->after)));
+    else {
+        json_t *c = change(s, it, it->before, it->after);
+        if (c)
+            list_add(&s->changed, c);
+    }
+    if (it->level_b && it->level_a && !json_equal(it->level_b, it->level_a))
+        list_add(&s->routing,
+                 json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O}", "instance",
+                           (json_int_t)it->id, "office", it->office, "stage", it->stage, "kdp",
+                           it->kdp, "value", it->terms[0], "discount", it->terms[1], "margin",
+                           it->terms[2], "before", it->level_b, "after", it->level_a));
 }
 
 /* What the simulation reads of a document besides its lead. */
 static const char *const doc_fields[] = {"created_at", "gates", "contract", "rules", NULL};
 
+/* The reading thread: a row of the page, kept when it is in the dates asked
+ * for, until the limit or the deadline. */
 static int on_row(const struct store_instance_row *row, void *ctx)
 {
     struct sim *s = ctx;
     s->last_id = row->id;
-    if (mono_ns() > s->deadline_ns || s->evaluated >= s->in->limit) {
+    if (mono_ns() > s->deadline_ns || s->evaluated + (int)s->n_page >= s->in->limit) {
         s->truncated = true;
         return 1;
     }
@@ -216,55 +289,113 @@ static int on_row(const struct store_instance_row *row, void *ctx)
         json_decref(doc);
         return 0;
     }
-    json_t *lead = rules_instance_lead(doc), *before = NULL, *after = NULL;
-    struct rules_version *over = s->candidate->layer == RULES_HQ ? NULL : s->candidate;
-    struct err_detail wb = {0}, wa = {0};
-    int rb = rules__evaluate(s->r, s->hq_active, NULL, lead, &before, &wb);
-    int ra = rules__evaluate(s->r, s->hq_candidate, over, lead, &after, &wa);
-    s->evaluated++;
-    if (ra) /* the candidate fails for this lead, whatever the active rules do */
-        list_add(&s->failed, failure(row, wa.msg, s->candidate));
-    else if (rb) /* the candidate evaluates a lead the active rules fail on */
-        list_add(&s->changed, json_pack("{s:I, s:s, s:{s:o}, s:o}", "instance", (json_int_t)row->id,
-                                        "office", row->office, "before", "error", utf8_json(wb.msg),
-                                        "after", fields_of(after)));
-    else {
-        json_t *c = change(s, row, before, after);
-        if (c)
-            list_add(&s->changed, c);
-    }
-    bool open = !strcmp(row->stage, "opportunity") || !strcmp(row->stage, "contract");
-    if (open && s->candidate->layer == RULES_REGION)
-        routing(s, row, doc);
-    json_decref(before);
-    json_decref(after);
-    json_decref(lead);
-    json_decref(doc);
+    struct sim_item *it = &s->page[s->n_page++];
+    it->id = row->id;
+    snprintf(it->office, sizeof it->office, "%s", row->office);
+    snprintf(it->stage, sizeof it->stage, "%s", row->stage);
+    it->doc = doc;
+    /* The fields a document lacks read as null: drop them, as a whole
+     * document read them as absent. */
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(doc, tmp, k, v) if (json_is_null(v)) json_object_del(doc, k);
     return 0;
 }
 
-int rules_simulate(struct rules *r, const char *owner, int version,
-                   const struct rules_simulation *in, json_t **out, struct err_detail *why)
+/* Side k evaluates items k, k + n_sides, ... of the page, until the deadline. */
+static void evaluate_share(struct sim *s, size_t k)
+{
+    for (size_t i = k; i < s->n_page; i += s->n_sides) {
+        if (mono_ns() > s->deadline_ns)
+            return;
+        evaluate(&s->side[k], &s->page[i]);
+        s->page[i].done = true;
+    }
+}
+
+static void helper_main(void *arg)
+{
+    struct sim *s = arg;
+    for (;;) {
+        uv_sem_wait(&s->go);
+        if (s->quit)
+            return;
+        evaluate_share(s, 1);
+        uv_sem_post(&s->done);
+    }
+}
+
+/* Evaluate the page, shared between the sides, then fold it in id order: up
+ * to the first lead the deadline left unevaluated, if any. */
+static void run_page(struct sim *s)
+{
+    if (s->n_sides > 1)
+        uv_sem_post(&s->go);
+    evaluate_share(s, 0);
+    if (s->n_sides > 1)
+        uv_sem_wait(&s->done);
+    size_t i = 0;
+    for (; i < s->n_page && s->page[i].done; i++)
+        fold(s, &s->page[i]);
+    if (i < s->n_page)
+        s->truncated = true;
+    for (i = 0; i < s->n_page; i++)
+        item_deinit(&s->page[i]);
+    s->n_page = 0;
+}
+
+static int side_open(struct sim_side *side, struct rules *r, const char *owner,
+                     enum rules_layer layer, int version, struct err_detail *why)
+{
+    side->r = r;
+    side->hq_active = rules_hq(r);
+    struct rules__stored vf;
+    int rc = rules__stored_load(r, owner, version, &vf, why);
+    if (!rc)
+        rc = rules__compile(owner, layer, version, vf.files,
+                            layer == RULES_HQ ? NULL : side->hq_active, &side->candidate, why);
+    rules__stored_deinit(&vf);
+    if (rc)
+        return rc;
+    side->active = rules_active(r, owner);
+    side->hq_candidate = layer == RULES_HQ ? side->candidate : side->hq_active;
+    return 0;
+}
+
+int rules_simulate_on(struct rules *const *sides, size_t n_sides, const char *owner, int version,
+                      const struct rules_simulation *in, json_t **out, struct err_detail *why)
 {
     enum rules_layer layer;
     if (rules_owner_layer(owner, &layer))
         return err_set(why, -ERR_NOT_FOUND, "'%s' is not a rule owner", owner);
-    struct rules__stored vf;
-    int rc = rules__stored_load(r, owner, version, &vf, why);
-    struct sim s = {.r = r, .in = in, .hq_active = rules_hq(r)};
-    if (!rc)
-        rc = rules__compile(owner, layer, version, vf.files, layer == RULES_HQ ? NULL : s.hq_active,
-                            &s.candidate, why);
-    rules__stored_deinit(&vf);
-    if (rc)
-        return rc;
-    s.active = rules_active(r, owner);
-    s.hq_candidate = layer == RULES_HQ ? s.candidate : s.hq_active;
-    s.deadline_ns = mono_ns() + (uint64_t)in->max_ms * 1000000u;
-    s.counts = json_pack("{s:{}, s:{}, s:{}}", "temperature", "maturity", "recommendation");
-    s.changed.items = json_array();
-    s.failed.items = json_array();
-    s.routing.items = json_array();
+    if (!n_sides || n_sides > RULES_SIMULATE_SIDES)
+        return err_set(why, -ERR_INTERNAL, "simulate: %zu sides", n_sides);
+    struct sim s = {.in = in, .n_sides = n_sides};
+    int rc = 0;
+    for (size_t i = 0; i < n_sides && !rc; i++)
+        rc = side_open(&s.side[i], sides[i], owner, layer, version, why);
+    s.page = rc ? NULL : calloc(SIM_PAGE, sizeof *s.page);
+    if (!rc && !s.page)
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
+    bool helper = false;
+    if (!rc && n_sides > 1) {
+        uv_sem_init(&s.go, 0);
+        uv_sem_init(&s.done, 0);
+        helper = !uv_thread_create(&s.helper, helper_main, &s);
+        if (!helper) {
+            uv_sem_destroy(&s.go);
+            uv_sem_destroy(&s.done);
+            s.n_sides = 1; /* no second thread: one side does it all */
+        }
+    }
+    if (!rc) {
+        s.deadline_ns = mono_ns() + (uint64_t)in->max_ms * 1000000u;
+        s.counts = json_pack("{s:{}, s:{}, s:{}}", "temperature", "maturity", "recommendation");
+        s.changed.items = json_array();
+        s.failed.items = json_array();
+        s.routing.items = json_array();
+    }
     struct store_instance_filter f = {.limit = SIM_PAGE};
     if (layer == RULES_REGION)
         f.region = owner + 7;
@@ -282,21 +413,34 @@ int rules_simulate(struct rules *r, const char *owner, int version,
     for (const char *const *k = doc_fields; *k; k++)
         fields[n++] = *k;
     fields[n] = NULL;
-    do {
+    while (!rc) {
         f.after_id = s.last_id;
         int64_t before = s.last_id;
-        rc = store_instance_list_fields(rules__store(r), &f, fields, on_row, &s, why);
-        if (rc || s.last_id == before)
+        rc = store_instance_list_fields(rules__store(sides[0]), &f, fields, on_row, &s, why);
+        if (!rc)
+            run_page(&s); /* also a page the limit or the deadline cut short */
+        if (rc || s.last_id == before || s.truncated)
             break;
-    } while (!s.truncated);
+    }
+    if (helper) {
+        s.quit = true;
+        uv_sem_post(&s.go);
+        uv_thread_join(&s.helper);
+        uv_sem_destroy(&s.go);
+        uv_sem_destroy(&s.done);
+    }
+    for (size_t i = 0; s.page && i < s.n_page; i++)
+        item_deinit(&s.page[i]);
+    free(s.page);
     if (!rc) {
         *out =
             json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}", "owner",
-                      owner, "version", version, "active_version", s.active ? s.active->version : 0,
-                      "evaluated", s.evaluated, "truncated", s.truncated, "counts", s.counts, "cap",
-                      SIM_LIST_MAX, "changed", s.changed.items, "changed_total", s.changed.total,
-                      "failed", s.failed.items, "failed_total", s.failed.total, "routing",
-                      s.routing.items, "routing_total", s.routing.total);
+                      owner, "version", version, "active_version",
+                      s.side[0].active ? s.side[0].active->version : 0, "evaluated", s.evaluated,
+                      "truncated", s.truncated, "counts", s.counts, "cap", SIM_LIST_MAX,
+                      "changed", s.changed.items, "changed_total", s.changed.total, "failed",
+                      s.failed.items, "failed_total", s.failed.total, "routing", s.routing.items,
+                      "routing_total", s.routing.total);
         if (!*out)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     } else {
@@ -305,6 +449,13 @@ int rules_simulate(struct rules *r, const char *owner, int version,
         json_decref(s.failed.items);
         json_decref(s.routing.items);
     }
-    rules_version_unref(s.candidate);
+    for (size_t i = 0; i < n_sides; i++)
+        rules_version_unref(s.side[i].candidate);
     return rc;
+}
+
+int rules_simulate(struct rules *r, const char *owner, int version,
+                   const struct rules_simulation *in, json_t **out, struct err_detail *why)
+{
+    return rules_simulate_on(&r, 1, owner, version, in, out, why);
 }

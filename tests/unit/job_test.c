@@ -21,27 +21,36 @@ static void write_tree(void)
     put("hq/bounds.lua",
         "return { thresholds = { mature_budget = { min = 0, max = 1000000, integer = true },"
         " horizon_months = { min = 1, max = 36, integer = true }, hot = { min = 50, max = 95 },"
-        " warm = { min = 20, max = 80 } } }");
+        " warm = { min = 20, max = 80 } }, authority = { office = { max_value = { min = 0,"
+        " max = 100000 } } } }");
     put("hq/lead.lua",
         "return { evaluate = function(lead, t) return { score = (lead.signals.s or 0) * 20,"
         " fit = true, risk_ok = true, reasons = { 'r' } } end,"
         " thresholds = { mature_budget = 1000, horizon_months = 12, hot = 80, warm = 40 } }");
-    put("hq/process.lua", "return { stages = { 'lead', 'closed' }, credit_limit = 100,"
-                          " act = function() return { error = 'conflict', message = 'x' } end }");
+    put("hq/process.lua",
+        "return { stages = { 'lead', 'opportunity', 'contract', 'closed' }, credit_limit = 100,"
+        " act = function() return { error = 'conflict', message = 'x' } end,"
+        " route = function(a, value) local o = a.office or {}"
+        " if value <= (o.max_value or 1000) then return 'office' end return 'region' end }");
     put("hq/share.lua", "return { split = function() return {} end }");
     put("regions/south/thresholds.lua", "return { hot = 60 }");
 }
 
-static struct rules *open_rules(void)
+static struct rules *open_rules_with(bool auto_approve)
 {
     snprintf(dbpath, sizeof dbpath, "%s.db", root);
     struct err_detail why = {0};
     struct rules *r = NULL;
-    if (store_open(dbpath, false, &st, &why) || rules_open(st, root, true, &r, &why)) {
+    if (store_open(dbpath, false, &st, &why) || rules_open(st, root, auto_approve, &r, &why)) {
         fprintf(stderr, "# open: %s\n", why.msg);
         return NULL;
     }
     return r;
+}
+
+static struct rules *open_rules(void)
+{
+    return open_rules_with(true);
 }
 
 static void done_all(struct rules *r, struct jobs *j)
@@ -53,8 +62,9 @@ static void done_all(struct rules *r, struct jobs *j)
     SH("rm -rf %s %s.db %s.db-wal %s.db-shm", root, root, root, root);
 }
 
-/* A stored lead of office 'pa' with signal s (score s * 20). */
-static int store_lead(struct rules *r, int s)
+/* A stored lead of office 'pa' with signal s (score s * 20); at stage
+ * opportunity with ATI approved at 'value' when value > 0. */
+static int store_at(struct rules *r, int s, int value)
 {
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:s}, s:i, s:{s:i}}", "office", "pa",
                              "customer", "c", "title", "t", "source", "sales", "budget", "amount",
@@ -68,11 +78,16 @@ static int store_lead(struct rules *r, int s)
         rc = store_instance_next_id(st, &id, &why);
     if (!rc) {
         json_object_set_new(l, "id", json_integer(id));
-        json_object_set_new(l, "stage", json_string("lead"));
+        json_object_set_new(l, "stage", json_string(value > 0 ? "opportunity" : "lead"));
+        if (value > 0)
+            json_object_set_new(l, "gates",
+                                json_pack("{s:{s:s, s:i, s:i, s:i}}", "ATI", "outcome", "approve",
+                                          "value", value, "discount", 5, "margin", 20));
         json_object_set_new(l, "created_at", json_string("2026-01-01T00:00:00Z"));
         json_object_set(l, "evaluation", ev);
         char *text = json_dumps(l, JSON_COMPACT);
-        struct store_instance in = {.id = id, .stage = "lead", .region = region, .office = "pa",
+        struct store_instance in = {.id = id, .stage = value > 0 ? "opportunity" : "lead",
+                                    .region = region, .office = "pa",
                                     .doc = text, .at_ms = 1, .last_seq = 1};
         rc = store_instance_insert(st, &in, &why);
         free(text);
@@ -83,6 +98,11 @@ static int store_lead(struct rules *r, int s)
     json_decref(l);
     json_decref(ev);
     return rc;
+}
+
+static int store_lead(struct rules *r, int s)
+{
+    return store_at(r, s, 0);
 }
 
 static int count_row(const struct store_instance_row *row, void *ctx)
@@ -199,23 +219,32 @@ static void sim_done(int rc, const struct err_detail *why, void *ctx)
 TEST(a_simulation_off_the_loop_equals_the_one_on_the_live_rules)
 {
     write_tree();
-    struct rules *r = open_rules();
+    struct rules *r = open_rules_with(false); /* the candidate stays pending */
     CHECK(r != NULL);
     struct err_detail why = {0};
     CHECK(store_begin(st, &why) == 0);
-    for (int i = 0; i < 40; i++)
-        CHECK(store_lead(r, i % 5) == 0);
+    for (int i = 0; i < 1300; i++) /* more than two pages */
+        CHECK(store_at(r, i % 5, i % 3 ? 0 : 3000) == 0);
     CHECK(store_commit(st, &why) == 0);
     struct rules_result res = {0};
     const char *src = "return function(lead) if lead.signals.s == 1 then error('one') end"
-                      " return { hot = 70 } end";
+                      " return { hot = 55 } end";
     CHECK(rules_put_file(r, "region/south", "thresholds.lua", src, strlen(src), "t", &res,
+                         &why) == 0);
+    const char *auth = "return { office = { max_value = 5000 } }";
+    CHECK(rules_put_file(r, "region/south", "authority.lua", auth, strlen(auth), "t", &res,
                          &why) == 0);
     struct sim_job s = {.owner = "region/south",
                         .version = res.version,
-                        .sim = {.limit = 1000, .max_ms = 10000}};
+                        .sim = {.limit = 100000, .max_ms = 30000}};
     json_t *live = NULL;
     CHECK(rules_simulate(r, s.owner, s.version, &s.sim, &live, &why) == 0);
+    CHECK(json_integer_value(json_object_get(live, "evaluated")) == 1300);
+    CHECK(json_integer_value(json_object_get(live, "failed_total")) == 260);
+    CHECK(json_integer_value(json_object_get(live, "routing_total")) > 0);
+    CHECK(json_integer_value(json_object_get(live, "changed_total")) > 0);
+
+    /* One side on a job's thread. */
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct jobs *j = NULL;
@@ -223,11 +252,31 @@ TEST(a_simulation_off_the_loop_equals_the_one_on_the_live_rules)
     CHECK(job_submit(j, r, sim_work, sim_done, &s, &why) == 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(s.rc == 0 && s.out);
-    CHECK(json_integer_value(json_object_get(s.out, "evaluated")) == 40);
-    CHECK(json_integer_value(json_object_get(s.out, "failed_total")) == 8);
     CHECK(json_equal(live, s.out));
-    json_decref(live);
     json_decref(s.out);
+
+    /* Two sides, two threads: the same answer, limit included. */
+    struct rules_snapshot *snap = NULL;
+    struct rules *copy = NULL;
+    CHECK(rules_snapshot_take(r, &snap, &why) == 0);
+    CHECK(rules_snapshot_open(snap, st, &copy, &why) == 0);
+    struct rules *sides[2] = {r, copy};
+    json_t *two = NULL;
+    CHECK(rules_simulate_on(sides, 2, s.owner, s.version, &s.sim, &two, &why) == 0);
+    CHECK(json_equal(live, two));
+    json_decref(two);
+    struct rules_simulation limited = {.limit = 777, .max_ms = 30000};
+    json_t *one = NULL;
+    CHECK(rules_simulate(r, s.owner, s.version, &limited, &one, &why) == 0);
+    CHECK(rules_simulate_on(sides, 2, s.owner, s.version, &limited, &two, &why) == 0);
+    CHECK(json_integer_value(json_object_get(two, "evaluated")) == 777);
+    CHECK(json_is_true(json_object_get(two, "truncated")));
+    CHECK(json_equal(one, two));
+    json_decref(one);
+    json_decref(two);
+    rules_close(copy);
+    rules_snapshot_free(snap);
+    json_decref(live);
     uv_loop_close(&loop);
     done_all(r, j);
 }
