@@ -177,12 +177,13 @@ struct group {
     const char *parent; /* the unit whose amount is split */
     int64_t total;
     size_t n;
-    char (*keys)[NAME_MAX_LEN];  /* what share.lua sees */
-    char (*units)[NAME_MAX_LEN]; /* the lines' units */
-    int64_t *contributions;      /* -1: outside the ordering */
+    char **keys;            /* owned: what share.lua sees */
+    char **units;           /* owned: the lines' units */
+    int64_t *contributions; /* -1: outside the ordering */
     int64_t *amounts;
-    size_t *ref;     /* per unit: the project index, where it is a project */
-    json_t **inputs; /* per unit, owned until added to a line */
+    size_t *ref;  /* per unit: the project index, where it is a project */
+    char **inputs; /* per unit, owned: the line's inputs as JSON text, or NULL */
+    bool failed;   /* out of memory */
 };
 
 static void group_init(struct group *g, const char *parent, int64_t total, size_t cap)
@@ -197,21 +198,32 @@ static void group_init(struct group *g, const char *parent, int64_t total, size_
     g->amounts = calloc(cap, sizeof *g->amounts);
     g->ref = calloc(cap, sizeof *g->ref);
     g->inputs = calloc(cap, sizeof *g->inputs);
+    g->failed = !g->keys || !g->units || !g->contributions || !g->amounts || !g->ref || !g->inputs;
 }
 
+/* Takes over 'inputs' (may be NULL). */
 static void group_add(struct group *g, const char *key, const char *unit, int64_t contribution,
-                      json_t *inputs)
+                      char *inputs)
 {
-    snprintf(g->keys[g->n], NAME_MAX_LEN, "%s", key);
-    snprintf(g->units[g->n], NAME_MAX_LEN, "%s", unit);
+    if (g->failed) {
+        free(inputs);
+        return;
+    }
+    g->keys[g->n] = strdup(key);
+    g->units[g->n] = strdup(unit);
     g->contributions[g->n] = contribution;
-    g->inputs[g->n++] = inputs;
+    g->inputs[g->n] = inputs;
+    g->failed = !g->keys[g->n] || !g->units[g->n];
+    g->n++;
 }
 
 static void group_deinit(struct group *g)
 {
-    for (size_t i = 0; i < g->n; i++)
-        json_decref(g->inputs[i]);
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->keys[i]);
+        free(g->units[i]);
+        free(g->inputs[i]);
+    }
     free(g->keys);
     free(g->units);
     free(g->contributions);
@@ -223,11 +235,17 @@ static void group_deinit(struct group *g)
 static json_t *group_json(const struct group *g)
 {
     json_t *units = json_array();
-    for (size_t i = 0; i < g->n; i++)
-        json_array_append_new(
-            units, json_pack("{s:s, s:I}", "key", g->keys[i], "contribution",
-                             (json_int_t)(g->contributions[i] < 0 ? 0 : g->contributions[i])));
-    return json_pack("{s:I, s:o}", "total", (json_int_t)g->total, "units", units);
+    for (size_t i = 0; i < g->n; i++) {
+        json_t *u = json_object();
+        json_object_set_new_nocheck(u, "key", json_string(g->keys[i]));
+        json_object_set_new_nocheck(
+            u, "contribution", json_integer(g->contributions[i] < 0 ? 0 : g->contributions[i]));
+        json_array_append_new(units, u);
+    }
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, "total", json_integer(g->total));
+    json_object_set_new_nocheck(o, "units", units);
+    return o;
 }
 
 /* Split every group of one level with one call to HQ's share.lua, check each,
@@ -241,6 +259,10 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
      * 16-digit amount and a comma), on top of the usual limit. */
     size_t out_max = SANDBOX_OUTPUT_MAX_BYTES;
     for (size_t i = 0; i < n; i++) {
+        if (groups[i].failed) {
+            json_decref(list);
+            return err_set(run->why, -ERR_NOMEM, "out of memory");
+        }
         json_array_append_new(list, group_json(&groups[i]));
         for (size_t k = 0; k < groups[i].n; k++)
             out_max += 6 * strlen(groups[i].keys[k]) + 24;
@@ -259,16 +281,8 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
         char where[160];
         snprintf(where, sizeof where, "split at level %s%s%s (%s)", level, region ? " in " : "",
                  region ? region : "", g->parent);
-        const char **keys = malloc((g->n ? g->n : 1) * sizeof *keys);
-        if (!keys) {
-            rc = err_set(run->why, -ERR_NOMEM, "out of memory");
-            break;
-        }
-        for (size_t k = 0; k < g->n; k++)
-            keys[k] = g->keys[k];
-        rc = allocation_check(where, g->total, g->n, keys, g->contributions, json_array_get(out, i),
-                              g->amounts, run->why);
-        free(keys);
+        rc = allocation_check(where, g->total, g->n, (const char *const *)g->keys,
+                              g->contributions, json_array_get(out, i), g->amounts, run->why);
         for (size_t k = 0; k < g->n && !rc; k++) {
             /* The platform is outside the ordering (contribution -1). */
             const char *line_level = g->contributions[k] < 0 ? "platform" : level;
@@ -283,13 +297,8 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
                      (long long)g->amounts[k]);
             buf_str(t, num);
             if (g->inputs[k]) {
-                char *in = json_dumps(g->inputs[k], JSON_COMPACT);
                 buf_str(t, ",\"inputs\":");
-                if (in)
-                    buf_str(t, in);
-                else
-                    t->failed = true;
-                free(in);
+                buf_str(t, g->inputs[k]);
             }
             buf_str(t, "}");
         }
@@ -313,6 +322,19 @@ static int split_level(struct run *run, const char *level, struct group *groups,
         start = end;
     }
     return rc;
+}
+
+/* A project line's inputs, as JSON text (malloc'd; NULL when out of memory). */
+static char *project_inputs(const struct project *p)
+{
+    struct buf b = {0};
+    buf_printf(&b, "{\"instance\":%lld,\"customer\":", (long long)p->id);
+    buf_json_string(&b, p->customer);
+    buf_str(&b, ",\"product_line\":");
+    buf_json_string(&b, p->product_line);
+    buf_printf(&b, ",\"cash\":%lld,\"records\":%lld}", (long long)p->cash,
+               (long long)p->records);
+    return buf_take(&b, NULL); /* NULL when out of memory */
 }
 
 static int64_t region_contribution(const struct run *run, const char *region)
@@ -384,10 +406,9 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
                 continue;
             g->ref[g->n] = k;
             snprintf(unit, sizeof unit, "project/%lld", (long long)p->id);
-            group_add(g, unit, unit, p->contribution,
-                      json_pack("{s:I, s:s, s:s, s:I, s:I}", "instance", (json_int_t)p->id,
-                                "customer", p->customer, "product_line", p->product_line, "cash",
-                                (json_int_t)p->cash, "records", (json_int_t)p->records));
+            char *in = project_inputs(p);
+            g->failed = g->failed || !in;
+            group_add(g, unit, unit, p->contribution, in);
         }
     }
     if (!rc)
@@ -420,8 +441,12 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
                                "project/%lld: the %s's name is over %zu bytes", (long long)p->id,
                                roles[role], NAME_MAX_LEN - strlen("person/") - 1);
             snprintf(unit, sizeof unit, "person/%s", p->team[role]);
-            group_add(g, roles[role], unit, p->contribution,
-                      json_pack("{s:s}", "role", roles[role]));
+            char *in = NULL;
+            if (asprintf(&in, "{\"role\":\"%s\"}", roles[role]) < 0) {
+                in = NULL;
+                g->failed = true;
+            }
+            group_add(g, roles[role], unit, p->contribution, in);
         }
     }
     if (!rc)

@@ -524,10 +524,13 @@ int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why
     return out;
 }
 
+/* SQLITE_STATIC: no copy (an allocation run's text is tens of MB). Safe
+ * because every statement is stepped at once and then reset with its
+ * bindings cleared (step_done, each_row), while the caller's text lives. */
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, i);
 }
