@@ -216,6 +216,9 @@ const struct sandbox_audit sandbox_audit[] = {
     {"(frozen table).__newindex", OWN, F(newindex), NULL, "safe: O(1), refuses"},
     {"(frozen table).__len", OWN, F(len), NULL, "safe: O(log n)"},
     {"(frozen table).__index", OWN, F(index), NULL, "safe: O(1) plus the rule's own __index"},
+    {"(view).__index", OWN, sandbox__view_index, NULL,
+     "charges the level it converts, once; O(1) after"},
+    {"(view).__newindex", OWN, sandbox__view_newindex, NULL, "safe: O(1), refuses"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -809,6 +812,8 @@ static int walk_protected(lua_State *L)
     walk_root(L, wc, seen, "(a file's _ENV)");
     sandbox__push_frozen_sample(L);
     walk_root(L, wc, seen, "(frozen table)");
+    sandbox__push_view_sample(L);
+    walk_root(L, wc, seen, "(view)");
     /* What library functions hand out. */
     static const char *const makers[][3] = {
         {"pairs", NULL, "t"},   {"ipairs", NULL, "t"},      {"string", "gmatch", "s"},
@@ -852,7 +857,7 @@ int sandbox_audit_walk(struct sandbox *sb, sandbox_walk_fn *fn, void *ud)
 
 /* --- values across the boundary ------------------------------------- */
 
-static void push_json(lua_State *L, const json_t *v, int depth)
+void sandbox__push_json(lua_State *L, const json_t *v, int depth)
 {
     luaL_checkstack(L, 3, "value too deep");
     if (depth > SANDBOX_VALUE_DEPTH_MAX)
@@ -864,7 +869,7 @@ static void push_json(lua_State *L, const json_t *v, int depth)
         json_t *x;
         json_object_foreach((json_t *)v, k, x)
         {
-            push_json(L, x, depth + 1);
+            sandbox__push_json(L, x, depth + 1);
             lua_setfield(L, -2, k);
         }
         break;
@@ -875,7 +880,7 @@ static void push_json(lua_State *L, const json_t *v, int depth)
         json_t *x;
         json_array_foreach(v, i, x)
         {
-            push_json(L, x, depth + 1);
+            sandbox__push_json(L, x, depth + 1);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         break;
@@ -1345,6 +1350,7 @@ enum sandbox_kind sandbox_kind(struct sandbox *sb, const char *path, const char 
 struct call_ctx {
     json_t *const *args;
     int nargs;
+    unsigned views; /* bit i: args[i] goes in as a read-only view */
     int status; /* of the rule's own run */
     struct conv conv;
     int conv_rc;
@@ -1358,7 +1364,10 @@ static int call_protected(lua_State *L)
     lua_settop(L, 1);
     if (lua_type(L, 1) == LUA_TFUNCTION) {
         for (int i = 0; i < cc->nargs; i++)
-            push_json(L, cc->args[i], 0);
+            if (cc->views & (1u << i))
+                sandbox__push_view(L, cc->args[i], 0);
+            else
+                sandbox__push_json(L, cc->args[i], 0);
         cc->status = lua_pcall(L, cc->nargs, 1, 0);
         if (cc->status != LUA_OK)
             return 1;
@@ -1368,7 +1377,7 @@ static int call_protected(lua_State *L)
 }
 
 static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
-                int nargs, size_t out_max, json_t **out, struct err_detail *why);
+                int nargs, unsigned views, size_t out_max, json_t **out, struct err_detail *why);
 
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why)
@@ -1380,14 +1389,24 @@ int sandbox_call_sized(struct sandbox *sb, const char *path, const char *member,
                        json_t *const *args, int nargs, size_t out_max_bytes, json_t **out,
                        struct err_detail *why)
 {
-    int rc = call(sb, path, member, args, nargs, out_max_bytes, out, why);
+    int rc = call(sb, path, member, args, nargs, 0, out_max_bytes, out, why);
+    if (observer)
+        observer(sb->owner, outcome_of(rc));
+    return rc;
+}
+
+int sandbox_call_viewing(struct sandbox *sb, const char *path, const char *member,
+                         json_t *const *args, int nargs, unsigned views, json_t **out,
+                         struct err_detail *why)
+{
+    int rc = call(sb, path, member, args, nargs, views, SANDBOX_OUTPUT_MAX_BYTES, out, why);
     if (observer)
         observer(sb->owner, outcome_of(rc));
     return rc;
 }
 
 static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
-                int nargs, size_t out_max, json_t **out, struct err_detail *why)
+                int nargs, unsigned views, size_t out_max, json_t **out, struct err_detail *why)
 {
     lua_State *L = sb->L;
     if (!lua_checkstack(L, 8))
@@ -1400,7 +1419,8 @@ static int call(struct sandbox *sb, const char *path, const char *member, json_t
         return err_set(why, -ERR_NOT_FOUND, "%s v%d: %s%s%s%s is not defined", sb->owner,
                        sb->version, sb->prefix, path, member ? ": " : "", member ? member : "");
     }
-    struct call_ctx cc = {.args = args, .nargs = nargs, .conv.max = out_max};
+    struct call_ctx cc = {.args = args, .nargs = nargs, .views = views, .conv.max = out_max};
+    sb->call_seq++; /* views of earlier calls are dead from here on */
     struct err_detail conv_why;
     cc.conv.why = &conv_why;
     lua_pushcfunction(L, call_protected);

@@ -161,6 +161,19 @@ int sandbox_call_sized(struct sandbox *sb, const char *path, const char *member,
                        json_t *const *args, int nargs, size_t out_max_bytes, json_t **out,
                        struct err_detail *why);
 
+/* As sandbox_call, with each argument whose bit is set in 'views' (bit i:
+ * args[i]) handed over as a read-only view instead of a fresh table: a table
+ * that converts one level of the value the first time the rule reads it
+ * (a field, pairs, next, #, rawget), each level charged to the budget then,
+ * and refuses every write ("the instance is read-only to this rule"). A hook
+ * that reads nothing of a large document then costs nothing for it. The
+ * values stay borrowed from 'args' during the call; a view kept past its
+ * call (it cannot be: upvalues are restored, the loaded state is frozen)
+ * would raise an error when read. */
+int sandbox_call_viewing(struct sandbox *sb, const char *path, const char *member,
+                         json_t *const *args, int nargs, unsigned views, json_t **out,
+                         struct err_detail *why);
+
 /* Called after every sandbox_load and sandbox_call with the owner and the outcome: "ok",
  * "error", "budget", "memory", "output", "syntax" or "missing". The observer is
  * per thread: it sees the calls of the thread that set it (the loop's). */

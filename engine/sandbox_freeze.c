@@ -16,19 +16,138 @@
  * cannot make. */
 static const char key_contents; /* the hidden contents */
 static const char key_meta;     /* what getmetatable answers for the table */
+static const char key_lazy;     /* a view's JSON value, not converted yet */
+static const char key_call;     /* the call a view belongs to */
+static const char key_depth;    /* a view's depth in its argument */
 
 #define HOST_SET "ltcd.host" /* registry: { [host table or closure] = true } */
+
+static void materialize(lua_State *L, int mt);
 
 bool sandbox__frozen_view(lua_State *L, int idx)
 {
     if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
         return false;
-    if (lua_rawgetp(L, -1, &key_contents) != LUA_TTABLE) {
-        lua_pop(L, 2);
-        return false;
+    if (lua_rawgetp(L, -1, &key_contents) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return true;
     }
-    lua_remove(L, -2);
-    return true;
+    lua_pop(L, 1);
+    if (lua_rawgetp(L, -1, &key_lazy) == LUA_TLIGHTUSERDATA) {
+        lua_pop(L, 1);
+        materialize(L, lua_gettop(L)); /* pushes the contents */
+        lua_remove(L, -2);
+        return true;
+    }
+    lua_pop(L, 2);
+    return false;
+}
+
+/* --- views: arguments read in place -----------------------------------------
+ * A view is an empty table whose metatable holds the JSON value (a light
+ * userdata: rules cannot make one, and the metatable is protected). The
+ * first read of any kind converts one level into the hidden contents of a
+ * frozen table, children as views of their own; from then on it is one. */
+
+static void push_view_meta(lua_State *L, const json_t *v, int depth)
+{
+    lua_createtable(L, 0, 6);
+    lua_pushlightuserdata(L, (void *)v);
+    lua_rawsetp(L, -2, &key_lazy);
+    lua_pushinteger(L, (lua_Integer)sandbox__of(L)->call_seq);
+    lua_rawsetp(L, -2, &key_call);
+    lua_pushinteger(L, depth);
+    lua_rawsetp(L, -2, &key_depth);
+    lua_pushcfunction(L, sandbox__view_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, sandbox__view_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, sandbox__f_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushboolean(L, 0); /* getmetatable answers false, before and after the first read */
+    lua_rawsetp(L, -2, &key_meta);
+}
+
+void sandbox__push_view(lua_State *L, const json_t *v, int depth)
+{
+    if (!json_is_object(v) && !json_is_array(v)) {
+        sandbox__push_json(L, v, depth);
+        return;
+    }
+    luaL_checkstack(L, 4, "value too deep");
+    if (depth > SANDBOX_VALUE_DEPTH_MAX)
+        luaL_error(L, "argument nested too deeply");
+    lua_createtable(L, 0, 0);
+    push_view_meta(L, v, depth);
+    lua_setmetatable(L, -2);
+}
+
+void sandbox__push_view_sample(lua_State *L)
+{
+    lua_createtable(L, 0, 0);
+    push_view_meta(L, NULL, 0);
+    lua_setmetatable(L, -2);
+}
+
+/* Convert the view whose metatable is at 'mt' (absolute) and push its
+ * contents. Charged like the work it does: one unit an entry. */
+static void materialize(lua_State *L, int mt)
+{
+    lua_rawgetp(L, mt, &key_lazy);
+    const json_t *v = lua_touserdata(L, -1);
+    lua_rawgetp(L, mt, &key_call);
+    bool current = lua_tointeger(L, -1) == (lua_Integer)sandbox__of(L)->call_seq;
+    lua_rawgetp(L, mt, &key_depth);
+    int depth = (int)lua_tointeger(L, -1);
+    lua_pop(L, 3);
+    if (!v || !current)
+        luaL_error(L, "a view of an argument used after its call");
+    bool object = json_is_object(v);
+    size_t n = object ? json_object_size(v) : json_array_size(v);
+    sandbox__charge(L, n + 1, "reading an argument");
+    luaL_checkstack(L, 4, "value too deep");
+    lua_createtable(L, object ? 0 : (int)n, object ? (int)n : 0);
+    int h = lua_gettop(L);
+    if (object) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            sandbox__push_view(L, x, depth + 1);
+            lua_setfield(L, h, k);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            sandbox__push_view(L, json_array_get(v, i), depth + 1);
+            lua_rawseti(L, h, (lua_Integer)i + 1);
+        }
+    }
+    /* From now on a frozen table: reads go straight to the contents. */
+    lua_pushvalue(L, h);
+    lua_rawsetp(L, mt, &key_contents);
+    lua_pushvalue(L, h);
+    lua_setfield(L, mt, "__index");
+    lua_pushnil(L);
+    lua_rawsetp(L, mt, &key_lazy);
+}
+
+int sandbox__view_index(lua_State *L)
+{
+    if (!sandbox__frozen_view(L, 1))
+        return luaL_error(L, "not a view");
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+int sandbox__view_newindex(lua_State *L)
+{
+    return luaL_error(L,
+                      "attempt to change an argument (field '%s'): the instance is read-only to "
+                      "this rule; build a new table instead",
+                      lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2));
 }
 
 /* Push the frozen table's metatable and return true, or push nothing. */
@@ -37,6 +156,11 @@ static bool frozen_meta(lua_State *L, int idx)
     if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
         return false;
     if (lua_rawgetp(L, -1, &key_contents) == LUA_TTABLE) {
+        lua_pop(L, 1);
+        return true;
+    }
+    lua_pop(L, 1);
+    if (lua_rawgetp(L, -1, &key_lazy) == LUA_TLIGHTUSERDATA) { /* a view not read yet */
         lua_pop(L, 1);
         return true;
     }
@@ -159,7 +283,8 @@ int sandbox__f_getmetatable(lua_State *L)
 int sandbox__f_setmetatable(lua_State *L)
 {
     if (frozen_meta(L, 1))
-        return luaL_error(L, "setmetatable: the rule's loaded state is read-only to calls");
+        return luaL_error(L, "setmetatable: the rule's loaded state and its arguments' views are "
+                             "read-only to calls");
     if (lua_type(L, 2) == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         if (lua_rawget(L, 2) != LUA_TNIL)

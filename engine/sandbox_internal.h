@@ -32,6 +32,7 @@ struct sandbox {
     uint64_t kills;            /* runs killed by a budget, over the life of the state */
     int exports_ref;           /* registry ref of { path = export } */
     int snapshots_ref;         /* registry ref of { path = upvalue snapshot } */
+    uint64_t call_seq;         /* calls made: a view belongs to the call that made it */
 };
 
 struct sandbox *sandbox__of(lua_State *L);
@@ -106,6 +107,7 @@ void sandbox__set_find(lua_CFunction find);
 /* The hidden contents of a frozen table at 'idx': pushes them and returns
  * true, or pushes nothing and returns false for any other value. */
 bool sandbox__frozen_view(lua_State *L, int idx);
+/* (A view is read through the same way: the first read converts it.) */
 
 /* Freeze what the export at the top of the stack reaches (tables, closures'
  * upvalues) and snapshot those upvalues as the file 'path''s state. Runs
@@ -120,6 +122,19 @@ void sandbox__restore(lua_State *L, int path_idx);
 /* Mark the table or C closure at 'idx' and everything it reaches as host
  * owned: freezing never touches it. */
 void sandbox__mark_host(lua_State *L, int idx);
+
+/* Push 'v' as push_json does (sandbox.c). */
+void sandbox__push_json(lua_State *L, const json_t *v, int depth);
+
+/* Push a read-only view of 'v' (borrowed: it must outlive the current call),
+ * which works like a frozen table whose contents are converted, one level,
+ * the first time anything reads them (sandbox.h, sandbox_call_viewing). A
+ * view read in a later call raises an error. */
+void sandbox__push_view(lua_State *L, const json_t *v, int depth);
+int sandbox__view_index(lua_State *L);
+/* A view for the audit walk (which reads it raw, never through): of no value. */
+void sandbox__push_view_sample(lua_State *L);
+int sandbox__view_newindex(lua_State *L);
 
 /* Frozen-aware base functions and a frozen table's metamethods. */
 int sandbox__f_next(lua_State *L);

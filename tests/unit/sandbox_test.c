@@ -600,6 +600,85 @@ static void on_function(void *ud, const char *where, const struct sandbox_audit 
  * entry in sandbox.c's audit table, so a Lua library that grows a function
  * cannot slip it in unbounded; and every entry is reached, so the table
  * does not rot. */
+/* Read-only views (sandbox_call_viewing): a view reads as the copy would,
+ * refuses writes at every level, converts back whole when returned, and a
+ * view's levels are charged only when read. */
+TEST(views_read_as_copies_and_refuse_writes)
+{
+    const char *src =
+        "return { read = function(stage, doc) "
+        "  local keys = {} for k in pairs(doc) do keys[#keys + 1] = k end table.sort(keys) "
+        "  local sum = 0 for i, v in ipairs(doc.list) do sum = sum + v end "
+        "  return { stage = stage, keys = table.concat(keys, ','), sum = sum, n = #doc.list, "
+        "    deep = doc.nested.a.b, type = type(doc), raw = rawget(doc, 'name'), "
+        "    next = next(doc.nested) ~= nil, mt = getmetatable(doc), joined = "
+        "    table.concat(doc.list, '-'), missing = doc.nope == nil, same = doc.nested == doc.nested } end, "
+        "  write = function(stage, doc) doc.name = 'x' end, "
+        "  deep_write = function(stage, doc) doc.nested.a.b = 1 end, "
+        "  insert = function(stage, doc) table.insert(doc.list, 4) end, "
+        "  setmt = function(stage, doc) setmetatable(doc, {}) end, "
+        "  back = function(stage, doc) return { all = doc, part = doc.nested } end }";
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/a", 1, "regions/a/", NULL, &sb, &why) == 0);
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    json_t *doc = json_pack("{s:s, s:[i,i,i], s:{s:{s:s}}}", "name", "n", "list", 1, 2, 3,
+                            "nested", "a", "b", "c");
+    json_t *stage = json_string("lead"), *args[2] = {stage, doc}, *out = NULL;
+    CHECK_MSG(sandbox_call_viewing(sb, "x.lua", "read", args, 2, 1u << 1, &out, &why) == 0, "%s",
+              why.msg);
+    char *text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_MSG(!strcmp(text, "{\"deep\":\"c\",\"joined\":\"1-2-3\",\"keys\":\"list,name,nested\","
+                            "\"missing\":true,\"mt\":false,\"n\":3,\"next\":true,\"raw\":\"n\","
+                            "\"same\":true,\"stage\":\"lead\",\"sum\":6,\"type\":\"table\"}"),
+              "%s", text);
+    free(text);
+    json_decref(out);
+    const char *writes[] = {"write", "deep_write", "insert", "setmt"};
+    for (size_t i = 0; i < 4; i++) {
+        out = NULL;
+        CHECK(sandbox_call_viewing(sb, "x.lua", writes[i], args, 2, 1u << 1, &out, &why) != 0);
+        CHECK_MSG(strstr(why.msg, "read-only") != NULL, "%s: %s", writes[i], why.msg);
+        json_decref(out);
+    }
+    out = NULL;
+    CHECK(sandbox_call_viewing(sb, "x.lua", "back", args, 2, 1u << 1, &out, &why) == 0);
+    CHECK(json_equal(json_object_get(out, "all"), doc));
+    CHECK(json_equal(json_object_get(out, "part"), json_object_get(doc, "nested")));
+    json_decref(out);
+    /* The argument itself is untouched. */
+    CHECK(!strcmp(json_string_value(json_object_get(doc, "name")), "n"));
+    json_decref(stage);
+    json_decref(doc);
+    sandbox_free(sb);
+}
+
+TEST(a_view_is_charged_only_for_what_is_read)
+{
+    const char *src = "return { none = function(doc) return 1 end, "
+                      "  all = function(doc) local n = 0 for _ in pairs(doc.big) do n = n + 1 end "
+                      "  return n end }";
+    struct sandbox_limits lim = sandbox_default_limits;
+    lim.call_instructions = 20000; /* far fewer than the entries */
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/a", 1, "regions/a/", &lim, &sb, &why) == 0);
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    json_t *big = json_array();
+    for (int i = 0; i < 200000; i++)
+        json_array_append_new(big, json_integer(i));
+    json_t *doc = json_pack("{s:o}", "big", big), *out = NULL;
+    CHECK_MSG(sandbox_call_viewing(sb, "x.lua", "none", &doc, 1, 1u, &out, &why) == 0, "%s",
+              why.msg);
+    CHECK(json_integer_value(out) == 1);
+    json_decref(out);
+    out = NULL;
+    CHECK(sandbox_call_viewing(sb, "x.lua", "all", &doc, 1, 1u, &out, &why) == -ERR_RULE_BUDGET);
+    json_decref(out);
+    json_decref(doc);
+    sandbox_free(sb);
+}
+
 TEST(every_reachable_function_is_audited)
 {
     struct sandbox *sb;
@@ -632,4 +711,5 @@ TEST_MAIN(T(every_hostile_fixture_fails_cleanly), T(bytecode_is_refused),
           T(every_reachable_function_is_audited), T(module_tables_cannot_be_changed_by_a_call),
           T(locals_a_call_assigns_are_back_for_the_next_call), T(frozen_state_reads_as_before),
           T(output_is_capped_at_64_kib_of_json), T(a_huge_checklist_is_refused),
-          T(pattern_functions_answer_as_lua_does))
+          T(pattern_functions_answer_as_lua_does), T(views_read_as_copies_and_refuse_writes),
+          T(a_view_is_charged_only_for_what_is_read))
