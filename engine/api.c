@@ -140,6 +140,30 @@ json_t *api_body_object_flags(struct api_call *c, size_t flags)
     return o;
 }
 
+int api_body_keys(struct api_call *c, const json_t *body, const char *const *accepted)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        const char *const *a = accepted;
+        while (*a && strcmp(*a, k))
+            a++;
+        if (*a)
+            continue;
+        char list[512] = "";
+        size_t len = 0;
+        for (a = accepted; *a && len < sizeof list; a++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a == accepted ? "" : ", ",
+                                    *a);
+        struct err_detail why = {0};
+        err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (accepted: %s)", k, list);
+        api_error(c->req, &why);
+        return -1;
+    }
+    return 0;
+}
+
 /* Match 'path' against 'pattern', filling params. */
 static bool match(const char *pattern, const char *path, struct api_call *c)
 {

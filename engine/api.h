@@ -46,6 +46,11 @@ void api_error(struct http_req *req, const struct err_detail *why);
 void api_fail(struct http_req *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Every key of 'body' must be in 'accepted' (NULL-terminated): otherwise
+ * answer 400 invalid_field naming the key and listing the accepted ones, and
+ * return -1. */
+int api_body_keys(struct api_call *c, const json_t *body, const char *const *accepted);
+
 /* Parse the body as a JSON object, or answer 400 and return NULL. */
 json_t *api_body_object(struct api_call *c);
 /* As api_body_object with more jansson decoding flags (JSON_ALLOW_NUL: a

@@ -71,6 +71,8 @@ struct rules_version {
     json_t *share;           /* owned; HQ: share.lua default params; region: its share.lua */
     json_t *stages;          /* owned; HQ: process.lua stages */
     json_int_t credit_limit; /* HQ: process.lua credit_limit (fen per customer) */
+    json_t *signals;         /* owned; HQ: lead.lua signals { NAME: { min, max, meaning } } */
+    json_t *bodies;          /* owned; HQ: process.lua bodies { ACTION: { FIELD: true } } */
 };
 
 struct rules;
