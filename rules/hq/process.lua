@@ -35,11 +35,12 @@ local AUTHORITY = {
 }
 local CREDIT_LIMIT = 20000000000 -- per customer, open contract value, fen
 
--- Business sanity (KCP value_consistent): a decision's value may be at most
--- this many times above or below the value of the gate before it (ATI for
--- ATB, ATB for ATC); a deal that really changed that much has the gate
--- before it decided again first.
+-- Business sanity (KCP value_consistent): ATC's value may be at most this
+-- many times above or below the value ATB approved the bid at; a deal that
+-- really changed that much has ATB decided again (at the new value) first.
+-- (ATI's value is an early estimate and is not compared.)
 local VALUE_RATIO_MAX = 50
+local COMPARED = { ATC = "ATB" }
 
 -- The fields each action's body may have besides action and at (the engine
 -- reads those); anything else is refused by name (400), so a misspelt field
@@ -273,13 +274,13 @@ function actions.decide(inst, input, ctx)
         return kcp("credit_limit", string.format("customer exposure %d + %d exceeds the credit limit %d",
             ctx.exposure, value, ctx.credit_limit))
     end
-    -- KCP: the value stays within VALUE_RATIO_MAX of the gate before it.
-    local prev = ORDER[kdp] and gates[ORDER[kdp]]
+    -- KCP: the value stays within VALUE_RATIO_MAX of the gate it follows.
+    local prev = COMPARED[kdp] and gates[COMPARED[kdp]]
     if prev and type(prev.value) == "number" and prev.value > 0 and
        (value * VALUE_RATIO_MAX < prev.value or value > prev.value * VALUE_RATIO_MAX) then
         return kcp("value_consistent", string.format(
             "%s value %d is more than %d times away from the %s value %d; decide %s again first",
-            kdp, value, VALUE_RATIO_MAX, ORDER[kdp], prev.value, ORDER[kdp]))
+            kdp, value, VALUE_RATIO_MAX, COMPARED[kdp], prev.value, COMPARED[kdp]))
     end
     if kdp == "ATCC" then
         local r = receivables(inst, ctx.at)
