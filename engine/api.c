@@ -29,6 +29,7 @@ static const struct route routes[] = {
     {"GET", "/", api_static, PUBLIC},
     {"GET", "/ui/app.js", api_static, PUBLIC},
     {"GET", "/ui/style.css", api_static, PUBLIC},
+    {"GET", "/v1/openapi.json", api_openapi, PUBLIC}, /* a description, no data */
     {"GET", "/v1/me", api_me, 0},
     {"GET", "/v1/funnel", api_funnel, 0},
     {"GET", "/v1/events", api_events_recent, 0},
@@ -60,6 +61,12 @@ static const struct route routes[] = {
     {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
     {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},
 };
+
+void api_routes_each(api_route_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        fn(routes[i].method, routes[i].pattern, routes[i].flags & PUBLIC, ctx);
+}
 
 void api_raw(struct http_req *req, int status, const char *content_type, const char *body,
              size_t len)

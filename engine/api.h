@@ -71,5 +71,14 @@ api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_appr
 api_handler_fn api_rules_shadow_start, api_rules_shadow_get; /* api_shadow.c */
 api_handler_fn api_rules_diff; /* lineage and review */
 api_handler_fn api_share_run_create, api_share_run_get, api_target_put, api_targets_get;
+api_handler_fn api_openapi; /* api_openapi.c */
+
+/* The OpenAPI document served at /v1/openapi.json (static, never freed). */
+const char *api_openapi_text(size_t *len);
+
+/* Every route of the table, in order: method, pattern ("{}" one segment,
+ * "{owner}" hq, region/ID or office/ID) and whether it needs no token. */
+typedef void api_route_fn(const char *method, const char *pattern, bool public_route, void *ctx);
+void api_routes_each(api_route_fn *fn, void *ctx);
 
 #endif
