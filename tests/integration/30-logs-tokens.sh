@@ -7,6 +7,7 @@
 # loaded before and says why); a unit the org tree lacks is refused at start
 # (exit 1, one line naming file, line and unit) and on SIGHUP.
 . "$(dirname "$0")/lib.sh"
+jqe() { jq -e "$@" >/dev/null; }
 
 # run_plain LOG [FLAGS...]: a daemon on a free port without start_daemon's --tokens.
 run_plain() {
@@ -98,11 +99,11 @@ curl -s -o /dev/null "$URL/v1/me"
 curl -s -o /dev/null "$URL/v1/nowhere"
 stop_daemon
 grep -v '^ltcd: ' "$WORK/log" >"$WORK/json"
-check "every line is one JSON object with ts, level and msg" jq -e -s 'length > 5 and all(type == "object" and (.ts | type) == "string" and (.level | IN("debug", "info", "warn", "error")) and (.msg | type) == "string")' "$WORK/json"
-check "ts is an ISO 8601 UTC time" jq -e -s 'all(.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"))' "$WORK/json"
-check "a write: req_id, method, path, status, actor, duration_ms" jq -e -s 'any(.method == "POST" and .path == "/v1/leads" and .status == 201 and .actor == "office/city-c:ar" and (.req_id | type) == "string" and (.duration_ms | type) == "number")' "$WORK/json"
-check "an error: error_code and error_message too" jq -e -s 'any(.status == 400 and .error_code == "invalid_json" and (.error_message | length) > 0 and .actor == "office/city-c:ar")' "$WORK/json"
-check "a request refused before authentication has actor null" jq -e -s 'any(.status == 401 and .path == "/v1/me" and has("actor") and .actor == null and .error_code == "unauthenticated")' "$WORK/json"
-check "every request line has all six fields" jq -e -s '[.[] | select(.status)] | length >= 4 and all(has("req_id") and has("method") and has("path") and has("status") and has("actor") and has("duration_ms"))' "$WORK/json"
-check "every error line has error_code and error_message" jq -e -s '[.[] | select(.status >= 400)] | length >= 3 and all(has("error_code") and has("error_message"))' "$WORK/json"
+check "every line is one JSON object with ts, level and msg" jqe -s 'length > 5 and all(type == "object" and (.ts | type) == "string" and (.level | IN("debug", "info", "warn", "error")) and (.msg | type) == "string")' "$WORK/json"
+check "ts is an ISO 8601 UTC time" jqe -s 'all(.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"))' "$WORK/json"
+check "a write: req_id, method, path, status, actor, duration_ms" jqe -s 'any(.method == "POST" and .path == "/v1/leads" and .status == 201 and .actor == "office/city-c:ar" and (.req_id | type) == "string" and (.duration_ms | type) == "number")' "$WORK/json"
+check "an error: error_code and error_message too" jqe -s 'any(.status == 400 and .error_code == "invalid_json" and (.error_message | length) > 0 and .actor == "office/city-c:ar")' "$WORK/json"
+check "a request refused before authentication has actor null" jqe -s 'any(.status == 401 and .path == "/v1/me" and has("actor") and .actor == null and .error_code == "unauthenticated")' "$WORK/json"
+check "every request line has all six fields" jqe -s '[.[] | select(.status)] | length >= 4 and all(has("req_id") and has("method") and has("path") and has("status") and has("actor") and has("duration_ms"))' "$WORK/json"
+check "every error line has error_code and error_message" jqe -s '[.[] | select(.status >= 400)] | length >= 3 and all(has("error_code") and has("error_message"))' "$WORK/json"
 finish
