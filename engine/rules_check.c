@@ -436,7 +436,6 @@ static int validate_office(struct rules_version *v, const struct rules_version *
     snprintf(file, sizeof file, "offices/%s/templates.lua", v->owner + 7);
     if (!rc && sandbox_kind(v->sb, "templates.lua", NULL) == SANDBOX_FUNCTION)
         rc = err_set(why, -ERR_RULE_REJECTED, "%s: must return a table of functions", file);
-    (void)hq;
     return rc;
 }
 

@@ -83,8 +83,7 @@ static int load_signals(struct rules_version *v, struct err_detail *why)
     if (rc)
         return rc;
     const json_t *o = rules__as_object(s);
-    if (!json_is_object(o) || json_object_size(o) == 0 ||
-        json_object_size(o) > LEAD_SIGNALS_MAX)
+    if (!json_is_object(o) || json_object_size(o) == 0 || json_object_size(o) > LEAD_SIGNALS_MAX)
         rc = err_field(why, -ERR_RULE_REJECTED, "signals",
                        "hq/lead.lua: signals: expected a table of 1 to %d signals "
                        "{ NAME = { min, max, meaning } }",
@@ -147,8 +146,8 @@ static int load_bodies(struct rules_version *v, struct err_detail *why)
         !(rc = sandbox_call(v->sb, "process.lua", "body_common", NULL, 0, &common, why)))
         rc = field_set(common, "body_common", shared, why);
     const json_t *o = rc ? NULL : rules__as_object(b);
-    if (!rc && (!json_is_object(o) || json_object_size(o) == 0 ||
-                json_object_size(o) > RULES_INPUTS_MAX))
+    if (!rc &&
+        (!json_is_object(o) || json_object_size(o) == 0 || json_object_size(o) > RULES_INPUTS_MAX))
         rc = err_field(why, -ERR_RULE_REJECTED, "bodies",
                        "hq/process.lua: bodies: expected { ACTION = { FIELD, ... } } for 1 to %d "
                        "actions",
@@ -198,8 +197,7 @@ int rules__inputs_load(struct rules_version *v, struct err_detail *why)
 
 /* --- requests against the declarations ----------------------------------- */
 
-int rules__check_signals(const struct rules_version *hq, const json_t *lead,
-                         struct err_detail *why)
+int rules__check_signals(const struct rules_version *hq, const json_t *lead, struct err_detail *why)
 {
     if (!hq->signals)
         return 0;
@@ -247,8 +245,8 @@ int rules__check_body(const struct rules_version *hq, const json_t *input, struc
         if (json_object_get(fields, k))
             continue;
         key_list(fields, list, sizeof list);
-        return err_field(why, -ERR_INVALID_FIELD, k, "%.60s: unknown field of %s (accepted: %s)",
-                         k, action, list);
+        return err_field(why, -ERR_INVALID_FIELD, k, "%.60s: unknown field of %s (accepted: %s)", k,
+                         action, list);
     }
     return 0;
 }

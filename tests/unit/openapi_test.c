@@ -125,7 +125,8 @@ TEST(every_route_is_documented_and_every_operation_is_a_route)
             missing++;
         } else if (ops.public_route[j] != routes.public_route[i]) {
             fprintf(stderr, "# %s: the document says %s, the route table %s\n", routes.key[i],
-                    ops.public_route[j] ? "public" : "token", routes.public_route[i] ? "public" : "token");
+                    ops.public_route[j] ? "public" : "token",
+                    routes.public_route[i] ? "public" : "token");
             missing++;
         }
     }

@@ -98,8 +98,8 @@ TEST(a_value_outside_the_declared_range_is_refused)
 {
     struct rules_version *v = NULL;
     struct err_detail why = {0};
-    CHECK(compile(with("lead.lua", "coach = { min = 0, max = 5,", "coach = { min = 1, max = 3,"), &v,
-                  &why) == 0);
+    CHECK(compile(with("lead.lua", "coach = { min = 0, max = 5,", "coach = { min = 1, max = 3,"),
+                  &v, &why) == 0);
     json_t *l = lead_with_signals("{\"coach\":3}");
     CHECK(rules__check_signals(v, l, &why) == 0);
     json_decref(l);
