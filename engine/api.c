@@ -123,6 +123,19 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
     api_error(req, &why);
 }
 
+int api_body_none(struct api_call *c)
+{
+    static const char *const none[] = {NULL};
+    size_t len;
+    http_body(c->req, &len);
+    if (!len)
+        return 0;
+    json_t *body = api_body_object(c);
+    int rc = body ? api_body_keys(c, body, none) : -1;
+    json_decref(body);
+    return rc;
+}
+
 json_t *api_body_object(struct api_call *c)
 {
     return api_body_object_flags(c, 0);
@@ -164,7 +177,11 @@ int api_body_keys(struct api_call *c, const json_t *body, const char *const *acc
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a == accepted ? "" : ", ",
                                     *a);
         struct err_detail why = {0};
-        err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (accepted: %s)", k, list);
+        if (accepted[0])
+            err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (accepted: %s)", k, list);
+        else
+            err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (this request takes none)",
+                      k);
         api_error(c->req, &why);
         return -1;
     }

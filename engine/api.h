@@ -50,6 +50,9 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
  * answer 400 invalid_field naming the key and listing the accepted ones, and
  * return -1. */
 int api_body_keys(struct api_call *c, const json_t *body, const char *const *accepted);
+/* For requests that take no fields: an empty body or {} is fine; anything
+ * else is answered 400 (as api_body_keys) and -1 returned. */
+int api_body_none(struct api_call *c);
 
 /* Parse the body as a JSON object, or answer 400 and return NULL. */
 json_t *api_body_object(struct api_call *c);

@@ -205,6 +205,8 @@ void api_rules_reload(struct api_call *c)
         api_fail(c->req, -ERR_FORBIDDEN, "only an hq admin reloads the rules directory");
         return;
     }
+    if (api_body_none(c))
+        return;
     int failed = rules_sync_disk(c->app->rules, c->actor);
     json_t *body =
         json_pack("{s:i, s:o}", "failed", failed, "rules", rules_status_json(c->app->rules));
@@ -228,6 +230,8 @@ void api_rules_rollback(struct api_call *c)
                  owner);
         return;
     }
+    if (api_body_none(c))
+        return;
     struct rules_result res = {0};
     struct err_detail why = {0};
     if (rules_rollback(c->app->rules, owner, c->actor, &res, &why)) {
