@@ -26,6 +26,10 @@ ENGINE  += diff rules_diff
 ENGINE  += rules_bounds rules_tests
 # Long reads off the loop (simulations, allocation runs): job threads.
 ENGINE  += job rules_snapshot
+# HQ's declared inputs: lead signals and action bodies (issue 15).
+ENGINE  += rules_inputs
+# GET /v1/openapi.json: engine/openapi.json compiled in (build/openapi_doc.c).
+ENGINE  += api_openapi openapi_doc
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
@@ -35,6 +39,12 @@ all: $(BIN)/ltcd $(BIN)/ltcctl
 deps:
 	@sh scripts/install-deps.sh
 
+# The OpenAPI document as a C array (od is POSIX; no xxd needed).
+$(BUILD)/openapi_doc.c: engine/openapi.json | $(BUILD)
+	{ echo 'const char api_openapi_doc[] = {'; od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0};'; echo 'const unsigned long api_openapi_len = sizeof api_openapi_doc - 1;'; } >$@
+$(BUILD)/openapi_doc.o: $(BUILD)/openapi_doc.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 $(BUILD)/%.o: engine/%.c engine/*.h | $(BUILD)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 $(BUILD) $(BIN):
@@ -84,6 +94,7 @@ browser-test:
 	@sh scripts/install-deps.sh --browser
 	@$(MAKE) --no-print-directory all
 	@sh tests/browser/run.sh
+	@sh tests/browser/openapi.sh
 
 bench: deps all
 	@sh scripts/bench.sh

@@ -29,6 +29,7 @@ static const struct route routes[] = {
     {"GET", "/", api_static, PUBLIC},
     {"GET", "/ui/app.js", api_static, PUBLIC},
     {"GET", "/ui/style.css", api_static, PUBLIC},
+    {"GET", "/v1/openapi.json", api_openapi, PUBLIC}, /* a description, no data */
     {"GET", "/v1/me", api_me, 0},
     {"GET", "/v1/funnel", api_funnel, 0},
     {"GET", "/v1/events", api_events_recent, 0},
@@ -60,6 +61,12 @@ static const struct route routes[] = {
     {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
     {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},
 };
+
+void api_routes_each(api_route_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        fn(routes[i].method, routes[i].pattern, routes[i].flags & PUBLIC, ctx);
+}
 
 void api_raw(struct http_req *req, int status, const char *content_type, const char *body,
              size_t len)
@@ -116,6 +123,19 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
     api_error(req, &why);
 }
 
+int api_body_none(struct api_call *c)
+{
+    static const char *const none[] = {NULL};
+    size_t len;
+    http_body(c->req, &len);
+    if (!len)
+        return 0;
+    json_t *body = api_body_object(c);
+    int rc = body ? api_body_keys(c, body, none) : -1;
+    json_decref(body);
+    return rc;
+}
+
 json_t *api_body_object(struct api_call *c)
 {
     return api_body_object_flags(c, 0);
@@ -138,6 +158,34 @@ json_t *api_body_object_flags(struct api_call *c, size_t flags)
         return NULL;
     }
     return o;
+}
+
+int api_body_keys(struct api_call *c, const json_t *body, const char *const *accepted)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        const char *const *a = accepted;
+        while (*a && strcmp(*a, k))
+            a++;
+        if (*a)
+            continue;
+        char list[512] = "";
+        size_t len = 0;
+        for (a = accepted; *a && len < sizeof list; a++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a == accepted ? "" : ", ",
+                                    *a);
+        struct err_detail why = {0};
+        if (accepted[0])
+            err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (accepted: %s)", k, list);
+        else
+            err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (this request takes none)",
+                      k);
+        api_error(c->req, &why);
+        return -1;
+    }
+    return 0;
 }
 
 /* Match 'path' against 'pattern', filling params. */

@@ -46,6 +46,14 @@ void api_error(struct http_req *req, const struct err_detail *why);
 void api_fail(struct http_req *req, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Every key of 'body' must be in 'accepted' (NULL-terminated): otherwise
+ * answer 400 invalid_field naming the key and listing the accepted ones, and
+ * return -1. */
+int api_body_keys(struct api_call *c, const json_t *body, const char *const *accepted);
+/* For requests that take no fields: an empty body or {} is fine; anything
+ * else is answered 400 (as api_body_keys) and -1 returned. */
+int api_body_none(struct api_call *c);
+
 /* Parse the body as a JSON object, or answer 400 and return NULL. */
 json_t *api_body_object(struct api_call *c);
 /* As api_body_object with more jansson decoding flags (JSON_ALLOW_NUL: a
@@ -66,5 +74,14 @@ api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_appr
 api_handler_fn api_rules_shadow_start, api_rules_shadow_get; /* api_shadow.c */
 api_handler_fn api_rules_diff; /* lineage and review */
 api_handler_fn api_share_run_create, api_share_run_get, api_target_put, api_targets_get;
+api_handler_fn api_openapi; /* api_openapi.c */
+
+/* The OpenAPI document served at /v1/openapi.json (static, never freed). */
+const char *api_openapi_text(size_t *len);
+
+/* Every route of the table, in order: method, pattern ("{}" one segment,
+ * "{owner}" hq, region/ID or office/ID) and whether it needs no token. */
+typedef void api_route_fn(const char *method, const char *pattern, bool public_route, void *ctx);
+void api_routes_each(api_route_fn *fn, void *ctx);
 
 #endif

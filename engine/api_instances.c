@@ -520,8 +520,13 @@ void api_instance_action(struct api_call *c)
     const char *name = json_string_value(json_object_get(body, "action"));
     const json_t *at = json_object_get(body, "at");
     struct err_detail why = {0};
+    static const char *const reevaluate_keys[] = {"action", "at", NULL};
     if (!name || !lead_valid_id(name))
         err_field(&why, -ERR_INVALID_FIELD, "action", "action: expected an action name");
+    else if (!strcmp(name, "reevaluate") && api_body_keys(c, body, reevaluate_keys)) {
+        json_decref(body); /* answered: the engine's own action takes nothing else */
+        return;
+    }
     else if (at && !json_is_string(at))
         err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
     else /* process.lua checks each field; it gets no number it cannot hold exactly */

@@ -104,8 +104,13 @@ static void decide(struct api_call *c, bool approve)
     json_t *body = NULL;
     size_t len;
     http_body(c->req, &len);
+    static const char *const keys[] = {"reason", NULL};
     if (len && !(body = api_body_object(c)))
         return;
+    if (body && api_body_keys(c, body, keys)) {
+        json_decref(body);
+        return;
+    }
     const char *reason = json_string_value(json_object_get(body, "reason"));
     struct err_detail why = {0};
     int rc = approve ? rules_approve(c->app->rules, owner, version, c->actor, &why)
@@ -201,6 +206,8 @@ void api_rules_reload(struct api_call *c)
         api_fail(c->req, -ERR_FORBIDDEN, "only an hq admin reloads the rules directory");
         return;
     }
+    if (api_body_none(c))
+        return;
     int failed = rules_sync_disk(c->app->rules, c->actor);
     json_t *body =
         json_pack("{s:i, s:o}", "failed", failed, "rules", rules_status_json(c->app->rules));
@@ -224,6 +231,8 @@ void api_rules_rollback(struct api_call *c)
                  owner);
         return;
     }
+    if (api_body_none(c))
+        return;
     struct rules_result res = {0};
     struct err_detail why = {0};
     if (rules_rollback(c->app->rules, owner, c->actor, &res, &why)) {
@@ -301,9 +310,14 @@ void api_rules_simulate(struct api_call *c)
     }
     size_t len;
     http_body(c->req, &len);
+    static const char *const keys[] = {"limit", "max_ms", "unit", "from", "to", NULL};
     json_t *body = len ? api_body_object(c) : json_object();
     if (!body)
         return;
+    if (api_body_keys(c, body, keys)) {
+        json_decref(body);
+        return;
+    }
     const json_t *limit = json_object_get(body, "limit"), *ms = json_object_get(body, "max_ms");
     struct err_detail why = {0};
     /* Checked as the json_int_t they arrive as, narrowed only once in range. */
@@ -382,9 +396,14 @@ void api_rules_bundle(struct api_call *c)
         return;
     }
     /* NULs are let through to be refused with the file and byte offset (422). */
+    static const char *const keys[] = {"files", "signature", NULL};
     json_t *body = api_body_object_flags(c, JSON_ALLOW_NUL);
     if (!body)
         return;
+    if (api_body_keys(c, body, keys)) {
+        json_decref(body);
+        return;
+    }
     const json_t *files = json_object_get(body, "files"), *sig = json_object_get(body, "signature");
     struct err_detail why = {0};
     struct rules_result res = {0};

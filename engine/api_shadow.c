@@ -43,9 +43,14 @@ void api_rules_shadow_start(struct api_call *c)
                  owner);
         return;
     }
+    static const char *const keys[] = {"hours", NULL};
     json_t *body = api_body_object(c);
     if (!body)
         return;
+    if (api_body_keys(c, body, keys)) {
+        json_decref(body);
+        return;
+    }
     int64_t hours = 0;
     struct err_detail why = {0};
     json_t *out = NULL;

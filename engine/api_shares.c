@@ -53,9 +53,14 @@ void api_share_run_create(struct api_call *c)
         api_fail(c->req, -ERR_FORBIDDEN, "allocation runs are made by an hq admin or finance");
         return;
     }
+    static const char *const keys[] = {"period", "pool", NULL};
     json_t *body = api_body_object(c);
     if (!body)
         return;
+    if (api_body_keys(c, body, keys)) {
+        json_decref(body);
+        return;
+    }
     const json_t *period = json_object_get(body, "period"), *pool = json_object_get(body, "pool");
     struct err_detail why = {0};
     int64_t fen = 0;
@@ -133,9 +138,14 @@ void api_target_put(struct api_call *c)
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not set the targets of %.80s", c->actor, unit);
         return;
     }
+    static const char *const keys[] = {"metric", "amount", NULL};
     json_t *body = api_body_object(c);
     if (!body)
         return;
+    if (api_body_keys(c, body, keys)) {
+        json_decref(body);
+        return;
+    }
     const json_t *amount = json_object_get(body, "amount");
     struct err_detail why = {0};
     int64_t fen = 0;

@@ -15,6 +15,7 @@ static const char *const role_names[] = {
 };
 
 struct auth_set {
+    char name[256]; /* the file (or name) it was read from */
     size_t n;
     struct auth_principal *items; /* owned */
 };
@@ -90,6 +91,7 @@ static int parse_line(char *line, const char *name, int lineno, struct auth_prin
     if (r == sizeof role_names / sizeof *role_names)
         return err_set(why, -ERR_USAGE, "%s:%d: unknown role '%s'", name, lineno, role);
     p->role = (enum auth_role)r;
+    p->line = lineno;
     return 0;
 }
 
@@ -105,6 +107,7 @@ int auth_set_parse(const char *text, const char *name, struct auth_set **out,
         free(copy);
         return err_set(why, -ERR_NOMEM, "out of memory");
     }
+    snprintf(set->name, sizeof set->name, "%s", name);
     int rc = 0, lineno = 0;
     for (char *line = copy, *next; line && rc == 0; line = next) {
         char *nl = strchr(line, '\n');
@@ -172,6 +175,18 @@ int auth_set_load(const char *path, struct auth_set **out, struct err_detail *wh
     int rc = auth_set_parse(buf, path, out, why);
     free(buf);
     return rc;
+}
+
+int auth_set_check_units(const struct auth_set *set, auth_unit_known_fn *known, void *ctx,
+                         struct err_detail *why)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        const struct auth_principal *p = &set->items[i];
+        if (p->level != AUTH_LEVEL_HQ && !known(p->unit, ctx))
+            return err_set(why, -ERR_USAGE, "%s:%d: unit '%s' is not in the org tree (hq/org.lua)",
+                           set->name, p->line, p->unit);
+    }
+    return 0;
 }
 
 struct auth_set *auth_set_new_empty(void)

@@ -29,6 +29,7 @@ struct auth_principal {
     enum auth_level level;    /* from the unit's prefix */
     const char *unit_id;      /* points into unit after the '/', "" for hq */
     enum auth_role role;
+    int line; /* of the tokens file, for messages */
 };
 
 struct auth_set; /* opaque; immutable once loaded */
@@ -40,6 +41,14 @@ int auth_set_load(const char *path, struct auth_set **out, struct err_detail *wh
 /* Parse tokens from a string (used by tests and auth_set_load). */
 int auth_set_parse(const char *text, const char *name, struct auth_set **out,
                    struct err_detail *why);
+
+/* Units of the org tree: every principal's unit must name a node of it.
+ * 'known' answers for "region/ID" and "office/ID" ("hq" always exists).
+ * The first unknown unit gives -ERR_USAGE, one line naming the file the
+ * set was read from, the line and the unit. */
+typedef bool auth_unit_known_fn(const char *unit, void *ctx);
+int auth_set_check_units(const struct auth_set *set, auth_unit_known_fn *known, void *ctx,
+                         struct err_detail *why);
 
 /* An empty set: every token is unknown. */
 struct auth_set *auth_set_new_empty(void);

@@ -178,7 +178,10 @@ int lead_check(json_t *in, const json_t *defaults, json_t **out, struct err_deta
     json_object_foreach(in, k, v)
     {
         if (!known_key("", k))
-            return err_field(why, -ERR_INVALID_FIELD, k, "%.60s: unknown field", k);
+            return err_field(why, -ERR_INVALID_FIELD, k,
+                             "%.60s: unknown field (accepted: office, customer, title, source, "
+                             "budget, horizon_months, signals, product_line)",
+                             k);
     }
     json_t *budget = json_object_get(in, "budget");
     if (budget && !json_is_object(budget))
@@ -189,7 +192,8 @@ int lead_check(json_t *in, const json_t *defaults, json_t **out, struct err_deta
             if (!known_key("budget.", k)) {
                 char f[80];
                 snprintf(f, sizeof f, "budget.%.60s", k);
-                return err_field(why, -ERR_INVALID_FIELD, f, "%s: unknown field", f);
+                return err_field(why, -ERR_INVALID_FIELD, f,
+                                 "%s: unknown field (accepted: amount, currency, status)", f);
             }
         }
     }

@@ -156,6 +156,9 @@ void log_request(enum log_level level, const struct log_request *r)
         buf_put(&b, ",\"path\":", 8);
         put_text(&b, path, true);
         buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f", r->status, r->duration_ms);
+        /* Every request line has an actor: null before authentication. */
+        if (!r->actor || !r->actor[0])
+            buf_str(&b, ",\"actor\":null");
     } else {
         buf_printf(&b, " %.3fms", r->duration_ms);
     }

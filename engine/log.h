@@ -3,9 +3,11 @@
  * One line per event on stderr, as text or as JSON, chosen once at start-up:
  *   text: TIME LEVEL [REQ] message
  *   json: {"ts":"...","level":"info","msg":"...", ...}
- * A request's line (log_request) carries req_id, method, path, status, actor,
- * duration_ms and, on an error, error_code and error_message, as JSON fields
- * or as text after the message. Every piece of text goes through utf8_clean
+ * A request's line (log_request) carries req_id, method, path, status, actor
+ * (JSON null for a request answered before authentication), duration_ms and,
+ * on an error, error_code and error_message, as JSON fields or as text after
+ * the message (CONTRACT 8.1). Which requests get a line is the caller's
+ * choice (api_done: every error and every write). Every piece of text goes through utf8_clean
  * (bad bytes become U+FFFD), so every JSON line parses, and text lines turn
  * control characters into spaces, so quoted rule text cannot forge a line.
  * Each piece is capped at LOG_LINE_MAX bytes so a hostile value cannot flood

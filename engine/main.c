@@ -2,8 +2,11 @@
  *
  * Start-up: flags -> log -> tokens -> database lock -> store (migrations) -> HTTP bind -> rules
  * (stored active versions, then the rules directory) -> watch -> serve. Any failure
- * prints one line and exits 1. SIGHUP reloads rules from disk; SIGTERM and
- * SIGINT stop accepting, let in-flight requests finish and commit, exit 0.
+ * prints one line and exits 1 (a tokens file naming a unit the org tree does
+ * not have included). SIGHUP re-reads the tokens file (a bad one keeps the
+ * principals loaded before, and says why) and reloads rules from disk;
+ * SIGTERM and SIGINT stop accepting, let in-flight requests finish and
+ * commit, exit 0.
  */
 #include <signal.h>
 #include <sodium.h>
@@ -19,6 +22,7 @@
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
+#include "org.h"
 #include "rules_watch.h"
 #include "store_backup.h"
 #include "store_lock.h"
@@ -36,6 +40,10 @@ struct daemon {
     uint64_t drain_started_ms;
     struct rules_watch *watch;
     struct store_lock *lock; /* one daemon per database, held until exit */
+    /* Principals replaced by a SIGHUP: a queued write may still borrow one
+     * (app_write.principal), so they are freed only when no write waits. */
+    struct auth_set *retired[8];
+    size_t n_retired;
 };
 
 static void count_rule_call(const char *owner, const char *outcome)
@@ -92,9 +100,70 @@ static void reload(void *arg)
     log_info("rules: reload from %s done (%d owner(s) failed)", d->cfg.rules_dir, failed);
 }
 
+/* A principal's unit against the active HQ org tree. */
+static bool unit_known(const char *unit, void *ctx)
+{
+    const struct org *org = rules_hq(ctx)->org;
+    return !strncmp(unit, "region/", 7) ? org_has_region(org, unit + 7)
+                                        : org_has_office(org, unit + 7);
+}
+
+/* Read and check the tokens file into *out (a new set). */
+static int load_tokens(struct daemon *d, struct auth_set **out, struct err_detail *why)
+{
+    if (auth_set_load(d->cfg.tokens_path, out, why))
+        return -1;
+    if (auth_set_check_units(*out, unit_known, d->app.rules, why)) {
+        auth_set_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void warn_if_no_principals(const struct daemon *d)
+{
+    if (auth_set_count(d->app.auth) == 0)
+        log_warn("no principals loaded (%s): every /v1 request will be refused with 401; "
+                 "give --tokens FILE with one 'TOKEN UNIT ROLE' a line",
+                 d->cfg.tokens_path ? d->cfg.tokens_path : "no --tokens");
+}
+
+static void free_retired(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_retired; i++)
+        auth_set_free(d->retired[i]);
+    d->n_retired = 0;
+}
+
+static void reload_tokens(struct daemon *d)
+{
+    if (!d->cfg.tokens_path)
+        return;
+    struct auth_set *next = NULL;
+    struct err_detail why = {0};
+    if (!d->app.queue_head)
+        free_retired(d);
+    if (d->n_retired == sizeof d->retired / sizeof *d->retired)
+        err_set(&why, -ERR_UNAVAILABLE, "%s: writes still borrow the principals replaced before",
+                d->cfg.tokens_path);
+    else
+        load_tokens(d, &next, &why);
+    if (!next) {
+        log_warn("tokens: %s; keeping the %zu principal(s) loaded before", why.msg,
+                 auth_set_count(d->app.auth));
+        return;
+    }
+    d->retired[d->n_retired++] = d->app.auth;
+    d->app.auth = next;
+    log_info("tokens: %zu principal(s) loaded from %s", auth_set_count(next), d->cfg.tokens_path);
+    warn_if_no_principals(d);
+}
+
 static void on_hup(uv_signal_t *s, int signum)
 {
     (void)signum;
+    reload_tokens(s->data);
     reload(s->data);
 }
 
@@ -197,6 +266,8 @@ static int run(struct daemon *d)
                                .hq_key = cfg->hq_pubkey_path ? hq_key : NULL};
     if (rules_open_with(app->st, &ro, &app->rules, &why))
         return die(why.msg);
+    if (cfg->tokens_path && auth_set_check_units(app->auth, unit_known, app->rules, &why))
+        return die(why.msg);
     if (cfg->watch && rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
         return die(why.msg);
     uv_signal_init(app->loop, &d->sig_hup);
@@ -217,6 +288,7 @@ static int run(struct daemon *d)
     log_info("ltcd %s listening on %s:%d (db %s, rules %s, sync %s)", LTCD_VERSION, cfg->host,
              http_port(app->http), cfg->db_path, cfg->rules_dir,
              cfg->sync_full ? "full" : "normal");
+    warn_if_no_principals(d);
     uv_prepare_init(app->loop, &d->log_flush);
     uv_prepare_start(&d->log_flush, on_log_flush);
     log_set_buffered(true);
@@ -233,6 +305,7 @@ static int run(struct daemon *d)
     store_close(app->st);
     api_static_free();
     auth_set_free(app->auth);
+    free_retired(d);
     uv_loop_close(app->loop);
     store_lock_close(d->lock);
     log_info("ltcd stopped");

@@ -100,6 +100,8 @@ void rules_version_unref(struct rules_version *v)
     json_decref(v->authority);
     json_decref(v->stages);
     json_decref(v->share);
+    json_decref(v->signals);
+    json_decref(v->bodies);
     json_decref(v->resolved);
     free(v);
 }

@@ -71,6 +71,8 @@ struct rules_version {
     json_t *share;           /* owned; HQ: share.lua default params; region: its share.lua */
     json_t *stages;          /* owned; HQ: process.lua stages */
     json_int_t credit_limit; /* HQ: process.lua credit_limit (fen per customer) */
+    json_t *signals;         /* owned; HQ: lead.lua signals { NAME: { min, max, meaning } } */
+    json_t *bodies;          /* owned; HQ: process.lua bodies { ACTION: { FIELD: true } } */
     /* Thresholds resolved once, not per lead (rules_eval.c): HQ's defaults
      * (HQ) or HQ's defaults overlaid by this region's table form (region),
      * merged and checked against the HQ version 'resolved_hq' names. */

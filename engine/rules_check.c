@@ -239,6 +239,8 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
     }
     if (!rc)
         rc = rules__relations_check_decl(v, why);
+    if (!rc)
+        rc = rules__inputs_load(v, why);
     /* HQ's own sample leads must evaluate. */
     if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
         size_t i;
@@ -247,6 +249,8 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
         {
             json_t *lead = NULL, *ev = NULL;
             rc = lead_check(s, v->lead_defaults, &lead, why);
+            if (!rc)
+                rc = rules__check_signals(v, lead, why);
             if (!rc && !org_has_office(v->org, json_string_value(json_object_get(lead, "office"))))
                 rc = err_set(why, -ERR_RULE_REJECTED,
                              "hq/lead.lua: samples[%zu]: office not in org", i + 1);
@@ -401,6 +405,20 @@ static int validate_office(struct rules_version *v, const struct rules_version *
                     break;
                 }
             }
+        json_t *probe = NULL; /* the defaulted signals against HQ's declaration */
+        if (!rc && json_object_get(rules__as_object(d), "signals") &&
+            (probe = json_pack("{s:O}", "signals",
+                               rules__as_object(json_object_get(rules__as_object(d), "signals"))))) {
+            rc = rules__check_signals(hq, probe, why);
+            if (rc && why) {
+                char m[ERR_DETAIL_MAX], f[sizeof why->field];
+                snprintf(m, sizeof m, "%s", why->msg);
+                snprintf(f, sizeof f, "%s", why->field);
+                err_field(why, -ERR_RULE_REJECTED, f, "%s: defaults.%s", file, m);
+            }
+            rc = rc ? -ERR_RULE_REJECTED : 0;
+        }
+        json_decref(probe);
         if (!rc)
             v->lead_defaults = json_deep_copy(rules__as_object(d));
         json_decref(d);
@@ -418,7 +436,6 @@ static int validate_office(struct rules_version *v, const struct rules_version *
     snprintf(file, sizeof file, "offices/%s/templates.lua", v->owner + 7);
     if (!rc && sandbox_kind(v->sb, "templates.lua", NULL) == SANDBOX_FUNCTION)
         rc = err_set(why, -ERR_RULE_REJECTED, "%s: must return a table of functions", file);
-    (void)hq;
     return rc;
 }
 

@@ -149,6 +149,10 @@ int rules_evaluate_lead(struct rules *r, const json_t *body, json_t **lead, json
         return rc;
     rc = lead_check((json_t *)body, defaults, lead, why);
     json_decref(defaults);
+    if (!rc && (rc = rules__check_signals(hq, *lead, why))) {
+        json_decref(*lead);
+        *lead = NULL;
+    }
     if (rc)
         return rc;
     rules_version_ref(hq);

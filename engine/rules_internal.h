@@ -260,4 +260,27 @@ int rules__compile(const char *owner, enum rules_layer layer, int version, const
                    const struct rules_version *hq, struct rules_version **out,
                    struct err_detail *why);
 
+/* HQ's declared inputs (rules_inputs.c), read once when an HQ version
+ * loads (validate_hq) into hq->signals and hq->bodies; a bad declaration
+ * refuses the HQ version (-ERR_RULE_REJECTED naming the file and entry).
+ *   lead.lua     signals = { NAME = { min = INT, max = INT, meaning = "text" } }
+ *                (0 <= min <= max <= 5, at most LEAD_SIGNALS_MAX)
+ *   process.lua  bodies = { ACTION = { FIELD, ... } }, body_common = { FIELD, ... }
+ *                (the fields each action's body may have besides action and
+ *                at, which the engine reads, and the common ones) */
+#define RULES_INPUTS_MAX  32  /* actions, fields of one body, for the lists */
+#define RULES_MEANING_MAX 200 /* bytes of a signal's meaning */
+int rules__inputs_load(struct rules_version *hq, struct err_detail *why);
+
+/* A normalised lead's signals against hq's declaration (none: 0):
+ * -ERR_INVALID_FIELD, field "signals.NAME", naming the signal and listing
+ * the known ones, or giving the declared range. */
+int rules__check_signals(const struct rules_version *hq, const json_t *lead,
+                         struct err_detail *why);
+
+/* An action body against hq's declaration (none: 0): -ERR_INVALID_FIELD for
+ * an unknown action (listing the actions) or an unknown key (field: the key,
+ * the message listing the accepted ones). */
+int rules__check_body(const struct rules_version *hq, const json_t *input, struct err_detail *why);
+
 #endif

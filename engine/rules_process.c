@@ -18,6 +18,7 @@ static const struct {
 } state_keys[] = {
     {"stage", false},   {"team", true},        {"gates", true},
     {"contract", true}, {"milestones", false}, {"closure", true},
+    {"last_at", false}, /* the latest business date of the instance's actions */
 };
 
 /* Refusal kinds of process.lua and the error each becomes. */
@@ -229,6 +230,10 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
     int rc = pinned_hq(r, doc, &hq, why);
     if (rc)
         return rc;
+    if ((rc = rules__check_body(hq, input, why))) { /* a key the action does not take */
+        rules_version_unref(hq);
+        return rc;
+    }
     struct rules_version *rv = active_of(r, "region", str_of(doc, "region"));
     json_t *res = NULL;
     char matrix[RULES_OWNER_MAX + 16] = "hq/process.lua";

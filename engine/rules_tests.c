@@ -176,6 +176,8 @@ static int evaluate(struct run *x, const json_t *body, json_t **ev, struct err_d
     int rc = lead_check((json_t *)body, defaults, &lead, why);
     json_decref(defaults);
     if (!rc)
+        rc = rules__check_signals(x->hq, lead, why);
+    if (!rc)
         rc = rules__evaluate(x->r, x->hq, x->override, lead, ev, why);
     json_decref(lead);
     return rc;

@@ -40,10 +40,10 @@ as pa-ar-token act "$ID" sign value=800000000 net_days=30 at=2026-01-10 \
 
 step "Contract execution: advance invoice, delivery, acceptance, invoices, payments"
 as pa-admin-token act "$ID" milestone kind=invoice amount=80000000 ref=INV-ADV at=2026-01-12
+as pa-admin-token act "$ID" milestone kind=payment amount=80000000 ref=PAY-1 at=2026-02-05
 as pa-ar-token act "$ID" milestone kind=delivery amount=800000000 ref=DN-1 at=2026-03-01
 as pa-ar-token act "$ID" milestone kind=acceptance amount=720000000 ref=ACC-1 at=2026-03-20
 as pa-admin-token act "$ID" milestone kind=invoice amount=640000000 ref=INV-DEL at=2026-03-21
-as pa-admin-token act "$ID" milestone kind=payment amount=80000000 ref=PAY-1 at=2026-02-05
 
 step "Receivables on 2026-05-30: the delivery invoice is overdue and escalates"
 as pa-ar-token receivables "$ID" 2026-05-30

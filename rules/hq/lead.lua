@@ -7,7 +7,32 @@
 --   3. Can we win?              relationship, coach, solution, differentiation,
 --                               team availability, competition
 -- Signals are 0..5 as the lead's author rates them; a missing signal counts 0
--- (competition and risk count 0 as "none").
+-- (competition and risk count 0 as "none"). SIGNALS below declares every
+-- signal HQ knows: the engine refuses a lead naming any other (a misspelt
+-- strategy_fit would otherwise count as 0) or a value outside its range.
+
+local SIGNALS = {
+    strategic_fit = { min = 0, max = 5,
+        meaning = "the need fits our strategy (question 1; below 2 closes the lead)" },
+    risk = { min = 0, max = 5,
+        meaning = "risk of the deal (question 1; above 3 closes the lead)" },
+    urgency = { min = 0, max = 5,
+        meaning = "the customer's business need is urgent (question 2)" },
+    procurement_path = { min = 0, max = 5,
+        meaning = "the procurement path is clear (question 2)" },
+    relationship = { min = 0, max = 5,
+        meaning = "our relationship with the customer (question 3)" },
+    coach = { min = 0, max = 5,
+        meaning = "a coach inside the customer helps us (question 3)" },
+    solution_maturity = { min = 0, max = 5,
+        meaning = "our solution is mature for this need (question 3)" },
+    differentiation = { min = 0, max = 5,
+        meaning = "our value proposition stands apart (question 3)" },
+    team_availability = { min = 0, max = 5,
+        meaning = "the key sales team is available (question 3)" },
+    competition = { min = 0, max = 5,
+        meaning = "strength of the competition (0: none; lowers the score)" },
+}
 
 local WEIGHTS = {           -- points per signal level (5 levels)
     urgency = 3, procurement_path = 2,
@@ -50,6 +75,7 @@ end
 
 return {
     evaluate = evaluate,
+    signals = SIGNALS,
     -- HQ defaults; a region's thresholds.lua overrides any of them within bounds.
     thresholds = { mature_budget = 100000000, horizon_months = 12, hot = 70, warm = 40 },
     -- HQ defaults for lead fields a body leaves out; an office's tools.lua overrides.

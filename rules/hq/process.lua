@@ -35,6 +35,26 @@ local AUTHORITY = {
 }
 local CREDIT_LIMIT = 20000000000 -- per customer, open contract value, fen
 
+-- Business sanity (KCP value_consistent): ATC's value may be at most this
+-- many times above or below the value ATB approved the bid at; a deal that
+-- really changed that much has ATB decided again (at the new value) first.
+-- (ATI's value is an early estimate and is not compared.)
+local VALUE_RATIO_MAX = 50
+local COMPARED = { ATC = "ATB" }
+
+-- The fields each action's body may have besides action and at (the engine
+-- reads those); anything else is refused by name (400), so a misspelt field
+-- is never silently ignored. body_common: accepted by every action.
+local BODIES = {
+    review = { "decision", "note" },
+    assign = { "ar", "sr", "fr" },
+    decide = { "kdp", "outcome", "value", "discount", "margin", "conditions", "change" },
+    sign = { "value", "currency", "terms", "net_days" },
+    milestone = { "kind", "amount", "ref" },
+    close = { "reason" },
+}
+local BODY_COMMON = { "correction" }
+
 -- Which roles may take which action.
 local ROLES = {
     review = { admin = true, reviewer = true, ar = true },
@@ -197,6 +217,7 @@ function actions.assign(inst, input)
 end
 
 local ORDER = { ATI = nil, ATB = "ATI", ATC = "ATB" }
+local NEXT = { ATI = "ATB", ATB = "ATC" }
 
 function actions.decide(inst, input, ctx)
     local kdp, outcome = input.kdp, input.outcome
@@ -214,7 +235,11 @@ function actions.decide(inst, input, ctx)
     if ORDER[kdp] and not approved(gates, ORDER[kdp]) then
         return fail("conflict", kdp .. " needs " .. ORDER[kdp] .. " approved first")
     end
-    if approved(gates, kdp) and kdp ~= "ATAC" then
+    -- An approved gate may be decided again while the gate after it is not
+    -- approved (a changed deal: ATI or ATB again, before ATC); deciding it
+    -- again voids the later gates, which are then decided on the new terms.
+    local again = approved(gates, kdp) and kdp ~= "ATAC"
+    if again and not (NEXT[kdp] and not approved(gates, "ATC")) then
         return fail("conflict", kdp .. " is already approved")
     end
     local value = input.value
@@ -249,6 +274,14 @@ function actions.decide(inst, input, ctx)
         return kcp("credit_limit", string.format("customer exposure %d + %d exceeds the credit limit %d",
             ctx.exposure, value, ctx.credit_limit))
     end
+    -- KCP: the value stays within VALUE_RATIO_MAX of the gate it follows.
+    local prev = COMPARED[kdp] and gates[COMPARED[kdp]]
+    if prev and type(prev.value) == "number" and prev.value > 0 and
+       (value * VALUE_RATIO_MAX < prev.value or value > prev.value * VALUE_RATIO_MAX) then
+        return kcp("value_consistent", string.format(
+            "%s value %d is more than %d times away from the %s value %d; decide %s again first",
+            kdp, value, VALUE_RATIO_MAX, COMPARED[kdp], prev.value, COMPARED[kdp]))
+    end
     if kdp == "ATCC" then
         local r = receivables(inst, ctx.at)
         if r.outstanding ~= 0 then
@@ -266,6 +299,16 @@ function actions.decide(inst, input, ctx)
                        decided_by = ctx.principal.unit .. ":" .. ctx.principal.role,
                        at = ctx.at, authority = ctx.authority }
     gates[kdp] = decision
+    local voided = {}
+    if again then
+        local later = NEXT[kdp]
+        while later do
+            if gates[later] then voided[#voided + 1] = later end
+            gates[later] = nil
+            later = NEXT[later]
+        end
+        if #voided > 0 then decision.voided = voided end
+    end
     local state = { gates = gates }
     if kdp == "ATAC" and (outcome == "approve" or outcome == "approve_with_conditions") then
         local contract = copy(inst.contract)
@@ -393,7 +436,10 @@ local ALLOWED = {
 
 local function act(instance, input, ctx)
     local name = input.action
-    if not actions[name] then return invalid("action", "unknown action") end
+    if not actions[name] then
+        return invalid("action", "unknown action (actions: assign, close, decide, milestone, "
+                       .. "reevaluate, review, sign)")
+    end
     if not ROLES[name][ctx.principal.role] then
         return fail("forbidden", "role " .. ctx.principal.role .. " may not " .. name)
     end
@@ -401,7 +447,28 @@ local function act(instance, input, ctx)
         return fail("conflict", name .. " is not allowed at stage " .. instance.stage)
     end
     if ctx.at ~= nil and not is_date(ctx.at) then return invalid("at", "expected YYYY-MM-DD") end
-    return actions[name](instance, input, ctx)
+    local correction = input.correction
+    if correction ~= nil and type(correction) ~= "boolean" then
+        return invalid("correction", "expected true or false")
+    end
+    -- KCP: business dates run forward. An action dated before the latest
+    -- business date the instance has seen is a correction, and says so.
+    local at, last = input.at, instance.last_at
+    if at ~= nil and last ~= nil and at < last and correction ~= true then
+        return kcp("dates_in_order", string.format(
+            "at %s is before the instance's last business date %s; send \"correction\": true "
+            .. "to record an action dated earlier", at, last))
+    end
+    local res = actions[name](instance, input, ctx)
+    if res.error == nil then
+        res.state = res.state or {}
+        if at ~= nil and (last == nil or at > last) then res.state.last_at = at end
+        if correction == true then
+            res.outcome = copy(res.outcome or {}) -- it may be a table of the state too
+            res.outcome.correction = true
+        end
+    end
+    return res
 end
 
 return {
@@ -410,4 +477,6 @@ return {
     route = required_level,
     receivables = receivables,
     credit_limit = CREDIT_LIMIT,
+    bodies = BODIES,
+    body_common = BODY_COMMON,
 }

@@ -1,9 +1,11 @@
 /* tests/fuzz/lead_fuzz.c: request body -> lead -> evaluation under the shipped
- * rules (the whole POST /v1/leads path but HTTP and the commit). */
+ * rules (the whole POST /v1/leads path but HTTP and the commit, HQ's signal
+ * declaration included), and the same body as an action body against HQ's
+ * declared bodies (process.lua). */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "rules.h"
+#include "rules_internal.h"
 
 static struct rules *rules;
 
@@ -30,6 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (why.code == 0 || !why.msg[0]) {
         abort(); /* every refusal says why */
     }
+    struct err_detail b = {0};
+    int rc = rules__check_body(rules_hq(rules), body, &b);
+    if (rc && (rc != -ERR_INVALID_FIELD || !b.msg[0] || !b.field[0]))
+        abort(); /* an action body is accepted, or refused naming the key */
     json_decref(lead);
     json_decref(ev);
     json_decref(body);

@@ -127,10 +127,10 @@ ms pa-admin-token invoice 450000000 2026-02-10
 decide pa-admin-token "$ID" ATCC 500000000 0 20; kcp amounts_reconcile
 act pa-ar-token "$ID" '{"action":"close","reason":"done"}' >/dev/null; expect "closing a contract needs ATCC: 409" 409 conflict
 # ATAC: an approved change raises what may be delivered and invoiced.
-ms pa-ar-token delivery 100000000; kcp amounts_reconcile
+ms pa-ar-token delivery 100000000 2026-02-10; kcp amounts_reconcile
 act pa-admin-token "$ID" '{"action":"decide","kdp":"ATAC","outcome":"approve","value":600000000,"discount":0,"margin":22,"change":{"amount":100000000}}' >/dev/null
 expect "ATAC approves a change of 1,000,000.00" 200
-ms pa-ar-token delivery 100000000; expect "the change may now be delivered" 200
+ms pa-ar-token delivery 100000000 2026-02-10; expect "the change may now be delivered" 200
 r=$(api GET "/v1/instances/$ID/receivables?as_of=2026-06-01" pa-ar-token)
 check "receivables: 450,000,000 fen outstanding, 81 days late -> office head" [ "$(echo "$r" | jq -c '[.outstanding, .overdue[0].days, .overdue[0].escalate_to]')" = '[450000000,81,"office head"]' ]
 r=$(api GET "/v1/instances/$ID/receivables?as_of=2026-07-15" pa-ar-token)
