@@ -63,8 +63,9 @@ api_handler_fn api_health, api_lead_create, api_instance_list, api_instance_get,
 api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_approve,
     api_rules_reject, api_rules_versions, api_rules_version_get, api_rules_reload,
     api_rules_rollback, api_rules_simulate, api_rules_events, api_rules_bundle;
-api_handler_fn api_rules_shadow_start, api_rules_shadow_get; /* api_shadow.c */
-api_handler_fn api_rules_diff; /* lineage and review */
+api_handler_fn api_rules_shadow_start, api_rules_shadow_get;   /* api_shadow.c */
+api_handler_fn api_rules_diff;                                 /* lineage and review */
+api_handler_fn api_decisions_waiting, api_receivables_overdue; /* api_worklist.c */
 api_handler_fn api_share_run_create, api_share_run_get, api_target_put, api_targets_get;
 
 #endif
