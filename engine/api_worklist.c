@@ -34,6 +34,7 @@ static const char *const levels[] = {"office", "region", "hq", NULL}; /* auth_le
 
 struct worklist {
     struct api_call *c;
+    int kind; /* enum memo_kind */
     const char *as_of;
     int level;       /* waiting: the highest level listed (1..3) */
     bool exact;      /* waiting: only that level */
@@ -92,41 +93,102 @@ static json_t *item_of(const struct store_instance_row *row, const json_t *doc)
     return o;
 }
 
-static int on_waiting(const struct store_instance_row *row, void *ctx)
+/* --- one instance's items, memoised ---------------------------------------
+ * An instance's items depend only on its document (its last_seq), the date
+ * and, for decisions, the region's matrix (its active version): they are
+ * kept per instance id (ids are dense) and computed again only when one of
+ * those changed, so a dashboard refreshing the lists parses no unchanged
+ * instance. A rule failure is never kept. Loop thread only. */
+#define MEMO_IDS_MAX (1 << 20) /* ids memoised (32 bytes each); beyond, computed each time */
+
+enum memo_kind { MEMO_WAITING, MEMO_OVERDUE };
+
+struct memo_entry {
+    int64_t seq; /* last_seq of the instance when computed; 0: empty */
+    int matrix;  /* the region's active version then (decisions) */
+    char as_of[11];
+    json_t *items; /* owned: the instance's items */
+};
+
+static struct memo {
+    struct memo_entry *v; /* owned */
+    size_t n;
+} memos[2];
+
+static struct memo_entry *memo_slot(struct memo *m, int64_t id)
 {
-    struct worklist *w = ctx;
-    json_t *doc = json_loads(row->doc, 0, NULL), *wait = NULL;
+    if (id <= 0 || id >= MEMO_IDS_MAX)
+        return NULL;
+    if ((size_t)id >= m->n) {
+        size_t n = m->n ? m->n : 1024;
+        while (n <= (size_t)id)
+            n *= 2;
+        struct memo_entry *v = realloc(m->v, n * sizeof *v);
+        if (!v)
+            return NULL;
+        memset(v + m->n, 0, (n - m->n) * sizeof *v);
+        m->v = v;
+        m->n = n;
+    }
+    return &m->v[id];
+}
+
+void api_worklist_free(void)
+{
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < memos[k].n; i++)
+            json_decref(memos[k].v[i].items);
+        free(memos[k].v);
+        memos[k].v = NULL;
+        memos[k].n = 0;
+    }
+}
+
+static int matrix_of(struct rules *r, const char *region)
+{
+    char owner[RULES_OWNER_MAX];
+    snprintf(owner, sizeof owner, "region/%s", region);
+    struct rules_version *rv = rules_active(r, owner);
+    return rv ? rv->version : 0;
+}
+
+/* The decision the instance waits for, as a list of at most one item; NULL
+ * when a rule failed (counted in w). A new reference. */
+static json_t *waiting_items(struct worklist *w, const struct store_instance_row *row,
+                             const json_t *doc)
+{
+    json_t *wait = NULL, *items = json_array();
     struct err_detail why = {0};
-    if (!doc)
-        return 0;
-    if (rules_waiting(w->c->app->rules, doc, w->as_of, &wait, &why))
+    if (rules_waiting(w->c->app->rules, doc, w->as_of, &wait, &why)) {
         failed_for(w, row->id, &why);
-    int need = wait ? level_of(json_string_value(json_object_get(wait, "level"))) : 0;
-    if (need && (w->exact ? need == w->level : need <= w->level)) {
+        json_decref(items);
+        return NULL;
+    }
+    if (wait) {
         json_t *item = item_of(row, doc);
         const char *since = json_string_value(json_object_get(wait, "since"));
         json_object_update(item, wait);
         json_object_set_new(item, "days", json_integer(period_days_between(since, w->as_of)));
-        json_array_append_new(w->items, item);
+        json_array_append_new(items, item);
     }
     json_decref(wait);
-    json_decref(doc);
-    return 0;
+    return items;
 }
 
-static int on_overdue(const struct store_instance_row *row, void *ctx)
+/* The instance's overdue invoices; NULL when a rule failed. A new reference. */
+static json_t *overdue_items(struct worklist *w, const struct store_instance_row *row,
+                             const json_t *doc)
 {
-    struct worklist *w = ctx;
-    json_t *doc = json_loads(row->doc, 0, NULL), *rec = NULL;
+    json_t *rec = NULL, *items = json_array(), *inv;
     struct err_detail why = {0};
-    if (!doc || !json_is_object(json_object_get(doc, "contract"))) {
-        json_decref(doc);
-        return 0;
-    }
-    if (rules_receivables(w->c->app->rules, doc, w->as_of, &rec, &why))
+    if (!json_is_object(json_object_get(doc, "contract")))
+        return items;
+    if (rules_receivables(w->c->app->rules, doc, w->as_of, &rec, &why)) {
         failed_for(w, row->id, &why);
+        json_decref(items);
+        return NULL;
+    }
     size_t i;
-    json_t *inv;
     json_array_foreach(json_object_get(rec, "overdue"), i, inv)
     {
         if (!json_is_integer(json_object_get(inv, "amount")) ||
@@ -135,10 +197,50 @@ static int on_overdue(const struct store_instance_row *row, void *ctx)
             continue; /* process.lua's own shape; nothing else is summed */
         json_t *item = item_of(row, doc);
         json_object_update(item, inv);
-        json_array_append_new(w->items, item);
+        json_array_append_new(items, item);
     }
     json_decref(rec);
-    json_decref(doc);
+    return items;
+}
+
+/* Whether a decision item belongs in the principal's list. */
+static bool listed(const struct worklist *w, const json_t *item)
+{
+    if (w->kind == MEMO_OVERDUE)
+        return true;
+    int need = level_of(json_string_value(json_object_get(item, "level")));
+    return need && (w->exact ? need == w->level : need <= w->level);
+}
+
+static int on_instance(const struct store_instance_row *row, void *ctx)
+{
+    struct worklist *w = ctx;
+    int matrix = w->kind == MEMO_WAITING ? matrix_of(w->c->app->rules, row->region) : 0;
+    struct memo_entry *e = memo_slot(&memos[w->kind], row->id);
+    json_t *items = NULL;
+    if (e && e->seq == row->last_seq && e->matrix == matrix && !strcmp(e->as_of, w->as_of)) {
+        items = json_incref(e->items);
+    } else {
+        json_t *doc = json_loads(row->doc, 0, NULL);
+        if (doc)
+            items =
+                w->kind == MEMO_WAITING ? waiting_items(w, row, doc) : overdue_items(w, row, doc);
+        json_decref(doc);
+        if (items && e) {
+            json_decref(e->items);
+            *e = (struct memo_entry){
+                .seq = row->last_seq, .matrix = matrix, .items = json_incref(items)};
+            snprintf(e->as_of, sizeof e->as_of, "%s", w->as_of);
+        }
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        if (listed(w, item))
+            json_array_append(w->items, item); /* shared with the memo: never changed */
+    }
+    json_decref(items);
     return 0;
 }
 
@@ -245,7 +347,7 @@ static void answer(struct worklist *w, json_t *body)
 
 void api_decisions_waiting(struct api_call *c)
 {
-    struct worklist w = {.c = c, .level = (int)c->principal->level};
+    struct worklist w = {.c = c, .kind = MEMO_WAITING, .level = (int)c->principal->level};
     char as_of[16];
     int limit;
     if (common_query(c, as_of, &limit))
@@ -268,7 +370,7 @@ void api_decisions_waiting(struct api_call *c)
     }
     struct err_detail why = {0};
     w.items = json_array();
-    if (scan(&w, deciding_stages, on_waiting, &why)) {
+    if (scan(&w, deciding_stages, on_instance, &why)) {
         json_decref(w.items);
         api_error(c->req, &why);
         return;
@@ -314,7 +416,7 @@ static json_t *by_escalation(const json_t *sorted)
 
 void api_receivables_overdue(struct api_call *c)
 {
-    struct worklist w = {.c = c};
+    struct worklist w = {.c = c, .kind = MEMO_OVERDUE};
     char as_of[16];
     int limit;
     if (common_query(c, as_of, &limit))
@@ -322,7 +424,7 @@ void api_receivables_overdue(struct api_call *c)
     w.as_of = as_of;
     struct err_detail why = {0};
     w.items = json_array();
-    if (scan(&w, contract_stages, on_overdue, &why)) {
+    if (scan(&w, contract_stages, on_instance, &why)) {
         json_decref(w.items);
         api_error(c->req, &why);
         return;

@@ -226,6 +226,7 @@ static int run(struct daemon *d)
     rules_close(app->rules);
     store_close(app->st);
     api_static_free();
+    api_worklist_free();
     auth_set_free(app->auth);
     uv_loop_close(app->loop);
     store_lock_close(d->lock);

@@ -68,6 +68,22 @@ jq -e --argjson i "$W_ATI" --arg s "$(d 120)" '.items[] | select(.instance == $i
     .kdp == "ATB" and .since == $s and .margin == 30 and .days == 30' "$WORK/body" >/dev/null
 ok_if "then the same deal waits for ATB, since that approval, on its terms"
 
+# A new matrix routes again what waits (the lists are kept per instance until
+# the instance, the date or the region's matrix changes).
+api GET "/v1/decisions/waiting?$Q" north-admin-token >/dev/null
+api PUT /v1/rules/region/north/authority.lua north-admin-token 'return {
+    office = { max_value = 50000000, max_discount = 10, min_margin = 20 },
+    region = { max_value = 20000000000, max_discount = 25, min_margin = 12 },
+}' >/dev/null
+expect "North lowers its offices' value limit to 500,000 CNY" 201
+nv=$(jq .version "$WORK/body")
+api GET "/v1/decisions/waiting?$Q" north-admin-token >/dev/null
+[ "$(jq -c '[.items[] | [.instance, .level, .matrix]]' "$WORK/body")" = "[[$W_NORTH,\"region\",\"region/north@$nv\"]]" ]
+ok_if "North's 600,000 CNY ATI now waits at region level, under the new matrix"
+api GET "/v1/decisions/waiting?$Q&limit=500" hq-admin-token >/dev/null
+jq -e --argjson i "$W_NORTH" '[.items[] | select(.instance == $i)][0].level == "region"' "$WORK/body" >/dev/null
+ok_if "HQ's list says the same"
+
 # Bad parameters.
 for bad in "level=board" "level=" "as_of=2026-02-30" "as_of=26-01-01" "as_of=2026-1-01" \
     "limit=0" "limit=501" "limit=ten" "limit=-1"; do
