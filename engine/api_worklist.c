@@ -21,6 +21,7 @@
 #include "api.h"
 #include "num.h"
 #include "period.h"
+#include "utf8.h"
 
 #define WORKLIST_PAGE 500 /* instances read from the store at a time */
 
@@ -84,7 +85,7 @@ static void failed_for(struct worklist *w, int64_t id, const struct err_detail *
 static json_t *item_of(const struct store_instance_row *row, const json_t *doc)
 {
     json_t *o =
-        json_pack("{s:I, s:s, s:s, s:s, s:O, s:O}", "instance", (json_int_t)row->id, "stage",
+        json_pack("{s:I, s:s, s:s, s:s, s:O?, s:O?}", "instance", (json_int_t)row->id, "stage",
                   row->stage, "region", row->region, "office", row->office, "customer",
                   json_object_get(doc, "customer"), "title", json_object_get(doc, "title"));
     const json_t *owner = json_object_get(doc, "owner"); /* a lead's owner, where kept */
@@ -340,7 +341,8 @@ static json_t *sorted_head(json_t *items, int (*cmp)(const void *, const void *)
 static void answer(struct worklist *w, json_t *body)
 {
     json_object_set_new(body, "errors", json_integer(w->errors));
-    json_object_set_new(body, "error", w->errors ? json_string(w->error) : json_null());
+    json_object_set_new(body, "error",
+                        w->errors ? utf8_json(w->error) : json_null()); /* cut anywhere */
     api_json(w->c->req, 200, body);
     json_decref(body);
 }
