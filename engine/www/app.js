@@ -478,8 +478,9 @@ async function refresh() {
     state.me = await api('GET', '/v1/me');
     $('#who').textContent = `${state.me.unit} (${state.me.role})`;
     levelOptions();
-    // Lists the header selects depend on, whichever view is shown.
-    await Promise.all([loadFunnel(), loadTargets()]);
+    // The filters' stage and office choices come from the funnel and the
+    // targets tree, which the overview loads itself.
+    if (route().view !== 'overview') await Promise.all([loadFunnel(), loadTargets()]);
     await render();
     say('');
     document.body.dataset.loaded = 'yes';
