@@ -84,6 +84,23 @@ api GET "/v1/decisions/waiting?$Q&limit=500" hq-admin-token >/dev/null
 jq -e --argjson i "$W_NORTH" '[.items[] | select(.instance == $i)][0].level == "region"' "$WORK/body" >/dev/null
 ok_if "HQ's list says the same"
 
+# Every role x unit: both lists answer every principal (reading is every
+# role's, within its scope); a level above the principal's is 403.
+for tok in hq-admin hq-viewer south-admin south-reviewer north-admin pa-admin pa-ar pb-ar cc-admin; do
+    case $tok in hq-*) lv=hq ;; south-*|north-*) lv=region ;; *) lv=office ;; esac
+    for want in office region hq; do
+        exp=200
+        case $lv:$want in office:region|office:hq|region:hq) exp=403 ;; esac
+        api GET "/v1/decisions/waiting?level=$want" "$tok-token" >/dev/null
+        [ "$(status)" = "$exp" ] || { not_ok "$tok waiting?level=$want: $(status), want $exp"; continue; }
+    done
+    api GET /v1/decisions/waiting "$tok-token" >/dev/null
+    [ "$(status):$(jq -r .level "$WORK/body")" = "200:$lv" ] || not_ok "$tok waiting: $(status) $(jq -r .level "$WORK/body")"
+    api GET /v1/receivables/overdue "$tok-token" >/dev/null
+    [ "$(status)" = 200 ] || not_ok "$tok overdue: $(status)"
+done
+ok "every principal reads both lists at its own level; a higher level is 403 (9 tokens x 5 requests)"
+
 # Bad parameters.
 for bad in "level=board" "level=" "as_of=2026-02-30" "as_of=26-01-01" "as_of=2026-1-01" \
     "limit=0" "limit=501" "limit=ten" "limit=-1"; do
