@@ -30,6 +30,8 @@ ENGINE  += job rules_snapshot
 ENGINE  += rules_inputs
 # GET /v1/openapi.json: engine/openapi.json compiled in (build/openapi_doc.c).
 ENGINE  += api_openapi openapi_doc
+# The dashboard's work lists: decisions waiting, overdue receivables (issue 15).
+ENGINE  += api_worklist
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

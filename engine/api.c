@@ -40,6 +40,9 @@ static const struct route routes[] = {
     {"POST", "/v1/instances/{}/actions", api_instance_action, 0},
     {"GET", "/v1/instances/{}/documents/{}", api_instance_document, 0},
     {"GET", "/v1/instances/{}/receivables", api_instance_receivables, 0},
+    /* Work lists of the dashboard (api_worklist.c). */
+    {"GET", "/v1/decisions/waiting", api_decisions_waiting, 0},
+    {"GET", "/v1/receivables/overdue", api_receivables_overdue, 0},
     {"POST", "/v1/shares/runs", api_share_run_create, 0},
     {"GET", "/v1/shares/runs/{}", api_share_run_get, 0},
     {"PUT", "/v1/targets/{owner}/{}", api_target_put, 0},

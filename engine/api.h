@@ -66,13 +66,16 @@ api_handler_fn api_metrics, api_me, api_funnel, api_events_recent, api_static;
 /* Load the dashboard's files from 'dir' (missing files answer 404). */
 void api_static_load(const char *dir);
 void api_static_free(void);
+/* Frees the work lists' memo of per-instance items (api_worklist.c). */
+void api_worklist_free(void);
 api_handler_fn api_health, api_lead_create, api_instance_list, api_instance_get,
     api_instance_events, api_instance_action, api_instance_document, api_instance_receivables;
 api_handler_fn api_rules_status, api_rules_put, api_rules_delete, api_rules_approve,
     api_rules_reject, api_rules_versions, api_rules_version_get, api_rules_reload,
     api_rules_rollback, api_rules_simulate, api_rules_events, api_rules_bundle;
-api_handler_fn api_rules_shadow_start, api_rules_shadow_get; /* api_shadow.c */
-api_handler_fn api_rules_diff; /* lineage and review */
+api_handler_fn api_rules_shadow_start, api_rules_shadow_get;   /* api_shadow.c */
+api_handler_fn api_rules_diff;                                 /* lineage and review */
+api_handler_fn api_decisions_waiting, api_receivables_overdue; /* api_worklist.c */
 api_handler_fn api_share_run_create, api_share_run_get, api_target_put, api_targets_get;
 api_handler_fn api_openapi; /* api_openapi.c */
 

@@ -8,6 +8,7 @@
 #include "lead.h"
 #include "log.h"
 #include "num.h"
+#include "period.h"
 
 /* The roles that may create and act on instances (viewers only read). */
 /* What an instance document adds to its customer's credit exposure. */
@@ -136,6 +137,8 @@ void api_lead_create(struct api_call *c)
     json_decref(lead);
     char today[16];
     app_today(today);
+    if (doc)
+        rules_note_entered(doc, "lead", today);
     if (doc && (rc = rules_stage_entered(c->app->rules, doc, "lead", today, NULL, &why))) {
         rules_runtime_error(c->app->rules, &why, http_request_id(c->req), c->actor);
         json_decref(doc);
@@ -272,14 +275,25 @@ void api_instance_list(struct api_call *c)
 
 /* --- GET /v1/instances/ID/events ------------------------------------------ */
 
+/* An event's business date: the `at` its action was given (process.lua
+ * checked it is a date), else the day it was recorded (UTC), which is the
+ * date the rules used for it. */
+static json_t *event_date(const json_t *payload, const char *recorded)
+{
+    const char *at = json_string_value(json_object_get(payload, "at"));
+    return at && period_date_valid(at) ? json_string(at) : json_stringn(recorded, 10);
+}
+
 static int on_event(const struct store_event *e, void *ctx)
 {
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
-    json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at", when, "actor",
-        e->actor, "action", e->action, "payload", json_loads(e->payload, 0, NULL), "outcome",
-        json_loads(e->outcome, JSON_DECODE_ANY, NULL), "rules", json_loads(e->rules, 0, NULL));
+    json_t *payload = json_loads(e->payload, 0, NULL);
+    json_t *o =
+        json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at", when,
+                  "date", event_date(payload, when), "actor", e->actor, "action", e->action,
+                  "payload", payload, "outcome", json_loads(e->outcome, JSON_DECODE_ANY, NULL),
+                  "rules", json_loads(e->rules, 0, NULL));
     return o ? json_array_append_new(ctx, o) : -1;
 }
 
@@ -608,17 +622,76 @@ static void scope_filters(const struct auth_principal *p, const char **region, c
     *office = p->level == AUTH_LEVEL_OFFICE ? p->unit_id : NULL;
 }
 
-static int on_funnel(const char *stage, int64_t count, int64_t value, void *ctx)
+/* One row of the funnel: { stage, count, value[, outcomes: [ { outcome,
+ * count, value } ]] }, found or added (zero) in 'stages'. */
+static json_t *funnel_row(json_t *stages, const char *stage)
 {
-    return json_array_append_new(ctx, json_pack("{s:s, s:I, s:I}", "stage", stage, "count",
-                                                (json_int_t)count, "value", (json_int_t)value));
+    size_t i;
+    json_t *row;
+    json_array_foreach(stages, i, row)
+    {
+        if (!strcmp(json_string_value(json_object_get(row, "stage")), stage))
+            return row;
+    }
+    row = json_pack("{s:s, s:I, s:I}", "stage", stage, "count", (json_int_t)0, "value",
+                    (json_int_t)0);
+    json_array_append_new(stages, row);
+    return row;
 }
 
+static json_t *funnel_outcome(json_t *row, const char *outcome)
+{
+    json_t *list = json_object_get(row, "outcomes"), *o;
+    if (!list) {
+        list = json_array();
+        json_object_set_new(row, "outcomes", list);
+    }
+    size_t i;
+    json_array_foreach(list, i, o)
+    {
+        if (!strcmp(json_string_value(json_object_get(o, "outcome")), outcome))
+            return o;
+    }
+    o = json_pack("{s:s, s:I, s:I}", "outcome", outcome, "count", (json_int_t)0, "value",
+                  (json_int_t)0);
+    json_array_append_new(list, o);
+    return o;
+}
+
+static void funnel_add(json_t *o, int64_t count, int64_t value)
+{
+    json_object_set_new(o, "count",
+                        json_integer(json_integer_value(json_object_get(o, "count")) + count));
+    json_object_set_new(o, "value",
+                        json_integer(json_integer_value(json_object_get(o, "value")) + value));
+}
+
+static int on_funnel(const char *stage, const char *outcome, int64_t count, int64_t value,
+                     void *ctx)
+{
+    json_t *row = funnel_row(ctx, stage);
+    funnel_add(row, count, value);
+    if (outcome)
+        funnel_add(funnel_outcome(row, outcome), count, value);
+    return 0;
+}
+
+/* Every stage of HQ's process in its order, empty ones too (then any other
+ * stage an instance holds, from an older HQ version); the last stage with
+ * each closure outcome HQ declares, so won and lost are counted apart. */
 void api_funnel(struct api_call *c)
 {
     const char *region, *office;
     scope_filters(c->principal, &region, &office);
-    json_t *stages = json_array();
+    json_t *order = rules_stage_order(c->app->rules);
+    json_t *known = json_object_get(order, "stages"), *stages = json_array(), *s;
+    size_t i;
+    json_t *last = NULL;
+    json_array_foreach(known, i, s) last = funnel_row(stages, json_string_value(s));
+    if (last) /* process.lua checked its stages are a non-empty list */
+        json_array_foreach(json_object_get(order, "outcomes"), i, s)
+            funnel_outcome(last, json_string_value(s));
+    json_decref(order);
     struct err_detail why = {0};
     if (store_funnel(c->app->st, region, office, on_funnel, stages, &why)) {
         json_decref(stages);
@@ -634,9 +707,13 @@ static int on_recent(const struct store_event *e, void *ctx)
 {
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
-    return json_array_append_new(
-        ctx, json_pack("{s:I, s:I, s:s, s:s, s:s}", "instance", (json_int_t)e->instance_id, "seq",
-                       (json_int_t)e->seq, "at", when, "actor", e->actor, "action", e->action));
+    json_t *payload = json_loads(e->payload, 0, NULL);
+    json_t *date = event_date(payload, when);
+    json_decref(payload);
+    return json_array_append_new(ctx, json_pack("{s:I, s:I, s:s, s:o, s:s, s:s}", "instance",
+                                                (json_int_t)e->instance_id, "seq",
+                                                (json_int_t)e->seq, "at", when, "date", date,
+                                                "actor", e->actor, "action", e->action));
 }
 
 void api_events_recent(struct api_call *c)

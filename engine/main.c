@@ -304,6 +304,7 @@ static int run(struct daemon *d)
     jobs_close(app->jobs);
     store_close(app->st);
     api_static_free();
+    api_worklist_free();
     auth_set_free(app->auth);
     free_retired(d);
     uv_loop_close(app->loop);

@@ -40,3 +40,39 @@ int period_range(const char *p, char from[PERIOD_DATE_SIZE], char to[PERIOD_DATE
     return err_field(why, -ERR_INVALID_FIELD, "period",
                      "period: expected YYYY, YYYY-Qn or YYYY-MM, got '%.20s'", p ? p : "");
 }
+
+bool period_date_valid(const char *s)
+{
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    unsigned y =
+        (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+    unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+    unsigned d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+    if (y < 1900 || y > 9998 || m < 1 || m > 12 || d < 1)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100) || y % 400 == 0;
+    return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+int64_t period_days_between(const char *from, const char *to)
+{
+    /* Days from 1970-01-01 (H. Hinnant's days_from_civil), as host.days. */
+    int64_t day[2];
+    const char *s[2] = {from, to};
+    for (int k = 0; k < 2; k++) {
+        int64_t y =
+            (s[k][0] - '0') * 1000 + (s[k][1] - '0') * 100 + (s[k][2] - '0') * 10 + (s[k][3] - '0');
+        int64_t m = (s[k][5] - '0') * 10 + (s[k][6] - '0'),
+                d = (s[k][8] - '0') * 10 + (s[k][9] - '0');
+        y -= m <= 2;
+        int64_t era = y / 400, yoe = y - era * 400;
+        int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        day[k] = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    }
+    return day[1] - day[0];
+}

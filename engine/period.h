@@ -7,6 +7,9 @@
 #ifndef ENGINE_PERIOD_H
 #define ENGINE_PERIOD_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "err.h"
 
 #define PERIOD_DATE_SIZE 11 /* "YYYY-MM-DD" and its NUL */
@@ -14,5 +17,12 @@
 /* Fill from and to; -ERR_INVALID_FIELD (field "period") when malformed. */
 int period_range(const char *period, char from[PERIOD_DATE_SIZE], char to[PERIOD_DATE_SIZE],
                  struct err_detail *why);
+
+/* True when 's' is a real calendar date "YYYY-MM-DD" (years 1900 to 9998,
+ * the years periods take): digits where digits go, no sign, no spaces. */
+bool period_date_valid(const char *s);
+
+/* Days from 'from' to 'to' (both valid dates; negative when 'to' is before). */
+int64_t period_days_between(const char *from, const char *to);
 
 #endif

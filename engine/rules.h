@@ -355,6 +355,11 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
 int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const char *today,
                         json_t *used, struct err_detail *why);
 
+/* Record in doc.entered (an object, created when missing) that the instance
+ * entered 'stage' on business date 'date' ("YYYY-MM-DD"): the dates the
+ * dashboard and the decision queue age stages by. Strings are copied. */
+void rules_note_entered(json_t *doc, const char *stage, const char *date);
+
 /* Render the office's L5 template KIND for an instance: *text is malloc'd. */
 int rules_document(struct rules *r, const json_t *doc, const char *kind, char **text,
                    struct err_detail *why);
@@ -362,6 +367,20 @@ int rules_document(struct rules *r, const json_t *doc, const char *kind, char **
 /* Receivables of a contract as of "YYYY-MM-DD" (HQ's process.lua, pinned). */
 int rules_receivables(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
                       struct err_detail *why);
+
+/* The active HQ version's process order: { stages: [...], outcomes: [...] }
+ * (process.lua's stages and the closure outcomes it declares, [] when it
+ * declares none), a new reference. */
+json_t *rules_stage_order(struct rules *r);
+
+/* The key decision the instance waits for (HQ's process.lua waiting, pinned,
+ * routed under the region's authority matrix active now, receivables as of
+ * 'as_of'): *out is NULL when none (also when the pinned HQ version has no
+ * waiting), else a new { kdp, since, level, value, discount, margin,
+ * deferred, matrix ("region/ID@V" or "hq/process.lua") }. -ERR_RULE_* when
+ * the rule fails or returns another shape. */
+int rules_waiting(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
+                  struct err_detail *why);
 
 /* HQ version 'version' compiled (from memory or the store), one reference
  * taken for the caller (rules_version_unref). */

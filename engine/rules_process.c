@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "period.h"
 #include "rules_internal.h"
 
 /* The instance keys a process result may set, and whether each is an object
@@ -180,6 +181,16 @@ int rules_stage_entered(struct rules *r, json_t *doc, const char *stage, const c
     return rc;
 }
 
+void rules_note_entered(json_t *doc, const char *stage, const char *date)
+{
+    json_t *entered = json_object_get(doc, "entered");
+    if (!json_is_object(entered)) {
+        entered = json_object();
+        json_object_set_new(doc, "entered", entered);
+    }
+    json_object_set_new(entered, stage, json_string(date));
+}
+
 /* A rule error of process.lua that does not say which version it is about
  * gets "hq vN: " in front, as every rule error does (sandbox.h), so that the
  * runtime error names the pinned version that failed. */
@@ -269,6 +280,8 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
         rc = check_ledger(entries, why);
     const char *entered = str_of(res, "entered");
     if (!rc && entered)
+        rules_note_entered(next, entered, at ? at : today);
+    if (!rc && entered)
         rc = rules_stage_entered(r, next, entered, today, *used, why);
     if (!rc) {
         *new_doc = next;
@@ -319,6 +332,85 @@ int rules_receivables(struct rules *r, const json_t *doc, const char *as_of, jso
     json_t *args[2] = {(json_t *)doc, date};
     rc = sandbox_call(hq->sb, "process.lua", "receivables", args, 2, out, why);
     json_decref(date);
+    rules_version_unref(hq);
+    return rc;
+}
+
+/* --- the stage order and the decisions waiting (the dashboard's views) ---- */
+
+json_t *rules_stage_order(struct rules *r)
+{
+    struct rules_version *hq = rules_hq(r);
+    json_t *outcomes = NULL;
+    if (sandbox_kind(hq->sb, "process.lua", "outcomes") != SANDBOX_TABLE ||
+        sandbox_call(hq->sb, "process.lua", "outcomes", NULL, 0, &outcomes, NULL) ||
+        !json_is_array(outcomes)) {
+        json_decref(outcomes); /* optional: without it the funnel lists what it finds */
+        outcomes = json_array();
+    }
+    json_t *names = json_array(), *o; /* the names only: anything else is no outcome */
+    size_t i;
+    json_array_foreach(outcomes, i, o)
+    {
+        if (json_is_string(o) && json_string_length(o) <= 40)
+            json_array_append(names, o);
+    }
+    json_decref(outcomes);
+    return json_pack("{s:O, s:o}", "stages", hq->stages, "outcomes", names);
+}
+
+static bool is_level(const char *s)
+{
+    return s && (!strcmp(s, "office") || !strcmp(s, "region") || !strcmp(s, "hq"));
+}
+
+/* The shape process.lua's waiting must return (anything else is its bug). */
+static bool valid_waiting(const json_t *w)
+{
+    const json_t *margin = json_object_get(w, "margin");
+    const char *kdp = str_of(w, "kdp"), *since = str_of(w, "since");
+    return kdp && strlen(kdp) <= 16 && since && period_date_valid(since) &&
+           is_level(str_of(w, "level")) && json_is_integer(json_object_get(w, "value")) &&
+           json_is_number(json_object_get(w, "discount")) && (!margin || json_is_number(margin)) &&
+           (!json_object_get(w, "deferred") || json_is_boolean(json_object_get(w, "deferred")));
+}
+
+int rules_waiting(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
+                  struct err_detail *why)
+{
+    *out = NULL;
+    struct rules_version *hq = NULL;
+    int rc = pinned_hq(r, doc, &hq, why);
+    if (rc)
+        return rc;
+    if (sandbox_kind(hq->sb, "process.lua", "waiting") != SANDBOX_FUNCTION) {
+        rules_version_unref(hq); /* an HQ version from before the queue: nothing waits */
+        return 0;
+    }
+    struct rules_version *rv = active_of(r, "region", str_of(doc, "region"));
+    char matrix[RULES_OWNER_MAX + 16] = "hq/process.lua";
+    if (rv && rv->authority)
+        snprintf(matrix, sizeof matrix, "%s@%d", rv->owner, rv->version);
+    json_t *authority = rv && rv->authority ? json_incref(rv->authority) : json_object();
+    json_t *ctx = json_pack("{s:s, s:o}", "as_of", as_of, "authority", authority);
+    json_t *args[2] = {(json_t *)doc, ctx}, *res = NULL;
+    rc = ctx ? sandbox_call(hq->sb, "process.lua", "waiting", args, 2, &res, why)
+             : err_set(why, -ERR_NOMEM, "out of memory");
+    if (!rc && !json_is_false(res)) { /* false: nothing waits */
+        if (!json_is_object(res) || !valid_waiting(res))
+            rc = err_set(why, -ERR_RULE_OUTPUT,
+                         "hq v%d: process.lua: waiting must return false or { kdp, since = "
+                         "YYYY-MM-DD, level = office|region|hq, value = INT, discount = N, "
+                         "margin = N, deferred = BOOL }",
+                         hq->version);
+        else {
+            json_object_set_new(res, "matrix", json_string(matrix));
+            *out = json_incref(res);
+        }
+    }
+    rc = name_hq(rc, hq, why);
+    json_decref(res);
+    json_decref(ctx);
     rules_version_unref(hq);
     return rc;
 }

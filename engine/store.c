@@ -71,10 +71,11 @@
                    " set_by=excluded.set_by")                                                      \
     XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")              \
     XX(stage_counts, "SELECT stage, count(*) FROM instances GROUP BY stage ORDER BY stage")        \
-    XX(funnel, "SELECT stage, count(*), coalesce(sum(coalesce("                                    \
-               "json_extract(doc, '$.contract.value'), json_extract(doc, '$.budget.amount'))),"    \
-               " 0) FROM instances WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"  \
-               " GROUP BY stage ORDER BY stage")                                                   \
+    XX(funnel, "SELECT stage, json_extract(doc, '$.closure.outcome'), count(*),"                   \
+               " coalesce(sum(coalesce(json_extract(doc, '$.contract.value'),"                     \
+               " json_extract(doc, '$.budget.amount'))), 0) FROM instances"                        \
+               " WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"                    \
+               " GROUP BY 1, 2 ORDER BY 1, 2")                                                     \
     XX(recent, "SELECT e.instance_id, e.seq, e.at, e.actor, e.action, e.payload, e.outcome,"       \
                " e.rules FROM events e INDEXED BY events_at JOIN instances i"                      \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
@@ -1309,8 +1310,11 @@ int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ct
 
 static int row_funnel(sqlite3_stmt *s, void *cb, void *ctx)
 {
-    return ((store_funnel_cb *)cb)((const char *)sqlite3_column_text(s, 0),
-                                   sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), ctx);
+    const unsigned char *outcome = sqlite3_column_type(s, 1) == SQLITE_TEXT
+                                       ? sqlite3_column_text(s, 1)
+                                       : NULL; /* a non-text outcome is not one */
+    return ((store_funnel_cb *)cb)((const char *)sqlite3_column_text(s, 0), (const char *)outcome,
+                                   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), ctx);
 }
 
 int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,

@@ -353,9 +353,11 @@ int store_target_list(struct store *st, const char *period, const char *metric,
 int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ctx,
                                 struct err_detail *why);
 
-/* Instances and their value (contract value, else budget) by stage, for a
- * region or office (NULL: all). */
-typedef int store_funnel_cb(const char *stage, int64_t count, int64_t value, void *ctx);
+/* Instances and their value (contract value, else budget) by stage and, for
+ * closed instances, by how they ended (closure.outcome; NULL for instances
+ * without a closure), for a region or office (NULL: all). */
+typedef int store_funnel_cb(const char *stage, const char *outcome, int64_t count, int64_t value,
+                            void *ctx);
 int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,
                  void *ctx, struct err_detail *why);
 

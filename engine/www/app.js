@@ -1,20 +1,27 @@
 // The ltcd dashboard: plain JavaScript over the JSON API, nothing fetched
-// from elsewhere. Every figure comes from an aggregate endpoint, so the page
-// stays light however many instances there are.
+// from elsewhere. Every figure comes from one endpoint that computes it (the
+// funnel, the work lists, the targets tree, an instance and its events), so
+// the page stays light however many instances there are, and shows exactly
+// what the API answers.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
-const state = { token: sessionStorage.getItem('ltcd.token') || '', me: null };
+const state = { token: sessionStorage.getItem('ltcd.token') || '', me: null, next: null };
+const LEVELS = ['office', 'region', 'hq'];
 
+// Money is integer fen; shown one way everywhere: 1,200,000.00 CNY.
 function money(fen) {
+  if (fen == null) return '-';
   const neg = fen < 0; fen = Math.abs(fen);
   const yuan = Math.floor(fen / 100).toLocaleString('en-US');
-  return (neg ? '-' : '') + yuan + '.' + String(fen % 100).padStart(2, '0');
+  return (neg ? '-' : '') + yuan + '.' + String(fen % 100).padStart(2, '0') + ' CNY';
 }
+const pct = (n) => n == null ? '-' : `${n}%`;
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null) continue;
     if (k === 'class') e.className = v; else if (k === 'text') e.textContent = v;
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
   }
@@ -22,6 +29,8 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// A refused token is an Error with status 401: the page then forgets who was
+// connected and everything it showed for them.
 async function api(method, path, body) {
   const res = await fetch(path, {
     method, headers: { Authorization: 'Bearer ' + state.token,
@@ -29,42 +38,134 @@ async function api(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+  if (!res.ok) {
+    const err = new Error((data.error && data.error.message) || res.statusText);
+    err.status = res.status;
+    throw err;
+  }
   return data;
 }
 
 function say(msg) { $('#status').textContent = msg || ''; }
 
+// Narrow screens show each table row as a block of "label: value" lines; the
+// labels are the column heads.
+function labelCells(tableEl) {
+  const heads = [...tableEl.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const tr of tableEl.querySelectorAll('tbody tr'))
+    [...tr.children].forEach((td, i) => { if (heads[i]) td.dataset.label = heads[i]; });
+}
+function fill(sel, rows) {
+  const t = $(sel);
+  t.querySelector('tbody').replaceChildren(...rows);
+  labelCells(t);
+}
+const instanceLink = (id, title) => el('a', { href: `#/instances/${id}`, 'data-instance-link': id },
+  `#${id}` + (title ? ` ${title}` : ''));
+
+// --- overview: funnel ---------------------------------------------------------
+
+// Stages in HQ's process order, every one (empty too); the closed stage as
+// one row per outcome, so won and lost are never added together.
 async function loadFunnel() {
   const { stages } = await api('GET', '/v1/funnel');
-  const max = Math.max(1, ...stages.map((s) => s.count));
-  const tbody = $('#funnel tbody');
-  tbody.replaceChildren(...stages.map((s) => el('tr', { 'data-stage': s.stage },
-    el('td', { text: s.stage }),
-    el('td', { class: 'num', 'data-count': s.count, text: s.count.toLocaleString('en-US') }),
-    el('td', { class: 'num', 'data-value': s.value, text: money(s.value) }),
-    el('td', {}, el('div', { class: 'bar' }, el('span', { style: `width:${100 * s.count / max}%` }))))));
+  state.stages = stages.map((s) => s.stage);
+  const rows = [];
+  for (const s of stages) {
+    if (s.outcomes && s.outcomes.length)
+      for (const o of s.outcomes) rows.push({ stage: s.stage, outcome: o.outcome, count: o.count, value: o.value,
+                                              label: `${s.stage}: ${o.outcome}` });
+    else rows.push({ stage: s.stage, count: s.count, value: s.value, label: s.stage });
+  }
+  const max = Math.max(1, ...rows.map((r) => r.count));
+  fill('#funnel', rows.map((r) => el('tr', { 'data-stage': r.stage, 'data-outcome': r.outcome },
+    el('td', {}, el('a', { href: `#/instances?stage=${r.stage}`, text: r.label })),
+    el('td', { class: 'num', 'data-count': r.count, text: r.count.toLocaleString('en-US') }),
+    el('td', { class: 'num', 'data-value': r.value, text: money(r.value) }),
+    el('td', {}, el('div', { class: 'bar' }, el('span', { style: `width:${100 * r.count / max}%` }))))));
+  const sel = $('#f-stage'), keep = sel.value;
+  sel.replaceChildren(el('option', { value: '', text: 'any' }), ...state.stages.map((s) => el('option', { value: s, text: s })));
+  sel.value = keep;
 }
 
+// --- overview: work lists ------------------------------------------------------
+
+const asOf = () => $('#as-of').value || new Date().toISOString().slice(0, 10);
+
+function terms(x) {
+  const t = [`discount ${pct(x.discount)}`];
+  if (x.margin != null) t.push(`margin ${pct(x.margin)}`);
+  return t.join(', ');
+}
+
+async function loadWaiting() {
+  const level = $('#waiting-level').value;
+  const q = new URLSearchParams({ as_of: asOf(), limit: '100' });
+  if (level) q.set('level', level);
+  const w = await api('GET', `/v1/decisions/waiting?${q}`);
+  $('#waiting-total').textContent = `${w.total} waiting` + (w.total > w.items.length ? `, the oldest ${w.items.length} shown` : '') +
+    (w.errors ? ` (${w.errors} left out: ${w.error})` : '');
+  $('#waiting-total').dataset.total = w.total;
+  fill('#waiting', w.items.map((d) => el('tr', { 'data-waiting': `${d.instance}:${d.kdp}` },
+    el('td', { 'data-since': d.since, text: d.since }),
+    el('td', { class: 'num', 'data-days': d.days, text: String(d.days) }),
+    el('td', {}, instanceLink(d.instance, d.title)),
+    el('td', { text: d.office }),
+    el('td', { 'data-kdp': d.kdp, text: d.kdp + (d.deferred ? ' (deferred)' : '') }),
+    el('td', { 'data-level': d.level, text: d.level }),
+    el('td', { class: 'num', 'data-value': d.value, text: money(d.value) }),
+    el('td', { text: `${terms(d)}; ${d.matrix}` }))));
+}
+
+async function loadOverdue() {
+  const o = await api('GET', `/v1/receivables/overdue?as_of=${asOf()}&limit=100`);
+  $('#overdue-summary').replaceChildren(
+    el('span', { class: 'chip total', 'data-amount': o.amount, 'data-count': o.count,
+                 text: `${o.count} overdue, ${money(o.amount)}` }),
+    ...o.by_escalation.map((e) => el('span', { class: 'chip', 'data-escalate': e.escalate_to, 'data-amount': e.amount,
+      'data-count': e.count, text: `${e.escalate_to}: ${e.count}, ${money(e.amount)} (up to ${e.max_days} days)` })));
+  fill('#overdue', o.items.map((i) => el('tr', { 'data-overdue': `${i.instance}:${i.ref}` },
+    el('td', { class: 'num', 'data-days': i.days, text: String(i.days) }),
+    el('td', { 'data-escalate': i.escalate_to, text: i.escalate_to }),
+    el('td', {}, instanceLink(i.instance, i.title)),
+    el('td', { text: i.office }),
+    el('td', { text: i.ref || '-' }),
+    el('td', { class: 'num', 'data-amount': i.amount, text: money(i.amount) }),
+    el('td', { text: i.due }))));
+}
+
+// --- overview: targets ------------------------------------------------------------
+
 function targetNode(n, depth, out) {
-  const pct = n.completion == null ? null : n.completion * 100;
-  out.push(el('div', { class: `node depth${depth}`, 'data-unit': n.unit },
+  const p = n.completion == null ? null : n.completion * 100;
+  out.push(el('div', { class: `node depth${Math.min(depth, 3)}`, 'data-unit': n.unit },
     el('span', { class: 'unit', text: n.unit }),
-    el('div', { class: 'bar', title: pct == null ? 'no target' : pct.toFixed(1) + '%' },
-      el('span', { style: `width:${Math.min(100, pct || 0)}%` })),
+    el('div', { class: 'bar', title: p == null ? 'no target' : p.toFixed(1) + '%' },
+      el('span', { style: `width:${Math.min(100, p || 0)}%` })),
     el('span', { class: 'num', 'data-target': n.target ?? '', text: n.target == null ? '-' : money(n.target) }),
     el('span', { class: 'num', 'data-actual': n.actual, text: money(n.actual) }),
-    el('span', { class: 'num', text: pct == null ? '' : pct.toFixed(0) + '%' })));
+    el('span', { class: 'num', text: p == null ? '' : p.toFixed(0) + '%' })));
   for (const c of n.children || []) targetNode(c, depth + 1, out);
+}
+
+function offices(n, out = []) {
+  if (n.unit.startsWith('office/')) out.push(n.unit.slice(7));
+  for (const c of n.children || []) offices(c, out);
+  return out;
 }
 
 async function loadTargets() {
   const tree = await api('GET', `/v1/targets?period=${encodeURIComponent($('#period').value)}&metric=${$('#metric').value}`);
-  const out = [el('div', { class: 'node muted' }, el('span', { text: 'unit' }), el('span', { text: 'completion' }),
+  const out = [el('div', { class: 'node head muted' }, el('span', { text: 'unit' }), el('span', { text: 'completion' }),
     el('span', { class: 'num', text: 'target' }), el('span', { class: 'num', text: 'actual' }), el('span'))];
   targetNode(tree, 0, out);
   $('#targets').replaceChildren(...out);
+  const sel = $('#f-office'), keep = sel.value;
+  sel.replaceChildren(el('option', { value: '', text: 'any' }), ...offices(tree).map((o) => el('option', { value: o, text: o })));
+  sel.value = keep;
 }
+
+// --- overview: rules and their review -------------------------------------------------
 
 async function decide(owner, version, verb, reason) {
   try {
@@ -190,14 +291,185 @@ async function loadRules() {
       el('td', { text: rejected || '' }),
       el('td', { class: 'error', text: o.last_error ? `${o.last_error.at}: ${o.last_error.message}` : '' }));
   }));
-  $('#rules tbody').replaceChildren(...rows);
+  fill('#rules', rows);
 }
 
 async function loadEvents() {
   const { events } = await api('GET', '/v1/events?limit=20');
-  $('#events tbody').replaceChildren(...events.map((e) => el('tr', {},
-    el('td', { text: e.at }), el('td', { text: `#${e.instance}.${e.seq}` }),
-    el('td', { text: e.action }), el('td', { text: e.actor }))));
+  fill('#events', events.map((e) => el('tr', {},
+    el('td', { 'data-date': e.date, text: e.date }), el('td', {}, instanceLink(e.instance), `.${e.seq}`),
+    el('td', { text: e.action }), el('td', { text: e.actor }), el('td', { class: 'muted', text: e.at }))));
+}
+
+// --- instances: list with filters -------------------------------------------------
+
+const FILTERS = ['stage', 'office', 'owner', 'temperature'];
+
+function filtersOf(query) {
+  const q = new URLSearchParams(query), f = {};
+  for (const k of FILTERS) if (q.get(k)) f[k] = q.get(k);
+  return f;
+}
+
+function stageOf(i) { return i.closure && i.closure.outcome ? `${i.stage}: ${i.closure.outcome}` : i.stage; }
+const valueOf = (i) => (i.contract && i.contract.value != null) ? i.contract.value : (i.budget ? i.budget.amount : null);
+
+// The owner column appears as soon as the API gives instances an owner.
+function instanceRows(list) {
+  const withOwner = list.some((i) => 'owner' in i) || state.withOwner;
+  if (withOwner) state.withOwner = true;
+  const head = ['#', 'Title', 'Customer', 'Office', 'Stage', 'Temperature', 'Value', ...(withOwner ? ['Owner'] : []), 'Updated'];
+  $('#instances thead').replaceChildren(el('tr', {}, ...head.map((h) => el('th', { class: h === 'Value' ? 'num' : undefined, text: h }))));
+  return list.map((i) => el('tr', { 'data-id': i.id },
+    el('td', {}, instanceLink(i.id)), el('td', { text: i.title || '' }), el('td', { text: i.customer || '' }),
+    el('td', { 'data-office': i.office, text: i.office }), el('td', { 'data-stage': i.stage, text: stageOf(i) }),
+    el('td', { 'data-temperature': i.evaluation ? i.evaluation.temperature : '', text: i.evaluation ? i.evaluation.temperature : '' }),
+    el('td', { class: 'num', 'data-value': valueOf(i) ?? '', text: money(valueOf(i)) }),
+    ...(withOwner ? [el('td', { 'data-owner': i.owner ?? '', text: i.owner ?? '-' })] : []),
+    el('td', { class: 'muted', text: (i.updated_at || '').slice(0, 10) })));
+}
+
+async function loadInstances(f, more) {
+  const q = new URLSearchParams({ ...f, limit: '50' });
+  if (more && state.next != null) q.set('after', state.next);
+  const page = await api('GET', `/v1/instances?${q}`);
+  state.list = more ? [...state.list, ...page.instances] : page.instances;
+  state.next = page.next;
+  fill('#instances', instanceRows(state.list));
+  $('#instances').dataset.query = q.toString();
+  $('#more').hidden = page.next == null;
+  $('#instances-count').textContent = `${state.list.length} shown` + (page.next == null ? '' : ', more to come');
+}
+
+async function showInstances(query) {
+  const f = filtersOf(query);
+  for (const k of FILTERS) $('#f-' + k).value = f[k] || '';
+  await loadInstances(f, false);
+}
+
+// --- instances: detail ------------------------------------------------------------
+
+function facts(sel, pairs) {
+  $(sel).replaceChildren(...pairs.flatMap(([k, v, key]) => [el('dt', { text: k }),
+    el('dd', { 'data-fact': key || k.toLowerCase(), text: v == null || v === '' ? '-' : String(v) })]));
+}
+
+// One line for what an event's action did (its outcome, as recorded).
+function outcomeText(e) {
+  const o = e.outcome || {};
+  switch (e.action) {
+    case 'create': case 'reevaluate':
+      return `score ${o.score}, ${o.temperature}, ${o.maturity}, recommends ${o.recommendation}`;
+    case 'review': return o.decision + (o.note ? `: ${o.note}` : '');
+    case 'assign': return ['ar', 'sr', 'fr'].map((r) => `${r.toUpperCase()} ${(o.team || {})[r] || '-'}`).join(', ');
+    case 'decide': return `${o.kdp} ${o.outcome} at ${o.level} level by ${o.decided_by}, ${money(o.value)}, ${terms(o)}`;
+    case 'sign': return o.contract ? `signed ${money(o.contract.value)}, net ${o.contract.net_days} days` : 'signed';
+    case 'milestone': return o.milestone ? `${o.milestone.kind} ${money(o.milestone.amount)}${o.milestone.ref ? ' ' + o.milestone.ref : ''}` : '';
+    case 'close': return `${o.outcome}: ${o.reason || ''}`;
+    default: { const t = JSON.stringify(o); return t.length > 160 ? t.slice(0, 157) + '...' : t; }
+  }
+}
+
+function gateRows(gates) {
+  const order = ['ATI', 'ATB', 'ATC', 'ATAC', 'ATCC'];
+  const names = [...order.filter((k) => gates[k]), ...Object.keys(gates).filter((k) => !order.includes(k))];
+  return names.map((k) => {
+    const g = gates[k];
+    const conds = (g.conditions || []).map((c) => `${c.text} (${c.owner}, due ${c.due})`).join('; ');
+    return el('tr', { 'data-kdp': k },
+      el('td', { text: k }), el('td', { 'data-outcome': g.outcome, text: g.outcome + (conds ? `: ${conds}` : '') }),
+      el('td', { 'data-level': g.level, text: g.level }), el('td', { 'data-decided-by': g.decided_by, text: g.decided_by }),
+      el('td', { text: g.at || '-' }), el('td', { class: 'num', 'data-value': g.value, text: money(g.value) }),
+      el('td', { text: terms(g) }));
+  });
+}
+
+async function showReceivables(inst) {
+  const box = $('#detail-receivables');
+  if (!inst.contract) { box.replaceChildren(el('p', { class: 'muted', text: 'no contract yet' })); return; }
+  const c = inst.contract;
+  const parts = [el('p', { 'data-contract': c.value, text: `Signed ${c.signed_at || '-'}: ${money(c.value)}, ` +
+    (c.terms || []).map((t) => `${t.milestone} ${t.percent}%`).join(' / ') + `, invoices net ${c.net_days} days` })];
+  const r = await api('GET', `/v1/instances/${inst.id}/receivables?as_of=${asOf()}`);
+  parts.push(el('dl', { class: 'facts', id: 'detail-money' },
+    ...[['Invoiced', r.invoiced, 'invoiced'], ['Paid', r.paid, 'paid'], ['Outstanding', r.outstanding, 'outstanding'],
+        [`Overdue as of ${r.as_of}`, r.overdue_amount, 'overdue_amount']]
+      .flatMap(([k, v, key]) => [el('dt', { text: k }), el('dd', { 'data-fact': key, 'data-amount': v, text: money(v) })])));
+  if (r.overdue.length) {
+    const t = el('table', { class: 'stack', id: 'detail-overdue' },
+      el('thead', {}, el('tr', {}, ...['Invoice', 'Amount', 'Due', 'Days overdue', 'Escalate to'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...r.overdue.map((i) => el('tr', { 'data-ref': i.ref || '' },
+        el('td', { text: i.ref || '-' }), el('td', { class: 'num', 'data-amount': i.amount, text: money(i.amount) }),
+        el('td', { text: i.due }), el('td', { class: 'num', 'data-days': i.days, text: String(i.days) }),
+        el('td', { 'data-escalate': i.escalate_to, text: i.escalate_to })))));
+    labelCells(t);
+    parts.push(t);
+  } else parts.push(el('p', { class: 'muted', text: 'nothing overdue' }));
+  box.replaceChildren(...parts);
+}
+
+async function showDetail(id) {
+  const [inst, ev] = await Promise.all([api('GET', `/v1/instances/${id}`), api('GET', `/v1/instances/${id}/events`)]);
+  $('#detail').dataset.instance = inst.id;
+  $('#detail-title').textContent = `#${inst.id} ${inst.title || ''}`;
+  const e = inst.evaluation || {};
+  facts('#detail-head', [['Stage', stageOf(inst), 'stage'], ['Customer', inst.customer], ['Office', inst.office],
+    ['Region', inst.region], ['Value', money(valueOf(inst)), 'value'], ['Temperature', e.temperature],
+    ['Score', e.score], ['Recommendation', e.recommendation],
+    ...('owner' in inst ? [['Owner', inst.owner, 'owner']] : []),
+    ['Entered', Object.entries(inst.entered || {}).map(([s, d]) => `${s} ${d}`).join(', '), 'entered'],
+    ['HQ rules', inst.rules && inst.rules.hq != null ? `v${inst.rules.hq}` : '-', 'rules']]);
+  const team = inst.team || {};
+  facts('#detail-team', [['AR (account)', team.ar, 'ar'], ['SR (solution)', team.sr, 'sr'], ['FR (fulfilment)', team.fr, 'fr']]);
+  fill('#detail-gates', gateRows(inst.gates || {}));
+  if (!Object.keys(inst.gates || {}).length)
+    $('#detail-gates tbody').append(el('tr', {}, el('td', { class: 'muted', text: 'no decision yet' })));
+  fill('#detail-timeline', ev.events.map((x) => el('tr', { 'data-seq': x.seq },
+    el('td', { 'data-date': x.date, text: x.date }), el('td', { text: String(x.seq) }),
+    el('td', { 'data-action': x.action, text: x.action }), el('td', { class: 'outcome', text: outcomeText(x) }),
+    el('td', { text: x.actor }), el('td', { class: 'muted', text: x.at }))));
+  await showReceivables(inst);
+}
+
+// --- views, identity, refresh ---------------------------------------------------------
+
+function route() {
+  const h = location.hash.replace(/^#/, '') || '/';
+  const [path, query] = h.split('?');
+  const m = path.match(/^\/instances\/(\d+)$/);
+  if (m) return { view: 'detail', id: m[1] };
+  if (path === '/instances') return { view: 'instances', query: query || '' };
+  return { view: 'overview' };
+}
+
+function clearAll() {
+  state.me = null;
+  $('#who').textContent = '';
+  for (const t of document.querySelectorAll('main tbody')) t.replaceChildren();
+  for (const sel of ['#targets', '#overdue-summary', '#detail-head', '#detail-team', '#detail-receivables', '#waiting-total'])
+    $(sel).replaceChildren();
+  $('#detail-title').textContent = '';
+  $('#review').hidden = true;
+  $('#more').hidden = true;
+  $('#instances-count').textContent = '';
+}
+
+async function render() {
+  const r = route();
+  for (const v of ['overview', 'instances', 'detail']) $('#view-' + v).hidden = v !== r.view;
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('current', a.dataset.nav === (r.view === 'detail' ? 'instances' : r.view));
+  if (!state.me) return;
+  if (r.view === 'detail') await showDetail(r.id);
+  else if (r.view === 'instances') await showInstances(r.query);
+  else await Promise.all([loadFunnel(), loadWaiting(), loadOverdue(), loadTargets(), loadRules(), loadEvents()]);
+}
+
+function levelOptions() {
+  const sel = $('#waiting-level'), keep = sel.value;
+  const mine = LEVELS.slice(0, LEVELS.indexOf(state.me.level) + 1);
+  sel.replaceChildren(el('option', { value: '', text: 'every level I may take' }),
+    ...mine.map((l) => el('option', { value: l, text: `${l} level only` })));
+  sel.value = mine.includes(keep) ? keep : '';
 }
 
 async function refresh() {
@@ -205,22 +477,54 @@ async function refresh() {
   try {
     state.me = await api('GET', '/v1/me');
     $('#who').textContent = `${state.me.unit} (${state.me.role})`;
-    await Promise.all([loadFunnel(), loadTargets(), loadRules(), loadEvents()]);
+    levelOptions();
+    // The filters' stage and office choices come from the funnel and the
+    // targets tree, which the overview loads itself.
+    if (route().view !== 'overview') await Promise.all([loadFunnel(), loadTargets()]);
+    await render();
     say('');
     document.body.dataset.loaded = 'yes';
-  } catch (e) { say(e.message); }
+  } catch (e) {
+    if (e.status === 401) {
+      clearAll();
+      document.body.dataset.loaded = 'refused';
+      say(`token refused: ${e.message}`);
+    } else {
+      say(e.message);
+      document.body.dataset.loaded = 'error';
+    }
+  }
+}
+
+async function rerender() {
+  document.body.dataset.loaded = 'no';
+  try { await render(); say(''); document.body.dataset.loaded = 'yes'; }
+  catch (e) { say(e.message); document.body.dataset.loaded = 'error'; if (e.status === 401) { clearAll(); document.body.dataset.loaded = 'refused'; } }
 }
 
 $('#period').value = String(new Date().getFullYear());
+$('#as-of').value = new Date().toISOString().slice(0, 10);
 $('#token').value = state.token;
 $('#login').addEventListener('submit', (ev) => {
   ev.preventDefault();
   state.token = $('#token').value.trim();
   sessionStorage.setItem('ltcd.token', state.token);
+  clearAll();
   refresh();
 });
+$('#filters').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const q = new URLSearchParams();
+  for (const k of FILTERS) { const v = $('#f-' + k).value.trim(); if (v) q.set(k, v); }
+  const next = '#/instances' + (q.toString() ? '?' + q : '');
+  if (location.hash === next) rerender(); else location.hash = next;
+});
+$('#more').addEventListener('click', () => loadInstances(filtersOf(route().query), true).catch((e) => say(e.message)));
 $('#review-close').addEventListener('click', () => { $('#review').hidden = true; });
 $('#metric').addEventListener('change', () => loadTargets().catch((e) => say(e.message)));
 $('#period').addEventListener('change', () => loadTargets().catch((e) => say(e.message)));
-if (state.token) refresh();
-setInterval(() => { if (state.token && !document.hidden) refresh(); }, 15000);
+$('#waiting-level').addEventListener('change', () => loadWaiting().catch((e) => say(e.message)));
+$('#as-of').addEventListener('change', () => Promise.all([loadWaiting(), loadOverdue()]).catch((e) => say(e.message)));
+window.addEventListener('hashchange', rerender);
+if (state.token) refresh(); else render();
+setInterval(() => { if (state.token && state.me && !document.hidden && route().view === 'overview') rerender(); }, 15000);

@@ -426,6 +426,51 @@ function actions.close(inst, input, ctx)
     return { state = { stage = "closed", closure = closure }, entered = "closed", outcome = closure }
 end
 
+-- The key decision an open instance waits for, or false (the engine's
+-- GET /v1/decisions/waiting, the dashboard's "waiting for me"). At stage
+-- opportunity: the first of ATI, ATB, ATC not approved, unless it was rejected
+-- (then the deal waits for its closure, not a decision). At stage contract:
+-- ATCC once the contract value with its approved changes is invoiced and paid
+-- in full (receivables as of ctx.as_of). `since` is when it became due: the
+-- day the instance entered the stage (ATI), the previous gate's date, or the
+-- last payment (ATCC). It is routed like a decision, on the terms known so
+-- far: a deferred decision's on it, else the previous gate's, else the lead's
+-- budget without discount and without a margin condition (ATI, before anyone
+-- proposed terms). ctx = { as_of = "YYYY-MM-DD", authority = the region's matrix }.
+local function waiting(inst, ctx)
+    local gates = inst.gates or {}
+    local kdp, since, terms
+    if inst.stage == "opportunity" then
+        local prev
+        for _, k in ipairs({ "ATI", "ATB", "ATC" }) do
+            if not approved(gates, k) then kdp = k break end
+            prev = gates[k]
+        end
+        if not kdp or (gates[kdp] and gates[kdp].outcome == "reject") then return false end
+        since = prev and prev.at or (inst.entered or {}).opportunity or
+                string.sub(inst.created_at or "", 1, 10)
+        terms = gates[kdp] or prev or { value = (inst.budget or {}).amount, discount = 0 }
+    elseif inst.stage == "contract" then
+        kdp = "ATCC"
+        if approved(gates, kdp) or (gates[kdp] and gates[kdp].outcome == "reject") then return false end
+        local total = inst.contract.value + approved_changes(inst.contract)
+        local r = receivables(inst, ctx.as_of)
+        if r.invoiced < total or r.outstanding ~= 0 then return false end
+        for _, m in ipairs(inst.milestones or {}) do
+            if m.kind == "payment" then since = m.at end
+        end
+        local last = gates.ATAC or gates.ATC or {}
+        terms = gates[kdp] or { value = total, discount = last.discount or 0, margin = last.margin }
+    else
+        return false
+    end
+    local value = terms.value or 0
+    local discount = terms.discount or 0
+    return { kdp = kdp, since = since, value = value, discount = discount, margin = terms.margin,
+             level = required_level(ctx.authority, value, discount, terms.margin or 100),
+             deferred = gates[kdp] ~= nil and gates[kdp].outcome == "defer" }
+end
+
 -- Which actions each stage allows (reevaluate is the engine's, at stage lead).
 local ALLOWED = {
     lead = { review = true, assign = true, close = true },
@@ -473,6 +518,9 @@ end
 
 return {
     stages = { "lead", "opportunity", "contract", "closed" },
+    -- How a closed instance ended (closure.outcome): the funnel counts each apart.
+    outcomes = { "won", "lost", "dropped" },
+    waiting = waiting,
     act = act,
     route = required_level,
     receivables = receivables,

@@ -35,13 +35,17 @@ try {
   await page.waitForSelector('body[data-loaded="yes"]', { timeout: 10000 });
   check('it shows who is connected', (await page.textContent('#who')).includes('hq (admin)'));
 
+  // Each stage, and the closed stage's outcomes each apart, as the API counts them.
   const funnel = await api('/v1/funnel');
   for (const s of funnel.stages) {
-    const row = page.locator(`#funnel tr[data-stage="${s.stage}"]`);
-    const count = await row.locator('[data-count]').getAttribute('data-count');
-    const value = await row.locator('[data-value]').getAttribute('data-value');
-    check(`funnel ${s.stage}: ${s.count} instances, ${s.value} fen as the API says`,
-          Number(count) === s.count && Number(value) === s.value, `page ${count}/${value}`);
+    for (const o of s.outcomes && s.outcomes.length ? s.outcomes : [null]) {
+      const row = page.locator(o ? `#funnel tr[data-stage="${s.stage}"][data-outcome="${o.outcome}"]` : `#funnel tr[data-stage="${s.stage}"]`);
+      const want = o || s, name = o ? `${s.stage}: ${o.outcome}` : s.stage;
+      const count = await row.locator('[data-count]').getAttribute('data-count');
+      const value = await row.locator('[data-value]').getAttribute('data-value');
+      check(`funnel ${name}: ${want.count} instances, ${want.value} fen as the API says`,
+            Number(count) === want.count && Number(value) === want.value, `page ${count}/${value}`);
+    }
   }
 
   const year = String(new Date().getFullYear());

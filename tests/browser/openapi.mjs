@@ -175,6 +175,9 @@ await call("GET", `/v1/instances/${id}/documents/quote`, "pa-ar-token", undefine
 await call("GET", `/v1/instances/${id}/documents/nope`, "pa-ar-token", undefined, 404, "no such template");
 await call("GET", "/v1/funnel", "hq-admin-token", undefined, 200, "funnel");
 await call("GET", "/v1/events?limit=5", "hq-admin-token", undefined, 200, "recent events");
+await call("GET", "/v1/decisions/waiting?as_of=2026-06-01", "hq-admin-token", undefined, 200, "decisions waiting");
+await call("GET", "/v1/decisions/waiting?level=board", "hq-admin-token", undefined, 400, "an unknown level");
+await call("GET", "/v1/receivables/overdue?as_of=2026-12-31", "hq-admin-token", undefined, 200, "overdue receivables");
 
 // Acquire-and-share and targets.
 const run = await call("POST", "/v1/shares/runs", "hq-admin-token", { period: "2026", pool: 100000 }, 201, "share run");

@@ -20,8 +20,21 @@ api PUT /v1/rules/region/north/thresholds.lua north-admin-token 'return function
     return { horizon_months = 12, hot = 76, warm = 45 }
 end' >/dev/null
 [ "$(status)" = 201 ] || { echo "not ok - seeding a pending North version: $(cat "$WORK/body")"; echo "0 passed, 1 failed"; exit 1; }
+# The work lists' instances: decisions waiting, overdue invoices, closed three ways.
+. "$ROOT/tests/integration/worklist-seed.sh"
+seed_worklists
 mkdir -p "$ROOT/tests/out"
-LTC_URL=$URL SHOT="$ROOT/tests/out/dashboard.png" node dashboard.mjs
-rc=$?
+# Each script prints TAP and its own "N passed, N failed"; the last line adds them up.
+passed=0; failed=0
+for t in dashboard.mjs worklists.mjs; do
+    out=$(LTC_URL=$URL AS_OF=$W_AS_OF OUT="$ROOT/tests/out" SHOT="$ROOT/tests/out/dashboard.png" node "$t" 2>&1)
+    rc=$?
+    echo "# $t"; echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+    line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+    p=$(echo "${line:-0 passed, 1 failed}" | cut -d' ' -f1); f=$(echo "${line:-0 passed, 1 failed}" | cut -d' ' -f3)
+    [ "$rc" -ne 0 ] && [ "$f" = 0 ] && f=1
+    passed=$((passed + p)); failed=$((failed + f))
+done
 stop_daemon
-exit $rc
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
