@@ -24,6 +24,8 @@ ENGINE  += rules_errors rules_shadow api_shadow
 ENGINE  += diff rules_diff
 # Rule tests and bound relations (tests.lua, --check-rules, ltcctl rules test).
 ENGINE  += rules_bounds rules_tests
+# Money as exact text and strict command-line values (ltcctl, issue 15).
+ENGINE  += money cli_value
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

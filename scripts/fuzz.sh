@@ -8,14 +8,14 @@ OUT=build-fuzz
 mkdir -p "$OUT"
 make --no-print-directory BUILD=$OUT/obj BIN=$OUT/bin CC=clang-14 \
     CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
-    $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") >/dev/null
+    $(ls engine/*.c | grep -v -e main.c -e ltcctl | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") >/dev/null
 PKGS="lua5.4 libuv sqlite3 jansson libsodium libsystemd"
 status=0
 for src in tests/fuzz/*_fuzz.c; do
     name=$(basename "$src" _fuzz.c)
     clang-14 -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -std=c11 \
         -D_GNU_SOURCE -Iengine $(pkg-config --cflags $PKGS) -o "$OUT/${name}_fuzz" "$src" \
-        $(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") \
+        $(ls engine/*.c | grep -v -e main.c -e ltcctl | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") \
         $(pkg-config --libs $PKGS) -lhttp_parser -lm
     mkdir -p "$OUT/corpus-$name"
     # Seeds: the target's own corpus; the rule and source targets also read the
