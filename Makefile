@@ -45,8 +45,11 @@ $(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
 # evaluate local bundles offline with the daemon's own code.
 $(BUILD)/libltcd.a: $(OBJS)
 	$(AR) rcs $@ $^
-$(BIN)/ltcctl: engine/ltcctl.c $(BUILD)/libltcd.a | $(BIN)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs libcurl) $(LDLIBS)
+# ltcctl's own files (ltcctl.h): verbs table and main, options, HTTP, formatting, verbs.
+LTCCTL  := ltcctl ltcctl_args ltcctl_http ltcctl_print ltcctl_lead ltcctl_rules ltcctl_bundle \
+           ltcctl_shares
+$(BIN)/ltcctl: $(LTCCTL:%=$(BUILD)/%.o) $(BUILD)/libltcd.a | $(BIN)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl) $(LDLIBS)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h tests/unit/tree.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 
