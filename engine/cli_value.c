@@ -60,7 +60,8 @@ int cli_percent(const char *opt, const char *s, int min, int max, double *out, b
     size_t whole = s ? (dot ? (size_t)(dot - s) : strlen(s)) : 0;
     size_t frac = dot ? strlen(dot + 1) : 0;
     bool ok = s && whole >= 1 && strspn(s, "0123456789") == whole && (s[0] != '0' || whole == 1) &&
-              whole <= 4 && (!dot || (frac >= 1 && frac <= 4 && strspn(dot + 1, "0123456789") == frac));
+              whole <= 4 &&
+              (!dot || (frac >= 1 && frac <= 4 && strspn(dot + 1, "0123456789") == frac));
     if (ok) {
         double v = strtod(s, NULL); /* the text is digits[.digits]: strtod reads all of it */
         if (v >= min && v <= max) {
@@ -87,8 +88,7 @@ int cli_date(const char *opt, const char *s, struct err_detail *why)
               strspn(s + 5, "0123456789") == 2 && strspn(s + 8, "0123456789") == 2;
     if (ok) {
         int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-        ok = y >= 1970 && m >= 1 && m <= 12 && d >= 1 &&
-             d <= days[m - 1] + (m == 2 && leap(y));
+        ok = y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1] + (m == 2 && leap(y));
     }
     if (ok)
         return 0;

@@ -67,19 +67,24 @@ static const struct ltcctl_opt yuan_opts[] = {
  * One row per verb; ltcctl_help_all prints them in this order. */
 
 #define ACTION(name, usage, summary)                                                               \
-    {name, "ID " usage, summary, 1, LTCCTL_POS_MAX, NULL, ltcctl_action, false}
+    {                                                                                              \
+        name, "ID " usage, summary, 1, LTCCTL_POS_MAX, NULL, ltcctl_action, false                  \
+    }
 
 const struct ltcctl_verb ltcctl_verbs[] = {
     {"health", "", "the daemon's status", 0, 0, NULL, ltcctl_health, false},
     {"lead create", "--office ID --customer TEXT --title TEXT (--amount FEN | --yuan YUAN) ...",
      "create a lead from options (or from a JSON body: lead create FILE|-)\n"
-     "and print it with its evaluation", 0, 1, lead_create_opts, ltcctl_lead_create, false},
-    {"lead show", "ID", "one instance: stage, budget, evaluation, team, gates, contract, "
-                        "milestones", 1, 1, NULL, ltcctl_lead_show, false},
+     "and print it with its evaluation",
+     0, 1, lead_create_opts, ltcctl_lead_create, false},
+    {"lead show", "ID",
+     "one instance: stage, budget, evaluation, team, gates, contract, "
+     "milestones",
+     1, 1, NULL, ltcctl_lead_show, false},
     {"lead list", "[--stage S] [--office ID] [--temperature T] [--limit N] [--after ID]",
      "a page of instances in your scope", 0, 0, lead_list_opts, ltcctl_lead_list, false},
-    {"events", "ID", "an instance's audit trail: business date, action, actor, outcome", 1, 1,
-     NULL, ltcctl_events, false},
+    {"events", "ID", "an instance's audit trail: business date, action, actor, outcome", 1, 1, NULL,
+     ltcctl_events, false},
     ACTION("reevaluate", "[at=YYYY-MM-DD]", "evaluate a lead again under today's rules"),
     ACTION("review", "decision=convert|nurture|close [note=TEXT]",
            "the lead review's decision (convert: to opportunity)"),
@@ -104,8 +109,8 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      2, LTCCTL_POS_MAX, NULL, ltcctl_act, false},
     {"document", "ID KIND", "a document from the office's template (e.g. quote)", 2, 2, NULL,
      ltcctl_document, false},
-    {"receivables", "ID [YYYY-MM-DD]", "invoiced, paid, overdue and escalation as of a date", 1,
-     2, NULL, ltcctl_receivables, false},
+    {"receivables", "ID [YYYY-MM-DD]", "invoiced, paid, overdue and escalation as of a date", 1, 2,
+     NULL, ltcctl_receivables, false},
     {"rules status", "", "every owner's active and pending versions and last error", 0, 0, NULL,
      ltcctl_rules_status, false},
     {"rules put", "OWNER FILE [PATH] [--base V]",
@@ -115,8 +120,10 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      2, 3, base_opts, ltcctl_rules_put, false},
     {"rules rm", "OWNER FILE [--base V]", "remove one file (a new version, as with put)", 2, 2,
      base_opts, ltcctl_rules_rm, false},
-    {"rules push", "OWNER DIR", "upload DIR's *.lua files as one bundle (with DIR/bundle.sig "
-                                "when present)", 2, 2, NULL, ltcctl_rules_push, false},
+    {"rules push", "OWNER DIR",
+     "upload DIR's *.lua files as one bundle (with DIR/bundle.sig "
+     "when present)",
+     2, 2, NULL, ltcctl_rules_push, false},
     {"rules sign", "DIR KEYFILE", "sign DIR's bundle: writes DIR/bundle.sig", 2, 2, NULL,
      ltcctl_rules_sign, true},
     {"rules test", "DIR [--leads FILE.jsonl] [--hq DIR] [--owner OWNER]",
@@ -147,8 +154,8 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      false},
     {"keygen", "PREFIX", "an ed25519 key pair: PREFIX.pub, PREFIX.key", 1, 1, NULL, ltcctl_keygen,
      true},
-    {"shares run", "PERIOD POOL|--yuan YUAN", "allocate a bonus pool (fen) over a period's cash",
-     1, 2, yuan_opts, ltcctl_shares_run, false},
+    {"shares run", "PERIOD POOL|--yuan YUAN", "allocate a bonus pool (fen) over a period's cash", 1,
+     2, yuan_opts, ltcctl_shares_run, false},
     {"shares show", "ID", "an allocation run as a tree (your part of it)", 1, 1, NULL,
      ltcctl_shares_show, false},
     {"targets set", "UNIT PERIOD METRIC AMOUNT|--yuan YUAN",
@@ -211,8 +218,9 @@ int main(int argc, char **argv)
             ltcctl_help_all(stdout);
             return LTCCTL_OK;
         } else {
-            fprintf(stderr, "ltcctl: unknown option %s (before the verb: --url URL, --token "
-                            "TOKEN, --json, --help)\n",
+            fprintf(stderr,
+                    "ltcctl: unknown option %s (before the verb: --url URL, --token "
+                    "TOKEN, --json, --help)\n",
                     argv[i]);
             return LTCCTL_USAGE;
         }

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define LTCCTL_OK          0
 #define LTCCTL_ERROR       1
@@ -65,10 +66,10 @@ struct ltcctl_args {
 typedef int ltcctl_fn(const struct ltcctl *o, const struct ltcctl_args *a);
 
 struct ltcctl_verb {
-    const char *words;    /* "rules approve" */
-    const char *usage;    /* "OWNER VERSION" */
-    const char *summary;  /* one line or more, '\n' separated */
-    int min_pos, max_pos; /* positional words accepted */
+    const char *words;             /* "rules approve" */
+    const char *usage;             /* "OWNER VERSION" */
+    const char *summary;           /* one line or more, '\n' separated */
+    int min_pos, max_pos;          /* positional words accepted */
     const struct ltcctl_opt *opts; /* NULL or { ..., {NULL} } */
     ltcctl_fn *fn;
     bool offline; /* does not talk to the daemon (keygen, rules sign) */
@@ -115,8 +116,8 @@ void ltcctl_buf_add(struct ltcctl_buf *b, const char *p, size_t n);
 
 /* One request; returns the HTTP status (0: unreachable, reported on stderr)
  * and the body in *out (the caller frees out->p). */
-long ltcctl_request(const struct ltcctl *o, const char *method, const char *path,
-                    const char *body, size_t len, const char *ctype, struct ltcctl_buf *out);
+long ltcctl_request(const struct ltcctl *o, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, struct ltcctl_buf *out);
 
 /* Print an answer and return the exit code: with --json the body as it came;
  * an error as "ltcctl: STATUS CODE: MESSAGE" on stderr; else pretty(body).
@@ -168,6 +169,9 @@ ltcctl_fn ltcctl_rules_reload, ltcctl_rules_simulate, ltcctl_rules_shadow, ltcct
 ltcctl_fn ltcctl_rules_events;
 ltcctl_fn ltcctl_rules_push, ltcctl_rules_sign, ltcctl_rules_test, ltcctl_keygen;
 ltcctl_fn ltcctl_shares_run, ltcctl_shares_show, ltcctl_targets_set, ltcctl_targets_show;
+
+/* The keys an action takes, with their types, for its --help (ltcctl_lead.c). */
+void ltcctl_action_help(FILE *f, const char *action);
 
 /* The verb table (ltcctl.c), ending with a NULL 'words'. */
 extern const struct ltcctl_verb ltcctl_verbs[];

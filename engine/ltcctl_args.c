@@ -73,8 +73,9 @@ int ltcctl_args_parse(const struct ltcctl_verb *v, int argc, char **argv, struct
         if (!spec) {
             char names[512];
             opt_names(v->opts, names, sizeof names);
-            return ltcctl_usage(v, "unknown option %s; its options: %s%s--json, --url URL, "
-                                   "--token TOKEN",
+            return ltcctl_usage(v,
+                                "unknown option %s; its options: %s%s--json, --url URL, "
+                                "--token TOKEN",
                                 w, names, names[0] ? ", " : "");
         }
         const char *val = NULL;
@@ -154,6 +155,8 @@ void ltcctl_help_verb(FILE *f, const struct ltcctl_verb *v)
         fprintf(f, "  %.*s\n", (int)n, s);
         s += n + (s[n] == '\n');
     }
+    if (v->fn == ltcctl_action)
+        ltcctl_action_help(f, v->words);
     fprintf(f, "\noptions:\n");
     for (int pass = 0; pass < 2; pass++) {
         const struct ltcctl_opt *opts = pass ? global_opts : v->opts;
@@ -171,13 +174,20 @@ void ltcctl_help_all(FILE *f)
     fprintf(f, "usage: ltcctl [--url URL] [--token TOKEN] [--json] VERB ...\n"
                "       ltcctl help [VERB]   ltcctl VERB --help\n\n");
     for (const struct ltcctl_verb *v = ltcctl_verbs; v->words; v++) {
-        char line[160];
+        char line[512];
         snprintf(line, sizeof line, "%s %s", v->words, v->usage);
         size_t n = strcspn(v->summary, "\n");
-        if (strlen(line) <= 38)
+        if (strlen(line) <= 38) {
             fprintf(f, "  %-38s %.*s\n", line, (int)n, v->summary);
-        else
-            fprintf(f, "  %s\n  %-38s %.*s\n", line, "", (int)n, v->summary);
+        } else {
+            /* A long usage on its own lines, the summary under it. */
+            for (const char *u = line; *u;) {
+                size_t k = strcspn(u, "\n");
+                fprintf(f, "  %.*s\n", (int)k, u);
+                u += k + (u[k] == '\n');
+            }
+            fprintf(f, "  %-38s %.*s\n", "", (int)n, v->summary);
+        }
         char names[512];
         opt_names(v->opts, names, sizeof names);
         if (names[0])

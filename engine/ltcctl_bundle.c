@@ -199,7 +199,8 @@ static void print_test_error(void *ctx, const char *msg)
 static void evaluation_text(const json_t *ev, char *buf, size_t n)
 {
     snprintf(buf, n, "score %g, %s, %s, %s", json_number_value(json_object_get(ev, "score")),
-             ltcctl_str(ev, "temperature"), ltcctl_str(ev, "maturity"), ltcctl_str(ev, "recommendation"));
+             ltcctl_str(ev, "temperature"), ltcctl_str(ev, "maturity"),
+             ltcctl_str(ev, "recommendation"));
 }
 
 static void print_test_outcome(void *ctx, const struct rules_test_outcome *oc)
@@ -306,8 +307,9 @@ static int test_leads(const struct ltcctl *o, struct rules_offline *off, const c
             printf("lead %s:%d: error: %s\n", path, no, why.msg);
         } else {
             printf("lead %s:%d: score %g, temperature %s, maturity %s, recommendation %s\n", path,
-                   no, json_number_value(json_object_get(ev, "score")), ltcctl_str(ev, "temperature"),
-                   ltcctl_str(ev, "maturity"), ltcctl_str(ev, "recommendation"));
+                   no, json_number_value(json_object_get(ev, "score")),
+                   ltcctl_str(ev, "temperature"), ltcctl_str(ev, "maturity"),
+                   ltcctl_str(ev, "recommendation"));
         }
         json_decref(ev);
     }
@@ -339,8 +341,8 @@ static bool has_own_hq(const char *dir)
 
 int ltcctl_rules_test(const struct ltcctl *o, const struct ltcctl_args *a)
 {
-    const char *dir = a->pos[0], *leads = ltcctl_opt(a, "--leads"),
-               *hq_dir = ltcctl_opt(a, "--hq"), *owner = ltcctl_opt(a, "--owner");
+    const char *dir = a->pos[0], *leads = ltcctl_opt(a, "--leads"), *hq_dir = ltcctl_opt(a, "--hq"),
+               *owner = ltcctl_opt(a, "--owner");
     if (!is_dir(dir) || (hq_dir && !is_dir(hq_dir))) {
         fprintf(stderr, "ltcctl: rules test: %s is not a directory\n", !is_dir(dir) ? dir : hq_dir);
         return 2;
@@ -406,7 +408,6 @@ int ltcctl_rules_test(const struct ltcctl *o, const struct ltcctl_args *a)
     }
     return t.errors || run.failed || lead_failed ? 1 : 0;
 }
-
 
 int ltcctl_rules_push(const struct ltcctl *o, const struct ltcctl_args *a)
 {

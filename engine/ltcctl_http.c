@@ -25,8 +25,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
-long ltcctl_request(const struct ltcctl *o, const char *method, const char *path,
-                    const char *body, size_t len, const char *ctype, struct ltcctl_buf *out)
+long ltcctl_request(const struct ltcctl *o, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, struct ltcctl_buf *out)
 {
     CURL *c = curl_easy_init();
     char url[4096], auth[1024], ct[128];

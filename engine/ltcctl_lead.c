@@ -38,8 +38,8 @@ static void print_instance(const json_t *i)
            ltcctl_int_of(json_object_get(i, "rules"), "hq"));
     const json_t *team = json_object_get(i, "team");
     if (json_object_size(team))
-        printf("  team       AR %s, SR %s, FR %s\n", ltcctl_str(team, "ar"),
-               ltcctl_str(team, "sr"), ltcctl_str(team, "fr"));
+        printf("  team       AR %s, SR %s, FR %s\n", ltcctl_str(team, "ar"), ltcctl_str(team, "sr"),
+               ltcctl_str(team, "fr"));
     const char *kdp;
     json_t *g;
     json_object_foreach(json_object_get(i, "gates"), kdp, g)
@@ -55,10 +55,9 @@ static void print_instance(const json_t *i)
                ltcctl_money_of(c, "value", json_string_value(json_object_get(c, "currency")), m,
                                sizeof m),
                ltcctl_str(c, "signed_at"), ltcctl_int_of(c, "net_days"));
-    json_array_foreach(json_object_get(i, "milestones"), k, r)
-        printf("  %-10s %-10s %-10s %24s  %s\n", k ? "" : "milestones", ltcctl_str(r, "kind"),
-               ltcctl_str(r, "ref"), ltcctl_money_of(r, "amount", NULL, m, sizeof m),
-               ltcctl_str(r, "at"));
+    json_array_foreach(json_object_get(i, "milestones"), k, r) printf(
+        "  %-10s %-10s %-10s %24s  %s\n", k ? "" : "milestones", ltcctl_str(r, "kind"),
+        ltcctl_str(r, "ref"), ltcctl_money_of(r, "amount", NULL, m, sizeof m), ltcctl_str(r, "at"));
     const json_t *cl = json_object_get(i, "closure");
     if (json_is_object(cl))
         printf("  closed     %s: %s\n", ltcctl_str(cl, "outcome"), ltcctl_str(cl, "reason"));
@@ -104,9 +103,9 @@ static void event_outcome(const json_t *e, char *buf, size_t n)
     const json_t *oc = json_object_get(e, "outcome");
     char a[MONEY_TEXT_MAX], d[16], mg[16];
     if (!strcmp(action, "create") || !strcmp(action, "reevaluate")) {
-        snprintf(buf, n, "score %.1f, %s, %s -> %s", json_number_value(json_object_get(oc, "score")),
-                 ltcctl_str(oc, "temperature"), ltcctl_str(oc, "maturity"),
-                 ltcctl_str(oc, "recommendation"));
+        snprintf(buf, n, "score %.1f, %s, %s -> %s",
+                 json_number_value(json_object_get(oc, "score")), ltcctl_str(oc, "temperature"),
+                 ltcctl_str(oc, "maturity"), ltcctl_str(oc, "recommendation"));
     } else if (!strcmp(action, "review")) {
         snprintf(buf, n, "%s%s%s", ltcctl_str(oc, "decision"),
                  json_is_string(json_object_get(oc, "note")) ? ": " : "",
@@ -119,13 +118,13 @@ static void event_outcome(const json_t *e, char *buf, size_t n)
         snprintf(buf, n, "%s %s at %s level (%s, discount %s, margin %s)", ltcctl_str(oc, "kdp"),
                  ltcctl_str(oc, "outcome"), ltcctl_str(oc, "level"),
                  ltcctl_money_of(oc, "value", NULL, a, sizeof a),
-                 ltcctl_pct_of(oc, "discount", d, sizeof d), ltcctl_pct_of(oc, "margin", mg, sizeof mg));
+                 ltcctl_pct_of(oc, "discount", d, sizeof d),
+                 ltcctl_pct_of(oc, "margin", mg, sizeof mg));
     } else if (!strcmp(action, "sign")) {
-        const json_t *c = json_is_object(json_object_get(oc, "contract"))
-                              ? json_object_get(oc, "contract")
-                              : oc;
-        snprintf(buf, n, "contract %s, net %lld days", ltcctl_money_of(c, "value", NULL, a, sizeof a),
-                 ltcctl_int_of(c, "net_days"));
+        const json_t *c =
+            json_is_object(json_object_get(oc, "contract")) ? json_object_get(oc, "contract") : oc;
+        snprintf(buf, n, "contract %s, net %lld days",
+                 ltcctl_money_of(c, "value", NULL, a, sizeof a), ltcctl_int_of(c, "net_days"));
     } else if (!strcmp(action, "milestone")) {
         const json_t *m = json_object_get(oc, "milestone");
         snprintf(buf, n, "%s %s %s", ltcctl_str(m, "kind"), ltcctl_str(m, "ref"),
@@ -133,7 +132,8 @@ static void event_outcome(const json_t *e, char *buf, size_t n)
     } else if (!strcmp(action, "close")) {
         snprintf(buf, n, "%s: %s", ltcctl_str(oc, "outcome"), ltcctl_str(oc, "reason"));
         if (json_is_integer(json_object_get(oc, "dso")))
-            snprintf(buf + strlen(buf), n - strlen(buf), " (DSO %lld days)", ltcctl_int_of(oc, "dso"));
+            snprintf(buf + strlen(buf), n - strlen(buf), " (DSO %lld days)",
+                     ltcctl_int_of(oc, "dso"));
     } else {
         char *t = json_dumps(oc, JSON_COMPACT | JSON_ENCODE_ANY);
         snprintf(buf, n, "%.100s", t ? t : "-");
@@ -255,8 +255,8 @@ static int lead_body(const struct ltcctl_args *a, json_t **out)
         if (ltcctl_opt(a, *t))
             json_object_set_new(j, *t + 2, json_string(ltcctl_opt(a, *t)));
     const char *status = ltcctl_opt(a, "--budget");
-    json_t *budget = json_pack("{s:I, s:s}", "amount", (json_int_t)fen, "status",
-                               status ? status : "none");
+    json_t *budget =
+        json_pack("{s:I, s:s}", "amount", (json_int_t)fen, "status", status ? status : "none");
     if (ltcctl_opt(a, "--currency"))
         json_object_set_new(budget, "currency", json_string(ltcctl_opt(a, "--currency")));
     json_object_set_new(j, "budget", budget);
@@ -336,7 +336,7 @@ int ltcctl_lead_list(const struct ltcctl *o, const struct ltcctl_args *a)
         (after && ltcctl_int(a->verb, "--after", after, 0, ID_MAX, &n)))
         return LTCCTL_USAGE;
     static const char *const filters[] = {"--stage", "--office", "--region", "--temperature",
-                                          "--limit", "--after", NULL};
+                                          "--limit", "--after",  NULL};
     for (const char *const *f = filters; *f; f++) {
         const char *v = ltcctl_opt(a, *f);
         if (!v)
@@ -373,26 +373,14 @@ struct action_key {
 /* The keys each action takes (CONTRACT section 5) and how their values are
  * read; a money key also takes KEY_yuan=YUAN. */
 static const struct action_key action_keys[] = {
-    {NULL, "at", K_DATE},
-    {"review", "decision", K_TEXT},
-    {"review", "note", K_TEXT},
-    {"assign", "ar", K_TEXT},
-    {"assign", "sr", K_TEXT},
-    {"assign", "fr", K_TEXT},
-    {"decide", "kdp", K_TEXT},
-    {"decide", "outcome", K_TEXT},
-    {"decide", "value", K_FEN},
-    {"decide", "discount", K_PCT},
-    {"decide", "margin", K_PCT},
-    {"decide", "conditions", K_JSON},
-    {"sign", "value", K_FEN},
-    {"sign", "currency", K_TEXT},
-    {"sign", "terms", K_JSON},
-    {"sign", "net_days", K_INT},
-    {"milestone", "kind", K_TEXT},
-    {"milestone", "amount", K_FEN},
-    {"milestone", "ref", K_TEXT},
-    {"close", "reason", K_TEXT},
+    {NULL, "at", K_DATE},          {"review", "decision", K_TEXT}, {"review", "note", K_TEXT},
+    {"assign", "ar", K_TEXT},      {"assign", "sr", K_TEXT},       {"assign", "fr", K_TEXT},
+    {"decide", "kdp", K_TEXT},     {"decide", "outcome", K_TEXT},  {"decide", "value", K_FEN},
+    {"decide", "discount", K_PCT}, {"decide", "margin", K_PCT},    {"decide", "conditions", K_JSON},
+    {"decide", "change", K_JSON}, /* ATAC: { "amount": FEN } */
+    {"sign", "value", K_FEN},      {"sign", "currency", K_TEXT},   {"sign", "terms", K_JSON},
+    {"sign", "net_days", K_INT},   {"milestone", "kind", K_TEXT},  {"milestone", "amount", K_FEN},
+    {"milestone", "ref", K_TEXT},  {"close", "reason", K_TEXT},
 };
 #define N_ACTION_KEYS (sizeof action_keys / sizeof *action_keys)
 
@@ -428,6 +416,26 @@ static void keys_of(const char *action, char *buf, size_t n)
             off += (size_t)snprintf(buf + off, n - off, "%s%s%s%s%s", off ? ", " : "", k->key,
                                     k->type == K_FEN ? " (or " : "", k->type == K_FEN ? k->key : "",
                                     k->type == K_FEN ? "_yuan)" : "");
+        }
+}
+
+void ltcctl_action_help(FILE *f, const char *action)
+{
+    static const char *const types[] = {
+        [K_TEXT] = "text",
+        [K_FEN] = "money in fen, a whole number (or KEY_yuan=YUAN, at most two decimals)",
+        [K_INT] = "a whole number of days, 0..3650",
+        [K_PCT] = "a percentage, -100..100, at most four decimals",
+        [K_DATE] = "a date, YYYY-MM-DD",
+        [K_JSON] = "JSON (a list or an object)",
+    };
+    fprintf(f, "\nkeys (KEY=VALUE):\n");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < N_ACTION_KEYS; i++) {
+            const struct action_key *k = &action_keys[i];
+            if (pass ? k->action != NULL : !(k->action && !strcmp(k->action, action)))
+                continue;
+            fprintf(f, "  %-22s %s\n", k->key, types[k->type]);
         }
 }
 
@@ -520,7 +528,8 @@ static void print_action(const json_t *i)
         const json_t *g = json_object_get(json_object_get(i, "gates"), current_kdp);
         printf("  %s %s at %s level by %s (%s, discount %s, margin %s)\n", current_kdp,
                ltcctl_str(g, "outcome"), ltcctl_str(g, "level"), ltcctl_str(g, "decided_by"),
-               ltcctl_money_of(g, "value", NULL, m, sizeof m), ltcctl_pct_of(g, "discount", d, sizeof d),
+               ltcctl_money_of(g, "value", NULL, m, sizeof m),
+               ltcctl_pct_of(g, "discount", d, sizeof d),
                ltcctl_pct_of(g, "margin", mg, sizeof mg));
     } else if (!strcmp(current_action, "milestone") && json_array_size(ms)) {
         const json_t *x = json_array_get(ms, json_array_size(ms) - 1);
@@ -564,7 +573,8 @@ static int post_action(const struct ltcctl *o, const struct ltcctl_args *a, cons
             return LTCCTL_USAGE;
         }
     json_t *kdp = json_object_get(body, "kdp");
-    snprintf(current_kdp, sizeof current_kdp, "%s", json_is_string(kdp) ? json_string_value(kdp) : "");
+    snprintf(current_kdp, sizeof current_kdp, "%s",
+             json_is_string(kdp) ? json_string_value(kdp) : "");
     current_action = action;
     char path[96];
     snprintf(path, sizeof path, "/v1/instances/%lld/actions", id);

@@ -17,8 +17,8 @@ static char subject[512];
 /* OWNER: hq, region/ID or office/ID, checked before it becomes a path. */
 static int owner_word(const struct ltcctl_args *a, const char *owner)
 {
-    const char *id = !strncmp(owner, "region/", 7) || !strncmp(owner, "office/", 7) ? owner + 7
-                                                                                      : NULL;
+    const char *id =
+        !strncmp(owner, "region/", 7) || !strncmp(owner, "office/", 7) ? owner + 7 : NULL;
     if (!strcmp(owner, "hq") || (id && lead_valid_id(id)))
         return 0;
     return ltcctl_usage(a->verb, "OWNER: '%.60s' is not hq, region/ID or office/ID", owner);
@@ -195,8 +195,8 @@ static void print_diff(const json_t *r)
     if (json_is_integer(from))
         snprintf(against, sizeof against, "v%lld", (long long)json_integer_value(from));
     printf("%s v%lld against %s: %d changed, %d added, %d removed, %d same\n",
-           ltcctl_str(r, "owner"), ltcctl_int_of(r, "to"), against, counts[0], counts[1],
-           counts[2], counts[3]);
+           ltcctl_str(r, "owner"), ltcctl_int_of(r, "to"), against, counts[0], counts[1], counts[2],
+           counts[3]);
     json_array_foreach(json_object_get(r, "files"), i, f)
     {
         if (!strcmp(ltcctl_str(f, "status"), "same"))
@@ -246,8 +246,8 @@ static void print_simulation(const json_t *r)
            ltcctl_int_of(r, "evaluated"),
            json_is_true(json_object_get(r, "truncated")) ? " (truncated: limit or max_ms)" : "");
     printf("\nCOUNTS\n  %-16s %lld\n  %-16s %lld\n  %-16s %lld\n", "changed",
-           ltcctl_int_of(r, "changed_total"), "failed", ltcctl_int_of(r, "failed_total"),
-           "routing", ltcctl_int_of(r, "routing_total"));
+           ltcctl_int_of(r, "changed_total"), "failed", ltcctl_int_of(r, "failed_total"), "routing",
+           ltcctl_int_of(r, "routing_total"));
     const char *what;
     json_t *c;
     json_object_foreach(json_object_get(r, "counts"), what, c)
@@ -337,8 +337,8 @@ static void print_shadow(const json_t *r)
                      ltcctl_str(json_object_get(e, "shadow"), "temperature"),
                      ltcctl_str(json_object_get(e, "shadow"), "recommendation"));
         }
-        printf("%-9lld %-24s %-8s %s\n", ltcctl_int_of(e, "instance"), ltcctl_str(e, "at"),
-               result, text);
+        printf("%-9lld %-24s %-8s %s\n", ltcctl_int_of(e, "instance"), ltcctl_str(e, "at"), result,
+               text);
     }
 }
 
@@ -394,12 +394,14 @@ static int put_or_rm(const struct ltcctl *o, const struct ltcctl_args *a, bool p
         return LTCCTL_USAGE;
     const char *slash = strrchr(file, '/');
     if (slash && put && a->n_pos > 2)
-        return ltcctl_usage(a->verb, "FILE '%.60s' is the name inside the bundle (e.g. "
-                                     "thresholds.lua), not a path: the file read is PATH",
+        return ltcctl_usage(a->verb,
+                            "FILE '%.60s' is the name inside the bundle (e.g. "
+                            "thresholds.lua), not a path: the file read is PATH",
                             file);
     if (slash && !put)
-        return ltcctl_usage(a->verb, "FILE '%.60s' is the name inside the bundle (e.g. "
-                                     "thresholds.lua), not a path",
+        return ltcctl_usage(a->verb,
+                            "FILE '%.60s' is the name inside the bundle (e.g. "
+                            "thresholds.lua), not a path",
                             file);
     const char *name = slash ? slash + 1 : file;
     if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-.") != strlen(name))
@@ -518,8 +520,9 @@ int ltcctl_rules_show(const struct ltcctl *o, const struct ltcctl_args *a)
         if (rc)
             return rc;
         if (!v) {
-            fprintf(stderr, "ltcctl: rules show: %s has no active version; name one: "
-                            "ltcctl rules show %s VERSION (ltcctl rules versions %s)\n",
+            fprintf(stderr,
+                    "ltcctl: rules show: %s has no active version; name one: "
+                    "ltcctl rules show %s VERSION (ltcctl rules versions %s)\n",
                     owner, owner, owner);
             return LTCCTL_ERROR;
         }
@@ -573,8 +576,9 @@ int ltcctl_rules_simulate(const struct ltcctl *o, const struct ltcctl_args *a)
             num = true;
         else if (strcmp(key, "unit")) {
             json_decref(body);
-            return ltcctl_usage(a->verb, "no key '%s'; the keys: unit=UNIT, from=YYYY-MM-DD, "
-                                         "to=YYYY-MM-DD, limit=N, max_ms=N",
+            return ltcctl_usage(a->verb,
+                                "no key '%s'; the keys: unit=UNIT, from=YYYY-MM-DD, "
+                                "to=YYYY-MM-DD, limit=N, max_ms=N",
                                 key);
         }
         if ((date && cli_date(key, val, &why)) ||

@@ -84,8 +84,8 @@ static void print_target_node(const json_t *n, int depth)
         bar[20] = '\0';
         snprintf(pct, sizeof pct, "%.1f%%", json_number_value(c) * 100);
     }
-    printf("%*s%-*s %24s %24s  %-20s %s\n", 2 * depth, "", 28 - 2 * depth, ltcctl_str(n, "unit"),
-           t, a, bar, pct);
+    printf("%*s%-*s %24s %24s  %-20s %s\n", 2 * depth, "", 28 - 2 * depth, ltcctl_str(n, "unit"), t,
+           a, bar, pct);
     size_t i;
     json_t *ch;
     json_array_foreach(json_object_get(n, "children"), i, ch) print_target_node(ch, depth + 1);
@@ -113,8 +113,9 @@ static void print_target_set(const json_t *j)
 /* A period or unit word goes into a path: only [A-Za-z0-9/_-]. */
 static int path_word(const struct ltcctl_args *a, const char *what, const char *s)
 {
-    if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-") ==
-                  strlen(s) &&
+    if (*s &&
+        strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-") ==
+            strlen(s) &&
         !strstr(s, "//"))
         return 0;
     return ltcctl_usage(a->verb, "%s: '%.40s' is not accepted (letters, digits, '-', '_', '/')",

@@ -75,7 +75,7 @@ char *money_format(int64_t minor, const char *currency, char *buf, size_t n)
     }
     grouped[g] = '\0';
     bool cur = currency && *currency;
-    snprintf(buf, n, "%s%s.%02u%s%s", minor < 0 ? "-" : "", grouped,
-             (unsigned)(m % MONEY_SCALE), cur ? " " : "", cur ? currency : "");
+    snprintf(buf, n, "%s%s.%02u%s%s", minor < 0 ? "-" : "", grouped, (unsigned)(m % MONEY_SCALE),
+             cur ? " " : "", cur ? currency : "");
     return buf;
 }

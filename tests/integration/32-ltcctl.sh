@@ -193,6 +193,12 @@ for opt in --office --customer --title --source --amount --yuan --currency --bud
 done
 [ $rc = 0 ] && [ -z "$missing" ]; ok_if "ltcctl lead create --help lists every option${missing:+ (missing:$missing)}"
 "$LTCCTL" help rules put | grep -q -- "--base V"; ok_if "ltcctl help rules put lists --base"
+"$LTCCTL" decide --help >"$WORK/help" 2>&1
+missing=""
+for key in kdp outcome value discount margin conditions change at; do
+    grep -q "^  $key " "$WORK/help" || missing="$missing $key"
+done
+[ -z "$missing" ] && grep -q "KEY_yuan=YUAN" "$WORK/help"; ok_if "ltcctl decide --help lists every key${missing:+ (missing:$missing)}"
 "$LTCCTL" lead list --help | grep -q -- "--temperature T"; ok_if "ltcctl lead list --help lists --temperature"
 
 # --- exit codes ---------------------------------------------------------------------

@@ -31,9 +31,22 @@ TEST(minor_units_are_whole_digits_only)
     CHECK(money_parse_minor("0", 0, MONEY_MAX, &v) == 0 && v == 0);
     CHECK(money_parse_minor("-5", -10, 10, &v) == 0 && v == -5);
     CHECK(money_parse_minor("9007199254740992", 0, MONEY_MAX, &v) == 0 && v == MONEY_MAX);
-    static const char *const bad[] = {"12.5", "1,200,000", "1e6", "0x10", "", " 12", "12 ", "+12",
-                                      "012", "-0", "-", "9007199254740993",
-                                      "99999999999999999999999", "12abc", "１２", NULL};
+    static const char *const bad[] = {"12.5",
+                                      "1,200,000",
+                                      "1e6",
+                                      "0x10",
+                                      "",
+                                      " 12",
+                                      "12 ",
+                                      "+12",
+                                      "012",
+                                      "-0",
+                                      "-",
+                                      "9007199254740993",
+                                      "99999999999999999999999",
+                                      "12abc",
+                                      "１２",
+                                      NULL};
     for (int i = 0; bad[i]; i++) {
         v = 77;
         CHECK_MSG(money_parse_minor(bad[i], 0, MONEY_MAX, &v) == -1 && v == 77, "%s", bad[i]);
@@ -51,9 +64,10 @@ TEST(major_units_convert_exactly)
     CHECK(money_parse_major("0.01", 0, MONEY_MAX, &v) == 0 && v == 1);
     CHECK(money_parse_major("0.29", 0, MONEY_MAX, &v) == 0 && v == 29); /* 0.29*100 is 28.999... */
     CHECK(money_parse_major("90071992547409.92", 0, MONEY_MAX, &v) == 0 && v == MONEY_MAX);
-    static const char *const bad[] = {"12.505", "12.", ".5", "1,200.00", "1e6", "0x10", "",
-                                      "12.5.0", "012.50", "12,50", "90071992547409.93", "-0.00",
-                                      "12.-5", "12.+5", NULL};
+    static const char *const bad[] = {
+        "12.505", "12.",    ".5",    "1,200.00",          "1e6",   "0x10",  "",
+        "12.5.0", "012.50", "12,50", "90071992547409.93", "-0.00", "12.-5", "12.+5",
+        NULL};
     for (int i = 0; bad[i]; i++) {
         v = 77;
         CHECK_MSG(money_parse_major(bad[i], 0, MONEY_MAX, &v) == -1 && v == 77, "%s", bad[i]);
@@ -74,8 +88,9 @@ TEST(refusals_name_the_option_and_the_accepted_forms)
     CHECK(cli_yuan("--yuan", "12.505", 0, MONEY_MAX, &v, &why) != 0 &&
           strstr(why.msg, "--yuan: '12.505' is not an amount in yuan"));
     CHECK(cli_yuan("--yuan", "12.50", 0, MONEY_MAX, &v, &why) == 0 && v == 1250);
-    CHECK(cli_int("--limit", "0x10", 1, 500, &v, &why) != 0 &&
-          strstr(why.msg, "--limit: '0x10' is not accepted: expected a whole number from 1 to 500"));
+    CHECK(
+        cli_int("--limit", "0x10", 1, 500, &v, &why) != 0 &&
+        strstr(why.msg, "--limit: '0x10' is not accepted: expected a whole number from 1 to 500"));
     CHECK(cli_int("--limit", "", 1, 500, &v, &why) != 0);
     CHECK(cli_int("--limit", "500", 1, 500, &v, &why) == 0 && v == 500);
     CHECK(cli_int("--limit", "501", 1, 500, &v, &why) != 0);
@@ -96,7 +111,7 @@ TEST(signals_are_name_equals_an_integer_in_range)
     CHECK(cli_signal("--signal", "urgency=high", name, &v, &why) != 0 &&
           strstr(why.msg, "--signal urgency: 'high' is not a signal value"));
     static const char *const bad[] = {"urgency=6", "urgency=-1", "urgency=4.5", "urgency=",
-                                      "=4", "Urgency=4", "urgency =4", NULL};
+                                      "=4",        "Urgency=4",  "urgency =4",  NULL};
     for (int i = 0; bad[i]; i++)
         CHECK_MSG(cli_signal("--signal", bad[i], name, &v, &why) != 0, "%s", bad[i]);
 }
@@ -108,14 +123,15 @@ TEST(percentages_dates_and_key_values)
     bool whole;
     CHECK(cli_percent("discount", "15", 0, 100, &d, &whole, &why) == 0 && d == 15 && whole);
     CHECK(cli_percent("margin", "12.5", -100, 100, &d, &whole, &why) == 0 && d == 12.5 && !whole);
-    static const char *const bad[] = {"15%", "1e1", "0x1", "", "12.", ".5", "101", "012",
-                                      "12.34567", "-5", NULL};
+    static const char *const bad[] = {"15%", "1e1", "0x1",      "",   "12.", ".5",
+                                      "101", "012", "12.34567", "-5", NULL};
     for (int i = 0; bad[i]; i++)
         CHECK_MSG(cli_percent("discount", bad[i], 0, 100, &d, &whole, &why) != 0, "%s", bad[i]);
     CHECK(strstr(why.msg, "discount: '-5' is not a percentage"));
     CHECK(cli_date("at", "2026-02-28", &why) == 0);
     CHECK(cli_date("at", "2028-02-29", &why) == 0);
-    CHECK(cli_date("at", "2026-02-29", &why) != 0 && strstr(why.msg, "at: '2026-02-29' is not a date"));
+    CHECK(cli_date("at", "2026-02-29", &why) != 0 &&
+          strstr(why.msg, "at: '2026-02-29' is not a date"));
     CHECK(cli_date("at", "2026-1-5", &why) != 0);
     CHECK(cli_date("at", "2026-13-01", &why) != 0);
     char key[64];
