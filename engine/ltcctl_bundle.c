@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lead.h"
 #include "log.h"
 #include "ltcctl.h"
 #include "rules_tests.h"
@@ -412,9 +413,8 @@ int ltcctl_rules_test(const struct ltcctl *o, const struct ltcctl_args *a)
 int ltcctl_rules_push(const struct ltcctl *o, const struct ltcctl_args *a)
 {
     const char *owner = a->pos[0];
-    if (strcmp(owner, "hq") && strncmp(owner, "region/", 7) && strncmp(owner, "office/", 7))
-        return ltcctl_usage(a->verb, "OWNER: '%.60s' is not hq, region/ID or office/ID", owner);
-    if (strchr(owner, '?') || strchr(owner, '#') || strstr(owner, ".."))
+    bool unit = !strncmp(owner, "region/", 7) || !strncmp(owner, "office/", 7);
+    if (strcmp(owner, "hq") && !(unit && lead_valid_id(owner + 7)))
         return ltcctl_usage(a->verb, "OWNER: '%.60s' is not hq, region/ID or office/ID", owner);
     snprintf(pushed_owner, sizeof pushed_owner, "%s", owner);
     return push_dir(o, owner, a->pos[1]);
