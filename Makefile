@@ -32,6 +32,8 @@ ENGINE  += rules_inputs
 ENGINE  += api_openapi openapi_doc
 # The dashboard's work lists: decisions waiting, overdue receivables (issue 15).
 ENGINE  += api_worklist
+# Money as exact text and strict command-line values (ltcctl, issue 15).
+ENGINE  += money cli_value
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
@@ -57,8 +59,11 @@ $(BIN)/ltcd: $(BUILD)/main.o $(OBJS) | $(BIN)
 # evaluate local bundles offline with the daemon's own code.
 $(BUILD)/libltcd.a: $(OBJS)
 	$(AR) rcs $@ $^
-$(BIN)/ltcctl: engine/ltcctl.c $(BUILD)/libltcd.a | $(BIN)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs libcurl) $(LDLIBS)
+# ltcctl's own files (ltcctl.h): verbs table and main, options, HTTP, formatting, verbs.
+LTCCTL  := ltcctl ltcctl_args ltcctl_http ltcctl_print ltcctl_lead ltcctl_rules ltcctl_bundle \
+           ltcctl_shares
+$(BIN)/ltcctl: $(LTCCTL:%=$(BUILD)/%.o) $(BUILD)/libltcd.a | $(BIN)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl) $(LDLIBS)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h tests/unit/tree.h
 	$(CC) $(CFLAGS) $(XCFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 

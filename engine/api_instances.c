@@ -216,6 +216,50 @@ static bool valid_filter(const char *v)
     return !v || lead_valid_id(v);
 }
 
+/* A filter value nothing can match is a mistake (a typo), not an empty page:
+ * 400 naming the valid values. Stages come from HQ's process.lua, units from
+ * its org tree (which every principal may read: GET /v1/rules/hq/versions/V),
+ * so the message tells nothing a principal could not see already. */
+static const char *const temperatures[] = {"hot", "warm", "cold", NULL};
+
+static int check_filters(struct api_call *c, const struct store_instance_filter *f,
+                         struct err_detail *why)
+{
+    const struct rules_version *hq = rules_hq(c->app->rules);
+    if (f->stage) {
+        char list[256] = "";
+        size_t i, off = 0;
+        json_t *s;
+        bool known = false;
+        json_array_foreach(hq->stages, i, s)
+        {
+            known |= !strcmp(json_string_value(s), f->stage);
+            if (off < sizeof list)
+                off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "",
+                                        json_string_value(s));
+        }
+        if (!known)
+            return err_field(why, -ERR_INVALID_FIELD, "stage",
+                             "stage: unknown stage '%.40s'; the stages are %s", f->stage, list);
+    }
+    if (f->temperature) {
+        bool known = false;
+        for (const char *const *t = temperatures; *t; t++)
+            known |= !strcmp(*t, f->temperature);
+        if (!known)
+            return err_field(why, -ERR_INVALID_FIELD, "temperature",
+                             "temperature: unknown temperature '%.40s'; expected hot, warm or cold",
+                             f->temperature);
+    }
+    if (f->office && !org_has_office(hq->org, f->office))
+        return err_field(why, -ERR_INVALID_FIELD, "office",
+                         "office: no office '%.40s' in the org tree (rules/hq/org.lua)", f->office);
+    if (f->region && !org_has_region(hq->org, f->region))
+        return err_field(why, -ERR_INVALID_FIELD, "region",
+                         "region: no region '%.40s' in the org tree (rules/hq/org.lua)", f->region);
+    return 0;
+}
+
 void api_instance_list(struct api_call *c)
 {
     struct store_instance_filter f = {
@@ -232,6 +276,10 @@ void api_instance_list(struct api_call *c)
         return;
     }
     struct err_detail bad = {0};
+    if (check_filters(c, &f, &bad)) {
+        api_error(c->req, &bad);
+        return;
+    }
     int64_t n = f.limit;
     if ((limit && num_parse("limit", limit, 1, API_LIST_LIMIT_MAX, &n, &bad)) ||
         (after && num_parse("after", after, 0, INT64_MAX, &f.after_id, &bad))) {

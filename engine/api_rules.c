@@ -30,6 +30,17 @@ static int check_owner(struct api_call *c, const char *owner)
         api_fail(c->req, -ERR_NOT_FOUND, "'%.60s' is not hq, region/ID or office/ID", owner);
         return -1;
     }
+    /* Existence before permission: the org tree is readable by every
+     * principal (HQ's org.lua), so a 404 for a unit outside it tells nothing
+     * new, and a 403 would send the user after a permission instead of the
+     * typo. */
+    const struct org *org = rules_hq(c->app->rules)->org;
+    if ((layer == RULES_REGION && !org_has_region(org, owner + 7)) ||
+        (layer == RULES_OFFICE && !org_has_office(org, owner + 7))) {
+        api_fail(c->req, -ERR_NOT_FOUND, "no owner %.60s: the org tree has no %s '%.40s'", owner,
+                 layer == RULES_REGION ? "region" : "office", owner + 7);
+        return -1;
+    }
     return 0;
 }
 

@@ -232,12 +232,8 @@ int rules__check_body(const struct rules_version *hq, const json_t *input, struc
     const char *action = json_string_value(json_object_get(input, "action"));
     const json_t *fields = action ? json_object_get(hq->bodies, action) : NULL;
     char list[RULES_INPUTS_MAX * 66];
-    if (!fields) {
-        key_list(hq->bodies, list, sizeof list);
-        return err_field(why, -ERR_INVALID_FIELD, "action",
-                         "action: unknown action '%.40s' (actions: %s, reevaluate)",
-                         action ? action : "", list);
-    }
+    if (!fields) /* process.lua refuses it, naming the actions of the instance's stage */
+        return 0;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)input, k, v)

@@ -279,8 +279,9 @@ int rules__check_signals(const struct rules_version *hq, const json_t *lead,
                          struct err_detail *why);
 
 /* An action body against hq's declaration (none: 0): -ERR_INVALID_FIELD for
- * an unknown action (listing the actions) or an unknown key (field: the key,
- * the message listing the accepted ones). */
+ * an unknown key of a declared action (field: the key, the message listing
+ * the accepted ones). An unknown action passes: process.lua refuses it,
+ * naming the actions of the instance's stage. */
 int rules__check_body(const struct rules_version *hq, const json_t *input, struct err_detail *why);
 
 #endif

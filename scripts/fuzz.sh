@@ -7,7 +7,7 @@ SECONDS_EACH=${1:-60}
 OUT=build-fuzz
 mkdir -p "$OUT"
 # The engine's objects, and the OpenAPI document compiled from engine/openapi.json.
-OBJS="$(ls engine/*.c | grep -v -e main.c -e ltcctl.c | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") $OUT/obj/openapi_doc.o"
+OBJS="$(ls engine/*.c | grep -v -e main.c -e ltcctl | sed "s|engine/\(.*\)\.c|$OUT/obj/\1.o|") $OUT/obj/openapi_doc.o"
 # shellcheck disable=SC2086
 make --no-print-directory BUILD=$OUT/obj BIN=$OUT/bin CC=clang-14 \
     CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \

@@ -479,17 +479,29 @@ local ALLOWED = {
     closed = {},
 }
 
+-- "assign, close, reevaluate, review": what a user may ask for at 'stage',
+-- so that a refusal says what would have worked.
+local function allowed_at(stage)
+    local names = {}
+    for n in pairs(ALLOWED[stage] or {}) do names[#names + 1] = n end
+    if stage == "lead" then names[#names + 1] = "reevaluate" end
+    table.sort(names)
+    return #names > 0 and table.concat(names, ", ") or "none (the instance is closed)"
+end
+
 local function act(instance, input, ctx)
     local name = input.action
     if not actions[name] then
-        return invalid("action", "unknown action (actions: assign, close, decide, milestone, "
-                       .. "reevaluate, review, sign)")
+        local shown = type(name) == "string" and ("'" .. name:sub(1, 40) .. "'") or "missing"
+        return invalid("action", "unknown action " .. shown .. "; at stage " .. instance.stage
+                       .. " the actions are " .. allowed_at(instance.stage))
     end
     if not ROLES[name][ctx.principal.role] then
         return fail("forbidden", "role " .. ctx.principal.role .. " may not " .. name)
     end
     if not ALLOWED[instance.stage][name] then
-        return fail("conflict", name .. " is not allowed at stage " .. instance.stage)
+        return fail("conflict", name .. " is not allowed at stage " .. instance.stage
+                    .. "; the actions there are " .. allowed_at(instance.stage))
     end
     if ctx.at ~= nil and not is_date(ctx.at) then return invalid("at", "expected YYYY-MM-DD") end
     local correction = input.correction

@@ -162,7 +162,7 @@ rows=$(all_rows)
 body "milestone amount" amount "$ACT" hq-admin-token '{"action":"milestone","kind":"delivery","amount":@}' 9007199254740993 -1 9223372036854775808 1e400 '"12abc"' '""'
 check "no bad number changed the contract" [ "$rows" = "$(all_rows)" ]
 out=$(LTC_URL=$URL LTC_TOKEN=hq-admin-token "$LTCCTL" shares run 2026 12abc 2>&1); rc=$?
-check "ltcctl sends '12abc' as typed, not as 12: refused naming pool" sh -c "[ $rc != 0 ] && echo '$out' | grep -q 'pool: expected an integer'"
+check "ltcctl refuses '12abc' before sending it, naming POOL (usage, exit 2)" sh -c "[ $rc = 2 ] && echo \"\$1\" | grep -q \"POOL: '12abc' is not an amount in fen\"" - "$out"
 check "ltcctl: nothing changed" [ "$rows" = "$(all_rows)" ]
 stop_daemon
 finish

@@ -20,7 +20,7 @@ TERMS='[{"milestone":"advance","percent":10},{"milestone":"delivery","percent":8
 
 # --- the whole flow: examples/demo.sh against this daemon ---------------------
 LTCCTL="$LTCCTL" sh "$ROOT/examples/demo.sh" "$URL" >"$WORK/demo" 2>&1
-check "examples/demo.sh takes a lead to cash" grep -q 'won: Contract fulfilled and paid (DSO 73 days)' "$WORK/demo"
+check "examples/demo.sh takes a lead to cash" grep -q 'won: Contract fulfilled and paid (DSO 80 days)' "$WORK/demo"
 DEMO=1
 check "the demo instance is closed and won" [ "$(api GET /v1/instances/$DEMO hq-admin-token | jq -r '.stage + "/" + .closure.outcome')" = closed/won ]
 check "its trail has one event per accepted action (17)" [ "$(events $DEMO)" = 17 ]

@@ -74,7 +74,7 @@ sim=$(api POST "/v1/rules/region/south/versions/$D/simulate" hq-admin-token '{}'
 check "routing lists the opportunity whose next KDP changes level" \
     [ "$(echo "$sim" | jq -c '[.routing_total, (.routing[0] | [.instance, .stage, .kdp, .value, .before, .after])]')" = "[1,[$OPP,\"opportunity\",\"ATB\",800000000,\"office\",\"region\"]]" ]
 out=$(LTC_TOKEN=hq-admin-token CTL rules simulate region/south "$D")
-check "ltcctl prints the routing change" has "$out" "^$OPP  *province-a  *opportunity  *ATB  *800000000 .*office -> region"
+check "ltcctl prints the routing change" has "$out" "^$OPP  *province-a  *opportunity  *ATB  *8,000,000.00 CNY .*office -> region"
 
 # --- shadow runs ---------------------------------------------------------------
 # Active: v1 (hot 65 for the region). Shadow S: the failing candidate above.

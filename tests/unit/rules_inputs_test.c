@@ -166,8 +166,11 @@ TEST(action_bodies_with_unknown_keys_are_refused_naming_the_key)
          "decison: unknown field of review (accepted: action, at, correction, decision, note)"},
         {"{\"action\":\"sign\",\"value\":1,\"netdays\":30}", "netdays", "unknown field of sign"},
         {"{\"action\":\"close\",\"reason\":\"x\",\"value\":1}", "value", "unknown field of close"},
-        {"{\"action\":\"reveiw\"}", "action", "unknown action 'reveiw' (actions: assign, close"},
     };
+    /* An unknown action is process.lua's to refuse: it names the stage's actions. */
+    json_t *unknown = json_loads("{\"action\":\"reveiw\"}", 0, NULL);
+    CHECK(rules__check_body(v, unknown, &why) == 0);
+    json_decref(unknown);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *b = json_loads(bad[i].body, 0, NULL);
         CHECK(rules__check_body(v, b, &why) == -ERR_INVALID_FIELD);

@@ -1,0 +1,133 @@
+/* engine/ltcctl_http.c: requests to ltcd and what its answers print (see ltcctl.h). */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ltcctl.h"
+
+void ltcctl_buf_add(struct ltcctl_buf *b, const char *p, size_t n)
+{
+    char *g = realloc(b->p, b->n + n + 1);
+    if (!g) {
+        fprintf(stderr, "ltcctl: out of memory\n");
+        exit(LTCCTL_ERROR);
+    }
+    b->p = g;
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    ltcctl_buf_add(ud, ptr, size * nmemb);
+    return size * nmemb;
+}
+
+long ltcctl_request(const struct ltcctl *o, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, struct ltcctl_buf *out)
+{
+    CURL *c = curl_easy_init();
+    char url[4096], auth[1024], ct[128];
+    snprintf(url, sizeof url, "%s%s", o->url, path);
+    struct curl_slist *h = NULL;
+    if (o->token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->token);
+        h = curl_slist_append(h, auth);
+    }
+    snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+    h = curl_slist_append(h, ct);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    long status = 0;
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    else
+        fprintf(stderr, "ltcctl: cannot reach ltcd at %s: %s\n", o->url, curl_easy_strerror(rc));
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* The error envelope (CONTRACT section 3) as one line, plus a hint for the
+ * refusals whose fix is not in the message. */
+static void print_error(long status, const json_t *body)
+{
+    const json_t *e = json_object_get(body, "error");
+    fprintf(stderr, "ltcctl: %ld %s: %s\n", status, ltcctl_str(e, "code"),
+            ltcctl_str(e, "message"));
+    const json_t *d = json_object_get(e, "details");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)d, k, v)
+    {
+        char text[256];
+        ltcctl_scalar(v, text, sizeof text);
+        fprintf(stderr, "  %s: %s\n", k, text);
+    }
+    if (status == 401)
+        fprintf(stderr, "ltcctl: the token was refused; set --token or LTC_TOKEN\n");
+}
+
+int ltcctl_finish(const struct ltcctl *o, long status, struct ltcctl_buf *b,
+                  ltcctl_print_fn *pretty)
+{
+    if (status == 0) {
+        free(b->p);
+        return LTCCTL_UNREACHABLE;
+    }
+    json_t *body = json_loads(b->p ? b->p : "", JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    int rc = status >= 400 ? LTCCTL_ERROR : LTCCTL_OK;
+    if (o->json || !body) {
+        printf("%s\n", b->p ? b->p : "");
+    } else if (rc) {
+        print_error(status, body);
+    } else if (pretty) {
+        pretty(body);
+    } else {
+        char *s = json_dumps(body, JSON_INDENT(2));
+        printf("%s\n", s ? s : "");
+        free(s);
+    }
+    json_decref(body);
+    free(b->p);
+    b->p = NULL;
+    return rc;
+}
+
+int ltcctl_call(const struct ltcctl *o, const char *method, const char *path, const json_t *body,
+                ltcctl_print_fn *pretty)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct ltcctl_buf b = {0};
+    /* A POST without a body still sends one, empty (Content-Length: 0). */
+    const char *send = text ? text : (strcmp(method, "GET") ? "" : NULL);
+    long st = ltcctl_request(o, method, path, send, text ? strlen(text) : 0, NULL, &b);
+    free(text);
+    return ltcctl_finish(o, st, &b, pretty);
+}
+
+int ltcctl_get_json(const struct ltcctl *o, const char *path, json_t **body)
+{
+    struct ltcctl_buf b = {0};
+    long st = ltcctl_request(o, "GET", path, NULL, 0, NULL, &b);
+    if (st != 200) {
+        struct ltcctl quiet = *o;
+        quiet.json = false; /* an error here is a message, not output */
+        int rc = ltcctl_finish(&quiet, st, &b, NULL);
+        return rc ? rc : LTCCTL_ERROR;
+    }
+    *body = json_loads(b.p ? b.p : "", JSON_ALLOW_NUL, NULL);
+    free(b.p);
+    return *body ? 0 : LTCCTL_ERROR;
+}

@@ -1,0 +1,148 @@
+/* tests/unit/money_test.c: money as exact text both ways, and the strict
+ * command-line values of ltcctl (issue 15: "--amount 12.5 stored 12 fen,
+ * --amount 1,200,000 stored 1 fen, --signal urgency=high stored 0"). */
+#include "cli_value.h"
+#include "money.h"
+#include "test.h"
+
+static const char *fmt(int64_t v, const char *cur)
+{
+    static char buf[MONEY_TEXT_MAX];
+    return money_format(v, cur, buf, sizeof buf);
+}
+
+TEST(money_is_formatted_one_way)
+{
+    CHECK(!strcmp(fmt(120000000000, "CNY"), "1,200,000,000.00 CNY"));
+    CHECK(!strcmp(fmt(120000050, "CNY"), "1,200,000.50 CNY"));
+    CHECK(!strcmp(fmt(0, "CNY"), "0.00 CNY"));
+    CHECK(!strcmp(fmt(5, "CNY"), "0.05 CNY"));
+    CHECK(!strcmp(fmt(99999, NULL), "999.99"));
+    CHECK(!strcmp(fmt(100000, ""), "1,000.00"));
+    CHECK(!strcmp(fmt(-123456789, "CNY"), "-1,234,567.89 CNY"));
+    CHECK(!strcmp(fmt(MONEY_MAX, "CNY"), "90,071,992,547,409.92 CNY"));
+    CHECK(!strcmp(fmt(INT64_MIN, "CNY"), "-92,233,720,368,547,758.08 CNY"));
+}
+
+TEST(minor_units_are_whole_digits_only)
+{
+    int64_t v = -1;
+    CHECK(money_parse_minor("120000000", 0, MONEY_MAX, &v) == 0 && v == 120000000);
+    CHECK(money_parse_minor("0", 0, MONEY_MAX, &v) == 0 && v == 0);
+    CHECK(money_parse_minor("-5", -10, 10, &v) == 0 && v == -5);
+    CHECK(money_parse_minor("9007199254740992", 0, MONEY_MAX, &v) == 0 && v == MONEY_MAX);
+    static const char *const bad[] = {"12.5",
+                                      "1,200,000",
+                                      "1e6",
+                                      "0x10",
+                                      "",
+                                      " 12",
+                                      "12 ",
+                                      "+12",
+                                      "012",
+                                      "-0",
+                                      "-",
+                                      "9007199254740993",
+                                      "99999999999999999999999",
+                                      "12abc",
+                                      "１２",
+                                      NULL};
+    for (int i = 0; bad[i]; i++) {
+        v = 77;
+        CHECK_MSG(money_parse_minor(bad[i], 0, MONEY_MAX, &v) == -1 && v == 77, "%s", bad[i]);
+    }
+    CHECK(money_parse_minor(NULL, 0, 1, &v) == -1);
+    CHECK(money_parse_minor("-5", 0, 10, &v) == -1); /* below the range */
+}
+
+TEST(major_units_convert_exactly)
+{
+    int64_t v = -1;
+    CHECK(money_parse_major("12.50", 0, MONEY_MAX, &v) == 0 && v == 1250);
+    CHECK(money_parse_major("12.5", 0, MONEY_MAX, &v) == 0 && v == 1250);
+    CHECK(money_parse_major("1200000", 0, MONEY_MAX, &v) == 0 && v == 120000000);
+    CHECK(money_parse_major("0.01", 0, MONEY_MAX, &v) == 0 && v == 1);
+    CHECK(money_parse_major("0.29", 0, MONEY_MAX, &v) == 0 && v == 29); /* 0.29*100 is 28.999... */
+    CHECK(money_parse_major("90071992547409.92", 0, MONEY_MAX, &v) == 0 && v == MONEY_MAX);
+    static const char *const bad[] = {
+        "12.505", "12.",    ".5",    "1,200.00",          "1e6",   "0x10",  "",
+        "12.5.0", "012.50", "12,50", "90071992547409.93", "-0.00", "12.-5", "12.+5",
+        NULL};
+    for (int i = 0; bad[i]; i++) {
+        v = 77;
+        CHECK_MSG(money_parse_major(bad[i], 0, MONEY_MAX, &v) == -1 && v == 77, "%s", bad[i]);
+    }
+}
+
+TEST(refusals_name_the_option_and_the_accepted_forms)
+{
+    struct err_detail why = {0};
+    int64_t v;
+    CHECK(cli_fen("--amount", "12.5", 0, MONEY_MAX, "--yuan", &v, &why) == -ERR_INVALID_FIELD);
+    CHECK(!strcmp(why.field, "--amount"));
+    CHECK_MSG(strstr(why.msg, "--amount: '12.5' is not an amount in fen") &&
+                  strstr(why.msg, "or yuan with --yuan 1200000.00"),
+              "%s", why.msg);
+    CHECK(cli_fen("value", "1,200,000", 0, MONEY_MAX, "value_yuan", &v, &why) != 0 &&
+          strstr(why.msg, "value_yuan=1200000.00"));
+    CHECK(cli_yuan("--yuan", "12.505", 0, MONEY_MAX, &v, &why) != 0 &&
+          strstr(why.msg, "--yuan: '12.505' is not an amount in yuan"));
+    CHECK(cli_yuan("--yuan", "12.50", 0, MONEY_MAX, &v, &why) == 0 && v == 1250);
+    CHECK(
+        cli_int("--limit", "0x10", 1, 500, &v, &why) != 0 &&
+        strstr(why.msg, "--limit: '0x10' is not accepted: expected a whole number from 1 to 500"));
+    CHECK(cli_int("--limit", "", 1, 500, &v, &why) != 0);
+    CHECK(cli_int("--limit", "500", 1, 500, &v, &why) == 0 && v == 500);
+    CHECK(cli_int("--limit", "501", 1, 500, &v, &why) != 0);
+}
+
+TEST(signals_are_name_equals_an_integer_in_range)
+{
+    struct err_detail why = {0};
+    char name[64];
+    int64_t v = -1;
+    CHECK(cli_signal("--signal", "urgency=5", name, &v, &why) == 0 && !strcmp(name, "urgency") &&
+          v == 5);
+    CHECK(cli_signal("--signal", "coach=0", name, &v, &why) == 0 && v == 0);
+    CHECK(cli_signal("--signal", "urgency", name, &v, &why) != 0);
+    CHECK_MSG(strstr(why.msg, "--signal: 'urgency' is not NAME=VALUE") &&
+                  strstr(why.msg, "e.g. --signal urgency=4"),
+              "%s", why.msg);
+    CHECK(cli_signal("--signal", "urgency=high", name, &v, &why) != 0 &&
+          strstr(why.msg, "--signal urgency: 'high' is not a signal value"));
+    static const char *const bad[] = {"urgency=6", "urgency=-1", "urgency=4.5", "urgency=",
+                                      "=4",        "Urgency=4",  "urgency =4",  NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK_MSG(cli_signal("--signal", bad[i], name, &v, &why) != 0, "%s", bad[i]);
+}
+
+TEST(percentages_dates_and_key_values)
+{
+    struct err_detail why = {0};
+    double d;
+    bool whole;
+    CHECK(cli_percent("discount", "15", 0, 100, &d, &whole, &why) == 0 && d == 15 && whole);
+    CHECK(cli_percent("margin", "12.5", -100, 100, &d, &whole, &why) == 0 && d == 12.5 && !whole);
+    static const char *const bad[] = {"15%", "1e1", "0x1",      "",   "12.", ".5",
+                                      "101", "012", "12.34567", "-5", NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK_MSG(cli_percent("discount", bad[i], 0, 100, &d, &whole, &why) != 0, "%s", bad[i]);
+    CHECK(strstr(why.msg, "discount: '-5' is not a percentage"));
+    CHECK(cli_date("at", "2026-02-28", &why) == 0);
+    CHECK(cli_date("at", "2028-02-29", &why) == 0);
+    CHECK(cli_date("at", "2026-02-29", &why) != 0 &&
+          strstr(why.msg, "at: '2026-02-29' is not a date"));
+    CHECK(cli_date("at", "2026-1-5", &why) != 0);
+    CHECK(cli_date("at", "2026-13-01", &why) != 0);
+    char key[64];
+    const char *val;
+    CHECK(cli_key_value("note=a=b", key, &val, &why) == 0 && !strcmp(key, "note") &&
+          !strcmp(val, "a=b"));
+    CHECK(cli_key_value("decision", key, &val, &why) != 0 &&
+          strstr(why.msg, "'decision' is not KEY=VALUE"));
+    CHECK(cli_key_value("=x", key, &val, &why) != 0);
+}
+
+TEST_MAIN(T(money_is_formatted_one_way), T(minor_units_are_whole_digits_only),
+          T(major_units_convert_exactly), T(refusals_name_the_option_and_the_accepted_forms),
+          T(signals_are_name_equals_an_integer_in_range), T(percentages_dates_and_key_values))
