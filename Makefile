@@ -24,6 +24,8 @@ ENGINE  += rules_errors rules_shadow api_shadow
 ENGINE  += diff rules_diff
 # Rule tests and bound relations (tests.lua, --check-rules, ltcctl rules test).
 ENGINE  += rules_bounds rules_tests
+# Lead management (issue 13): people, customers, assignment, review meetings, activities.
+ENGINE  += records store_leads period_week rules_leads api_people api_owner api_reviews api_activities
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

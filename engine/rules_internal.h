@@ -249,4 +249,12 @@ int rules__compile(const char *owner, enum rules_layer layer, int version, const
                    const struct rules_version *hq, struct rules_version **out,
                    struct err_detail *why);
 
+/* Lead management (rules_leads.c). HQ's lead.lua review table, priority
+ * and scorecard.lua, checked when an HQ version loads; a region's
+ * assignment.lua, run against HQ's sample leads with sample candidates (a
+ * rule that fails, loops or returns no candidate's id is refused). */
+int rules__check_lead_management(struct rules_version *v, struct err_detail *why);
+int rules__check_assignment(struct rules_version *v, const json_t *samples,
+                            const struct rules_version *hq, struct err_detail *why);
+
 #endif

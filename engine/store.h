@@ -94,6 +94,7 @@ int store_instance_get(struct store *st, int64_t id, struct store_instance_row *
 
 struct store_instance_filter {
     const char *stage, *region, *office, *temperature; /* NULL: any */
+    const char *owner;                                 /* the lead owner's person id; NULL: any */
     int64_t after_id;                                  /* ids greater than this */
     int limit;
 };
@@ -115,6 +116,7 @@ struct store_event {
     const char *payload; /* JSON text */
     const char *outcome; /* JSON text */
     const char *rules;   /* JSON text: { OWNER: VERSION } */
+    const char *person;  /* the person id of the principal, or NULL (unknown) */
 };
 
 int store_event_append(struct store *st, const struct store_event *ev, struct err_detail *why);
