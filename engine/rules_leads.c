@@ -72,7 +72,12 @@ int rules_assign_owner(struct rules *r, const json_t *lead, const json_t *candid
     const char *region = str_of(lead, "region");
     char owner[RULES_OWNER_MAX];
     snprintf(owner, sizeof owner, "region/%s", region ? region : "");
-    struct rules_version *rv = region ? rules_active(r, owner) : NULL;
+    return rules__assign(region ? rules_active(r, owner) : NULL, lead, candidates, out, rule_err);
+}
+
+int rules__assign(struct rules_version *rv, const json_t *lead, const json_t *candidates,
+                  json_t **out, struct err_detail *rule_err)
+{
     const char *hq_pick = least_loaded_ar(candidates);
     /* Without active people there is no one to choose: no rule call. */
     if (rv && json_array_size(candidates) &&
@@ -223,7 +228,12 @@ int rules_review_params(struct rules *r, const json_t *lead, struct rules_review
 int rules_lead_priority(struct rules *r, const json_t *lead, const json_t *evaluation,
                         double *out, struct err_detail *why)
 {
-    struct rules_version *hq = rules_hq(r);
+    return rules__priority(rules_hq(r), lead, evaluation, out, why);
+}
+
+int rules__priority(struct rules_version *hq, const json_t *lead, const json_t *evaluation,
+                    double *out, struct err_detail *why)
+{
     *out = json_number_value(json_object_get(evaluation, "score"));
     if (sandbox_kind(hq->sb, "lead.lua", "priority") != SANDBOX_FUNCTION)
         return 0; /* no priority function: the score orders the queue */
@@ -253,7 +263,12 @@ void rules_budget_deadline(struct rules *r, char out[6])
 
 int rules_points_lost(struct rules *r, const json_t *card, json_int_t *out, struct err_detail *why)
 {
-    struct rules_version *hq = rules_hq(r);
+    return rules__points_lost(rules_hq(r), card, out, why);
+}
+
+int rules__points_lost(struct rules_version *hq, const json_t *card, json_int_t *out,
+                       struct err_detail *why)
+{
     *out = 0;
     if (sandbox_kind(hq->sb, "scorecard.lua", "points_lost") != SANDBOX_FUNCTION)
         return 0;
