@@ -12,6 +12,11 @@
 #include "log.h"
 #include "num.h"
 
+static const char *str_of(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
 /* The roles that may create and act on instances (viewers only read). */
 /* What an instance document adds to its customer's credit exposure. */
 static int64_t exposure_of(const json_t *doc)
@@ -73,6 +78,7 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         .last_seq = 1,
         .customer = json_string_value(json_object_get(doc, "customer")),
         .exposure = exposure_of(doc),
+        .owner = str_of(doc, "owner"),
     };
     struct store_event e = {
         .instance_id = id,
@@ -325,7 +331,9 @@ struct step {
     const char *action, *payload, *outcome, *rules; /* JSON texts but action */
     const char *stage, *temperature, *doc;          /* the instance after it */
     int64_t exposure;                               /* see store_instance.exposure */
+    const json_t *after;                            /* the instance after it, parsed */
 };
+
 
 
 static int record_step(struct app *app, const struct store_instance_row *row,
@@ -352,6 +360,8 @@ static int record_step(struct app *app, const struct store_instance_row *row,
         .at_ms = now,
         .last_seq = row->last_seq + 1,
         .exposure = s->exposure,
+        .owner = str_of(s->after, "owner"),
+        .next_review = str_of(s->after, "next_review"),
     };
     int rc = store_event_append(app->st, &e, why);
     return rc ? rc : store_instance_update(app->st, &in, why);
@@ -402,7 +412,8 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
         struct step s = {"reevaluate", "{}",
                          outcome,      rules,
                          row.stage,    json_string_value(json_object_get(ev, "temperature")),
-                         text,         0};
+                         text,         0,
+                         doc};
         rc = record_step(app, &row, w, &s, now, why);
     }
     if (!rc)
@@ -517,7 +528,7 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
         struct step s = {
             json_string_value(json_object_get(input, "action")), payload,         out, rules,
             json_string_value(json_object_get(next, "stage")),   row.temperature, text,
-            exposure_of(next)};
+            exposure_of(next), next};
         rc = record_step(app, &row, w, &s, now, why);
         if (!rc)
             rc = record_ledger(app, next, ledger, row.last_seq + 1, input, today, why);
@@ -583,7 +594,7 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status,
     }
     if (!rc) {
         struct step s = {"assign_owner", payload, out,  "{}",
-                         row.stage,      row.temperature, text, 0};
+                         row.stage,      row.temperature, text, 0, doc};
         rc = record_step(app, &row, w, &s, now, why);
     }
     if (!rc) {

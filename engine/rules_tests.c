@@ -263,7 +263,7 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
     json_object_foreach((json_t *)t, k, x)
     {
         if (!rules__in_list(test_keys, k)) {
-            snprintf(out, n, "unknown key '%.40s' (a test has name, lead and expect)", k);
+            snprintf(out, n, "unknown key '%.40s' (a test has name, lead, expect, candidates; or name, card, expect)", k);
             return;
         }
     }

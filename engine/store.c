@@ -23,16 +23,15 @@
     XX(savepoint, "SAVEPOINT req")                                                                 \
     XX(release, "RELEASE req")                                                                     \
     XX(rollback_to, "ROLLBACK TO req")                                                             \
-    /* owner and review_due are derived from the document (README: lead management). */       \
+    /* review_due: a lead waits for review from its next_review, or at once ('') when it    \
+     * has none; any other stage does not wait (NULL). */                                        \
     XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"           \
                     " created_at, updated_at, last_seq, customer, exposure, owner, review_due)"    \
-                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10, json_extract(?6, '$.owner'),"     \
-                    " CASE WHEN ?2 = 'lead' THEN coalesce(json_extract(?6, '$.next_review'), '')"  \
-                    " END)")                                                                       \
+                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10,?11,"                              \
+                    " CASE WHEN ?2 = 'lead' THEN coalesce(?12, '') END)")                          \
     XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5,"        \
-                    " last_seq=?6, exposure=?7, owner=json_extract(?4, '$.owner'),"                \
-                    " review_due=CASE WHEN ?2 = 'lead' THEN"                                       \
-                    " coalesce(json_extract(?4, '$.next_review'), '') END WHERE id=?1")            \
+                    " last_seq=?6, exposure=?7, owner=?8,"                                         \
+                    " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END WHERE id=?1")     \
     XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
                  " FROM instances WHERE id=?1")                                                    \
     XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"                   \
@@ -520,6 +519,8 @@ int store_instance_insert(struct store *st, const struct store_instance *in, str
     sqlite3_bind_int64(s, 8, in->last_seq);
     bind_text(s, 9, in->customer);
     sqlite3_bind_int64(s, 10, in->exposure);
+    bind_text(s, 11, in->owner);
+    bind_text(s, 12, in->next_review);
     return step_done(st, s, why, "insert instance");
 }
 
@@ -533,6 +534,8 @@ int store_instance_update(struct store *st, const struct store_instance *in, str
     sqlite3_bind_int64(s, 5, in->at_ms);
     sqlite3_bind_int64(s, 6, in->last_seq);
     sqlite3_bind_int64(s, 7, in->exposure);
+    bind_text(s, 8, in->owner);
+    bind_text(s, 9, in->next_review);
     int rc = step_done(st, s, why, "update instance");
     if (!rc && sqlite3_changes(st->db) != 1)
         rc = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)in->id);

@@ -72,11 +72,16 @@ struct store_instance {
     const char *customer;    /* the lead's customer (insert only) */
     int64_t exposure;        /* what it adds to its customer's credit exposure:
                               * its contract value while at stage contract, else 0 */
+    const char *owner;       /* the lead's owner (person id), or NULL */
+    const char *next_review; /* a nurtured lead's next review date, or NULL: at stage
+                              * lead it waits in the review queue from then (at once
+                              * without one); at any other stage it does not wait */
 };
 
 int store_instance_insert(struct store *st, const struct store_instance *in,
                           struct err_detail *why);
-/* Replace state: stage, temperature, doc, updated_at and last_seq. */
+/* Replace state: stage, temperature, doc, updated_at, last_seq, exposure,
+ * owner and next_review. */
 int store_instance_update(struct store *st, const struct store_instance *in,
                           struct err_detail *why);
 

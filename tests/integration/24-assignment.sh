@@ -66,12 +66,11 @@ putrule 'return 7'; expect "a file that is not a function is refused" 422 rule_o
 lead cc-ar city-c technical; check "the shipped rule stays active" [ "$(jq -r .assignment.by <"$WORK/body")" = "region/north@1" ]
 
 # Hostile rules that pass HQ's samples and fail later: bounded.
-putrule 'return function(lead, c)
-  if lead.title == "loop" then while true do end end
-  if lead.title == "foreign" then return "pa-elsewhere" end
-  if lead.title == "number" then return 1 end
-  return c[1].id
-end'
+# North's shipped rule (its tests.lua still passes) with three traps in it.
+putrule "$(sed 's/^return function(lead, candidates)$/&\
+    if lead.title == "loop" then while true do end end\
+    if lead.title == "foreign" then return "pa-elsewhere" end\
+    if lead.title == "number" then return 1 end/' "$WORK/rules/regions/north/assignment.lua")"
 expect "a rule hostile only for some leads passes its load checks" 201
 # HQ's default as the database says it: the least-loaded active ar, smallest id first.
 hq_default() {

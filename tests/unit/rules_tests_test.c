@@ -284,7 +284,7 @@ TEST(malformed_tests_are_refused_cleanly)
          -ERR_RULE_REJECTED},
         {"return { { name = 'a', lead = { office = 'pa' }, expect = { temprature = 'hot' } } }",
          "test \"a\": expect: unknown key 'temprature' (expect takes maturity, temperature, "
-         "recommendation, score_min, score_max)",
+         "recommendation, score_min, score_max, priority_min, priority_max, owner)",
          -ERR_RULE_REJECTED},
         {"return { { name = 'a', lead = { office = 'pa' }, expect = { temperature = 'tepid' } } }",
          "expect.temperature: expected hot, warm or cold", -ERR_RULE_REJECTED},
