@@ -60,7 +60,7 @@ static int apply_activity(struct app_write *w, char **body, int *status, struct 
     char *text = json_dumps(a, JSON_COMPACT);
     row.doc = text;
     int rc = text ? store_activity_insert(w->app->st, &row, &id, why)
-              : err_set(why, -ERR_NOMEM, "out of memory");
+                  : err_set(why, -ERR_NOMEM, "out of memory");
     free(text);
     if (rc)
         return rc;
@@ -98,8 +98,8 @@ void api_activity_create(struct api_call *c)
         rc = err_field(&why, -ERR_INVALID_FIELD, "person", "person: %s is not active", person);
     else if (store_customer_get(c->app->st, customer, on_found, &cu, &nf) || !cu.n ||
              !auth_sees(c->principal, cu.region, cu.office))
-        rc = err_field(&why, -ERR_INVALID_FIELD, "customer", "customer: no customer '%s'",
-                       customer);
+        rc =
+            err_field(&why, -ERR_INVALID_FIELD, "customer", "customer: no customer '%s'", customer);
     else if (strcmp(cu.region, p.region))
         rc = err_field(&why, -ERR_INVALID_FIELD, "customer",
                        "customer: %s belongs to region %s, %s to region %s", customer, cu.region,
@@ -220,8 +220,8 @@ static bool has_role(const json_t *person, const char *role)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(json_object_get(person, "roles"), i, r) if (
-        json_is_string(r) && !strcmp(json_string_value(r), role)) return true;
+    json_array_foreach(json_object_get(person, "roles"), i,
+                       r) if (json_is_string(r) && !strcmp(json_string_value(r), role)) return true;
     return false;
 }
 
@@ -251,7 +251,7 @@ void api_scorecards(struct api_call *c)
         api_error(c->req, &why);
         return;
     }
-    const char *region = level == AUTH_LEVEL_REGION ? uid
+    const char *region = level == AUTH_LEVEL_REGION   ? uid
                          : level == AUTH_LEVEL_OFFICE ? org_region_of(org, uid)
                                                       : NULL;
     const char *office = level == AUTH_LEVEL_OFFICE ? uid : NULL;
@@ -265,11 +265,11 @@ void api_scorecards(struct api_call *c)
     if (level == AUTH_LEVEL_OFFICE)
         region = NULL; /* the office filter is enough */
     json_t *people = json_array(), *customers = json_array(), *visits = json_object();
-    int rc = store_person_list(c->app->st, region, office, "", SCORECARD_MAX, on_party, people,
-                               &why);
+    int rc =
+        store_person_list(c->app->st, region, office, "", SCORECARD_MAX, on_party, people, &why);
     if (!rc)
-        rc = store_customer_list(c->app->st, region, office, "", SCORECARD_MAX, on_party,
-                                 customers, &why);
+        rc = store_customer_list(c->app->st, region, office, "", SCORECARD_MAX, on_party, customers,
+                                 &why);
     if (!rc)
         rc = store_visit_counts(c->app->st, region, office, mon, sun, on_visits, visits, &why);
     /* Budget tables: the week's year Y (of its Thursday) collects the tables
@@ -304,13 +304,12 @@ void api_scorecards(struct api_call *c)
                     overdue_by_office, off,
                     json_integer(json_integer_value(json_object_get(overdue_by_office, off)) + 1));
             json_array_append_new(
-                cust_out,
-                json_pack("{s:s, s:O?, s:O, s:{s:i, s:s, s:b, s:s?}, s:{s:i, s:s, s:b}}",
-                          "customer", id, "name", json_object_get(x, "name"), "office",
-                          json_object_get(x, "office"), "budget_table", "year", year + 1,
-                          "deadline", due_next, "collected", next_at[0] != 0, "collected_at",
-                          next_at[0] ? next_at : NULL, "previous", "year", year, "deadline",
-                          due_now, "overdue", overdue));
+                cust_out, json_pack("{s:s, s:O?, s:O, s:{s:i, s:s, s:b, s:s?}, s:{s:i, s:s, s:b}}",
+                                    "customer", id, "name", json_object_get(x, "name"), "office",
+                                    json_object_get(x, "office"), "budget_table", "year", year + 1,
+                                    "deadline", due_next, "collected", next_at[0] != 0,
+                                    "collected_at", next_at[0] ? next_at : NULL, "previous", "year",
+                                    year, "deadline", due_now, "overdue", overdue));
         }
     if (!rc)
         json_array_foreach(people, i, x)
@@ -318,8 +317,8 @@ void api_scorecards(struct api_call *c)
             if (json_is_false(json_object_get(x, "active")))
                 continue;
             const char *id = json_string_value(json_object_get(x, "id"));
-            json_t *lead = json_pack("{s:O, s:O}", "region", json_object_get(x, "region"),
-                                     "office", json_object_get(x, "office"));
+            json_t *lead = json_pack("{s:O, s:O}", "region", json_object_get(x, "region"), "office",
+                                     json_object_get(x, "office"));
             struct rules_review_params rp;
             rc = rules_review_params(c->app->rules, lead, &rp, &why);
             json_decref(lead);
@@ -327,16 +326,15 @@ void api_scorecards(struct api_call *c)
                 break;
             json_int_t n = json_integer_value(json_object_get(visits, id));
             json_int_t missing =
-                has_role(x, "ar") ? json_integer_value(json_object_get(
-                                        overdue_by_office,
-                                        json_string_value(json_object_get(x, "office"))))
-                                  : 0;
-            json_t *card = json_pack("{s:s, s:O?, s:O, s:O?, s:I, s:I, s:b, s:I}", "person", id,
-                                     "name", json_object_get(x, "name"), "office",
-                                     json_object_get(x, "office"), "roles",
-                                     json_object_get(x, "roles"), "visits", n, "visits_min",
-                                     rp.visits_min, "below_min", n < rp.visits_min,
-                                     "budget_tables_overdue", missing);
+                has_role(x, "ar")
+                    ? json_integer_value(json_object_get(
+                          overdue_by_office, json_string_value(json_object_get(x, "office"))))
+                    : 0;
+            json_t *card = json_pack(
+                "{s:s, s:O?, s:O, s:O?, s:I, s:I, s:b, s:I}", "person", id, "name",
+                json_object_get(x, "name"), "office", json_object_get(x, "office"), "roles",
+                json_object_get(x, "roles"), "visits", n, "visits_min", rp.visits_min, "below_min",
+                n < rp.visits_min, "budget_tables_overdue", missing);
             json_int_t lost = 0;
             rc = card ? rules_points_lost(c->app->rules, card, &lost, &why)
                       : err_set(&why, -ERR_NOMEM, "out of memory");

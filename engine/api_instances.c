@@ -296,10 +296,11 @@ static int on_event(const struct store_event *e, void *ctx)
 {
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
-    json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at", when,
-        "actor", e->actor, "person", e->person, "action", e->action, "payload", json_loads(e->payload, 0, NULL), "outcome",
-        json_loads(e->outcome, JSON_DECODE_ANY, NULL), "rules", json_loads(e->rules, 0, NULL));
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq,
+                          "at", when, "actor", e->actor, "person", e->person, "action", e->action,
+                          "payload", json_loads(e->payload, 0, NULL), "outcome",
+                          json_loads(e->outcome, JSON_DECODE_ANY, NULL), "rules",
+                          json_loads(e->rules, 0, NULL));
     return o ? json_array_append_new(ctx, o) : -1;
 }
 
@@ -333,8 +334,6 @@ struct step {
     int64_t exposure;                               /* see store_instance.exposure */
     const json_t *after;                            /* the instance after it, parsed */
 };
-
-
 
 static int record_step(struct app *app, const struct store_instance_row *row,
                        const struct app_write *w, const struct step *s, int64_t now,
@@ -409,11 +408,10 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct step s = {"reevaluate", "{}",
-                         outcome,      rules,
-                         row.stage,    json_string_value(json_object_get(ev, "temperature")),
-                         text,         0,
-                         doc};
+        struct step s = {
+            "reevaluate", "{}",      outcome,
+            rules,        row.stage, json_string_value(json_object_get(ev, "temperature")),
+            text,         0,         doc};
         rc = record_step(app, &row, w, &s, now, why);
     }
     if (!rc)
@@ -525,10 +523,15 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct step s = {
-            json_string_value(json_object_get(input, "action")), payload,         out, rules,
-            json_string_value(json_object_get(next, "stage")),   row.temperature, text,
-            exposure_of(next), next};
+        struct step s = {json_string_value(json_object_get(input, "action")),
+                         payload,
+                         out,
+                         rules,
+                         json_string_value(json_object_get(next, "stage")),
+                         row.temperature,
+                         text,
+                         exposure_of(next),
+                         next};
         rc = record_step(app, &row, w, &s, now, why);
         if (!rc)
             rc = record_ledger(app, next, ledger, row.last_seq + 1, input, today, why);
@@ -551,8 +554,7 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
 }
 
 /* assign_owner { owner }: the lead's nurturer, an active person of its office. */
-static int apply_assign_owner(struct app_write *w, char **body, int *status,
-                              struct err_detail *why)
+static int apply_assign_owner(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
     struct app *app = w->app;
     struct store_instance_row row;
@@ -580,9 +582,9 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status,
     app_iso_time(now, when, sizeof when);
     char *text = NULL, *payload = NULL, *out = NULL;
     if (!rc) {
-        json_t *o = json_pack("{s:O, s:O}", "owner", owner, "previous",
-                              json_object_get(doc, "owner") ? json_object_get(doc, "owner")
-                                                            : json_null());
+        json_t *o =
+            json_pack("{s:O, s:O}", "owner", owner, "previous",
+                      json_object_get(doc, "owner") ? json_object_get(doc, "owner") : json_null());
         json_object_set(doc, "owner", (json_t *)owner);
         json_object_set_new(doc, "updated_at", json_string(when));
         text = json_dumps(doc, DUMP_FLAGS);
@@ -593,8 +595,8 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status,
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct step s = {"assign_owner", payload, out,  "{}",
-                         row.stage,      row.temperature, text, 0, doc};
+        struct step s = {"assign_owner",  payload, out, "{}", row.stage,
+                         row.temperature, text,    0,   doc};
         rc = record_step(app, &row, w, &s, now, why);
     }
     if (!rc) {

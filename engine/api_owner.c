@@ -12,9 +12,9 @@
 static int on_candidate(const char *id, const char *doc, int64_t open_leads, void *ctx)
 {
     json_t *person = json_loads(doc, 0, NULL);
-    json_t *c = json_pack("{s:s, s:O?, s:O?, s:I}", "id", id, "name",
-                          json_object_get(person, "name"), "roles",
-                          json_object_get(person, "roles"), "open_leads", (json_int_t)open_leads);
+    json_t *c =
+        json_pack("{s:s, s:O?, s:O?, s:I}", "id", id, "name", json_object_get(person, "name"),
+                  "roles", json_object_get(person, "roles"), "open_leads", (json_int_t)open_leads);
     json_decref(person);
     return c ? json_array_append_new(ctx, c) : 1;
 }
@@ -22,9 +22,10 @@ static int on_candidate(const char *id, const char *doc, int64_t open_leads, voi
 int api_assign_owner(struct app_write *w, const json_t *lead, json_t *doc, struct err_detail *why)
 {
     json_t *cands = json_array(), *pick = NULL;
-    int rc = cands ? store_candidates(w->app->st, json_string_value(json_object_get(lead, "office")),
-                                      on_candidate, cands, why)
-                   : err_set(why, -ERR_NOMEM, "out of memory");
+    int rc = cands
+                 ? store_candidates(w->app->st, json_string_value(json_object_get(lead, "office")),
+                                    on_candidate, cands, why)
+                 : err_set(why, -ERR_NOMEM, "out of memory");
     if (rc) {
         json_decref(cands);
         return rc;
@@ -114,8 +115,8 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
         rc = period_date_days("next_review", json_string_value(given), &due, why);
         if (!rc && due <= held)
             rc = err_field(why, -ERR_INVALID_FIELD, "next_review",
-                           "next_review: %s is not after the review (%s)",
-                           json_string_value(given), held_at);
+                           "next_review: %s is not after the review (%s)", json_string_value(given),
+                           held_at);
         if (rc)
             return rc;
     } else {

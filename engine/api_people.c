@@ -83,8 +83,8 @@ static int apply_party_put(struct app_write *w, char **body, int *status, struct
     /* Moving a record to another office needs scope over the one it leaves. */
     const char *region_was = was.n ? org_region_of(rules_hq(w->app->rules)->org, was.office) : NULL;
     if (was.n && region_was && !auth_sees(w->principal, region_was, was.office))
-        return err_set(why, -ERR_FORBIDDEN, "%s may not change %s of office %s",
-                       w->principal->unit, id, was.office);
+        return err_set(why, -ERR_FORBIDDEN, "%s may not change %s of office %s", w->principal->unit,
+                       id, was.office);
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
@@ -145,8 +145,7 @@ static void party_put(struct api_call *c, enum party_kind kind)
         return;
     }
     if (!auth_sees(c->principal, region, office)) {
-        api_fail(c->req, -ERR_FORBIDDEN, "%s may not manage office %s", c->principal->unit,
-                 office);
+        api_fail(c->req, -ERR_FORBIDDEN, "%s may not manage office %s", c->principal->unit, office);
         json_decref(doc);
         return;
     }
@@ -255,10 +254,10 @@ static void party_list(struct api_call *c, enum party_kind kind)
     }
     struct party_page pg = {0};
     buf_printf(&pg.text, "{\"%s\":[", kind == PERSON ? "people" : "customers");
-    int rc = kind == PERSON
-                 ? store_person_list(c->app->st, region, office, after, (int)n, on_list, &pg, &why)
-                 : store_customer_list(c->app->st, region, office, after, (int)n, on_list, &pg,
-                                       &why);
+    int rc =
+        kind == PERSON
+            ? store_person_list(c->app->st, region, office, after, (int)n, on_list, &pg, &why)
+            : store_customer_list(c->app->st, region, office, after, (int)n, on_list, &pg, &why);
     if (pg.count == n)
         buf_printf(&pg.text, "],\"next\":\"%s\"}", pg.last);
     else

@@ -40,13 +40,13 @@ static int unit_scope(struct api_call *c, const char *unit, const char **region,
         api_fail(c->req, -ERR_INVALID_FIELD, "unit: unknown unit '%s'", unit);
         return -1;
     }
-    const char *r = level == AUTH_LEVEL_OFFICE ? org_region_of(org, id)
+    const char *r = level == AUTH_LEVEL_OFFICE   ? org_region_of(org, id)
                     : level == AUTH_LEVEL_REGION ? id
                                                  : NULL;
-    bool ok = p->level == AUTH_LEVEL_HQ ||
-              (p->level == AUTH_LEVEL_REGION && r && !strcmp(r, p->unit_id)) ||
-              (p->level == AUTH_LEVEL_OFFICE && level == AUTH_LEVEL_OFFICE &&
-               !strcmp(id, p->unit_id));
+    bool ok =
+        p->level == AUTH_LEVEL_HQ ||
+        (p->level == AUTH_LEVEL_REGION && r && !strcmp(r, p->unit_id)) ||
+        (p->level == AUTH_LEVEL_OFFICE && level == AUTH_LEVEL_OFFICE && !strcmp(id, p->unit_id));
     if (!ok) {
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not see %s", p->unit, unit);
         return -1;
@@ -161,9 +161,9 @@ void api_review_queue(struct api_call *c)
         json_array_append_new(sorted, items[i]);
     free(items);
     json_decref(q.leads);
-    json_t *body = json_pack("{s:s, s:s, s:o, s:b}", "unit", unit ? unit : c->principal->unit,
-                             "as_of", as_of ? as_of : today, "leads", sorted, "truncated",
-                             truncated);
+    json_t *body =
+        json_pack("{s:s, s:s, s:o, s:b}", "unit", unit ? unit : c->principal->unit, "as_of",
+                  as_of ? as_of : today, "leads", sorted, "truncated", truncated);
     api_json(c->req, 200, body);
     json_decref(body);
 }
@@ -178,10 +178,10 @@ static bool may_hold_meetings(const struct auth_principal *p)
 static int refuse_item(json_t *items, size_t index, const json_t *instance,
                        const struct err_detail *e)
 {
-    return json_array_append_new(
-        items, json_pack("{s:I, s:O?, s:s, s:s, s:s}", "index", (json_int_t)index, "instance",
-                         instance, "code", err_api_code(e->code), "field", e->field, "message",
-                         e->msg));
+    return json_array_append_new(items,
+                                 json_pack("{s:I, s:O?, s:s, s:s, s:s}", "index", (json_int_t)index,
+                                           "instance", instance, "code", err_api_code(e->code),
+                                           "field", e->field, "message", e->msg));
 }
 
 static int apply_meeting(struct app_write *w, char **body, int *status, struct err_detail *why)
@@ -237,13 +237,13 @@ static int apply_meeting(struct app_write *w, char **body, int *status, struct e
             json_t *a = after ? json_loads(after, 0, NULL) : NULL;
             free(after);
             if (!irc)
-                json_array_append_new(
-                    done, json_pack("{s:I, s:O, s:O?, s:O?, s:O?, s:O?}", "instance",
-                                    (json_int_t)iid, "decision", json_object_get(d, "decision"),
-                                    "note", json_object_get(d, "note"), "stage",
-                                    json_object_get(a, "stage"), "owner",
-                                    json_object_get(a, "owner"), "next_review",
-                                    json_object_get(a, "next_review")));
+                json_array_append_new(done, json_pack("{s:I, s:O, s:O?, s:O?, s:O?, s:O?}",
+                                                      "instance", (json_int_t)iid, "decision",
+                                                      json_object_get(d, "decision"), "note",
+                                                      json_object_get(d, "note"), "stage",
+                                                      json_object_get(a, "stage"), "owner",
+                                                      json_object_get(a, "owner"), "next_review",
+                                                      json_object_get(a, "next_review")));
             json_decref(a);
         }
         if (irc == -ERR_STORE || irc == -ERR_STORE_BUSY || irc == -ERR_NOMEM) {
@@ -271,10 +271,10 @@ static int apply_meeting(struct app_write *w, char **body, int *status, struct e
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
-    json_t *rec = json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:s?}", "id", (json_int_t)id, "unit",
-                            unit, "held_at", held_at, "decisions", done, "created_at", when,
-                            "created_by", w->actor, "person",
-                            w->principal->person[0] ? w->principal->person : NULL);
+    json_t *rec =
+        json_pack("{s:I, s:s, s:s, s:o, s:s, s:s, s:s?}", "id", (json_int_t)id, "unit", unit,
+                  "held_at", held_at, "decisions", done, "created_at", when, "created_by", w->actor,
+                  "person", w->principal->person[0] ? w->principal->person : NULL);
     char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_decref(rec);
     if (!text)
@@ -343,7 +343,7 @@ void api_review_get(struct api_call *c)
         const struct auth_principal *p = c->principal;
         const struct org *org = rules_hq(c->app->rules)->org;
         const char *uid = strchr(unit, '/') ? strchr(unit, '/') + 1 : "";
-        const char *r = !strncmp(unit, "office/", 7) ? org_region_of(org, uid)
+        const char *r = !strncmp(unit, "office/", 7)   ? org_region_of(org, uid)
                         : !strncmp(unit, "region/", 7) ? uid
                                                        : NULL;
         bool ok = p->level == AUTH_LEVEL_HQ ||

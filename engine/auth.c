@@ -83,8 +83,7 @@ static int parse_line(char *line, const char *name, int lineno, struct auth_prin
     char *person = strtok_r(NULL, " \t\r", &save);
     char *extra = strtok_r(NULL, " \t\r", &save);
     if (!tok || !unit || !role || extra)
-        return err_set(why, -ERR_USAGE, "%s:%d: expected 'TOKEN UNIT ROLE [PERSON]'", name,
-                       lineno);
+        return err_set(why, -ERR_USAGE, "%s:%d: expected 'TOKEN UNIT ROLE [PERSON]'", name, lineno);
     memset(p, 0, sizeof *p);
     if (person && !person_id_ok(person))
         return err_set(why, -ERR_USAGE, "%s:%d: person '%.80s' is not an id of 1 to %d [a-z0-9_-]",

@@ -4,8 +4,8 @@
  * file: `TOKEN UNIT ROLE [PERSON]`, where TOKEN is the secret itself or `sha256:HEX`
  * (its SHA-256), UNIT is `hq`, `region/ID` or `office/ID`, and ROLE one of
  * auth_role_names, and PERSON (optional) the person id of the holder, 1..63
- * of [a-z0-9_-], recorded beside the actor in instance events. Only the SHA-256 of each token is kept in memory, and a
- * presented token is compared against every entry in constant time.
+ * of [a-z0-9_-], recorded beside the actor in instance events. Only the SHA-256 of each token is
+ * kept in memory, and a presented token is compared against every entry in constant time.
  *
  * Scope: a principal sees the instances of its unit and of the units below it
  * (hq > region > office). Loop thread only.

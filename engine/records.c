@@ -87,8 +87,8 @@ int records_person(const json_t *body, json_t **out, struct err_detail *why)
         rc = id_field("office", json_object_get(body, "office"), why);
     const json_t *roles = json_object_get(body, "roles"), *active = json_object_get(body, "active");
     if (!rc && (!json_is_array(roles) || json_array_size(roles) > RECORDS_ROLES_MAX))
-        rc = err_field(why, -ERR_INVALID_FIELD, "roles", "roles: expected a list of at most %d roles",
-                       RECORDS_ROLES_MAX);
+        rc = err_field(why, -ERR_INVALID_FIELD, "roles",
+                       "roles: expected a list of at most %d roles", RECORDS_ROLES_MAX);
     size_t i, j;
     json_t *r;
     if (!rc)
@@ -126,7 +126,8 @@ int records_customer(const json_t *body, json_t **out, struct err_detail *why)
         rc = records_text("name", json_object_get(body, "name"), RECORDS_TEXT_MAX, why);
     if (!rc)
         rc = id_field("office", json_object_get(body, "office"), why);
-    const json_t *seg = json_object_get(body, "segment"), *cl = json_object_get(body, "credit_limit");
+    const json_t *seg = json_object_get(body, "segment"),
+                 *cl = json_object_get(body, "credit_limit");
     if (!rc && seg)
         rc = records_text("segment", seg, 60, why);
     int64_t n;
@@ -140,8 +141,8 @@ int records_customer(const json_t *body, json_t **out, struct err_detail *why)
 
 int records_activity(const json_t *body, json_t **out, struct err_detail *why)
 {
-    static const char *const keys[] = {"person", "customer", "kind",   "at",
-                                       "instance", "note",   "budget", NULL};
+    static const char *const keys[] = {"person",   "customer", "kind",   "at",
+                                       "instance", "note",     "budget", NULL};
     static const char *const budget_keys[] = {"year", "amount", NULL};
     if (!json_is_object(body))
         return err_set(why, -ERR_INVALID_JSON, "body: expected a JSON object");
@@ -189,11 +190,12 @@ int records_meeting(const json_t *body, json_t **out, struct err_detail *why)
         return err_set(why, -ERR_INVALID_JSON, "body: expected a JSON object");
     int rc = only_keys(body, keys, "", why);
     const char *unit = json_string_value(json_object_get(body, "unit"));
-    if (!rc && (!unit || strlen(unit) > 70 ||
-                !(strcmp(unit, "hq") == 0 ||
-                  ((!strncmp(unit, "region/", 7) && lead_valid_id(unit + 7)) ||
-                   (!strncmp(unit, "office/", 7) && lead_valid_id(unit + 7))))))
-        rc = err_field(why, -ERR_INVALID_FIELD, "unit", "unit: expected hq, region/ID or office/ID");
+    if (!rc &&
+        (!unit || strlen(unit) > 70 ||
+         !(strcmp(unit, "hq") == 0 || ((!strncmp(unit, "region/", 7) && lead_valid_id(unit + 7)) ||
+                                       (!strncmp(unit, "office/", 7) && lead_valid_id(unit + 7))))))
+        rc =
+            err_field(why, -ERR_INVALID_FIELD, "unit", "unit: expected hq, region/ID or office/ID");
     if (!rc)
         rc = date_field("held_at", json_object_get(body, "held_at"), why);
     const json_t *list = json_object_get(body, "decisions");
@@ -220,7 +222,8 @@ int records_meeting(const json_t *body, json_t **out, struct err_detail *why)
 
 int records_decision(const json_t *item, struct err_detail *why)
 {
-    static const char *const keys[] = {"instance", "decision", "note", "next_review", "owner", NULL};
+    static const char *const keys[] = {"instance",    "decision", "note",
+                                       "next_review", "owner",    NULL};
     int64_t n;
     int rc = only_keys(item, keys, "", why);
     if (!rc)
@@ -229,7 +232,8 @@ int records_decision(const json_t *item, struct err_detail *why)
     if (!rc && !in(decisions, d))
         rc = err_field(why, -ERR_INVALID_FIELD, "decision",
                        "decision: expected convert, nurture or close");
-    const json_t *note = json_object_get(item, "note"), *next = json_object_get(item, "next_review"),
+    const json_t *note = json_object_get(item, "note"),
+                 *next = json_object_get(item, "next_review"),
                  *owner = json_object_get(item, "owner");
     if (!rc && note)
         rc = records_text("note", note, RECORDS_TEXT_MAX, why);

@@ -14,9 +14,9 @@
 
 #include "err.h"
 
-#define RECORDS_TEXT_MAX      200     /* characters of a name, a note, a segment */
-#define RECORDS_ROLES_MAX     8       /* roles of a person */
-#define RECORDS_DECISIONS_MAX 200     /* decisions of one review meeting */
+#define RECORDS_TEXT_MAX      200                  /* characters of a name, a note, a segment */
+#define RECORDS_ROLES_MAX     8                    /* roles of a person */
+#define RECORDS_DECISIONS_MAX 200                  /* decisions of one review meeting */
 #define RECORDS_MONEY_MAX     (1000000000000000LL) /* fen: 10^13 CNY */
 
 /* A person (PUT /v1/people/ID): { name, office, roles: [ROLE...], active }.

@@ -321,16 +321,15 @@ struct rules_actor {
  * version the instance pinned (doc.rules.hq) and the region and office
  * versions active now. 'today' is "YYYY-MM-DD"; 'exposure' the customer's
  * open contract value elsewhere; 'credit_limit' the registered customer's
- * limit (fen), or -1 for HQ's default (process.lua credit_limit). On success *new_doc (the instance after the
- * action), *outcome, *used ({ OWNER: VERSION }) and *ledger (the entries
- * to record: [{ kind, amount, margin }]) are new references.
- * Refusals: -ERR_CONFLICT (409), -ERR_KCP (422, why->field = the KCP),
- * -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
+ * limit (fen), or -1 for HQ's default (process.lua credit_limit). On success *new_doc (the instance
+ * after the action), *outcome, *used ({ OWNER: VERSION }) and *ledger (the entries to record: [{
+ * kind, amount, margin }]) are new references. Refusals: -ERR_CONFLICT (409), -ERR_KCP (422,
+ * why->field = the KCP), -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
  * (why->field = the level required), or -ERR_RULE_* when a rule fails. */
 int rules_act(struct rules *r, const json_t *doc, const json_t *input,
               const struct rules_actor *actor, const char *today, int64_t exposure,
-              int64_t credit_limit, json_t **new_doc, json_t **outcome, json_t **used, json_t **ledger,
-              struct err_detail *why);
+              int64_t credit_limit, json_t **new_doc, json_t **outcome, json_t **used,
+              json_t **ledger, struct err_detail *why);
 
 /* Add what entering 'stage' brings to 'doc' (modified in place): the region's
  * L4 actions (with due dates from 'today') and the office's L6 checklist. The
@@ -374,8 +373,8 @@ struct rules_review_params {
 int rules_review_params(struct rules *r, const json_t *lead, struct rules_review_params *out,
                         struct err_detail *why);
 /* HQ lead.lua priority(lead, evaluation) (no such function: the score). */
-int rules_lead_priority(struct rules *r, const json_t *lead, const json_t *evaluation,
-                        double *out, struct err_detail *why);
+int rules_lead_priority(struct rules *r, const json_t *lead, const json_t *evaluation, double *out,
+                        struct err_detail *why);
 /* HQ scorecard.lua budget_deadline "MM-DD" (default "01-31"). */
 void rules_budget_deadline(struct rules *r, char out[6]);
 /* HQ scorecard.lua points_lost(card): 0 when it has none. */

@@ -12,9 +12,9 @@
  * provide any file name; these three it must provide. */
 static const char *const hq_required[] = {"org.lua",     "lead.lua",  "bounds.lua",
                                           "process.lua", "share.lua", NULL};
-static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
-                                           "share.lua",      "tests.lua",     "assignment.lua",
-                                           NULL};
+static const char *const region_files[] = {
+    "thresholds.lua", "authority.lua",  "actions.lua", "share.lua",
+    "tests.lua",      "assignment.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", "tests.lua", NULL};
 
 /* Lead fields an office's tools.defaults may fill. */

@@ -11,11 +11,11 @@
 #include "rules_internal.h"
 
 /* HQ's defaults when its files leave a value out. */
-#define NURTURE_DAYS_DEFAULT  14
-#define STALE_DAYS_DEFAULT    21
-#define VISITS_MIN_DEFAULT    6
-#define POINTS_LOST_MAX       100000
-#define BUDGET_DEADLINE_DFLT  "01-31"
+#define NURTURE_DAYS_DEFAULT 14
+#define STALE_DAYS_DEFAULT   21
+#define VISITS_MIN_DEFAULT   6
+#define POINTS_LOST_MAX      100000
+#define BUDGET_DEADLINE_DFLT "01-31"
 
 static const char *str_of(const json_t *o, const char *k)
 {
@@ -118,8 +118,9 @@ static int int_param(const json_t *t, const char *key, json_int_t min, json_int_
         return 0;
     }
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-        return err_field(why, -ERR_RULE_REJECTED, key, "%s: %s must be an integer from %lld to %lld",
-                         file, key, (long long)min, (long long)max);
+        return err_field(why, -ERR_RULE_REJECTED, key,
+                         "%s: %s must be an integer from %lld to %lld", file, key, (long long)min,
+                         (long long)max);
     *out = json_integer_value(v);
     return 0;
 }
@@ -150,8 +151,9 @@ int rules__check_lead_management(struct rules_version *v, struct err_detail *why
                        "hq/scorecard.lua: must return a table");
     if (!rc && k == SANDBOX_TABLE) {
         rc = sandbox_call(v->sb, "scorecard.lua", "visits_min", NULL, 0, &card, why);
-        if (!rc && card && (!json_is_integer(card) || json_integer_value(card) < 0 ||
-                            json_integer_value(card) > 100))
+        if (!rc && card &&
+            (!json_is_integer(card) || json_integer_value(card) < 0 ||
+             json_integer_value(card) > 100))
             rc = err_field(why, -ERR_RULE_REJECTED, "visits_min",
                            "hq/scorecard.lua: visits_min must be an integer from 0 to 100");
         json_decref(card);
@@ -216,7 +218,8 @@ int rules_review_params(struct rules *r, const json_t *lead, struct rules_review
     int rc = rules__resolve_thresholds(hq, rv, lead, &t, why);
     if (rc)
         return rc;
-    const json_t *nd = json_object_get(t, "nurture_days"), *vp = json_object_get(t, "visits_per_week");
+    const json_t *nd = json_object_get(t, "nurture_days"),
+                 *vp = json_object_get(t, "visits_per_week");
     if (json_is_number(nd))
         out->nurture_days = (json_int_t)json_number_value(nd);
     if (json_is_number(vp))
@@ -225,8 +228,8 @@ int rules_review_params(struct rules *r, const json_t *lead, struct rules_review
     return 0;
 }
 
-int rules_lead_priority(struct rules *r, const json_t *lead, const json_t *evaluation,
-                        double *out, struct err_detail *why)
+int rules_lead_priority(struct rules *r, const json_t *lead, const json_t *evaluation, double *out,
+                        struct err_detail *why)
 {
     return rules__priority(rules_hq(r), lead, evaluation, out, why);
 }
@@ -290,8 +293,8 @@ int rules__points_lost(struct rules_version *hq, const json_t *card, json_int_t 
 static json_t *sample_candidates(void)
 {
     return json_pack("[{s:s, s:s, s:[s], s:i}, {s:s, s:s, s:[s, s], s:i}]", "id", "sample-ar",
-                     "name", "Sample AR", "roles", "ar", "open_leads", 3, "id", "sample-sr",
-                     "name", "Sample SR", "roles", "sr", "lead_manager", "open_leads", 0);
+                     "name", "Sample AR", "roles", "ar", "open_leads", 3, "id", "sample-sr", "name",
+                     "Sample SR", "roles", "sr", "lead_manager", "open_leads", 0);
 }
 
 int rules__check_assignment(struct rules_version *v, const json_t *samples,
@@ -303,8 +306,7 @@ int rules__check_assignment(struct rules_version *v, const json_t *samples,
     if (k == SANDBOX_NONE)
         return 0;
     if (k != SANDBOX_FUNCTION)
-        return err_set(why, -ERR_RULE_REJECTED, "%s: must return function(lead, candidates)",
-                       file);
+        return err_set(why, -ERR_RULE_REJECTED, "%s: must return function(lead, candidates)", file);
     json_t *cands = sample_candidates();
     size_t i;
     json_t *s;

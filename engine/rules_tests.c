@@ -263,7 +263,10 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
     json_object_foreach((json_t *)t, k, x)
     {
         if (!rules__in_list(test_keys, k)) {
-            snprintf(out, n, "unknown key '%.40s' (a test has name, lead, expect, candidates; or name, card, expect)", k);
+            snprintf(out, n,
+                     "unknown key '%.40s' (a test has name, lead, expect, candidates; or name, "
+                     "card, expect)",
+                     k);
             return;
         }
     }
@@ -281,12 +284,14 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
     }
     const json_t *card = json_object_get(t, "card");
     if (card) { /* a scorecard test: { name, card = { ... }, expect = { points_lost = N } } */
-        const json_t *pl = json_object_get(rules__as_object(json_object_get(t, "expect")),
-                                           "points_lost");
-        if (!json_is_object(card) || json_object_get(t, "lead") || json_object_get(t, "candidates") ||
-            !json_is_integer(pl) || json_object_size(rules__as_object(json_object_get(t, "expect"))) != 1)
-            snprintf(out, n, "card: expected { name, card = { visits, visits_min, ... }, expect = "
-                             "{ points_lost = N } }");
+        const json_t *pl =
+            json_object_get(rules__as_object(json_object_get(t, "expect")), "points_lost");
+        if (!json_is_object(card) || json_object_get(t, "lead") ||
+            json_object_get(t, "candidates") || !json_is_integer(pl) ||
+            json_object_size(rules__as_object(json_object_get(t, "expect"))) != 1)
+            snprintf(out, n,
+                     "card: expected { name, card = { visits, visits_min, ... }, expect = "
+                     "{ points_lost = N } }");
         return;
     }
     if (!json_is_object(json_object_get(t, "lead"))) {
@@ -306,8 +311,10 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
         if (!json_is_string(json_object_get(c, "id")) ||
             !json_is_integer(json_object_get(c, "open_leads")) ||
             (json_object_get(c, "roles") && !json_is_array(json_object_get(c, "roles")))) {
-            snprintf(out, n, "candidates[%zu]: expected { id = \"...\", roles = { ... }, "
-                     "open_leads = N }", ci + 1);
+            snprintf(out, n,
+                     "candidates[%zu]: expected { id = \"...\", roles = { ... }, "
+                     "open_leads = N }",
+                     ci + 1);
             return;
         }
     }
@@ -379,13 +386,15 @@ static int compare_leads(struct run *x, const json_t *lead, const json_t *ev,
         if (rc)
             return rc;
         if (lo && p < json_number_value(lo))
-            append(out, n, "priority: expected at least %.15g, got %.15g", json_number_value(lo), p);
+            append(out, n, "priority: expected at least %.15g, got %.15g", json_number_value(lo),
+                   p);
         if (hi && p > json_number_value(hi))
             append(out, n, "priority: expected at most %.15g, got %.15g", json_number_value(hi), p);
     }
     if (!candidates)
         return 0;
-    const char *region = org_region_of(x->hq->org, json_string_value(json_object_get(lead, "office")));
+    const char *region =
+        org_region_of(x->hq->org, json_string_value(json_object_get(lead, "office")));
     char rowner[RULES_OWNER_MAX];
     snprintf(rowner, sizeof rowner, "region/%s", region ? region : "");
     struct rules_version *rv = x->override && !strcmp(x->override->owner, rowner)
@@ -393,8 +402,7 @@ static int compare_leads(struct run *x, const json_t *lead, const json_t *ev,
                                    : rules_active(x->r, rowner);
     json_t *l = json_deep_copy(lead), *pick = NULL;
     json_object_set_new(l, "region", json_string(region ? region : ""));
-    rc = rules__assign(rv, l, candidates,
-                       &pick, why);
+    rc = rules__assign(rv, l, candidates, &pick, why);
     json_decref(l);
     const char *got = json_string_value(json_object_get(pick, "owner"));
     if (!rc && owner && (!got || strcmp(got, json_string_value(owner))))

@@ -23,8 +23,8 @@
     XX(savepoint, "SAVEPOINT req")                                                                 \
     XX(release, "RELEASE req")                                                                     \
     XX(rollback_to, "ROLLBACK TO req")                                                             \
-    /* review_due: a lead waits for review from its next_review, or at once ('') when it    \
-     * has none; any other stage does not wait (NULL). */                                        \
+    /* review_due: a lead waits for review from its next_review, or at once ('') when it           \
+     * has none; any other stage does not wait (NULL). */                                          \
     XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"           \
                     " created_at, updated_at, last_seq, customer, exposure, owner, review_due)"    \
                     " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10,?11,"                              \
@@ -80,7 +80,7 @@
                " 0) FROM instances WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"  \
                " GROUP BY stage ORDER BY stage")                                                   \
     XX(recent, "SELECT e.instance_id, e.seq, e.at, e.actor, e.action, e.payload, e.outcome,"       \
-               " e.rules, e.person FROM events e INDEXED BY events_at JOIN instances i"                      \
+               " e.rules, e.person FROM events e INDEXED BY events_at JOIN instances i"            \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
                " AND (?2 IS NULL OR i.office=?2) ORDER BY e.at DESC LIMIT ?3")                     \
     /* Shadow runs (issue 11). */                                                                  \

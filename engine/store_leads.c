@@ -14,9 +14,9 @@
                    " region=excluded.region, office=excluded.office, active=excluded.active,"      \
                    " doc=excluded.doc, updated_at=excluded.updated_at,"                            \
                    " updated_by=excluded.updated_by")                                              \
-    XX(person_get, "SELECT id, region, office, active, -1, doc, updated_at, updated_by"           \
+    XX(person_get, "SELECT id, region, office, active, -1, doc, updated_at, updated_by"            \
                    " FROM people WHERE id=?1")                                                     \
-    XX(person_list, "SELECT id, region, office, active, -1, doc, updated_at, updated_by"          \
+    XX(person_list, "SELECT id, region, office, active, -1, doc, updated_at, updated_by"           \
                     " FROM people WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"   \
                     " AND id > ?3 ORDER BY id LIMIT ?4")                                           \
     XX(customer_put, "INSERT INTO customers(id, region, office, credit_limit, doc, updated_at,"    \
@@ -26,7 +26,7 @@
                      " updated_at=excluded.updated_at, updated_by=excluded.updated_by")            \
     XX(customer_get, "SELECT id, region, office, 1, coalesce(credit_limit, -1), doc, updated_at,"  \
                      " updated_by FROM customers WHERE id=?1")                                     \
-    XX(customer_list, "SELECT id, region, office, 1, coalesce(credit_limit, -1), doc,"            \
+    XX(customer_list, "SELECT id, region, office, 1, coalesce(credit_limit, -1), doc,"             \
                       " updated_at, updated_by FROM customers WHERE (?1 IS NULL OR region=?1)"     \
                       " AND (?2 IS NULL OR office=?2) AND id > ?3 ORDER BY id LIMIT ?4")           \
     XX(candidates, "SELECT p.id, p.doc, coalesce(l.open_leads, 0) FROM people p"                   \
@@ -247,9 +247,8 @@ int store_person_list(struct store *st, const char *region, const char *office, 
     return party_list(st, S_person_list, region, office, after, limit, each, ctx, why);
 }
 
-int store_customer_list(struct store *st, const char *region, const char *office,
-                        const char *after, int limit, store_party_cb *each, void *ctx,
-                        struct err_detail *why)
+int store_customer_list(struct store *st, const char *region, const char *office, const char *after,
+                        int limit, store_party_cb *each, void *ctx, struct err_detail *why)
 {
     return party_list(st, S_customer_list, region, office, after, limit, each, ctx, why);
 }

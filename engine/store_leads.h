@@ -21,11 +21,11 @@
 /* A person or a customer, as stored. */
 struct store_party {
     const char *id, *region, *office;
-    bool active;               /* people: deactivated people stay, with false */
-    int64_t credit_limit;      /* customers: fen, or -1 when not given */
-    const char *doc;           /* JSON text */
-    int64_t at_ms;             /* last change */
-    const char *by;            /* who changed it ("UNIT:ROLE") */
+    bool active;          /* people: deactivated people stay, with false */
+    int64_t credit_limit; /* customers: fen, or -1 when not given */
+    const char *doc;      /* JSON text */
+    int64_t at_ms;        /* last change */
+    const char *by;       /* who changed it ("UNIT:ROLE") */
 };
 typedef int store_party_cb(const struct store_party *p, void *ctx);
 
@@ -41,9 +41,8 @@ int store_customer_get(struct store *st, const char *id, store_party_cb *each, v
  * ("" from the start), at most 'limit'. */
 int store_person_list(struct store *st, const char *region, const char *office, const char *after,
                       int limit, store_party_cb *each, void *ctx, struct err_detail *why);
-int store_customer_list(struct store *st, const char *region, const char *office,
-                        const char *after, int limit, store_party_cb *each, void *ctx,
-                        struct err_detail *why);
+int store_customer_list(struct store *st, const char *region, const char *office, const char *after,
+                        int limit, store_party_cb *each, void *ctx, struct err_detail *why);
 
 /* The active people of an office with their open leads (instances at stage
  * lead they own; a counter kept by triggers, so one index read a person),

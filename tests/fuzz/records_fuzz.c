@@ -20,11 +20,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *out = NULL;
     int rc = 0;
     switch (data[0] % 5) {
-    case 0: rc = records_person(body, &out, &why); break;
-    case 1: rc = records_customer(body, &out, &why); break;
-    case 2: rc = records_activity(body, &out, &why); break;
-    case 3: rc = records_meeting(body, &out, &why); break;
-    default: rc = json_is_object(body) ? records_decision(body, &why) : 0; break;
+    case 0:
+        rc = records_person(body, &out, &why);
+        break;
+    case 1:
+        rc = records_customer(body, &out, &why);
+        break;
+    case 2:
+        rc = records_activity(body, &out, &why);
+        break;
+    case 3:
+        rc = records_meeting(body, &out, &why);
+        break;
+    default:
+        rc = json_is_object(body) ? records_decision(body, &why) : 0;
+        break;
     }
     if (rc && !why.msg[0])
         abort(); /* a refusal always says why */

@@ -74,5 +74,5 @@ TEST(missing_file_is_an_error)
     CHECK(auth_set_load("/nonexistent/tokens", &s, &why) == -ERR_IO);
 }
 
-TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line), T(an_optional_person_column),
-          T(scope_follows_the_org_tree), T(missing_file_is_an_error))
+TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line),
+          T(an_optional_person_column), T(scope_follows_the_org_tree), T(missing_file_is_an_error))

@@ -462,16 +462,17 @@ TEST(an_upgraded_database_remembers_the_tree_it_read_last)
             lineage = i;
     CHECK(lineage > 0);
     char sql[1200];
-    snprintf(sql, sizeof sql,
-             "DROP TABLE rule_disk; DROP TABLE rule_numbers; ALTER TABLE rule_versions DROP "
-             "COLUMN base;"
-             "DROP TRIGGER instances_load_insert; DROP TRIGGER instances_load_update;"
-             "DROP INDEX instances_owner; DROP INDEX instances_review;"
-             "ALTER TABLE instances DROP COLUMN owner; ALTER TABLE instances DROP COLUMN review_due;"
-             "ALTER TABLE events DROP COLUMN person; DROP TABLE people; DROP TABLE person_load;"
-             "DROP TABLE customers; DROP TABLE activities; DROP TABLE reviews;"
-             "PRAGMA user_version = %d;",
-             lineage);
+    snprintf(
+        sql, sizeof sql,
+        "DROP TABLE rule_disk; DROP TABLE rule_numbers; ALTER TABLE rule_versions DROP "
+        "COLUMN base;"
+        "DROP TRIGGER instances_load_insert; DROP TRIGGER instances_load_update;"
+        "DROP INDEX instances_owner; DROP INDEX instances_review;"
+        "ALTER TABLE instances DROP COLUMN owner; ALTER TABLE instances DROP COLUMN review_due;"
+        "ALTER TABLE events DROP COLUMN person; DROP TABLE people; DROP TABLE person_load;"
+        "DROP TABLE customers; DROP TABLE activities; DROP TABLE reviews;"
+        "PRAGMA user_version = %d;",
+        lineage);
     CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
     sqlite3_close(db);
     r = open_rules(false);

@@ -23,8 +23,8 @@ TEST(iso_weeks_across_year_ends)
 
 TEST(malformed_weeks_are_refused)
 {
-    const char *bad[] = {"", "2026", "2026-W00", "2027-W53", "2026-W54", "2026W01", "2026-w01",
-                         "2026-W1", "2026-W011", "1899-W01", "+026-W01", NULL};
+    const char *bad[] = {"",         "2026",    "2026-W00",  "2027-W53", "2026-W54", "2026W01",
+                         "2026-w01", "2026-W1", "2026-W011", "1899-W01", "+026-W01", NULL};
     char m[PERIOD_DATE_SIZE], s[PERIOD_DATE_SIZE];
     for (int i = 0; bad[i]; i++) {
         struct err_detail why = {0};
@@ -43,7 +43,7 @@ TEST(dates_round_trip_and_impossible_dates_are_refused)
     char back[PERIOD_DATE_SIZE];
     period_days_date(d, back);
     CHECK(!strcmp(back, "2024-02-29"));
-    const char *bad[] = {"2026-02-29", "2026-13-01", "2026-04-31", "2026-1-01", "20260101",
+    const char *bad[] = {"2026-02-29",  "2026-13-01", "2026-04-31", "2026-1-01", "20260101",
                          "2026-01-01x", "1899-12-31", " 026-01-01", NULL};
     for (int i = 0; bad[i]; i++) {
         struct err_detail e = {0};
@@ -53,4 +53,5 @@ TEST(dates_round_trip_and_impossible_dates_are_refused)
     }
 }
 
-TEST_MAIN(T(iso_weeks_across_year_ends), T(malformed_weeks_are_refused), T(dates_round_trip_and_impossible_dates_are_refused))
+TEST_MAIN(T(iso_weeks_across_year_ends), T(malformed_weeks_are_refused),
+          T(dates_round_trip_and_impossible_dates_are_refused))

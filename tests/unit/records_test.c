@@ -20,45 +20,91 @@ static const char *refused(check_fn *fn, const char *text)
 
 TEST(people)
 {
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"Ann\",\"office\":\"a\",\"roles\":[\"ar\"]}"), ""));
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"Ann\",\"office\":\"a\",\"roles\":[\"boss\"]}"), "roles"));
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"Ann\",\"office\":\"a\",\"roles\":[\"ar\",\"ar\"]}"), "roles"));
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"\",\"office\":\"a\",\"roles\":[]}"), "name"));
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"A\",\"office\":\"A B\",\"roles\":[]}"), "office"));
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"A\",\"office\":\"a\",\"roles\":[],\"active\":1}"), "active"));
-    CHECK(!strcmp(refused(records_person, "{\"name\":\"A\",\"office\":\"a\",\"roles\":[],\"x\":1}"), "x"));
+    CHECK(!strcmp(refused(records_person, "{\"name\":\"Ann\",\"office\":\"a\",\"roles\":[\"ar\"]}"),
+                  ""));
+    CHECK(
+        !strcmp(refused(records_person, "{\"name\":\"Ann\",\"office\":\"a\",\"roles\":[\"boss\"]}"),
+                "roles"));
+    CHECK(!strcmp(
+        refused(records_person, "{\"name\":\"Ann\",\"office\":\"a\",\"roles\":[\"ar\",\"ar\"]}"),
+        "roles"));
+    CHECK(
+        !strcmp(refused(records_person, "{\"name\":\"\",\"office\":\"a\",\"roles\":[]}"), "name"));
+    CHECK(!strcmp(refused(records_person, "{\"name\":\"A\",\"office\":\"A B\",\"roles\":[]}"),
+                  "office"));
+    CHECK(!strcmp(
+        refused(records_person, "{\"name\":\"A\",\"office\":\"a\",\"roles\":[],\"active\":1}"),
+        "active"));
+    CHECK(!strcmp(refused(records_person, "{\"name\":\"A\",\"office\":\"a\",\"roles\":[],\"x\":1}"),
+                  "x"));
 }
 
 TEST(customers)
 {
-    CHECK(!strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"credit_limit\":0}"), ""));
-    CHECK(!strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"credit_limit\":-1}"), "credit_limit"));
-    CHECK(!strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"credit_limit\":1.5}"), "credit_limit"));
-    CHECK(!strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"segment\":7}"), "segment"));
+    CHECK(!strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"credit_limit\":0}"),
+                  ""));
+    CHECK(
+        !strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"credit_limit\":-1}"),
+                "credit_limit"));
+    CHECK(
+        !strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"credit_limit\":1.5}"),
+                "credit_limit"));
+    CHECK(!strcmp(refused(records_customer, "{\"name\":\"C\",\"office\":\"a\",\"segment\":7}"),
+                  "segment"));
 }
 
 TEST(activities)
 {
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":\"2026-12-31\"}"), ""));
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":\"2026-02-30\"}"), "at"));
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"lunch\",\"at\":\"2026-12-31\"}"), "kind"));
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"budget_table\",\"at\":\"2026-12-31\"}"), "budget"));
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":\"2026-12-31\",\"budget\":{\"year\":2027,\"amount\":1}}"), "budget"));
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"budget_table\",\"at\":\"2026-12-31\",\"budget\":{\"year\":99999,\"amount\":1}}"), "budget.year"));
-    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"budget_table\",\"at\":\"2026-12-31\",\"budget\":{\"year\":2027,\"amount\":1,\"q\":1}}"), "q"));
+    CHECK(!strcmp(
+        refused(records_activity,
+                "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":\"2026-12-31\"}"),
+        ""));
+    CHECK(!strcmp(
+        refused(records_activity,
+                "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":\"2026-02-30\"}"),
+        "at"));
+    CHECK(!strcmp(
+        refused(records_activity,
+                "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"lunch\",\"at\":\"2026-12-31\"}"),
+        "kind"));
+    CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":"
+                                            "\"budget_table\",\"at\":\"2026-12-31\"}"),
+                  "budget"));
+    CHECK(!strcmp(
+        refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":"
+                                  "\"2026-12-31\",\"budget\":{\"year\":2027,\"amount\":1}}"),
+        "budget"));
+    CHECK(!strcmp(refused(records_activity,
+                          "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"budget_table\",\"at\":"
+                          "\"2026-12-31\",\"budget\":{\"year\":99999,\"amount\":1}}"),
+                  "budget.year"));
+    CHECK(!strcmp(refused(records_activity,
+                          "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"budget_table\",\"at\":"
+                          "\"2026-12-31\",\"budget\":{\"year\":2027,\"amount\":1,\"q\":1}}"),
+                  "q"));
 }
 
 TEST(meetings_and_decisions)
 {
-    CHECK(!strcmp(refused(records_meeting, "{\"unit\":\"office/a\",\"held_at\":\"2026-12-02\",\"decisions\":[{}]}"), ""));
-    CHECK(!strcmp(refused(records_meeting, "{\"unit\":\"office/a\",\"held_at\":\"2026-12-02\",\"decisions\":[]}"), "decisions"));
-    CHECK(!strcmp(refused(records_meeting, "{\"unit\":\"team/a\",\"held_at\":\"2026-12-02\",\"decisions\":[{}]}"), "unit"));
-    CHECK(!strcmp(refused(records_meeting, "{\"unit\":\"hq\",\"held_at\":\"2026-12-32\",\"decisions\":[{}]}"), "held_at"));
+    CHECK(!strcmp(refused(records_meeting,
+                          "{\"unit\":\"office/a\",\"held_at\":\"2026-12-02\",\"decisions\":[{}]}"),
+                  ""));
+    CHECK(!strcmp(refused(records_meeting,
+                          "{\"unit\":\"office/a\",\"held_at\":\"2026-12-02\",\"decisions\":[]}"),
+                  "decisions"));
+    CHECK(!strcmp(refused(records_meeting,
+                          "{\"unit\":\"team/a\",\"held_at\":\"2026-12-02\",\"decisions\":[{}]}"),
+                  "unit"));
+    CHECK(!strcmp(
+        refused(records_meeting, "{\"unit\":\"hq\",\"held_at\":\"2026-12-32\",\"decisions\":[{}]}"),
+        "held_at"));
     struct err_detail why = {0};
-    json_t *d = json_loads("{\"instance\":1,\"decision\":\"nurture\",\"next_review\":\"2027-01-04\"}", 0, NULL);
+    json_t *d = json_loads(
+        "{\"instance\":1,\"decision\":\"nurture\",\"next_review\":\"2027-01-04\"}", 0, NULL);
     CHECK(records_decision(d, &why) == 0);
     json_decref(d);
-    d = json_loads("{\"instance\":1,\"decision\":\"close\",\"next_review\":\"2027-01-04\"}", 0, NULL);
+    d = json_loads("{\"instance\":1,\"decision\":\"close\",\"next_review\":\"2027-01-04\"}", 0,
+                   NULL);
     CHECK(records_decision(d, &why) == -ERR_INVALID_FIELD && !strcmp(why.field, "next_review"));
     json_decref(d);
     d = json_loads("{\"instance\":0,\"decision\":\"close\"}", 0, NULL);
