@@ -7,6 +7,8 @@
 
 #include "store_internal.h"
 
+#define QUEUE_COLS "id, stage, region, office, temperature, doc, last_seq, created_at, updated_at"
+
 /* Every statement, prepared on first use and kept until store_close. */
 #define LEADS_STMTS(XX)                                                                            \
     XX(person_put, "INSERT INTO people(id, region, office, active, doc, updated_at, updated_by)"   \
@@ -41,20 +43,31 @@
                  " AND (?4 IS NULL OR region=?4) AND (?5 IS NULL OR office=?5)"                    \
                  " AND (?6 IS NULL OR at >= ?6) AND (?7 IS NULL OR at <= ?7)"                      \
                  " ORDER BY id LIMIT ?8")                                                          \
-    XX(visits, "SELECT person, count(*) FROM activities WHERE (?4 IS NULL OR region=?4)"           \
-               " AND (?1 IS NULL OR office=?1) AND at >= ?2 AND at <= ?3 AND kind='visit'"         \
-               " GROUP BY person")                                                                 \
+    /* Visits by office, by region, or of all (hq): each on its index. */                          \
+    XX(visits_office, "SELECT person, count(*) FROM activities INDEXED BY activities_office"       \
+                      " WHERE office=?1 AND at >= ?2 AND at <= ?3 AND kind='visit'"                \
+                      " GROUP BY person")                                                          \
+    XX(visits_region, "SELECT person, count(*) FROM activities INDEXED BY activities_region"       \
+                      " WHERE region=?1 AND at >= ?2 AND at <= ?3 AND kind='visit'"                \
+                      " GROUP BY person")                                                          \
+    XX(visits_all, "SELECT person, count(*) FROM activities WHERE ?1 IS NULL AND at >= ?2"         \
+                   " AND at <= ?3 AND kind='visit' GROUP BY person")                               \
     XX(budget, "SELECT min(at) FROM activities INDEXED BY activities_budget"                       \
                " WHERE kind='budget_table' AND customer=?1 AND budget_year=?2 AND at <= ?3")       \
     XX(review_next, "SELECT coalesce(max(id), 0) + 1 FROM reviews")                                \
     XX(review_insert, "INSERT INTO reviews(id, unit, held_at, doc, created_at, created_by)"        \
                       " VALUES (?1,?2,?3,?4,?5,?6)")                                               \
     XX(review_get, "SELECT doc, unit FROM reviews WHERE id=?1")                                    \
-    XX(queue, "SELECT id, stage, region, office, temperature, doc, last_seq, created_at,"          \
-              " updated_at FROM instances INDEXED BY instances_review"                             \
-              " WHERE review_due IS NOT NULL AND review_due <= ?3 AND stage='lead'"                \
-              " AND (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"                       \
-              " ORDER BY review_due, id LIMIT ?4")                                                 \
+    /* The queue of an office, of a region, or of all (hq): each on its index. */                  \
+    XX(queue_office, "SELECT " QUEUE_COLS " FROM instances INDEXED BY instances_review_office"     \
+                     " WHERE office=?1 AND review_due IS NOT NULL AND review_due <= ?2"            \
+                     " AND stage='lead' ORDER BY review_due, id LIMIT ?3")                         \
+    XX(queue_region, "SELECT " QUEUE_COLS " FROM instances INDEXED BY instances_review_region"     \
+                     " WHERE region=?1 AND review_due IS NOT NULL AND review_due <= ?2"            \
+                     " AND stage='lead' ORDER BY review_due, id LIMIT ?3")                         \
+    XX(queue_all, "SELECT " QUEUE_COLS " FROM instances INDEXED BY instances_review_region"        \
+                  " WHERE ?1 IS NULL AND review_due IS NOT NULL AND review_due <= ?2"              \
+                  " AND stage='lead' ORDER BY review_due, id LIMIT ?3")                            \
     XX(credit, "SELECT credit_limit FROM customers WHERE id=?1")
 
 enum leads_stmt {
@@ -358,11 +371,11 @@ static int row_count(sqlite3_stmt *s, void *cb, void *ctx)
 int store_visit_counts(struct store *st, const char *region, const char *office, const char *from,
                        const char *to, store_count_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = stmt(st, S_visits, why);
+    enum leads_stmt which = office ? S_visits_office : region ? S_visits_region : S_visits_all;
+    sqlite3_stmt *s = stmt(st, which, why);
     if (!s)
         return why->code;
-    text(s, 4, region);
-    text(s, 1, office);
+    text(s, 1, office ? office : region);
     text(s, 2, from);
     text(s, 3, to);
     return rows(st, s, row_count, (void *)each, ctx, NULL, why, "visit counts");
@@ -457,12 +470,12 @@ static int row_queue(sqlite3_stmt *s, void *cb, void *ctx)
 int store_review_queue(struct store *st, const char *region, const char *office, const char *as_of,
                        int limit, store_queue_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = stmt(st, S_queue, why);
+    enum leads_stmt which = office ? S_queue_office : region ? S_queue_region : S_queue_all;
+    sqlite3_stmt *s = stmt(st, which, why);
     if (!s)
         return why->code;
-    text(s, 1, region);
-    text(s, 2, office);
-    text(s, 3, as_of);
-    sqlite3_bind_int(s, 4, limit);
+    text(s, 1, office ? office : region);
+    text(s, 2, as_of);
+    sqlite3_bind_int(s, 3, limit);
     return rows(st, s, row_queue, (void *)each, ctx, NULL, why, "review queue");
 }

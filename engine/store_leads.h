@@ -72,8 +72,8 @@ struct store_activity_filter {
 typedef int store_activity_cb(const struct store_activity *a, void *ctx);
 int store_activity_list(struct store *st, const struct store_activity_filter *f,
                         store_activity_cb *each, void *ctx, struct err_detail *why);
-/* Visits of each person of a region and/or office (NULL: any) in [from, to]
- * (dates, inclusive). */
+/* Visits of each person of an office, else of a region, else of all (both
+ * NULL), in [from, to] (dates, inclusive). */
 typedef int store_count_cb(const char *key, int64_t n, void *ctx);
 int store_visit_counts(struct store *st, const char *region, const char *office, const char *from,
                        const char *to, store_count_cb *each, void *ctx, struct err_detail *why);
@@ -89,9 +89,10 @@ int store_review_insert(struct store *st, int64_t id, const char *unit, const ch
 int store_review_get(struct store *st, int64_t id, char **doc, char unit[96],
                      struct err_detail *why);
 
-/* The review queue: leads of a region and/or office (NULL: any) at stage lead
- * whose review_due (never reviewed: "", nurtured: next_review) is on or
- * before 'as_of', at most 'limit', oldest first. */
+/* The review queue: leads of an office, else of a region, else of all (both
+ * NULL) at stage lead whose review_due (never reviewed: "", nurtured:
+ * next_review) is on or before 'as_of', at most 'limit', the longest due
+ * first. One index range per office or region. */
 struct store_queue_row {
     const struct store_instance_row *row;
     int64_t created_at_ms, updated_at_ms;
