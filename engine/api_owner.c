@@ -94,6 +94,11 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
     int rc = period_date_days("held_at", held_at, &held, why);
     if (!rc && owner && !json_is_string(owner))
         rc = err_field(why, -ERR_INVALID_FIELD, "owner", "owner: expected a person id");
+    /* Changing the owner is assign_owner's right, whichever action carries it. */
+    if (!rc && owner && w->principal->role != AUTH_ADMIN && w->principal->role != AUTH_REVIEWER)
+        rc = err_set(why, -ERR_FORBIDDEN,
+                     "role %s may not change a lead's owner (reviewer or admin)",
+                     auth_role_name(w->principal->role));
     if (!rc && owner)
         rc = api_owner_check(w->app, office, json_string_value(owner), "owner", why);
     if (!rc && given && (!decision || strcmp(decision, "nurture")))

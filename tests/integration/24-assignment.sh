@@ -35,6 +35,8 @@ api GET "/v1/instances?owner=Amy!" province-a-viewer >/dev/null; expect "a malfo
 AMY1=$(sqlite3 "$WORK/db" "SELECT min(id) FROM instances WHERE owner='amy'")
 api POST "/v1/instances/$AMY1/actions" province-a-ar '{"action":"assign_owner","owner":"zoe"}' >/dev/null; expect "an ar may not assign_owner" 403 forbidden
 api POST "/v1/instances/$AMY1/actions" province-a-viewer '{"action":"assign_owner","owner":"zoe"}' >/dev/null; expect "a viewer may not" 403 forbidden
+api POST "/v1/instances/$AMY1/actions" province-a-ar '{"action":"review","decision":"nurture","owner":"zoe"}' >/dev/null; expect "nor change the owner through a review" 403 forbidden
+check "... which records nothing" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM events WHERE instance_id = $AMY1")" = 1 ]
 put_person cc1 city-c '["ar"]'
 api POST "/v1/instances/$AMY1/actions" province-a-reviewer '{"action":"assign_owner","owner":"cc1"}' >/dev/null; expect "a person of another office is refused" 400 invalid_field
 api POST "/v1/instances/$AMY1/actions" province-a-reviewer '{"action":"assign_owner","owner":"old"}' >/dev/null; expect "an inactive person is refused" 400 invalid_field
