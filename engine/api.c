@@ -1,5 +1,6 @@
 /* engine/api.c: the route table, dispatch, authentication, error envelope. */
 #include "api.h"
+#include "api_leads.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,19 @@ static const struct route routes[] = {
     {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},
     {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
     {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},
+    /* Lead management (issue 13; api_people.c, api_reviews.c, api_activities.c). */
+    {"PUT", "/v1/people/{}", api_person_put, 0},
+    {"GET", "/v1/people/{}", api_person_get, 0},
+    {"GET", "/v1/people", api_people_list, 0},
+    {"PUT", "/v1/customers/{}", api_customer_put, 0},
+    {"GET", "/v1/customers/{}", api_customer_get, 0},
+    {"GET", "/v1/customers", api_customers_list, 0},
+    {"GET", "/v1/reviews/queue", api_review_queue, 0},
+    {"POST", "/v1/reviews", api_review_create, 0},
+    {"GET", "/v1/reviews/{}", api_review_get, 0},
+    {"POST", "/v1/activities", api_activity_create, 0},
+    {"GET", "/v1/activities", api_activities_list, 0},
+    {"GET", "/v1/scorecards", api_scorecards, 0},
 };
 
 void api_routes_each(api_route_fn *fn, void *ctx)

@@ -4,11 +4,19 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_instances.h"
 #include "buf.h"
+#include "period_week.h"
+#include "store_leads.h"
 #include "lead.h"
 #include "log.h"
 #include "num.h"
 #include "period.h"
+
+static const char *str_of(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
 
 /* The roles that may create and act on instances (viewers only read). */
 /* What an instance document adds to its customer's credit exposure. */
@@ -45,6 +53,15 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
     json_object_set_new(doc, "updated_at", json_string(when));
     json_t *ev = json_object_get(doc, "evaluation");
     json_t *lead = rules_instance_lead(doc);
+    /* The owner is chosen inside the transaction, so the open-lead counts it
+     * reads include every lead committed before it. */
+    json_object_set(lead, "region", json_object_get(doc, "region"));
+    rc = api_assign_owner(w, lead, doc, why);
+    if (rc) {
+        json_decref(lead);
+        return rc;
+    }
+    json_object_del(lead, "region");
     char *text = json_dumps(doc, DUMP_FLAGS);
     char *payload = json_dumps(lead, DUMP_FLAGS);
     char *outcome = json_dumps(ev, DUMP_FLAGS);
@@ -62,6 +79,7 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         .last_seq = 1,
         .customer = json_string_value(json_object_get(doc, "customer")),
         .exposure = exposure_of(doc),
+        .owner = str_of(doc, "owner"),
     };
     struct store_event e = {
         .instance_id = id,
@@ -72,6 +90,7 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         .payload = payload,
         .outcome = outcome,
         .rules = rules,
+        .person = w->principal->person[0] ? w->principal->person : NULL,
     };
     if (!rc)
         rc = store_instance_insert(app->st, &in, why);
@@ -267,11 +286,12 @@ void api_instance_list(struct api_call *c)
         .office = http_query(c->req, "office"),
         .region = http_query(c->req, "region"),
         .temperature = http_query(c->req, "temperature"),
+        .owner = http_query(c->req, "owner"),
         .limit = API_LIST_LIMIT_DEFAULT,
     };
     const char *limit = http_query(c->req, "limit"), *after = http_query(c->req, "after");
     if (!valid_filter(f.stage) || !valid_filter(f.office) || !valid_filter(f.region) ||
-        !valid_filter(f.temperature)) {
+        !valid_filter(f.temperature) || !valid_filter(f.owner)) {
         api_fail(c->req, -ERR_INVALID_FIELD, "filters must be IDs [a-z0-9_-]");
         return;
     }
@@ -337,11 +357,11 @@ static int on_event(const struct store_event *e, void *ctx)
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
     json_t *payload = json_loads(e->payload, 0, NULL);
-    json_t *o =
-        json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at", when,
-                  "date", event_date(payload, when), "actor", e->actor, "action", e->action,
-                  "payload", payload, "outcome", json_loads(e->outcome, JSON_DECODE_ANY, NULL),
-                  "rules", json_loads(e->rules, 0, NULL));
+    json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s?, s:s, s:o, s:o, s:o}", "seq",
+                          (json_int_t)e->seq, "at", when, "date", event_date(payload, when),
+                          "actor", e->actor, "person", e->person, "action", e->action, "payload",
+                          payload, "outcome", json_loads(e->outcome, JSON_DECODE_ANY, NULL),
+                          "rules", json_loads(e->rules, 0, NULL));
     return o ? json_array_append_new(ctx, o) : -1;
 }
 
@@ -373,12 +393,14 @@ struct step {
     const char *action, *payload, *outcome, *rules; /* JSON texts but action */
     const char *stage, *temperature, *doc;          /* the instance after it */
     int64_t exposure;                               /* see store_instance.exposure */
+    const json_t *after;                            /* the instance after it, parsed */
 };
 
-
-static int record_step(struct app *app, const struct store_instance_row *row, const char *actor,
-                       const struct step *s, int64_t now, struct err_detail *why)
+static int record_step(struct app *app, const struct store_instance_row *row,
+                       const struct app_write *w, const struct step *s, int64_t now,
+                       struct err_detail *why)
 {
+    const char *actor = w->actor;
     struct store_event e = {
         .instance_id = row->id,
         .seq = row->last_seq + 1,
@@ -388,6 +410,7 @@ static int record_step(struct app *app, const struct store_instance_row *row, co
         .payload = s->payload,
         .outcome = s->outcome,
         .rules = s->rules,
+        .person = w->principal->person[0] ? w->principal->person : NULL,
     };
     struct store_instance in = {
         .id = row->id,
@@ -397,6 +420,8 @@ static int record_step(struct app *app, const struct store_instance_row *row, co
         .at_ms = now,
         .last_seq = row->last_seq + 1,
         .exposure = s->exposure,
+        .owner = str_of(s->after, "owner"),
+        .next_review = str_of(s->after, "next_review"),
     };
     int rc = store_event_append(app->st, &e, why);
     return rc ? rc : store_instance_update(app->st, &in, why);
@@ -444,11 +469,11 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct step s = {"reevaluate", "{}",
-                         outcome,      rules,
-                         row.stage,    json_string_value(json_object_get(ev, "temperature")),
-                         text,         0};
-        rc = record_step(app, &row, w->actor, &s, now, why);
+        struct step s = {
+            "reevaluate", "{}",      outcome,
+            rules,        row.stage, json_string_value(json_object_get(ev, "temperature")),
+            text,         0,         doc};
+        rc = record_step(app, &row, w, &s, now, why);
     }
     if (!rc)
         rc = rules_shadow_record(app->rules, shadow, row.id, now, why);
@@ -500,12 +525,16 @@ static int record_ledger(struct app *app, const json_t *doc, const json_t *ledge
     return 0;
 }
 
-/* Any other action goes to HQ's process rules (pinned by the instance). */
-static int apply_process(struct app_write *w, char **body, int *status, struct err_detail *why)
+/* Any other action goes to HQ's process rules (pinned by the instance).
+ * 'input' is the action's body (borrowed); the engine's own keys of a review
+ * (meeting, next_review, owner) are recorded in the event but not handed to
+ * process.lua. On success *body is the instance after it. */
+int api_process_step(struct app_write *w, int64_t instance_id, const json_t *input,
+                     const char *held_at, char **body, struct err_detail *why)
 {
     struct app *app = w->app;
     struct store_instance_row row;
-    int rc = store_instance_get(app->st, w->instance_id, &row, why);
+    int rc = store_instance_get(app->st, instance_id, &row, why);
     if (rc)
         return rc;
     json_t *doc = json_loads(row.doc, 0, NULL), *next = NULL, *outcome = NULL, *used = NULL,
@@ -517,13 +546,30 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     if (!rc)
         rc = store_customer_exposure(app->st, json_string_value(json_object_get(doc, "customer")),
                                      row.id, &exposure, why);
+    /* A lead whose customer names a registered customer: its credit limit. */
+    bool registered = false;
+    int64_t credit_limit = -1;
+    const char *customer = json_string_value(json_object_get(doc, "customer"));
+    if (!rc && customer)
+        rc = store_customer_credit(app->st, customer, &registered, &credit_limit, why);
+    if (!registered)
+        credit_limit = -1;
     char today[16];
     app_today(today);
     const struct auth_principal *p = w->principal;
     struct rules_actor actor = {p->unit, auth_level_name(p->level), auth_role_name(p->role)};
+    json_t *pinput = json_deep_copy(input);
+    static const char *const engine_keys[] = {"meeting", "next_review", "owner"};
+    for (size_t k = 0; pinput && k < sizeof engine_keys / sizeof *engine_keys; k++)
+        json_object_del(pinput, engine_keys[k]);
+    if (!rc && !pinput)
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
     if (!rc)
-        rc = rules_act(app->rules, doc, w->input, &actor, today, exposure, &next, &outcome, &used,
-                       &ledger, why);
+        rc = rules_act(app->rules, doc, pinput, &actor, today, exposure, credit_limit, &next,
+                       &outcome, &used, &ledger, why);
+    json_decref(pinput);
+    if (!rc) /* next_review and owner of a review (lead management) */
+        rc = api_review_followup(w, doc, input, held_at ? held_at : today, next, why);
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
@@ -531,25 +577,29 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     if (!rc) {
         json_object_set_new(next, "updated_at", json_string(when));
         text = json_dumps(next, DUMP_FLAGS);
-        payload = json_dumps(w->input, DUMP_FLAGS);
+        payload = json_dumps(input, DUMP_FLAGS);
         out = json_dumps(outcome, DUMP_FLAGS | JSON_ENCODE_ANY);
         rules = json_dumps(used, DUMP_FLAGS);
         if (!text || !payload || !out || !rules)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
     if (!rc) {
-        struct step s = {
-            json_string_value(json_object_get(w->input, "action")), payload,         out, rules,
-            json_string_value(json_object_get(next, "stage")),      row.temperature, text,
-            exposure_of(next)};
-        rc = record_step(app, &row, w->actor, &s, now, why);
+        struct step s = {json_string_value(json_object_get(input, "action")),
+                         payload,
+                         out,
+                         rules,
+                         json_string_value(json_object_get(next, "stage")),
+                         row.temperature,
+                         text,
+                         exposure_of(next),
+                         next};
+        rc = record_step(app, &row, w, &s, now, why);
         if (!rc)
-            rc = record_ledger(app, next, ledger, row.last_seq + 1, w->input, today, why);
+            rc = record_ledger(app, next, ledger, row.last_seq + 1, input, today, why);
     }
     if (!rc) {
         *body = text;
         text = NULL;
-        *status = 200;
     }
     free(text);
     free(payload);
@@ -561,6 +611,73 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
     json_decref(used);
     json_decref(doc);
     store_instance_row_deinit(&row);
+    return rc;
+}
+
+/* assign_owner { owner }: the lead's nurturer, an active person of its office. */
+static int apply_assign_owner(struct app_write *w, char **body, int *status, struct err_detail *why)
+{
+    struct app *app = w->app;
+    struct store_instance_row row;
+    int rc = store_instance_get(app->st, w->instance_id, &row, why);
+    if (rc)
+        return rc;
+    json_t *doc = json_loads(row.doc, 0, NULL);
+    const json_t *owner = json_object_get(w->input, "owner");
+    const char *k;
+    json_t *v;
+    if (!doc)
+        rc = err_set(why, -ERR_INTERNAL, "instance %lld: stored document unreadable",
+                     (long long)row.id);
+    else if (strcmp(row.stage, "lead"))
+        rc = err_set(why, -ERR_CONFLICT, "assign_owner applies at stage lead, not %s", row.stage);
+    if (!rc)
+        json_object_foreach(w->input, k, v) if (strcmp(k, "action") && strcmp(k, "owner") && !rc)
+            rc = err_field(why, -ERR_INVALID_FIELD, k, "%.60s: unknown field", k);
+    if (!rc && (!json_is_string(owner) || !lead_valid_id(json_string_value(owner))))
+        rc = err_field(why, -ERR_INVALID_FIELD, "owner", "owner: expected a person id");
+    if (!rc)
+        rc = api_owner_check(app, row.office, json_string_value(owner), "owner", why);
+    int64_t now = app_now_ms();
+    char when[40];
+    app_iso_time(now, when, sizeof when);
+    char *text = NULL, *payload = NULL, *out = NULL;
+    if (!rc) {
+        json_t *o =
+            json_pack("{s:O, s:O}", "owner", owner, "previous",
+                      json_object_get(doc, "owner") ? json_object_get(doc, "owner") : json_null());
+        json_object_set(doc, "owner", (json_t *)owner);
+        json_object_set_new(doc, "updated_at", json_string(when));
+        text = json_dumps(doc, DUMP_FLAGS);
+        payload = json_dumps(w->input, DUMP_FLAGS);
+        out = o ? json_dumps(o, DUMP_FLAGS) : NULL;
+        json_decref(o);
+        if (!text || !payload || !out)
+            rc = err_set(why, -ERR_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        struct step s = {"assign_owner",  payload, out, "{}", row.stage,
+                         row.temperature, text,    0,   doc};
+        rc = record_step(app, &row, w, &s, now, why);
+    }
+    if (!rc) {
+        *body = text;
+        text = NULL;
+        *status = 200;
+    }
+    free(text);
+    free(payload);
+    free(out);
+    json_decref(doc);
+    store_instance_row_deinit(&row);
+    return rc;
+}
+
+static int apply_process(struct app_write *w, char **body, int *status, struct err_detail *why)
+{
+    int rc = api_process_step(w, w->instance_id, w->input, NULL, body, why);
+    if (!rc)
+        *status = 200;
     return rc;
 }
 
@@ -591,6 +708,10 @@ void api_instance_action(struct api_call *c)
     }
     else if (at && !json_is_string(at))
         err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
+    else if (!strcmp(name, "assign_owner") && c->principal->role != AUTH_ADMIN &&
+             c->principal->role != AUTH_REVIEWER)
+        err_set(&why, -ERR_FORBIDDEN, "role %s may not assign_owner (reviewer or admin)",
+                auth_role_name(c->principal->role));
     else /* process.lua checks each field; it gets no number it cannot hold exactly */
         num_json_exact("", body, &why);
     if (why.code) {
@@ -605,7 +726,9 @@ void api_instance_action(struct api_call *c)
         return;
     }
     w->req = c->req;
-    w->apply = strcmp(name, "reevaluate") ? apply_process : apply_reevaluate;
+    w->apply = !strcmp(name, "reevaluate")     ? apply_reevaluate
+               : !strcmp(name, "assign_owner") ? apply_assign_owner
+                                               : apply_process;
     w->input = body;
     w->instance_id = id;
     w->principal = c->principal;

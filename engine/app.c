@@ -90,9 +90,11 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
             d->body = NULL;
             d->why = *why;
         }
-        if (d->why.code) {
+        if (d->why.code && d->body) {
+            http_set_error(w->req, err_api_code(d->why.code), d->why.msg);
+            http_respond(w->req, d->status, "application/json", d->body, strlen(d->body));
+        } else if (d->why.code) {
             api_error(w->req, &d->why);
-            free(d->body);
         } else {
             http_respond(w->req, d->status, "application/json", d->body, strlen(d->body));
         }
@@ -219,8 +221,10 @@ void app_flush(void *arg)
          * is a runtime error of its owner, as on the handlers' paths. */
         rules_runtime_error(app->rules, &d->why, http_request_id(w->req), w->actor);
         d->why.code = orc;
-        free(d->body);
-        d->body = NULL;
+        if (!d->body || d->status < 400) { /* else: the op's own error envelope */
+            free(d->body);
+            d->body = NULL;
+        }
         if (store_in_transaction(app->st)) {
             store_rollback_to(app->st);
             continue;

@@ -35,7 +35,9 @@ struct app_write;
 
 /* Runs inside the batch transaction and its own savepoint. Returns 0 and sets
  * *body (malloc'd JSON text of the response, handed over) and *status, or an
- * error (and leaves *body NULL). */
+ * error (and leaves *body NULL, or sets it to a whole error envelope with a
+ * *status >= 400 when the error needs more details than why holds: an
+ * all-or-nothing batch listing every refused item). */
 typedef int app_apply_cb(struct app_write *w, char **body, int *status, struct err_detail *why);
 
 struct app_write {

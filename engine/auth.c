@@ -62,6 +62,18 @@ static int hex_digest(const char *hex, uint8_t out[32])
     return 0;
 }
 
+/* A person id: as a unit id, 1..AUTH_PERSON_MAX-1 of [a-z0-9_-]. */
+static bool person_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= AUTH_PERSON_MAX)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
 static int parse_line(char *line, const char *name, int lineno, struct auth_principal *p,
                       struct err_detail *why)
 {
@@ -69,10 +81,16 @@ static int parse_line(char *line, const char *name, int lineno, struct auth_prin
     char *tok = strtok_r(line, " \t\r", &save);
     char *unit = strtok_r(NULL, " \t\r", &save);
     char *role = strtok_r(NULL, " \t\r", &save);
+    char *person = strtok_r(NULL, " \t\r", &save);
     char *extra = strtok_r(NULL, " \t\r", &save);
     if (!tok || !unit || !role || extra)
-        return err_set(why, -ERR_USAGE, "%s:%d: expected 'TOKEN UNIT ROLE'", name, lineno);
+        return err_set(why, -ERR_USAGE, "%s:%d: expected 'TOKEN UNIT ROLE [PERSON]'", name, lineno);
     memset(p, 0, sizeof *p);
+    if (person && !person_id_ok(person))
+        return err_set(why, -ERR_USAGE, "%s:%d: person '%.80s' is not an id of 1 to %d [a-z0-9_-]",
+                       name, lineno, person, AUTH_PERSON_MAX - 1);
+    if (person)
+        strcpy(p->person, person);
     if (!strncmp(tok, "sha256:", 7)) {
         if (hex_digest(tok + 7, p->token_sha256))
             return err_set(why, -ERR_USAGE, "%s:%d: sha256: needs 64 hex digits", name, lineno);

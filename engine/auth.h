@@ -1,10 +1,11 @@
 /* engine/auth.h
  *
  * Principals and what they may see. A principal is one line of the tokens
- * file: `TOKEN UNIT ROLE`, where TOKEN is the secret itself or `sha256:HEX`
+ * file: `TOKEN UNIT ROLE [PERSON]`, where TOKEN is the secret itself or `sha256:HEX`
  * (its SHA-256), UNIT is `hq`, `region/ID` or `office/ID`, and ROLE one of
- * auth_role_names. Only the SHA-256 of each token is kept in memory, and a
- * presented token is compared against every entry in constant time.
+ * auth_role_names, and PERSON (optional) the person id of the holder, 1..63
+ * of [a-z0-9_-], recorded beside the actor in instance events. Only the SHA-256 of each token is
+ * kept in memory, and a presented token is compared against every entry in constant time.
  *
  * Scope: a principal sees the instances of its unit and of the units below it
  * (hq > region > office). Loop thread only.
@@ -18,7 +19,8 @@
 
 #include "err.h"
 
-#define AUTH_UNIT_MAX 80 /* bytes of "region/ID" or "office/ID", with NUL */
+#define AUTH_UNIT_MAX   80 /* bytes of "region/ID" or "office/ID", with NUL */
+#define AUTH_PERSON_MAX 64 /* bytes of a person id, with NUL */
 
 enum auth_role { AUTH_ADMIN, AUTH_REVIEWER, AUTH_AR, AUTH_SR, AUTH_FR, AUTH_FINANCE, AUTH_VIEWER };
 enum auth_level { AUTH_LEVEL_OFFICE = 1, AUTH_LEVEL_REGION = 2, AUTH_LEVEL_HQ = 3 };
@@ -30,6 +32,7 @@ struct auth_principal {
     const char *unit_id;      /* points into unit after the '/', "" for hq */
     enum auth_role role;
     int line; /* of the tokens file, for messages */
+    char person[AUTH_PERSON_MAX]; /* "" when the tokens file names none */
 };
 
 struct auth_set; /* opaque; immutable once loaded */

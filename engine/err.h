@@ -37,6 +37,7 @@
     XX(RULE_OUTPUT, "rule_output", 422, "rule returned an invalid value")                          \
     XX(KCP, "kcp_failed", 422, "key control point failed")                                         \
     XX(INVARIANT, "invariant_broken", 422, "an allocation invariant does not hold")                \
+    XX(REFUSED_ITEMS, "items_refused", 422, "items of an all-or-nothing batch were refused")       \
     XX(INTERNAL, "internal", 500, "internal error")                                                \
     XX(NOMEM, "internal", 500, "out of memory")                                                    \
     XX(STORE, "storage", 500, "storage error")                                                     \

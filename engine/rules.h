@@ -338,16 +338,16 @@ struct rules_actor {
 /* Run one process action on an instance document (borrowed) under the HQ
  * version the instance pinned (doc.rules.hq) and the region and office
  * versions active now. 'today' is "YYYY-MM-DD"; 'exposure' the customer's
- * open contract value elsewhere. On success *new_doc (the instance after the
- * action), *outcome, *used ({ OWNER: VERSION }) and *ledger (the entries
- * to record: [{ kind, amount, margin }]) are new references.
- * Refusals: -ERR_CONFLICT (409), -ERR_KCP (422, why->field = the KCP),
- * -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
+ * open contract value elsewhere; 'credit_limit' the registered customer's
+ * limit (fen), or -1 for HQ's default (process.lua credit_limit). On success *new_doc (the instance
+ * after the action), *outcome, *used ({ OWNER: VERSION }) and *ledger (the entries to record: [{
+ * kind, amount, margin }]) are new references. Refusals: -ERR_CONFLICT (409), -ERR_KCP (422,
+ * why->field = the KCP), -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
  * (why->field = the level required), or -ERR_RULE_* when a rule fails. */
 int rules_act(struct rules *r, const json_t *doc, const json_t *input,
               const struct rules_actor *actor, const char *today, int64_t exposure,
-              json_t **new_doc, json_t **outcome, json_t **used, json_t **ledger,
-              struct err_detail *why);
+              int64_t credit_limit, json_t **new_doc, json_t **outcome, json_t **used,
+              json_t **ledger, struct err_detail *why);
 
 /* Add what entering 'stage' brings to 'doc' (modified in place): the region's
  * L4 actions (with due dates from 'today') and the office's L6 checklist. The
@@ -386,6 +386,36 @@ int rules_waiting(struct rules *r, const json_t *doc, const char *as_of, json_t 
  * taken for the caller (rules_version_unref). */
 int rules_hq_version(struct rules *r, int version, struct rules_version **out,
                      struct err_detail *why);
+
+/* --- lead management (rules_leads.c; README "Lead management") ----------- */
+
+/* The owner of a new lead ('lead' normalised, with its region): the region's
+ * assignment.lua, function(lead, candidates) returning one candidate's id
+ * (called only when there is a candidate), else HQ's default, the least-loaded active `ar` of
+ * the office (ties: the smallest id; none: null). 'candidates' is
+ * [ { id, name, roles, open_leads } ] in id order. *out is a new reference
+ * { owner: ID | null, by: "region/ID@V" | "hq", rule_error?: "..." } even when
+ * the region's rule fails (loops, errors, returns no candidate's id): the
+ * lead then gets HQ's default and the call returns the rule's error code with
+ * rule_err filled, for the caller to count as a runtime error. */
+int rules_assign_owner(struct rules *r, const json_t *lead, const json_t *candidates, json_t **out,
+                       struct err_detail *rule_err);
+
+struct rules_review_params {
+    json_int_t nurture_days; /* HQ lead.lua review.nurture_days, or the region's thresholds */
+    json_int_t stale_days;   /* HQ lead.lua review.stale_days */
+    json_int_t visits_min;   /* HQ scorecard.lua visits_min, or the region's visits_per_week */
+};
+/* The parameters for a lead (or for an office: 'lead' = { region, office }). */
+int rules_review_params(struct rules *r, const json_t *lead, struct rules_review_params *out,
+                        struct err_detail *why);
+/* HQ lead.lua priority(lead, evaluation) (no such function: the score). */
+int rules_lead_priority(struct rules *r, const json_t *lead, const json_t *evaluation, double *out,
+                        struct err_detail *why);
+/* HQ scorecard.lua budget_deadline "MM-DD" (default "01-31"). */
+void rules_budget_deadline(struct rules *r, char out[6]);
+/* HQ scorecard.lua points_lost(card): 0 when it has none. */
+int rules_points_lost(struct rules *r, const json_t *card, json_int_t *out, struct err_detail *why);
 
 /* GET /v1/rules: { "owners": [...] }, a new reference. */
 json_t *rules_status_json(struct rules *r);

@@ -12,8 +12,9 @@
  * provide any file name; these three it must provide. */
 static const char *const hq_required[] = {"org.lua",     "lead.lua",  "bounds.lua",
                                           "process.lua", "share.lua", NULL};
-static const char *const region_files[] = {"thresholds.lua", "authority.lua", "actions.lua",
-                                           "share.lua",      "tests.lua",     NULL};
+static const char *const region_files[] = {
+    "thresholds.lua", "authority.lua",  "actions.lua", "share.lua",
+    "tests.lua",      "assignment.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", "tests.lua", NULL};
 
 /* Lead fields an office's tools.defaults may fill. */
@@ -241,6 +242,8 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
         rc = rules__relations_check_decl(v, why);
     if (!rc)
         rc = rules__inputs_load(v, why);
+    if (!rc) /* review, priority, scorecard.lua (lead management) */
+        rc = rules__check_lead_management(v, why);
     /* HQ's own sample leads must evaluate. */
     if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
         size_t i;
@@ -368,6 +371,8 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             if (rc)
                 break;
         }
+    if (!rc && json_is_array(samples))
+        rc = rules__check_assignment(v, samples, hq, why);
     if (!rc && !json_is_array(samples) && v->thresholds) {
         json_t *t = NULL;
         rc = rules__resolve_thresholds(hq, v, NULL, &t, why);
@@ -487,7 +492,8 @@ int rules__compile_diag(const char *owner, enum rules_layer layer, int version, 
                 rc = err_field(why, -ERR_RULE_REJECTED, name,
                                "%s: not an extension point of this layer (allowed: %s)", path,
                                layer == RULES_REGION ? "thresholds.lua, authority.lua, "
-                                                       "actions.lua, share.lua, tests.lua"
+                                                       "actions.lua, share.lua, tests.lua, "
+                                                       "assignment.lua"
                                                      : "templates.lua, tools.lua, tests.lua");
             } else if (!json_is_string(src)) {
                 rc = err_set(why, -ERR_RULE_REJECTED, "%s: source must be text", path);

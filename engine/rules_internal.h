@@ -284,4 +284,21 @@ int rules__check_signals(const struct rules_version *hq, const json_t *lead,
  * naming the actions of the instance's stage. */
 int rules__check_body(const struct rules_version *hq, const json_t *input, struct err_detail *why);
 
+/* Lead management (rules_leads.c). HQ's lead.lua review table, priority
+ * and scorecard.lua, checked when an HQ version loads; a region's
+ * assignment.lua, run against HQ's sample leads with sample candidates (a
+ * rule that fails, loops or returns no candidate's id is refused). */
+int rules__check_lead_management(struct rules_version *v, struct err_detail *why);
+int rules__check_assignment(struct rules_version *v, const json_t *samples,
+                            const struct rules_version *hq, struct err_detail *why);
+/* rules_assign_owner with the region version given (NULL: none). */
+int rules__assign(struct rules_version *rv, const json_t *lead, const json_t *candidates,
+                  json_t **out, struct err_detail *rule_err);
+/* rules_points_lost under HQ version 'hq'. */
+int rules__points_lost(struct rules_version *hq, const json_t *card, json_int_t *out,
+                       struct err_detail *why);
+/* rules_lead_priority under HQ version 'hq'. */
+int rules__priority(struct rules_version *hq, const json_t *lead, const json_t *evaluation,
+                    double *out, struct err_detail *why);
+
 #endif

@@ -234,8 +234,8 @@ static int check_ledger(const json_t *ledger, struct err_detail *why)
 
 int rules_act(struct rules *r, const json_t *doc, const json_t *input,
               const struct rules_actor *actor, const char *today, int64_t exposure,
-              json_t **new_doc, json_t **outcome, json_t **used, json_t **ledger,
-              struct err_detail *why)
+              int64_t credit_limit, json_t **new_doc, json_t **outcome, json_t **used,
+              json_t **ledger, struct err_detail *why)
 {
     struct rules_version *hq = NULL;
     int rc = pinned_hq(r, doc, &hq, why);
@@ -252,11 +252,11 @@ int rules_act(struct rules *r, const json_t *doc, const json_t *input,
         snprintf(matrix, sizeof matrix, "%s@%d", rv->owner, rv->version);
     const char *at = str_of(input, "at");
     json_t *authority = rv && rv->authority ? json_incref(rv->authority) : json_object();
-    json_t *ctx =
-        json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:I, s:I}", "today", today, "at",
-                  at ? at : today, "principal", "unit", actor->unit, "level", actor->level, "role",
-                  actor->role, "authority", authority, "authority_version", matrix, "exposure",
-                  (json_int_t)exposure, "credit_limit", hq->credit_limit);
+    json_t *ctx = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:I, s:I}", "today", today, "at", at ? at : today,
+        "principal", "unit", actor->unit, "level", actor->level, "role", actor->role, "authority",
+        authority, "authority_version", matrix, "exposure", (json_int_t)exposure, "credit_limit",
+        credit_limit >= 0 ? (json_int_t)credit_limit : hq->credit_limit);
     json_t *args[3] = {(json_t *)doc, (json_t *)input, ctx};
     rc = ctx ? sandbox_call(hq->sb, "process.lua", "act", args, 3, &res, why)
              : err_set(why, -ERR_NOMEM, "out of memory");

@@ -18,7 +18,8 @@
 
 #define FAILURE_MAX 400 /* bytes of one test's failure text */
 
-static const char *const test_keys[] = {"name", "lead", "expect", NULL};
+static const char *const test_keys[] = {"name", "lead", "expect", "candidates", "card", NULL};
+#define TEST_CANDIDATES_MAX 100 /* candidates of one assignment test */
 
 /* The values each expectation may take (score_* are numbers). */
 static const struct {
@@ -29,7 +30,9 @@ static const struct {
     {"recommendation", (const char *const[]){"close", "convert", "nurture", NULL},
      "close, convert or nurture"},
 };
-#define EXPECT_KEYS "maturity, temperature, recommendation, score_min, score_max"
+#define EXPECT_KEYS                                                                                \
+    "maturity, temperature, recommendation, score_min, score_max, priority_min, priority_max, "    \
+    "owner"
 
 int rules__tests_wall_ms = RULES_TESTS_WALL_MS;
 
@@ -157,7 +160,8 @@ static bool report(struct run *x, struct rules_test_outcome *o, int code)
 /* A lead body evaluated as a lead of its office: HQ's defaults, the office's
  * (the version under test when it is that office), the lead check, then the
  * same evaluation as POST /v1/leads. */
-static int evaluate(struct run *x, const json_t *body, json_t **ev, struct err_detail *why)
+static int evaluate(struct run *x, const json_t *body, json_t **ev, json_t **normalised,
+                    struct err_detail *why)
 {
     const json_t *office = json_object_get(body, "office");
     if (!json_is_string(office) || !lead_valid_id(json_string_value(office)))
@@ -179,6 +183,8 @@ static int evaluate(struct run *x, const json_t *body, json_t **ev, struct err_d
         rc = rules__check_signals(x->hq, lead, why);
     if (!rc)
         rc = rules__evaluate(x->r, x->hq, x->override, lead, ev, why);
+    if (!rc && normalised)
+        *normalised = json_incref(lead);
     json_decref(lead);
     return rc;
 }
@@ -259,7 +265,10 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
     json_object_foreach((json_t *)t, k, x)
     {
         if (!rules__in_list(test_keys, k)) {
-            snprintf(out, n, "unknown key '%.40s' (a test has name, lead and expect)", k);
+            snprintf(out, n,
+                     "unknown key '%.40s' (a test has name, lead, expect, candidates; or name, "
+                     "card, expect)",
+                     k);
             return;
         }
     }
@@ -275,9 +284,41 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
             return;
         }
     }
+    const json_t *card = json_object_get(t, "card");
+    if (card) { /* a scorecard test: { name, card = { ... }, expect = { points_lost = N } } */
+        const json_t *pl =
+            json_object_get(rules__as_object(json_object_get(t, "expect")), "points_lost");
+        if (!json_is_object(card) || json_object_get(t, "lead") ||
+            json_object_get(t, "candidates") || !json_is_integer(pl) ||
+            json_object_size(rules__as_object(json_object_get(t, "expect"))) != 1)
+            snprintf(out, n,
+                     "card: expected { name, card = { visits, visits_min, ... }, expect = "
+                     "{ points_lost = N } }");
+        return;
+    }
     if (!json_is_object(json_object_get(t, "lead"))) {
         snprintf(out, n, "lead: expected a lead body { office = \"...\", customer = ..., ... }");
         return;
+    }
+    const json_t *cands = json_object_get(t, "candidates");
+    size_t ci;
+    json_t *c;
+    if (cands && (!json_is_array(cands) || json_array_size(cands) > TEST_CANDIDATES_MAX)) {
+        snprintf(out, n, "candidates: expected a list of at most %d { id, roles, open_leads }",
+                 TEST_CANDIDATES_MAX);
+        return;
+    }
+    json_array_foreach(cands, ci, c)
+    {
+        if (!json_is_string(json_object_get(c, "id")) ||
+            !json_is_integer(json_object_get(c, "open_leads")) ||
+            (json_object_get(c, "roles") && !json_is_array(json_object_get(c, "roles")))) {
+            snprintf(out, n,
+                     "candidates[%zu]: expected { id = \"...\", roles = { ... }, "
+                     "open_leads = N }",
+                     ci + 1);
+            return;
+        }
     }
     const json_t *e = json_object_get(t, "expect");
     if (!e)
@@ -298,6 +339,20 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
                     return;
                 }
             }
+        if (!strcmp(k, "priority_min") || !strcmp(k, "priority_max")) {
+            known = true;
+            if (!json_is_number(x)) {
+                snprintf(out, n, "expect.%s: expected a number", k);
+                return;
+            }
+        }
+        if (!strcmp(k, "owner")) {
+            known = true;
+            if (!json_is_string(x) || !json_is_array(json_object_get(t, "candidates"))) {
+                snprintf(out, n, "expect.owner: expected a candidate's id, with candidates");
+                return;
+            }
+        }
         if (!strcmp(k, "score_min") || !strcmp(k, "score_max")) {
             known = true;
             if (!json_is_number(x) || json_number_value(x) < 0 || json_number_value(x) > 100) {
@@ -317,8 +372,49 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
 }
 
 /* Evaluate one test or sample and report it; false when the run stops. */
+/* Lead management expectations: HQ's priority of the lead, and the owner
+ * the region's assignment.lua (or HQ's default) picks from 'candidates'. */
+static int compare_leads(struct run *x, const json_t *lead, const json_t *ev,
+                         const json_t *candidates, const json_t *expect, char *out, size_t n,
+                         struct err_detail *why)
+{
+    const json_t *lo = json_object_get(expect, "priority_min"),
+                 *hi = json_object_get(expect, "priority_max"),
+                 *owner = json_object_get(expect, "owner");
+    int rc = 0;
+    if (lo || hi) {
+        double p = 0;
+        rc = rules__priority(x->hq, lead, ev, &p, why);
+        if (rc)
+            return rc;
+        if (lo && p < json_number_value(lo))
+            append(out, n, "priority: expected at least %.15g, got %.15g", json_number_value(lo),
+                   p);
+        if (hi && p > json_number_value(hi))
+            append(out, n, "priority: expected at most %.15g, got %.15g", json_number_value(hi), p);
+    }
+    if (!candidates)
+        return 0;
+    const char *region =
+        org_region_of(x->hq->org, json_string_value(json_object_get(lead, "office")));
+    char rowner[RULES_OWNER_MAX];
+    snprintf(rowner, sizeof rowner, "region/%s", region ? region : "");
+    struct rules_version *rv = x->override && !strcmp(x->override->owner, rowner)
+                                   ? x->override
+                                   : rules_active(x->r, rowner);
+    json_t *l = json_deep_copy(lead), *pick = NULL;
+    json_object_set_new(l, "region", json_string(region ? region : ""));
+    rc = rules__assign(rv, l, candidates, &pick, why);
+    json_decref(l);
+    const char *got = json_string_value(json_object_get(pick, "owner"));
+    if (!rc && owner && (!got || strcmp(got, json_string_value(owner))))
+        append(out, n, "owner: expected %s, got %s", json_string_value(owner), got ? got : "none");
+    json_decref(pick);
+    return rc;
+}
+
 static bool run_one(struct run *x, struct rules_test_outcome *o, const json_t *lead,
-                    const json_t *expect)
+                    const json_t *expect, const json_t *candidates)
 {
     if (mono_ms() > x->until) {
         char m[120];
@@ -330,7 +426,7 @@ static bool run_one(struct run *x, struct rules_test_outcome *o, const json_t *l
         return false;
     }
     struct err_detail w = {0};
-    json_t *ev = NULL;
+    json_t *ev = NULL, *norm = NULL;
     char failure[FAILURE_MAX] = "";
     int code = -ERR_RULE_REJECTED;
     const char *office = json_string_value(json_object_get(lead, "office"));
@@ -338,20 +434,47 @@ static bool run_one(struct run *x, struct rules_test_outcome *o, const json_t *l
     if (!in_scope(x, office)) {
         snprintf(failure, sizeof failure, "lead.office: '%.63s' is not an office of %s",
                  office ? office : "(none)", x->v->owner);
-    } else if ((rc = evaluate(x, lead, &ev, &w))) {
+    } else if ((rc = evaluate(x, lead, &ev, &norm, &w))) {
         /* A lead that is not a valid lead is the test's fault (422), a rule's
          * error keeps its code. */
         bool bad_lead = rc == -ERR_INVALID_FIELD || rc == -ERR_INVALID_JSON;
         code = bad_lead ? -ERR_RULE_REJECTED : rc;
         snprintf(failure, sizeof failure, "%s%s", bad_lead ? "lead: " : "", strip_owner(w.msg));
-    } else if (expect) {
-        compare(rules__as_object(expect), ev, failure, sizeof failure);
+    } else if (expect || candidates) {
+        const json_t *e = expect ? rules__as_object(expect) : NULL;
+        if (e)
+            compare(e, ev, failure, sizeof failure);
+        if ((rc = compare_leads(x, norm, ev, candidates, e, failure, sizeof failure, &w))) {
+            code = rc;
+            snprintf(failure, sizeof failure, "%s", strip_owner(w.msg));
+        }
     }
+    json_decref(norm);
     o->evaluation = ev;
     o->failure = failure[0] ? failure : NULL;
     bool go_on = report(x, o, code);
     json_decref(ev);
     return go_on;
+}
+
+/* A scorecard test: HQ's scorecard.lua points_lost(card) against 'want'. */
+static bool run_card(struct run *x, struct rules_test_outcome *o, const json_t *card,
+                     const json_t *want)
+{
+    struct err_detail w = {0};
+    char failure[FAILURE_MAX] = "";
+    json_int_t got = 0;
+    int code = -ERR_RULE_REJECTED;
+    int rc = rules__points_lost(x->hq, card, &got, &w);
+    if (rc) {
+        code = rc;
+        snprintf(failure, sizeof failure, "%s", strip_owner(w.msg));
+    } else if (got != json_integer_value(want)) {
+        snprintf(failure, sizeof failure, "points_lost: expected %lld, got %lld",
+                 (long long)json_integer_value(want), (long long)got);
+    }
+    o->failure = failure[0] ? failure : NULL;
+    return report(x, o, code);
 }
 
 static void run_tests_file(struct run *x, struct rules_test_run *out)
@@ -395,7 +518,12 @@ static void run_tests_file(struct run *x, struct rules_test_run *out)
                 o.failure = m;
                 if (!report(x, &o, -ERR_RULE_REJECTED))
                     break;
-            } else if (!run_one(x, &o, json_object_get(t, "lead"), json_object_get(t, "expect"))) {
+            } else if (json_object_get(t, "card")) {
+                if (!run_card(x, &o, json_object_get(t, "card"),
+                              json_object_get(json_object_get(t, "expect"), "points_lost")))
+                    break;
+            } else if (!run_one(x, &o, json_object_get(t, "lead"), json_object_get(t, "expect"),
+                                json_object_get(t, "candidates"))) {
                 break;
             }
         }
@@ -437,7 +565,7 @@ int rules__run_tests(struct rules *r, struct rules_version *v, struct rules_test
                                            .sample = true};
             if (out)
                 out->samples++;
-            if (!run_one(&x, &o, s, NULL))
+            if (!run_one(&x, &o, s, NULL, NULL))
                 break;
         }
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "store_internal.h"
 #include "store_schema.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -24,22 +25,32 @@
     XX(savepoint, "SAVEPOINT req")                                                                 \
     XX(release, "RELEASE req")                                                                     \
     XX(rollback_to, "ROLLBACK TO req")                                                             \
+    /* review_due: a lead waits for review from its next_review, or at once ('') when it           \
+     * has none; any other stage does not wait (NULL). */                                          \
     XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"           \
-                    " created_at, updated_at, last_seq, customer, exposure)"                       \
-                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10)")                                 \
+                    " created_at, updated_at, last_seq, customer, exposure, owner, review_due)"    \
+                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10,?11,"                              \
+                    " CASE WHEN ?2 = 'lead' THEN coalesce(?12, '') END)")                          \
     XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5,"        \
-                    " last_seq=?6, exposure=?7 WHERE id=?1")                                       \
+                    " last_seq=?6, exposure=?7, owner=?8,"                                         \
+                    " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END WHERE id=?1")     \
     XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
                  " FROM instances WHERE id=?1")                                                    \
     XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"                   \
                   " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
-                  " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6")                      \
+                  " AND (?5 IS NULL OR temperature=?5) AND ?7 IS NULL ORDER BY id LIMIT ?6")       \
+    /* ?owner= walks the owner's index (a person owns few of all instances). */                    \
+    XX(inst_list_owner, "SELECT id, stage, region, office, temperature, doc, last_seq"             \
+                        " FROM instances INDEXED BY instances_owner WHERE owner=?7 AND id > ?1"    \
+                        " AND (?2 IS NULL OR stage=?2) AND (?3 IS NULL OR region=?3)"              \
+                        " AND (?4 IS NULL OR office=?4) AND (?5 IS NULL OR temperature=?5)"        \
+                        " ORDER BY id LIMIT ?6")                                                   \
     XX(inst_next, "SELECT coalesce(max(id), 0) + 1 FROM instances")                                \
     XX(inst_count, "SELECT count(*) FROM instances")                                               \
     XX(ev_insert, "INSERT INTO events(instance_id, seq, at, actor, action, payload,"               \
-                  " outcome, rules) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")                             \
-    XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules"              \
+                  " outcome, rules, person) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")                  \
+    XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules, person"      \
                 " FROM events WHERE instance_id=?1 ORDER BY seq")                                  \
     XX(exposure, "SELECT coalesce((SELECT amount FROM customer_exposure WHERE customer=?1), 0)"    \
                  " - coalesce((SELECT exposure FROM instances WHERE id=?2 AND customer=?1), 0)")   \
@@ -77,7 +88,7 @@
                " WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"                    \
                " GROUP BY 1, 2 ORDER BY 1, 2")                                                     \
     XX(recent, "SELECT e.instance_id, e.seq, e.at, e.actor, e.action, e.payload, e.outcome,"       \
-               " e.rules FROM events e INDEXED BY events_at JOIN instances i"                      \
+               " e.rules, e.person FROM events e INDEXED BY events_at JOIN instances i"            \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \
                " AND (?2 IS NULL OR i.office=?2) ORDER BY e.at DESC LIMIT ?3")                     \
     /* Shadow runs (issue 11). */                                                                  \
@@ -160,10 +171,21 @@ struct store {
     int64_t degraded_at_ms; /* when it started (ms since the epoch) */
     char degraded_reason[ERR_DETAIL_MAX]; /* the latest failure's message */
     int pages_at_begin; /* SQLITE_DBSTATUS_CACHE_WRITE when the transaction began */
+    void *leads;        /* owned by store_leads.c: its prepared statements */
 #define XX(name, sql) sqlite3_stmt *name;
     STORE_STMTS(XX)
 #undef XX
 };
+
+sqlite3 *store__db(struct store *st)
+{
+    return st->db;
+}
+
+void **store__leads_slot(struct store *st)
+{
+    return &st->leads;
+}
 
 static void mark_degraded(struct store *st, const char *reason)
 {
@@ -246,6 +268,7 @@ static int row_event(sqlite3_stmt *s, void *cb, void *ctx)
         .payload = (const char *)sqlite3_column_text(s, 5),
         .outcome = (const char *)sqlite3_column_text(s, 6),
         .rules = (const char *)sqlite3_column_text(s, 7),
+        .person = (const char *)sqlite3_column_text(s, 8),
     };
     return ((store_event_cb *)cb)(&ev, ctx);
 }
@@ -391,6 +414,7 @@ void store_close(struct store *st)
 #define XX(name, sql) sqlite3_finalize(st->name);
     STORE_STMTS(XX)
 #undef XX
+    store_leads__close(st);
     sqlite3_close(st->db);
     if (st->wal_fd >= 0)
         close(st->wal_fd);
@@ -554,6 +578,8 @@ int store_instance_insert(struct store *st, const struct store_instance *in, str
     sqlite3_bind_int64(s, 8, in->last_seq);
     bind_text(s, 9, in->customer);
     sqlite3_bind_int64(s, 10, in->exposure);
+    bind_text(s, 11, in->owner);
+    bind_text(s, 12, in->next_review);
     return step_done(st, s, why, "insert instance");
 }
 
@@ -567,6 +593,8 @@ int store_instance_update(struct store *st, const struct store_instance *in, str
     sqlite3_bind_int64(s, 5, in->at_ms);
     sqlite3_bind_int64(s, 6, in->last_seq);
     sqlite3_bind_int64(s, 7, in->exposure);
+    bind_text(s, 8, in->owner);
+    bind_text(s, 9, in->next_review);
     int rc = step_done(st, s, why, "update instance");
     if (!rc && sqlite3_changes(st->db) != 1)
         rc = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)in->id);
@@ -639,13 +667,14 @@ static int row_instance(sqlite3_stmt *s, void *cb, void *ctx)
 int store_instance_list(struct store *st, const struct store_instance_filter *f,
                         store_instance_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->inst_list;
+    sqlite3_stmt *s = f->owner ? st->inst_list_owner : st->inst_list;
     sqlite3_bind_int64(s, 1, f->after_id);
     bind_text(s, 2, f->stage);
     bind_text(s, 3, f->region);
     bind_text(s, 4, f->office);
     bind_text(s, 5, f->temperature);
     sqlite3_bind_int(s, 6, f->limit);
+    bind_text(s, 7, f->owner);
     return each_row(st, s, row_instance, (void *)each, ctx, why, "list instances");
 }
 
@@ -698,6 +727,7 @@ int store_event_append(struct store *st, const struct store_event *ev, struct er
     bind_text(s, 6, ev->payload);
     bind_text(s, 7, ev->outcome);
     bind_text(s, 8, ev->rules);
+    bind_text(s, 9, ev->person);
     return step_done(st, s, why, "append event");
 }
 

@@ -85,11 +85,16 @@ struct store_instance {
     const char *customer;    /* the lead's customer (insert only) */
     int64_t exposure;        /* what it adds to its customer's credit exposure:
                               * its contract value while at stage contract, else 0 */
+    const char *owner;       /* the lead's owner (person id), or NULL */
+    const char *next_review; /* a nurtured lead's next review date, or NULL: at stage
+                              * lead it waits in the review queue from then (at once
+                              * without one); at any other stage it does not wait */
 };
 
 int store_instance_insert(struct store *st, const struct store_instance *in,
                           struct err_detail *why);
-/* Replace state: stage, temperature, doc, updated_at and last_seq. */
+/* Replace state: stage, temperature, doc, updated_at, last_seq, exposure,
+ * owner and next_review. */
 int store_instance_update(struct store *st, const struct store_instance *in,
                           struct err_detail *why);
 
@@ -107,6 +112,7 @@ int store_instance_get(struct store *st, int64_t id, struct store_instance_row *
 
 struct store_instance_filter {
     const char *stage, *region, *office, *temperature; /* NULL: any */
+    const char *owner;                                 /* the lead owner's person id; NULL: any */
     int64_t after_id;                                  /* ids greater than this */
     int limit;
 };
@@ -137,6 +143,7 @@ struct store_event {
     const char *payload; /* JSON text */
     const char *outcome; /* JSON text */
     const char *rules;   /* JSON text: { OWNER: VERSION } */
+    const char *person;  /* the person id of the principal, or NULL (unknown) */
 };
 
 int store_event_append(struct store *st, const struct store_event *ev, struct err_detail *why);

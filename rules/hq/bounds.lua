@@ -8,6 +8,12 @@ return {
         horizon_months = { min = 1, max = 36, integer = true },
         hot = { min = 50, max = 95 },
         warm = { min = 20, max = 80 },
+        -- Lead management: days a nurtured lead waits before it is reviewed
+        -- again (HQ default: lead.lua review.nurture_days) and the customer
+        -- visits a week each front-line person owes (HQ default: scorecard.lua
+        -- visits_min).
+        nurture_days = { min = 7, max = 90, integer = true },
+        visits_per_week = { min = 3, max = 15, integer = true },
     },
     authority = {
         office = {

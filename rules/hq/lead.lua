@@ -73,6 +73,18 @@ local function evaluate(lead, thresholds)
     return { score = score, fit = fit, risk_ok = risk_ok, reasons = reasons }
 end
 
+-- The review queue's order (lead management): the engine calls
+-- priority(lead, evaluation) for every lead waiting for review and lists the
+-- highest first. Hot and mature leads come first, then the score; a lead the
+-- first question rejects goes to the end so the meeting can close it.
+local TEMPERATURE_BONUS = { hot = 200, warm = 100, cold = 0 }
+local function priority(lead, evaluation)
+    if evaluation.recommendation == "close" then return evaluation.score - 1000 end
+    local p = evaluation.score + (TEMPERATURE_BONUS[evaluation.temperature] or 0)
+    if evaluation.maturity == "mature" then p = p + 50 end
+    return p
+end
+
 return {
     evaluate = evaluate,
     signals = SIGNALS,
@@ -95,4 +107,8 @@ return {
             signals = {},
         },
     },
+    -- Lead management: the queue's priority, and the review meeting's days
+    -- (a region's thresholds.lua may set nurture_days within bounds.lua).
+    priority = priority,
+    review = { nurture_days = 14, stale_days = 21 },
 }

@@ -49,4 +49,40 @@ return {
                     APPROVED, 3),
         expect = { recommendation = "close" },
     },
+    -- Lead management: the review queue's priority (lead.lua priority) and
+    -- HQ's default owner, the least-loaded account manager (ties: smallest id).
+    {
+        name = "a hot, mature lead leads the review queue",
+        lead = lead("province-a", STRONG, APPROVED, 3),
+        expect = { priority_min = 300 },
+    },
+    {
+        name = "a lead failing the first question goes to the end of the queue",
+        lead = lead("province-a", { strategic_fit = 1, urgency = 5 }, APPROVED, 3),
+        expect = { recommendation = "close", priority_max = 0 },
+    },
+    {
+        name = "HQ gives a new lead to the least-loaded account manager",
+        lead = lead("province-a", STRONG, APPROVED, 3),
+        candidates = {
+            { id = "amy", roles = { "ar" }, open_leads = 4 },
+            { id = "bob", roles = { "ar", "sr" }, open_leads = 2 },
+            { id = "cho", roles = { "ar" }, open_leads = 2 },
+            { id = "dee", roles = { "sr" }, open_leads = 0 },
+        },
+        expect = { owner = "bob" },
+    },
+    -- scorecard.lua: 2 points a visit below the minimum, 5 an overdue budget table.
+    {
+        name = "five visits of six and no overdue table lose 2 points",
+        card = { person = "t", roles = { "ar" }, visits = 5, visits_min = 6, below_min = true,
+                 budget_tables_overdue = 0 },
+        expect = { points_lost = 2 },
+    },
+    {
+        name = "six visits of six lose nothing; two overdue tables lose 10",
+        card = { person = "t", roles = { "ar" }, visits = 6, visits_min = 6, below_min = false,
+                 budget_tables_overdue = 2 },
+        expect = { points_lost = 10 },
+    },
 }

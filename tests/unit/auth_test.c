@@ -37,6 +37,20 @@ TEST(errors_name_file_and_line)
     CHECK(auth_set_parse("a region/ admin\n", "tok", &s, &why) != 0);
 }
 
+TEST(an_optional_person_column)
+{
+    struct auth_set *s = NULL;
+    struct err_detail why = {0};
+    CHECK(auth_set_parse("a office/x ar ann\nb hq admin\n", "tok", &s, &why) == 0);
+    const struct auth_principal *p = auth_find(s, "a", 1);
+    CHECK(p && !strcmp(p->person, "ann"));
+    p = auth_find(s, "b", 1);
+    CHECK(p && p->person[0] == '\0');
+    auth_set_free(s);
+    CHECK(auth_set_parse("a hq admin Ann\n", "tok", &s, &why) != 0 && strstr(why.msg, "person"));
+    CHECK(auth_set_parse("a hq admin ann extra\n", "tok", &s, &why) != 0);
+}
+
 TEST(scope_follows_the_org_tree)
 {
     struct auth_set *s;
@@ -61,4 +75,4 @@ TEST(missing_file_is_an_error)
 }
 
 TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line),
-          T(scope_follows_the_org_tree), T(missing_file_is_an_error))
+          T(an_optional_person_column), T(scope_follows_the_org_tree), T(missing_file_is_an_error))

@@ -284,7 +284,7 @@ TEST(malformed_tests_are_refused_cleanly)
          -ERR_RULE_REJECTED},
         {"return { { name = 'a', lead = { office = 'pa' }, expect = { temprature = 'hot' } } }",
          "test \"a\": expect: unknown key 'temprature' (expect takes maturity, temperature, "
-         "recommendation, score_min, score_max)",
+         "recommendation, score_min, score_max, priority_min, priority_max, owner)",
          -ERR_RULE_REJECTED},
         {"return { { name = 'a', lead = { office = 'pa' }, expect = { temperature = 'tepid' } } }",
          "expect.temperature: expected hot, warm or cold", -ERR_RULE_REJECTED},
@@ -425,7 +425,7 @@ TEST(check_tree_prints_the_ok_line_or_every_error)
 {
     FILE *out = tmpfile(), *err = tmpfile();
     CHECK(rules_check_tree_to("rules", out, err) == 0);
-    CHECK_MSG(!strcmp(slurp(out), "ok: 5 owners, 17 files, 16 tests\n"), "%s", slurp(out));
+    CHECK_MSG(!strcmp(slurp(out), "ok: 5 owners, 19 files, 23 tests\n"), "%s", slurp(out));
     CHECK(!strcmp(slurp(err), ""));
     write_tree();
     put("regions/south/thresholds.lua", "return { hot = ");

@@ -49,4 +49,26 @@ return {
         lead = lead("technical", 300000000, "approved", 6, { strategic_fit = 0, urgency = 5 }),
         expect = { recommendation = "close" },
     },
+    -- assignment.lua: technical leads to the least-loaded solution expert,
+    -- the others to the least-loaded account manager.
+    {
+        name = "a technical lead goes to the least-loaded solution expert",
+        lead = lead("technical", 300000000, "approved", 6, TOP),
+        candidates = {
+            { id = "an", roles = { "ar" }, open_leads = 0 },
+            { id = "sa", roles = { "sr" }, open_leads = 3 },
+            { id = "sb", roles = { "sr", "ar" }, open_leads = 1 },
+        },
+        expect = { owner = "sb" },
+    },
+    {
+        name = "a sales lead goes to the least-loaded account manager",
+        lead = lead("sales", 300000000, "approved", 6, TOP),
+        candidates = {
+            { id = "an", roles = { "ar" }, open_leads = 2 },
+            { id = "sa", roles = { "sr" }, open_leads = 0 },
+            { id = "sb", roles = { "sr", "ar" }, open_leads = 1 },
+        },
+        expect = { owner = "sb" },
+    },
 }

@@ -1,0 +1,98 @@
+#!/bin/sh
+# 25-reviews: the review queue and the review meeting (CONTRACT 8.3). The
+# queue lists the leads of a unit waiting for review (never reviewed, or
+# nurtured and due), by HQ's priority, with age and staleness; a meeting is
+# one all-or-nothing batch: one bad decision and nothing is recorded; a
+# nurtured lead comes back on its next_review and not before; nurture_days
+# from HQ or a region's thresholds within HQ's bounds.
+. "$(dirname "$0")/lib.sh"
+TOKENS="$ROOT/tests/fixtures/leads-tokens.conf"
+start_daemon --auto-approve || exit 1
+TODAY=$(date -u +%F)
+days() { date -u -d "$TODAY + $1 days" +%F; }
+
+api PUT /v1/people/amy hq-admin '{"name":"Amy","office":"province-a","roles":["ar"]}' >/dev/null
+api PUT /v1/people/cc1 hq-admin '{"name":"Chen","office":"city-c","roles":["ar"]}' >/dev/null
+mk() { # OFFICE SIGNALS -> id
+    api POST /v1/leads hq-admin "$(echo "$LEAD" | jq -c --arg o "$1" --argjson s "$2" '.office = $o | .signals = $s')" | jq .id
+}
+HOT=$(mk province-a '{"strategic_fit":5,"urgency":5,"procurement_path":5,"relationship":5,"coach":5,"solution_maturity":5,"differentiation":5,"team_availability":5}')
+COLD=$(mk province-a '{"strategic_fit":3}')
+NOFIT=$(mk province-a '{"strategic_fit":0,"urgency":5}')
+OTHER=$(mk province-b '{"strategic_fit":3}')
+NORTH=$(mk city-c '{"strategic_fit":3}')
+
+queue() { api GET "/v1/reviews/queue?unit=$1&as_of=$2" "${3:-hq-viewer}" >/dev/null; }
+queue office/province-a "$TODAY"; expect "the office's queue" 200
+check "ordered by HQ's priority: hot, cold, then the lead that fails the first question" [ "$(jq -c '[.leads[].instance]' <"$WORK/body")" = "[$HOT,$COLD,$NOFIT]" ]
+check "each with evaluation, owner, age and stale" [ "$(jq -c '.leads[0] | [.evaluation.temperature, .owner, .age_days, .stale]' <"$WORK/body")" = '["hot","amy",0,false]' ]
+queue office/province-a "$(days 30)"
+check "thirty quiet days later: 30 days old and stale (HQ's stale_days 21)" [ "$(jq -c '.leads[0] | [.age_days, .stale]' <"$WORK/body")" = '[30,true]' ]
+queue office/province-a "$(days 20)"
+check "twenty days: not yet stale" [ "$(jq -c '.leads[0].stale' <"$WORK/body")" = false ]
+queue region/south "$TODAY"
+check "the region's queue holds both offices" [ "$(jq '.leads | length' <"$WORK/body")" = 4 ]
+queue hq "$TODAY"
+check "hq's holds all" [ "$(jq '.leads | length' <"$WORK/body")" = 5 ]
+queue office/province-a 2026-02-30; expect "a malformed as_of is 400" 400 invalid_field
+queue office/nowhere "$TODAY"; expect "an unknown unit is 400" 400 invalid_field
+
+# A meeting with one bad decision records nothing.
+EVENTS_BEFORE=$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')
+DOCS_BEFORE=$(sqlite3 "$WORK/db" 'SELECT group_concat(doc) FROM instances' | sha256sum)
+meeting() { api POST /v1/reviews "${2:-province-a-reviewer}" "$1" >/dev/null; }
+meeting "{\"unit\":\"office/province-a\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$HOT,\"decision\":\"convert\",\"owner\":\"amy\"},{\"instance\":$COLD,\"decision\":\"nurture\"},{\"instance\":$NOFIT,\"decision\":\"close\",\"owner\":\"cc1\"},{\"instance\":$OTHER,\"decision\":\"close\"},{\"instance\":$COLD,\"decision\":\"close\"},{\"instance\":999,\"decision\":\"drop\"}]}"
+expect "a meeting with bad items: 422" 422 items_refused
+check "details.items lists every refused item (4 of 6)" [ "$(jq -c '[.error.details.items[] | [.index, .field]]' <"$WORK/body")" = '[[2,"owner"],[3,""],[4,"instance"],[5,"decision"]]' ]
+check "no event was recorded" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = "$EVENTS_BEFORE" ]
+check "no instance changed" [ "$(sqlite3 "$WORK/db" 'SELECT group_concat(doc) FROM instances' | sha256sum)" = "$DOCS_BEFORE" ]
+check "no meeting was stored" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM reviews')" = 0 ]
+meeting "{\"unit\":\"office/province-a\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$HOT,\"decision\":\"convert\"}]}" province-a-ar
+expect "an ar may not record a meeting" 403 forbidden
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER,\"decision\":\"close\"}]}"
+expect "an office reviewer may not hold another office's meeting" 403 forbidden
+meeting "{\"unit\":\"office/province-a\",\"held_at\":\"$TODAY\",\"decisions\":[]}"
+expect "a meeting without decisions is 400" 400 invalid_field
+
+# The same meeting without the bad items.
+NEXT=$(days 10)
+meeting "{\"unit\":\"office/province-a\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$HOT,\"decision\":\"convert\",\"note\":\"budget confirmed\"},{\"instance\":$COLD,\"decision\":\"nurture\",\"next_review\":\"$NEXT\",\"owner\":\"amy\"},{\"instance\":$NOFIT,\"decision\":\"close\"}]}"
+expect "the meeting is recorded" 201
+MID=$(jq .id <"$WORK/body")
+check "its record lists each decision's result" [ "$(jq -c '[.decisions[] | [.instance, .stage, .next_review]]' <"$WORK/body")" = "[[$HOT,\"opportunity\",null],[$COLD,\"lead\",\"$NEXT\"],[$NOFIT,\"closed\",null]]" ]
+api GET "/v1/instances/$HOT/events" hq-admin >/dev/null
+check "each instance's event is the process's review, citing the meeting" [ "$(jq -c ".events[-1] | [.action, .payload.meeting, .payload.decision, .person]" <"$WORK/body")" = "[\"review\",$MID,\"convert\",\"pa-reviewer\"]" ]
+api GET "/v1/reviews/$MID" province-a-viewer >/dev/null; expect "the office reads its meeting" 200
+api GET "/v1/reviews/$MID" south-viewer >/dev/null; expect "its region too" 200
+api GET "/v1/reviews/$MID" cc-admin >/dev/null; expect "another office: 404" 404 not_found
+api GET "/v1/reviews/$MID" north-admin >/dev/null; expect "another region: 404" 404 not_found
+api GET /v1/reviews/abc hq-admin >/dev/null; expect "a malformed id: 400" 400 invalid_field
+
+# The nurtured lead returns on its date and not before.
+queue office/province-a "$(days 9)"
+check "the day before next_review: not in the queue" [ "$(jq -c '[.leads[].instance]' <"$WORK/body")" = '[]' ]
+queue office/province-a "$NEXT"
+check "on next_review: back in the queue" [ "$(jq -c '[.leads[].instance]' <"$WORK/body")" = "[$COLD]" ]
+check "... with its review date" [ "$(jq -r '.leads[0].next_review' <"$WORK/body")" = "$NEXT" ]
+
+# nurture_days: HQ's 14 by default, a region's thresholds within HQ's bounds.
+meeting "{\"unit\":\"region/south\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER,\"decision\":\"nurture\"}]}" south-reviewer
+check "HQ's nurture_days: held_at + 14" [ "$(jq -r '.decisions[0].next_review' <"$WORK/body")" = "$(days 14)" ]
+SOUTH_T=$(cat "$WORK/rules/regions/south/thresholds.lua")
+api PUT /v1/rules/region/south/thresholds.lua south-admin "$(echo "$SOUTH_T" | sed 's/warm = 35,/warm = 35, nurture_days = 120,/')" >/dev/null
+expect "nurture_days beyond HQ's bounds is refused" 422 rule_rejected
+api PUT /v1/rules/region/south/thresholds.lua south-admin "$(echo "$SOUTH_T" | sed 's/warm = 35,/warm = 35, nurture_days = 30,/')" >/dev/null
+expect "a region sets nurture_days 30" 201
+OTHER2=$(mk province-b '{"strategic_fit":3}')
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER2,\"decision\":\"nurture\"}]}" south-reviewer
+check "the region's nurture_days: held_at + 30" [ "$(jq -r '.decisions[0].next_review' <"$WORK/body")" = "$(days 30)" ]
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER2,\"decision\":\"nurture\",\"next_review\":\"$TODAY\"}]}" south-reviewer
+expect "a next_review not after the meeting is refused" 422 items_refused
+# The single review action takes the same path.
+api POST "/v1/instances/$NORTH/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"next_review\":\"$(days 3)\"}" >/dev/null
+check "a single nurture review sets next_review too" [ "$(jq -r .next_review <"$WORK/body")" = "$(days 3)" ]
+queue office/city-c "$(days 2)"
+check "... and leaves the queue until then" [ "$(jq '.leads | length' <"$WORK/body")" = 0 ]
+
+stop_daemon
+finish

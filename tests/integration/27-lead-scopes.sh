@@ -1,0 +1,84 @@
+#!/bin/sh
+# 27-lead-scopes: every new endpoint of lead management against every role
+# of every unit level (hq, region/south, office/province-a), allowed and
+# refused: writes of people and customers (admins of the unit or above),
+# review meetings and assign_owner (admin, reviewer), activities (all but
+# viewers), and reads scoped like instances (own unit and below: 200 in
+# scope; out of scope 404 for one record, 403 for a listing or a unit).
+. "$(dirname "$0")/lib.sh"
+TOKENS="$ROOT/tests/fixtures/leads-tokens.conf"
+start_daemon --auto-approve || exit 1
+ROLES="admin reviewer ar sr fr finance viewer"
+UNITS="hq south province-a"
+WEEK=2026-W53
+
+# Fixtures: a person, customer, lead and meeting of province-a, and of city-c.
+api PUT /v1/people/pa-p hq-admin '{"name":"P","office":"province-a","roles":["ar"]}' >/dev/null
+api PUT /v1/people/cc-p hq-admin '{"name":"C","office":"city-c","roles":["ar"]}' >/dev/null
+api PUT /v1/customers/pa-c hq-admin '{"name":"PC","office":"province-a"}' >/dev/null
+api PUT /v1/customers/cc-c hq-admin '{"name":"CC","office":"city-c"}' >/dev/null
+newlead() { api POST /v1/leads hq-admin "$(echo "$LEAD" | jq -c --arg o "$1" '.office = $o')" | jq .id; }
+meet() { api POST /v1/reviews hq-admin "{\"unit\":\"office/$1\",\"held_at\":\"2026-12-02\",\"decisions\":[{\"instance\":$2,\"decision\":\"nurture\"}]}" | jq .id; }
+PA_MEET=$(meet province-a "$(newlead province-a)")
+CC_MEET=$(meet city-c "$(newlead city-c)")
+
+# want UNIT ROLE RULE OK REFUSED: the status each principal must get under a rule.
+want() {
+    case "$3" in
+    all) echo "$4" ;;
+    hq-only) [ "$1" = hq ] && echo "$4" || echo "$5" ;;
+    admins) [ "$2" = admin ] && echo "$4" || echo 403 ;;
+    meeting) [ "$2" = admin ] || [ "$2" = reviewer ] && echo "$4" || echo 403 ;;
+    writers) [ "$2" = viewer ] && echo 403 || echo "$4" ;;
+    writers-hq-only) if [ "$2" = viewer ]; then echo 403; elif [ "$1" = hq ]; then echo "$4"; else echo "$5"; fi ;;
+    esac
+}
+# row NAME RULE OK_STATUS REFUSED_STATUS METHOD PATH [BODY]: one line of the table.
+row() {
+    _name=$1 _rule=$2 _ok=$3 _no=$4 _m=$5 _p=$6; shift 6
+    for u in $UNITS; do
+        for r in $ROLES; do
+            _want=$(want "$u" "$r" "$_rule" "$_ok" "$_no")
+            _body=$(echo "${1:-}" | sed "s/@N@/$u-$r/g")
+            if [ -n "${1:-}" ]; then api "$_m" "$_p" "$u-$r" "$_body" >/dev/null; else api "$_m" "$_p" "$u-$r" >/dev/null; fi
+            _got=$(status)
+            if [ "$_got" = "$_want" ]; then ok "$_name: $u $r $_got"; else not_ok "$_name: $u $r" "got $_got, want $_want: $(head -c 200 "$WORK/body")"; fi
+        done
+    done
+}
+
+row "PUT a province-a person" admins 200 403 PUT /v1/people/pa-p '{"name":"P","office":"province-a","roles":["ar"]}'
+row "PUT a province-a customer" admins 200 403 PUT /v1/customers/pa-c '{"name":"PC","office":"province-a"}'
+row "GET a province-a person" all 200 - GET /v1/people/pa-p
+row "GET a city-c person" hq-only 200 404 GET /v1/people/cc-p
+row "GET people of province-a" all 200 - GET "/v1/people?office=province-a"
+row "GET people of city-c" hq-only 200 403 GET "/v1/people?office=city-c"
+row "GET a province-a customer" all 200 - GET /v1/customers/pa-c
+row "GET a city-c customer" hq-only 200 404 GET /v1/customers/cc-c
+row "GET customers of city-c" hq-only 200 403 GET "/v1/customers?office=city-c"
+row "GET province-a's review queue" all 200 - GET "/v1/reviews/queue?unit=office/province-a&as_of=2026-12-02"
+row "GET city-c's review queue" hq-only 200 403 GET "/v1/reviews/queue?unit=office/city-c&as_of=2026-12-02"
+row "GET a province-a meeting" all 200 - GET "/v1/reviews/$PA_MEET"
+row "GET a city-c meeting" hq-only 200 404 GET "/v1/reviews/$CC_MEET"
+row "GET province-a's scorecard" all 200 - GET "/v1/scorecards?unit=office/province-a&week=$WEEK"
+row "GET city-c's scorecard" hq-only 200 403 GET "/v1/scorecards?unit=office/city-c&week=$WEEK"
+row "GET activities" all 200 - GET /v1/activities
+row "POST an activity of province-a" writers 201 403 POST /v1/activities '{"person":"pa-p","customer":"pa-c","kind":"visit","at":"2026-12-30","note":"@N@"}'
+row "POST an activity of city-c" writers-hq-only 201 400 POST /v1/activities '{"person":"cc-p","customer":"cc-c","kind":"visit","at":"2026-12-30"}'
+# Meetings and assign_owner need a fresh lead for each principal.
+for u in $UNITS; do for r in $ROLES; do
+    id=$(newlead province-a)
+    api POST /v1/reviews "$u-$r" "{\"unit\":\"office/province-a\",\"held_at\":\"2026-12-02\",\"decisions\":[{\"instance\":$id,\"decision\":\"nurture\"}]}" >/dev/null
+    w=$(want "$u" "$r" meeting 201)
+    [ "$(status)" = "$w" ] && ok "POST a province-a meeting: $u $r $w" || not_ok "POST a province-a meeting: $u $r" "got $(status), want $w"
+    api POST "/v1/instances/$id/actions" "$u-$r" '{"action":"assign_owner","owner":"pa-p"}' >/dev/null
+    w=$(want "$u" "$r" meeting 200)
+    [ "$(status)" = "$w" ] && ok "assign_owner: $u $r $w" || not_ok "assign_owner: $u $r" "got $(status), want $w"
+    cid=$(newlead city-c)
+    api POST /v1/reviews "$u-$r" "{\"unit\":\"office/city-c\",\"held_at\":\"2026-12-02\",\"decisions\":[{\"instance\":$cid,\"decision\":\"nurture\"}]}" >/dev/null
+    w=$(if [ "$r" != admin ] && [ "$r" != reviewer ]; then echo 403; elif [ "$u" = hq ]; then echo 201; else echo 403; fi)
+    [ "$(status)" = "$w" ] && ok "POST a city-c meeting: $u $r $w" || not_ok "POST a city-c meeting: $u $r" "got $(status), want $w"
+done; done
+
+stop_daemon
+finish
