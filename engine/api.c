@@ -1,5 +1,6 @@
 /* engine/api.c: the route table, dispatch, authentication, error envelope. */
 #include "api.h"
+#include "buf.h"
 #include "api_leads.h"
 
 #include <stdarg.h>
@@ -105,6 +106,19 @@ void api_json(struct http_req *req, int status, json_t *body)
         return;
     }
     http_respond(req, status, "application/json", text, strlen(text));
+}
+
+void api_respond_buf(struct http_req *req, int rc, const struct err_detail *why, struct buf *b)
+{
+    size_t len;
+    char *text = rc ? NULL : buf_take(b, &len);
+    if (rc)
+        api_error(req, why);
+    else if (!text)
+        api_fail(req, -ERR_NOMEM, "out of memory");
+    else
+        http_respond(req, 200, "application/json", text, len);
+    buf_deinit(b);
 }
 
 void api_error(struct http_req *req, const struct err_detail *why)

@@ -40,6 +40,12 @@ void api_json(struct http_req *req, int status, json_t *body);
 /* Answer with already-serialised bytes (copied). */
 void api_raw(struct http_req *req, int status, const char *content_type, const char *body,
              size_t len);
+/* Answer 200 with the JSON text built in 'b' (its memory is taken; b is left
+ * empty), or with 'why' when rc is an error, or 500 when 'b' ran out of
+ * memory. For listings written as text as they are read. */
+struct buf;
+void api_respond_buf(struct http_req *req, int rc, const struct err_detail *why, struct buf *b);
+
 /* Answer with the error envelope for why->code. */
 void api_error(struct http_req *req, const struct err_detail *why);
 /* Shorthand: api_error with a formatted message. */

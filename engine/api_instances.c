@@ -330,15 +330,7 @@ void api_instance_list(struct api_call *c)
         buf_printf(&pg.text, "],\"next\":%lld}", (long long)pg.last_id);
     else
         buf_str(&pg.text, "],\"next\":null}");
-    size_t len;
-    char *text = rc ? NULL : buf_take(&pg.text, &len);
-    if (rc)
-        api_error(c->req, &why);
-    else if (!text)
-        api_fail(c->req, -ERR_NOMEM, "out of memory");
-    else
-        http_respond(c->req, 200, "application/json", text, len);
-    buf_deinit(&pg.text);
+    api_respond_buf(c->req, rc, &why, &pg.text);
 }
 
 /* --- GET /v1/instances/ID/events ------------------------------------------ */

@@ -309,6 +309,19 @@ static int migrate(struct store *st, struct err_detail *why)
     return 0;
 }
 
+/* Every statement of STORE_STMTS, prepared once for the connection's life. */
+static int prepare_all(struct store *st, struct err_detail *why)
+{
+    int rc = 0;
+#define XX(name, sql)                                                                              \
+    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
+                   SQLITE_OK)                                                                      \
+        rc = db_err(st, why, "prepare " #name);
+    STORE_STMTS(XX)
+#undef XX
+    return rc;
+}
+
 int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why)
 {
     struct store *st = calloc(1, sizeof *st);
@@ -345,12 +358,8 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
     st->wal_fd = -1;
     if (!rc && asprintf(&st->wal_path, "%s-wal", path) < 0)
         rc = err_set(why, -ERR_NOMEM, "out of memory");
-#define XX(name, sql)                                                                              \
-    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
-                   SQLITE_OK)                                                                      \
-        rc = db_err(st, why, "prepare " #name);
-    STORE_STMTS(XX)
-#undef XX
+    if (!rc)
+        rc = prepare_all(st, why);
     if (rc) {
         if (why && why->code == -ERR_STORE && !strstr(why->msg, path)) {
             char tmp[ERR_DETAIL_MAX];
@@ -382,12 +391,8 @@ int store_open_reader(const char *path, struct store **out, struct err_detail *w
             rc = err_set(why, -ERR_STORE, "database %s: schema %d, expected %d", path,
                          store_schema_version(st), store_migration_count);
     }
-#define XX(name, sql)                                                                              \
-    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
-                   SQLITE_OK)                                                                      \
-        rc = db_err(st, why, "prepare " #name);
-    STORE_STMTS(XX)
-#undef XX
+    if (!rc)
+        rc = prepare_all(st, why);
     if (rc) {
         store_close(st);
         return rc;
