@@ -34,7 +34,7 @@ struct sim_side {
  * one of the sides, then folded into the result in id order. */
 struct sim_item {
     int64_t id;
-    char office[64], stage[32];
+    char office[64], stage[64]; /* ids: at most 63 bytes (lead_valid_id) */
     json_t *doc; /* owned: the fields read (created_at, the lead's, gates, ...) */
     json_t *before, *after; /* owned: evaluations, NULL when they failed */
     int rb, ra;
