@@ -203,6 +203,22 @@ static int load_visible(struct api_call *c, const char *id_text, struct store_in
     return rc;
 }
 
+/* As load_visible, for a request that reads the instance later (an action,
+ * inside its write's transaction): only where it is, not its document. */
+static int check_visible(struct api_call *c, const char *id_text, int64_t *id)
+{
+    char region[STORE_ID_SIZE], office[STORE_ID_SIZE];
+    struct err_detail why = {0};
+    int rc = num_parse("id", id_text, 1, INT64_MAX, id, &why);
+    if (!rc)
+        rc = store_instance_where(c->app->st, *id, region, office, &why);
+    if (!rc && !auth_sees(c->principal, region, office))
+        rc = err_set(&why, -ERR_NOT_FOUND, "instance %lld not found", (long long)*id);
+    if (rc)
+        api_error(c->req, &why);
+    return rc;
+}
+
 void api_instance_get(struct api_call *c)
 {
     struct store_instance_row row;
@@ -675,11 +691,9 @@ static int apply_process(struct app_write *w, char **body, int *status, struct e
 
 void api_instance_action(struct api_call *c)
 {
-    struct store_instance_row row;
-    if (load_visible(c, c->params[0], &row))
+    int64_t id;
+    if (check_visible(c, c->params[0], &id))
         return;
-    int64_t id = row.id;
-    store_instance_row_deinit(&row);
     if (!may_write(c->principal)) {
         api_fail(c->req, -ERR_FORBIDDEN, "role %s may not act on instances",
                  auth_role_name(c->principal->role));

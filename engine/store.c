@@ -36,6 +36,7 @@
                     " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END WHERE id=?1")     \
     XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
                  " FROM instances WHERE id=?1")                                                    \
+    XX(inst_where, "SELECT region, office FROM instances WHERE id=?1")                             \
     XX(inst_list, "SELECT id, stage, region, office, temperature, doc, last_seq"                   \
                   " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
@@ -632,6 +633,24 @@ static void row_borrow(sqlite3_stmt *s, struct store_instance_row *row)
     row->temperature = (char *)sqlite3_column_text(s, 4);
     row->doc = (char *)sqlite3_column_text(s, 5);
     row->last_seq = sqlite3_column_int64(s, 6);
+}
+
+int store_instance_where(struct store *st, int64_t id, char region[STORE_ID_SIZE],
+                         char office[STORE_ID_SIZE], struct err_detail *why)
+{
+    sqlite3_stmt *s = st->inst_where;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s), out = 0;
+    if (rc == SQLITE_ROW) {
+        snprintf(region, STORE_ID_SIZE, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(office, STORE_ID_SIZE, "%s", (const char *)sqlite3_column_text(s, 1));
+    } else if (rc == SQLITE_DONE) {
+        out = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)id);
+    } else {
+        out = db_err(st, why, "get instance");
+    }
+    sqlite3_reset(s);
+    return out;
 }
 
 int store_instance_get(struct store *st, int64_t id, struct store_instance_row *row,

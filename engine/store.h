@@ -106,6 +106,12 @@ struct store_instance_row {
 };
 void store_instance_row_deinit(struct store_instance_row *row);
 
+/* Where an instance is (its region and office ids, at most 63 bytes each:
+ * they never change), without reading its document; -ERR_NOT_FOUND. */
+#define STORE_ID_SIZE 64
+int store_instance_where(struct store *st, int64_t id, char region[STORE_ID_SIZE],
+                         char office[STORE_ID_SIZE], struct err_detail *why);
+
 /* -ERR_NOT_FOUND when there is no such instance. */
 int store_instance_get(struct store *st, int64_t id, struct store_instance_row *row,
                        struct err_detail *why);
