@@ -181,7 +181,7 @@ struct group {
     char **units;           /* owned: the lines' units */
     int64_t *contributions; /* -1: outside the ordering */
     int64_t *amounts;
-    size_t *ref;  /* per unit: the project index, where it is a project */
+    size_t *ref;   /* per unit: the project index, where it is a project */
     char **inputs; /* per unit, owned: the line's inputs as JSON text, or NULL */
     bool failed;   /* out of memory */
 };
@@ -269,8 +269,8 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
     }
     json_t *lv = json_string(level), *out = NULL;
     json_t *args[3] = {lv, list, params ? (json_t *)params : json_null()};
-    int rc = sandbox_call_sized(run->hq->sb, "share.lua", "split", args, 3, out_max, &out,
-                                run->why);
+    int rc =
+        sandbox_call_sized(run->hq->sb, "share.lua", "split", args, 3, out_max, &out, run->why);
     json_decref(lv);
     json_decref(list);
     if (!rc && (!json_is_array(out) || json_array_size(out) != n))
@@ -281,8 +281,8 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
         char where[160];
         snprintf(where, sizeof where, "split at level %s%s%s (%s)", level, region ? " in " : "",
                  region ? region : "", g->parent);
-        rc = allocation_check(where, g->total, g->n, (const char *const *)g->keys,
-                              g->contributions, json_array_get(out, i), g->amounts, run->why);
+        rc = allocation_check(where, g->total, g->n, (const char *const *)g->keys, g->contributions,
+                              json_array_get(out, i), g->amounts, run->why);
         for (size_t k = 0; k < g->n && !rc; k++) {
             /* The platform is outside the ordering (contribution -1). */
             const char *line_level = g->contributions[k] < 0 ? "platform" : level;
@@ -332,8 +332,7 @@ static char *project_inputs(const struct project *p)
     buf_json_string(&b, p->customer);
     buf_str(&b, ",\"product_line\":");
     buf_json_string(&b, p->product_line);
-    buf_printf(&b, ",\"cash\":%lld,\"records\":%lld}", (long long)p->cash,
-               (long long)p->records);
+    buf_printf(&b, ",\"cash\":%lld,\"records\":%lld}", (long long)p->cash, (long long)p->records);
     return buf_take(&b, NULL); /* NULL when out of memory */
 }
 
@@ -587,8 +586,8 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
     return 0;
 }
 
-int allocation_store(struct store *st, const struct allocation *a, const char *actor,
-                     char **result, struct err_detail *why)
+int allocation_store(struct store *st, const struct allocation *a, const char *actor, char **result,
+                     struct err_detail *why)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -606,8 +605,8 @@ int allocation_store(struct store *st, const struct allocation *a, const char *a
         snprintf(head, sizeof head, "{\"id\":%lld,\"period\":", (long long)id);
         buf_str(&out, head);
         buf_json_string(&out, a->period);
-        snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":",
-                 (long long)a->pool, a->hash);
+        snprintf(head, sizeof head,
+                 ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":", (long long)a->pool, a->hash);
         buf_str(&out, head);
         buf_str(&out, a->used);
         buf_str(&out, ",\"lines\":[");
@@ -619,8 +618,8 @@ int allocation_store(struct store *st, const struct allocation *a, const char *a
         buf_str(&out, "}");
         int64_t got = 0;
         rc = out.failed ? err_set(why, -ERR_NOMEM, "out of memory")
-                        : store_share_run_insert(st, a->period, a->pool, a->hash, out.p, now,
-                                                 actor, &got, why);
+                        : store_share_run_insert(st, a->period, a->pool, a->hash, out.p, now, actor,
+                                                 &got, why);
         if (!rc && got != id)
             rc = err_set(why, -ERR_INTERNAL, "share run id %lld, expected %lld", (long long)got,
                          (long long)id);

@@ -76,9 +76,9 @@ struct rules_version {
     /* Thresholds resolved once, not per lead (rules_eval.c): HQ's defaults
      * (HQ) or HQ's defaults overlaid by this region's table form (region),
      * merged and checked against the HQ version 'resolved_hq' names. */
-    json_t *resolved;              /* owned; NULL until first needed */
-    int resolved_hq;               /* the HQ version it was made with */
-    char resolved_hq_hash[65];     /* and its hash: versions of two stores never mix */
+    json_t *resolved;          /* owned; NULL until first needed */
+    int resolved_hq;           /* the HQ version it was made with */
+    char resolved_hq_hash[65]; /* and its hash: versions of two stores never mix */
 };
 
 struct rules;

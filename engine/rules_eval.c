@@ -40,8 +40,8 @@ int rules__resolve_thresholds(const struct rules_version *hq, struct rules_versi
     if (!region || sandbox_kind(region->sb, "thresholds.lua", NULL) == SANDBOX_NONE)
         return resolved(hq, (struct rules_version *)hq, out, why);
     char file[160];
-    snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner,
-             region->version, region->owner + 7);
+    snprintf(file, sizeof file, "%s v%d: regions/%s/thresholds.lua", region->owner, region->version,
+             region->owner + 7);
     json_t *rt = NULL, *args[1] = {(json_t *)lead};
     int rc = sandbox_call(region->sb, "thresholds.lua", NULL, args, 1, &rt, why);
     if (!rc)
@@ -106,8 +106,8 @@ int rules__evaluate(struct rules *r, struct rules_version *hq, struct rules_vers
     *evaluation =
         json_pack("{s:O, s:s, s:s, s:s, s:O, s:o, s:o}", "score", json_object_get(res, "score"),
                   "temperature", temp, "maturity", mature ? "mature" : "early", "recommendation",
-                  rec, "reasons", reasons ? reasons : json_array(), "thresholds",
-                  json_deep_copy(t), "rules", used);
+                  rec, "reasons", reasons ? reasons : json_array(), "thresholds", json_deep_copy(t),
+                  "rules", used);
     if (!reasons)
         json_decref(json_object_get(*evaluation, "reasons"));
     json_decref(t);

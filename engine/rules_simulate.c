@@ -35,14 +35,14 @@ struct sim_side {
 struct sim_item {
     int64_t id;
     char office[64], stage[64]; /* ids: at most 63 bytes (lead_valid_id) */
-    json_t *doc; /* owned: the fields read (created_at, the lead's, gates, ...) */
-    json_t *before, *after; /* owned: evaluations, NULL when they failed */
+    json_t *doc;                /* owned: the fields read (created_at, the lead's, gates, ...) */
+    json_t *before, *after;     /* owned: evaluations, NULL when they failed */
     int rb, ra;
     struct err_detail wb, wa;
-    const char *kdp;            /* the next KDP routed, or NULL */
-    json_t *terms[3];           /* borrowed from doc */
-    json_t *level_b, *level_a;  /* owned: the levels routed to, or NULL */
-    bool done;                  /* evaluated (not when the deadline came first) */
+    const char *kdp;           /* the next KDP routed, or NULL */
+    json_t *terms[3];          /* borrowed from doc */
+    json_t *level_b, *level_a; /* owned: the levels routed to, or NULL */
+    bool done;                 /* evaluated (not when the deadline came first) */
 };
 
 struct sim {
@@ -433,14 +433,13 @@ int rules_simulate_on(struct rules *const *sides, size_t n_sides, const char *ow
         item_deinit(&s.page[i]);
     free(s.page);
     if (!rc) {
-        *out =
-            json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}", "owner",
-                      owner, "version", version, "active_version",
-                      s.side[0].active ? s.side[0].active->version : 0, "evaluated", s.evaluated,
-                      "truncated", s.truncated, "counts", s.counts, "cap", SIM_LIST_MAX,
-                      "changed", s.changed.items, "changed_total", s.changed.total, "failed",
-                      s.failed.items, "failed_total", s.failed.total, "routing", s.routing.items,
-                      "routing_total", s.routing.total);
+        *out = json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}",
+                         "owner", owner, "version", version, "active_version",
+                         s.side[0].active ? s.side[0].active->version : 0, "evaluated", s.evaluated,
+                         "truncated", s.truncated, "counts", s.counts, "cap", SIM_LIST_MAX,
+                         "changed", s.changed.items, "changed_total", s.changed.total, "failed",
+                         s.failed.items, "failed_total", s.failed.total, "routing", s.routing.items,
+                         "routing_total", s.routing.total);
         if (!*out)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     } else {

@@ -13,7 +13,7 @@ struct rules_snapshot {
         int version;
         int64_t activated_at_ms;
         char approved_by[RULES_OWNER_MAX];
-    } *v; /* owned; HQ first */
+    } * v; /* owned; HQ first */
     bool failed;
 };
 

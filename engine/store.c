@@ -713,7 +713,8 @@ int store_instance_list_fields(struct store *st, const struct store_instance_fil
     int n = 0;
     for (const char *const *k = fields; *k; k++, n++) {
         size_t len = strlen(*k);
-        if (n == STORE_FIELDS_MAX || !len || len > 32 || strspn(*k, "abcdefghijklmnopqrstuvwxyz_") != len) {
+        if (n == STORE_FIELDS_MAX || !len || len > 32 ||
+            strspn(*k, "abcdefghijklmnopqrstuvwxyz_") != len) {
             buf_deinit(&sql);
             return err_set(why, -ERR_INTERNAL, "list instances: bad field list");
         }

@@ -86,9 +86,13 @@ static int store_at(struct rules *r, int s, int value)
         json_object_set_new(l, "created_at", json_string("2026-01-01T00:00:00Z"));
         json_object_set(l, "evaluation", ev);
         char *text = json_dumps(l, JSON_COMPACT);
-        struct store_instance in = {.id = id, .stage = value > 0 ? "opportunity" : "lead",
-                                    .region = region, .office = "pa",
-                                    .doc = text, .at_ms = 1, .last_seq = 1};
+        struct store_instance in = {.id = id,
+                                    .stage = value > 0 ? "opportunity" : "lead",
+                                    .region = region,
+                                    .office = "pa",
+                                    .doc = text,
+                                    .at_ms = 1,
+                                    .last_seq = 1};
         rc = store_instance_insert(st, &in, &why);
         free(text);
     }
@@ -229,14 +233,13 @@ TEST(a_simulation_off_the_loop_equals_the_one_on_the_live_rules)
     struct rules_result res = {0};
     const char *src = "return function(lead) if lead.signals.s == 1 then error('one') end"
                       " return { hot = 55 } end";
-    CHECK(rules_put_file(r, "region/south", "thresholds.lua", src, strlen(src), "t", &res,
-                         &why) == 0);
+    CHECK(rules_put_file(r, "region/south", "thresholds.lua", src, strlen(src), "t", &res, &why) ==
+          0);
     const char *auth = "return { office = { max_value = 5000 } }";
-    CHECK(rules_put_file(r, "region/south", "authority.lua", auth, strlen(auth), "t", &res,
-                         &why) == 0);
-    struct sim_job s = {.owner = "region/south",
-                        .version = res.version,
-                        .sim = {.limit = 100000, .max_ms = 30000}};
+    CHECK(rules_put_file(r, "region/south", "authority.lua", auth, strlen(auth), "t", &res, &why) ==
+          0);
+    struct sim_job s = {
+        .owner = "region/south", .version = res.version, .sim = {.limit = 100000, .max_ms = 30000}};
     json_t *live = NULL;
     CHECK(rules_simulate(r, s.owner, s.version, &s.sim, &live, &why) == 0);
     CHECK(json_integer_value(json_object_get(live, "evaluated")) == 1300);
