@@ -83,11 +83,9 @@
                    " set_by=excluded.set_by")                                                      \
     XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")              \
     XX(stage_counts, "SELECT stage, count(*) FROM instances GROUP BY stage ORDER BY stage")        \
-    XX(funnel, "SELECT stage, json_extract(doc, '$.closure.outcome'), count(*),"                   \
-               " coalesce(sum(coalesce(json_extract(doc, '$.contract.value'),"                     \
-               " json_extract(doc, '$.budget.amount'))), 0) FROM instances"                        \
+    XX(funnel, "SELECT stage, nullif(outcome, ''), sum(n), sum(value) FROM funnel_sums"            \
                " WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"                    \
-               " GROUP BY 1, 2 ORDER BY 1, 2")                                                     \
+               " GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2")                                   \
     XX(recent, "SELECT e.instance_id, e.seq, e.at, e.actor, e.action, e.payload, e.outcome,"       \
                " e.rules, e.person FROM events e INDEXED BY events_at JOIN instances i"            \
                " ON i.id = e.instance_id WHERE (?1 IS NULL OR i.region=?1)"                        \

@@ -314,6 +314,45 @@ const char *const store_migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  created_by TEXT NOT NULL"
     ") STRICT;",
+    /* The funnel's sums by region, office, stage and closure outcome, kept by
+     * triggers in the transaction of each write, so that the funnel costs the
+     * same however many instances there are. An instance's value is its
+     * contract value, else its budget. Rows whose count fell to 0 stay. */
+    "CREATE TABLE funnel_sums ("
+    "  region TEXT NOT NULL,"
+    "  office TEXT NOT NULL,"
+    "  stage TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL," /* '' while not closed */
+    "  n INTEGER NOT NULL,"
+    "  value INTEGER NOT NULL,"
+    "  PRIMARY KEY (region, office, stage, outcome)"
+    ") STRICT, WITHOUT ROWID;"
+    "INSERT INTO funnel_sums(region, office, stage, outcome, n, value)"
+    "  SELECT region, office, stage, coalesce(json_extract(doc, '$.closure.outcome'), ''),"
+    "    count(*), coalesce(sum(coalesce(json_extract(doc, '$.contract.value'),"
+    "    json_extract(doc, '$.budget.amount'))), 0)"
+    "  FROM instances GROUP BY 1, 2, 3, 4;"
+    "CREATE TRIGGER instances_funnel_insert AFTER INSERT ON instances BEGIN"
+    "  INSERT INTO funnel_sums(region, office, stage, outcome, n, value)"
+    "    VALUES (NEW.region, NEW.office, NEW.stage,"
+    "      coalesce(json_extract(NEW.doc, '$.closure.outcome'), ''), 1,"
+    "      coalesce(json_extract(NEW.doc, '$.contract.value'),"
+    "      json_extract(NEW.doc, '$.budget.amount'), 0))"
+    "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value;"
+    "END;"
+    "CREATE TRIGGER instances_funnel_update AFTER UPDATE OF stage, doc ON instances BEGIN"
+    "  UPDATE funnel_sums SET n = n - 1, value = value -"
+    "    coalesce(json_extract(OLD.doc, '$.contract.value'),"
+    "    json_extract(OLD.doc, '$.budget.amount'), 0)"
+    "    WHERE region = OLD.region AND office = OLD.office AND stage = OLD.stage"
+    "    AND outcome = coalesce(json_extract(OLD.doc, '$.closure.outcome'), '');"
+    "  INSERT INTO funnel_sums(region, office, stage, outcome, n, value)"
+    "    VALUES (NEW.region, NEW.office, NEW.stage,"
+    "      coalesce(json_extract(NEW.doc, '$.closure.outcome'), ''), 1,"
+    "      coalesce(json_extract(NEW.doc, '$.contract.value'),"
+    "      json_extract(NEW.doc, '$.budget.amount'), 0))"
+    "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value;"
+    "END;",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

@@ -472,6 +472,8 @@ TEST(an_upgraded_database_remembers_the_tree_it_read_last)
         "ALTER TABLE instances DROP COLUMN owner; ALTER TABLE instances DROP COLUMN review_due;"
         "ALTER TABLE events DROP COLUMN person; DROP TABLE people; DROP TABLE person_load;"
         "DROP TABLE customers; DROP TABLE activities; DROP TABLE reviews;"
+        "DROP TRIGGER instances_funnel_insert; DROP TRIGGER instances_funnel_update;"
+        "DROP TABLE funnel_sums;"
         "PRAGMA user_version = %d;",
         lineage);
     CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "store.h"
+#include "store_schema.h"
 #include "test.h"
 
 static char dbpath[256];
@@ -236,8 +237,10 @@ TEST(a_commit_without_room_makes_the_store_degraded_until_one_writes)
     off_t big = file_size("") > file_size("-wal") ? file_size("") : file_size("-wal");
     struct rlimit lim = {.rlim_cur = (rlim_t)big + 8192, .rlim_max = RLIM_INFINITY};
     CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
-    static char doc[64 * 1024];
+    static char doc[64 * 1024]; /* {"x":"xxx...x"}: a document, as triggers read them */
     memset(doc, 'x', sizeof doc - 1);
+    memcpy(doc, "{\"x\":\"", 6);
+    memcpy(doc + sizeof doc - 3, "\"}", 2);
     int rc = store_begin(st, &why);
     for (int64_t id = 2; !rc && id < 100; id++) {
         struct store_instance in = {.id = id,
@@ -316,9 +319,148 @@ TEST(customer_exposure_follows_contracts)
     store_close(st);
 }
 
+/* The funnel's sums (kept by triggers) against a count of the documents the
+ * test wrote: inserts, stage changes, a signed value replacing the budget,
+ * closures won and lost; per office and for all; and the same after the sums
+ * are rebuilt by the migration from the instances alone. */
+struct funnel_row {
+    char stage[16], outcome[16];
+    int64_t n, value;
+};
+struct funnel_got {
+    struct funnel_row rows[16];
+    int n;
+};
+
+static int on_funnel_row(const char *stage, const char *outcome, int64_t count, int64_t value,
+                         void *ctx)
+{
+    struct funnel_got *g = ctx;
+    if (g->n < 16) {
+        snprintf(g->rows[g->n].stage, 16, "%s", stage);
+        snprintf(g->rows[g->n].outcome, 16, "%s", outcome ? outcome : "");
+        g->rows[g->n].n = count;
+        g->rows[g->n].value = value;
+    }
+    g->n++;
+    return 0;
+}
+
+/* What the instances hold now: stage, office, budget, contract value, outcome. */
+struct inst_now {
+    const char *office, *stage, *outcome;
+    int64_t budget, contract;
+};
+
+static int expected_of(const struct inst_now *in, int count, const char *office,
+                       const char *stage, const char *outcome, int64_t *value)
+{
+    int n = 0;
+    *value = 0;
+    for (int i = 0; i < count; i++) {
+        if ((office && strcmp(in[i].office, office)) || strcmp(in[i].stage, stage) ||
+            strcmp(in[i].outcome ? in[i].outcome : "", outcome))
+            continue;
+        n++;
+        *value += in[i].contract ? in[i].contract : in[i].budget;
+    }
+    return n;
+}
+
+static int write_inst(struct store *st, int64_t id, const struct inst_now *x, bool insert)
+{
+    char doc[256];
+    int len = snprintf(doc, sizeof doc, "{\"budget\":{\"amount\":%lld}", (long long)x->budget);
+    if (x->contract)
+        len += snprintf(doc + len, sizeof doc - len, ",\"contract\":{\"value\":%lld}",
+                        (long long)x->contract);
+    if (x->outcome)
+        len += snprintf(doc + len, sizeof doc - len, ",\"closure\":{\"outcome\":\"%s\"}",
+                        x->outcome);
+    snprintf(doc + len, sizeof doc - len, "}");
+    struct store_instance in = {.id = id, .stage = x->stage, .region = "south",
+                                .office = x->office, .doc = doc, .at_ms = 1, .last_seq = 1};
+    struct err_detail why = {0};
+    return insert ? store_instance_insert(st, &in, &why) : store_instance_update(st, &in, &why);
+}
+
+static int funnel_matches(struct store *st, const struct inst_now *in, int count,
+                          const char *office)
+{
+    struct funnel_got g = {0};
+    struct err_detail why = {0};
+    if (store_funnel(st, NULL, office, on_funnel_row, &g, &why))
+        return 0;
+    int rows = 0;
+    static const char *const pairs[][2] = {{"lead", ""},       {"opportunity", ""},
+                                           {"contract", ""},   {"closed", "won"},
+                                           {"closed", "lost"}, {"closed", "dropped"}};
+    for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
+        int64_t v;
+        int n = expected_of(in, count, office, pairs[k][0], pairs[k][1], &v);
+        if (!n)
+            continue;
+        rows++;
+        bool found = false;
+        for (int i = 0; i < g.n && i < 16; i++)
+            if (!strcmp(g.rows[i].stage, pairs[k][0]) && !strcmp(g.rows[i].outcome, pairs[k][1]))
+                found = g.rows[i].n == n && g.rows[i].value == v;
+        if (!found) {
+            fprintf(stderr, "# %s/%s: want %d (value %lld)\n", pairs[k][0], pairs[k][1], n,
+                    (long long)v);
+            return 0;
+        }
+    }
+    return g.n == rows; /* and no row for what no instance holds */
+}
+
+TEST(the_funnel_sums_follow_every_write)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    struct inst_now in[12];
+    CHECK(store_begin(st, &why) == 0);
+    for (int i = 0; i < 12; i++) {
+        in[i] = (struct inst_now){.office = i % 3 ? "a" : "b", .stage = "lead",
+                                  .budget = 1000 * (i + 1)};
+        CHECK(write_inst(st, i + 1, &in[i], true) == 0);
+    }
+    CHECK(funnel_matches(st, in, 12, NULL) && funnel_matches(st, in, 12, "a"));
+    for (int i = 0; i < 8; i++) /* converted */
+        in[i].stage = "opportunity";
+    for (int i = 0; i < 5; i++) { /* signed at another value than the budget */
+        in[i].stage = "contract";
+        in[i].contract = 777 * (i + 1);
+    }
+    in[0].stage = in[1].stage = in[2].stage = "closed";
+    in[0].outcome = in[1].outcome = "won";
+    in[2].outcome = "lost";
+    in[9].stage = "closed";
+    in[9].outcome = "dropped";
+    for (int i = 0; i < 12; i++)
+        CHECK(write_inst(st, i + 1, &in[i], false) == 0);
+    CHECK(write_inst(st, 4, &in[3], false) == 0); /* an update that changes nothing */
+    CHECK(funnel_matches(st, in, 12, NULL));
+    CHECK(funnel_matches(st, in, 12, "a") && funnel_matches(st, in, 12, "b"));
+    CHECK(store_commit(st, &why) == 0);
+    store_close(st);
+    /* The sums rebuilt from the instances by the migration are the same. */
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "sqlite3 %s 'DROP TRIGGER instances_funnel_insert; DROP TRIGGER "
+             "instances_funnel_update; DROP TABLE funnel_sums; PRAGMA user_version = %d'",
+             dbpath, store_migration_count - 1);
+    CHECK(system(sql) == 0);
+    st = NULL;
+    CHECK(store_open(dbpath, false, &st, &why) == 0);
+    CHECK(funnel_matches(st, in, 12, NULL) && funnel_matches(st, in, 12, "b"));
+    store_close(st);
+}
+
 TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
           T(instances_and_events_round_trip), T(rolled_back_inserts_leave_no_id_gap),
           T(lists_filter_and_page), T(events_are_append_only),
           T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time),
           T(a_commit_without_room_makes_the_store_degraded_until_one_writes),
-          T(a_failed_fsync_makes_the_store_degraded), T(customer_exposure_follows_contracts))
+          T(a_failed_fsync_makes_the_store_degraded), T(customer_exposure_follows_contracts),
+          T(the_funnel_sums_follow_every_write))
