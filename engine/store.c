@@ -41,6 +41,12 @@
                   " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
                   " AND (?5 IS NULL OR temperature=?5) AND ?7 IS NULL ORDER BY id LIMIT ?6")       \
+    /* ?stage= walks the stage's index: the stages with few instances (the open   \
+     * ones) cost what they hold, not a walk past every lead. */                   \
+    XX(inst_list_stage, "SELECT id, stage, region, office, temperature, doc, last_seq"             \
+                        " FROM instances INDEXED BY instances_stage WHERE stage=?2 AND id > ?1"    \
+                        " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"             \
+                        " AND (?5 IS NULL OR temperature=?5) AND ?7 IS NULL ORDER BY id LIMIT ?6") \
     /* ?owner= walks the owner's index (a person owns few of all instances). */                    \
     XX(inst_list_owner, "SELECT id, stage, region, office, temperature, doc, last_seq"             \
                         " FROM instances INDEXED BY instances_owner WHERE owner=?7 AND id > ?1"    \
@@ -689,7 +695,9 @@ static int row_instance(sqlite3_stmt *s, void *cb, void *ctx)
 int store_instance_list(struct store *st, const struct store_instance_filter *f,
                         store_instance_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = f->owner ? st->inst_list_owner : st->inst_list;
+    sqlite3_stmt *s = f->owner ? st->inst_list_owner
+                      : f->stage ? st->inst_list_stage
+                                 : st->inst_list;
     sqlite3_bind_int64(s, 1, f->after_id);
     bind_text(s, 2, f->stage);
     bind_text(s, 3, f->region);
