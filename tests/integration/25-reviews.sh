@@ -26,6 +26,7 @@ queue() { api GET "/v1/reviews/queue?unit=$1&as_of=$2" "${3:-hq-viewer}" >/dev/n
 queue office/province-a "$TODAY"; expect "the office's queue" 200
 check "ordered by HQ's priority: hot, cold, then the lead that fails the first question" [ "$(jq -c '[.leads[].instance]' <"$WORK/body")" = "[$HOT,$COLD,$NOFIT]" ]
 check "each with evaluation, owner, age and stale" [ "$(jq -c '.leads[0] | [.evaluation.temperature, .owner, .age_days, .stale]' <"$WORK/body")" = '["hot","amy",0,false]' ]
+check "and what the evaluation judged: source, budget, horizon and signals" [ "$(jq -c '.leads[1] | [.source, .budget.status, .budget.amount, .horizon_months, .signals]' <"$WORK/body")" = '["sales","approved",60000000,6,{"strategic_fit":3}]' ]
 queue office/province-a "$(days 30)"
 check "thirty quiet days later: 30 days old and stale (HQ's stale_days 21)" [ "$(jq -c '.leads[0] | [.age_days, .stale]' <"$WORK/body")" = '[30,true]' ]
 queue office/province-a "$(days 20)"
