@@ -229,11 +229,14 @@ static int apply_meeting(struct app_write *w, char **body, int *status, struct e
         }
         store_instance_row_deinit(&row);
         if (!irc) {
-            /* The item's own keys (checked by records_decision) as a review action. */
+            /* The item's own keys (checked by records_decision) as a review action,
+             * dated the day the meeting was held: its event's business date and, for a
+             * conversion, the day the lead became an opportunity. */
             json_t *input = json_deep_copy(d);
             json_object_del(input, "instance");
             json_object_set_new(input, "action", json_string("review"));
             json_object_set_new(input, "meeting", json_integer(id));
+            json_object_set_new(input, "at", json_string(held_at));
             char *after = NULL;
             irc = input ? api_process_step(w, iid, input, held_at, &after, &e)
                         : err_set(&e, -ERR_NOMEM, "out of memory");

@@ -94,6 +94,13 @@ api POST "/v1/instances/$NORTH/actions" hq-admin "{\"action\":\"review\",\"decis
 check "a single nurture review sets next_review too" [ "$(jq -r .next_review <"$WORK/body")" = "$(days 3)" ]
 queue office/city-c "$(days 2)"
 check "... and leaves the queue until then" [ "$(jq '.leads | length' <"$WORK/body")" = 0 ]
+# A meeting's events are dated the day it was held (their business date).
+api POST /v1/reviews hq-admin "{\"unit\":\"office/city-c\",\"held_at\":\"$(days 3)\",\"decisions\":[{\"instance\":$NORTH,\"decision\":\"convert\"}]}" >/dev/null
+expect "a meeting held on the lead's review date" 201
+api GET "/v1/instances/$NORTH/events" hq-admin >/dev/null
+check "its event's business date is held_at, not the day it was recorded" [ "$(jq -c '.events[-1] | [.action, .date, .payload.at]' <"$WORK/body")" = "[\"review\",\"$(days 3)\",\"$(days 3)\"]" ]
+api GET "/v1/instances/$NORTH" hq-admin >/dev/null
+check "... and the day the lead became an opportunity" [ "$(jq -r '.entered.opportunity' <"$WORK/body")" = "$(days 3)" ]
 
 stop_daemon
 finish
