@@ -466,12 +466,21 @@ function addDays(date, n) {
   return d.toISOString().slice(0, 10);
 }
 
-// The people of some offices, one call an office (never one a lead): id -> person.
+// The people of some offices, one call an office (never one a lead; more
+// only past 500 people): id -> person.
+async function officePeople(office) {
+  const out = [];
+  for (let after = null; ;) {
+    const q = new URLSearchParams({ office, limit: '500', ...(after ? { after } : {}) });
+    const page = await api('GET', `/v1/people?${q}`);
+    out.push(...page.people);
+    if (page.next == null) return out;
+    after = page.next;
+  }
+}
 async function peopleOf(officeIds) {
-  const lists = await Promise.all(officeIds.map((o) => api('GET', `/v1/people?${new URLSearchParams({ office: o, limit: '500' })}`)));
-  const byId = new Map();
-  for (const l of lists) for (const p of l.people) byId.set(p.id, p);
-  return byId;
+  const lists = await Promise.all(officeIds.map(officePeople));
+  return new Map(lists.flat().map((p) => [p.id, p]));
 }
 const personName = (id) => {
   const p = id && state.people && state.people.get(id);
