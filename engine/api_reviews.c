@@ -95,14 +95,20 @@ static int on_queued(const struct store_queue_row *q, void *ctx)
     }
     int64_t age = qu->as_of - day_of_ms(q->created_at_ms);
     int64_t quiet = qu->as_of - day_of_ms(q->updated_at_ms);
+    /* source, budget, horizon_months and signals are what the evaluation
+     * judged: the meeting reads its three questions against them. */
     json_t *o = json_pack(
-        "{s:I, s:O, s:O?, s:O?, s:O?, s:O?, s:f, s:I, s:b, s:O?, s:O?, s:O?}", "instance",
-        (json_int_t)q->row->id, "office", json_object_get(doc, "office"), "customer",
-        json_object_get(doc, "customer"), "title", json_object_get(doc, "title"), "owner",
-        json_object_get(doc, "owner"), "evaluation", ev, "priority", priority, "age_days",
-        (json_int_t)(age > 0 ? age : 0), "stale", quiet >= rp.stale_days, "next_review",
-        json_object_get(doc, "next_review"), "reviewed_at", json_object_get(doc, "reviewed_at"),
-        "updated_at", json_object_get(doc, "updated_at"));
+        "{s:I, s:O, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:f, s:I, s:b, s:O?, s:O?, "
+        "s:O?}",
+        "instance", (json_int_t)q->row->id, "office", json_object_get(doc, "office"), "customer",
+        json_object_get(doc, "customer"), "title", json_object_get(doc, "title"), "source",
+        json_object_get(doc, "source"), "budget", json_object_get(doc, "budget"),
+        "horizon_months", json_object_get(doc, "horizon_months"), "signals",
+        json_object_get(doc, "signals"), "owner", json_object_get(doc, "owner"), "evaluation", ev,
+        "priority", priority, "age_days", (json_int_t)(age > 0 ? age : 0), "stale",
+        quiet >= rp.stale_days, "next_review", json_object_get(doc, "next_review"),
+        "reviewed_at", json_object_get(doc, "reviewed_at"), "updated_at",
+        json_object_get(doc, "updated_at"));
     json_decref(lead);
     json_decref(doc);
     return o ? json_array_append_new(qu->leads, o) : 1;
@@ -223,11 +229,14 @@ static int apply_meeting(struct app_write *w, char **body, int *status, struct e
         }
         store_instance_row_deinit(&row);
         if (!irc) {
-            /* The item's own keys (checked by records_decision) as a review action. */
+            /* The item's own keys (checked by records_decision) as a review action,
+             * dated the day the meeting was held: its event's business date and, for a
+             * conversion, the day the lead became an opportunity. */
             json_t *input = json_deep_copy(d);
             json_object_del(input, "instance");
             json_object_set_new(input, "action", json_string("review"));
             json_object_set_new(input, "meeting", json_integer(id));
+            json_object_set_new(input, "at", json_string(held_at));
             char *after = NULL;
             irc = input ? api_process_step(w, iid, input, held_at, &after, &e)
                         : err_set(&e, -ERR_NOMEM, "out of memory");

@@ -41,6 +41,8 @@ async function api(method, path, body) {
   if (!res.ok) {
     const err = new Error((data.error && data.error.message) || res.statusText);
     err.status = res.status;
+    err.code = data.error && data.error.code;
+    err.details = data.error && data.error.details;
     throw err;
   }
   return data;
@@ -160,6 +162,7 @@ async function loadTargets() {
     el('span', { class: 'num', text: 'target' }), el('span', { class: 'num', text: 'actual' }), el('span'))];
   targetNode(tree, 0, out);
   $('#targets').replaceChildren(...out);
+  state.units = unitsOf(tree);
   const sel = $('#f-office'), keep = sel.value;
   sel.replaceChildren(el('option', { value: '', text: 'any' }), ...offices(tree).map((o) => el('option', { value: o, text: o })));
   sel.value = keep;
@@ -314,18 +317,16 @@ function filtersOf(query) {
 function stageOf(i) { return i.closure && i.closure.outcome ? `${i.stage}: ${i.closure.outcome}` : i.stage; }
 const valueOf = (i) => (i.contract && i.contract.value != null) ? i.contract.value : (i.budget ? i.budget.amount : null);
 
-// The owner column appears as soon as the API gives instances an owner.
+// Every instance has an owner (a person id, or null: nobody yet).
 function instanceRows(list) {
-  const withOwner = list.some((i) => 'owner' in i) || state.withOwner;
-  if (withOwner) state.withOwner = true;
-  const head = ['#', 'Title', 'Customer', 'Office', 'Stage', 'Temperature', 'Value', ...(withOwner ? ['Owner'] : []), 'Updated'];
+  const head = ['#', 'Title', 'Customer', 'Office', 'Stage', 'Temperature', 'Value', 'Owner', 'Updated'];
   $('#instances thead').replaceChildren(el('tr', {}, ...head.map((h) => el('th', { class: h === 'Value' ? 'num' : undefined, text: h }))));
   return list.map((i) => el('tr', { 'data-id': i.id },
     el('td', {}, instanceLink(i.id)), el('td', { text: i.title || '' }), el('td', { text: i.customer || '' }),
     el('td', { 'data-office': i.office, text: i.office }), el('td', { 'data-stage': i.stage, text: stageOf(i) }),
     el('td', { 'data-temperature': i.evaluation ? i.evaluation.temperature : '', text: i.evaluation ? i.evaluation.temperature : '' }),
     el('td', { class: 'num', 'data-value': valueOf(i) ?? '', text: money(valueOf(i)) }),
-    ...(withOwner ? [el('td', { 'data-owner': i.owner ?? '', text: i.owner ?? '-' })] : []),
+    el('td', { 'data-owner': i.owner ?? '', text: i.owner ?? '-' }),
     el('td', { class: 'muted', text: (i.updated_at || '').slice(0, 10) })));
 }
 
@@ -368,6 +369,12 @@ function outcomeText(e) {
     case 'close': return `${o.outcome}: ${o.reason || ''}`;
     default: { const t = JSON.stringify(o); return t.length > 160 ? t.slice(0, 157) + '...' : t; }
   }
+}
+
+// A review decided in a meeting cites it (payload.meeting): a link to its record.
+function meetingLink(e) {
+  const m = e.payload && e.payload.meeting;
+  return m ? [' (', el('a', { href: `#/reviews/${m}`, 'data-meeting': m, text: `meeting ${m}` }), ')'] : [];
 }
 
 function gateRows(gates) {
@@ -426,12 +433,296 @@ async function showDetail(id) {
     $('#detail-gates tbody').append(el('tr', {}, el('td', { class: 'muted', text: 'no decision yet' })));
   fill('#detail-timeline', ev.events.map((x) => el('tr', { 'data-seq': x.seq },
     el('td', { 'data-date': x.date, text: x.date }), el('td', { text: String(x.seq) }),
-    el('td', { 'data-action': x.action, text: x.action }), el('td', { class: 'outcome', text: outcomeText(x) }),
+    el('td', { 'data-action': x.action, text: x.action }),
+    el('td', { class: 'outcome' }, el('span', {}, outcomeText(x), ...meetingLink(x))),
     el('td', { text: x.actor }), el('td', { class: 'muted', text: x.at }))));
   await showReceivables(inst);
 }
 
+// --- lead management: units, people ---------------------------------------------------
+
+// The units of the principal's scope (hq, regions, offices), from the targets
+// tree the page loads anyway; the meeting and the scorecard choose among them.
+function unitsOf(n, out = []) {
+  if (/^(hq|region\/|office\/)/.test(n.unit)) out.push(n.unit);
+  for (const c of n.children || []) unitsOf(c, out);
+  return out;
+}
+// An office's meeting by default: the principal's own office, else the first
+// office of its scope.
+function defaultUnit() {
+  if (state.me.unit.startsWith('office/')) return state.me.unit;
+  return (state.units || []).find((u) => u.startsWith('office/')) || state.me.unit;
+}
+function unitOptions(sel, chosen) {
+  const units = state.units && state.units.length ? state.units : [state.me.unit];
+  $(sel).replaceChildren(...[...new Set([...units, chosen])].map((u) => el('option', { value: u, text: u })));
+  $(sel).value = chosen;
+}
+const today = () => new Date().toISOString().slice(0, 10);
+function addDays(date, n) {
+  const d = new Date(date + 'T00:00:00Z');
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+// The people of some offices, one call an office (never one a lead; more
+// only past 500 people): id -> person.
+async function officePeople(office) {
+  const out = [];
+  for (let after = null; ;) {
+    const q = new URLSearchParams({ office, limit: '500', ...(after ? { after } : {}) });
+    const page = await api('GET', `/v1/people?${q}`);
+    out.push(...page.people);
+    if (page.next == null) return out;
+    after = page.next;
+  }
+}
+async function peopleOf(officeIds) {
+  const lists = await Promise.all(officeIds.map(officePeople));
+  return new Map(lists.flat().map((p) => [p.id, p]));
+}
+const personName = (id) => {
+  const p = id && state.people && state.people.get(id);
+  return p ? `${p.name} (${p.id})` : (id || '-');
+};
+
+// --- lead management: the review meeting ------------------------------------------------
+
+// The three questions the meeting answers for each lead (DOMAIN.md). The
+// verdict of each is the evaluation's, by CONTRACT section 4's fixed
+// cut-offs: the first fails exactly when the recommendation is close (no
+// strategic fit, or unacceptable risk), the second is the maturity (budget
+// and horizon against the thresholds), the third the temperature (the score
+// against hot and warm). Under each, the lead's own ratings it rests on,
+// grouped as HQ's lead.lua declares its signals; a signal named in neither
+// group goes with the third question.
+const QUESTION_SIGNALS = [['strategic_fit', 'risk'], ['urgency', 'procurement_path']];
+const MEETING_ROLES = ['admin', 'reviewer'];   // who may record a meeting (POST /v1/reviews)
+
+function ratings(l, q) {
+  const s = l.signals || {}, grouped = QUESTION_SIGNALS.flat();
+  const names = q < QUESTION_SIGNALS.length ? QUESTION_SIGNALS[q] : Object.keys(s).filter((n) => !grouped.includes(n));
+  return names.filter((n) => n in s).map((n) => `${n} ${s[n]}`).join(', ');
+}
+
+function threeQuestions(l) {
+  const e = l.evaluation || {}, t = e.thresholds || {}, b = l.budget || {};
+  const first = e.recommendation === 'close';
+  const rows = [
+    ['Is it a lead?', first ? 'no' : 'yes',
+     first ? 'no strategic fit, or the risk is not acceptable' : 'fits our strategy, the risk is acceptable'],
+    ['How far is it?', e.maturity,
+     `budget ${b.status || 'none'} ${money(b.amount)} (mature: approved, from ${money(t.mature_budget)}); ` +
+     `decision in ${l.horizon_months ?? '-'} months (mature: within ${t.horizon_months})`],
+    ['Can we win?', e.temperature, `score ${e.score} (hot from ${t.hot}, warm from ${t.warm})`],
+  ];
+  return el('ol', { class: 'questions' }, ...rows.map(([q, verdict, why], i) => {
+    const r = ratings(l, i);
+    return el('li', { 'data-question': i + 1, 'data-verdict': verdict },
+      el('span', { class: 'q', text: q + ' ' }), el('b', { text: verdict }),
+      el('div', { class: 'muted', text: why + (r ? `; rated ${r}` : '') }));
+  }));
+}
+
+function decisionCell(l, people, canDecide) {
+  const id = l.instance;
+  const choice = el('select', { 'data-decision': id, 'aria-label': `decision for #${id}` },
+    ...[['', 'no decision'], ['convert', 'convert'], ['nurture', 'nurture'], ['close', 'close']]
+      .map(([v, t]) => el('option', { value: v, text: t })));
+  const note = el('input', { 'data-note': id, maxlength: '200', placeholder: 'note', 'aria-label': `note for #${id}` });
+  const next = el('input', { type: 'date', 'data-next-review': id, min: addDays(state.meeting.date, 1),
+                             'aria-label': `next review of #${id}` });
+  // The nurturer: an active person of the lead's office; the current owner first.
+  const mates = [...people.values()].filter((p) => p.office === l.office && p.active);
+  const owner = el('select', { 'data-nurturer': id, 'aria-label': `nurturer of #${id}` },
+    ...(l.owner && !mates.some((p) => p.id === l.owner) ? [el('option', { value: l.owner, text: personName(l.owner) })] : []),
+    ...(l.owner ? [] : [el('option', { value: '', text: 'nobody yet' })]),
+    ...mates.map((p) => el('option', { value: p.id, text: `${p.name} (${p.id}; ${p.roles.join(', ')})` })));
+  owner.value = l.owner || '';
+  const nurture = el('div', { class: 'nurture', hidden: '' },
+    el('label', {}, 'next review ', next), el('label', {}, 'nurturer ', owner),
+    el('span', { class: 'muted', text: 'no date: HQ\'s nurture days after the meeting' }));
+  choice.addEventListener('change', () => { nurture.hidden = choice.value !== 'nurture'; countDecisions(); });
+  for (const c of [choice, note, next, owner]) c.disabled = !canDecide;
+  return el('td', { class: 'decide' }, el('div', {}, choice, note, nurture,
+    el('div', { class: 'error refused', 'data-refused-for': id })));
+}
+
+function queueRow(l, i, people, canDecide) {
+  const e = l.evaluation || {};
+  return el('tr', { 'data-lead': l.instance, 'data-priority': l.priority },
+    el('td', { class: 'num', text: String(i + 1) }),
+    el('td', {}, el('div', {}, instanceLink(l.instance, l.title),
+      el('div', { class: 'muted', text: [l.customer, l.office, l.source].filter(Boolean).join(', ') }))),
+    el('td', { 'data-owner': l.owner ?? '', text: personName(l.owner) }),
+    el('td', { class: 'num', 'data-age': l.age_days }, el('div', {}, `${l.age_days} days`,
+      ...(l.stale ? [el('div', { class: 'stale', 'data-stale': 'yes', text: 'stale' })] : []),
+      ...(l.next_review ? [el('div', { class: 'muted', 'data-due': l.next_review, text: `due ${l.next_review}` })] : []))),
+    el('td', { 'data-score': e.score, 'data-temperature': e.temperature, 'data-maturity': e.maturity },
+      el('div', {}, `score ${e.score}, ${e.temperature}, ${e.maturity}`,
+        el('div', {}, 'recommends ', el('b', { 'data-recommendation': e.recommendation, text: e.recommendation })),
+        el('ul', { class: 'reasons' }, ...(e.reasons || []).map((r) => el('li', { text: r }))))),
+    el('td', { class: 'three' }, threeQuestions(l)),
+    decisionCell(l, people, canDecide));
+}
+
+function countDecisions() {
+  const n = [...document.querySelectorAll('#queue [data-decision]')].filter((s) => s.value).length;
+  $('#m-count').textContent = state.meeting && !state.meeting.canDecide
+    ? `a ${state.me.role} may read the queue; admins and reviewers record meetings`
+    : `${n} decision${n === 1 ? '' : 's'} chosen`;
+  $('#m-submit').disabled = !n || !state.meeting.canDecide;
+}
+
+async function showMeeting(query) {
+  const q = new URLSearchParams(query);
+  const unit = q.get('unit') || defaultUnit(), date = q.get('date') || today();
+  unitOptions('#m-unit', unit);
+  $('#m-date').value = date;
+  $('#m-result').replaceChildren();
+  const queue = await api('GET', `/v1/reviews/queue?${new URLSearchParams({ unit, as_of: date })}`);
+  state.people = await peopleOf([...new Set(queue.leads.map((l) => l.office))]);
+  state.meeting = { unit: queue.unit, date: queue.as_of, canDecide: MEETING_ROLES.includes(state.me.role) };
+  $('#meeting-card').dataset.queue = `${queue.unit}@${queue.as_of}`;
+  $('#m-summary').textContent = `${queue.leads.length} lead${queue.leads.length === 1 ? '' : 's'} of ${queue.unit} ` +
+    `waiting for review on ${queue.as_of}` + (queue.truncated ? ' (the oldest 500 due shown)' : '');
+  fill('#queue', queue.leads.map((l, i) => queueRow(l, i, state.people, state.meeting.canDecide)));
+  if (!queue.leads.length) $('#queue tbody').append(el('tr', {}, el('td', { class: 'muted', text: 'nothing to review' })));
+  countDecisions();
+}
+
+// The decisions chosen on the page, in queue order.
+function chosenDecisions() {
+  const out = [];
+  for (const tr of document.querySelectorAll('#queue tr[data-lead]')) {
+    const id = Number(tr.dataset.lead), d = tr.querySelector('[data-decision]').value;
+    if (!d) continue;
+    const item = { instance: id, decision: d };
+    const note = tr.querySelector('[data-note]').value.trim();
+    if (note) item.note = note;
+    if (d === 'nurture') {
+      const next = tr.querySelector('[data-next-review]').value, owner = tr.querySelector('[data-nurturer]').value;
+      if (next) item.next_review = next;
+      if (owner && owner !== (tr.querySelector('[data-owner]').dataset.owner || '')) item.owner = owner;
+    }
+    out.push(item);
+  }
+  return out;
+}
+
+// One meeting, all or nothing: a refused one names every refused decision
+// beside its lead, and nothing of it was recorded.
+async function submitMeeting() {
+  for (const tr of document.querySelectorAll('#queue tr[data-refused]')) delete tr.dataset.refused;
+  for (const c of document.querySelectorAll('#queue [data-refused-for]')) c.textContent = '';
+  const decisions = chosenDecisions();
+  const result = $('#m-result');
+  if (!decisions.length) { result.textContent = 'choose a decision for at least one lead'; return; }
+  $('#m-submit').disabled = true;
+  try {
+    const rec = await api('POST', '/v1/reviews', { unit: state.meeting.unit, held_at: state.meeting.date, decisions });
+    await showMeeting(new URLSearchParams({ unit: rec.unit, date: rec.held_at }).toString());
+    result.className = 'ok';
+    result.replaceChildren(el('a', { href: `#/reviews/${rec.id}`, 'data-meeting': rec.id, text: `Meeting ${rec.id}` }),
+      ` recorded: ${rec.decisions.length} decision${rec.decisions.length === 1 ? '' : 's'} of ${rec.unit} held on ${rec.held_at}`);
+  } catch (e) {
+    result.className = 'error';
+    const items = (e.code === 'items_refused' && e.details && e.details.items) || [];
+    const unplaced = [];
+    for (const it of items) {
+      const tr = document.querySelector(`#queue tr[data-lead="${it.instance}"]`);
+      if (!tr) { unplaced.push(`#${it.instance}: ${it.message}`); continue; }
+      tr.dataset.refused = it.code;
+      tr.querySelector('[data-refused-for]').textContent = it.message;
+    }
+    result.textContent = e.message + (unplaced.length ? `: ${unplaced.join('; ')}` : '');
+    if (e.status === 401) throw e;
+    countDecisions();
+  }
+}
+
+// Set every lead without a decision to what its evaluation recommends.
+function takeRecommendations() {
+  for (const tr of document.querySelectorAll('#queue tr[data-lead]')) {
+    const s = tr.querySelector('[data-decision]');
+    if (!s.value && !s.disabled) {
+      s.value = tr.querySelector('[data-recommendation]').dataset.recommendation;
+      s.dispatchEvent(new Event('change'));
+    }
+  }
+}
+
+// A recorded meeting (GET /v1/reviews/ID).
+async function showRecord(id) {
+  const r = await api('GET', `/v1/reviews/${id}`);
+  $('#record').dataset.meeting = r.id;
+  $('#record-title').textContent = `Review meeting ${r.id}: ${r.unit}, ${r.held_at}`;
+  facts('#record-head', [['Unit', r.unit, 'unit'], ['Held on', r.held_at, 'held_at'],
+    ['Decisions', r.decisions.length, 'count'], ['Recorded', r.created_at, 'created_at'],
+    ['By', r.created_by + (r.person ? ` (${r.person})` : ''), 'created_by']]);
+  fill('#record-decisions', r.decisions.map((d) => el('tr', { 'data-instance': d.instance },
+    el('td', {}, instanceLink(d.instance)), el('td', { 'data-decision': d.decision, text: d.decision }),
+    el('td', { text: d.note || '' }), el('td', { 'data-stage': d.stage, text: d.stage }),
+    el('td', { 'data-owner': d.owner ?? '', text: d.owner ?? '-' }),
+    el('td', { 'data-next-review': d.next_review ?? '', text: d.next_review ?? '-' }))));
+  $('#record-back').href = `#/meeting?${new URLSearchParams({ unit: r.unit, date: r.held_at })}`;
+}
+
+// --- lead management: the scorecard of the week --------------------------------------------
+
+// ISO 8601 week of a date (UTC): the week of its Thursday.
+function isoWeek(date = new Date()) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  d.setUTCDate(d.getUTCDate() + 3 - (d.getUTCDay() + 6) % 7);
+  const week = 1 + Math.floor((d - Date.UTC(d.getUTCFullYear(), 0, 1)) / (7 * 86400000));
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+async function showScorecard(query) {
+  const q = new URLSearchParams(query);
+  const unit = q.get('unit') || defaultUnit(), week = q.get('week') || isoWeek();
+  unitOptions('#s-unit', unit);
+  $('#s-week').value = week;
+  const s = await api('GET', `/v1/scorecards?${new URLSearchParams({ unit, week })}`);
+  $('#scorecard-card').dataset.scorecard = `${s.unit}@${s.week}`;
+  $('#s-range').textContent = `${s.unit}, week ${s.week}: ${s.from} to ${s.to}`;
+  const below = s.people.filter((p) => p.below_min);
+  const missing = s.customers.filter((c) => !c.budget_table.collected);
+  const overdue = s.customers.filter((c) => c.previous && c.previous.overdue);
+  const points = s.people.reduce((a, p) => a + p.points_lost, 0);
+  const year = s.customers.length ? s.customers[0].budget_table.year : null;
+  $('#s-summary').replaceChildren(
+    el('span', { class: 'chip' + (below.length ? ' total' : ''), 'data-below': below.length,
+                 text: `${below.length} of ${s.people.length} below the visit minimum` }),
+    el('span', { class: 'chip' + (missing.length ? ' total' : ''), 'data-missing': missing.length,
+                 text: `${missing.length} of ${s.customers.length} customers without ${year ?? 'next year'}'s budget table` }),
+    el('span', { class: 'chip', 'data-overdue': overdue.length, text: `${overdue.length} with this year's table overdue` }),
+    el('span', { class: 'chip', 'data-points': points, text: `${points} points lost` }));
+  fill('#s-people', s.people.map((p) => el('tr', { 'data-person': p.person, class: p.below_min ? 'below' : undefined },
+    el('td', { text: `${p.name} (${p.person})` }), el('td', { text: p.office }), el('td', { text: (p.roles || []).join(', ') }),
+    el('td', { class: 'num', 'data-visits': p.visits, text: String(p.visits) }),
+    el('td', { class: 'num', 'data-min': p.visits_min, text: String(p.visits_min) }),
+    el('td', { 'data-below': p.below_min ? 'yes' : 'no', text: p.below_min ? `yes, ${p.visits_min - p.visits} short` : 'no' }),
+    el('td', { class: 'num', 'data-tables-overdue': p.budget_tables_overdue, text: String(p.budget_tables_overdue) }),
+    el('td', { class: 'num', 'data-points': p.points_lost, text: String(p.points_lost) }))));
+  if (!s.people.length) $('#s-people tbody').append(el('tr', {}, el('td', { class: 'muted', text: 'no active people' })));
+  fill('#s-customers', s.customers.map((c) => {
+    const t = c.budget_table, p = c.previous || {};
+    return el('tr', { 'data-customer': c.customer, class: t.collected ? undefined : 'missing' },
+      el('td', { text: `${c.name} (${c.customer})` }), el('td', { text: c.office }),
+      el('td', { 'data-collected': t.collected ? 'yes' : 'no', 'data-year': t.year,
+                 text: t.collected ? `${t.year}: collected ${t.collected_at}` : `${t.year}: missing` }),
+      el('td', { text: t.deadline }),
+      el('td', { 'data-previous-overdue': p.overdue ? 'yes' : 'no',
+                 text: p.overdue ? `${p.year}: missing, overdue since ${p.deadline}` : `${p.year}: not overdue` }));
+  }));
+  if (!s.customers.length) $('#s-customers tbody').append(el('tr', {}, el('td', { class: 'muted', text: 'no customers' })));
+}
+
 // --- views, identity, refresh ---------------------------------------------------------
+
+const VIEWS = ['overview', 'instances', 'detail', 'meeting', 'record', 'scorecard'];
 
 function route() {
   const h = location.hash.replace(/^#/, '') || '/';
@@ -439,6 +730,10 @@ function route() {
   const m = path.match(/^\/instances\/(\d+)$/);
   if (m) return { view: 'detail', id: m[1] };
   if (path === '/instances') return { view: 'instances', query: query || '' };
+  const r = path.match(/^\/reviews\/(\d+)$/);
+  if (r) return { view: 'record', id: r[1] };
+  if (path === '/meeting') return { view: 'meeting', query: query || '' };
+  if (path === '/scorecard') return { view: 'scorecard', query: query || '' };
   return { view: 'overview' };
 }
 
@@ -446,8 +741,11 @@ function clearAll() {
   state.me = null;
   $('#who').textContent = '';
   for (const t of document.querySelectorAll('main tbody')) t.replaceChildren();
-  for (const sel of ['#targets', '#overdue-summary', '#detail-head', '#detail-team', '#detail-receivables', '#waiting-total'])
+  for (const sel of ['#targets', '#overdue-summary', '#detail-head', '#detail-team', '#detail-receivables', '#waiting-total',
+                     '#m-summary', '#m-result', '#m-count', '#record-head', '#record-title', '#s-range', '#s-summary'])
     $(sel).replaceChildren();
+  state.meeting = null;
+  state.people = null;
   $('#detail-title').textContent = '';
   $('#review').hidden = true;
   $('#more').hidden = true;
@@ -456,11 +754,15 @@ function clearAll() {
 
 async function render() {
   const r = route();
-  for (const v of ['overview', 'instances', 'detail']) $('#view-' + v).hidden = v !== r.view;
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('current', a.dataset.nav === (r.view === 'detail' ? 'instances' : r.view));
+  for (const v of VIEWS) $('#view-' + v).hidden = v !== r.view;
+  const nav = { detail: 'instances', record: 'meeting' }[r.view] || r.view;
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('current', a.dataset.nav === nav);
   if (!state.me) return;
   if (r.view === 'detail') await showDetail(r.id);
   else if (r.view === 'instances') await showInstances(r.query);
+  else if (r.view === 'meeting') await showMeeting(r.query);
+  else if (r.view === 'record') await showRecord(r.id);
+  else if (r.view === 'scorecard') await showScorecard(r.query);
   else await Promise.all([loadFunnel(), loadWaiting(), loadOverdue(), loadTargets(), loadRules(), loadEvents()]);
 }
 
@@ -519,6 +821,19 @@ $('#filters').addEventListener('submit', (ev) => {
   const next = '#/instances' + (q.toString() ? '?' + q : '');
   if (location.hash === next) rerender(); else location.hash = next;
 });
+// The meeting's and the scorecard's choices go into the address, so a view
+// can be bookmarked and the back button works.
+function goOrRerender(next) { if (location.hash === next) rerender(); else location.hash = next; }
+$('#meeting-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  goOrRerender('#/meeting?' + new URLSearchParams({ unit: $('#m-unit').value, date: $('#m-date').value }));
+});
+$('#scorecard-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  goOrRerender('#/scorecard?' + new URLSearchParams({ unit: $('#s-unit').value, week: $('#s-week').value }));
+});
+$('#m-submit').addEventListener('click', () => submitMeeting().catch((e) => { say(e.message); if (e.status === 401) clearAll(); }));
+$('#m-recommended').addEventListener('click', takeRecommendations);
 $('#more').addEventListener('click', () => loadInstances(filtersOf(route().query), true).catch((e) => say(e.message)));
 $('#review-close').addEventListener('click', () => { $('#review').hidden = true; });
 $('#metric').addEventListener('change', () => loadTargets().catch((e) => say(e.message)));

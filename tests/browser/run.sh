@@ -1,7 +1,9 @@
 #!/bin/sh
-# tests/browser/run.sh: seed a daemon and drive the dashboard in headless
-# Chromium (make browser-test). Needs chromium and node (scripts/install-deps.sh
-# --browser installs them) and playwright-core (npm ci in tests/browser).
+# tests/browser/run.sh [SCRIPT.mjs...]: seed a daemon and drive the dashboard
+# in headless Chromium (make browser-test: every script). Needs chromium and
+# node (scripts/install-deps.sh --browser installs them) and playwright-core
+# (npm ci in tests/browser). meeting.mjs seeds its own people, customers,
+# leads and activities (office province-b) through the API.
 . "$(dirname "$0")/../integration/lib.sh"
 cd "$ROOT/tests/browser" || exit 1
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null
@@ -26,7 +28,7 @@ seed_worklists
 mkdir -p "$ROOT/tests/out"
 # Each script prints TAP and its own "N passed, N failed"; the last line adds them up.
 passed=0; failed=0
-for t in dashboard.mjs worklists.mjs; do
+for t in ${*:-dashboard.mjs worklists.mjs meeting.mjs}; do
     out=$(LTC_URL=$URL AS_OF=$W_AS_OF OUT="$ROOT/tests/out" SHOT="$ROOT/tests/out/dashboard.png" node "$t" 2>&1)
     rc=$?
     echo "# $t"; echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'

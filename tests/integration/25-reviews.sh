@@ -26,6 +26,7 @@ queue() { api GET "/v1/reviews/queue?unit=$1&as_of=$2" "${3:-hq-viewer}" >/dev/n
 queue office/province-a "$TODAY"; expect "the office's queue" 200
 check "ordered by HQ's priority: hot, cold, then the lead that fails the first question" [ "$(jq -c '[.leads[].instance]' <"$WORK/body")" = "[$HOT,$COLD,$NOFIT]" ]
 check "each with evaluation, owner, age and stale" [ "$(jq -c '.leads[0] | [.evaluation.temperature, .owner, .age_days, .stale]' <"$WORK/body")" = '["hot","amy",0,false]' ]
+check "and what the evaluation judged: source, budget, horizon and signals" [ "$(jq -c '.leads[1] | [.source, .budget.status, .budget.amount, .horizon_months, .signals]' <"$WORK/body")" = '["sales","approved",60000000,6,{"strategic_fit":3}]' ]
 queue office/province-a "$(days 30)"
 check "thirty quiet days later: 30 days old and stale (HQ's stale_days 21)" [ "$(jq -c '.leads[0] | [.age_days, .stale]' <"$WORK/body")" = '[30,true]' ]
 queue office/province-a "$(days 20)"
@@ -93,6 +94,13 @@ api POST "/v1/instances/$NORTH/actions" hq-admin "{\"action\":\"review\",\"decis
 check "a single nurture review sets next_review too" [ "$(jq -r .next_review <"$WORK/body")" = "$(days 3)" ]
 queue office/city-c "$(days 2)"
 check "... and leaves the queue until then" [ "$(jq '.leads | length' <"$WORK/body")" = 0 ]
+# A meeting's events are dated the day it was held (their business date).
+api POST /v1/reviews hq-admin "{\"unit\":\"office/city-c\",\"held_at\":\"$(days 3)\",\"decisions\":[{\"instance\":$NORTH,\"decision\":\"convert\"}]}" >/dev/null
+expect "a meeting held on the lead's review date" 201
+api GET "/v1/instances/$NORTH/events" hq-admin >/dev/null
+check "its event's business date is held_at, not the day it was recorded" [ "$(jq -c '.events[-1] | [.action, .date, .payload.at]' <"$WORK/body")" = "[\"review\",\"$(days 3)\",\"$(days 3)\"]" ]
+api GET "/v1/instances/$NORTH" hq-admin >/dev/null
+check "... and the day the lead became an opportunity" [ "$(jq -r '.entered.opportunity' <"$WORK/body")" = "$(days 3)" ]
 
 stop_daemon
 finish
