@@ -202,7 +202,8 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      0, 0, queue_opts, ltcctl_queue, false},
     {"review-meeting", "FILE|-",
      "submit a review meeting from a JSON file, all or nothing\n"
-     "FILE is the body of POST /v1/reviews: {\"unit\", \"held_at\", \"decisions\": [{\"instance\",\n"
+     "FILE is the body of POST /v1/reviews: {\"unit\", \"held_at\", \"decisions\": "
+     "[{\"instance\",\n"
      "\"decision\": convert|nurture|close, \"note\", \"next_review\", \"owner\"}]} (- is stdin);\n"
      "prints the meeting's record, or every refused decision (exit 1; nothing is recorded)",
      1, 1, NULL, ltcctl_meeting, false},
@@ -211,11 +212,10 @@ const struct ltcctl_verb ltcctl_verbs[] = {
     {"activity add",
      "--person ID --customer ID --kind K --at DATE [--instance ID] [--note TEXT]\n"
      "       [--budget-year Y --budget-amount FEN|--budget-yuan YUAN]",
-     "record a visit, call, workshop or a customer's budget table (with its year and amount)", 0,
-     0, activity_opts, ltcctl_activity_add, false},
+     "record a visit, call, workshop or a customer's budget table (with its year and amount)", 0, 0,
+     activity_opts, ltcctl_activity_add, false},
     {"activities", "[--person ID] [--customer ID] [--from DATE] [--to DATE] ...",
-     "the activities of your scope, oldest first", 0, 0, activities_opts, ltcctl_activities,
-     false},
+     "the activities of your scope, oldest first", 0, 0, activities_opts, ltcctl_activities, false},
     {"scorecard", "--week YYYY-Www [--unit U]",
      "the week's front-line scorecard of a unit\n"
      "per person: visits against the minimum, budget tables overdue, points lost;\n"

@@ -75,8 +75,8 @@ static void print_activities(const json_t *body)
 
 static void print_people_cards(const json_t *people)
 {
-    printf("%-16s %-22s %-14s %6s %4s %-6s %14s %11s\n", "PERSON", "NAME", "OFFICE", "VISITS", "MIN",
-           "BELOW", "TABLES OVERDUE", "POINTS LOST");
+    printf("%-16s %-22s %-14s %6s %4s %-6s %14s %11s\n", "PERSON", "NAME", "OFFICE", "VISITS",
+           "MIN", "BELOW", "TABLES OVERDUE", "POINTS LOST");
     size_t i, below = 0;
     long long lost = 0;
     json_t *p;
@@ -152,7 +152,9 @@ static int budget_of(const struct ltcctl_args *a, const char *kind, json_t *body
     bool table = !strcmp(kind, "budget_table");
     if (!table && (year || fen || yuan))
         return ltcctl_usage(v, "%s: only with --kind budget_table",
-                            year ? "--budget-year" : fen ? "--budget-amount" : "--budget-yuan");
+                            year  ? "--budget-year"
+                            : fen ? "--budget-amount"
+                                  : "--budget-yuan");
     if (!table)
         return 0;
     int64_t y, amount;
@@ -167,8 +169,9 @@ static int budget_of(const struct ltcctl_args *a, const char *kind, json_t *body
     if (!given)
         return ltcctl_usage(v, "--kind budget_table needs --budget-amount FEN (or --budget-yuan "
                                "YUAN): the customer's investment budget for that year");
-    json_object_set_new(body, "budget", json_pack("{s:I, s:I}", "year", (json_int_t)y, "amount",
-                                                  (json_int_t)amount));
+    json_object_set_new(
+        body, "budget",
+        json_pack("{s:I, s:I}", "year", (json_int_t)y, "amount", (json_int_t)amount));
     return 0;
 }
 
@@ -191,8 +194,8 @@ int ltcctl_activity_add(const struct ltcctl *o, const struct ltcctl_args *a)
         (inst && ltcctl_int(v, "--instance", inst, 1, ACTIVITY_ID_MAX, &id)) ||
         (note && ltcctl_refuse(v, cli_text("--note", note, RECORDS_TEXT_MAX, &why), &why)))
         return LTCCTL_USAGE;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "person", person, "customer", customer,
-                             "kind", kind, "at", at);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "person", person, "customer", customer, "kind",
+                             kind, "at", at);
     if (inst)
         json_object_set_new(body, "instance", json_integer(id));
     if (note)

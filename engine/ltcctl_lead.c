@@ -40,7 +40,7 @@ static void print_instance(const json_t *i)
     if (json_object_get(i, "owner"))
         printf("  owner      %s%s%s%s\n",
                json_is_string(json_object_get(i, "owner")) ? ltcctl_str(i, "owner")
-                                                          : "none (no active account manager)",
+                                                           : "none (no active account manager)",
                json_is_string(json_object_get(asg, "by")) ? " (assigned by " : "",
                json_is_string(json_object_get(asg, "by")) ? ltcctl_str(asg, "by") : "",
                json_is_string(json_object_get(asg, "by")) ? ")" : "");

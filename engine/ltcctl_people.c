@@ -72,9 +72,10 @@ static void print_people(const json_t *body)
 /* A customer's credit limit, or the default the credit KCP then uses. */
 static const char *credit_text(const json_t *c, char *buf, size_t n)
 {
-    if (!json_is_integer(json_object_get(c, "credit_limit")))
-        return snprintf(buf, n, "HQ's default"), buf;
-    return ltcctl_money_of(c, "credit_limit", NULL, buf, n);
+    if (json_is_integer(json_object_get(c, "credit_limit")))
+        return ltcctl_money_of(c, "credit_limit", NULL, buf, n);
+    snprintf(buf, n, "HQ's default");
+    return buf;
 }
 
 static void print_customer(const json_t *c)
@@ -182,8 +183,8 @@ static int name_office(const struct ltcctl_args *a, json_t *body)
     struct err_detail why = {0};
     const char *name = ltcctl_opt(a, "--name"), *office = ltcctl_opt(a, "--office");
     if (!name || !office)
-        return ltcctl_usage(v, "missing %s: a put sends the whole record", name ? "--office ID"
-                                                                                : "--name TEXT");
+        return ltcctl_usage(v, "missing %s: a put sends the whole record",
+                            name ? "--office ID" : "--name TEXT");
     if (ltcctl_refuse(v, cli_text("--name", name, RECORDS_TEXT_MAX, &why), &why) ||
         ltcctl_refuse(v, cli_id("--office", office, &why), &why))
         return LTCCTL_USAGE;

@@ -162,9 +162,8 @@ TEST(ids_and_units_of_lead_management)
     CHECK(cli_unit("--unit", "hq", &why) == 0);
     CHECK(cli_unit("--unit", "region/south", &why) == 0);
     CHECK(cli_unit("--unit", "office/province-a", &why) == 0);
-    static const char *const units[] = {"",       "province-a", "office/", "office/A",
-                                        "office", "team/x",     "hq/x",    "region/a/b",
-                                        NULL};
+    static const char *const units[] = {"",       "province-a", "office/",    "office/A", "office",
+                                        "team/x", "hq/x",       "region/a/b", NULL};
     for (int i = 0; units[i]; i++)
         CHECK_MSG(cli_unit("--unit", units[i], &why) != 0, "%s", units[i]);
     CHECK(strstr(why.msg, "expected hq, region/ID or office/ID"));
@@ -191,8 +190,7 @@ TEST(weeks_choices_and_text)
     CHECK(cli_text("--name", "\xe7\x8e\x8b\xe8\x8a\xb3x", 2, &why) != 0 &&
           strstr(why.msg, "--name: 3 characters, at most 2"));
     CHECK(cli_text("--name", "", 200, &why) != 0 && strstr(why.msg, "expected text of 1 to 200"));
-    CHECK(cli_text("--note", "bad \xff byte", 200, &why) != 0 &&
-          strstr(why.msg, "of valid UTF-8"));
+    CHECK(cli_text("--note", "bad \xff byte", 200, &why) != 0 && strstr(why.msg, "of valid UTF-8"));
 }
 
 TEST_MAIN(T(money_is_formatted_one_way), T(minor_units_are_whole_digits_only),
