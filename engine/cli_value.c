@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "money.h"
+#include "period_week.h"
+#include "utf8.h"
 
 #define SHOWN 40 /* bytes of a refused value quoted in a message */
 
@@ -134,4 +136,76 @@ int cli_key_value(const char *s, char key[64], const char **value, struct err_de
     key[n] = '\0';
     *value = eq + 1;
     return 0;
+}
+
+static bool valid_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return n >= 1 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+int cli_id(const char *opt, const char *s, struct err_detail *why)
+{
+    if (valid_id(s))
+        return 0;
+    return err_field(why, -ERR_INVALID_FIELD, opt,
+                     "%s: '%.*s' is not an id: expected 1 to 63 of a-z, 0-9, '_' and '-' "
+                     "(e.g. province-a)",
+                     opt, SHOWN, s ? s : "");
+}
+
+int cli_unit(const char *opt, const char *s, struct err_detail *why)
+{
+    if (s && (!strcmp(s, "hq") || (!strncmp(s, "region/", 7) && valid_id(s + 7)) ||
+              (!strncmp(s, "office/", 7) && valid_id(s + 7))))
+        return 0;
+    return err_field(why, -ERR_INVALID_FIELD, opt,
+                     "%s: '%.*s' is not a unit: expected hq, region/ID or office/ID "
+                     "(e.g. office/province-a)",
+                     opt, SHOWN, s ? s : "");
+}
+
+int cli_week(const char *opt, const char *s, struct err_detail *why)
+{
+    char mon[PERIOD_DATE_SIZE], sun[PERIOD_DATE_SIZE];
+    struct err_detail e = {0};
+    if (!period_iso_week(s, mon, sun, &e))
+        return 0;
+    /* "week: 2025 has 52 ISO weeks" says more than the form alone. */
+    const char *why_not = strncmp(e.msg, "week: ", 6) ? e.msg : e.msg + 6;
+    return err_field(why, -ERR_INVALID_FIELD, opt,
+                     "%s: '%.*s' is not accepted: %s (an ISO week YYYY-Www, W01 to W52 or W53, "
+                     "e.g. 2026-W53)",
+                     opt, SHOWN, s ? s : "", why_not);
+}
+
+int cli_choice(const char *opt, const char *s, const char *const *choices, struct err_detail *why)
+{
+    char list[256];
+    size_t off = 0;
+    list[0] = '\0';
+    for (const char *const *c = choices; *c; c++) {
+        if (s && !strcmp(s, *c))
+            return 0;
+        if (off < sizeof list)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "", *c);
+    }
+    return err_field(why, -ERR_INVALID_FIELD, opt, "%s: '%.*s' is not accepted: expected one of %s",
+                     opt, SHOWN, s ? s : "", list);
+}
+
+int cli_text(const char *opt, const char *s, size_t max, struct err_detail *why)
+{
+    size_t len = s ? strlen(s) : 0, chars = 0;
+    if (len && utf8_bad_offset(s, len, false) == len) {
+        for (size_t i = 0; i < len; i++)
+            chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+        if (chars <= max)
+            return 0;
+    }
+    if (len && chars > max)
+        return err_field(why, -ERR_INVALID_FIELD, opt, "%s: %zu characters, at most %zu", opt,
+                         chars, max);
+    return err_field(why, -ERR_INVALID_FIELD, opt, "%s: expected text of 1 to %zu characters%s",
+                     opt, max, len ? " of valid UTF-8" : "");
 }

@@ -12,7 +12,8 @@
  * from 0 to 9007199254740992 (digits only, e.g. 120000000 for
  * 1,200,000.00 CNY), or yuan with --yuan 1200000.00".
  *
- * Leaf module (money.c, err.c); no allocation; 'opt' and 's' are borrowed.
+ * Leaf module (money.c, period_week.c, utf8.c, err.c); no allocation; 'opt'
+ * and 's' are borrowed.
  */
 #ifndef ENGINE_CLI_VALUE_H
 #define ENGINE_CLI_VALUE_H
@@ -53,6 +54,23 @@ int cli_date(const char *opt, const char *s, struct err_detail *why);
  * VALUE a whole number from 0 to CLI_SIGNAL_MAX. */
 int cli_signal(const char *opt, const char *s, char name[64], int64_t *value,
                struct err_detail *why);
+
+/* An id as the API takes it (people, customers, offices): 1 to 63 bytes of
+ * [a-z0-9_-]. */
+int cli_id(const char *opt, const char *s, struct err_detail *why);
+
+/* A unit of the org tree: "hq", "region/ID" or "office/ID" (ID as cli_id). */
+int cli_unit(const char *opt, const char *s, struct err_detail *why);
+
+/* An ISO 8601 week "YYYY-Www" that exists (2026-W53 does, 2025-W53 does not). */
+int cli_week(const char *opt, const char *s, struct err_detail *why);
+
+/* One of 'choices' (a NULL-terminated list), e.g. --kind visit; the refusal
+ * lists them. */
+int cli_choice(const char *opt, const char *s, const char *const *choices, struct err_detail *why);
+
+/* Text of 1 to 'max' characters of valid UTF-8 (names, notes). */
+int cli_text(const char *opt, const char *s, size_t max, struct err_detail *why);
 
 /* KEY=VALUE: KEY [a-z0-9_], 1 to 63 bytes, into key[64]; *value points into
  * 's' after the '=' (may be empty: the key's parser decides). */

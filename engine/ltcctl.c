@@ -35,6 +35,7 @@ static const struct ltcctl_opt lead_list_opts[] = {
     {"--office", "ID", "one office", false},
     {"--region", "ID", "one region", false},
     {"--temperature", "T", "hot|warm|cold", false},
+    {"--owner", "PERSON", "the leads one person owns (nurtures)", false},
     {"--limit", "N", "at most N instances, 1..500 (default 50)", false},
     {"--after", "ID", "the page after instance ID (as printed under the table)", false},
     {NULL, NULL, NULL, false},
@@ -63,6 +64,66 @@ static const struct ltcctl_opt yuan_opts[] = {
     {NULL, NULL, NULL, false},
 };
 
+static const struct ltcctl_opt party_list_opts[] = {
+    {"--office", "ID", "one office (default: every office in your scope)", false},
+    {"--limit", "N", "at most N records, 1..500 (default 50)", false},
+    {"--after", "ID", "the page after record ID (as printed under the table)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt person_put_opts[] = {
+    {"--name", "TEXT", "the person's name, 1..200 characters (required)", false},
+    {"--office", "ID", "the person's office (required)", false},
+    {"--role", "ROLE", "admin|reviewer|lead_manager|ar|sr|fr|finance|viewer, at most 8", true},
+    {"--inactive", NULL, "store the person inactive (without it: active)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt customer_put_opts[] = {
+    {"--name", "TEXT", "the customer's name, 1..200 characters (required)", false},
+    {"--office", "ID", "the office that serves the customer (required)", false},
+    {"--segment", "TEXT", "the customer's segment, 1..60 characters", false},
+    {"--credit-limit", "FEN", "the credit KCP's limit in fen, 0..10^15 (default: HQ's)", false},
+    {"--yuan", "YUAN", "the credit limit in yuan instead, at most two decimals", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt queue_opts[] = {
+    {"--unit", "U", "hq, region/ID or office/ID (default: your own unit)", false},
+    {"--as-of", "DATE", "the day of the meeting, YYYY-MM-DD (default: today)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt activity_opts[] = {
+    {"--person", "ID", "who was in front of the customer (required)", false},
+    {"--customer", "ID", "a registered customer (required)", false},
+    {"--kind", "K", "visit|call|workshop|budget_table (required)", false},
+    {"--at", "DATE", "when, YYYY-MM-DD (required)", false},
+    {"--instance", "ID", "the lead or instance it was about", false},
+    {"--note", "TEXT", "1..200 characters", false},
+    {"--budget-year", "Y", "budget_table: the year the budget is for, 1900..9998", false},
+    {"--budget-amount", "FEN", "budget_table: the customer's investment budget in fen", false},
+    {"--budget-yuan", "YUAN", "budget_table: the budget in yuan instead", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt activities_opts[] = {
+    {"--person", "ID", "one person's", false},
+    {"--customer", "ID", "one customer's", false},
+    {"--office", "ID", "one office's", false},
+    {"--from", "DATE", "on or after DATE, YYYY-MM-DD", false},
+    {"--to", "DATE", "on or before DATE, YYYY-MM-DD", false},
+    {"--limit", "N", "at most N activities, 1..500 (default 50)", false},
+    {"--after", "ID", "the page after activity ID (as printed under the table)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt scorecard_opts[] = {
+    {"--unit", "U", "hq, region/ID or office/ID (default: your own unit)", false},
+    {"--week", "YYYY-Www", "the ISO week, Monday to Sunday, e.g. 2026-W53 (required)", false},
+    {NULL, NULL, NULL, false},
+};
+
 /* --- the verbs -------------------------------------------------------------
  * One row per verb; ltcctl_help_all prints them in this order. */
 
@@ -81,7 +142,8 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      "one instance: stage, budget, evaluation, team, gates, contract, "
      "milestones",
      1, 1, NULL, ltcctl_lead_show, false},
-    {"lead list", "[--stage S] [--office ID] [--temperature T] [--limit N] [--after ID]",
+    {"lead list",
+     "[--stage S] [--office ID] [--temperature T] [--owner PERSON] [--limit N] [--after ID]",
      "a page of instances in your scope", 0, 0, lead_list_opts, ltcctl_lead_list, false},
     {"events", "ID", "an instance's audit trail: business date, action, actor, outcome", 1, 1, NULL,
      ltcctl_events, false},
@@ -102,6 +164,11 @@ const struct ltcctl_verb ltcctl_verbs[] = {
            "kind=delivery|acceptance|invoice|payment amount=FEN|amount_yuan=YUAN ref=TEXT",
            "record a delivery, acceptance, invoice or payment"),
     ACTION("close", "reason=TEXT", "close the instance (won after ATCC, else lost or dropped)"),
+    {"assign-owner", "ID PERSON",
+     "make PERSON the lead's owner (its nurturer)\n"
+     "the assign_owner action: at stage lead, by reviewers and admins; PERSON an active\n"
+     "person of the lead's office",
+     2, 2, NULL, ltcctl_assign_owner, false},
     {"act", "ID ACTION [KEY=VALUE]...",
      "any action by name; every action takes at=YYYY-MM-DD (when it happened).\n"
      "Keys are typed: money in fen (or KEY_yuan=YUAN), percentages, dates, days;\n"
@@ -111,6 +178,49 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      ltcctl_document, false},
     {"receivables", "ID [YYYY-MM-DD]", "invoiced, paid, overdue and escalation as of a date", 1, 2,
      NULL, ltcctl_receivables, false},
+    {"people list", "[--office ID] [--limit N] [--after ID]",
+     "the people of your scope: id, name, office, active, roles", 0, 0, party_list_opts,
+     ltcctl_people_list, false},
+    {"people show", "ID", "one person", 1, 1, NULL, ltcctl_people_show, false},
+    {"people put", "ID --name TEXT --office ID [--role ROLE]... [--inactive]",
+     "register or replace a person (the whole record; an admin of the office or above)", 1, 1,
+     person_put_opts, ltcctl_people_put, false},
+    {"people deactivate", "ID",
+     "deactivate a person: kept, but never an owner or on a scorecard again", 1, 1, NULL,
+     ltcctl_people_deactivate, false},
+    {"customers list", "[--office ID] [--limit N] [--after ID]",
+     "the customers of your scope with their credit limits", 0, 0, party_list_opts,
+     ltcctl_customers_list, false},
+    {"customers show", "ID", "one customer", 1, 1, NULL, ltcctl_customers_show, false},
+    {"customers put",
+     "ID --name TEXT --office ID [--segment TEXT] [--credit-limit FEN | --yuan YUAN]",
+     "register or replace a customer (the whole record; the credit KCP uses its limit)", 1, 1,
+     customer_put_opts, ltcctl_customers_put, false},
+    {"queue", "[--unit U] [--as-of DATE]",
+     "the review queue: the leads waiting for the review meeting, highest priority first\n"
+     "(HQ's lead.lua), each with its owner, evaluation, age in days and staleness",
+     0, 0, queue_opts, ltcctl_queue, false},
+    {"review-meeting", "FILE|-",
+     "submit a review meeting from a JSON file, all or nothing\n"
+     "FILE is the body of POST /v1/reviews: {\"unit\", \"held_at\", \"decisions\": "
+     "[{\"instance\",\n"
+     "\"decision\": convert|nurture|close, \"note\", \"next_review\", \"owner\"}]} (- is stdin);\n"
+     "prints the meeting's record, or every refused decision (exit 1; nothing is recorded)",
+     1, 1, NULL, ltcctl_meeting, false},
+    {"review-meeting show", "ID", "a recorded review meeting and its decisions", 1, 1, NULL,
+     ltcctl_meeting_show, false},
+    {"activity add",
+     "--person ID --customer ID --kind K --at DATE [--instance ID] [--note TEXT]\n"
+     "       [--budget-year Y --budget-amount FEN|--budget-yuan YUAN]",
+     "record a visit, call, workshop or a customer's budget table (with its year and amount)", 0, 0,
+     activity_opts, ltcctl_activity_add, false},
+    {"activities", "[--person ID] [--customer ID] [--from DATE] [--to DATE] ...",
+     "the activities of your scope, oldest first", 0, 0, activities_opts, ltcctl_activities, false},
+    {"scorecard", "--week YYYY-Www [--unit U]",
+     "the week's front-line scorecard of a unit\n"
+     "per person: visits against the minimum, budget tables overdue, points lost;\n"
+     "per customer: next year's budget table collected or missing, this year's overdue",
+     0, 0, scorecard_opts, ltcctl_scorecard, false},
     {"rules status", "", "every owner's active and pending versions and last error", 0, 0, NULL,
      ltcctl_rules_status, false},
     {"rules put", "OWNER FILE [PATH] [--base V]",

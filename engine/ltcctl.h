@@ -12,7 +12,9 @@
  * formatting: money, text cells), ltcctl_lead.c (instances and actions),
  * ltcctl_rules.c (rule versions on the daemon), ltcctl_bundle.c (local
  * bundles: push, sign, keygen, offline tests), ltcctl_shares.c (allocation
- * runs and targets).
+ * runs and targets), ltcctl_people.c (people and customers), ltcctl_review.c
+ * (the review queue and meetings), ltcctl_activity.c (activities and weekly
+ * scorecards).
  *
  * Exit codes: 0 success, 1 the daemon answered with an error (or a test
  * failed), 2 usage (a bad word or value, refused before anything is sent),
@@ -51,6 +53,7 @@ struct ltcctl_opt {
 };
 
 struct ltcctl_verb;
+struct err_detail; /* err.h */
 
 /* The words after the verb, split: positional words in order, and each
  * option's values by its index in the verb's option list. All borrowed from
@@ -102,6 +105,14 @@ int ltcctl_int(const struct ltcctl_verb *v, const char *what, const char *s, int
 int ltcctl_money(const struct ltcctl_verb *v, const char *fen_name, const char *fen,
                  const char *yuan_name, const char *yuan, int64_t *out, bool *given);
 
+/* ltcctl_money with amounts up to 'max' fen (a credit limit: RECORDS_MONEY_MAX). */
+int ltcctl_money_upto(const struct ltcctl_verb *v, const char *fen_name, const char *fen,
+                      const char *yuan_name, const char *yuan, int64_t max, int64_t *out,
+                      bool *given);
+/* The refusal of a cli_value.h check: 0 when rc is 0, else LTCCTL_USAGE after
+ * printing why->msg, e.g. `if (ltcctl_refuse(v, cli_id("--office", s, &why), &why))`. */
+int ltcctl_refuse(const struct ltcctl_verb *v, int rc, const struct err_detail *why);
+
 /* Help: every verb, or one verb with its options. */
 void ltcctl_help_all(FILE *f);
 void ltcctl_help_verb(FILE *f, const struct ltcctl_verb *v);
@@ -130,6 +141,16 @@ int ltcctl_finish(const struct ltcctl *o, long status, struct ltcctl_buf *b,
  * borrowed. */
 int ltcctl_call(const struct ltcctl *o, const char *method, const char *path, const json_t *body,
                 ltcctl_print_fn *pretty);
+
+/* Append "?key=val" or "&key=val" to the path in buf (n bytes); 'val' goes
+ * in as it is, so it must be checked first (ids, units, dates, numbers: no
+ * character that needs escaping). Returns false when it does not fit. */
+bool ltcctl_query_add(char *buf, size_t n, const char *key, const char *val);
+
+/* The whole of a file (or stdin for "-") of at most 'max' bytes, in a new
+ * NUL-terminated buffer the caller frees; NULL (and *len the size read so far
+ * when over 'max', 0 when unreadable) otherwise. */
+char *ltcctl_read_file(const char *path, size_t max, size_t *len);
 
 /* GET 'path' as JSON: 0 and *body (a new reference), or the exit code
  * after printing the error. */
@@ -169,6 +190,11 @@ ltcctl_fn ltcctl_rules_reload, ltcctl_rules_simulate, ltcctl_rules_shadow, ltcct
 ltcctl_fn ltcctl_rules_events;
 ltcctl_fn ltcctl_rules_push, ltcctl_rules_sign, ltcctl_rules_test, ltcctl_keygen;
 ltcctl_fn ltcctl_shares_run, ltcctl_shares_show, ltcctl_targets_set, ltcctl_targets_show;
+ltcctl_fn ltcctl_assign_owner;
+ltcctl_fn ltcctl_people_list, ltcctl_people_show, ltcctl_people_put, ltcctl_people_deactivate;
+ltcctl_fn ltcctl_customers_list, ltcctl_customers_show, ltcctl_customers_put;
+ltcctl_fn ltcctl_queue, ltcctl_meeting, ltcctl_meeting_show;
+ltcctl_fn ltcctl_activity_add, ltcctl_activities, ltcctl_scorecard;
 
 /* The keys an action takes, with their types, for its --help (ltcctl_lead.c). */
 void ltcctl_action_help(FILE *f, const char *action);

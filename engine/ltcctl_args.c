@@ -136,15 +136,27 @@ int ltcctl_int(const struct ltcctl_verb *v, const char *what, const char *s, int
 int ltcctl_money(const struct ltcctl_verb *v, const char *fen_name, const char *fen,
                  const char *yuan_name, const char *yuan, int64_t *out, bool *given)
 {
+    return ltcctl_money_upto(v, fen_name, fen, yuan_name, yuan, MONEY_MAX, out, given);
+}
+
+int ltcctl_money_upto(const struct ltcctl_verb *v, const char *fen_name, const char *fen,
+                      const char *yuan_name, const char *yuan, int64_t max, int64_t *out,
+                      bool *given)
+{
     struct err_detail why = {0};
     *given = fen || yuan;
     if (fen && yuan)
         return ltcctl_usage(v, "%s and %s both given: give the amount once, in fen or in yuan",
                             fen_name, yuan_name);
-    if ((fen && cli_fen(fen_name, fen, 0, MONEY_MAX, yuan_name, out, &why)) ||
-        (yuan && cli_yuan(yuan_name, yuan, 0, MONEY_MAX, out, &why)))
+    if ((fen && cli_fen(fen_name, fen, 0, max, yuan_name, out, &why)) ||
+        (yuan && cli_yuan(yuan_name, yuan, 0, max, out, &why)))
         return ltcctl_usage(v, "%s", why.msg);
     return 0;
+}
+
+int ltcctl_refuse(const struct ltcctl_verb *v, int rc, const struct err_detail *why)
+{
+    return rc ? ltcctl_usage(v, "%s", why->msg) : 0;
 }
 
 void ltcctl_help_verb(FILE *f, const struct ltcctl_verb *v)

@@ -59,6 +59,23 @@ long ltcctl_request(const struct ltcctl *o, const char *method, const char *path
     return status;
 }
 
+/* details.items of a batch refused as a whole (a review meeting's 422
+ * items_refused): every refused item, one a line. */
+static void print_items(const json_t *items)
+{
+    fprintf(stderr, "  %-5s %-8s %-12s %-14s %s\n", "ITEM", "LEAD", "FIELD", "CODE", "MESSAGE");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        char lead[32];
+        ltcctl_scalar(json_object_get(it, "instance"), lead, sizeof lead);
+        const char *field = ltcctl_str(it, "field");
+        fprintf(stderr, "  %-5lld %-8s %-12s %-14s %s\n", ltcctl_int_of(it, "index"), lead,
+                *field ? field : "-", ltcctl_str(it, "code"), ltcctl_str(it, "message"));
+    }
+}
+
 /* The error envelope (CONTRACT section 3) as one line, plus a hint for the
  * refusals whose fix is not in the message. */
 static void print_error(long status, const json_t *body)
@@ -71,6 +88,10 @@ static void print_error(long status, const json_t *body)
     json_t *v;
     json_object_foreach((json_t *)d, k, v)
     {
+        if (!strcmp(k, "items") && json_is_array(v)) {
+            print_items(v);
+            continue;
+        }
         char text[256];
         ltcctl_scalar(v, text, sizeof text);
         fprintf(stderr, "  %s: %s\n", k, text);
@@ -130,4 +151,35 @@ int ltcctl_get_json(const struct ltcctl *o, const char *path, json_t **body)
     *body = json_loads(b.p ? b.p : "", JSON_ALLOW_NUL, NULL);
     free(b.p);
     return *body ? 0 : LTCCTL_ERROR;
+}
+
+bool ltcctl_query_add(char *buf, size_t n, const char *key, const char *val)
+{
+    size_t off = strlen(buf);
+    int k = snprintf(buf + off, n - off, "%c%s=%s", strchr(buf, '?') ? '&' : '?', key, val);
+    return k >= 0 && (size_t)k < n - off;
+}
+
+char *ltcctl_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    *len = 0;
+    if (!f)
+        return NULL;
+    struct ltcctl_buf b = {0};
+    char chunk[8192];
+    size_t n;
+    while (b.n <= max && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ltcctl_buf_add(&b, chunk, n);
+    bool err = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    *len = b.n;
+    if (err || b.n > max) {
+        free(b.p);
+        if (err)
+            *len = 0;
+        return NULL;
+    }
+    return b.p ? b.p : strdup("");
 }

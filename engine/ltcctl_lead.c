@@ -36,6 +36,14 @@ static void print_instance(const json_t *i)
     ltcctl_rules_text(json_object_get(ev, "rules"), rules, sizeof rules);
     printf("  rules      %s (process pinned to hq@%lld)\n", rules,
            ltcctl_int_of(json_object_get(i, "rules"), "hq"));
+    const json_t *asg = json_object_get(i, "assignment");
+    if (json_object_get(i, "owner"))
+        printf("  owner      %s%s%s%s\n",
+               json_is_string(json_object_get(i, "owner")) ? ltcctl_str(i, "owner")
+                                                           : "none (no active account manager)",
+               json_is_string(json_object_get(asg, "by")) ? " (assigned by " : "",
+               json_is_string(json_object_get(asg, "by")) ? ltcctl_str(asg, "by") : "",
+               json_is_string(json_object_get(asg, "by")) ? ")" : "");
     const json_t *team = json_object_get(i, "team");
     if (json_object_size(team))
         printf("  team       AR %s, SR %s, FR %s\n", ltcctl_str(team, "ar"), ltcctl_str(team, "sr"),
@@ -75,15 +83,15 @@ static void print_list(const json_t *body)
 {
     size_t i;
     json_t *x;
-    printf("%-6s %-12s %-12s %-22s %-26s %22s %5s %-5s %-6s %s\n", "ID", "STAGE", "OFFICE",
-           "CUSTOMER", "TITLE", "BUDGET", "SCORE", "TEMP", "MATURE", "RECOMMEND");
+    printf("%-6s %-12s %-12s %-12s %-22s %-26s %22s %5s %-5s %-6s %s\n", "ID", "STAGE", "OFFICE",
+           "OWNER", "CUSTOMER", "TITLE", "BUDGET", "SCORE", "TEMP", "MATURE", "RECOMMEND");
     json_array_foreach(json_object_get(body, "instances"), i, x)
     {
         const json_t *ev = json_object_get(x, "evaluation");
         char m[MONEY_TEXT_MAX];
-        printf("%-6lld %-12s %-12s %-22.22s %-26.26s %22s %5.1f %-5s %-6s %s\n",
+        printf("%-6lld %-12s %-12s %-12s %-22.22s %-26.26s %22s %5.1f %-5s %-6s %s\n",
                ltcctl_int_of(x, "id"), ltcctl_str(x, "stage"), ltcctl_str(x, "office"),
-               ltcctl_str(x, "customer"), ltcctl_str(x, "title"),
+               ltcctl_str(x, "owner"), ltcctl_str(x, "customer"), ltcctl_str(x, "title"),
                ltcctl_money_of(json_object_get(x, "budget"), "amount", NULL, m, sizeof m),
                json_number_value(json_object_get(ev, "score")), ltcctl_str(ev, "temperature"),
                ltcctl_str(ev, "maturity"), ltcctl_str(ev, "recommendation"));
@@ -106,8 +114,14 @@ static void event_outcome(const json_t *e, char *buf, size_t n)
         snprintf(buf, n, "score %.1f, %s, %s -> %s",
                  json_number_value(json_object_get(oc, "score")), ltcctl_str(oc, "temperature"),
                  ltcctl_str(oc, "maturity"), ltcctl_str(oc, "recommendation"));
+    } else if (!strcmp(action, "assign_owner")) {
+        snprintf(buf, n, "owner %s (was %s)", ltcctl_str(oc, "owner"), ltcctl_str(oc, "previous"));
     } else if (!strcmp(action, "review")) {
-        snprintf(buf, n, "%s%s%s", ltcctl_str(oc, "decision"),
+        const json_t *meeting = json_object_get(json_object_get(e, "payload"), "meeting");
+        char in[40] = "";
+        if (json_is_integer(meeting))
+            snprintf(in, sizeof in, " (meeting %lld)", (long long)json_integer_value(meeting));
+        snprintf(buf, n, "%s%s%s%s", ltcctl_str(oc, "decision"), in,
                  json_is_string(json_object_get(oc, "note")) ? ": " : "",
                  json_is_string(json_object_get(oc, "note")) ? ltcctl_str(oc, "note") : "");
     } else if (!strcmp(action, "assign")) {
@@ -336,7 +350,7 @@ int ltcctl_lead_list(const struct ltcctl *o, const struct ltcctl_args *a)
         (after && ltcctl_int(a->verb, "--after", after, 0, ID_MAX, &n)))
         return LTCCTL_USAGE;
     static const char *const filters[] = {"--stage", "--office", "--region", "--temperature",
-                                          "--limit", "--after",  NULL};
+                                          "--owner", "--limit",  "--after",  NULL};
     for (const char *const *f = filters; *f; f++) {
         const char *v = ltcctl_opt(a, *f);
         if (!v)
@@ -624,4 +638,31 @@ int ltcctl_receivables(const struct ltcctl *o, const struct ltcctl_args *a)
     snprintf(path, sizeof path, "/v1/instances/%lld/receivables%s%s", id,
              a->n_pos == 2 ? "?as_of=" : "", a->n_pos == 2 ? a->pos[1] : "");
     return ltcctl_call(o, "GET", path, NULL, print_receivables);
+}
+
+static const char *owner_set;
+
+static void print_owner(const json_t *i)
+{
+    printf("instance %lld: owner %s (stage %s, office %s)\n", ltcctl_int_of(i, "id"),
+           json_is_string(json_object_get(i, "owner")) ? ltcctl_str(i, "owner") : owner_set,
+           ltcctl_str(i, "stage"), ltcctl_str(i, "office"));
+}
+
+/* The assign_owner action: the lead's nurturer, an active person of its
+ * office (the daemon checks the person; this checks the words). */
+int ltcctl_assign_owner(const struct ltcctl *o, const struct ltcctl_args *a)
+{
+    long long id;
+    struct err_detail why = {0};
+    if (instance_id(a, a->pos[0], &id) ||
+        ltcctl_refuse(a->verb, cli_id("PERSON", a->pos[1], &why), &why))
+        return LTCCTL_USAGE;
+    owner_set = a->pos[1];
+    json_t *body = json_pack("{s:s, s:s}", "action", "assign_owner", "owner", a->pos[1]);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/instances/%lld/actions", id);
+    int rc = ltcctl_call(o, "POST", path, body, print_owner);
+    json_decref(body);
+    return rc;
 }

@@ -1,5 +1,6 @@
 /* tests/fuzz/money_fuzz.c: money text both ways and ltcctl's command-line
- * values: nothing crashes, every accepted amount prints and parses back to
+ * values (amounts, numbers, dates, ids, units, ISO weeks, choices, text):
+ * nothing crashes, every accepted amount prints and parses back to
  * itself, and every refusal carries a message. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *val;
     double d;
     bool whole;
+    static const char *const kinds[] = {"visit", "call", "workshop", "budget_table", NULL};
     int rcs[] = {
         cli_fen("--amount", s, 0, MONEY_MAX, "--yuan", &v, &why),
         cli_yuan("--yuan", s, 0, MONEY_MAX, &v, &why),
@@ -43,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cli_date("at", s, &why),
         cli_signal("--signal", s, name, &v, &why),
         cli_key_value(s, key, &val, &why),
+        cli_id("--office", s, &why),
+        cli_unit("--unit", s, &why),
+        cli_week("--week", s, &why),
+        cli_choice("--kind", s, kinds, &why),
+        cli_text("--note", s, 200, &why),
     };
     for (size_t i = 0; i < sizeof rcs / sizeof *rcs; i++)
         if (rcs[i] && !why.msg[0])

@@ -143,6 +143,57 @@ TEST(percentages_dates_and_key_values)
     CHECK(cli_key_value("=x", key, &val, &why) != 0);
 }
 
+TEST(ids_and_units_of_lead_management)
+{
+    struct err_detail why = {0};
+    CHECK(cli_id("--office", "province-a", &why) == 0);
+    CHECK(cli_id("--office", "a_1-2", &why) == 0);
+    static const char *const bad[] = {"", "Province", "a b", "a/b", "a.b", "é", NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK_MSG(cli_id("--office", bad[i], &why) != 0, "%s", bad[i]);
+    char long_id[65];
+    memset(long_id, 'a', 64);
+    long_id[64] = '\0';
+    CHECK(cli_id("ID", long_id, &why) != 0);
+    long_id[63] = '\0';
+    CHECK(cli_id("ID", long_id, &why) == 0);
+    CHECK(cli_id("--person", "Amy", &why) != 0 && !strcmp(why.field, "--person") &&
+          strstr(why.msg, "--person: 'Amy' is not an id: expected 1 to 63 of a-z, 0-9"));
+    CHECK(cli_unit("--unit", "hq", &why) == 0);
+    CHECK(cli_unit("--unit", "region/south", &why) == 0);
+    CHECK(cli_unit("--unit", "office/province-a", &why) == 0);
+    static const char *const units[] = {"",       "province-a", "office/",    "office/A", "office",
+                                        "team/x", "hq/x",       "region/a/b", NULL};
+    for (int i = 0; units[i]; i++)
+        CHECK_MSG(cli_unit("--unit", units[i], &why) != 0, "%s", units[i]);
+    CHECK(strstr(why.msg, "expected hq, region/ID or office/ID"));
+}
+
+TEST(weeks_choices_and_text)
+{
+    struct err_detail why = {0};
+    CHECK(cli_week("--week", "2026-W53", &why) == 0);
+    CHECK(cli_week("--week", "2026-W01", &why) == 0);
+    CHECK(cli_week("--week", "2025-W53", &why) != 0 &&
+          strstr(why.msg, "--week: '2025-W53' is not accepted: 2025 has 52 ISO weeks"));
+    static const char *const bad[] = {"2026-53", "2026-W00", "2026-W1", "2026W01", "", NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK_MSG(cli_week("--week", bad[i], &why) != 0 && strstr(why.msg, "YYYY-Www"), "%s",
+                  bad[i]);
+    static const char *const kinds[] = {"visit", "call", NULL};
+    CHECK(cli_choice("--kind", "call", kinds, &why) == 0);
+    CHECK(cli_choice("--kind", "Visit", kinds, &why) != 0 &&
+          strstr(why.msg, "--kind: 'Visit' is not accepted: expected one of visit, call"));
+    CHECK(cli_choice("--kind", NULL, kinds, &why) != 0);
+    CHECK(cli_text("--name", "Amy", 200, &why) == 0);
+    CHECK(cli_text("--name", "\xe7\x8e\x8b\xe8\x8a\xb3", 2, &why) == 0); /* two characters */
+    CHECK(cli_text("--name", "\xe7\x8e\x8b\xe8\x8a\xb3x", 2, &why) != 0 &&
+          strstr(why.msg, "--name: 3 characters, at most 2"));
+    CHECK(cli_text("--name", "", 200, &why) != 0 && strstr(why.msg, "expected text of 1 to 200"));
+    CHECK(cli_text("--note", "bad \xff byte", 200, &why) != 0 && strstr(why.msg, "of valid UTF-8"));
+}
+
 TEST_MAIN(T(money_is_formatted_one_way), T(minor_units_are_whole_digits_only),
           T(major_units_convert_exactly), T(refusals_name_the_option_and_the_accepted_forms),
-          T(signals_are_name_equals_an_integer_in_range), T(percentages_dates_and_key_values))
+          T(signals_are_name_equals_an_integer_in_range), T(percentages_dates_and_key_values),
+          T(ids_and_units_of_lead_management), T(weeks_choices_and_text))
