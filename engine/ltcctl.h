@@ -151,6 +151,9 @@ bool ltcctl_query_add(char *buf, size_t n, const char *key, const char *val);
  * NUL-terminated buffer the caller frees; NULL (and *len the size read so far
  * when over 'max', 0 when unreadable) otherwise. */
 char *ltcctl_read_file(const char *path, size_t max, size_t *len);
+/* What a rule source or a request body read from a file may be: far more than
+ * the daemon takes, which then answers with its own limit. */
+#define LTCCTL_FILE_MAX ((size_t)64 << 20)
 
 /* GET 'path' as JSON: 0 and *body (a new reference), or the exit code
  * after printing the error. */

@@ -14,22 +14,6 @@
 #include "ltcctl.h"
 #include "rules_tests.h"
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        return NULL;
-    struct ltcctl_buf b = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ltcctl_buf_add(&b, chunk, n);
-    if (f != stdin)
-        fclose(f);
-    *len = b.n;
-    return b.p ? b.p : strdup("");
-}
-
 static char pushed_owner[128];
 
 /* "region/south bundle: version 3 pending (built on v2)" */
@@ -72,7 +56,7 @@ static json_t *read_bundle(const char *dir, unsigned char digest[32])
         char path[1024];
         size_t len;
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        char *src = read_all(path, &len);
+        char *src = ltcctl_read_file(path, LTCCTL_FILE_MAX, &len);
         if (src) {
             json_object_set_new(files, names[i], json_stringn(src, len));
             crypto_hash_sha256_update(&st, (const unsigned char *)names[i], strlen(names[i]) + 1);

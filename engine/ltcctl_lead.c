@@ -227,22 +227,6 @@ static int instance_id(const struct ltcctl_args *a, const char *s, long long *id
     return rc;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        return NULL;
-    struct ltcctl_buf b = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ltcctl_buf_add(&b, chunk, n);
-    if (f != stdin)
-        fclose(f);
-    *len = b.n;
-    return b.p ? b.p : strdup("");
-}
-
 /* The lead body of the options: only what was given, so that the office's
  * defaults (tools.lua) fill the rest; the budget status defaults to none. */
 static int lead_body(const struct ltcctl_args *a, json_t **out)
@@ -311,7 +295,7 @@ int ltcctl_lead_create(const struct ltcctl *o, const struct ltcctl_args *a)
         for (int k = 0; k < LTCCTL_OPTS_MAX; k++)
             if (a->count[k])
                 return ltcctl_usage(a->verb, "give a JSON body or options, not both");
-        if (!(body = read_file(a->pos[0], &len))) {
+        if (!(body = ltcctl_read_file(a->pos[0], LTCCTL_FILE_MAX, &len))) {
             fprintf(stderr, "ltcctl: lead create: cannot read %s\n", a->pos[0]);
             return LTCCTL_USAGE;
         }

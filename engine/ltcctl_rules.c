@@ -367,22 +367,6 @@ int ltcctl_rules_status(const struct ltcctl *o, const struct ltcctl_args *a)
     return ltcctl_call(o, "GET", "/v1/rules", NULL, print_status);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        return NULL;
-    struct ltcctl_buf b = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ltcctl_buf_add(&b, chunk, n);
-    if (f != stdin)
-        fclose(f);
-    *len = b.n;
-    return b.p ? b.p : strdup("");
-}
-
 /* PUT (put) or DELETE of one file, built on --base V (default: the newest).
  * FILE is the name inside the bundle; a FILE with a '/' and no PATH is a
  * path to read, named by its last component (issue 15: "rules put
@@ -412,7 +396,7 @@ static int put_or_rm(const struct ltcctl *o, const struct ltcctl_args *a, bool p
     if (b && version_word(a, "--base", b, &base))
         return LTCCTL_USAGE;
     size_t len = 0;
-    char *src = put ? read_file(path, &len) : NULL;
+    char *src = put ? ltcctl_read_file(path, LTCCTL_FILE_MAX, &len) : NULL;
     if (put && !src) {
         fprintf(stderr, "ltcctl: %s: cannot read %s\n", a->verb->words, path);
         return LTCCTL_USAGE;
