@@ -77,7 +77,7 @@ check "a token removed from the file is refused after SIGHUP" [ "$(me pa-ar-toke
 cp "$WORK/tokens.conf" "$WORK/good.conf"
 echo "broken-line-without-role office/city-c" >>"$WORK/tokens.conf"
 kill -HUP "$PID"
-wait_log "$WORK/log" "tokens.conf:[0-9]*: expected 'TOKEN UNIT ROLE'"; ok_if "a bad tokens file on SIGHUP is logged with file and line"
+wait_log "$WORK/log" "tokens.conf:[0-9]*: expected 'TOKEN UNIT ROLE \[PERSON\]'"; ok_if "a bad tokens file on SIGHUP is logged with file and line"
 jq -e -s "any(.level == \"warn\" and (.msg | test(\"keeping the [0-9]+ principal\")))" "$WORK/log" >/dev/null; ok_if "... as a warning that the old principals stay"
 check "the old principals still answer" [ "$(me new-token)" = 200 ]
 check "... and no others" [ "$(me pa-ar-token)" = 401 ]
