@@ -567,11 +567,19 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
     const struct auth_principal *p = w->principal;
     struct rules_actor actor = {p->unit, auth_level_name(p->level), auth_role_name(p->role)};
     json_t *pinput = json_deep_copy(input);
+    /* The engine's keys are a review's only: any other action that carries
+     * them has process.lua refuse them by name, never ignore them. meeting
+     * is the meeting's own citation (held_at given), never a client's. */
+    const char *action = json_string_value(json_object_get(input, "action"));
+    bool review = action && !strcmp(action, "review");
     static const char *const engine_keys[] = {"meeting", "next_review", "owner"};
-    for (size_t k = 0; pinput && k < sizeof engine_keys / sizeof *engine_keys; k++)
+    for (size_t k = 0; pinput && review && k < sizeof engine_keys / sizeof *engine_keys; k++)
         json_object_del(pinput, engine_keys[k]);
     if (!rc && !pinput)
         rc = err_set(why, -ERR_NOMEM, "out of memory");
+    if (!rc && review && !held_at && json_object_get(input, "meeting"))
+        rc = err_field(why, -ERR_INVALID_FIELD, "meeting",
+                       "meeting: set by a review meeting (POST /v1/reviews), not by an action");
     if (!rc)
         rc = rules_act(app->rules, doc, pinput, &actor, today, exposure, credit_limit, &next,
                        &outcome, &used, &ledger, why);

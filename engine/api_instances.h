@@ -12,8 +12,9 @@
 
 /* Run one process action on an instance (HQ's process.lua, the KCPs, the
  * event, the ledger): w gives the principal; 'input' is borrowed; 'held_at'
- * the business date of a review (NULL: today). *body is the instance after
- * it (malloc'd JSON text). */
+ * the business date of a review meeting (NULL: a single action, today; its
+ * body may not carry the meeting's key "meeting"). *body is the instance
+ * after it (malloc'd JSON text). */
 int api_process_step(struct app_write *w, int64_t instance_id, const json_t *input,
                      const char *held_at, char **body, struct err_detail *why);
 

@@ -5,8 +5,9 @@
 // 2. A scenario takes every operation of the document at least once, on a
 //    real daemon with the shipped rules, and checks each answer (status and
 //    body) against the schema the document gives for that status (Ajv, JSON
-//    Schema 2020-12 as OpenAPI 3.1 uses it). Some steps are errors on purpose:
-//    they are checked against the error envelope.
+//    Schema 2020-12 as OpenAPI 3.1 uses it), and each JSON body the daemon
+//    accepted (2xx) against the operation's request schema. Some steps are
+//    errors on purpose: they are checked against the error envelope.
 // Prints TAP and "N passed, N failed"; exit 1 on any failure.
 import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
@@ -84,8 +85,16 @@ async function call(method, path, token, body, want, name) {
         ? `openapi.json${pointer("components", "responses", responses[code].$ref.split("/").pop(), "content", ctype, "schema")}`
         : `openapi.json${pointer("paths", t, m, "responses", code, "content", ctype, "schema")}`;
     const validate = ajv.getSchema(ref) || ajv.compile({ $ref: ref });
-    if (validate(value)) ok(label);
-    else notOk(label, JSON.stringify(validate.errors, null, 1).slice(0, 1500));
+    if (!validate(value)) { notOk(label, JSON.stringify(validate.errors, null, 1).slice(0, 1500)); return value; }
+    // A JSON body the daemon accepted must fit the request schema the
+    // document gives, so that what it documents is what is really taken.
+    const rb = doc.paths[t][m].requestBody;
+    if (r.status < 300 && rb && rb.content["application/json"] && body !== undefined && typeof body !== "string") {
+        const rref = `openapi.json${pointer("paths", t, m, "requestBody", "content", "application/json", "schema")}`;
+        const vreq = ajv.getSchema(rref) || ajv.compile({ $ref: rref });
+        if (!vreq(body)) { notOk(`${label}: its accepted body fits the request schema`, JSON.stringify(vreq.errors, null, 1).slice(0, 1500)); return value; }
+    }
+    ok(label);
     return value;
 }
 
@@ -178,6 +187,91 @@ await call("GET", "/v1/events?limit=5", "hq-admin-token", undefined, 200, "recen
 await call("GET", "/v1/decisions/waiting?as_of=2026-06-01", "hq-admin-token", undefined, 200, "decisions waiting");
 await call("GET", "/v1/decisions/waiting?level=board", "hq-admin-token", undefined, 400, "an unknown level");
 await call("GET", "/v1/receivables/overdue?as_of=2026-12-31", "hq-admin-token", undefined, 200, "overdue receivables");
+
+// Lead management: people, customers, owners, the review meeting, activities
+// and scorecards (pa-reviewer-token names a person: openapi.sh's tokens).
+const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+const PERSON = { name: "Li", office: "province-a", roles: ["ar"] };
+await call("PUT", "/v1/people/lin", "pa-admin-token", { name: "Lin", office: "province-a", roles: ["reviewer", "lead_manager"] }, 201, "register a person");
+await call("PUT", "/v1/people/li", "pa-admin-token", PERSON, 201, "register an account manager");
+await call("PUT", "/v1/people/li", "pa-admin-token", { ...PERSON, roles: ["ar", "sr"], active: true }, 200, "change a person");
+await call("PUT", "/v1/people/zhou", "pa-admin-token", { ...PERSON, office: "city-c" }, 403, "a person of another office");
+await call("PUT", "/v1/people/li", "pa-admin-token", { ...PERSON, rank: 1 }, 400, "an unknown person key");
+await call("GET", "/v1/people/li", "pa-ar-token", undefined, 200, "one person");
+await call("GET", "/v1/people/nobody", "pa-ar-token", undefined, 404, "an unknown person");
+await call("GET", "/v1/people/li", "cc-admin-token", undefined, 404, "a person out of scope");
+await call("GET", "/v1/people/BAD", "pa-ar-token", undefined, 400, "a malformed person id");
+await call("GET", "/v1/people?limit=1", "pa-ar-token", undefined, 200, "a page of people");
+await call("GET", "/v1/people?office=province-a&after=li", "south-admin-token", undefined, 200, "the next page of an office");
+await call("GET", "/v1/people?office=city-c", "pa-ar-token", undefined, 403, "another office's people");
+await call("GET", "/v1/people?limit=501", "pa-ar-token", undefined, 400, "a limit beyond 500");
+const CUSTOMER = { name: "ACME Telecom", office: "province-a", segment: "telecom", credit_limit: 900000000 };
+await call("PUT", "/v1/customers/acme", "pa-admin-token", CUSTOMER, 201, "register a customer");
+await call("PUT", "/v1/customers/acme", "south-admin-token", { ...CUSTOMER, credit_limit: 1000000000 }, 200, "change a customer");
+await call("PUT", "/v1/customers/bare", "pa-admin-token", { name: "Bare", office: "province-a" }, 201, "a customer without segment or limit");
+await call("PUT", "/v1/customers/acme", "pa-admin-token", { ...CUSTOMER, credit_limit: -1 }, 400, "a negative credit limit");
+await call("PUT", "/v1/customers/acme", "cc-admin-token", CUSTOMER, 403, "another office's admin");
+await call("GET", "/v1/customers/acme", "pa-ar-token", undefined, 200, "one customer");
+await call("GET", "/v1/customers/acme", "cc-admin-token", undefined, 404, "a customer out of scope");
+await call("GET", "/v1/customers/a.b", "pa-ar-token", undefined, 400, "a malformed customer id");
+await call("GET", "/v1/customers?limit=1", "pa-ar-token", undefined, 200, "a page of customers");
+await call("GET", "/v1/customers?office=nowhere", "hq-admin-token", undefined, 400, "an office outside the org tree");
+await call("GET", "/v1/customers?office=province-a", "north-admin-token", undefined, 403, "another region's office");
+
+// Leads of a registered customer get HQ's default owner (the least-loaded ar).
+const lead = async (name) => { const l = await call("POST", "/v1/leads", "pa-ar-token", { ...LEAD, customer: "acme" }, 201, name); return l ? l.id : 0; };
+const l1 = await lead("a lead with an owner"), l2 = await lead("a second"), l3 = await lead("a third");
+await call("GET", "/v1/instances?owner=li", "pa-ar-token", undefined, 200, "the instances a person owns");
+await call("GET", "/v1/instances?owner=Li%20Wei", "pa-ar-token", undefined, 400, "a malformed owner filter");
+await act(l1, "pa-admin-token", { action: "assign_owner", owner: "lin" }, 200, "assign_owner");
+await act(l1, "pa-ar-token", { action: "assign_owner", owner: "li" }, 403, "assign_owner by an ar");
+await act(l1, "pa-admin-token", { action: "assign_owner", owner: "zhou" }, 400, "an owner who is no person");
+await act(id, "pa-admin-token", { action: "assign_owner", owner: "li" }, 409, "assign_owner after stage lead");
+await act(l3, "pa-admin-token", { action: "review", decision: "nurture", next_review: day(5), owner: "li" }, 200, "a single review with a review date and an owner");
+await act(l3, "pa-admin-token", { action: "review", decision: "nurture", meeting: 1 }, 400, "a single review citing a meeting");
+
+// The review queue and the meeting, all or nothing.
+await call("GET", "/v1/reviews/queue?unit=office/province-a", "pa-ar-token", undefined, 200, "the office's review queue");
+await call("GET", `/v1/reviews/queue?unit=region/south&as_of=${day(6)}`, "south-admin-token", undefined, 200, "the region's queue in six days");
+await call("GET", "/v1/reviews/queue", "hq-viewer-token", undefined, 200, "the principal's own unit");
+await call("GET", "/v1/reviews/queue?as_of=2026-02-30", "pa-ar-token", undefined, 400, "a date that does not exist");
+await call("GET", "/v1/reviews/queue?unit=office/city-c", "pa-ar-token", undefined, 403, "another office's queue");
+const MEETING = { unit: "office/province-a", held_at: day(0) };
+await call("POST", "/v1/reviews", "pa-reviewer-token", { ...MEETING, decisions: [
+    { instance: l1, decision: "convert" },
+    { instance: l2, decision: "nurture", owner: "nobody" },
+    { instance: id, decision: "close" },
+    { instance: l1, decision: "close" },
+    { instance: l2, decision: "drop" },
+] }, 422, "a meeting with bad items: 422 items_refused");
+await call("POST", "/v1/reviews", "pa-reviewer-token", { ...MEETING, decisions: [] }, 400, "a meeting without decisions");
+await call("POST", "/v1/reviews", "pa-ar-token", { ...MEETING, decisions: [{ instance: l1, decision: "convert" }] }, 403, "an ar holds no meeting");
+const meeting = await call("POST", "/v1/reviews", "pa-reviewer-token", { ...MEETING, decisions: [
+    { instance: l1, decision: "convert", note: "budget confirmed" },
+    { instance: l2, decision: "nurture", next_review: day(10), owner: "li" },
+] }, 201, "a review meeting");
+const mid = meeting ? meeting.id : 1;
+await call("GET", `/v1/reviews/${mid}`, "pa-ar-token", undefined, 200, "the stored meeting");
+await call("GET", `/v1/reviews/${mid}`, "cc-admin-token", undefined, 404, "a meeting out of scope");
+await call("GET", "/v1/reviews/abc", "pa-ar-token", undefined, 400, "a malformed meeting id");
+await call("GET", `/v1/instances/${l1}/events`, "pa-ar-token", undefined, 200, "events citing the meeting, with the person");
+
+// Front-line activity and the weekly scorecards.
+const VISIT = { person: "li", customer: "acme", kind: "visit", at: "2026-11-30" };
+await call("POST", "/v1/activities", "pa-ar-token", { ...VISIT, instance: l1, note: "workshop planned" }, 201, "a visit");
+await call("POST", "/v1/activities", "pa-ar-token", { ...VISIT, kind: "budget_table", budget: { year: 2027, amount: 500000000 } }, 201, "a budget table");
+await call("POST", "/v1/activities", "pa-ar-token", { ...VISIT, budget: { year: 2027, amount: 1 } }, 400, "a budget on a visit");
+await call("POST", "/v1/activities", "pa-ar-token", { ...VISIT, customer: "nobody" }, 400, "an unknown customer");
+await call("POST", "/v1/activities", "hq-viewer-token", VISIT, 403, "a viewer records nothing");
+await call("GET", "/v1/activities?person=li&from=2026-11-01&to=2026-12-31", "pa-ar-token", undefined, 200, "a person's activities");
+await call("GET", "/v1/activities?limit=1&customer=acme&office=province-a", "south-admin-token", undefined, 200, "a page of an office's activities");
+await call("GET", "/v1/activities?from=2026-13-01", "pa-ar-token", undefined, 400, "a month that does not exist");
+await call("GET", "/v1/activities?office=city-c", "pa-ar-token", undefined, 403, "another office's activities");
+await call("GET", "/v1/scorecards?unit=office/province-a&week=2026-W49", "pa-ar-token", undefined, 200, "the office's scorecards");
+await call("GET", "/v1/scorecards?unit=region/south&week=2026-W53", "south-admin-token", undefined, 200, "a week across the year end");
+await call("GET", "/v1/scorecards?week=2026-W54", "hq-admin-token", undefined, 400, "a week that does not exist");
+await call("GET", "/v1/scorecards?unit=office/province-a", "pa-ar-token", undefined, 400, "no week");
+await call("GET", "/v1/scorecards?unit=office/city-c&week=2026-W49", "pa-ar-token", undefined, 403, "another office's scorecards");
 
 // Acquire-and-share and targets.
 const run = await call("POST", "/v1/shares/runs", "hq-admin-token", { period: "2026", pool: 100000 }, 201, "share run");

@@ -102,5 +102,20 @@ check "its event's business date is held_at, not the day it was recorded" [ "$(j
 api GET "/v1/instances/$NORTH" hq-admin >/dev/null
 check "... and the day the lead became an opportunity" [ "$(jq -r '.entered.opportunity' <"$WORK/body")" = "$(days 3)" ]
 
+# The engine's keys of a review are a review's only, and a meeting's id is
+# the meeting's: a client can neither cite a meeting nor slip an owner or a
+# review date into another action (refused by name, nothing recorded).
+EVENTS_BEFORE=$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')
+api POST "/v1/instances/$NORTH/actions" hq-admin '{"action":"review","decision":"nurture","meeting":1}' >/dev/null
+expect "a single review citing a meeting is 400" 400 invalid_field
+check "... naming meeting" [ "$(jq -r .error.details.field <"$WORK/body")" = meeting ]
+OWNER=$(mk city-c '{"strategic_fit":3}')
+api POST "/v1/instances/$OWNER/actions" cc-ar '{"action":"close","reason":"no budget","owner":"cc1"}' >/dev/null
+expect "an owner on a close is 400, not ignored" 400 invalid_field
+check "... naming owner" [ "$(jq -r .error.details.field <"$WORK/body")" = owner ]
+api POST "/v1/instances/$OWNER/actions" cc-ar "{\"action\":\"close\",\"reason\":\"no budget\",\"next_review\":\"$(days 3)\"}" >/dev/null
+expect "a next_review on a close is 400" 400 invalid_field
+check "nothing was recorded for the three" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = $((EVENTS_BEFORE + 1)) ]
+
 stop_daemon
 finish
