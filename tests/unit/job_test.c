@@ -126,6 +126,36 @@ static int count_instances(struct store *s)
     return n;
 }
 
+/* --- shared by the loop and the jobs -------------------------------------- */
+
+/* The loop and a job's thread may be the first to need the empty object
+ * Lua's {} stands for (rules__as_object), at the same time: under
+ * -fsanitize=thread this test is where a lazy, unlocked start would show. */
+static pthread_barrier_t both;
+
+static void *as_object_twice(void *arg)
+{
+    json_t *empty = json_array();
+    pthread_barrier_wait(&both); /* both threads ask at once */
+    const json_t *o = rules__as_object(empty);
+    *(bool *)arg = json_is_object(o) && json_object_size(o) == 0;
+    json_decref(empty);
+    return NULL;
+}
+
+TEST(the_empty_object_is_made_once_for_every_thread)
+{
+    pthread_t t[2];
+    bool ok[2] = {false, false};
+    pthread_barrier_init(&both, NULL, 2);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, as_object_twice, &ok[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&both);
+    CHECK(ok[0] && ok[1]);
+}
+
 /* --- one job, watched from both sides ------------------------------------ */
 
 struct probe {
@@ -405,7 +435,8 @@ TEST(a_job_copies_an_active_version_a_later_hq_would_refuse)
     done_all(r, j);
 }
 
-TEST_MAIN(T(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits),
+TEST_MAIN(T(the_empty_object_is_made_once_for_every_thread),
+          T(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits),
           T(a_simulation_off_the_loop_equals_the_one_on_the_live_rules),
           T(past_the_waiting_limit_jobs_are_refused_and_a_stop_ends_the_waiting_ones),
           T(a_job_on_a_database_it_cannot_open_ends_with_the_reason),
