@@ -62,6 +62,7 @@ struct rules_version {
     struct sandbox *sb; /* owned */
     int64_t activated_at_ms;
     char approved_by[RULES_OWNER_MAX];
+    int checked_hq; /* region, office: the HQ version it was validated against */
     /* Values fixed at load, converted once (NULL when absent): */
     struct org *org;         /* owned; HQ: the org tree */
     json_t *bounds;          /* owned; HQ: { thresholds, authority, share } */

@@ -1,6 +1,7 @@
 /* engine/rules_check.c: compiling a bundle and validating it for its layer:
  * the extension points, HQ's bounds, and HQ's sample leads. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +24,21 @@ static const char *const default_fields[] = {"source",  "budget",       "horizon
 
 /* --- checks -------------------------------------------------------------- */
 
+/* Made once for every thread: the loop and jobs (job.h) compile and
+ * evaluate at the same time. */
+static json_t *empty_object;
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+static void make_empty_object(void)
+{
+    empty_object = json_object();
+}
+
 const json_t *rules__as_object(const json_t *v)
 {
-    static json_t *empty;
     if (json_is_array(v) && json_array_size(v) == 0) { /* Lua's {} converts to [] */
-        if (!empty)
-            empty = json_object();
-        return empty;
+        pthread_once(&empty_once, make_empty_object);
+        return empty_object;
     }
     return v;
 }
@@ -473,6 +482,7 @@ int rules__compile_diag(const char *owner, enum rules_layer layer, int version, 
     snprintf(v->owner, sizeof v->owner, "%s", owner);
     v->layer = layer;
     v->version = version;
+    v->checked_hq = layer == RULES_HQ ? 0 : hq->version;
     v->files = json_deep_copy(files);
     rules__bundle_hash(files, v->hash);
     char dir[160];

@@ -13,6 +13,7 @@ struct rules_snapshot {
         int version;
         int64_t activated_at_ms;
         char approved_by[RULES_OWNER_MAX];
+        int checked_hq;
     } * v; /* owned; HQ first */
     bool failed;
 };
@@ -41,6 +42,7 @@ static void note(const struct rules_version *v, void *ctx)
     s->v[at].layer = v->layer;
     s->v[at].version = v->version;
     s->v[at].activated_at_ms = v->activated_at_ms;
+    s->v[at].checked_hq = v->checked_hq;
 }
 
 int rules_snapshot_take(struct rules *r, struct rules_snapshot **out, struct err_detail *why)
@@ -72,11 +74,22 @@ int rules_snapshot_open(const struct rules_snapshot *s, struct store *reader, st
     int rc = 0;
     for (size_t i = 0; i < s->n && !rc; i++) {
         struct rules__stored vl;
-        struct rules_version *v = NULL;
+        struct rules_version *v = NULL, *hq = rules_hq(r);
         rc = rules__stored_load(r, s->v[i].owner, s->v[i].version, &vl, why);
+        /* Checked against the HQ version the loop's copy was checked against:
+         * an HQ activated since may have narrowed the bounds, and the loop
+         * runs the version all the same. */
+        if (hq)
+            rules_version_ref(hq);
+        if (!rc && hq && s->v[i].checked_hq && s->v[i].checked_hq != hq->version) {
+            rules_version_unref(hq);
+            hq = NULL;
+            rc = rules_hq_version(r, s->v[i].checked_hq, &hq, why);
+        }
         if (!rc)
-            rc = rules__compile(s->v[i].owner, s->v[i].layer, s->v[i].version, vl.files,
-                                rules_hq(r), &v, why);
+            rc = rules__compile(s->v[i].owner, s->v[i].layer, s->v[i].version, vl.files, hq, &v,
+                                why);
+        rules_version_unref(hq);
         rules__stored_deinit(&vl);
         if (rc) {
             char msg[ERR_DETAIL_MAX];

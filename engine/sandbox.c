@@ -918,7 +918,19 @@ struct conv {
     int depth;                                     /* entries of keys/idx in use */
     const char *keys[SANDBOX_VALUE_DEPTH_MAX + 1]; /* borrowed from the Lua stack */
     lua_Integer idx[SANDBOX_VALUE_DEPTH_MAX + 1];  /* when keys[i] is NULL */
+    /* The containers being filled, one a level: reading a view converts it
+     * (charged, allocating), which may raise an error past to_json, and
+     * then the caller frees them (conv_drop). */
+    json_t *open[SANDBOX_VALUE_DEPTH_MAX + 1];
 };
+
+static void conv_drop(struct conv *c)
+{
+    for (int i = 0; i <= SANDBOX_VALUE_DEPTH_MAX; i++) {
+        json_decref(c->open[i]);
+        c->open[i] = NULL;
+    }
+}
 
 /* The path is rendered only when something is wrong. */
 static int conv_fail(struct conv *c, const char *what)
@@ -1049,6 +1061,7 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
     }
     bool array = all_int && (lua_Integer)count == len;
     json_t *res = array ? json_array() : json_object();
+    c->open[depth] = res;
     int rc = conv_add(c, count ? 1 + count : 2); /* brackets and commas */
     if (array) {
         for (lua_Integer i = 1; i <= len && !rc; i++) {
@@ -1087,6 +1100,7 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
         }
     }
     lua_settop(L, top);
+    c->open[depth] = NULL;
     if (rc) {
         json_decref(res);
         return rc;
@@ -1433,6 +1447,7 @@ static int call(struct sandbox *sb, const char *path, const char *member, json_t
     if (st == LUA_OK && cc.status != LUA_OK)
         st = cc.status;
     if (st != LUA_OK) {
+        conv_drop(&cc.conv); /* an error while converting a view */
         json_decref(cc.out);
         int rc = script_error(sb, st, path, why);
         lua_settop(L, 0);

@@ -51,7 +51,7 @@ bool sandbox__frozen_view(lua_State *L, int idx)
 
 static void push_view_meta(lua_State *L, const json_t *v, int depth)
 {
-    lua_createtable(L, 0, 6);
+    lua_createtable(L, 0, 8); /* and key_contents, once read */
     lua_pushlightuserdata(L, (void *)v);
     lua_rawsetp(L, -2, &key_lazy);
     lua_pushinteger(L, (lua_Integer)sandbox__of(L)->call_seq);
@@ -66,8 +66,8 @@ static void push_view_meta(lua_State *L, const json_t *v, int depth)
     lua_setfield(L, -2, "__len");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
-    lua_pushboolean(L, 0); /* getmetatable answers false, before and after the first read */
-    lua_rawsetp(L, -2, &key_meta);
+    /* No key_meta: getmetatable answers nil, as for the copy a view replaces,
+     * before and after the first read. */
 }
 
 void sandbox__push_view(lua_State *L, const json_t *v, int depth)

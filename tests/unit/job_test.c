@@ -126,6 +126,36 @@ static int count_instances(struct store *s)
     return n;
 }
 
+/* --- shared by the loop and the jobs -------------------------------------- */
+
+/* The loop and a job's thread may be the first to need the empty object
+ * Lua's {} stands for (rules__as_object), at the same time: under
+ * -fsanitize=thread this test is where a lazy, unlocked start would show. */
+static pthread_barrier_t both;
+
+static void *as_object_twice(void *arg)
+{
+    json_t *empty = json_array();
+    pthread_barrier_wait(&both); /* both threads ask at once */
+    const json_t *o = rules__as_object(empty);
+    *(bool *)arg = json_is_object(o) && json_object_size(o) == 0;
+    json_decref(empty);
+    return NULL;
+}
+
+TEST(the_empty_object_is_made_once_for_every_thread)
+{
+    pthread_t t[2];
+    bool ok[2] = {false, false};
+    pthread_barrier_init(&both, NULL, 2);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, as_object_twice, &ok[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&both);
+    CHECK(ok[0] && ok[1]);
+}
+
 /* --- one job, watched from both sides ------------------------------------ */
 
 struct probe {
@@ -356,7 +386,58 @@ TEST(a_job_on_a_database_it_cannot_open_ends_with_the_reason)
     done_all(r, j);
 }
 
-TEST_MAIN(T(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits),
+/* --- a job copies the rules the loop runs ---------------------------------- */
+
+/* An active region version that the current HQ's bounds would refuse (HQ
+ * narrowed them after the region's approval) still runs on the loop; a job
+ * runs it too, instead of failing to copy it. */
+TEST(a_job_copies_an_active_version_a_later_hq_would_refuse)
+{
+    write_tree();
+    struct rules *r = open_rules();
+    CHECK(r != NULL);
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK(store_lead(r, i) == 0);
+    CHECK(store_commit(st, &why) == 0);
+    struct rules_version *south = rules_active(r, "region/south");
+    CHECK(south != NULL);
+    int south_v = south ? south->version : 0;
+    const char *narrow =
+        "return { thresholds = { mature_budget = { min = 0, max = 1000000, integer = true },"
+        " horizon_months = { min = 1, max = 36, integer = true }, hot = { min = 70, max = 95 },"
+        " warm = { min = 20, max = 80 } }, authority = { office = { max_value = { min = 0,"
+        " max = 100000 } } } }";
+    struct rules_result res = {0};
+    int hq_rc = rules_put_file(r, "hq", "bounds.lua", narrow, strlen(narrow), "t", &res, &why);
+    CHECK_MSG(hq_rc == 0, "%s", why.msg);
+    CHECK(rules_hq(r)->version == res.version);
+    /* The loop still runs region/south's version (hot = 60). */
+    CHECK(rules_active(r, "region/south") && rules_active(r, "region/south")->version == south_v);
+    /* What HQ's version changes for every lead, the region's thresholds
+     * included: on the live rules, then as a job. */
+    json_t *live = NULL;
+    struct rules_simulation sim = {.limit = 100, .max_ms = 30000};
+    CHECK_MSG(rules_simulate(r, "hq", res.version, &sim, &live, &why) == 0, "%s", why.msg);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct jobs *j = NULL;
+    CHECK(jobs_open(&loop, dbpath, &j, &why) == 0);
+    struct sim_job s = {.owner = "hq", .version = res.version, .sim = sim};
+    CHECK(job_submit(j, r, sim_work, sim_done, &s, &why) == 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(s.rc == 0 && s.out);
+    CHECK(json_equal(live, s.out));
+    json_decref(s.out);
+    json_decref(live);
+    uv_loop_close(&loop);
+    done_all(r, j);
+}
+
+TEST_MAIN(T(the_empty_object_is_made_once_for_every_thread),
+          T(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits),
           T(a_simulation_off_the_loop_equals_the_one_on_the_live_rules),
           T(past_the_waiting_limit_jobs_are_refused_and_a_stop_ends_the_waiting_ones),
-          T(a_job_on_a_database_it_cannot_open_ends_with_the_reason))
+          T(a_job_on_a_database_it_cannot_open_ends_with_the_reason),
+          T(a_job_copies_an_active_version_a_later_hq_would_refuse))

@@ -629,7 +629,7 @@ TEST(views_read_as_copies_and_refuse_writes)
               why.msg);
     char *text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
     CHECK_MSG(!strcmp(text, "{\"deep\":\"c\",\"joined\":\"1-2-3\",\"keys\":\"list,name,nested\","
-                            "\"missing\":true,\"mt\":false,\"n\":3,\"next\":true,\"raw\":\"n\","
+                            "\"missing\":true,\"n\":3,\"next\":true,\"raw\":\"n\","
                             "\"same\":true,\"stage\":\"lead\",\"sum\":6,\"type\":\"table\"}"),
               "%s", text);
     free(text);
@@ -679,6 +679,77 @@ TEST(a_view_is_charged_only_for_what_is_read)
     sandbox_free(sb);
 }
 
+/* jansson's allocations while a call runs, to see what a failed call leaves. */
+static long json_live;
+
+static void *count_malloc(size_t n)
+{
+    json_live++;
+    return malloc(n);
+}
+
+static void count_free(void *p)
+{
+    if (p)
+        json_live--;
+    free(p);
+}
+
+/* A view returned whole is converted as the call ends, one level at a time
+ * and charged: when the budget or the memory runs out half-way, the JSON
+ * built so far is freed, not leaked. */
+TEST(a_returned_view_that_runs_out_of_budget_leaves_nothing)
+{
+    const char *src = "return { back = function(doc) return doc end }";
+    struct sandbox_limits lim = sandbox_default_limits;
+    lim.call_instructions = 20000;
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("region/a", 1, "regions/a/", &lim, &sb, &why) == 0);
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    json_t *big = json_array();
+    for (int i = 0; i < 100000; i++)
+        json_array_append_new(big, json_integer(i));
+    json_t *doc = json_pack("{s:i, s:{s:s, s:o}}", "first", 1, "a", "name", "x", "big", big);
+    json_t *out = NULL;
+    json_live = 0;
+    json_set_alloc_funcs(count_malloc, count_free);
+    int rc = sandbox_call_viewing(sb, "x.lua", "back", &doc, 1, 1u, &out, &why);
+    json_decref(out);
+    long left = json_live;
+    json_set_alloc_funcs(malloc, free);
+    CHECK_MSG(rc == -ERR_RULE_BUDGET, "%d %s", rc, why.msg);
+    CHECK_MSG(left == 0, "%ld jansson allocations left by the failed call", left);
+    json_decref(doc);
+    sandbox_free(sb);
+}
+
+/* What a rule sees of a view and of the copy it replaced is the same:
+ * getmetatable answers nil for both. */
+TEST(a_view_answers_getmetatable_as_a_copy)
+{
+    const char *src = "return { mt = function(doc) "
+                      "  return { top = getmetatable(doc) == nil, "
+                      "    after = (doc.a and getmetatable(doc) == nil), "
+                      "    child = getmetatable(doc.a) == nil } end }";
+    struct sandbox *sb = loaded(src);
+    CHECK(sb != NULL);
+    json_t *doc = json_pack("{s:{s:i}}", "a", "b", 1);
+    struct err_detail why = {0};
+    for (unsigned views = 0; views < 2; views++) {
+        json_t *out = NULL;
+        CHECK_MSG(sandbox_call_viewing(sb, "x.lua", "mt", &doc, 1, views, &out, &why) == 0, "%s",
+                  why.msg);
+        char *text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+        CHECK_MSG(!strcmp(text, "{\"after\":true,\"child\":true,\"top\":true}"), "views %u: %s",
+                  views, text);
+        free(text);
+        json_decref(out);
+    }
+    json_decref(doc);
+    sandbox_free(sb);
+}
+
 TEST(every_reachable_function_is_audited)
 {
     struct sandbox *sb;
@@ -712,4 +783,6 @@ TEST_MAIN(T(every_hostile_fixture_fails_cleanly), T(bytecode_is_refused),
           T(locals_a_call_assigns_are_back_for_the_next_call), T(frozen_state_reads_as_before),
           T(output_is_capped_at_64_kib_of_json), T(a_huge_checklist_is_refused),
           T(pattern_functions_answer_as_lua_does), T(views_read_as_copies_and_refuse_writes),
-          T(a_view_is_charged_only_for_what_is_read))
+          T(a_view_is_charged_only_for_what_is_read),
+          T(a_returned_view_that_runs_out_of_budget_leaves_nothing),
+          T(a_view_answers_getmetatable_as_a_copy))
