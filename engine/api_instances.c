@@ -12,6 +12,9 @@
 #include "log.h"
 #include "num.h"
 #include "period.h"
+#include "pipeline.h"
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 static const char *str_of(const json_t *o, const char *k)
 {
@@ -35,7 +38,6 @@ static bool may_write(const struct auth_principal *p)
 
 /* --- POST /v1/leads ---------------------------------------------------- */
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 static int apply_lead_create(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
@@ -424,7 +426,25 @@ static int record_step(struct app *app, const struct store_instance_row *row,
         .next_review = str_of(s->after, "next_review"),
     };
     int rc = store_event_append(app->st, &e, why);
-    return rc ? rc : store_instance_update(app->st, &in, why);
+    if (!rc)
+        rc = store_instance_update(app->st, &in, why);
+    /* The forecast columns the pipeline sums, in the same transaction. */
+    return rc ? rc : pipeline_forecast_record(app->st, app->rules, row->id, s->after, why);
+}
+
+int api_instance_record(struct app_write *w, const struct store_instance_row *row,
+                        const char *action, const char *payload, const char *outcome,
+                        const char *rules, const json_t *after, int64_t now,
+                        struct err_detail *why)
+{
+    char *text = json_dumps(after, DUMP_FLAGS);
+    if (!text)
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    struct step s = {action,     payload, outcome, rules, str_of(after, "stage"), row->temperature,
+                     text,       exposure_of(after), after};
+    int rc = record_step(w->app, row, w, &s, now, why);
+    free(text);
+    return rc;
 }
 
 /* reevaluate: read, evaluate under the rules active now, record; all inside

@@ -314,6 +314,57 @@ const char *const store_migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  created_by TEXT NOT NULL"
     ") STRICT;",
+    /* Strategy to numbers (issue 14, CONTRACT 8.4).
+     * Each open instance with an expected close date carries its forecast in
+     * columns (fc_*: the month it expects to close, its value, its weighted
+     * value, category and the rule versions that computed them), written in
+     * the transaction of the action that changed it; pipeline_sums adds them
+     * up per month, office, customer and category, kept by triggers, so the
+     * pipeline reads sums, never instances. ledger_customers is the ledger
+     * summed per kind, month, office and customer (customer targets and the
+     * pipeline's won). */
+    "ALTER TABLE instances ADD COLUMN fc_month TEXT;"
+    "ALTER TABLE instances ADD COLUMN fc_value INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instances ADD COLUMN fc_weighted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instances ADD COLUMN fc_category TEXT;"
+    "ALTER TABLE instances ADD COLUMN fc_rules TEXT;"
+    "CREATE INDEX instances_forecast ON instances(region, fc_rules) WHERE fc_month IS NOT NULL;"
+    "CREATE TABLE pipeline_sums ("
+    "  month TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
+    "  category TEXT NOT NULL, n INTEGER NOT NULL, value INTEGER NOT NULL,"
+    "  weighted INTEGER NOT NULL,"
+    "  PRIMARY KEY (month, office, customer, category)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER instances_pipeline_insert AFTER INSERT ON instances"
+    "  WHEN NEW.fc_month IS NOT NULL BEGIN"
+    "  INSERT INTO pipeline_sums VALUES (NEW.fc_month, NEW.office, coalesce(NEW.customer, ''),"
+    "    NEW.fc_category, 1, NEW.fc_value, NEW.fc_weighted)"
+    "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value,"
+    "    weighted = weighted + excluded.weighted;"
+    "END;"
+    "CREATE TRIGGER instances_pipeline_update AFTER UPDATE OF fc_month, fc_value, fc_weighted,"
+    "  fc_category ON instances BEGIN"
+    "  UPDATE pipeline_sums SET n = n - 1, value = value - OLD.fc_value,"
+    "    weighted = weighted - OLD.fc_weighted WHERE OLD.fc_month IS NOT NULL"
+    "    AND month = OLD.fc_month AND office = OLD.office"
+    "    AND customer = coalesce(OLD.customer, '') AND category = OLD.fc_category;"
+    "  INSERT INTO pipeline_sums SELECT NEW.fc_month, NEW.office, coalesce(NEW.customer, ''),"
+    "    NEW.fc_category, 1, NEW.fc_value, NEW.fc_weighted WHERE NEW.fc_month IS NOT NULL"
+    "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value,"
+    "    weighted = weighted + excluded.weighted;"
+    "END;"
+    "CREATE TABLE ledger_customers ("
+    "  kind TEXT NOT NULL, month TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, month, office, customer)"
+    ") STRICT, WITHOUT ROWID;"
+    "INSERT INTO ledger_customers SELECT kind, substr(at, 1, 7), office, customer, sum(amount)"
+    "  FROM ledger GROUP BY 1, 2, 3, 4;"
+    "CREATE TRIGGER ledger_customer_sums AFTER INSERT ON ledger BEGIN"
+    "  INSERT INTO ledger_customers VALUES (NEW.kind, substr(NEW.at, 1, 7), NEW.office,"
+    "    NEW.customer, NEW.amount)"
+    "    ON CONFLICT DO UPDATE SET amount = amount + excluded.amount;"
+    "END;",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;

@@ -1,0 +1,365 @@
+/* engine/pipeline.c */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "period.h"
+#include "store_pipeline.h"
+
+static const char *const categories[] = {"commit", "best_case", "pipeline", "omitted"};
+#define N_CATEGORIES 4
+
+int64_t pipeline_weighted(int64_t value, int probability)
+{
+    return (value * probability + 50) / 100;
+}
+
+static bool in_pipeline(const char *stage)
+{
+    return stage && (!strcmp(stage, "lead") || !strcmp(stage, "opportunity"));
+}
+
+int pipeline_forecast_record(struct store *st, struct rules *r, int64_t id, const json_t *doc,
+                             struct err_detail *why)
+{
+    struct store_forecast f = {.id = id};
+    const char *close = json_string_value(json_object_get(doc, "expected_close"));
+    const char *stage = json_string_value(json_object_get(doc, "stage"));
+    struct rules_forecast fc;
+    char month[8];
+    if (close && period_date_valid(close) && in_pipeline(stage)) {
+        const json_t *v = json_object_get(doc, "expected_value");
+        if (!json_is_integer(v))
+            v = json_object_get(json_object_get(doc, "budget"), "amount");
+        int64_t value = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (value < 0 || value > ((int64_t)1 << 53))
+            value = 0;
+        int rc = rules_forecast(r, doc, &fc, why);
+        if (rc)
+            return rc;
+        snprintf(month, sizeof month, "%.7s", close);
+        f.month = month;
+        f.value = value;
+        f.weighted = pipeline_weighted(value, fc.probability);
+        f.category = fc.category;
+        f.rules = fc.rules;
+    }
+    return store_forecast_set(st, &f, why);
+}
+
+/* --- refresh ------------------------------------------------------------- */
+
+static int on_stale(int64_t id, const char *doc, void *ctx)
+{
+    json_t *list = ctx;
+    return json_array_append_new(list, json_pack("[I, s]", (json_int_t)id, doc));
+}
+
+static int refresh_region(struct store *st, struct rules *r, const char *region, int64_t *n,
+                          struct err_detail *why)
+{
+    char key[2 * RULES_OWNER_MAX + 32];
+    rules_forecast_key(r, region, key, sizeof key);
+    json_t *list = json_array();
+    int rc = store_forecast_stale(st, region, key, on_stale, list, why);
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        if (rc)
+            break;
+        json_t *doc = json_loads(json_string_value(json_array_get(e, 1)), 0, NULL);
+        rc = doc ? pipeline_forecast_record(st, r, json_integer_value(json_array_get(e, 0)), doc,
+                                            why)
+                 : err_set(why, -ERR_INTERNAL, "stored document unreadable");
+        json_decref(doc);
+        ++*n;
+    }
+    json_decref(list);
+    return rc;
+}
+
+/* The org's region index of a unit's scope: -1 all, -2 unknown. */
+static int scope_region(struct store *st, const struct org *org, const char *unit, char *office,
+                        size_t osize, struct err_detail *why)
+{
+    office[0] = 0;
+    if (!strcmp(unit, "hq"))
+        return -1;
+    const char *region = NULL;
+    if (!strncmp(unit, "region/", 7))
+        region = unit + 7;
+    else if (!strncmp(unit, "office/", 7)) {
+        snprintf(office, osize, "%s", unit + 7);
+        region = org_region_of(org, unit + 7);
+    } else if (!strncmp(unit, "customer/", 9)) {
+        if (store_customer_office(st, unit + 9, office, osize, why))
+            return -3;
+        region = office[0] ? org_region_of(org, office) : NULL;
+    }
+    for (size_t k = 0; region && k < org->n_regions; k++)
+        if (!strcmp(org->regions[k].id, region))
+            return (int)k;
+    return -2;
+}
+
+int pipeline_refresh(struct store *st, struct rules *r, const struct org *org, const char *unit,
+                     int64_t *n, struct err_detail *why)
+{
+    char office[96];
+    *n = 0;
+    int k = scope_region(st, org, unit, office, sizeof office, why);
+    if (k == -3)
+        return why->code;
+    if (k == -2)
+        return err_set(why, -ERR_NOT_FOUND, "no unit '%.80s' in the org tree", unit);
+    int rc = 0;
+    for (size_t i = 0; i < org->n_regions && !rc; i++)
+        if (k == -1 || (size_t)k == i)
+            rc = refresh_region(st, r, org->regions[i].id, n, why);
+    return rc;
+}
+
+/* --- the tree ------------------------------------------------------------ */
+
+struct acc {
+    int64_t won, n[N_CATEGORIES], value[N_CATEGORIES], weighted[N_CATEGORIES];
+};
+
+struct cust {
+    char *id;
+    struct acc a;
+};
+
+struct office_acc {
+    json_t *index; /* customer id -> index into custs */
+    struct cust *custs;
+    size_t n, cap;
+    struct acc remainder;
+};
+
+struct build {
+    const struct org *org;
+    struct office_acc *offices; /* one per org office */
+    int only_office;            /* -1: all of them */
+};
+
+static int office_index(const struct org *org, const char *id)
+{
+    size_t lo = 0, hi = org->n_offices; /* sorted by id (org.h) */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(org->offices[mid].id, id);
+        if (!c)
+            return (int)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static struct acc *acc_of(struct build *b, const char *office, const char *customer)
+{
+    int o = office_index(b->org, office);
+    if (o < 0)
+        return NULL;
+    struct office_acc *oa = &b->offices[o];
+    const json_t *i = json_object_get(oa->index, customer);
+    return i ? &oa->custs[json_integer_value(i)].a : &oa->remainder;
+}
+
+static int on_customer(const char *id, const char *office, void *ctx)
+{
+    struct build *b = ctx;
+    int o = office_index(b->org, office);
+    if (o < 0 || (b->only_office >= 0 && o != b->only_office))
+        return 0;
+    struct office_acc *oa = &b->offices[o];
+    if (oa->n == oa->cap) {
+        size_t cap = oa->cap ? 2 * oa->cap : 16;
+        struct cust *c = realloc(oa->custs, cap * sizeof *c);
+        if (!c)
+            return -ERR_NOMEM;
+        oa->custs = c;
+        oa->cap = cap;
+    }
+    oa->custs[oa->n] = (struct cust){.id = strdup(id)};
+    if (!oa->custs[oa->n].id)
+        return -ERR_NOMEM;
+    json_object_set_new(oa->index, id, json_integer((json_int_t)oa->n));
+    oa->n++;
+    return 0;
+}
+
+static int on_won(const char *office, const char *customer, int64_t amount, void *ctx)
+{
+    struct acc *a = acc_of(ctx, office, customer);
+    if (a)
+        a->won += amount;
+    return 0;
+}
+
+static int on_sum(const char *office, const char *customer, const char *category, int64_t n,
+                  int64_t value, int64_t weighted, void *ctx)
+{
+    struct acc *a = acc_of(ctx, office, customer);
+    for (int k = 0; a && k < N_CATEGORIES; k++)
+        if (!strcmp(categories[k], category)) {
+            a->n[k] += n;
+            a->value[k] += value;
+            a->weighted[k] += weighted;
+        }
+    return 0;
+}
+
+static void acc_add(struct acc *to, const struct acc *a)
+{
+    to->won += a->won;
+    for (int k = 0; k < N_CATEGORIES; k++) {
+        to->n[k] += a->n[k];
+        to->value[k] += a->value[k];
+        to->weighted[k] += a->weighted[k];
+    }
+}
+
+static int on_target(const char *unit, int64_t amount, void *ctx)
+{
+    return json_object_set_new(ctx, unit, json_integer(amount));
+}
+
+static json_t *node(const char *unit, const char *level, const struct acc *a,
+                    const json_t *targets, json_t *children)
+{
+    int64_t open = 0, weighted = 0;
+    json_t *cats = json_object();
+    for (int k = 0; k < N_CATEGORIES; k++) {
+        open += a->value[k];
+        weighted += a->weighted[k];
+        json_object_set_new(cats, categories[k],
+                            json_pack("{s:I, s:I, s:I}", "count", (json_int_t)a->n[k], "value",
+                                      (json_int_t)a->value[k], "weighted",
+                                      (json_int_t)a->weighted[k]));
+    }
+    const json_t *t = json_object_get(targets, unit);
+    json_int_t target = json_integer_value(t);
+    json_t *n = json_pack("{s:s, s:s, s:O, s:I, s:I, s:I, s:o}", "unit", unit, "level", level,
+                          "target", t ? t : json_null(), "won", (json_int_t)a->won, "open",
+                          (json_int_t)open, "weighted", (json_int_t)weighted, "by_category", cats);
+    json_object_set_new(n, "coverage",
+                        t && target > 0
+                            ? json_real((double)(a->won + weighted) / (double)target)
+                            : json_null());
+    json_object_set_new(n, "gap", t ? json_integer(target - a->won - weighted) : json_null());
+    if (children)
+        json_object_set_new(n, "children", children);
+    return n;
+}
+
+/* The office's node with its customers and remainder; *sum its totals. */
+static json_t *office_node(struct build *b, size_t o, const json_t *targets, const char *only,
+                           struct acc *sum)
+{
+    struct office_acc *oa = &b->offices[o];
+    json_t *children = json_array(), *found = NULL;
+    char unit[160];
+    for (size_t i = 0; i < oa->n; i++) {
+        snprintf(unit, sizeof unit, "customer/%s", oa->custs[i].id);
+        acc_add(sum, &oa->custs[i].a);
+        json_t *c = node(unit, "customer", &oa->custs[i].a, targets, NULL);
+        if (only && !strcmp(only, unit))
+            found = json_incref(c);
+        json_array_append_new(children, c);
+    }
+    snprintf(unit, sizeof unit, "office/%s/unregistered", b->org->offices[o].id);
+    acc_add(sum, &oa->remainder);
+    json_array_append_new(children, node(unit, "remainder", &oa->remainder, targets, NULL));
+    if (found) {
+        json_decref(children);
+        return found;
+    }
+    snprintf(unit, sizeof unit, "office/%s", b->org->offices[o].id);
+    return node(unit, "office", sum, targets, children);
+}
+
+int pipeline_tree(struct store *st, const struct org *org, const char *unit, const char *period,
+                  json_t **out, struct err_detail *why)
+{
+    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE], office[96];
+    int rc = period_range(period, from, to, why);
+    if (rc)
+        return rc;
+    int k = scope_region(st, org, unit, office, sizeof office, why);
+    if (k == -3)
+        return why->code;
+    if (k == -2 || (!strncmp(unit, "customer/", 9) && !office[0]))
+        return err_set(why, -ERR_NOT_FOUND, "no unit '%.80s' in the org tree", unit);
+    from[7] = to[7] = 0; /* months: periods are whole months */
+    struct build b = {.org = org, .only_office = office[0] ? office_index(org, office) : -1};
+    b.offices = calloc(org->n_offices ? org->n_offices : 1, sizeof *b.offices);
+    json_t *targets = json_object();
+    if (!b.offices || !targets)
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
+    for (size_t o = 0; !rc && o < org->n_offices; o++)
+        b.offices[o].index = json_object();
+    if (!rc)
+        rc = store_customer_offices(st, on_customer, &b, why);
+    if (!rc)
+        rc = store_ledger_customers(st, "orders", from, to, on_won, &b, why);
+    if (!rc)
+        rc = store_pipeline_sums(st, from, to, on_sum, &b, why);
+    if (!rc)
+        rc = store_target_list(st, period, "orders", on_target, targets, why);
+    if (rc == -ERR_NOMEM)
+        err_set(why, rc, "out of memory");
+    json_t *found = NULL;
+    if (!rc && b.only_office >= 0) {
+        struct acc sum = {0};
+        found = office_node(&b, (size_t)b.only_office, targets,
+                            strncmp(unit, "customer/", 9) ? NULL : unit, &sum);
+    } else if (!rc) {
+        json_t *regions = json_array();
+        struct acc all = {0};
+        for (size_t r = 0; r < org->n_regions; r++) {
+            if (k >= 0 && (size_t)k != r)
+                continue;
+            json_t *offices = json_array();
+            struct acc rsum = {0};
+            for (size_t o = 0; o < org->n_offices; o++) {
+                if (org->offices[o].region != r)
+                    continue;
+                struct acc osum = {0};
+                json_array_append_new(offices, office_node(&b, o, targets, NULL, &osum));
+                acc_add(&rsum, &osum);
+            }
+            char runit[96];
+            snprintf(runit, sizeof runit, "region/%s", org->regions[r].id);
+            acc_add(&all, &rsum);
+            json_t *rn = node(runit, "region", &rsum, targets, offices);
+            if (k >= 0)
+                found = rn;
+            else
+                json_array_append_new(regions, rn);
+        }
+        if (k < 0)
+            found = node("hq", "hq", &all, targets, regions);
+        else
+            json_decref(regions);
+    }
+    for (size_t o = 0; b.offices && o < org->n_offices; o++) {
+        for (size_t i = 0; i < b.offices[o].n; i++)
+            free(b.offices[o].custs[i].id);
+        free(b.offices[o].custs);
+        json_decref(b.offices[o].index);
+    }
+    free(b.offices);
+    json_decref(targets);
+    if (!rc) {
+        json_object_set_new(found, "period", json_string(period));
+        *out = found;
+    }
+    return rc;
+}
