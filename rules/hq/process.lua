@@ -199,8 +199,12 @@ function actions.update(inst, input)
     end
     local state = { expected_close = close or inst.expected_close,
                     expected_value = value or inst.expected_value }
-    return { state = state, outcome = { expected_close = state.expected_close, value = state.expected_value,
-             previous = { expected_close = inst.expected_close, value = inst.expected_value } } }
+    local previous -- what it replaces, when it had any
+    if inst.expected_close ~= nil or inst.expected_value ~= nil then
+        previous = { expected_close = inst.expected_close, value = inst.expected_value }
+    end
+    return { state = state, outcome = { expected_close = state.expected_close,
+             value = state.expected_value, previous = previous } }
 end
 
 function actions.review(inst, input)
