@@ -81,17 +81,12 @@ static int apply_pipeline(struct app_write *w, char **body, int *status, struct 
     const char *period = json_string_value(json_object_get(w->input, "period"));
     const struct org *org = rules_hq(w->app->rules)->org;
     int64_t refreshed = 0;
-    json_t *tree = NULL;
+    size_t len;
     int rc = pipeline_refresh(w->app->st, w->app->rules, org, unit, &refreshed, why);
     if (!rc)
-        rc = pipeline_tree(w->app->st, org, unit, period, &tree, why);
-    if (!rc) {
-        json_object_set_new(tree, "refreshed", json_integer(refreshed));
-        *body = json_dumps(tree, DUMP_FLAGS);
-        rc = *body ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
+        rc = pipeline_tree(w->app->st, org, unit, period, refreshed, body, &len, why);
+    if (!rc)
         *status = 200;
-    }
-    json_decref(tree);
     return rc;
 }
 

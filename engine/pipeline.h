@@ -17,7 +17,7 @@
  * sum of those, so a parent's figures are exactly its children's.
  *
  * Loop thread (the daemon's connection), inside a write transaction for the
- * two writers. *out is a new reference owned by the caller.
+ * two writers.
  */
 #ifndef ENGINE_PIPELINE_H
 #define ENGINE_PIPELINE_H
@@ -50,8 +50,10 @@ int pipeline_refresh(struct store *st, struct rules *r, const struct org *org, c
  * value, weighted } }, children }. An office's registered customers are
  * nodes customer/ID; everything else of the office (instances and ledger
  * entries of customers not registered there) is its remainder node
- * office/ID/unregistered. -ERR_NOT_FOUND for a unit not in the tree. */
+ * office/ID/unregistered. The root also has period and refreshed (given).
+ * *out is the JSON text (malloc'd, *len bytes). -ERR_NOT_FOUND for a unit
+ * not in the tree. */
 int pipeline_tree(struct store *st, const struct org *org, const char *unit, const char *period,
-                  json_t **out, struct err_detail *why);
+                  int64_t refreshed, char **out, size_t *len, struct err_detail *why);
 
 #endif

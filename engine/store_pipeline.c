@@ -11,7 +11,7 @@
     XX(fc_set, "UPDATE instances SET fc_month=?2, fc_value=?3, fc_weighted=?4, fc_category=?5,"    \
                " fc_rules=?6 WHERE id=?1")                                                         \
     XX(fc_stale, "SELECT id, doc FROM instances INDEXED BY instances_forecast"                     \
-                 " WHERE region=?1 AND fc_month IS NOT NULL AND fc_rules IS NOT ?2")               \
+                 " WHERE region=?1 AND fc_month IS NOT NULL AND (fc_rules < ?2 OR fc_rules > ?2)")               \
     XX(sums, "SELECT office, customer, category, sum(n), sum(value), sum(weighted)"                \
              " FROM pipeline_sums WHERE month >= ?1 AND month < ?2 AND n > 0"                      \
              " GROUP BY office, customer, category")                                               \
