@@ -97,18 +97,14 @@ void rules_forecast_key(struct rules *r, const char *region, char *out, size_t s
         snprintf(out, size, "hq@%d", hq->version);
 }
 
-int rules_forecast(struct rules *r, const json_t *doc, struct rules_forecast *out,
-                   struct err_detail *why)
+int rules__forecast_with(struct rules_version *hq, const struct rules_version *rv,
+                         const json_t *doc, struct rules_forecast *out, struct err_detail *why)
 {
-    struct rules_version *hq = rules_hq(r);
-    const char *region = json_string_value(json_object_get(doc, "region"));
-    rules_forecast_key(r, region, out->rules, sizeof out->rules);
     if (!hq->forecast) {
         out->probability = 0;
         snprintf(out->category, sizeof out->category, "omitted");
         return 0;
     }
-    const struct rules_version *rv = region_of(r, region);
     json_t *stages = json_deep_copy(hq->forecast);
     if (!stages)
         return err_set(why, -ERR_NOMEM, "out of memory");
@@ -117,4 +113,12 @@ int rules_forecast(struct rules *r, const json_t *doc, struct rules_forecast *ou
     int rc = run(hq->sb, "hq", hq->version, doc, stages, out, why);
     json_decref(stages);
     return rc;
+}
+
+int rules_forecast(struct rules *r, const json_t *doc, struct rules_forecast *out,
+                   struct err_detail *why)
+{
+    const char *region = json_string_value(json_object_get(doc, "region"));
+    rules_forecast_key(r, region, out->rules, sizeof out->rules);
+    return rules__forecast_with(rules_hq(r), region_of(r, region), doc, out, why);
 }
