@@ -28,11 +28,10 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
     const struct org *org = rules_hq(c->app->rules)->org;
     struct err_detail why = {0};
     *region = *office = NULL;
-    const char *id = unit && strchr(unit, '/') ? strchr(unit, '/') + 1 : "";
-    bool customer = unit && !strncmp(unit, "customer/", 9);
-    if (!unit || (strcmp(unit, "hq") && strncmp(unit, "region/", 7) && strncmp(unit, "office/", 7) &&
-                  !(customers && customer)) ||
-        (strcmp(unit, "hq") && !lead_valid_id(id))) {
+    const char *id;
+    enum pipeline_unit kind = pipeline_unit_parse(unit, &id);
+    bool customer = kind == PIPELINE_UNIT_CUSTOMER;
+    if (kind == PIPELINE_UNIT_BAD || (customer && !customers)) {
         api_fail(c->req, -ERR_INVALID_FIELD, customers
                                                  ? "unit: expected hq, region/ID, office/ID or "
                                                    "customer/ID"
@@ -49,9 +48,9 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
             return -1;
         }
         *office = office_buf;
-    } else if (!strncmp(unit, "office/", 7))
+    } else if (kind == PIPELINE_UNIT_OFFICE)
         *office = id;
-    else if (!strncmp(unit, "region/", 7))
+    else if (kind == PIPELINE_UNIT_REGION)
         *region = id;
     if ((*region && !org_has_region(org, *region)) || (*office && !org_has_office(org, *office))) {
         api_fail(c->req, -ERR_NOT_FOUND, "no unit '%.80s' in the org tree", unit);
@@ -66,7 +65,7 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not see %.80s", p->unit, unit);
         return -1;
     }
-    if (!*office && !strncmp(unit, "region/", 7))
+    if (kind == PIPELINE_UNIT_REGION)
         *region = id;
     return 0;
 }

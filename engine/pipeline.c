@@ -6,11 +6,33 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lead.h"
 #include "period.h"
 #include "store_pipeline.h"
 
 static const char *const categories[] = {"commit", "best_case", "pipeline", "omitted"};
 #define N_CATEGORIES 4
+
+enum pipeline_unit pipeline_unit_parse(const char *unit, const char **id)
+{
+    static const struct {
+        const char *prefix;
+        enum pipeline_unit kind;
+    } kinds[] = {{"region/", PIPELINE_UNIT_REGION},
+                 {"office/", PIPELINE_UNIT_OFFICE},
+                 {"customer/", PIPELINE_UNIT_CUSTOMER}};
+    *id = "";
+    if (unit && !strcmp(unit, "hq"))
+        return PIPELINE_UNIT_HQ;
+    for (size_t k = 0; unit && k < sizeof kinds / sizeof *kinds; k++) {
+        size_t n = strlen(kinds[k].prefix);
+        if (!strncmp(unit, kinds[k].prefix, n) && lead_valid_id(unit + n)) {
+            *id = unit + n;
+            return kinds[k].kind;
+        }
+    }
+    return PIPELINE_UNIT_BAD;
+}
 
 int64_t pipeline_weighted(int64_t value, int probability)
 {

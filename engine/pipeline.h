@@ -30,6 +30,19 @@
 #include "rules.h"
 #include "store.h"
 
+/* The units ?unit= and a migration's unit take. */
+enum pipeline_unit {
+    PIPELINE_UNIT_BAD,
+    PIPELINE_UNIT_HQ,
+    PIPELINE_UNIT_REGION,
+    PIPELINE_UNIT_OFFICE,
+    PIPELINE_UNIT_CUSTOMER
+};
+/* The kind of 'unit' ("hq", "region/ID", "office/ID", "customer/ID" with ID a
+ * valid id, lead.h) and *id its ID (borrowed from unit; "" for hq); BAD for
+ * anything else (NULL too). */
+enum pipeline_unit pipeline_unit_parse(const char *unit, const char **id);
+
 /* value x probability / 100, rounded half up (value >= 0, 0 <= p <= 100). */
 int64_t pipeline_weighted(int64_t value, int probability);
 
