@@ -15,7 +15,7 @@
 #include "process_metrics.h"
 #include "store_pipeline.h"
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+#define DUMP_FLAGS  (JSON_COMPACT | JSON_REAL_PRECISION(12))
 #define MIGRATE_MAX 5000 /* instances one migration request looks at */
 
 /* ?unit= (default: the principal's own): hq, region/ID, office/ID or
@@ -32,10 +32,10 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
     enum pipeline_unit kind = pipeline_unit_parse(unit, &id);
     bool customer = kind == PIPELINE_UNIT_CUSTOMER;
     if (kind == PIPELINE_UNIT_BAD || (customer && !customers)) {
-        api_fail(c->req, -ERR_INVALID_FIELD, customers
-                                                 ? "unit: expected hq, region/ID, office/ID or "
-                                                   "customer/ID"
-                                                 : "unit: expected hq, region/ID or office/ID");
+        api_fail(c->req, -ERR_INVALID_FIELD,
+                 customers ? "unit: expected hq, region/ID, office/ID or "
+                             "customer/ID"
+                           : "unit: expected hq, region/ID or office/ID");
         return -1;
     }
     if (customer) {
@@ -227,14 +227,14 @@ static int migrate_one(struct migration *m, const json_t *e, int64_t now, struct
         json_decref(doc); /* already there, or not asked for */
         return 0;
     }
-    rc = rules_migrate_check(m->w->app->rules, m->to_hq, doc, (int)from, reason, sizeof reason,
-                             why);
+    rc =
+        rules_migrate_check(m->w->app->rules, m->to_hq, doc, (int)from, reason, sizeof reason, why);
     if (!rc && reason[0])
         json_array_append_new(m->refused, json_pack("{s:I, s:I, s:s}", "instance", (json_int_t)id,
                                                     "from_hq", from, "reason", reason));
     else if (!rc) {
-        json_array_append_new(m->migrated, json_pack("{s:I, s:I}", "instance", (json_int_t)id,
-                                                     "from_hq", from));
+        json_array_append_new(m->migrated,
+                              json_pack("{s:I, s:I}", "instance", (json_int_t)id, "from_hq", from));
         if (!m->dry_run) {
             json_object_set_new(pins, "hq", json_integer(m->to_hq));
             char payload[96], outcome[96], rules[48];
@@ -294,10 +294,10 @@ static int apply_migrate(struct app_write *w, char **body, int *status, struct e
         rc = migrate_one(&m, e, now, why);
     }
     if (!rc) {
-        json_t *out = json_pack("{s:I, s:O, s:O, s:b, s:i, s:b}", "migrated",
-                                (json_int_t)json_array_size(m.migrated), "instances", m.migrated,
-                                "refused", m.refused, "dry_run", m.dry_run, "to_hq", m.to_hq,
-                                "truncated", m.truncated);
+        json_t *out =
+            json_pack("{s:I, s:O, s:O, s:b, s:i, s:b}", "migrated",
+                      (json_int_t)json_array_size(m.migrated), "instances", m.migrated, "refused",
+                      m.refused, "dry_run", m.dry_run, "to_hq", m.to_hq, "truncated", m.truncated);
         *body = out ? json_dumps(out, DUMP_FLAGS) : NULL;
         json_decref(out);
         rc = *body ? 0 : err_set(why, -ERR_NOMEM, "out of memory");

@@ -61,8 +61,8 @@ struct metrics {
     size_t rows;
     /* conversion: converted / decided at each step */
     int64_t lo_conv, lo_dec, oc_conv, oc_dec, cw_conv, cw_dec;
-    int64_t won, lost;              /* closures in the period */
-    struct days stage[3], cycle;    /* lead, opportunity, contract; lead to won */
+    int64_t won, lost;           /* closures in the period */
+    struct days stage[3], cycle; /* lead, opportunity, contract; lead to won */
     int64_t dso_weighted, dso_paid, dso_n;
     int64_t overdue, outstanding, contracts;
     json_t *sources;
@@ -116,10 +116,10 @@ static int on_row(const struct store_instance_row *row, void *ctx)
     m->rows++;
     json_t *doc = json_loads(row->doc, 0, NULL);
     if (!doc)
-        return m->rc = err_set(m->why, -ERR_INTERNAL, "instance %lld: unreadable",
-                               (long long)row->id);
-    const json_t *entered = json_object_get(doc, "entered"), *closure =
-                                                                json_object_get(doc, "closure");
+        return m->rc =
+                   err_set(m->why, -ERR_INTERNAL, "instance %lld: unreadable", (long long)row->id);
+    const json_t *entered = json_object_get(doc, "entered"),
+                 *closure = json_object_get(doc, "closure");
     const char *lead = date_of(entered, "lead"), *opp = date_of(entered, "opportunity"),
                *con = date_of(entered, "contract"), *closed = date_of(closure, "at");
     if (!closed)
@@ -198,9 +198,9 @@ int process_metrics(struct store *st, struct rules *r, const char *region, const
     day_before(m.to, m.as_of);
     if (strcmp(today, m.as_of) < 0)
         snprintf(m.as_of, sizeof m.as_of, "%s", today);
-    static const char *const fields[] = {"id",       "stage",      "source",   "entered", "closure",
-                                         "contract", "milestones", "rules",    "gates",   "region",
-                                         "office",   NULL};
+    static const char *const fields[] = {"id",      "stage",    "source",     "entered",
+                                         "closure", "contract", "milestones", "rules",
+                                         "gates",   "region",   "office",     NULL};
     for (;;) {
         struct store_instance_filter f = {
             .region = region, .office = office, .after_id = m.last_id, .limit = PAGE};
@@ -216,16 +216,16 @@ int process_metrics(struct store *st, struct rules *r, const char *region, const
         json_t *v;
         json_object_foreach(m.sources, k, v) total += json_integer_value(v);
         json_object_set_new(m.sources, "total", json_integer(total));
-        json_t *dso =
-            json_pack("{s:o, s:I, s:I}", "days",
-                      m.dso_paid ? json_integer((m.dso_weighted * 2 + m.dso_paid) / (2 * m.dso_paid))
-                                 : json_null(),
-                      "instances", (json_int_t)m.dso_n, "paid", (json_int_t)m.dso_paid);
+        json_t *dso = json_pack(
+            "{s:o, s:I, s:I}", "days",
+            m.dso_paid ? json_integer((m.dso_weighted * 2 + m.dso_paid) / (2 * m.dso_paid))
+                       : json_null(),
+            "instances", (json_int_t)m.dso_n, "paid", (json_int_t)m.dso_paid);
         json_t *overdue = json_pack(
             "{s:o, s:I, s:I, s:I, s:s}", "ratio",
             m.outstanding ? json_real((double)m.overdue / (double)m.outstanding) : json_null(),
-            "overdue", (json_int_t)m.overdue, "outstanding", (json_int_t)m.outstanding,
-            "contracts", (json_int_t)m.contracts, "as_of", m.as_of);
+            "overdue", (json_int_t)m.overdue, "outstanding", (json_int_t)m.outstanding, "contracts",
+            (json_int_t)m.contracts, "as_of", m.as_of);
         *out = json_pack(
             "{s:s, s:s, s:s, s:{s:o, s:o, s:o}, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:O}",
             "period", period, "from", m.from, "to", m.to, "conversion", "lead_to_opportunity",
@@ -234,8 +234,8 @@ int process_metrics(struct store *st, struct rules *r, const char *region, const
             rate("converted", m.cw_conv, "decided", m.cw_dec), "win_rate",
             rate("won", m.won, "decided", m.won + m.lost), "median_days", "lead",
             median(&m.stage[0]), "opportunity", median(&m.stage[1]), "contract",
-            median(&m.stage[2]), "median_cycle_days", median(&m.cycle), "dso", dso,
-            "overdue_ratio", overdue, "leads_by_source", m.sources);
+            median(&m.stage[2]), "median_cycle_days", median(&m.cycle), "dso", dso, "overdue_ratio",
+            overdue, "leads_by_source", m.sources);
         if (!*out)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }

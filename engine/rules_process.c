@@ -17,8 +17,9 @@ static const struct {
     const char *key;
     bool object;
 } state_keys[] = {
-    {"stage", false},   {"team", true},        {"gates", true},
-    {"contract", true}, {"milestones", false}, {"closure", true},
+    {"stage", false},          {"team", true},
+    {"gates", true},           {"contract", true},
+    {"milestones", false},     {"closure", true},
     {"last_at", false}, /* the latest business date of the instance's actions */
     {"expected_close", false}, {"expected_value", false}, /* the forecast fields (update) */
 };
@@ -437,9 +438,9 @@ int rules_migrate_check(struct rules *r, int to_version, const json_t *doc, int 
     if (!rc && json_is_string(res) && json_string_length(res) > 0)
         snprintf(reason, size, "%.300s", json_string_value(res));
     else if (!rc && !json_is_true(res))
-        rc = err_set(why, -ERR_RULE_OUTPUT,
-                     "hq v%d: process.lua: migrate must return true or a reason (text)",
-                     to_version);
+        rc =
+            err_set(why, -ERR_RULE_OUTPUT,
+                    "hq v%d: process.lua: migrate must return true or a reason (text)", to_version);
     rc = name_hq(rc, hq, why);
     json_decref(res);
     json_decref(from);

@@ -18,8 +18,8 @@
 
 #define FAILURE_MAX 400 /* bytes of one test's failure text */
 
-static const char *const test_keys[] = {"name",     "lead", "expect", "candidates", "card",
-                                        "instance", "from", NULL};
+static const char *const test_keys[] = {"name", "lead",     "expect", "candidates",
+                                        "card", "instance", "from",   NULL};
 #define TEST_CANDIDATES_MAX 100 /* candidates of one assignment test */
 
 /* The values each expectation may take (score_* are numbers). */
@@ -293,7 +293,8 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
         bool shape = json_is_object(rules__as_object(inst)) && !json_object_get(t, "lead") &&
                      !json_object_get(t, "card") && !json_object_get(t, "candidates") &&
                      json_is_object(e);
-        if (shape && from) /* { name, instance, from = V, expect = { migrate = true | "reason" } } */
+        if (shape &&
+            from) /* { name, instance, from = V, expect = { migrate = true | "reason" } } */
             shape = json_is_integer(from) && json_integer_value(from) > 0 &&
                     json_object_size(e) == 1 && (json_is_true(mg) || json_is_string(mg));
         else if (shape) /* { name, instance, expect = { probability = N, category = "..." } } */
@@ -523,18 +524,18 @@ static bool run_instance(struct run *x, struct rules_test_outcome *o, const json
         } else if (json_is_true(want) && !json_is_true(res))
             snprintf(failure, sizeof failure, "migrate: expected true, got %.200s",
                      json_is_string(res) ? json_string_value(res) : "another value");
-        else if (json_is_string(want) && (!json_is_string(res) ||
-                                          !strstr(json_string_value(res), json_string_value(want))))
-            snprintf(failure, sizeof failure, "migrate: expected a reason with \"%.100s\", got %.100s",
+        else if (json_is_string(want) &&
+                 (!json_is_string(res) || !strstr(json_string_value(res), json_string_value(want))))
+            snprintf(failure, sizeof failure,
+                     "migrate: expected a reason with \"%.100s\", got %.100s",
                      json_string_value(want),
                      json_is_string(res) ? json_string_value(res) : "no reason");
         json_decref(f);
         json_decref(res);
     } else {
         const char *region = json_string_value(json_object_get(inst, "region"));
-        struct rules_version *rv = x->override && x->override->layer == RULES_REGION
-                                       ? x->override
-                                       : NULL;
+        struct rules_version *rv =
+            x->override && x->override->layer == RULES_REGION ? x->override : NULL;
         if (!rv && region) {
             char owner[RULES_OWNER_MAX];
             snprintf(owner, sizeof owner, "region/%s", region);

@@ -11,7 +11,7 @@
     XX(fc_set, "UPDATE instances SET fc_month=?2, fc_value=?3, fc_weighted=?4, fc_category=?5,"    \
                " fc_rules=?6 WHERE id=?1")                                                         \
     XX(fc_stale, "SELECT id, doc FROM instances INDEXED BY instances_forecast"                     \
-                 " WHERE region=?1 AND fc_month IS NOT NULL AND (fc_rules < ?2 OR fc_rules > ?2)")               \
+                 " WHERE region=?1 AND fc_month IS NOT NULL AND (fc_rules < ?2 OR fc_rules > ?2)") \
     XX(sums, "SELECT office, customer, category, sum(n), sum(value), sum(weighted)"                \
              " FROM pipeline_sums WHERE month >= ?1 AND month < ?2 AND n > 0"                      \
              " GROUP BY office, customer, category")                                               \
@@ -64,8 +64,8 @@ static sqlite3_stmt *stmt(struct store *st, enum pipeline_stmt which, struct err
         return NULL;
     }
     sqlite3_stmt **s = &(*slot)->s[which];
-    if (!*s && sqlite3_prepare_v3(store__db(st), pipeline_sql[which], -1,
-                                  SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK) {
+    if (!*s && sqlite3_prepare_v3(store__db(st), pipeline_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                  s, NULL) != SQLITE_OK) {
         fail(st, why, "prepare");
         *s = NULL;
     }
@@ -139,12 +139,11 @@ int store_forecast_stale(struct store *st, const char *region, const char *rules
 static int row_sum(sqlite3_stmt *s, void *each, void *ctx)
 {
     return ((store_pipeline_cb *)each)(col(s, 0), col(s, 1), col(s, 2), sqlite3_column_int64(s, 3),
-                                       sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 5),
-                                       ctx);
+                                       sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 5), ctx);
 }
 
-int store_pipeline_sums(struct store *st, const char *from, const char *to,
-                        store_pipeline_cb *each, void *ctx, struct err_detail *why)
+int store_pipeline_sums(struct store *st, const char *from, const char *to, store_pipeline_cb *each,
+                        void *ctx, struct err_detail *why)
 {
     sqlite3_stmt *s = stmt(st, P_sums, why);
     if (!s)
@@ -156,8 +155,7 @@ int store_pipeline_sums(struct store *st, const char *from, const char *to,
 
 static int row_ledger(sqlite3_stmt *s, void *each, void *ctx)
 {
-    return ((store_customer_total_cb *)each)(col(s, 0), col(s, 1), sqlite3_column_int64(s, 2),
-                                             ctx);
+    return ((store_customer_total_cb *)each)(col(s, 0), col(s, 1), sqlite3_column_int64(s, 2), ctx);
 }
 
 int store_ledger_customers(struct store *st, const char *kind, const char *from, const char *to,

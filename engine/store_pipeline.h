@@ -38,8 +38,8 @@ int store_forecast_stale(struct store *st, const char *region, const char *rules
 /* Pipeline sums of months [from, to), by office, customer and category. */
 typedef int store_pipeline_cb(const char *office, const char *customer, const char *category,
                               int64_t n, int64_t value, int64_t weighted, void *ctx);
-int store_pipeline_sums(struct store *st, const char *from, const char *to,
-                        store_pipeline_cb *each, void *ctx, struct err_detail *why);
+int store_pipeline_sums(struct store *st, const char *from, const char *to, store_pipeline_cb *each,
+                        void *ctx, struct err_detail *why);
 
 /* Ledger sums of a kind ("orders", "cash") in months [from, to), by office
  * and customer. */

@@ -161,20 +161,32 @@ TEST(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered)
     CHECK(org_from_json(o, &org, &why) == 0);
     json_decref(o);
     CHECK(store_begin(st, &why) == 0);
-    struct store_party acme = {.id = "acme", .region = "south", .office = "province-a",
-                               .credit_limit = -1, .doc = "{}", .by = "t"};
+    struct store_party acme = {.id = "acme",
+                               .region = "south",
+                               .office = "province-a",
+                               .credit_limit = -1,
+                               .doc = "{}",
+                               .by = "t"};
     CHECK(store_customer_put(st, &acme, &why) == 0);
     const char *custs[] = {"acme", "walk-in", "acme"};
     const char *offs[] = {"province-a", "province-a", "province-b"}; /* acme elsewhere: remainder */
     for (int i = 1; i <= 3; i++) {
         char doc[64];
         snprintf(doc, sizeof doc, "{\"id\":%d}", i);
-        struct store_instance in = {.id = i, .stage = "lead", .region = "south",
-                                    .office = offs[i - 1], .doc = doc, .at_ms = 1,
+        struct store_instance in = {.id = i,
+                                    .stage = "lead",
+                                    .region = "south",
+                                    .office = offs[i - 1],
+                                    .doc = doc,
+                                    .at_ms = 1,
                                     .customer = custs[i - 1]};
         CHECK(store_instance_insert(st, &in, &why) == 0);
-        struct store_forecast f = {.id = i, .month = "2026-05", .value = 100 * i,
-                                   .weighted = 10 * i, .category = "pipeline", .rules = "hq@1"};
+        struct store_forecast f = {.id = i,
+                                   .month = "2026-05",
+                                   .value = 100 * i,
+                                   .weighted = 10 * i,
+                                   .category = "pipeline",
+                                   .rules = "hq@1"};
         CHECK(store_forecast_set(st, &f, &why) == 0);
     }
     CHECK(store_target_set(st, "customer/acme", "2026", "orders", 1000, 1, "t", &why) == 0);
@@ -197,12 +209,14 @@ TEST(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered)
     CHECK(json_integer_value(json_object_get(c, "target")) == 1000);
     CHECK(json_integer_value(json_object_get(c, "gap")) == 990);
     CHECK(json_real_value(json_object_get(c, "coverage")) == 0.01);
-    CHECK(!strcmp(json_string_value(json_object_get(rest, "unit")), "office/province-a/unregistered"));
+    CHECK(!strcmp(json_string_value(json_object_get(rest, "unit")),
+                  "office/province-a/unregistered"));
     CHECK(json_integer_value(json_object_get(rest, "open")) == 200);
     json_t *pb = json_array_get(json_object_get(south, "children"), 1);
     json_t *pbrest = json_array_get(json_object_get(pb, "children"), 0);
     CHECK(json_integer_value(json_object_get(pbrest, "open")) == 300); /* acme of province-b */
-    CHECK(json_is_null(json_object_get(pb, "coverage")) && json_is_null(json_object_get(pb, "gap")));
+    CHECK(json_is_null(json_object_get(pb, "coverage")) &&
+          json_is_null(json_object_get(pb, "gap")));
     json_decref(tree);
     free(text);
     CHECK(pipeline_tree(st, org, "customer/acme", "2026", 0, &text, &len, &why) == 0);
@@ -211,8 +225,10 @@ TEST(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered)
           !json_object_get(tree, "children"));
     json_decref(tree);
     free(text);
-    CHECK(pipeline_tree(st, org, "customer/nobody", "2026", 0, &text, &len, &why) == -ERR_NOT_FOUND);
-    CHECK(pipeline_tree(st, org, "region/atlantis", "2026", 0, &text, &len, &why) == -ERR_NOT_FOUND);
+    CHECK(pipeline_tree(st, org, "customer/nobody", "2026", 0, &text, &len, &why) ==
+          -ERR_NOT_FOUND);
+    CHECK(pipeline_tree(st, org, "region/atlantis", "2026", 0, &text, &len, &why) ==
+          -ERR_NOT_FOUND);
     CHECK(pipeline_tree(st, org, "hq", "2026-13", 0, &text, &len, &why) == -ERR_INVALID_FIELD);
     org_free(org);
     store_close(st);
