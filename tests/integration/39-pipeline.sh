@@ -168,7 +168,14 @@ api PUT /v1/rules/region/south/forecast.lua south-admin-token 'return { stages =
 expect "a probability outside HQ's bounds is refused" 422
 api GET "/v1/pipeline?period=2026&unit=customer/acme" pa-ar-token | jq -e --argjson w $((WL1 + WO2)) '.weighted == $w' >/dev/null
 ok_if "and changes nothing"
-api PUT /v1/rules/region/south/forecast.lua south-admin-token 'return { stages = { ATB = 70, opportunity = 20 } }' >/dev/null
+# South's new probabilities and its tests.lua with them, as one bundle.
+D="$WORK/rules/regions/south"
+echo 'return { stages = { ATB = 70, ATC = 85, opportunity = 20 } }' >"$WORK/forecast.lua"
+sed 's/probability = 60,/probability = 70,/' "$D/tests.lua" >"$WORK/tests.lua"
+BUNDLE=$(jq -n --rawfile a "$D/actions.lua" --rawfile s "$D/share.lua" --rawfile th "$D/thresholds.lua" \
+    --rawfile t "$WORK/tests.lua" --rawfile f "$WORK/forecast.lua" \
+    '{files: {"actions.lua": $a, "share.lua": $s, "thresholds.lua": $th, "tests.lua": $t, "forecast.lua": $f}}')
+api POST /v1/rules/region/south/bundle south-admin-token "$BUNDLE" >/dev/null
 expect "South sets new stage probabilities" 201
 WO2B=$(weighted 500000000 70); WO1B=$(weighted 333333335 20)
 api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token >"$WORK/p2.json"
