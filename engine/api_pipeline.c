@@ -79,14 +79,60 @@ static int apply_pipeline(struct app_write *w, char **body, int *status, struct 
     const char *unit = json_string_value(json_object_get(w->input, "unit"));
     const char *period = json_string_value(json_object_get(w->input, "period"));
     const struct org *org = rules_hq(w->app->rules)->org;
-    int64_t refreshed = 0;
+    int64_t computed = 0, refreshed = 0;
     size_t len;
-    int rc = pipeline_refresh(w->app->st, w->app->rules, org, unit, &refreshed, why);
+    int rc = pipeline_stale_apply(w->app->st, json_object_get(w->input, "computed"), &computed, why);
     if (!rc)
-        rc = pipeline_tree(w->app->st, org, unit, period, refreshed, body, &len, why);
+        rc = pipeline_refresh(w->app->st, w->app->rules, org, unit, &refreshed, why);
+    if (!rc)
+        rc = pipeline_tree(w->app->st, org, unit, period, computed + refreshed, body, &len, why);
     if (!rc)
         *status = 200;
     return rc;
+}
+
+static void queue_pipeline(struct app *app, struct http_req *req, const char *actor,
+                           json_t *input)
+{
+    struct app_write *w = input ? calloc(1, sizeof *w) : NULL;
+    if (!w) {
+        json_decref(input);
+        api_fail(req, -ERR_NOMEM, "out of memory");
+        return;
+    }
+    w->req = req;
+    w->apply = apply_pipeline;
+    w->input = input;
+    snprintf(w->actor, sizeof w->actor, "%s", actor);
+    app_write_queue(app, w);
+}
+
+/* After a rule change, the stale forecasts are computed as a job (a rule
+ * call each: seconds for 10^5), then written with the read. */
+struct pipeline_job {
+    struct http_req *req;
+    struct app *app;
+    char unit[160], period[16], actor[AUTH_UNIT_MAX + 16];
+    json_t *computed;
+};
+
+static int pipeline_work(const struct job_env *env, void *ctx, struct err_detail *why)
+{
+    struct pipeline_job *j = ctx;
+    return pipeline_stale_compute(env->st, env->rules, rules_hq(env->rules)->org, j->unit,
+                                  &j->computed, why);
+}
+
+static void pipeline_done(int rc, const struct err_detail *why, void *ctx)
+{
+    struct pipeline_job *j = ctx;
+    if (rc)
+        api_error(j->req, why);
+    else
+        queue_pipeline(j->app, j->req, j->actor,
+                       json_pack("{s:s, s:s, s:o}", "unit", j->unit, "period", j->period,
+                                 "computed", j->computed));
+    free(j);
 }
 
 void api_pipeline_get(struct api_call *c)
@@ -107,17 +153,32 @@ void api_pipeline_get(struct api_call *c)
         unit = c->principal->unit;
     if (unit_in_scope(c, unit, true, &region, &office, obuf, sizeof obuf))
         return;
-    struct app_write *w = calloc(1, sizeof *w);
-    if (!w || !(w->input = json_pack("{s:s, s:s}", "unit", unit, "period", period))) {
-        free(w);
+    bool stale = false;
+    if (pipeline_stale_any(c->app->st, c->app->rules, rules_hq(c->app->rules)->org, unit, &stale,
+                           &why)) {
+        api_error(c->req, &why);
+        return;
+    }
+    if (!stale) {
+        queue_pipeline(c->app, c->req, c->actor,
+                       json_pack("{s:s, s:s}", "unit", unit, "period", period));
+        return;
+    }
+    struct pipeline_job *j = calloc(1, sizeof *j);
+    if (!j) {
         api_fail(c->req, -ERR_NOMEM, "out of memory");
         return;
     }
-    w->req = c->req;
-    w->apply = apply_pipeline;
-    w->principal = c->principal;
-    snprintf(w->actor, sizeof w->actor, "%s", c->actor);
-    app_write_queue(c->app, w);
+    j->req = c->req;
+    j->app = c->app;
+    snprintf(j->unit, sizeof j->unit, "%s", unit);
+    snprintf(j->period, sizeof j->period, "%s", period);
+    snprintf(j->actor, sizeof j->actor, "%s", c->actor);
+    http_defer(c->req); /* before: 'done' may answer at once */
+    if (!job_submit(c->app->jobs, c->app->rules, pipeline_work, pipeline_done, j, &why))
+        return;
+    free(j);
+    api_error(c->req, &why);
 }
 
 /* --- GET /v1/process-metrics ----------------------------------------------- */

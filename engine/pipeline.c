@@ -44,14 +44,14 @@ static bool in_pipeline(const char *stage)
     return stage && (!strcmp(stage, "lead") || !strcmp(stage, "opportunity"));
 }
 
-int pipeline_forecast_record(struct store *st, struct rules *r, int64_t id, const json_t *doc,
-                             struct err_detail *why)
+/* The forecast of 'doc' into *f (month, category and rules pointing into
+ * month and fc). */
+static int forecast_of(struct rules *r, int64_t id, const json_t *doc, struct store_forecast *f,
+                       char month[8], struct rules_forecast *fc, struct err_detail *why)
 {
-    struct store_forecast f = {.id = id};
+    *f = (struct store_forecast){.id = id};
     const char *close = json_string_value(json_object_get(doc, "expected_close"));
     const char *stage = json_string_value(json_object_get(doc, "stage"));
-    struct rules_forecast fc;
-    char month[8];
     if (close && period_date_valid(close) && in_pipeline(stage)) {
         const json_t *v = json_object_get(doc, "expected_value");
         if (!json_is_integer(v))
@@ -59,23 +59,34 @@ int pipeline_forecast_record(struct store *st, struct rules *r, int64_t id, cons
         int64_t value = json_is_integer(v) ? json_integer_value(v) : 0;
         if (value < 0 || value > ((int64_t)1 << 53))
             value = 0;
-        int rc = rules_forecast(r, doc, &fc, why);
+        int rc = rules_forecast(r, doc, fc, why);
         if (rc)
             return rc;
-        snprintf(month, sizeof month, "%.7s", close);
-        f.month = month;
-        f.value = value;
-        f.weighted = pipeline_weighted(value, fc.probability);
-        f.category = fc.category;
-        f.rules = fc.rules;
+        snprintf(month, 8, "%.7s", close);
+        f->month = month;
+        f->value = value;
+        f->weighted = pipeline_weighted(value, fc->probability);
+        f->category = fc->category;
+        f->rules = fc->rules;
     }
-    return store_forecast_set(st, &f, why);
+    return 0;
+}
+
+int pipeline_forecast_record(struct store *st, struct rules *r, int64_t id, const json_t *doc,
+                             struct err_detail *why)
+{
+    struct store_forecast f;
+    struct rules_forecast fc;
+    char month[8];
+    int rc = forecast_of(r, id, doc, &f, month, &fc, why);
+    return rc ? rc : store_forecast_set(st, &f, why);
 }
 
 /* --- refresh ------------------------------------------------------------- */
 
-static int on_stale(int64_t id, const char *doc, void *ctx)
+static int on_stale(int64_t id, const char *doc, int64_t last_seq, void *ctx)
 {
+    (void)last_seq;
     json_t *list = ctx;
     return json_array_append_new(list, json_pack("[I, s]", (json_int_t)id, doc));
 }
@@ -126,6 +137,122 @@ static int scope_region(struct store *st, const struct org *org, const char *uni
         if (!strcmp(org->regions[k].id, region))
             return (int)k;
     return -2;
+}
+
+/* Off the loop: the stale forecasts as [ [id, last_seq, month|null, value,
+ * weighted, category|null, rules|null], ... ]. */
+struct stale_compute {
+    struct rules *r;
+    json_t *out;
+    struct err_detail *why;
+    int rc;
+};
+
+static int on_stale_compute(int64_t id, const char *text, int64_t last_seq, void *ctx)
+{
+    struct stale_compute *c = ctx;
+    json_t *doc = json_loads(text, 0, NULL);
+    struct store_forecast f;
+    struct rules_forecast fc;
+    char month[8];
+    c->rc = doc ? forecast_of(c->r, id, doc, &f, month, &fc, c->why)
+                : err_set(c->why, -ERR_INTERNAL, "instance %lld: unreadable", (long long)id);
+    json_decref(doc);
+    if (!c->rc)
+        json_array_append_new(c->out, json_pack("[I, I, s?, I, I, s?, s?]", (json_int_t)id,
+                                                (json_int_t)last_seq, f.month, (json_int_t)f.value,
+                                                (json_int_t)f.weighted, f.category, f.rules));
+    return c->rc;
+}
+
+static int each_region(struct store *st, const struct org *org, const char *unit,
+                       int (*fn)(const char *region, void *ctx), void *ctx, struct err_detail *why)
+{
+    char office[96];
+    int k = scope_region(st, org, unit, office, sizeof office, why);
+    if (k == -3)
+        return why->code;
+    if (k == -2)
+        return err_set(why, -ERR_NOT_FOUND, "no unit '%.80s' in the org tree", unit);
+    int rc = 0;
+    for (size_t i = 0; i < org->n_regions && !rc; i++)
+        if (k == -1 || (size_t)k == i)
+            rc = fn(org->regions[i].id, ctx);
+    return rc;
+}
+
+struct stale_scan {
+    struct store *st;
+    struct rules *r;
+    bool any;
+    struct stale_compute c;
+};
+
+static int region_any(const char *region, void *ctx)
+{
+    struct stale_scan *s = ctx;
+    char key[2 * RULES_OWNER_MAX + 32];
+    rules_forecast_key(s->r, region, key, sizeof key);
+    bool any = false;
+    int rc = store_forecast_any_stale(s->st, region, key, &any, s->c.why);
+    s->any |= any;
+    return rc;
+}
+
+static int region_compute(const char *region, void *ctx)
+{
+    struct stale_scan *s = ctx;
+    char key[2 * RULES_OWNER_MAX + 32];
+    rules_forecast_key(s->r, region, key, sizeof key);
+    int rc = store_forecast_stale(s->st, region, key, on_stale_compute, &s->c, s->c.why);
+    return rc ? rc : s->c.rc;
+}
+
+int pipeline_stale_any(struct store *st, struct rules *r, const struct org *org, const char *unit,
+                       bool *any, struct err_detail *why)
+{
+    struct stale_scan s = {.st = st, .r = r, .c = {.why = why}};
+    int rc = each_region(st, org, unit, region_any, &s, why);
+    *any = s.any;
+    return rc;
+}
+
+int pipeline_stale_compute(struct store *st, struct rules *r, const struct org *org,
+                           const char *unit, json_t **out, struct err_detail *why)
+{
+    struct stale_scan s = {.st = st, .r = r, .c = {.r = r, .out = json_array(), .why = why}};
+    int rc = s.c.out ? each_region(st, org, unit, region_compute, &s, why)
+                     : err_set(why, -ERR_NOMEM, "out of memory");
+    if (rc)
+        json_decref(s.c.out);
+    else
+        *out = s.c.out;
+    return rc;
+}
+
+int pipeline_stale_apply(struct store *st, const json_t *computed, int64_t *n,
+                         struct err_detail *why)
+{
+    size_t i;
+    json_t *e;
+    *n = 0;
+    json_array_foreach(computed, i, e)
+    {
+        struct store_forecast f = {
+            .id = json_integer_value(json_array_get(e, 0)),
+            .if_seq = json_integer_value(json_array_get(e, 1)),
+            .month = json_string_value(json_array_get(e, 2)),
+            .value = json_integer_value(json_array_get(e, 3)),
+            .weighted = json_integer_value(json_array_get(e, 4)),
+            .category = json_string_value(json_array_get(e, 5)),
+            .rules = json_string_value(json_array_get(e, 6)),
+        };
+        int rc = store_forecast_set(st, &f, why);
+        if (rc)
+            return rc;
+        ++*n;
+    }
+    return 0;
 }
 
 int pipeline_refresh(struct store *st, struct rules *r, const struct org *org, const char *unit,

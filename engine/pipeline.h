@@ -23,6 +23,7 @@
 #define ENGINE_PIPELINE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -56,6 +57,19 @@ int pipeline_forecast_record(struct store *st, struct rules *r, int64_t id, cons
  * office/ID, customer/ID); *n how many. */
 int pipeline_refresh(struct store *st, struct rules *r, const struct org *org, const char *unit,
                      int64_t *n, struct err_detail *why);
+
+/* The same in two steps, for many: whether any forecast under 'unit' is
+ * stale (an index read a region); then, off the loop on a job's reader and
+ * rules copy, the stale ones computed (*out: a new list); then on the loop,
+ * in a write, those written, each only if its instance did not change
+ * meanwhile (an action recomputed it then): *n how many were offered.
+ * pipeline_refresh after it catches whatever is still stale. */
+int pipeline_stale_any(struct store *st, struct rules *r, const struct org *org, const char *unit,
+                       bool *any, struct err_detail *why);
+int pipeline_stale_compute(struct store *st, struct rules *r, const struct org *org,
+                           const char *unit, json_t **out, struct err_detail *why);
+int pipeline_stale_apply(struct store *st, const json_t *computed, int64_t *n,
+                         struct err_detail *why);
 
 /* The tree under 'unit' for 'period' (period.h). Nodes: { unit, level (hq,
  * region, office, customer, remainder), target, won, open, weighted,

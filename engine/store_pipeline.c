@@ -8,10 +8,20 @@
 #include "store_internal.h"
 
 #define PIPELINE_STMTS(XX)                                                                         \
-    XX(fc_set, "UPDATE instances SET fc_month=?2, fc_value=?3, fc_weighted=?4, fc_category=?5,"    \
-               " fc_rules=?6 WHERE id=?1")                                                         \
-    XX(fc_stale, "SELECT id, doc FROM instances INDEXED BY instances_forecast"                     \
-                 " WHERE region=?1 AND fc_month IS NOT NULL AND (fc_rules < ?2 OR fc_rules > ?2)") \
+    /* In the pipeline: the row, from the instance's own columns; out: none.
+     * ?7: only while the instance's last_seq is that. */                                       \
+    XX(fc_put, "INSERT INTO forecasts(id, region, office, customer, month, value, weighted,"       \
+               " category, rules) SELECT id, region, office, coalesce(customer, ''), ?2, ?3, ?4," \
+               " ?5, ?6 FROM instances WHERE id=?1 AND (?7 IS NULL OR last_seq=?7)"              \
+               " ON CONFLICT(id) DO UPDATE SET month=excluded.month, value=excluded.value,"        \
+               " weighted=excluded.weighted, category=excluded.category, rules=excluded.rules")    \
+    XX(fc_drop, "DELETE FROM forecasts WHERE id=?1 AND (?2 IS NULL OR"                             \
+                " (SELECT last_seq FROM instances WHERE id=?1)=?2)")                               \
+    XX(fc_stale, "SELECT f.id, i.doc, i.last_seq FROM forecasts f INDEXED BY forecasts_rules"      \
+                 " JOIN instances i ON i.id = f.id"                                                \
+                 " WHERE f.region=?1 AND (f.rules < ?2 OR f.rules > ?2)")                          \
+    XX(fc_any, "SELECT 1 FROM forecasts INDEXED BY forecasts_rules"                                \
+               " WHERE region=?1 AND (rules < ?2 OR rules > ?2) LIMIT 1")                          \
     XX(sums, "SELECT office, customer, category, sum(n), sum(value), sum(weighted)"                \
              " FROM pipeline_sums WHERE month >= ?1 AND month < ?2 AND n > 0"                      \
              " GROUP BY office, customer, category")                                               \
@@ -106,15 +116,20 @@ static int rows(struct store *st, sqlite3_stmt *s, row_fn *row, void *each, void
 
 int store_forecast_set(struct store *st, const struct store_forecast *f, struct err_detail *why)
 {
-    sqlite3_stmt *s = stmt(st, P_fc_set, why);
+    sqlite3_stmt *s = stmt(st, f->month ? P_fc_put : P_fc_drop, why);
     if (!s)
         return why ? why->code : -ERR_STORE;
     sqlite3_bind_int64(s, 1, f->id);
-    text(s, 2, f->month);
-    sqlite3_bind_int64(s, 3, f->month ? f->value : 0);
-    sqlite3_bind_int64(s, 4, f->month ? f->weighted : 0);
-    text(s, 5, f->month ? f->category : NULL);
-    text(s, 6, f->month ? f->rules : NULL);
+    if (f->month) {
+        text(s, 2, f->month);
+        sqlite3_bind_int64(s, 3, f->value);
+        sqlite3_bind_int64(s, 4, f->weighted);
+        text(s, 5, f->category);
+        text(s, 6, f->rules);
+        if (f->if_seq)
+            sqlite3_bind_int64(s, 7, f->if_seq);
+    } else if (f->if_seq)
+        sqlite3_bind_int64(s, 2, f->if_seq);
     int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : fail(st, why, "forecast");
     sqlite3_reset(s);
     return rc;
@@ -122,7 +137,8 @@ int store_forecast_set(struct store *st, const struct store_forecast *f, struct 
 
 static int row_stale(sqlite3_stmt *s, void *each, void *ctx)
 {
-    return ((store_stale_cb *)each)(sqlite3_column_int64(s, 0), col(s, 1), ctx);
+    return ((store_stale_cb *)each)(sqlite3_column_int64(s, 0), col(s, 1),
+                                    sqlite3_column_int64(s, 2), ctx);
 }
 
 int store_forecast_stale(struct store *st, const char *region, const char *rules,
@@ -134,6 +150,22 @@ int store_forecast_stale(struct store *st, const char *region, const char *rules
     text(s, 1, region);
     text(s, 2, rules);
     return rows(st, s, row_stale, (void *)each, ctx, why, "stale forecasts");
+}
+
+int store_forecast_any_stale(struct store *st, const char *region, const char *rules, bool *any,
+                            struct err_detail *why)
+{
+    sqlite3_stmt *s = stmt(st, P_fc_any, why);
+    if (!s)
+        return why ? why->code : -ERR_STORE;
+    text(s, 1, region);
+    text(s, 2, rules);
+    int step = sqlite3_step(s), rc = 0;
+    *any = step == SQLITE_ROW;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = fail(st, why, "stale forecasts");
+    sqlite3_reset(s);
+    return rc;
 }
 
 static int row_sum(sqlite3_stmt *s, void *each, void *ctx)

@@ -12,6 +12,7 @@
 #ifndef ENGINE_STORE_PIPELINE_H
 #define ENGINE_STORE_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,14 +27,20 @@ struct store_forecast {
     int64_t weighted;     /* fen, value x probability rounded (README) */
     const char *category; /* commit, best_case, pipeline, omitted */
     const char *rules;    /* the rule versions that computed it ("hq@3 region/south@2") */
+    int64_t if_seq;       /* non-zero: written only while the instance's last_seq is this
+                           * (a forecast computed off the loop, from that state) */
 };
 int store_forecast_set(struct store *st, const struct store_forecast *f, struct err_detail *why);
 
 /* The instances of 'region' in the pipeline whose forecast was computed by
- * other rules than 'rules': id and document. */
-typedef int store_stale_cb(int64_t id, const char *doc, void *ctx);
+ * other rules than 'rules': id, document and last_seq. */
+typedef int store_stale_cb(int64_t id, const char *doc, int64_t last_seq, void *ctx);
 int store_forecast_stale(struct store *st, const char *region, const char *rules,
                          store_stale_cb *each, void *ctx, struct err_detail *why);
+
+/* Whether 'region' has such an instance (one index read). */
+int store_forecast_any_stale(struct store *st, const char *region, const char *rules, bool *any,
+                             struct err_detail *why);
 
 /* Pipeline sums of months [from, to), by office, customer and category. */
 typedef int store_pipeline_cb(const char *office, const char *customer, const char *category,

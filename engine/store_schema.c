@@ -315,43 +315,48 @@ const char *const store_migrations[] = {
     "  created_by TEXT NOT NULL"
     ") STRICT;",
     /* Strategy to numbers (issue 14, CONTRACT 8.4).
-     * Each open instance with an expected close date carries its forecast in
-     * columns (fc_*: the month it expects to close, its value, its weighted
-     * value, category and the rule versions that computed them), written in
-     * the transaction of the action that changed it; pipeline_sums adds them
-     * up per month, office, customer and category, kept by triggers, so the
-     * pipeline reads sums, never instances. ledger_customers is the ledger
-     * summed per kind, month, office and customer (customer targets and the
-     * pipeline's won). */
-    "ALTER TABLE instances ADD COLUMN fc_month TEXT;"
-    "ALTER TABLE instances ADD COLUMN fc_value INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE instances ADD COLUMN fc_weighted INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE instances ADD COLUMN fc_category TEXT;"
-    "ALTER TABLE instances ADD COLUMN fc_rules TEXT;"
-    "CREATE INDEX instances_forecast ON instances(region, fc_rules) WHERE fc_month IS NOT NULL;"
+     * forecasts holds each open instance's forecast while it is in the
+     * pipeline (the month it expects to close, its value, weighted value,
+     * category and the rule versions that computed them), written in the
+     * transaction of the action that changed it: a narrow row of its own, so
+     * recomputing many after a rule change rewrites little. pipeline_sums adds
+     * them up per month, office, customer and category, kept by triggers, so
+     * the pipeline reads sums, never instances. ledger_customers is the
+     * ledger summed per kind, month, office and customer (customer targets
+     * and the pipeline's won). */
+    "CREATE TABLE forecasts ("
+    "  id INTEGER PRIMARY KEY REFERENCES instances(id),"
+    "  region TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
+    "  month TEXT NOT NULL, value INTEGER NOT NULL, weighted INTEGER NOT NULL,"
+    "  category TEXT NOT NULL, rules TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX forecasts_rules ON forecasts(region, rules);"
     "CREATE TABLE pipeline_sums ("
     "  month TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
     "  category TEXT NOT NULL, n INTEGER NOT NULL, value INTEGER NOT NULL,"
     "  weighted INTEGER NOT NULL,"
     "  PRIMARY KEY (month, office, customer, category)"
     ") STRICT, WITHOUT ROWID;"
-    "CREATE TRIGGER instances_pipeline_insert AFTER INSERT ON instances"
-    "  WHEN NEW.fc_month IS NOT NULL BEGIN"
-    "  INSERT INTO pipeline_sums VALUES (NEW.fc_month, NEW.office, coalesce(NEW.customer, ''),"
-    "    NEW.fc_category, 1, NEW.fc_value, NEW.fc_weighted)"
+    "CREATE TRIGGER forecasts_insert AFTER INSERT ON forecasts BEGIN"
+    "  INSERT INTO pipeline_sums VALUES (NEW.month, NEW.office, NEW.customer, NEW.category, 1,"
+    "    NEW.value, NEW.weighted)"
     "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value,"
     "    weighted = weighted + excluded.weighted;"
     "END;"
-    "CREATE TRIGGER instances_pipeline_update AFTER UPDATE OF fc_month, fc_value, fc_weighted,"
-    "  fc_category ON instances BEGIN"
-    "  UPDATE pipeline_sums SET n = n - 1, value = value - OLD.fc_value,"
-    "    weighted = weighted - OLD.fc_weighted WHERE OLD.fc_month IS NOT NULL"
-    "    AND month = OLD.fc_month AND office = OLD.office"
-    "    AND customer = coalesce(OLD.customer, '') AND category = OLD.fc_category;"
-    "  INSERT INTO pipeline_sums SELECT NEW.fc_month, NEW.office, coalesce(NEW.customer, ''),"
-    "    NEW.fc_category, 1, NEW.fc_value, NEW.fc_weighted WHERE NEW.fc_month IS NOT NULL"
+    "CREATE TRIGGER forecasts_update AFTER UPDATE OF month, value, weighted, category"
+    "  ON forecasts BEGIN"
+    "  UPDATE pipeline_sums SET n = n - 1, value = value - OLD.value,"
+    "    weighted = weighted - OLD.weighted WHERE month = OLD.month AND office = OLD.office"
+    "    AND customer = OLD.customer AND category = OLD.category;"
+    "  INSERT INTO pipeline_sums VALUES (NEW.month, NEW.office, NEW.customer, NEW.category, 1,"
+    "    NEW.value, NEW.weighted)"
     "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value,"
     "    weighted = weighted + excluded.weighted;"
+    "END;"
+    "CREATE TRIGGER forecasts_delete AFTER DELETE ON forecasts BEGIN"
+    "  UPDATE pipeline_sums SET n = n - 1, value = value - OLD.value,"
+    "    weighted = weighted - OLD.weighted WHERE month = OLD.month AND office = OLD.office"
+    "    AND customer = OLD.customer AND category = OLD.category;"
     "END;"
     "CREATE TABLE ledger_customers ("
     "  kind TEXT NOT NULL, month TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"

@@ -192,7 +192,9 @@ act hq-admin-token "$O1" '{"action":"close","reason":"lost to a competitor","at"
 api GET "/v1/pipeline?period=2026&unit=customer/bolt" pa-ar-token | jq -e '.open == 0 and .weighted == 0' >/dev/null
 ok_if "a closed opportunity leaves the pipeline"
 check "the sums table agrees with the instances" [ "$(sqlite3 "$WORK/db" "SELECT sum(value) FROM pipeline_sums")" = \
-    "$(sqlite3 "$WORK/db" "SELECT sum(fc_value) FROM instances WHERE fc_month IS NOT NULL")" ]
+    "$(sqlite3 "$WORK/db" "SELECT sum(value) FROM forecasts")" ] &&
+    [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM forecasts f JOIN instances i ON i.id = f.id
+        WHERE i.stage NOT IN ('lead', 'opportunity')")" = 0 ]
 
 stop_daemon
 check "the daemon stops cleanly" [ $? -eq 0 ]

@@ -473,13 +473,8 @@ TEST(an_upgraded_database_remembers_the_tree_it_read_last)
         "ALTER TABLE events DROP COLUMN person; DROP TABLE people; DROP TABLE person_load;"
         "DROP TABLE customers; DROP TABLE activities; DROP TABLE reviews;"
         /* strategy to numbers' (issue 14) */
-        "DROP TRIGGER instances_pipeline_insert; DROP TRIGGER instances_pipeline_update;"
-        "DROP TRIGGER ledger_customer_sums; DROP INDEX instances_forecast;"
-        "DROP TABLE pipeline_sums; DROP TABLE ledger_customers;"
-        "ALTER TABLE instances DROP COLUMN fc_month; ALTER TABLE instances DROP COLUMN fc_value;"
-        "ALTER TABLE instances DROP COLUMN fc_weighted;"
-        "ALTER TABLE instances DROP COLUMN fc_category;"
-        "ALTER TABLE instances DROP COLUMN fc_rules;"
+        "DROP TABLE forecasts; DROP TABLE pipeline_sums; DROP TABLE ledger_customers;"
+        "DROP TRIGGER ledger_customer_sums;"
         "PRAGMA user_version = %d;",
         lineage);
     CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
