@@ -61,10 +61,12 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
     bool ok = p->level == AUTH_LEVEL_HQ ||
               (p->level == AUTH_LEVEL_REGION && *region && !strcmp(*region, p->unit_id)) ||
               (p->level == AUTH_LEVEL_OFFICE && *office && !strcmp(*office, p->unit_id));
-    if (!ok) {
+    if (!ok && customer) /* out of scope: its existence is not disclosed (GET /v1/customers/ID) */
+        api_fail(c->req, -ERR_NOT_FOUND, "no customer '%.80s'", id);
+    else if (!ok)
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not see %.80s", p->unit, unit);
+    if (!ok)
         return -1;
-    }
     if (kind == PIPELINE_UNIT_REGION)
         *region = id;
     return 0;
@@ -81,7 +83,8 @@ static int apply_pipeline(struct app_write *w, char **body, int *status, struct 
     const struct org *org = rules_hq(w->app->rules)->org;
     int64_t computed = 0, refreshed = 0;
     size_t len;
-    int rc = pipeline_stale_apply(w->app->st, json_object_get(w->input, "computed"), &computed, why);
+    int rc =
+        pipeline_stale_apply(w->app->st, json_object_get(w->input, "computed"), &computed, why);
     if (!rc)
         rc = pipeline_refresh(w->app->st, w->app->rules, org, unit, &refreshed, why);
     if (!rc)
@@ -91,8 +94,7 @@ static int apply_pipeline(struct app_write *w, char **body, int *status, struct 
     return rc;
 }
 
-static void queue_pipeline(struct app *app, struct http_req *req, const char *actor,
-                           json_t *input)
+static void queue_pipeline(struct app *app, struct http_req *req, const char *actor, json_t *input)
 {
     struct app_write *w = input ? calloc(1, sizeof *w) : NULL;
     if (!w) {

@@ -5,6 +5,7 @@
 
 #include "allocation.h"
 #include "api.h"
+#include "api_leads.h"
 #include "job.h"
 #include "lead.h"
 #include "period.h"
@@ -147,6 +148,14 @@ void api_target_put(struct api_call *c)
     const struct org *org = rules_hq(c->app->rules)->org;
     if (!strncmp(unit, "customer/", 9) && !lead_valid_id(unit + 9)) {
         api_fail(c->req, -ERR_INVALID_FIELD, "unit: expected customer/ID");
+        return;
+    }
+    char cust_office[96] = "";
+    if (!strncmp(unit, "customer/", 9) && c->principal->level != AUTH_LEVEL_HQ &&
+        (store_customer_office(c->app->st, unit + 9, cust_office, sizeof cust_office, NULL) ||
+         !cust_office[0] || !api_sees_office(c, cust_office))) {
+        /* out of scope: its existence is not disclosed (GET /v1/customers/ID) */
+        api_fail(c->req, -ERR_NOT_FOUND, "no customer '%.80s'", unit + 9);
         return;
     }
     if (!may_set_target(c->app->st, c->principal, unit, org)) {

@@ -46,9 +46,11 @@ expect "hq admin sets a customer's target" 200
 api PUT /v1/targets/customer/bolt/2026 pa-admin-token '{"metric":"cash","amount":50000000}' >/dev/null
 expect "an office admin sets its own customer's target" 200
 api PUT /v1/targets/customer/cyan/2026 pa-admin-token '{"metric":"orders","amount":1}' >/dev/null
-expect "an office admin may not set another office's customer's target" 403 forbidden
+expect "another office's customer is not disclosed to an office admin" 404 not_found
 api PUT /v1/targets/customer/acme/2026 cc-admin-token '{"metric":"orders","amount":1}' >/dev/null
-expect "nor may a North office's admin" 403 forbidden
+expect "nor to a North office's admin" 404 not_found
+api PUT /v1/targets/customer/acme/2026 pa-ar-token '{"metric":"orders","amount":1}' >/dev/null
+expect "an office's account manager may not set its customer's target" 403 forbidden
 api PUT /v1/targets/customer/nobody/2026 hq-admin-token '{"metric":"orders","amount":1}' >/dev/null
 expect "an unknown customer is 404" 404 not_found
 api PUT '/v1/targets/customer/bad%20id/2026' hq-admin-token '{"metric":"orders","amount":1}' >/dev/null
@@ -155,7 +157,7 @@ api GET "/v1/pipeline?period=2027&unit=customer/acme" hq-viewer-token >/dev/null
 api GET "/v1/pipeline?period=2027" pa-ar-token | jq -e '.unit == "office/province-a" and .open == 900000000' >/dev/null
 ok_if "the next year's pipeline holds the later close date; the default unit is the principal's"
 api GET "/v1/pipeline?period=2026&unit=region/north" pa-ar-token >/dev/null; expect "another unit is 403" 403 forbidden
-api GET "/v1/pipeline?period=2026&unit=customer/cyan" pa-ar-token >/dev/null; expect "another office's customer is 403" 403 forbidden
+api GET "/v1/pipeline?period=2026&unit=customer/cyan" pa-ar-token >/dev/null; expect "another office's customer is not disclosed" 404 not_found
 api GET "/v1/pipeline?period=2026&unit=customer/nobody" hq-admin-token >/dev/null; expect "an unknown customer is 404" 404 not_found
 api GET "/v1/pipeline?period=2026&unit=office/atlantis" hq-admin-token >/dev/null; expect "an unknown office is 404" 404 not_found
 api GET "/v1/pipeline?period=2026-13" hq-admin-token >/dev/null; expect "a bad period is 400" 400 invalid_field
