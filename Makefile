@@ -36,6 +36,8 @@ ENGINE  += api_worklist
 ENGINE  += money cli_value
 # Lead management (issue 13): people, customers, assignment, review meetings, activities.
 ENGINE  += records store_leads period_week rules_leads api_people api_owner api_reviews api_activities
+# Strategy to numbers (issue 14): customer targets, pipeline and forecast, process metrics, migration.
+ENGINE  += store_pipeline rules_forecast pipeline process_metrics api_pipeline
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

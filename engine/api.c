@@ -2,6 +2,7 @@
 #include "api.h"
 #include "buf.h"
 #include "api_leads.h"
+#include "api_pipeline.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@ enum route_flags {
 };
 
 /* Path patterns: literal segments, "{}" (one segment into the next param) and
- * "{owner}" (hq, or region/ID, or office/ID: one or two segments). */
+ * "{owner}" (hq, or region/ID, office/ID or customer/ID: one or two segments). */
 struct route {
     const char *method;
     const char *pattern;
@@ -37,6 +38,7 @@ static const struct route routes[] = {
     {"GET", "/v1/events", api_events_recent, 0},
     {"POST", "/v1/leads", api_lead_create, 0},
     {"GET", "/v1/instances", api_instance_list, 0},
+    {"POST", "/v1/instances/migrate", api_instances_migrate, 0},
     {"GET", "/v1/instances/{}", api_instance_get, 0},
     {"GET", "/v1/instances/{}/events", api_instance_events, 0},
     {"POST", "/v1/instances/{}/actions", api_instance_action, 0},
@@ -49,6 +51,8 @@ static const struct route routes[] = {
     {"GET", "/v1/shares/runs/{}", api_share_run_get, 0},
     {"PUT", "/v1/targets/{owner}/{}", api_target_put, 0},
     {"GET", "/v1/targets", api_targets_get, 0},
+    {"GET", "/v1/pipeline", api_pipeline_get, 0},
+    {"GET", "/v1/process-metrics", api_process_metrics_get, 0},
     {"GET", "/v1/rules", api_rules_status, 0},
     {"POST", "/v1/rules/reload", api_rules_reload, 0},
     {"GET", "/v1/rules/{owner}/versions", api_rules_versions, 0},
@@ -235,6 +239,8 @@ static bool match(const char *pattern, const char *path, struct api_call *c)
         const char *end = strchr(s, '/');
         if (owner && (!strncmp(s, "region/", 7) || !strncmp(s, "office/", 7)))
             end = strchr(s + 7, '/');
+        else if (owner && !strncmp(s, "customer/", 9)) /* targets of customers */
+            end = strchr(s + 9, '/');
         size_t n = end ? (size_t)(end - s) : strlen(s);
         if (n == 0 || n >= sizeof c->params[0] || np == API_PARAMS_MAX)
             return false;

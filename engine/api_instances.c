@@ -12,6 +12,9 @@
 #include "log.h"
 #include "num.h"
 #include "period.h"
+#include "pipeline.h"
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 static const char *str_of(const json_t *o, const char *k)
 {
@@ -25,7 +28,7 @@ static int64_t exposure_of(const json_t *doc)
     const char *stage = json_string_value(json_object_get(doc, "stage"));
     json_t *value = json_object_get(json_object_get(doc, "contract"), "value");
     return stage && !strcmp(stage, "contract") && json_is_integer(value) ? json_integer_value(value)
-                                                                        : 0;
+                                                                         : 0;
 }
 
 static bool may_write(const struct auth_principal *p)
@@ -34,8 +37,6 @@ static bool may_write(const struct auth_principal *p)
 }
 
 /* --- POST /v1/leads ---------------------------------------------------- */
-
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 static int apply_lead_create(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
@@ -432,7 +433,31 @@ static int record_step(struct app *app, const struct store_instance_row *row,
         .next_review = str_of(s->after, "next_review"),
     };
     int rc = store_event_append(app->st, &e, why);
-    return rc ? rc : store_instance_update(app->st, &in, why);
+    if (!rc)
+        rc = store_instance_update(app->st, &in, why);
+    /* The forecast columns the pipeline sums, in the same transaction. */
+    return rc ? rc : pipeline_forecast_record(app->st, app->rules, row->id, s->after, why);
+}
+
+int api_instance_record(struct app_write *w, const struct store_instance_row *row,
+                        const char *action, const char *payload, const char *outcome,
+                        const char *rules, const json_t *after, int64_t now, struct err_detail *why)
+{
+    char *text = json_dumps(after, DUMP_FLAGS);
+    if (!text)
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    struct step s = {action,
+                     payload,
+                     outcome,
+                     rules,
+                     str_of(after, "stage"),
+                     row->temperature,
+                     text,
+                     exposure_of(after),
+                     after};
+    int rc = record_step(w->app, row, w, &s, now, why);
+    free(text);
+    return rc;
 }
 
 /* reevaluate: read, evaluate under the rules active now, record; all inside
@@ -719,8 +744,7 @@ void api_instance_action(struct api_call *c)
     else if (!strcmp(name, "reevaluate") && api_body_keys(c, body, reevaluate_keys)) {
         json_decref(body); /* answered: the engine's own action takes nothing else */
         return;
-    }
-    else if (at && !json_is_string(at))
+    } else if (at && !json_is_string(at))
         err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
     else if (!strcmp(name, "assign_owner") && c->principal->role != AUTH_ADMIN &&
              c->principal->role != AUTH_REVIEWER)

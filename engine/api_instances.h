@@ -35,4 +35,12 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
 int api_owner_check(struct app *app, const char *office, const char *person, const char *field,
                     struct err_detail *why);
 
+/* Record an event 'action' (payload, outcome and rules: JSON texts) on the
+ * instance 'row' and its new document 'after' (borrowed), at 'now' (ms), as
+ * every action is recorded (the next seq, the forecast columns). */
+int api_instance_record(struct app_write *w, const struct store_instance_row *row,
+                        const char *action, const char *payload, const char *outcome,
+                        const char *rules, const json_t *after, int64_t now,
+                        struct err_detail *why);
+
 #endif

@@ -5,8 +5,11 @@
 
 #include "allocation.h"
 #include "api.h"
+#include "api_leads.h"
 #include "job.h"
+#include "lead.h"
 #include "period.h"
+#include "store_pipeline.h"
 #include "num.h"
 #include "targets.h"
 
@@ -116,25 +119,46 @@ void api_share_run_get(struct api_call *c)
     json_decref(run);
 }
 
-/* Who may set a target: an hq admin any; a region admin its offices. */
-static bool may_set_target(const struct auth_principal *p, const char *unit, const struct org *org)
+/* Who may set a target: an hq admin any; a region admin its offices and
+ * their customers; an office admin its own customers. */
+static bool may_set_target(struct store *st, const struct auth_principal *p, const char *unit,
+                           const struct org *org)
 {
     if (p->role != AUTH_ADMIN)
         return false;
     if (p->level == AUTH_LEVEL_HQ)
         return true;
-    if (p->level == AUTH_LEVEL_REGION && !strncmp(unit, "office/", 7)) {
-        const char *region = org_region_of(org, unit + 7);
+    char office[96] = "";
+    if (!strncmp(unit, "office/", 7))
+        snprintf(office, sizeof office, "%s", unit + 7);
+    else if (!strncmp(unit, "customer/", 9) &&
+             store_customer_office(st, unit + 9, office, sizeof office, NULL))
+        return false;
+    if (p->level == AUTH_LEVEL_REGION && office[0]) {
+        const char *region = org_region_of(org, office);
         return region && !strcmp(region, p->unit_id);
     }
-    return false;
+    return p->level == AUTH_LEVEL_OFFICE && !strncmp(unit, "customer/", 9) &&
+           !strcmp(office, p->unit_id);
 }
 
 void api_target_put(struct api_call *c)
 {
     const char *unit = c->params[0], *period = c->params[1];
     const struct org *org = rules_hq(c->app->rules)->org;
-    if (!may_set_target(c->principal, unit, org)) {
+    if (!strncmp(unit, "customer/", 9) && !lead_valid_id(unit + 9)) {
+        api_fail(c->req, -ERR_INVALID_FIELD, "unit: expected customer/ID");
+        return;
+    }
+    char cust_office[96] = "";
+    if (!strncmp(unit, "customer/", 9) && c->principal->level != AUTH_LEVEL_HQ &&
+        (store_customer_office(c->app->st, unit + 9, cust_office, sizeof cust_office, NULL) ||
+         !cust_office[0] || !api_sees_office(c, cust_office))) {
+        /* out of scope: its existence is not disclosed (GET /v1/customers/ID) */
+        api_fail(c->req, -ERR_NOT_FOUND, "no customer '%.80s'", unit + 9);
+        return;
+    }
+    if (!may_set_target(c->app->st, c->principal, unit, org)) {
         api_fail(c->req, -ERR_FORBIDDEN, "%s may not set the targets of %.80s", c->actor, unit);
         return;
     }

@@ -102,6 +102,7 @@ void rules_version_unref(struct rules_version *v)
     json_decref(v->share);
     json_decref(v->signals);
     json_decref(v->bodies);
+    json_decref(v->forecast);
     json_decref(v->resolved);
     free(v);
 }

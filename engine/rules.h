@@ -74,6 +74,8 @@ struct rules_version {
     json_int_t credit_limit; /* HQ: process.lua credit_limit (fen per customer) */
     json_t *signals;         /* owned; HQ: lead.lua signals { NAME: { min, max, meaning } } */
     json_t *bodies;          /* owned; HQ: process.lua bodies { ACTION: { FIELD: true } } */
+    json_t *forecast;        /* owned; HQ: forecast.lua stages (default probabilities,
+                              * NULL without forecast.lua); region: its forecast.lua stages */
     /* Thresholds resolved once, not per lead (rules_eval.c): HQ's defaults
      * (HQ) or HQ's defaults overlaid by this region's table form (region),
      * merged and checked against the HQ version 'resolved_hq' names. */
@@ -368,6 +370,33 @@ int rules_document(struct rules *r, const json_t *doc, const char *kind, char **
 /* Receivables of a contract as of "YYYY-MM-DD" (HQ's process.lua, pinned). */
 int rules_receivables(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
                       struct err_detail *why);
+
+
+/* Whether HQ version 'to_version''s process.lua migrate(instance,
+ * from_version) lets the instance 'doc' move to it: reason "" when it does,
+ * else why not (its answer, or that the version has no migrate). An error
+ * only when the version cannot be loaded or the rule fails. */
+int rules_migrate_check(struct rules *r, int to_version, const json_t *doc, int from_version,
+                        char *reason, size_t size, struct err_detail *why);
+
+/* --- forecast (rules_forecast.c; CONTRACT 8.4) ----------------------------
+ * An open instance's win probability (an integer percent 0..100) and
+ * forecast category (commit, best_case, pipeline, omitted) by the active
+ * HQ's forecast.lua: probability(instance, stages) and category(instance,
+ * probability), where stages are HQ's stage probabilities overlaid by the
+ * active regions/ID/forecast.lua of the instance's region. 'rules' names the
+ * versions that computed it ("hq@3" or "hq@3 region/south@2"): a forecast
+ * computed under other versions is stale (rules_forecast_key). Without an
+ * HQ forecast.lua every instance is probability 0, omitted. */
+struct rules_forecast {
+    int probability;
+    char category[16];
+    char rules[2 * RULES_OWNER_MAX + 32];
+};
+int rules_forecast(struct rules *r, const json_t *doc, struct rules_forecast *out,
+                   struct err_detail *why);
+/* The versions a forecast of 'region' computed now would name. */
+void rules_forecast_key(struct rules *r, const char *region, char *out, size_t size);
 
 /* The active HQ version's process order: { stages: [...], outcomes: [...] }
  * (process.lua's stages and the closure outcomes it declares, [] when it

@@ -15,7 +15,7 @@ static const char *const hq_required[] = {"org.lua",     "lead.lua",  "bounds.lu
                                           "process.lua", "share.lua", NULL};
 static const char *const region_files[] = {
     "thresholds.lua", "authority.lua",  "actions.lua", "share.lua",
-    "tests.lua",      "assignment.lua", NULL};
+    "tests.lua",      "assignment.lua", "forecast.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", "tests.lua", NULL};
 
 /* Lead fields an office's tools.defaults may fill. */
@@ -253,6 +253,8 @@ static int validate_hq(struct rules_version *v, struct err_detail *why)
         rc = rules__inputs_load(v, why);
     if (!rc) /* review, priority, scorecard.lua (lead management) */
         rc = rules__check_lead_management(v, why);
+    if (!rc) /* forecast.lua (strategy to numbers), optional */
+        rc = rules__check_forecast(v, why);
     /* HQ's own sample leads must evaluate. */
     if (!rc && (samples = sample_leads(v)) && json_is_array(samples)) {
         size_t i;
@@ -322,7 +324,7 @@ static int validate_region(struct rules_version *v, const struct rules_version *
     int rc = 0;
     if (sandbox_kind(v->sb, "thresholds.lua", NULL) == SANDBOX_TABLE)
         rc = sandbox_call(v->sb, "thresholds.lua", NULL, NULL, 0, &v->thresholds, why);
-    static const char *const bounded[] = {"authority.lua", "share.lua", NULL};
+    static const char *const bounded[] = {"authority.lua", "share.lua", "forecast.lua", NULL};
     int first = 0; /* with a diag, each file is checked whatever the one before gave */
     for (const char *const *f = bounded; *f && !rc; f++) {
         if (sandbox_kind(v->sb, *f, NULL) == SANDBOX_NONE)
@@ -331,7 +333,9 @@ static int validate_region(struct rules_version *v, const struct rules_version *
         json_t *val = NULL;
         int before = diag ? diag->count : 0;
         rc = sandbox_call(v->sb, *f, NULL, NULL, 0, &val, why);
-        const char *key = !strcmp(*f, "authority.lua") ? "authority" : "share";
+        const char *key = !strcmp(*f, "authority.lua") ? "authority"
+                          : !strcmp(*f, "share.lua")   ? "share"
+                                                       : "forecast";
         const json_t *b = json_object_get(hq->bounds, key);
         if (!rc && !b)
             rc = err_set(why, -ERR_RULE_REJECTED, "%s: HQ declares no bounds for %s", file, key);
@@ -346,6 +350,8 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             v->authority = json_incref(val);
         if (!rc && !strcmp(*f, "share.lua"))
             v->share = json_incref(val);
+        if (!rc && !strcmp(*f, "forecast.lua"))
+            v->forecast = json_incref(json_object_get(val, "stages"));
         json_decref(val);
         if (rc && diag) {
             if (diag->count == before)
@@ -503,7 +509,7 @@ int rules__compile_diag(const char *owner, enum rules_layer layer, int version, 
                                "%s: not an extension point of this layer (allowed: %s)", path,
                                layer == RULES_REGION ? "thresholds.lua, authority.lua, "
                                                        "actions.lua, share.lua, tests.lua, "
-                                                       "assignment.lua"
+                                                       "assignment.lua, forecast.lua"
                                                      : "templates.lua, tools.lua, tests.lua");
             } else if (!json_is_string(src)) {
                 rc = err_set(why, -ERR_RULE_REJECTED, "%s: source must be text", path);

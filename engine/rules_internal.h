@@ -289,6 +289,17 @@ int rules__check_body(const struct rules_version *hq, const json_t *input, struc
  * assignment.lua, run against HQ's sample leads with sample candidates (a
  * rule that fails, loops or returns no candidate's id is refused). */
 int rules__check_lead_management(struct rules_version *v, struct err_detail *why);
+
+/* HQ's forecast.lua (optional; rules_forecast.c): when present it exports
+ * stages (default probabilities, within bounds.lua's forecast.stages),
+ * probability and category functions, tried on a lead and an opportunity;
+ * sets v->forecast. */
+int rules__check_forecast(struct rules_version *v, struct err_detail *why);
+/* The forecast of 'doc' by HQ version 'hq' with the stage probabilities of
+ * region version 'rv' (NULL, or one without forecast.lua: HQ's alone);
+ * out->rules is left as it was. */
+int rules__forecast_with(struct rules_version *hq, const struct rules_version *rv,
+                         const json_t *doc, struct rules_forecast *out, struct err_detail *why);
 int rules__check_assignment(struct rules_version *v, const json_t *samples,
                             const struct rules_version *hq, struct err_detail *why);
 /* rules_assign_owner with the region version given (NULL: none). */

@@ -17,9 +17,11 @@ static const struct {
     const char *key;
     bool object;
 } state_keys[] = {
-    {"stage", false},   {"team", true},        {"gates", true},
-    {"contract", true}, {"milestones", false}, {"closure", true},
+    {"stage", false},          {"team", true},
+    {"gates", true},           {"contract", true},
+    {"milestones", false},     {"closure", true},
     {"last_at", false}, /* the latest business date of the instance's actions */
+    {"expected_close", false}, {"expected_value", false}, /* the forecast fields (update) */
 };
 
 /* Refusal kinds of process.lua and the error each becomes. */
@@ -411,6 +413,37 @@ int rules_waiting(struct rules *r, const json_t *doc, const char *as_of, json_t 
     rc = name_hq(rc, hq, why);
     json_decref(res);
     json_decref(ctx);
+    rules_version_unref(hq);
+    return rc;
+}
+
+/* --- migration to another HQ version (CONTRACT 8.4) ----------------------- */
+
+int rules_migrate_check(struct rules *r, int to_version, const json_t *doc, int from_version,
+                        char *reason, size_t size, struct err_detail *why)
+{
+    struct rules_version *hq = NULL;
+    reason[0] = 0;
+    int rc = rules_hq_version(r, to_version, &hq, why);
+    if (rc)
+        return rc;
+    if (sandbox_kind(hq->sb, "process.lua", "migrate") != SANDBOX_FUNCTION) {
+        snprintf(reason, size, "hq v%d's process.lua has no migrate function", to_version);
+        rules_version_unref(hq);
+        return 0;
+    }
+    json_t *from = json_integer(from_version), *res = NULL;
+    json_t *args[2] = {(json_t *)doc, from};
+    rc = sandbox_call_viewing(hq->sb, "process.lua", "migrate", args, 2, 1u << 0, &res, why);
+    if (!rc && json_is_string(res) && json_string_length(res) > 0)
+        snprintf(reason, size, "%.300s", json_string_value(res));
+    else if (!rc && !json_is_true(res))
+        rc =
+            err_set(why, -ERR_RULE_OUTPUT,
+                    "hq v%d: process.lua: migrate must return true or a reason (text)", to_version);
+    rc = name_hq(rc, hq, why);
+    json_decref(res);
+    json_decref(from);
     rules_version_unref(hq);
     return rc;
 }

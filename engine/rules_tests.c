@@ -18,7 +18,8 @@
 
 #define FAILURE_MAX 400 /* bytes of one test's failure text */
 
-static const char *const test_keys[] = {"name", "lead", "expect", "candidates", "card", NULL};
+static const char *const test_keys[] = {"name", "lead",     "expect", "candidates",
+                                        "card", "instance", "from",   NULL};
 #define TEST_CANDIDATES_MAX 100 /* candidates of one assignment test */
 
 /* The values each expectation may take (score_* are numbers). */
@@ -267,7 +268,7 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
         if (!rules__in_list(test_keys, k)) {
             snprintf(out, n,
                      "unknown key '%.40s' (a test has name, lead, expect, candidates; or name, "
-                     "card, expect)",
+                     "card, expect; or name, instance, expect; or name, instance, from, expect)",
                      k);
             return;
         }
@@ -283,6 +284,28 @@ static void check_test(const json_t *t, const json_t *list, size_t i, char *out,
             snprintf(out, n, "name: also the name of tests[%zu]; names must be unique", j + 1);
             return;
         }
+    }
+    const json_t *inst = json_object_get(t, "instance");
+    if (inst) { /* a forecast test, or a migration test with from */
+        const json_t *e = rules__as_object(json_object_get(t, "expect"));
+        const json_t *p = json_object_get(e, "probability"), *c = json_object_get(e, "category"),
+                     *mg = json_object_get(e, "migrate"), *from = json_object_get(t, "from");
+        bool shape = json_is_object(rules__as_object(inst)) && !json_object_get(t, "lead") &&
+                     !json_object_get(t, "card") && !json_object_get(t, "candidates") &&
+                     json_is_object(e);
+        if (shape &&
+            from) /* { name, instance, from = V, expect = { migrate = true | "reason" } } */
+            shape = json_is_integer(from) && json_integer_value(from) > 0 &&
+                    json_object_size(e) == 1 && (json_is_true(mg) || json_is_string(mg));
+        else if (shape) /* { name, instance, expect = { probability = N, category = "..." } } */
+            shape = !mg && (p || c) && (!p || json_is_integer(p)) && (!c || json_is_string(c)) &&
+                    json_object_size(e) == (size_t)(!!p + !!c);
+        if (!shape)
+            snprintf(out, n,
+                     "instance: expected { name, instance = { stage, gates, ... }, expect = { "
+                     "probability = N, category = \"...\" } } or { name, instance, from = V, "
+                     "expect = { migrate = true or \"reason\" } }");
+        return;
     }
     const json_t *card = json_object_get(t, "card");
     if (card) { /* a scorecard test: { name, card = { ... }, expect = { points_lost = N } } */
@@ -477,6 +500,64 @@ static bool run_card(struct run *x, struct rules_test_outcome *o, const json_t *
     return report(x, o, code);
 }
 
+/* A forecast test: HQ's forecast.lua with the region's stage probabilities
+ * (the version under test when it is a region's, else the instance region's
+ * active one); a migration test: HQ's process.lua migrate. */
+static bool run_instance(struct run *x, struct rules_test_outcome *o, const json_t *t)
+{
+    struct err_detail w = {0};
+    char failure[FAILURE_MAX] = "";
+    int code = -ERR_RULE_REJECTED, rc;
+    const json_t *inst = rules__as_object(json_object_get(t, "instance"));
+    const json_t *e = rules__as_object(json_object_get(t, "expect"));
+    const json_t *from = json_object_get(t, "from");
+    if (from) {
+        json_t *f = json_integer(json_integer_value(from)), *res = NULL;
+        json_t *args[2] = {(json_t *)inst, f};
+        const json_t *want = json_object_get(e, "migrate");
+        rc = sandbox_kind(x->hq->sb, "process.lua", "migrate") == SANDBOX_FUNCTION
+                 ? sandbox_call(x->hq->sb, "process.lua", "migrate", args, 2, &res, &w)
+                 : err_set(&w, -ERR_RULE_REJECTED, "process.lua has no migrate function");
+        if (rc) {
+            code = rc;
+            snprintf(failure, sizeof failure, "%s", strip_owner(w.msg));
+        } else if (json_is_true(want) && !json_is_true(res))
+            snprintf(failure, sizeof failure, "migrate: expected true, got %.200s",
+                     json_is_string(res) ? json_string_value(res) : "another value");
+        else if (json_is_string(want) &&
+                 (!json_is_string(res) || !strstr(json_string_value(res), json_string_value(want))))
+            snprintf(failure, sizeof failure,
+                     "migrate: expected a reason with \"%.100s\", got %.100s",
+                     json_string_value(want),
+                     json_is_string(res) ? json_string_value(res) : "no reason");
+        json_decref(f);
+        json_decref(res);
+    } else {
+        const char *region = json_string_value(json_object_get(inst, "region"));
+        struct rules_version *rv =
+            x->override && x->override->layer == RULES_REGION ? x->override : NULL;
+        if (!rv && region) {
+            char owner[RULES_OWNER_MAX];
+            snprintf(owner, sizeof owner, "region/%s", region);
+            rv = rules_active(x->r, owner);
+        }
+        struct rules_forecast f;
+        rc = rules__forecast_with(x->hq, rv, inst, &f, &w);
+        const json_t *p = json_object_get(e, "probability"), *c = json_object_get(e, "category");
+        if (rc) {
+            code = rc;
+            snprintf(failure, sizeof failure, "%s", strip_owner(w.msg));
+        } else if (p && json_integer_value(p) != f.probability)
+            snprintf(failure, sizeof failure, "probability: expected %lld, got %d",
+                     (long long)json_integer_value(p), f.probability);
+        else if (c && strcmp(json_string_value(c), f.category))
+            snprintf(failure, sizeof failure, "category: expected %.40s, got %s",
+                     json_string_value(c), f.category);
+    }
+    o->failure = failure[0] ? failure : NULL;
+    return report(x, o, code);
+}
+
 static void run_tests_file(struct run *x, struct rules_test_run *out)
 {
     char file[160];
@@ -517,6 +598,9 @@ static void run_tests_file(struct run *x, struct rules_test_run *out)
             if (m[0]) {
                 o.failure = m;
                 if (!report(x, &o, -ERR_RULE_REJECTED))
+                    break;
+            } else if (json_object_get(t, "instance")) {
+                if (!run_instance(x, &o, t))
                     break;
             } else if (json_object_get(t, "card")) {
                 if (!run_card(x, &o, json_object_get(t, "card"),

@@ -177,6 +177,7 @@ struct store {
     char degraded_reason[ERR_DETAIL_MAX]; /* the latest failure's message */
     int pages_at_begin; /* SQLITE_DBSTATUS_CACHE_WRITE when the transaction began */
     void *leads;        /* owned by store_leads.c: its prepared statements */
+    void *pipeline;     /* owned by store_pipeline.c: its prepared statements */
 #define XX(name, sql) sqlite3_stmt *name;
     STORE_STMTS(XX)
 #undef XX
@@ -190,6 +191,11 @@ sqlite3 *store__db(struct store *st)
 void **store__leads_slot(struct store *st)
 {
     return &st->leads;
+}
+
+void **store__pipeline_slot(struct store *st)
+{
+    return &st->pipeline;
 }
 
 static void mark_degraded(struct store *st, const char *reason)
@@ -425,6 +431,7 @@ void store_close(struct store *st)
     STORE_STMTS(XX)
 #undef XX
     store_leads__close(st);
+    store_pipeline__close(st);
     sqlite3_close(st->db);
     if (st->wal_fd >= 0)
         close(st->wal_fd);

@@ -108,9 +108,12 @@ static int copy_pages(const char *from, int flags, const char *to, struct err_de
         rc = err_set(why, -ERR_STORE, "%s: %s", from, sqlite3_errstr(step));
         goto done;
     }
-    /* Page 1 came with the source's WAL flag: make the copy a single file. */
+    /* Page 1 came with the source's WAL flag: make the copy a single file.
+     * This reads the copied schema: a damaged source fails here as a bad
+     * database (not as an I/O error), whichever of its pages is damaged. */
     if (sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
-        rc = sql_err(dst, why, -ERR_IO, to);
+        rc = sql_err(dst, why,
+                     (sqlite3_errcode(dst) & 0xff) == SQLITE_CORRUPT ? -ERR_STORE : -ERR_IO, to);
 done:
     sqlite3_close(src);
     if (sqlite3_close(dst) != SQLITE_OK && !rc)

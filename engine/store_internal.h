@@ -16,5 +16,8 @@ sqlite3 *store__db(struct store *st);
 void **store__leads_slot(struct store *st);
 /* Finalize store_leads.c's statements (store_close). */
 void store_leads__close(struct store *st);
+/* store_pipeline.c's statements, likewise. */
+void **store__pipeline_slot(struct store *st);
+void store_pipeline__close(struct store *st);
 
 #endif

@@ -314,6 +314,62 @@ const char *const store_migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  created_by TEXT NOT NULL"
     ") STRICT;",
+    /* Strategy to numbers (issue 14, CONTRACT 8.4).
+     * forecasts holds each open instance's forecast while it is in the
+     * pipeline (the month it expects to close, its value, weighted value,
+     * category and the rule versions that computed them), written in the
+     * transaction of the action that changed it: a narrow row of its own, so
+     * recomputing many after a rule change rewrites little. pipeline_sums adds
+     * them up per month, office, customer and category, kept by triggers, so
+     * the pipeline reads sums, never instances. ledger_customers is the
+     * ledger summed per kind, month, office and customer (customer targets
+     * and the pipeline's won). */
+    "CREATE TABLE forecasts ("
+    "  id INTEGER PRIMARY KEY REFERENCES instances(id),"
+    "  region TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
+    "  month TEXT NOT NULL, value INTEGER NOT NULL, weighted INTEGER NOT NULL,"
+    "  category TEXT NOT NULL, rules TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX forecasts_rules ON forecasts(region, rules);"
+    "CREATE TABLE pipeline_sums ("
+    "  month TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
+    "  category TEXT NOT NULL, n INTEGER NOT NULL, value INTEGER NOT NULL,"
+    "  weighted INTEGER NOT NULL,"
+    "  PRIMARY KEY (month, office, customer, category)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER forecasts_insert AFTER INSERT ON forecasts BEGIN"
+    "  INSERT INTO pipeline_sums VALUES (NEW.month, NEW.office, NEW.customer, NEW.category, 1,"
+    "    NEW.value, NEW.weighted)"
+    "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value,"
+    "    weighted = weighted + excluded.weighted;"
+    "END;"
+    "CREATE TRIGGER forecasts_update AFTER UPDATE OF month, value, weighted, category"
+    "  ON forecasts BEGIN"
+    "  UPDATE pipeline_sums SET n = n - 1, value = value - OLD.value,"
+    "    weighted = weighted - OLD.weighted WHERE month = OLD.month AND office = OLD.office"
+    "    AND customer = OLD.customer AND category = OLD.category;"
+    "  INSERT INTO pipeline_sums VALUES (NEW.month, NEW.office, NEW.customer, NEW.category, 1,"
+    "    NEW.value, NEW.weighted)"
+    "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value,"
+    "    weighted = weighted + excluded.weighted;"
+    "END;"
+    "CREATE TRIGGER forecasts_delete AFTER DELETE ON forecasts BEGIN"
+    "  UPDATE pipeline_sums SET n = n - 1, value = value - OLD.value,"
+    "    weighted = weighted - OLD.weighted WHERE month = OLD.month AND office = OLD.office"
+    "    AND customer = OLD.customer AND category = OLD.category;"
+    "END;"
+    "CREATE TABLE ledger_customers ("
+    "  kind TEXT NOT NULL, month TEXT NOT NULL, office TEXT NOT NULL, customer TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, month, office, customer)"
+    ") STRICT, WITHOUT ROWID;"
+    "INSERT INTO ledger_customers SELECT kind, substr(at, 1, 7), office, customer, sum(amount)"
+    "  FROM ledger GROUP BY 1, 2, 3, 4;"
+    "CREATE TRIGGER ledger_customer_sums AFTER INSERT ON ledger BEGIN"
+    "  INSERT INTO ledger_customers VALUES (NEW.kind, substr(NEW.at, 1, 7), NEW.office,"
+    "    NEW.customer, NEW.amount)"
+    "    ON CONFLICT DO UPDATE SET amount = amount + excluded.amount;"
+    "END;",
     /* The funnel's sums by region, office, stage and closure outcome, kept by
      * triggers in the transaction of each write, so that the funnel costs the
      * same however many instances there are. An instance's value is its

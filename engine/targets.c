@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "period.h"
+#include "store_pipeline.h"
 
 int targets_check(const char *period, const char *metric, struct err_detail *why)
 {
@@ -16,8 +17,12 @@ int targets_check(const char *period, const char *metric, struct err_detail *why
     return period_range(period, from, to, why);
 }
 
-static int unit_known(const struct org *org, const char *unit)
+static int unit_known(struct store *st, const struct org *org, const char *unit)
 {
+    if (!strncmp(unit, "customer/", 9)) {
+        char office[96];
+        return !store_customer_office(st, unit + 9, office, sizeof office, NULL) && office[0];
+    }
     if (!strcmp(unit, "hq"))
         return 1;
     if (!strncmp(unit, "region/", 7))
@@ -33,7 +38,7 @@ int targets_set(struct store *st, const struct org *org, const char *unit, const
     int rc = targets_check(period, metric, why);
     if (rc)
         return rc;
-    if (!unit_known(org, unit))
+    if (!unit_known(st, org, unit))
         return err_set(why, -ERR_NOT_FOUND, "no unit '%.80s' in the org tree", unit);
     if (amount < 0 || amount > TARGETS_AMOUNT_MAX)
         return err_field(why, -ERR_INVALID_FIELD, "amount", "amount: expected 0 to 2^53 fen");
@@ -57,6 +62,29 @@ static int on_office_total(const char *office, int64_t amount, void *ctx)
     char unit[96];
     snprintf(unit, sizeof unit, "office/%s", office);
     return json_object_set_new(ctx, unit, json_integer(amount));
+}
+
+/* An office's registered customers and what they earned, for its children. */
+struct customers {
+    json_t *by_office; /* { office: { customer: amount } }: registered ones, 0 when nothing */
+};
+
+static int on_registered(const char *id, const char *office, void *ctx)
+{
+    struct customers *c = ctx;
+    json_t *o = json_object_get(c->by_office, office);
+    if (!o)
+        json_object_set_new(c->by_office, office, o = json_object());
+    return json_object_set_new(o, id, json_integer(0));
+}
+
+static int on_customer_total(const char *office, const char *customer, int64_t amount, void *ctx)
+{
+    struct customers *c = ctx;
+    json_t *o = json_object_get(c->by_office, office), *v = json_object_get(o, customer);
+    if (v) /* a registered customer of that office; the rest is the remainder */
+        json_object_set_new(o, customer, json_integer(json_integer_value(v) + amount));
+    return 0;
 }
 
 static json_t *node(const char *unit, const json_t *targets, int64_t actual, json_t *children)
@@ -84,9 +112,17 @@ int targets_tree(struct store *st, const struct org *org, const char *root, cons
     if (rc)
         return rc;
     json_t *targets = json_object(), *actuals = json_object();
+    struct customers cust = {json_object()};
     rc = store_target_list(st, period, metric, on_total, targets, why);
     if (!rc)
         rc = store_ledger_offices(st, metric, from, to, on_office_total, actuals, why);
+    if (!rc)
+        rc = store_customer_offices(st, on_registered, &cust, why);
+    char mfrom[8], mto[8]; /* periods are whole months */
+    snprintf(mfrom, sizeof mfrom, "%.7s", from);
+    snprintf(mto, sizeof mto, "%.7s", to);
+    if (!rc)
+        rc = store_ledger_customers(st, metric, mfrom, mto, on_customer_total, &cust, why);
     json_t *regions = json_array(), *found = NULL;
     int64_t hq_actual = 0;
     for (size_t r = 0; r < org->n_regions && !rc; r++) {
@@ -101,7 +137,28 @@ int targets_tree(struct store *st, const struct org *org, const char *root, cons
             snprintf(ounit, sizeof ounit, "office/%s", org->offices[o].id);
             int64_t a = json_integer_value(json_object_get(actuals, ounit));
             region_actual += a;
-            json_t *leaf = node(ounit, targets, a, NULL);
+            /* Registered customers below their office, the rest as one remainder. */
+            json_t *registered = json_object_get(cust.by_office, org->offices[o].id), *kids = NULL;
+            if (registered) {
+                kids = json_array();
+                int64_t rest = a;
+                const char *cid;
+                json_t *amount;
+                json_object_foreach(registered, cid, amount)
+                {
+                    char cunit[160];
+                    snprintf(cunit, sizeof cunit, "customer/%s", cid);
+                    rest -= json_integer_value(amount);
+                    json_t *cn = node(cunit, targets, json_integer_value(amount), NULL);
+                    if (!strcmp(root, cunit))
+                        found = json_incref(cn);
+                    json_array_append_new(kids, cn);
+                }
+                char runit2[160];
+                snprintf(runit2, sizeof runit2, "%s/unregistered", ounit);
+                json_array_append_new(kids, node(runit2, targets, rest, NULL));
+            }
+            json_t *leaf = node(ounit, targets, a, kids);
             if (!strcmp(root, ounit))
                 found = json_incref(leaf);
             json_array_append_new(offices, leaf);
@@ -118,6 +175,7 @@ int targets_tree(struct store *st, const struct org *org, const char *root, cons
     json_decref(tree);
     json_decref(targets);
     json_decref(actuals);
+    json_decref(cust.by_office);
     if (!rc && !found)
         rc = err_set(why, -ERR_NOT_FOUND, "no unit '%.80s' in the org tree", root);
     if (rc) {

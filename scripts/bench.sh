@@ -246,3 +246,8 @@ LUA
     count=$(sqlite3 "$WORK/ltc.db" 'SELECT count(*) FROM instances')
     echo "ltcd resident memory after the runs: $((rss / 1024)) MiB with $count stored leads"
 fi
+
+# The pipeline and the targets roll-up over 100,000 instances and 10,000
+# customers (issue 14), on a database of its own.
+kill -TERM $LTCD_PID 2>/dev/null; wait $LTCD_PID 2>/dev/null || true; LTCD_PID=""
+sh scripts/bench-pipeline.sh

@@ -35,6 +35,17 @@ return {
             fr = { min = 10, max = 50 },
         },
     },
+    -- Win probabilities per step (forecast.lua), in percent: a region's
+    -- forecast.lua may set any of them within these ranges.
+    forecast = {
+        stages = {
+            lead = { min = 0, max = 20, integer = true },
+            opportunity = { min = 0, max = 40, integer = true },
+            ATI = { min = 5, max = 60, integer = true },
+            ATB = { min = 20, max = 80, integer = true },
+            ATC = { min = 50, max = 95, integer = true },
+        },
+    },
     -- Relations between the values above, checked on what a lower layer's file
     -- gives, HQ's defaults standing in for what it leaves out. A relation is
     -- { sum = { "SECTION.FIELD", ... }, total = N }: those values add up to N.

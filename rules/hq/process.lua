@@ -52,6 +52,7 @@ local BODIES = {
     sign = { "value", "currency", "terms", "net_days" },
     milestone = { "kind", "amount", "ref" },
     close = { "reason" },
+    update = { "expected_close", "value" },
 }
 local BODY_COMMON = { "correction" }
 
@@ -63,6 +64,7 @@ local ROLES = {
     sign = { admin = true, ar = true },
     milestone = { admin = true, ar = true, fr = true, finance = true },
     close = { admin = true, reviewer = true, ar = true },
+    update = { admin = true, reviewer = true, ar = true },
 }
 
 local function fail(kind, message, extra)
@@ -182,6 +184,28 @@ local function dso(instance)
 end
 
 local actions = {}
+
+-- The forecast fields of a lead or opportunity: when it expects to close and
+-- at what value (fen; the pipeline takes the budget until one is given).
+local VALUE_MAX = 9007199254740992 -- 2^53 fen
+function actions.update(inst, input)
+    local close, value = input.expected_close, input.value
+    if close == nil and value == nil then
+        return invalid("expected_close", "update needs expected_close, value or both")
+    end
+    if close ~= nil and not is_date(close) then return invalid("expected_close", "expected YYYY-MM-DD") end
+    if value ~= nil and (not is_int(value) or value > VALUE_MAX) then
+        return invalid("value", "expected an integer amount in fen, 0 to 2^53")
+    end
+    local state = { expected_close = close or inst.expected_close,
+                    expected_value = value or inst.expected_value }
+    local previous -- what it replaces, when it had any
+    if inst.expected_close ~= nil or inst.expected_value ~= nil then
+        previous = { expected_close = inst.expected_close, value = inst.expected_value }
+    end
+    return { state = state, outcome = { expected_close = state.expected_close,
+             value = state.expected_value, previous = previous } }
+end
 
 function actions.review(inst, input)
     local d = input.decision
@@ -473,8 +497,8 @@ end
 
 -- Which actions each stage allows (reevaluate is the engine's, at stage lead).
 local ALLOWED = {
-    lead = { review = true, assign = true, close = true },
-    opportunity = { assign = true, decide = true, sign = true, close = true },
+    lead = { review = true, assign = true, close = true, update = true },
+    opportunity = { assign = true, decide = true, sign = true, close = true, update = true },
     contract = { assign = true, decide = true, milestone = true, close = true },
     closed = {},
 }
@@ -528,7 +552,23 @@ local function act(instance, input, ctx)
     return res
 end
 
+-- Migration of an open instance to this version (POST /v1/instances/migrate):
+-- true when it may continue under this file, else the reason it may not (a
+-- string). A key decision deferred is finished under the version it was
+-- deferred under, so the instance stays there until it is decided.
+local function migrate(instance, from_version)
+    if instance.stage == "closed" then return "a closed instance is not migrated" end
+    for _, kdp in ipairs({ "ATI", "ATB", "ATC", "ATAC", "ATCC" }) do
+        local g = (instance.gates or {})[kdp]
+        if g ~= nil and g.outcome == "defer" then
+            return kdp .. " was deferred under hq v" .. from_version .. "; decide it first"
+        end
+    end
+    return true
+end
+
 return {
+    migrate = migrate,
     stages = { "lead", "opportunity", "contract", "closed" },
     -- How a closed instance ended (closure.outcome): the funnel counts each apart.
     outcomes = { "won", "lost", "dropped" },

@@ -85,4 +85,37 @@ return {
                  budget_tables_overdue = 2 },
         expect = { points_lost = 10 },
     },
+    -- forecast.lua: a deal's step gives its probability (HQ's defaults, North has
+    -- no forecast.lua), the probability its category.
+    {
+        name = "a North lead is a 5% pipeline deal",
+        instance = { stage = "lead", region = "north", gates = {} },
+        expect = { probability = 5, category = "pipeline" },
+    },
+    {
+        name = "a North deal with ATC approved is a commit at 80%",
+        instance = { stage = "opportunity", region = "north", gates = {
+            ATI = { outcome = "approve" }, ATB = { outcome = "approve_with_conditions" },
+            ATC = { outcome = "approve" } } },
+        expect = { probability = 80, category = "commit" },
+    },
+    {
+        name = "a rejected bid is omitted",
+        instance = { stage = "opportunity", region = "north", gates = {
+            ATI = { outcome = "approve" }, ATB = { outcome = "reject" } } },
+        expect = { probability = 0, category = "omitted" },
+    },
+    -- process.lua migrate: an open instance moves unless a decision is deferred.
+    {
+        name = "an opportunity migrates",
+        instance = { stage = "opportunity", gates = { ATI = { outcome = "approve" } } },
+        from = 1,
+        expect = { migrate = true },
+    },
+    {
+        name = "a deferred decision keeps the instance on its version",
+        instance = { stage = "opportunity", gates = { ATI = { outcome = "defer" } } },
+        from = 3,
+        expect = { migrate = "ATI was deferred under hq v3" },
+    },
 }

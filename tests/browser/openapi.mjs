@@ -282,6 +282,14 @@ await call("PUT", "/v1/targets/region/south/2026", "hq-admin-token", { metric: "
 await call("PUT", "/v1/targets/office/province-a/2026", "south-admin-token", { metric: "cash", amount: 20000000 }, 200, "office target");
 await call("GET", "/v1/targets?period=2026&metric=cash", "hq-admin-token", undefined, 200, "target tree");
 
+// Strategy to numbers: the pipeline, the process metrics, a migration dry run.
+await call("GET", "/v1/pipeline?period=2026", "hq-admin-token", undefined, 200, "pipeline");
+await call("GET", "/v1/pipeline?period=2026&unit=office/province-a", "south-admin-token", undefined, 200, "an office's pipeline");
+await call("GET", "/v1/pipeline?period=26", "hq-admin-token", undefined, 400, "a bad period");
+await call("GET", "/v1/process-metrics?period=2026", "hq-admin-token", undefined, 200, "process metrics");
+await call("POST", "/v1/instances/migrate", "hq-admin-token", { to_hq: 1, dry_run: true }, 200, "a migration dry run");
+await call("POST", "/v1/instances/migrate", "hq-admin-token", { to_hq: 1 }, 400, "a migration without dry_run");
+
 // Every operation of the document was taken.
 const all = [];
 for (const [t, item] of Object.entries(doc.paths))

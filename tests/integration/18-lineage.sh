@@ -35,7 +35,7 @@ T2='return { hot = 60, warm = 30 } -- v2'
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token "$T2" >/dev/null
 expect "a PUT of thresholds.lua: 201" 201
 check "... answers version 2, pending, built on v1" [ "$(jq -c '[.version, .status, .base]' <"$WORK/body")" = '[2,"pending",1]' ]
-[ "$(files_of 2)" = '["actions.lua","share.lua","tests.lua","thresholds.lua"]' ] && [ "$(file_of 2 actions.lua)" = "$V1_ACTIONS" ] && [ "$(file_of 2 share.lua)" = "$V1_SHARE" ]; ok_if "v2 keeps v1's actions.lua and share.lua"
+[ "$(files_of 2)" = '["actions.lua","forecast.lua","share.lua","tests.lua","thresholds.lua"]' ] && [ "$(file_of 2 actions.lua)" = "$V1_ACTIONS" ] && [ "$(file_of 2 share.lua)" = "$V1_SHARE" ]; ok_if "v2 keeps v1's actions.lua and share.lua"
 check "v2 has the new thresholds.lua" [ "$(file_of 2 thresholds.lua)" = "$T2" ]
 check "v1 is superseded" [ "$(api GET /v1/rules/region/south/versions/1 hq-viewer-token | jq -r .status)" = superseded ]
 ev=$(api GET /v1/rules/region/south/events hq-viewer-token)
@@ -90,7 +90,7 @@ api PUT '/v1/rules/region/south/thresholds.lua?base=4' south-admin-token "$T2" >
 expect "?base=4 (rejected): 409" 409 conflict
 api DELETE '/v1/rules/region/south/share.lua?base=1' south-admin-token >/dev/null
 expect "DELETE ?base=1: 201" 201
-[ "$(jq -c '[.version, .base]' <"$WORK/body")" = '[5,1]' ] && [ "$(files_of 5)" = '["actions.lua","tests.lua","thresholds.lua"]' ] && [ "$(file_of 5 actions.lua)" = "$V1_ACTIONS" ]; ok_if "... built on v1: v1's files without share.lua"
+[ "$(jq -c '[.version, .base]' <"$WORK/body")" = '[5,1]' ] && [ "$(files_of 5)" = '["actions.lua","forecast.lua","tests.lua","thresholds.lua"]' ] && [ "$(file_of 5 actions.lua)" = "$V1_ACTIONS" ]; ok_if "... built on v1: v1's files without share.lua"
 printf '%s\n' 'return { hot = 62 }' >"$WORK/thresholds.lua"
 out=$(LTC_TOKEN=south-admin-token ctl rules put region/south thresholds.lua "$WORK/thresholds.lua" --base 3)
 [ "$out" = "region/south thresholds.lua: version 6 pending (built on v3)" ] && [ "$(file_of 6 share.lua)" = "$V1_SHARE" ]; ok_if "ltcctl rules put --base V builds on V"
@@ -114,11 +114,11 @@ check "the numbers of stored versions only grow" [ "$(api GET /v1/rules/region/s
 d=$(api GET /v1/rules/region/south/versions/9/diff hq-viewer-token)
 expect "GET .../versions/9/diff: 200" 200
 check "against the active version by default" [ "$(say "$d" | jq -c '[.owner, .from, .to]')" = '["region/south",3,9]' ]
-check "every file of either version, with its status" [ "$(say "$d" | jq -c '[.files[] | [.file, .status]]')" = '[["actions.lua","changed"],["share.lua","removed"],["tests.lua","changed"],["thresholds.lua","changed"]]' ]
-check "a removed file's diff removes every line" [ "$(say "$d" | jq -r '.files[1].diff' | grep -c '^-')" = "$(($(printf '%s\n' "$V1_SHARE" | wc -l) + 1))" ]
+check "every file of either version, with its status" [ "$(say "$d" | jq -c '[.files[] | [.file, .status]]')" = '[["actions.lua","changed"],["forecast.lua","removed"],["share.lua","removed"],["tests.lua","changed"],["thresholds.lua","changed"]]' ]
+check "a removed file's diff removes every line" [ "$(say "$d" | jq -r '.files[] | select(.file == "share.lua") | .diff' | grep -c '^-')" = "$(($(printf '%s\n' "$V1_SHARE" | wc -l) + 1))" ]
 d=$(api GET '/v1/rules/region/south/versions/3/diff?against=1' pb-ar-token)
 expect "any principal reads a diff, against any version (superseded v1)" 200
-check "... from v1 to v3: share.lua and tests.lua same, two files changed" [ "$(say "$d" | jq -c '[.from, .to, [.files[] | .status]]')" = '[1,3,["changed","same","same","changed"]]' ]
+check "... from v1 to v3: forecast.lua, share.lua and tests.lua same, two files changed" [ "$(say "$d" | jq -c '[.from, .to, [.files[] | .status]]')" = '[1,3,["changed","same","same","same","changed"]]' ]
 check "a same file has an empty diff" [ "$(say "$d" | jq -r '.files[1].diff')" = "" ]
 # jq -j: the texts exactly, without a newline added.
 api GET /v1/rules/region/south/versions/1 hq-viewer-token | jq -j '.files["thresholds.lua"]' >"$WORK/old.lua"
@@ -144,13 +144,13 @@ check "nothing active: from null, every file added" [ "$(say "$d" | jq -c '[.fro
 
 # --- ltcctl rules diff and rules show ------------------------------------------------
 LTC_TOKEN=hq-viewer-token ctl rules diff region/south 3 1 >"$WORK/out"
-check "ltcctl rules diff: a summary line" [ "$(head -1 "$WORK/out")" = "region/south v3 against v1: 2 changed, 0 added, 0 removed, 2 same" ]
+check "ltcctl rules diff: a summary line" [ "$(head -1 "$WORK/out")" = "region/south v3 against v1: 2 changed, 0 added, 0 removed, 3 same" ]
 grep -q '^+++ b/thresholds.lua$' "$WORK/out" && ! grep -q "$(printf '\033')" "$WORK/out"; ok_if "... then the unified diffs, plain when not on a terminal"
 check "... the same text as the API's" sh -c "tail -n +2 '$WORK/out' | tail -n $(wc -l <"$WORK/ours.diff") | cmp -s - '$WORK/ours.diff'"
 LTC_TOKEN=hq-viewer-token ctl rules diff region/south 9 >"$WORK/out"
 check "ltcctl rules diff without W: against the active version" grep -q '^region/south v9 against v3: ' "$WORK/out"
 LTC_TOKEN=hq-viewer-token ctl --json rules diff region/south 3 1 >"$WORK/out"
-check "ltcctl --json rules diff prints the API answer" [ "$(jq -c '[.from, .to, (.files | length)]' "$WORK/out")" = '[1,3,4]' ]
+check "ltcctl --json rules diff prints the API answer" [ "$(jq -c '[.from, .to, (.files | length)]' "$WORK/out")" = '[1,3,5]' ]
 if command -v script >/dev/null; then
     script -qc "LTC_URL=$URL LTC_TOKEN=hq-viewer-token '$LTCCTL' rules diff region/south 3 1" /dev/null >"$WORK/tty" 2>&1
     check "on a terminal: removed lines red, added green, hunks cyan" grep -q "$(printf '\033\\[31m-return')" "$WORK/tty" && grep -q "$(printf '\033\\[32m+return')" "$WORK/tty" && grep -q "$(printf '\033\\[36m@@ ')" "$WORK/tty"

@@ -99,7 +99,7 @@ check "it names the field" hasf "$(emsg)" "relations[1].sum[3]: 'share.triangle.
 # --- --check-rules --------------------------------------------------------------
 out=$("$LTCD" --check-rules --rules "$ROOT/rules" 2>&1); rc=$?
 check "--check-rules on the shipped tree: exit 0" [ "$rc" = 0 ]
-check "--check-rules on the shipped tree prints exactly the ok line" [ "$out" = "ok: 5 owners, 19 files, 23 tests" ]
+check "--check-rules on the shipped tree prints exactly the ok line" [ "$out" = "ok: 5 owners, 21 files, 30 tests" ]
 cp -r "$ROOT/rules" "$WORK/broken"
 printf 'return {\n  hot = \n' >"$WORK/broken/regions/north/thresholds.lua"
 echo 'return { platform = 15, triangle = { ar = 50, sr = 30, fr = 30 } }' >"$WORK/broken/regions/south/share.lua"
@@ -125,7 +125,7 @@ CTL rules test "$ROOT/rules/regions/south" --hq "$ROOT/rules/hq" >"$WORK/out" 2>
 check "rules test: a good bundle with --hq exits 0" [ "$rc" = 0 ]
 check "rules test: each test's line, name and evaluation" \
     grep -qF 'ok   regions/south/tests.lua:41: test "a middling lead with a planned budget is warm, not hot" (score 48.2, warm, early, nurture)' "$WORK/out"
-check "rules test: the summary" grep -qF 'tests: 7 passed, 0 failed (tests.lua: 6, HQ samples: 1)' "$WORK/out"
+check "rules test: the summary" grep -qF 'tests: 9 passed, 0 failed (tests.lua: 8, HQ samples: 1)' "$WORK/out"
 CTL rules test "$ROOT/examples/adaptation/regions/south" >"$WORK/out" 2>&1; rc=$?
 [ "$rc" = 0 ] && grep -q "^HQ rules: hq v$HQ, active at $URL" "$WORK/out"; ok_if "rules test: HQ fetched from the daemon (no --hq)"
 check "rules test: the tutorial's tests pass" grep -qF 'tests: 5 passed, 0 failed (tests.lua: 4, HQ samples: 1)' "$WORK/out"
@@ -157,7 +157,7 @@ CTL rules test "$WORK/local" --hq "$ROOT/rules/hq" >"$WORK/out" 2>&1; rc=$?
     grep -q '^error: regions/south/thresholds.lua:2: ' "$WORK/out"; ok_if "rules test: a bundle that does not compile exits 1 with file:line"
 CTL --json rules test "$ROOT/rules" >"$WORK/out" 2>/dev/null; rc=$?
 [ "$rc" = 0 ] && \
-    [ "$(jq '[.tests[] | select(.sample | not)] | length' "$WORK/out")" = 23 ] && [ "$(jq .failed "$WORK/out")" = 0 ]; ok_if "rules test --json on the whole shipped tree"
+    [ "$(jq '[.tests[] | select(.sample | not)] | length' "$WORK/out")" = 30 ] && [ "$(jq .failed "$WORK/out")" = 0 ]; ok_if "rules test --json on the whole shipped tree"
 LTC_URL=http://127.0.0.1:1 "$LTCCTL" rules test "$ROOT/rules/regions/south" >/dev/null 2>&1; rc=$?
 check "rules test without --hq and no daemon: exit 3" [ "$rc" = 3 ]
 CTL rules test "$WORK/nowhere" >/dev/null 2>&1; rc=$?

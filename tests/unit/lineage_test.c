@@ -461,7 +461,7 @@ TEST(an_upgraded_database_remembers_the_tree_it_read_last)
         if (strstr(store_migrations[i], "CREATE TABLE rule_disk"))
             lineage = i;
     CHECK(lineage > 0);
-    char sql[1200];
+    char sql[2000];
     snprintf(
         sql, sizeof sql,
         "DROP TABLE rule_disk; DROP TABLE rule_numbers; ALTER TABLE rule_versions DROP "
@@ -474,6 +474,9 @@ TEST(an_upgraded_database_remembers_the_tree_it_read_last)
         "DROP TABLE customers; DROP TABLE activities; DROP TABLE reviews;"
         "DROP TRIGGER instances_funnel_insert; DROP TRIGGER instances_funnel_update;"
         "DROP TABLE funnel_sums;"
+        /* strategy to numbers' (issue 14) */
+        "DROP TABLE forecasts; DROP TABLE pipeline_sums; DROP TABLE ledger_customers;"
+        "DROP TRIGGER ledger_customer_sums;"
         "PRAGMA user_version = %d;",
         lineage);
     CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));

@@ -425,7 +425,7 @@ TEST(check_tree_prints_the_ok_line_or_every_error)
 {
     FILE *out = tmpfile(), *err = tmpfile();
     CHECK(rules_check_tree_to("rules", out, err) == 0);
-    CHECK_MSG(!strcmp(slurp(out), "ok: 5 owners, 19 files, 23 tests\n"), "%s", slurp(out));
+    CHECK_MSG(!strcmp(slurp(out), "ok: 5 owners, 21 files, 30 tests\n"), "%s", slurp(out));
     CHECK(!strcmp(slurp(err), ""));
     write_tree();
     put("regions/south/thresholds.lua", "return { hot = ");
@@ -480,7 +480,7 @@ TEST(offline_bundles_are_tested_and_evaluate_leads)
     struct seen s = {0};
     struct rules_test_run run = {.cb = on_outcome, .ctx = &s, .all = true};
     rules_offline_test(o, &run);
-    CHECK_MSG(run.tests == 6 && run.failed == 0 && run.samples == 1, "%d %d %d %s", run.tests,
+    CHECK_MSG(run.tests == 8 && run.failed == 0 && run.samples == 1, "%d %d %d %s", run.tests,
               run.failed, run.samples, s.all);
     json_t *body = json_loads("{\"office\":\"province-a\",\"customer\":\"c\",\"title\":\"t\","
                               "\"source\":\"sales\",\"horizon_months\":6,"

@@ -52,4 +52,17 @@ return {
         lead = lead(120000000, "approved", 6, { strategic_fit = 1, urgency = 5, relationship = 5 }),
         expect = { recommendation = "close" },
     },
+    -- forecast.lua: South's bids are won more often than HQ assumes.
+    {
+        name = "a South deal with ATB approved is best case at 60%",
+        instance = { stage = "opportunity", region = "south", gates = {
+            ATI = { outcome = "approve" }, ATB = { outcome = "approve" } } },
+        expect = { probability = 60, category = "best_case" },
+    },
+    {
+        name = "a South deal with ATC approved is a commit at 85%",
+        instance = { stage = "opportunity", region = "south", gates = {
+            ATI = { outcome = "approve" }, ATB = { outcome = "approve" }, ATC = { outcome = "approve" } } },
+        expect = { probability = 85, category = "commit" },
+    },
 }
