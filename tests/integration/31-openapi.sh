@@ -15,7 +15,7 @@ check "an OpenAPI 3.1 document" [ "$(jq -r .openapi "$WORK/doc")" = 3.1.0 ]
 check "with the error envelope" jqe '.components.schemas.Error.properties.error.required == ["code", "message", "details"]' "$WORK/doc"
 check "bearer authentication by default, public routes marked" jqe '.security == [{"bearer": []}] and .paths["/health"].get.security == []' "$WORK/doc"
 check "every operation has a summary and a success response" jqe '([.paths[][]] | length) as $n | [.paths[][] | select((.summary | length) > 0 and (.responses | keys | any(startswith("2"))))] | length == $n' "$WORK/doc"
-check "action bodies are documented per action, without unknown keys" jqe '[.components.schemas.ActionRequest.oneOf[] | select(.additionalProperties == false) | .properties.action.const] | sort == ["assign", "assign_owner", "close", "decide", "milestone", "reevaluate", "review", "sign"]' "$WORK/doc"
+check "action bodies are documented per action, without unknown keys" jqe '[.components.schemas.ActionRequest.oneOf[] | select(.additionalProperties == false) | .properties.action.const] | sort == ["assign", "assign_owner", "close", "decide", "milestone", "reevaluate", "review", "sign", "update"]' "$WORK/doc"
 check "items_refused: the error envelope with details.items" jqe '(.components.schemas.Error.properties.error.properties.code.enum | index("items_refused")) and .paths["/v1/reviews"].post.responses["422"].content["application/json"].schema["$ref"] == "#/components/schemas/ItemsRefused"' "$WORK/doc"
 api GET /v1/openapi.json hq-admin-token >/dev/null; expect "with a token too" 200
 api POST /v1/openapi.json hq-admin-token '{}' >/dev/null; expect "POST: 405" 405 method_not_allowed
