@@ -241,8 +241,9 @@ int rules__check_body(const struct rules_version *hq, const json_t *input, struc
         if (json_object_get(fields, k))
             continue;
         key_list(fields, list, sizeof list);
-        return err_field(why, -ERR_INVALID_FIELD, k, "%.60s: unknown field of %s (accepted: %s)", k,
-                         action, list);
+        const char *name = k[0] ? k : "(an empty key)"; /* the field names something */
+        return err_field(why, -ERR_INVALID_FIELD, name, "%.60s: unknown field of %s (accepted: %s)",
+                         name, action, list);
     }
     return 0;
 }

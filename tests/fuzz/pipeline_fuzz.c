@@ -5,6 +5,7 @@
  * non-empty range of whole months of valid dates), and the rounding rule on
  * numbers taken from the input (0 <= weighted <= value, and within half a
  * fen of value x p / 100). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     struct err_detail why = {0};
     if (!period_range(text, from, to, &why)) {
-        if (!period_date_valid(from) || !period_date_valid(to) || strcmp(from, to) >= 0 ||
+        /* 'to' is the end, excluded: one past the last business date (9998-12-31). */
+        bool end_ok = period_date_valid(to) || !strcmp(to, "9999-01-01");
+        if (!period_date_valid(from) || !end_ok || strcmp(from, to) >= 0 ||
             strcmp(from + 7, "-01") || strcmp(to + 7, "-01"))
             abort();
     } else if (why.code != -ERR_INVALID_FIELD)

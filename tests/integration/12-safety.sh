@@ -76,8 +76,9 @@ sqlite3 "$WORK/db" "WITH RECURSIVE n(i) AS (SELECT (SELECT max(id) + 1 FROM inst
     SELECT i + 1 FROM n WHERE i < 30000) INSERT INTO instances(id, stage, region, office,
     temperature, doc, created_at, updated_at, last_seq) SELECT i, 'lead', 'south', 'province-a',
     'cold', '{\"id\":' || i || ',\"pad\":\"' || hex(randomblob(600)) || '\"}', 0, 0, 1 FROM n;
-    INSERT INTO events SELECT id, 1, 0, 'bulk:load', 'create', '{}', '{}', '{}' FROM instances
+    INSERT INTO events SELECT id, 1, 0, 'bulk:load', 'create', '{}', '{}', '{}', NULL FROM instances
     WHERE id NOT IN (SELECT instance_id FROM events);"
+ok_if "the bulk load of 30,000 instances and their events succeeds"
 sqlite3 "$WORK/db" 'SELECT id FROM instances' >"$WORK/acked"
 
 # --- online backup under write load -----------------------------------------------------

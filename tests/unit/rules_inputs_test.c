@@ -166,6 +166,9 @@ TEST(action_bodies_with_unknown_keys_are_refused_naming_the_key)
          "decison: unknown field of review (accepted: action, at, correction, decision, note)"},
         {"{\"action\":\"sign\",\"value\":1,\"netdays\":30}", "netdays", "unknown field of sign"},
         {"{\"action\":\"close\",\"reason\":\"x\",\"value\":1}", "value", "unknown field of close"},
+        /* found by lead_fuzz: an empty key is named too */
+        {"{\"action\":\"decide\",\"kdp\":\"ATC\",\"outcome\":\"approve\",\"\":1}", "(an empty key)",
+         "(an empty key): unknown field of decide"},
     };
     /* An unknown action is process.lua's to refuse: it names the stage's actions. */
     json_t *unknown = json_loads("{\"action\":\"reveiw\"}", 0, NULL);
