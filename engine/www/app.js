@@ -150,8 +150,10 @@ function targetNode(n, depth, out) {
   for (const c of n.children || []) targetNode(c, depth + 1, out);
 }
 
+// The tree also holds customers and each office's remainder
+// (office/ID/unregistered): only units that are offices count here.
 function offices(n, out = []) {
-  if (n.unit.startsWith('office/')) out.push(n.unit.slice(7));
+  if (/^office\/[^/]+$/.test(n.unit)) out.push(n.unit.slice(7));
   for (const c of n.children || []) offices(c, out);
   return out;
 }
@@ -444,7 +446,7 @@ async function showDetail(id) {
 // The units of the principal's scope (hq, regions, offices), from the targets
 // tree the page loads anyway; the meeting and the scorecard choose among them.
 function unitsOf(n, out = []) {
-  if (/^(hq|region\/|office\/)/.test(n.unit)) out.push(n.unit);
+  if (/^(hq|region\/[^/]+|office\/[^/]+)$/.test(n.unit)) out.push(n.unit);
   for (const c of n.children || []) unitsOf(c, out);
   return out;
 }
