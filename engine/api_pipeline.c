@@ -74,21 +74,33 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
 
 /* --- GET /v1/pipeline ------------------------------------------------------ */
 
-/* Answered from inside a write: the stale forecasts of the unit's regions
- * are recomputed first, in the same transaction the tree is read in. */
+/* Answered from inside a write: the forecasts a job computed are written
+ * PIPELINE_APPLY_PART a write (the op goes on in the next batch until all
+ * are), then whatever is still stale is recomputed, in the same transaction
+ * the tree is read in. The input's "applied" counts what is written. */
 static int apply_pipeline(struct app_write *w, char **body, int *status, struct err_detail *why)
 {
     const char *unit = json_string_value(json_object_get(w->input, "unit"));
     const char *period = json_string_value(json_object_get(w->input, "period"));
+    const json_t *computed = json_object_get(w->input, "computed");
     const struct org *org = rules_hq(w->app->rules)->org;
-    int64_t computed = 0, refreshed = 0;
+    int64_t applied = json_integer_value(json_object_get(w->input, "applied")), part = 0;
+    int64_t refreshed = 0;
     size_t len;
-    int rc =
-        pipeline_stale_apply(w->app->st, json_object_get(w->input, "computed"), &computed, why);
+    int rc = pipeline_stale_apply(w->app->st, computed, (size_t)applied, PIPELINE_APPLY_PART,
+                                  &part, why);
+    if (rc)
+        return rc;
+    applied += part;
+    if ((size_t)applied < json_array_size(computed)) {
+        w->again = true;
+        return json_object_set_new(w->input, "applied", json_integer(applied))
+                   ? err_set(why, -ERR_NOMEM, "out of memory")
+                   : 0;
+    }
+    rc = pipeline_refresh(w->app->st, w->app->rules, org, unit, &refreshed, why);
     if (!rc)
-        rc = pipeline_refresh(w->app->st, w->app->rules, org, unit, &refreshed, why);
-    if (!rc)
-        rc = pipeline_tree(w->app->st, org, unit, period, computed + refreshed, body, &len, why);
+        rc = pipeline_tree(w->app->st, org, unit, period, applied + refreshed, body, &len, why);
     if (!rc)
         *status = 200;
     return rc;

@@ -78,6 +78,14 @@ struct sync {
     struct batch *batches; /* owned */
 };
 
+/* An op goes on (app_write.again): while an idle handle is active the loop
+ * polls without waiting, so the turn callback (app_flush, which stops it)
+ * runs the op at once. */
+static void on_again(uv_idle_t *h)
+{
+    (void)h;
+}
+
 /* Answer every op of a batch: the commit's failure (rc, why) overrides the
  * op's own result. Frees the batch's ops. */
 static void answer(struct app *app, struct batch *b, int rc, const struct err_detail *why)
@@ -90,6 +98,9 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
             d->body = NULL;
             d->why = *why;
         }
+        if (w->again && !rc && !d->why.code)
+            continue; /* goes on in the next batch */
+        w->again = false;
         if (d->why.code && d->body) {
             http_set_error(w->req, err_api_code(d->why.code), d->why.msg);
             http_respond(w->req, d->status, "application/json", d->body, strlen(d->body));
@@ -112,6 +123,12 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
     }
     for (struct app_write *w = b->list, *next; w; w = next) {
         next = w->next;
+        if (w->again) {
+            w->again = false;
+            app_write_queue(app, w);
+            uv_idle_start(&app->again_idle, on_again);
+            continue;
+        }
         json_decref(w->input);
         json_decref(w->shadow);
         free(w);
@@ -188,6 +205,7 @@ static void not_recorded(struct err_detail *why)
 void app_flush(void *arg)
 {
     struct app *app = arg;
+    uv_idle_stop(&app->again_idle);
     if (!app->queue_head)
         return;
     struct batch *b = calloc(1, sizeof *b);
@@ -281,6 +299,7 @@ static void on_probe(uv_timer_t *t)
 
 void app_probe_start(struct app *app)
 {
+    uv_idle_init(app->loop, &app->again_idle);
     uv_timer_init(app->loop, &app->probe);
     app->probe.data = app;
     uv_timer_start(&app->probe, on_probe, APP_PROBE_MS, APP_PROBE_MS);

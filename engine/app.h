@@ -49,6 +49,12 @@ struct app_write {
     char actor[AUTH_UNIT_MAX + 16];
     const struct auth_principal *principal; /* borrowed from app->auth */
     json_t *shadow; /* owned: shadow results to record with the write, or NULL */
+    /* Set by apply (which then returns 0 and leaves *body NULL): this op did
+     * one part of its work and goes on in a later batch once this one is
+     * committed, so a large write never holds the loop for long. Its input
+     * carries its progress; the request is answered by its last part, or
+     * with the failure of any part's batch. */
+    bool again;
     struct app_write *next;
 };
 
@@ -74,6 +80,8 @@ struct app {
     struct batch *unsynced;   /* owned: committed batches waiting for the next fsync */
     struct app_counters counters;
     uv_timer_t probe;     /* app_probe_start; closed by main with the other handles */
+    uv_idle_t again_idle; /* app_probe_start; runs the next turn at once when an op
+                             goes on (app_write.again) */
     bool degraded_logged; /* the current degraded spell was logged */
 };
 

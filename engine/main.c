@@ -178,6 +178,7 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->log_flush, NULL);
     uv_close((uv_handle_t *)&d->app.probe, NULL);
+    uv_close((uv_handle_t *)&d->app.again_idle, NULL);
 }
 
 /* Wait until every queued write is committed and answered and clients have

@@ -230,14 +230,12 @@ int pipeline_stale_compute(struct store *st, struct rules *r, const struct org *
     return rc;
 }
 
-int pipeline_stale_apply(struct store *st, const json_t *computed, int64_t *n,
-                         struct err_detail *why)
+int pipeline_stale_apply(struct store *st, const json_t *computed, size_t from, size_t count,
+                         int64_t *n, struct err_detail *why)
 {
-    size_t i;
-    json_t *e;
     *n = 0;
-    json_array_foreach(computed, i, e)
-    {
+    for (size_t i = from; i < json_array_size(computed) && i - from < count; i++) {
+        const json_t *e = json_array_get(computed, i);
         struct store_forecast f = {
             .id = json_integer_value(json_array_get(e, 0)),
             .if_seq = json_integer_value(json_array_get(e, 1)),

@@ -62,14 +62,18 @@ int pipeline_refresh(struct store *st, struct rules *r, const struct org *org, c
  * stale (an index read a region); then, off the loop on a job's reader and
  * rules copy, the stale ones computed (*out: a new list); then on the loop,
  * in a write, those written, each only if its instance did not change
- * meanwhile (an action recomputed it then): *n how many were offered.
+ * meanwhile (an action recomputed it then), 'count' of them from index
+ * 'from' at a time (PIPELINE_APPLY_PART a write, so the loop never holds
+ * for long): *n how many were offered.
  * pipeline_refresh after it catches whatever is still stale. */
+#define PIPELINE_APPLY_PART 1000 /* forecasts written in one write: ~20 ms */
+
 int pipeline_stale_any(struct store *st, struct rules *r, const struct org *org, const char *unit,
                        bool *any, struct err_detail *why);
 int pipeline_stale_compute(struct store *st, struct rules *r, const struct org *org,
                            const char *unit, json_t **out, struct err_detail *why);
-int pipeline_stale_apply(struct store *st, const json_t *computed, int64_t *n,
-                         struct err_detail *why);
+int pipeline_stale_apply(struct store *st, const json_t *computed, size_t from, size_t count,
+                         int64_t *n, struct err_detail *why);
 
 /* The tree under 'unit' for 'period' (period.h). Nodes: { unit, level (hq,
  * region, office, customer, remainder), target, won, open, weighted,

@@ -40,6 +40,12 @@ for src in tests/fuzz/*_fuzz.c; do
         -rss_limit_mb=2048 -print_final_stats=0 $dict -artifact_prefix="$OUT/$name-" \
         "$OUT/corpus-$name" $seeds >"$OUT/$name.log" 2>&1; then
         echo "fuzz: $name FAILED (see $OUT/$name.log)"; tail -30 "$OUT/$name.log"; status=1
+        # What a reader of only the last lines of the run needs: the finding
+        # and the input that caused it.
+        grep -E '^(==[0-9]+==|SUMMARY|http_fuzz|    #[0-4] )|runtime error' "$OUT/$name.log" | head -12
+        for a in "$OUT/$name"-crash-* "$OUT/$name"-leak-* "$OUT/$name"-timeout-* "$OUT/$name"-oom-*; do
+            [ -f "$a" ] && { echo "input $a (base64, first 3 KiB):"; head -c 3072 "$a" | base64; }
+        done
     else
         grep -E '^#[0-9]+.*DONE' "$OUT/$name.log" | tail -1
     fi

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -57,15 +58,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t sent = 0;
     bool shut = false, eof = false;
     char buf[65536];
-    for (int spins = 0; spins < 20000 && !eof; spins++) {
+    /* A wall-clock bound, not a number of turns: on a loaded machine a
+     * connect can wait a SYN retransmit (1 s) when the port pair is still
+     * in TIME_WAIT from an earlier input; libFuzzer's -timeout is 10 s. */
+    uint64_t deadline = http_now_ns() + 5000000000ull;
+    while (!eof && http_now_ns() < deadline) {
         uv_run(&loop, UV_RUN_NOWAIT);
         if (sent < size) {
             ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
             if (n > 0)
                 sent += (size_t)n;
         } else if (!shut) {
-            shutdown(fd, SHUT_WR);
-            shut = true;
+            shut = shutdown(fd, SHUT_WR) == 0; /* ENOTCONN until the connect completes */
         }
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN))
@@ -74,7 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     close(fd);
     for (int i = 0; i < 100 && http_connection_count(srv); i++)
         uv_run(&loop, UV_RUN_NOWAIT);
-    if (!eof)
-        abort(); /* the server neither answered to the end nor closed */
+    if (!eof) { /* the server neither answered to the end nor closed */
+        fprintf(stderr, "http_fuzz: no end after 5 s: sent %zu of %zu, %s, %u connections\n",
+                sent, size, shut ? "shut down" : "still sending", http_connection_count(srv));
+        abort();
+    }
     return 0;
 }

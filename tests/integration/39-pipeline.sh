@@ -193,6 +193,34 @@ ok_if "another region's forecasts are not recomputed"
 act hq-admin-token "$O1" '{"action":"close","reason":"lost to a competitor","at":"2026-04-01"}'
 api GET "/v1/pipeline?period=2026&unit=customer/bolt" pa-ar-token | jq -e '.open == 0 and .weighted == 0' >/dev/null
 ok_if "a closed opportunity leaves the pipeline"
+# Many stale forecasts (more than one write takes, PIPELINE_APPLY_PART): a
+# lead of province-b cloned 2,500 times while the daemon is stopped, each
+# forecast written under other rules, so the next read recomputes them all
+# and writes them over several writes before it answers.
+M=$(lead province-b "Walk-in Port" "Many")
+act pb-ar-token "$M" '{"action":"update","expected_close":"2026-05-15","value":1000}'
+api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token >"$WORK/p3.json"
+stop_daemon
+sqlite3 "$WORK/db" "
+    WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2500)
+    INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq,
+                          customer, exposure)
+    SELECT stage, region, office, temperature, json_set(doc, '$.expected_value', 1000 + 7 * x),
+           created_at, updated_at, last_seq, customer, 0 FROM instances, n WHERE id = $M;
+    INSERT INTO forecasts(id, region, office, customer, month, value, weighted, category, rules)
+    SELECT id, region, office, customer, '2026-05', json_extract(doc, '$.expected_value'), 0,
+           'pipeline', 'older rules' FROM instances WHERE id > $M;"
+start_daemon --auto-approve || exit 1
+EXPECT=0; x=1
+while [ $x -le 2500 ]; do EXPECT=$((EXPECT + $(weighted $((1000 + 7 * x)) 5))); x=$((x + 1)); done
+api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token >"$WORK/p4.json"
+[ "$(jq .refreshed "$WORK/p4.json")" -ge 2500 ] &&
+    [ "$(jq .weighted "$WORK/p4.json")" = $(($(jq .weighted "$WORK/p3.json") + EXPECT)) ] &&
+    [ "$(jq .open "$WORK/p4.json")" = $(($(jq .open "$WORK/p3.json") + 2500 * 1000 + 7 * 2500 * 2501 / 2)) ]
+ok_if "2,500 stale forecasts recomputed, written part by part, and the read sums them exactly"
+[ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM forecasts WHERE rules = 'older rules'")" = 0 ] &&
+    [ "$(api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token | jq .refreshed)" = 0 ]
+ok_if "none is left stale"
 check "the sums table agrees with the instances" [ "$(sqlite3 "$WORK/db" "SELECT sum(value) FROM pipeline_sums")" = \
     "$(sqlite3 "$WORK/db" "SELECT sum(value) FROM forecasts")" ] &&
     [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM forecasts f JOIN instances i ON i.id = f.id
