@@ -17,8 +17,10 @@ enum route_flags {
     PUBLIC = 1 << 0, /* no token needed */
 };
 
-/* Path patterns: literal segments, "{}" (one segment into the next param) and
- * "{owner}" (hq, or region/ID, office/ID or customer/ID: one or two segments). */
+/* Path patterns: literal segments, "{}" (one segment into the next param),
+ * "{owner}" (a rules owner: hq, region/ID or office/ID) and "{unit}" (a unit
+ * of the target tree: an owner or customer/ID); either is one or two
+ * segments into one param. */
 struct route {
     const char *method;
     const char *pattern;
@@ -49,7 +51,7 @@ static const struct route routes[] = {
     {"GET", "/v1/receivables/overdue", api_receivables_overdue, 0},
     {"POST", "/v1/shares/runs", api_share_run_create, 0},
     {"GET", "/v1/shares/runs/{}", api_share_run_get, 0},
-    {"PUT", "/v1/targets/{owner}/{}", api_target_put, 0},
+    {"PUT", "/v1/targets/{unit}/{}", api_target_put, 0},
     {"GET", "/v1/targets", api_targets_get, 0},
     {"GET", "/v1/pipeline", api_pipeline_get, 0},
     {"GET", "/v1/process-metrics", api_process_metrics_get, 0},
@@ -234,12 +236,12 @@ static bool match(const char *pattern, const char *path, struct api_call *c)
                 return false;
             continue;
         }
-        bool owner = !strncmp(p, "{owner}", 7);
+        bool unit = !strncmp(p, "{unit}", 6), owner = unit || !strncmp(p, "{owner}", 7);
         p = strchr(p, '}') + 1;
         const char *end = strchr(s, '/');
         if (owner && (!strncmp(s, "region/", 7) || !strncmp(s, "office/", 7)))
             end = strchr(s + 7, '/');
-        else if (owner && !strncmp(s, "customer/", 9)) /* targets of customers */
+        else if (unit && !strncmp(s, "customer/", 9))
             end = strchr(s + 9, '/');
         size_t n = end ? (size_t)(end - s) : strlen(s);
         if (n == 0 || n >= sizeof c->params[0] || np == API_PARAMS_MAX)

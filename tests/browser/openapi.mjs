@@ -280,6 +280,8 @@ await call("POST", "/v1/shares/runs", "hq-admin-token", { period: "2026", pool: 
 await call("PUT", "/v1/targets/hq/2026", "hq-admin-token", { metric: "cash", amount: 100000000 }, 200, "HQ target");
 await call("PUT", "/v1/targets/region/south/2026", "hq-admin-token", { metric: "cash", amount: 50000000 }, 200, "region target");
 await call("PUT", "/v1/targets/office/province-a/2026", "south-admin-token", { metric: "cash", amount: 20000000 }, 200, "office target");
+await call("PUT", "/v1/targets/customer/acme/2026", "pa-admin-token", { metric: "cash", amount: 5000000 }, 200, "customer target");
+await call("PUT", "/v1/targets/customer/nobody/2026", "pa-admin-token", { metric: "cash", amount: 5000000 }, 404, "an unregistered customer's target");
 await call("GET", "/v1/targets?period=2026&metric=cash", "hq-admin-token", undefined, 200, "target tree");
 
 // Strategy to numbers: the pipeline, the process metrics, a migration dry run.

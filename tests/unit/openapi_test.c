@@ -11,10 +11,11 @@
 #define ROUTES_MAX 256
 
 /* "METHOD /path/{}" keys: a route's "{owner}" is one of hq, region/{} or
- * office/{} (the document lists each), every "{name}" is "{}". */
+ * office/{}, its "{unit}" one of those or customer/{} (the document lists
+ * each), every "{name}" is "{}". */
 struct keys {
-    char key[ROUTES_MAX * 3][160];
-    bool public_route[ROUTES_MAX * 3];
+    char key[ROUTES_MAX * 4][160];
+    bool public_route[ROUTES_MAX * 4];
     size_t n;
 };
 
@@ -41,16 +42,18 @@ static void add_key(struct keys *k, const char *method, const char *path, bool p
 
 static void on_route(const char *method, const char *pattern, bool pub, void *ctx)
 {
-    const char *owner = strstr(pattern, "{owner}");
-    if (!owner) {
+    static const char *const kinds[] = {"hq", "region/{}", "office/{}", "customer/{}"};
+    const char *owner = strstr(pattern, "{owner}"), *unit = strstr(pattern, "{unit}");
+    const char *at = owner ? owner : unit;
+    if (!at) {
         add_key(ctx, method, pattern, pub);
         return;
     }
-    static const char *const kinds[] = {"hq", "region/{}", "office/{}"};
-    for (size_t i = 0; i < 3; i++) {
+    size_t n = owner ? 3 : 4; /* an owner is never a customer */
+    for (size_t i = 0; i < n; i++) {
         char path[160];
-        snprintf(path, sizeof path, "%.*s%s%s", (int)(owner - pattern), pattern, kinds[i],
-                 owner + strlen("{owner}"));
+        snprintf(path, sizeof path, "%.*s%s%s", (int)(at - pattern), pattern, kinds[i],
+                 strchr(at, '}') + 1);
         add_key(ctx, method, path, pub);
     }
 }
