@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "period.h"
 
@@ -32,7 +33,8 @@ struct run {
     struct rules_version *hq;
     struct project *projects; /* owned, in instance id order */
     size_t n_projects, cap;
-    struct buf lines; /* the result's lines, serialised as they are made */
+    struct buf lines; /* the run's text: '{"lines":[' and its lines, serialised as made */
+    size_t n_lines;
     json_t *used;     /* { OWNER: VERSION } */
     struct err_detail *why;
 };
@@ -288,7 +290,7 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
             const char *line_level = g->contributions[k] < 0 ? "platform" : level;
             struct buf *t = &run->lines;
             char num[96];
-            buf_str(t, t->len ? ",{\"unit\":" : "{\"unit\":");
+            buf_str(t, run->n_lines++ ? ",{\"unit\":" : "{\"unit\":");
             buf_json_string(t, g->units[k]);
             buf_str(t, ",\"parent\":");
             buf_json_string(t, g->parent);
@@ -521,21 +523,24 @@ struct allocation {
     char period[16];
     int64_t pool;
     char hash[65];
-    char *used;       /* owned: { OWNER: VERSION } as JSON text */
-    struct buf lines; /* the lines, serialised */
+    char actor[AUTH_UNIT_MAX + 16];
+    int64_t at_ms;    /* when it was computed: its created_at */
+    struct buf text;  /* the run as JSON text, but for its id (then whole) */
+    int64_t id;       /* 0 until allocation_store_part reserved it */
+    size_t stored;    /* bytes of text stored */
+    int parts;        /* parts stored */
 };
 
 void allocation_free(struct allocation *a)
 {
     if (!a)
         return;
-    free(a->used);
-    buf_deinit(&a->lines);
+    buf_deinit(&a->text);
     free(a);
 }
 
 int allocation_compute(struct store *st, struct rules *r, const char *period, int64_t pool,
-                       struct allocation **out, struct err_detail *why)
+                       const char *actor, struct allocation **out, struct err_detail *why)
 {
     char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     int rc = period_range(period, from, to, why);
@@ -549,6 +554,7 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
     struct run run = {.st = st, .r = r, .hq = rules_hq(r), .why = why};
     rules_version_ref(run.hq);
     run.used = json_pack("{s:i}", "hq", run.hq->version);
+    buf_str(&run.lines, "{\"lines\":[");
     rc = store_ledger_projects(st, "cash", from, to, on_project, &run, why);
 
     /* Regions by contribution. */
@@ -567,14 +573,36 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
     group_deinit(&rg);
 
     if (!rc) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        a->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         snprintf(a->period, sizeof a->period, "%s", period);
+        snprintf(a->actor, sizeof a->actor, "%s", actor);
         a->pool = pool;
         input_hash(&run, period, pool, a->hash);
-        a->used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
-        a->lines = run.lines; /* handed over */
+        char *used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
+        /* The rest of the run after its lines, in place: the text is never copied. */
+        struct buf *t = &run.lines;
+        char when[40], head[200];
+        time_t secs = (time_t)(a->at_ms / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        buf_str(t, "],\"period\":");
+        buf_json_string(t, period);
+        snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":",
+                 (long long)pool, a->hash);
+        buf_str(t, head);
+        buf_str(t, used ? used : "{}");
+        buf_str(t, ",\"created_at\":");
+        buf_json_string(t, when);
+        buf_str(t, ",\"created_by\":");
+        buf_json_string(t, actor);
+        a->text = run.lines; /* handed over */
         run.lines = (struct buf){0};
-        if (!a->used || a->lines.failed)
+        if (!used || a->text.failed)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
+        free(used);
     }
     rules_version_unref(run.hq);
     run_free(&run);
@@ -586,62 +614,42 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
     return 0;
 }
 
-int allocation_store(struct store *st, const struct allocation *a, const char *actor, char **result,
-                     struct err_detail *why)
+int allocation_store_part(struct store *st, struct allocation *a, bool *done,
+                          struct err_detail *why)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t id = 0, now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    int rc = store_begin(st, why);
-    if (!rc)
-        rc = store_share_run_next_id(st, &id, why);
-    struct buf out = {0};
-    if (!rc) {
-        char when[40], head[200];
-        time_t t = (time_t)(now / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        snprintf(head, sizeof head, "{\"id\":%lld,\"period\":", (long long)id);
-        buf_str(&out, head);
-        buf_json_string(&out, a->period);
-        snprintf(head, sizeof head,
-                 ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":", (long long)a->pool, a->hash);
-        buf_str(&out, head);
-        buf_str(&out, a->used);
-        buf_str(&out, ",\"lines\":[");
-        buf_put(&out, a->lines.p ? a->lines.p : "", a->lines.len);
-        buf_str(&out, "],\"created_at\":");
-        buf_json_string(&out, when);
-        buf_str(&out, ",\"created_by\":");
-        buf_json_string(&out, actor);
-        buf_str(&out, "}");
-        int64_t got = 0;
-        rc = out.failed ? err_set(why, -ERR_NOMEM, "out of memory")
-                        : store_share_run_insert(st, a->period, a->pool, a->hash, out.p, now, actor,
-                                                 &got, why);
-        if (!rc && got != id)
-            rc = err_set(why, -ERR_INTERNAL, "share run id %lld, expected %lld", (long long)got,
-                         (long long)id);
+    *done = false;
+    int rc = 0;
+    if (!a->id) { /* the first part: the run's id, which ends its text */
+        rc = store_share_run_reserve(st, &a->id, why);
+        if (rc)
+            return rc;
+        char tail[48];
+        snprintf(tail, sizeof tail, ",\"id\":%lld}", (long long)a->id);
+        buf_str(&a->text, tail);
+        if (a->text.failed)
+            return err_set(why, -ERR_NOMEM, "out of memory");
     }
-    if (!rc)
-        rc = store_commit(st, why);
-    else if (store_in_transaction(st))
-        store_rollback(st);
-    if (!rc)
-        *result = buf_take(&out, NULL);
-    else
-        buf_deinit(&out);
-    return rc;
+    size_t n = a->text.len - a->stored;
+    if (n > ALLOCATION_PART_BYTES)
+        n = ALLOCATION_PART_BYTES;
+    rc = store_share_run_part(st, a->id, a->parts, a->text.p + a->stored, n, why);
+    if (rc)
+        return rc;
+    if (a->stored + n < a->text.len) {
+        a->stored += n;
+        a->parts++;
+        return 0;
+    }
+    rc = store_share_run_insert(st, a->id, a->period, a->pool, a->hash, a->at_ms, a->actor, why);
+    if (rc)
+        return rc;
+    a->stored += n;
+    a->parts++;
+    *done = true;
+    return 0;
 }
 
-int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
-                   const char *actor, char **result, struct err_detail *why)
+char *allocation_take_text(struct allocation *a)
 {
-    struct allocation *a = NULL;
-    int rc = allocation_compute(st, r, period, pool, &a, why);
-    if (!rc)
-        rc = allocation_store(st, a, actor, result, why);
-    allocation_free(a);
-    return rc;
+    return buf_take(&a->text, NULL);
 }

@@ -14,14 +14,13 @@
  *   sum       the parts of a group sum exactly to its total
  *   ordering  a unit with more contribution never gets less than one with less
  * Same inputs and rule versions give the same output; the input hash is kept.
- * A run that fails stores nothing. allocation_run and allocation_store are
- * for the loop thread; allocation_compute for any thread with its own store
- * connection and rules.
+ * A run that fails stores nothing.
  */
 #ifndef ENGINE_ALLOCATION_H
 #define ENGINE_ALLOCATION_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -30,27 +29,34 @@
 
 #define ALLOCATION_POOL_MAX ((int64_t)1 << 53) /* fen; exact in doubles and Lua */
 
-/* Run and store an allocation of 'pool' (fen) over 'period' ("2026",
- * "2026-Q1", "2026-03"). On success *run is the stored run as JSON text
- * (malloc'd; the caller frees): { id, period, pool, input_hash, rules,
- * lines: [ { unit, parent, level, contribution, amount, inputs } ],
- * created_at, created_by }. Lines are written as text as they are made, so
- * a run over many projects needs little more memory than its result. */
-int allocation_run(struct store *st, struct rules *r, const char *period, int64_t pool,
-                   const char *actor, char **run, struct err_detail *why);
+/* An allocation of 'pool' (fen) over 'period' ("2026", "2026-Q1",
+ * "2026-03"), in two steps so that the long one runs off the loop (job.h):
+ *
+ * allocation_compute reads the ledger through 'st' and calls the rules of
+ * 'r' (a job's reader and rules copy, or the daemon's own), on any thread,
+ * and keeps the run in *out (allocation_free) as JSON text: { lines: [ {
+ * unit, parent, level, contribution, amount, inputs } ], period, pool,
+ * input_hash, rules, created_at, created_by, id }. Lines are written as text
+ * as they are made, so a run over many projects needs little more memory
+ * than its text, and the text is never copied after.
+ *
+ * allocation_store_part stores it through the daemon's connection, on the
+ * loop thread, inside the caller's transaction, one part of at most
+ * ALLOCATION_PART_BYTES a call (a run over 10^6 payments is ~60 MB: one
+ * write would hold the loop for a quarter of a second). The first call
+ * reserves the run's id (which ends its text); the last stores the run's
+ * row and sets *done: only then does the run exist (GET /v1/shares/runs/ID).
+ * Parts of a run that never got its row are invisible, and removed when the
+ * store next opens. allocation_take_text then hands the whole text over
+ * (malloc'd; the caller frees), the answer to the request. */
+#define ALLOCATION_PART_BYTES (4 << 20)
 
-/* The two halves of allocation_run, for a run computed off the loop (job.h):
- * allocation_compute reads the ledger through 'st' and calls the rules of 'r'
- * (a job's reader and rules copy, or the daemon's own), on any thread, and
- * keeps the result in *out (allocation_free); allocation_store gives it the
- * next run id and stores it through the daemon's connection, on the loop
- * thread, and sets *run as allocation_run does. A computed run that is never
- * stored leaves nothing behind. */
 struct allocation;
 int allocation_compute(struct store *st, struct rules *r, const char *period, int64_t pool,
-                       struct allocation **out, struct err_detail *why);
-int allocation_store(struct store *st, const struct allocation *a, const char *actor, char **run,
-                     struct err_detail *why);
+                       const char *actor, struct allocation **out, struct err_detail *why);
+int allocation_store_part(struct store *st, struct allocation *a, bool *done,
+                          struct err_detail *why);
+char *allocation_take_text(struct allocation *a);
 void allocation_free(struct allocation *a);
 
 /* Keep only the lines of a run (parsed JSON, changed in place) that lie in

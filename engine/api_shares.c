@@ -31,23 +31,48 @@ struct share_job {
 static int share_work(const struct job_env *env, void *ctx, struct err_detail *why)
 {
     struct share_job *j = ctx;
-    return allocation_compute(env->st, env->rules, j->period, j->pool, &j->run, why);
+    return allocation_compute(env->st, env->rules, j->period, j->pool, j->actor, &j->run, why);
 }
 
-static void share_done(int rc, const struct err_detail *done_why, void *ctx)
+/* One part of the computed run a write (allocation_store_part), the op
+ * going on in the next batch until the run is whole; then the run is the
+ * answer. */
+static int apply_share_part(struct app_write *w, char **body, int *status, struct err_detail *why)
+{
+    bool done = false;
+    int rc = allocation_store_part(w->app->st, w->ctx, &done, why);
+    if (rc || !done) {
+        w->again = !rc;
+        return rc;
+    }
+    *body = allocation_take_text(w->ctx);
+    *status = 201;
+    return *body ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
+}
+
+static void free_run(void *run)
+{
+    allocation_free(run);
+    app_release_memory(); /* a large run's scratch memory goes back */
+}
+
+static void share_done(int rc, const struct err_detail *why, void *ctx)
 {
     struct share_job *j = ctx;
-    struct err_detail why = *done_why;
-    char *run = NULL;
-    if (!rc)
-        rc = allocation_store(j->app->st, j->run, j->actor, &run, &why);
-    if (rc)
-        api_error(j->req, &why);
-    else
-        http_respond(j->req, 201, "application/json", run, strlen(run));
-    allocation_free(j->run);
+    struct app_write *w = rc ? NULL : calloc(1, sizeof *w);
+    if (w) {
+        w->req = j->req;
+        w->apply = apply_share_part;
+        w->ctx = j->run;
+        w->ctx_free = free_run;
+        snprintf(w->actor, sizeof w->actor, "%s", j->actor);
+        app_write_queue(j->app, w);
+    } else {
+        struct err_detail nomem = {0};
+        api_error(j->req, rc ? why : (err_set(&nomem, -ERR_NOMEM, "out of memory"), &nomem));
+        free_run(j->run);
+    }
     free(j);
-    app_release_memory(); /* a large run's scratch memory goes back */
 }
 
 void api_share_run_create(struct api_call *c)

@@ -131,6 +131,8 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
         }
         json_decref(w->input);
         json_decref(w->shadow);
+        if (w->ctx_free)
+            w->ctx_free(w->ctx);
         free(w);
     }
     free(b->done);

@@ -55,6 +55,8 @@ struct app_write {
      * carries its progress; the request is answered by its last part, or
      * with the failure of any part's batch. */
     bool again;
+    void *ctx;                   /* owned: the op's own state, or NULL */
+    void (*ctx_free)(void *ctx); /* frees ctx when the op is done */
     struct app_write *next;
 };
 

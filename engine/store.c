@@ -79,10 +79,15 @@
                         " ORDER BY t.instance_id")                                                 \
     XX(ledger_offices, "SELECT office, sum(amount) FROM ledger_daily WHERE kind=?1"                \
                        " AND at >= ?2 AND at < ?3 GROUP BY office")                                \
-    XX(run_insert, "INSERT INTO share_runs(period, pool, input_hash, result, created_at,"          \
-                   " created_by) VALUES (?1,?2,?3,?4,?5,?6)")                                      \
+    /* A run's result is its parts in order ('' in the row); runs stored     \
+     * before parts existed hold it whole. */                                 \
+    XX(run_insert, "INSERT INTO share_runs(id, period, pool, input_hash, result, created_at,"      \
+                   " created_by) VALUES (?1,?2,?3,?4,'',?5,?6)")                                   \
+    XX(run_part, "INSERT INTO share_run_parts(run_id, part, text) VALUES (?1,?2,?3)")              \
     XX(run_get, "SELECT result FROM share_runs WHERE id=?1")                                       \
-    XX(run_next, "SELECT coalesce(max(id), 0) + 1 FROM share_runs")                                \
+    XX(run_parts, "SELECT text FROM share_run_parts WHERE run_id=?1 ORDER BY part")                \
+    XX(run_next, "SELECT max(coalesce((SELECT max(id) FROM share_runs), 0),"                       \
+                 " coalesce((SELECT max(run_id) FROM share_run_parts), 0)) + 1")                   \
     XX(target_set, "INSERT INTO targets(unit, period, metric, amount, set_at, set_by)"             \
                    " VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(unit, period, metric) DO UPDATE"       \
                    " SET amount=excluded.amount, set_at=excluded.set_at,"                          \
@@ -360,6 +365,11 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
         rc = exec(st, "PRAGMA secure_delete=OFF", why);
     if (!rc)
         rc = migrate(st, why);
+    /* Parts of allocation runs that never got their row (the daemon
+     * stopped between two parts, or a part's batch failed after others). */
+    if (!rc)
+        rc = exec(st, "DELETE FROM share_run_parts WHERE run_id NOT IN (SELECT id FROM share_runs)",
+                  why);
     /* Commits run with synchronous=NORMAL (no fsync inside SQLite); with
      * --sync full, ltcd fsyncs the WAL itself before acknowledging, off the
      * loop thread for group commits (store_commit_deferred). */
@@ -1169,24 +1179,7 @@ int store_ledger_offices(struct store *st, const char *kind, const char *from, c
     return each_row(st, st->ledger_offices, row_total, (void *)each, ctx, why, "ledger by office");
 }
 
-int store_share_run_insert(struct store *st, const char *period, int64_t pool, const char *hash,
-                           const char *result, int64_t at_ms, const char *by, int64_t *id,
-                           struct err_detail *why)
-{
-    sqlite3_stmt *s = st->run_insert;
-    bind_text(s, 1, period);
-    sqlite3_bind_int64(s, 2, pool);
-    bind_text(s, 3, hash);
-    bind_text(s, 4, result);
-    sqlite3_bind_int64(s, 5, at_ms);
-    bind_text(s, 6, by);
-    int rc = step_done(st, s, why, "insert share run");
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(st->db);
-    return rc;
-}
-
-int store_share_run_next_id(struct store *st, int64_t *id, struct err_detail *why)
+int store_share_run_reserve(struct store *st, int64_t *id, struct err_detail *why)
 {
     int rc = sqlite3_step(st->run_next), out = 0;
     if (rc == SQLITE_ROW)
@@ -1197,18 +1190,58 @@ int store_share_run_next_id(struct store *st, int64_t *id, struct err_detail *wh
     return out;
 }
 
+int store_share_run_part(struct store *st, int64_t id, int part, const char *text, size_t len,
+                         struct err_detail *why)
+{
+    sqlite3_stmt *s = st->run_part;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, part);
+    sqlite3_bind_text64(s, 3, text, len, SQLITE_STATIC, SQLITE_UTF8);
+    return step_done(st, s, why, "insert share run part");
+}
+
+int store_share_run_insert(struct store *st, int64_t id, const char *period, int64_t pool,
+                           const char *hash, int64_t at_ms, const char *by, struct err_detail *why)
+{
+    sqlite3_stmt *s = st->run_insert;
+    sqlite3_bind_int64(s, 1, id);
+    bind_text(s, 2, period);
+    sqlite3_bind_int64(s, 3, pool);
+    bind_text(s, 4, hash);
+    sqlite3_bind_int64(s, 5, at_ms);
+    bind_text(s, 6, by);
+    return step_done(st, s, why, "insert share run");
+}
+
 int store_share_run_get(struct store *st, int64_t id, char **result, struct err_detail *why)
 {
     sqlite3_stmt *s = st->run_get;
+    *result = NULL;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s), out = 0;
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) > 0)
         *result = col_dup(s, 0);
     else if (rc == SQLITE_DONE)
         out = err_set(why, -ERR_NOT_FOUND, "share run %lld not found", (long long)id);
-    else
+    else if (rc != SQLITE_ROW)
         out = db_err(st, why, "get share run");
     sqlite3_reset(s);
+    if (out || *result)
+        return out;
+    struct buf text = {0};
+    s = st->run_parts;
+    sqlite3_bind_int64(s, 1, id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        buf_put(&text, (const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+    if (rc != SQLITE_DONE)
+        out = db_err(st, why, "get share run parts");
+    sqlite3_reset(s);
+    if (!out && text.failed)
+        out = err_set(why, -ERR_NOMEM, "out of memory");
+    if (out)
+        buf_deinit(&text);
+    else
+        *result = buf_take(&text, NULL);
     return out;
 }
 

@@ -24,6 +24,7 @@
 #define ENGINE_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -348,12 +349,16 @@ typedef int store_total_cb(const char *unit, int64_t amount, void *ctx);
 int store_ledger_offices(struct store *st, const char *kind, const char *from, const char *to,
                          store_total_cb *each, void *ctx, struct err_detail *why);
 
-/* Allocation runs: the whole result is stored as JSON text. */
-int store_share_run_next_id(struct store *st, int64_t *id, struct err_detail *why);
-int store_share_run_insert(struct store *st, const char *period, int64_t pool, const char *hash,
-                           const char *result, int64_t at_ms, const char *by, int64_t *id,
-                           struct err_detail *why);
-/* *result is malloc'd. */
+/* Allocation runs, stored in parts (allocation.h): the next free run id
+ * (beyond every run and every part written); part 'part' of run 'id' (text
+ * borrowed for the call); the run's row, which makes it exist, once every
+ * part is in. A run's result is its parts joined in order (*result
+ * malloc'd). */
+int store_share_run_reserve(struct store *st, int64_t *id, struct err_detail *why);
+int store_share_run_part(struct store *st, int64_t id, int part, const char *text, size_t len,
+                         struct err_detail *why);
+int store_share_run_insert(struct store *st, int64_t id, const char *period, int64_t pool,
+                           const char *hash, int64_t at_ms, const char *by, struct err_detail *why);
 int store_share_run_get(struct store *st, int64_t id, char **result, struct err_detail *why);
 
 /* Targets by (unit, period, metric). */

@@ -409,6 +409,14 @@ const char *const store_migrations[] = {
     "      json_extract(NEW.doc, '$.budget.amount'), 0))"
     "    ON CONFLICT DO UPDATE SET n = n + 1, value = value + excluded.value;"
     "END;",
+    /* An allocation run's text in parts, each written in its own write
+     * (allocation_store_part): storing 60 MB at once held the loop. */
+    "CREATE TABLE share_run_parts ("
+    "  run_id INTEGER NOT NULL,"
+    "  part INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  PRIMARY KEY (run_id, part)"
+    ") STRICT;",
 };
 
 const int store_migration_count = sizeof store_migrations / sizeof *store_migrations;
