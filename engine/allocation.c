@@ -4,11 +4,13 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 #include "auth.h"
 #include "buf.h"
@@ -28,14 +30,24 @@ struct project {
 static const char *const roles[3] = {"ar", "sr", "fr"};
 
 struct run {
-    struct store *st;
-    struct rules *r;
-    struct rules_version *hq;
     struct project *projects; /* owned, in instance id order */
     size_t n_projects, cap;
-    struct buf lines; /* the run's text: '{"lines":[' and its lines, serialised as made */
-    size_t n_lines;
-    json_t *used;     /* { OWNER: VERSION } */
+    json_t *used; /* { OWNER: VERSION } */
+};
+
+/* Lines serialised as they are made, comma-separated. */
+struct text {
+    struct buf b;
+    size_t n;
+};
+
+/* What one thread splits with: its own copy of the rules (a Lua state is
+ * used by one thread at a time), and where its lines and errors go. */
+struct side {
+    struct run *run; /* projects: read; each region's project amounts: written */
+    struct rules *r;
+    struct rules_version *hq;
+    struct text *out;
     struct err_detail *why;
 };
 
@@ -85,7 +97,6 @@ static void run_free(struct run *run)
             free(p->team[k]);
     }
     free(run->projects);
-    buf_deinit(&run->lines);
     json_decref(run->used);
 }
 
@@ -252,7 +263,7 @@ static json_t *group_json(const struct group *g)
 
 /* Split every group of one level with one call to HQ's share.lua, check each,
  * and add the lines. */
-static int split_chunk(struct run *run, const char *level, struct group *groups, size_t n,
+static int split_chunk(struct side *sd, const char *level, struct group *groups, size_t n,
                        const json_t *params, const char *region)
 {
     json_t *list = json_array();
@@ -263,7 +274,7 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
     for (size_t i = 0; i < n; i++) {
         if (groups[i].failed) {
             json_decref(list);
-            return err_set(run->why, -ERR_NOMEM, "out of memory");
+            return err_set(sd->why, -ERR_NOMEM, "out of memory");
         }
         json_array_append_new(list, group_json(&groups[i]));
         for (size_t k = 0; k < groups[i].n; k++)
@@ -272,11 +283,11 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
     json_t *lv = json_string(level), *out = NULL;
     json_t *args[3] = {lv, list, params ? (json_t *)params : json_null()};
     int rc =
-        sandbox_call_sized(run->hq->sb, "share.lua", "split", args, 3, out_max, &out, run->why);
+        sandbox_call_sized(sd->hq->sb, "share.lua", "split", args, 3, out_max, &out, sd->why);
     json_decref(lv);
     json_decref(list);
     if (!rc && (!json_is_array(out) || json_array_size(out) != n))
-        rc = err_field(run->why, -ERR_INVARIANT, "units",
+        rc = err_field(sd->why, -ERR_INVARIANT, "units",
                        "hq/share.lua: split(%s) must return one result per group", level);
     for (size_t i = 0; i < n && !rc; i++) {
         struct group *g = &groups[i];
@@ -284,13 +295,13 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
         snprintf(where, sizeof where, "split at level %s%s%s (%s)", level, region ? " in " : "",
                  region ? region : "", g->parent);
         rc = allocation_check(where, g->total, g->n, (const char *const *)g->keys, g->contributions,
-                              json_array_get(out, i), g->amounts, run->why);
+                              json_array_get(out, i), g->amounts, sd->why);
         for (size_t k = 0; k < g->n && !rc; k++) {
             /* The platform is outside the ordering (contribution -1). */
             const char *line_level = g->contributions[k] < 0 ? "platform" : level;
-            struct buf *t = &run->lines;
+            struct buf *t = &sd->out->b;
             char num[96];
-            buf_str(t, run->n_lines++ ? ",{\"unit\":" : "{\"unit\":");
+            buf_str(t, sd->out->n++ ? ",{\"unit\":" : "{\"unit\":");
             buf_json_string(t, g->units[k]);
             buf_str(t, ",\"parent\":");
             buf_json_string(t, g->parent);
@@ -312,7 +323,7 @@ static int split_chunk(struct run *run, const char *level, struct group *groups,
 /* Calls carry at most ALLOCATION_CALL_UNITS units, so that a level with many
  * projects stays within the sandbox's memory cap (a single group may not be
  * cut: it goes whole). */
-static int split_level(struct run *run, const char *level, struct group *groups, size_t n,
+static int split_level(struct side *sd, const char *level, struct group *groups, size_t n,
                        const json_t *params, const char *region)
 {
     int rc = 0;
@@ -320,7 +331,7 @@ static int split_level(struct run *run, const char *level, struct group *groups,
         size_t end = start, units = 0;
         while (end < n && (end == start || units + groups[end].n <= ALLOCATION_CALL_UNITS))
             units += groups[end++].n;
-        rc = split_chunk(run, level, groups + start, end - start, params, region);
+        rc = split_chunk(sd, level, groups + start, end - start, params, region);
         start = end;
     }
     return rc;
@@ -356,17 +367,19 @@ static int64_t office_contribution(const struct run *run, const char *office)
     return c;
 }
 
-/* Offices, projects and people of one region. */
-static int split_region(struct run *run, const struct org *org, size_t ri, int64_t amount)
+/* Offices, projects and people of one region; *share_version: the version
+ * of the region whose share parameters were used, or 0 (HQ's were). */
+static int split_region(struct side *sd, const struct org *org, size_t ri, int64_t amount,
+                        int *share_version)
 {
+    struct run *run = sd->run;
     const char *rid = org->regions[ri].id;
     char owner[RULES_OWNER_MAX], runit[NAME_MAX_LEN];
     snprintf(owner, sizeof owner, "region/%s", rid);
     snprintf(runit, sizeof runit, "region/%s", rid);
-    struct rules_version *rv = rules_active(run->r, owner);
-    const json_t *params = rv && rv->share ? rv->share : run->hq->share;
-    if (rv && rv->share)
-        json_object_set_new(run->used, rv->owner, json_integer(rv->version));
+    struct rules_version *rv = rules_active(sd->r, owner);
+    const json_t *params = rv && rv->share ? rv->share : sd->hq->share;
+    *share_version = rv && rv->share ? rv->version : 0;
 
     /* Offices, and the platform share. */
     size_t n_offices = 0;
@@ -383,7 +396,7 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
         snprintf(unit, sizeof unit, "office/%s", org->offices[i].id);
         group_add(&og, unit, unit, office_contribution(run, org->offices[i].id), NULL);
     }
-    int rc = split_level(run, "office", &og, 1, params, rid);
+    int rc = split_level(sd, "office", &og, 1, params, rid);
 
     /* Projects, one group per office that has any. */
     struct group *pg = calloc(n_offices ? n_offices : 1, sizeof *pg);
@@ -413,7 +426,7 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
         }
     }
     if (!rc)
-        rc = split_level(run, "project", pg, n_pg, params, rid);
+        rc = split_level(sd, "project", pg, n_pg, params, rid);
     for (size_t i = 0; i < n_pg && !rc; i++)
         for (size_t k = 0; k < pg[i].n; k++)
             run->projects[pg[i].ref[k]].amount = pg[i].amounts[k];
@@ -438,7 +451,7 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
             /* Never cut a name: two people would become one unit (and a cut
              * inside a character would not be UTF-8). */
             if (strlen(p->team[role]) >= NAME_MAX_LEN - strlen("person/"))
-                rc = err_field(run->why, -ERR_RULE_OUTPUT, roles[role],
+                rc = err_field(sd->why, -ERR_RULE_OUTPUT, roles[role],
                                "project/%lld: the %s's name is over %zu bytes", (long long)p->id,
                                roles[role], NAME_MAX_LEN - strlen("person/") - 1);
             snprintf(unit, sizeof unit, "person/%s", p->team[role]);
@@ -451,7 +464,7 @@ static int split_region(struct run *run, const struct org *org, size_t ri, int64
         }
     }
     if (!rc)
-        rc = split_level(run, "person", tg, n_tg, params, rid);
+        rc = split_level(sd, "person", tg, n_tg, params, rid);
 
     for (size_t i = 0; i < n_pg; i++) {
         free((char *)pg[i].parent);
@@ -539,8 +552,85 @@ void allocation_free(struct allocation *a)
     free(a);
 }
 
-int allocation_compute(struct store *st, struct rules *r, const char *period, int64_t pool,
-                       const char *actor, struct allocation **out, struct err_detail *why)
+/* The regions, shared out over the sides: each side takes the next region
+ * not taken yet. */
+struct region_part {
+    int64_t amount;
+    struct text text;
+    int share_version;
+    int rc;
+    struct err_detail why;
+};
+
+struct regions {
+    const struct org *org;
+    struct region_part *parts;
+    atomic_size_t next;
+};
+
+static void split_regions(struct regions *rs, struct side *sd)
+{
+    for (size_t i; (i = atomic_fetch_add(&rs->next, 1)) < rs->org->n_regions;) {
+        struct region_part *p = &rs->parts[i];
+        sd->out = &p->text;
+        sd->why = &p->why;
+        p->rc = split_region(sd, rs->org, i, p->amount, &p->share_version);
+    }
+}
+
+struct helper {
+    struct regions *rs;
+    struct side *sd;
+};
+
+static void helper_main(void *arg)
+{
+    struct helper *h = arg;
+    split_regions(h->rs, h->sd);
+}
+
+/* The run's text: its lines, hq's first, then each region's in org order,
+ * and what follows them (the id is added when it is stored). */
+static void run_text(struct buf *t, const struct text *hq, const struct regions *rs,
+                     const char *period, int64_t pool, const char *hash, const char *used,
+                     int64_t at_ms, const char *actor)
+{
+    size_t size = hq->b.len + 1024;
+    for (size_t i = 0; i < rs->org->n_regions; i++)
+        size += rs->parts[i].text.b.len + 1;
+    buf_reserve(t, size);
+    buf_str(t, "{\"lines\":[");
+    buf_put(t, hq->b.p ? hq->b.p : "", hq->b.len);
+    bool any = hq->n > 0;
+    for (size_t i = 0; i < rs->org->n_regions; i++) {
+        const struct text *x = &rs->parts[i].text;
+        if (!x->n)
+            continue;
+        if (any)
+            buf_str(t, ",");
+        buf_put(t, x->b.p, x->b.len);
+        any = true;
+    }
+    char when[40], head[200];
+    time_t secs = (time_t)(at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    buf_str(t, "],\"period\":");
+    buf_json_string(t, period);
+    snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":",
+             (long long)pool, hash);
+    buf_str(t, head);
+    buf_str(t, used);
+    buf_str(t, ",\"created_at\":");
+    buf_json_string(t, when);
+    buf_str(t, ",\"created_by\":");
+    buf_json_string(t, actor);
+}
+
+int allocation_compute(struct store *st, struct rules *const *rules, size_t n_rules,
+                       const char *period, int64_t pool, const char *actor,
+                       struct allocation **out, struct err_detail *why)
 {
     char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     int rc = period_range(period, from, to, why);
@@ -548,17 +638,28 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
         return rc;
     if (pool < 0 || pool > ALLOCATION_POOL_MAX)
         return err_field(why, -ERR_INVALID_FIELD, "pool", "pool: expected 0 to 2^53 fen");
+    if (!n_rules || n_rules > ALLOCATION_SIDES)
+        return err_set(why, -ERR_INTERNAL, "allocation: %zu rules copies", n_rules);
     struct allocation *a = calloc(1, sizeof *a);
     if (!a)
         return err_set(why, -ERR_NOMEM, "out of memory");
-    struct run run = {.st = st, .r = r, .hq = rules_hq(r), .why = why};
-    rules_version_ref(run.hq);
-    run.used = json_pack("{s:i}", "hq", run.hq->version);
-    buf_str(&run.lines, "{\"lines\":[");
-    rc = store_ledger_projects(st, "cash", from, to, on_project, &run, why);
+    struct run run = {0};
+    struct text hq_text = {0};
+    struct side sides[ALLOCATION_SIDES];
+    for (size_t i = 0; i < n_rules; i++) {
+        sides[i] = (struct side){.run = &run, .r = rules[i], .hq = rules_hq(rules[i]),
+                                 .out = &hq_text, .why = why};
+        rules_version_ref(sides[i].hq);
+    }
+    const struct org *org = sides[0].hq->org;
+    run.used = json_pack("{s:i}", "hq", sides[0].hq->version);
+    struct regions rs = {.org = org, .parts = calloc(org->n_regions + 1, sizeof *rs.parts)};
+    if (!run.used || !rs.parts)
+        rc = err_set(why, -ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = store_ledger_projects(st, "cash", from, to, on_project, &run, why);
 
-    /* Regions by contribution. */
-    const struct org *org = run.hq->org;
+    /* Regions by contribution, then each region on whichever side is free. */
     struct group rg;
     group_init(&rg, "hq", pool, org->n_regions);
     for (size_t i = 0; i < org->n_regions; i++) {
@@ -567,10 +668,29 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
         group_add(&rg, unit, unit, region_contribution(&run, org->regions[i].id), NULL);
     }
     if (!rc)
-        rc = split_level(&run, "region", &rg, 1, NULL, NULL);
+        rc = split_level(&sides[0], "region", &rg, 1, NULL, NULL);
     for (size_t i = 0; i < org->n_regions && !rc; i++)
-        rc = split_region(&run, org, i, rg.amounts[i]);
+        rs.parts[i].amount = rg.amounts[i];
     group_deinit(&rg);
+    if (!rc) {
+        struct helper h = {&rs, &sides[1]};
+        uv_thread_t thread;
+        bool helping = n_rules > 1 && org->n_regions > 1 &&
+                       !uv_thread_create(&thread, helper_main, &h);
+        split_regions(&rs, &sides[0]);
+        if (helping)
+            uv_thread_join(&thread);
+    }
+    for (size_t i = 0; i < org->n_regions && !rc; i++) {
+        char owner[RULES_OWNER_MAX];
+        snprintf(owner, sizeof owner, "region/%s", org->regions[i].id);
+        if (rs.parts[i].rc) {
+            *why = rs.parts[i].why;
+            rc = rs.parts[i].rc;
+        } else if (rs.parts[i].share_version) {
+            json_object_set_new(run.used, owner, json_integer(rs.parts[i].share_version));
+        }
+    }
 
     if (!rc) {
         struct timespec ts;
@@ -581,30 +701,21 @@ int allocation_compute(struct store *st, struct rules *r, const char *period, in
         a->pool = pool;
         input_hash(&run, period, pool, a->hash);
         char *used = json_dumps(run.used, JSON_COMPACT | JSON_SORT_KEYS);
-        /* The rest of the run after its lines, in place: the text is never copied. */
-        struct buf *t = &run.lines;
-        char when[40], head[200];
-        time_t secs = (time_t)(a->at_ms / 1000);
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        buf_str(t, "],\"period\":");
-        buf_json_string(t, period);
-        snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":",
-                 (long long)pool, a->hash);
-        buf_str(t, head);
-        buf_str(t, used ? used : "{}");
-        buf_str(t, ",\"created_at\":");
-        buf_json_string(t, when);
-        buf_str(t, ",\"created_by\":");
-        buf_json_string(t, actor);
-        a->text = run.lines; /* handed over */
-        run.lines = (struct buf){0};
-        if (!used || a->text.failed)
+        if (used)
+            run_text(&a->text, &hq_text, &rs, period, pool, a->hash, used, a->at_ms, actor);
+        if (!used || a->text.failed || hq_text.b.failed)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < org->n_regions && !rc; i++)
+            if (rs.parts[i].text.b.failed)
+                rc = err_set(why, -ERR_NOMEM, "out of memory");
         free(used);
     }
-    rules_version_unref(run.hq);
+    buf_deinit(&hq_text.b);
+    for (size_t i = 0; rs.parts && i < org->n_regions; i++)
+        buf_deinit(&rs.parts[i].text.b);
+    free(rs.parts);
+    for (size_t i = 0; i < n_rules; i++)
+        rules_version_unref(sides[i].hq);
     run_free(&run);
     if (rc) {
         allocation_free(a);

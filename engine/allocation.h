@@ -33,8 +33,11 @@
  * "2026-03"), in two steps so that the long one runs off the loop (job.h):
  *
  * allocation_compute reads the ledger through 'st' and calls the rules of
- * 'r' (a job's reader and rules copy, or the daemon's own), on any thread,
- * and keeps the run in *out (allocation_free) as JSON text: { lines: [ {
+ * 'rules' (a job's reader and rules copy), on any thread, and keeps the run
+ * in *out (allocation_free) as JSON text. Given n_rules copies of the same
+ * rule versions (at most ALLOCATION_SIDES), it splits the regions on that
+ * many threads (the calling one and a second): a large run takes about half
+ * the time on two cores, with the same result. The text: { lines: [ {
  * unit, parent, level, contribution, amount, inputs } ], period, pool,
  * input_hash, rules, created_at, created_by, id }. Lines are written as text
  * as they are made, so a run over many projects needs little more memory
@@ -52,8 +55,10 @@
 #define ALLOCATION_PART_BYTES (4 << 20)
 
 struct allocation;
-int allocation_compute(struct store *st, struct rules *r, const char *period, int64_t pool,
-                       const char *actor, struct allocation **out, struct err_detail *why);
+#define ALLOCATION_SIDES 2
+int allocation_compute(struct store *st, struct rules *const *rules, size_t n_rules,
+                       const char *period, int64_t pool, const char *actor,
+                       struct allocation **out, struct err_detail *why);
 int allocation_store_part(struct store *st, struct allocation *a, bool *done,
                           struct err_detail *why);
 char *allocation_take_text(struct allocation *a);

@@ -31,7 +31,18 @@ struct share_job {
 static int share_work(const struct job_env *env, void *ctx, struct err_detail *why)
 {
     struct share_job *j = ctx;
-    return allocation_compute(env->st, env->rules, j->period, j->pool, j->actor, &j->run, why);
+    /* A second copy of the rules: the regions split on two threads. Without
+     * it, one does them all. */
+    struct store *st2 = NULL;
+    struct rules *r2 = NULL, *rules[ALLOCATION_SIDES] = {env->rules, NULL};
+    struct err_detail ignored = {0};
+    if (!job_rules_copy(env, &st2, &r2, &ignored))
+        rules[1] = r2;
+    int rc = allocation_compute(env->st, rules, r2 ? 2 : 1, j->period, j->pool, j->actor, &j->run,
+                                why);
+    rules_close(r2);
+    store_close(st2);
+    return rc;
 }
 
 /* One part of the computed run a write (allocation_store_part), the op

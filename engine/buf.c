@@ -27,6 +27,19 @@ static bool reserve(struct buf *b, size_t n)
     return true;
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+    if (b->len + n + 1 > b->cap && !b->failed) {
+        char *g = realloc(b->p, b->len + n + 1);
+        if (!g) {
+            b->failed = true;
+            return;
+        }
+        b->p = g;
+        b->cap = b->len + n + 1;
+    }
+}
+
 void buf_put(struct buf *b, const char *s, size_t n)
 {
     if (!reserve(b, n))

@@ -20,6 +20,8 @@ struct buf {
 };
 
 void buf_put(struct buf *b, const char *s, size_t n);
+/* Room for n more bytes at once (a large text built from known parts). */
+void buf_reserve(struct buf *b, size_t n);
 void buf_str(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <uv.h>
 
+#include "allocation.h"
 #include "job.h"
 #include "rules_internal.h"
 #include "test.h"
@@ -314,6 +315,85 @@ TEST(a_simulation_off_the_loop_equals_the_one_on_the_live_rules)
     done_all(r, j);
 }
 
+/* An allocation's text without its creation time (made when computed). */
+static char *run_text_of(struct allocation *a)
+{
+    char *t = allocation_take_text(a), *at = t ? strstr(t, ",\"created_at\":\"") : NULL;
+    if (at)
+        memset(at + 14, '-', 20); /* "2026-12-02T05:00:00Z" */
+    return t;
+}
+
+TEST(an_allocation_on_two_threads_equals_the_one_on_one)
+{
+    write_tree();
+    SH("cp rules/hq/share.lua %s/hq/share.lua", root);
+    put("hq/bounds.lua",
+        "return { thresholds = { mature_budget = { min = 0, max = 1000000, integer = true },"
+        " horizon_months = { min = 1, max = 36, integer = true }, hot = { min = 50, max = 95 },"
+        " warm = { min = 20, max = 80 } }, share = { platform = { min = 5, max = 30 } } }");
+    put("regions/north/share.lua", "return { platform = 15 }");
+    struct rules *r = open_rules();
+    CHECK(r != NULL);
+    struct err_detail why = {0};
+    static const char *const offices[] = {"pa", "pb", "nc"};
+    CHECK(store_begin(st, &why) == 0);
+    for (int i = 1; i <= 3000; i++) {
+        struct store_instance in = {.id = i, .stage = "contract", .region = "south",
+                                    .office = "pa", .doc = "{}", .at_ms = 1, .last_seq = 1};
+        CHECK(store_instance_insert(st, &in, &why) == 0);
+        struct store_ledger e = {.instance_id = i, .seq = 1, .kind = "cash",
+                                 .amount = 1000 + (i * 7919) % 100000, .margin = 5 + i % 30,
+                                 .at = "2026-03-15", .region = i % 3 == 2 ? "north" : "south",
+                                 .office = offices[i % 3], .customer = "c", .product_line = "g",
+                                 .ar = i % 5 ? "Li" : NULL, .sr = "Sun", .fr = i % 7 ? "Qian" : NULL};
+        CHECK(store_ledger_append(st, &e, &why) == 0);
+    }
+    CHECK(store_commit(st, &why) == 0);
+    struct rules_snapshot *snap = NULL;
+    struct rules *copy = NULL;
+    CHECK(rules_snapshot_take(r, &snap, &why) == 0);
+    CHECK(rules_snapshot_open(snap, st, &copy, &why) == 0);
+    struct rules *sides[2] = {r, copy};
+    struct allocation *one = NULL, *two = NULL;
+    CHECK(allocation_compute(st, sides, 1, "2026", 100000000007, "t", &one, &why) == 0);
+    CHECK(allocation_compute(st, sides, 2, "2026", 100000000007, "t", &two, &why) == 0);
+    char *t1 = run_text_of(one), *t2 = run_text_of(two);
+    CHECK(t1 && t2 && strlen(t1) > 100000 && !strcmp(t1, t2));
+    CHECK(strstr(t1, "\"region/north\":") != NULL); /* the region's parameters were used */
+    /* A region whose split breaks an invariant fails the run, however split. */
+    const char *bad_src = "return { split = function(level, groups)"
+                          " if level == 'person' then return {} end"
+                          " local out = {} for i, g in ipairs(groups) do local o = {}"
+                          " for k, u in ipairs(g.units) do o[u.key] = k == 1 and g.total or 0 end"
+                          " out[i] = o end return out end }";
+    struct rules_result res = {0};
+    CHECK_MSG(rules_put_file(r, "hq", "share.lua", bad_src, strlen(bad_src), "t", &res, &why) == 0,
+              "%s", why.msg);
+    struct rules_snapshot *snap2 = NULL;
+    struct rules *copy2 = NULL;
+    CHECK(rules_snapshot_take(r, &snap2, &why) == 0);
+    CHECK(rules_snapshot_open(snap2, st, &copy2, &why) == 0);
+    sides[1] = copy2;
+    struct allocation *bad = NULL;
+    struct err_detail why1 = {0}, why2 = {0};
+    CHECK(allocation_compute(st, sides, 1, "2026", 1000, "t", &bad, &why1) == -ERR_INVARIANT);
+    CHECK(allocation_compute(st, sides, 2, "2026", 1000, "t", &bad, &why2) == -ERR_INVARIANT);
+    CHECK_MSG(!strcmp(why1.msg, why2.msg), "%s / %s", why1.msg, why2.msg);
+    free(t1);
+    free(t2);
+    allocation_free(one);
+    allocation_free(two);
+    rules_close(copy);
+    rules_close(copy2);
+    rules_snapshot_free(snap);
+    rules_snapshot_free(snap2);
+    rules_close(r);
+    store_close(st);
+    st = NULL;
+    SH("rm -rf %s %s.db %s.db-wal %s.db-shm", root, root, root, root);
+}
+
 /* --- limits and shutdown ------------------------------------------------- */
 
 static uv_sem_t release;
@@ -438,6 +518,7 @@ TEST(a_job_copies_an_active_version_a_later_hq_would_refuse)
 TEST_MAIN(T(the_empty_object_is_made_once_for_every_thread),
           T(a_job_runs_on_its_own_thread_and_snapshot_while_the_loop_commits),
           T(a_simulation_off_the_loop_equals_the_one_on_the_live_rules),
+          T(an_allocation_on_two_threads_equals_the_one_on_one),
           T(past_the_waiting_limit_jobs_are_refused_and_a_stop_ends_the_waiting_ones),
           T(a_job_on_a_database_it_cannot_open_ends_with_the_reason),
           T(a_job_copies_an_active_version_a_later_hq_would_refuse))
