@@ -1,6 +1,7 @@
 /* engine/rules_simulate.c: what-if evaluation of stored leads under a
  * candidate version against the active rules. Reads only. */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,19 @@ struct sim {
     int64_t last_id;
     json_t *counts;
     struct sim_list changed, failed, routing;
-    struct sim_item *page; /* SIM_PAGE items */
-    size_t n_page;
-    /* The second side's thread: 'go' starts it on its share of the page
-     * (every other item), 'done' says it has finished; 'quit' ends it. */
+    /* Two pages of SIM_PAGE items: the reading thread reads the next page
+     * while the sides evaluate the current one. */
+    struct sim_item *pages[2];
+    size_t n_pages[2];
+    struct sim_item *page; /* the page being read into */
+    size_t *n_page;
+    size_t pending;        /* items read into the page being evaluated */
+    /* The page being evaluated: each side takes the next item not taken. */
+    struct sim_item *eval;
+    size_t n_eval;
+    atomic_size_t next;
+    /* The second side's thread: 'go' starts it on the page being evaluated,
+     * 'done' says it has finished; 'quit' ends it. */
     uv_thread_t helper;
     uv_sem_t go, done;
     bool quit;
@@ -278,7 +288,8 @@ static int on_row(const struct store_instance_row *row, void *ctx)
 {
     struct sim *s = ctx;
     s->last_id = row->id;
-    if (mono_ns() > s->deadline_ns || s->evaluated + (int)s->n_page >= s->in->limit) {
+    if (mono_ns() > s->deadline_ns ||
+        s->evaluated + (int)(s->pending + *s->n_page) >= s->in->limit) {
         s->truncated = true;
         return 1;
     }
@@ -289,7 +300,7 @@ static int on_row(const struct store_instance_row *row, void *ctx)
         json_decref(doc);
         return 0;
     }
-    struct sim_item *it = &s->page[s->n_page++];
+    struct sim_item *it = &s->page[(*s->n_page)++];
     it->id = row->id;
     snprintf(it->office, sizeof it->office, "%s", row->office);
     snprintf(it->stage, sizeof it->stage, "%s", row->stage);
@@ -303,14 +314,15 @@ static int on_row(const struct store_instance_row *row, void *ctx)
     return 0;
 }
 
-/* Side k evaluates items k, k + n_sides, ... of the page, until the deadline. */
+/* Side k evaluates the next item of the page not taken, and the next, until
+ * there is none or the deadline comes. */
 static void evaluate_share(struct sim *s, size_t k)
 {
-    for (size_t i = k; i < s->n_page; i += s->n_sides) {
+    for (size_t i; (i = atomic_fetch_add(&s->next, 1)) < s->n_eval;) {
         if (mono_ns() > s->deadline_ns)
             return;
-        evaluate(&s->side[k], &s->page[i]);
-        s->page[i].done = true;
+        evaluate(&s->side[k], &s->eval[i]);
+        s->eval[i].done = true;
     }
 }
 
@@ -326,23 +338,33 @@ static void helper_main(void *arg)
     }
 }
 
-/* Evaluate the page, shared between the sides, then fold it in id order: up
- * to the first lead the deadline left unevaluated, if any. */
-static void run_page(struct sim *s)
+/* Start the sides on the page just read: the second at once, on its
+ * thread; the reading thread joins in with finish_page. */
+static void start_page(struct sim *s, size_t which)
 {
+    s->eval = s->pages[which];
+    s->n_eval = s->pending = s->n_pages[which];
+    atomic_store(&s->next, 0);
     if (s->n_sides > 1)
         uv_sem_post(&s->go);
+}
+
+/* Evaluate what is left of the page, wait for the other side, then fold it
+ * in id order: up to the first lead the deadline left unevaluated, if any. */
+static void finish_page(struct sim *s, size_t which)
+{
     evaluate_share(s, 0);
     if (s->n_sides > 1)
         uv_sem_wait(&s->done);
-    size_t i = 0;
-    for (; i < s->n_page && s->page[i].done; i++)
-        fold(s, &s->page[i]);
-    if (i < s->n_page)
+    struct sim_item *page = s->pages[which];
+    size_t n = s->n_pages[which], i = 0;
+    for (; i < n && page[i].done; i++)
+        fold(s, &page[i]);
+    if (i < n)
         s->truncated = true;
-    for (i = 0; i < s->n_page; i++)
-        item_deinit(&s->page[i]);
-    s->n_page = 0;
+    for (i = 0; i < n; i++)
+        item_deinit(&page[i]);
+    s->n_pages[which] = s->pending = 0;
 }
 
 static int side_open(struct sim_side *side, struct rules *r, const char *owner,
@@ -375,8 +397,9 @@ int rules_simulate_on(struct rules *const *sides, size_t n_sides, const char *ow
     int rc = 0;
     for (size_t i = 0; i < n_sides && !rc; i++)
         rc = side_open(&s.side[i], sides[i], owner, layer, version, why);
-    s.page = rc ? NULL : calloc(SIM_PAGE, sizeof *s.page);
-    if (!rc && !s.page)
+    for (size_t i = 0; i < 2 && !rc; i++)
+        s.pages[i] = calloc(SIM_PAGE, sizeof *s.pages[i]);
+    if (!rc && (!s.pages[0] || !s.pages[1]))
         rc = err_set(why, -ERR_NOMEM, "out of memory");
     bool helper = false;
     if (!rc && n_sides > 1) {
@@ -413,14 +436,24 @@ int rules_simulate_on(struct rules *const *sides, size_t n_sides, const char *ow
     for (const char *const *k = doc_fields; *k; k++)
         fields[n++] = *k;
     fields[n] = NULL;
+    /* Read a page, then read the next while the sides evaluate it. */
+    size_t cur = 0;
+    bool more = true;
     while (!rc) {
-        f.after_id = s.last_id;
-        int64_t before = s.last_id;
-        rc = store_instance_list_fields(rules__store(sides[0]), &f, fields, on_row, &s, why);
-        if (!rc)
-            run_page(&s); /* also a page the limit or the deadline cut short */
-        if (rc || s.last_id == before || s.truncated)
+        s.page = s.pages[cur ^ 1];
+        s.n_page = &s.n_pages[cur ^ 1];
+        if (more) {
+            f.after_id = s.last_id;
+            int64_t before = s.last_id;
+            rc = store_instance_list_fields(rules__store(sides[0]), &f, fields, on_row, &s, why);
+            more = !rc && s.last_id != before && !s.truncated;
+        }
+        if (s.n_pages[cur])
+            finish_page(&s, cur);
+        if (rc || !s.n_pages[cur ^ 1])
             break;
+        cur ^= 1;
+        start_page(&s, cur);
     }
     if (helper) {
         s.quit = true;
@@ -429,9 +462,11 @@ int rules_simulate_on(struct rules *const *sides, size_t n_sides, const char *ow
         uv_sem_destroy(&s.go);
         uv_sem_destroy(&s.done);
     }
-    for (size_t i = 0; s.page && i < s.n_page; i++)
-        item_deinit(&s.page[i]);
-    free(s.page);
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; s.pages[k] && i < s.n_pages[k]; i++)
+            item_deinit(&s.pages[k][i]);
+        free(s.pages[k]);
+    }
     if (!rc) {
         *out = json_pack("{s:s, s:i, s:i, s:i, s:b, s:o, s:i, s:o, s:I, s:o, s:I, s:o, s:I}",
                          "owner", owner, "version", version, "active_version",
