@@ -1,7 +1,7 @@
 # ltcd: see README.md. Targets are one-liners on purpose.
 CC      ?= cc
 VERSION := 0.3.0
-PKGS    := lua5.4 libuv sqlite3 jansson libsodium libsystemd
+PKGS    := lua5.4 libuv sqlite3 jansson libsodium libsystemd libpq
 CFLAGS  ?= -O2 -g
 # Flags every build needs, whatever CFLAGS the command line sets.
 XCFLAGS := -std=c11 -D_GNU_SOURCE -DLTCD_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow \
@@ -38,6 +38,8 @@ ENGINE  += money cli_value
 ENGINE  += records store_leads period_week rules_leads api_people api_owner api_reviews api_activities
 # Strategy to numbers (issue 14): customer targets, pipeline and forecast, process metrics, migration.
 ENGINE  += store_pipeline rules_forecast pipeline process_metrics api_pipeline
+# One statement vocabulary over SQLite and PostgreSQL (issue 16).
+ENGINE  += db db_sqlite db_pg
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

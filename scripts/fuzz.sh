@@ -12,7 +12,7 @@ OBJS="$(ls engine/*.c | grep -v -e main.c -e ltcctl | sed "s|engine/\(.*\)\.c|$O
 make --no-print-directory BUILD=$OUT/obj BIN=$OUT/bin CC=clang-14 \
     CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
     $OBJS >/dev/null
-PKGS="lua5.4 libuv sqlite3 jansson libsodium libsystemd"
+PKGS="lua5.4 libuv sqlite3 jansson libsodium libsystemd libpq"
 status=0
 for src in tests/fuzz/*_fuzz.c; do
     name=$(basename "$src" _fuzz.c)

@@ -8,6 +8,7 @@ PACKAGES="
   liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlite3
   libhttp-parser-dev libjemalloc-dev libjansson-dev libsodium-dev libsystemd-dev libcurl4-openssl-dev
   curl jq wrk nginx-light redis-server lua-check shellcheck procps iproute2
+  libpq-dev postgresql
 "
 
 # --browser adds what the dashboard's browser test needs (make browser-test):

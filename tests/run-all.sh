@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.." || exit 1
 export LTC_BIN=${LTC_BIN:-bin}
 units=$(ls tests/unit/*_test.c | sed "s|tests/unit/\(.*\)\.c|${LTC_BUILD:-build}/\1|")
 mkdir -p tests/out
+# A throwaway PostgreSQL cluster for what runs on PostgreSQL too (LTC_PG_URI),
+# stopped and removed however the run ends.
+PGDIR=$(mktemp -d /tmp/ltcd-pg.XXXXXX)
+trap 'sh scripts/pg-cluster.sh stop "$PGDIR"' EXIT
+LTC_PG_URI=$(sh scripts/pg-cluster.sh start "$PGDIR") || { echo "0 passed, 1 failed"; exit 1; }
+export LTC_PG_URI
 sh tests/run-suites.sh $units tests/lint-rules.sh tests/integration/[0-9][0-9]-*.sh \
     2>&1 | tee tests/out/all.txt
 tail -1 tests/out/all.txt | grep -q ' 0 failed$'
