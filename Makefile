@@ -39,7 +39,7 @@ ENGINE  += records store_leads period_week rules_leads api_people api_owner api_
 # Strategy to numbers (issue 14): customer targets, pipeline and forecast, process metrics, migration.
 ENGINE  += store_pipeline rules_forecast pipeline process_metrics api_pipeline
 # One statement vocabulary over SQLite and PostgreSQL (issue 16).
-ENGINE  += db db_sqlite db_pg
+ENGINE  += db db_sqlite db_pg store_schema_pg
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

@@ -1,9 +1,18 @@
-/* engine/store_schema.h: the migration list (store_schema.c), used by store.c, and by
- * store_backup.c to know which schemas a restore accepts. */
+/* engine/store_schema.h: the migration lists (store_schema.c for SQLite,
+ * store_schema_pg.c for PostgreSQL), used by store.c, and by store_backup.c
+ * to know which schemas a restore accepts. */
 #ifndef ENGINE_STORE_SCHEMA_H
 #define ENGINE_STORE_SCHEMA_H
 
 extern const char *const store_migrations[];
 extern const int store_migration_count;
+
+/* PostgreSQL's (store_schema_pg.c): its first entry is SQLite's schema after
+ * STORE_SCHEMA_PG_BASE migrations; every later change is an entry in both
+ * lists, so store_migration_count - STORE_SCHEMA_PG_BASE ==
+ * store_pg_migration_count - 1. */
+#define STORE_SCHEMA_PG_BASE 13
+extern const char *const store_pg_migrations[];
+extern const int store_pg_migration_count;
 
 #endif
