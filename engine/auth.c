@@ -17,8 +17,18 @@ static const char *const role_names[] = {
 struct auth_set {
     char name[256]; /* the file (or name) it was read from */
     size_t n;
-    struct auth_principal *items; /* owned */
+    struct auth_principal *items; /* owned, in file order */
+    size_t *by_digest;            /* owned: item indexes by token digest, then file order */
 };
+
+static const struct auth_set *sorting; /* qsort's context: loading is single-threaded */
+
+static int cmp_digest(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = memcmp(sorting->items[x].token_sha256, sorting->items[y].token_sha256, 32);
+    return c ? c : (x > y) - (x < y);
+}
 
 const char *auth_role_name(enum auth_role role)
 {
@@ -156,6 +166,16 @@ int auth_set_parse(const char *text, const char *name, struct auth_set **out,
         struct auth_principal *p = &set->items[i];
         p->unit_id = p->level == AUTH_LEVEL_HQ ? "" : p->unit + 7;
     }
+    set->by_digest = malloc((set->n ? set->n : 1) * sizeof *set->by_digest);
+    if (!set->by_digest) {
+        auth_set_free(set);
+        return err_set(why, -ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < set->n; i++)
+        set->by_digest[i] = i;
+    sorting = set;
+    qsort(set->by_digest, set->n, sizeof *set->by_digest, cmp_digest);
+    sorting = NULL;
     *out = set;
     return 0;
 }
@@ -217,6 +237,7 @@ void auth_set_free(struct auth_set *set)
     if (!set)
         return;
     free(set->items);
+    free(set->by_digest);
     free(set);
 }
 
@@ -229,15 +250,18 @@ const struct auth_principal *auth_find(const struct auth_set *set, const char *t
 {
     uint8_t digest[32];
     crypto_hash_sha256(digest, (const unsigned char *)token, len);
-    const struct auth_principal *found = NULL;
-    /* Compare with every entry, without an early exit, so the time does not
-     * tell which entry (if any) matched. */
-    for (size_t i = 0; i < set->n; i++) {
-        int same = sodium_memcmp(digest, set->items[i].token_sha256, 32) == 0;
-        if (same && !found)
-            found = &set->items[i];
+    /* The first entry (in file order) of the lowest digest not below it. */
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(set->items[set->by_digest[mid]].token_sha256, digest, 32) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return found;
+    if (lo < set->n && !memcmp(set->items[set->by_digest[lo]].token_sha256, digest, 32))
+        return &set->items[set->by_digest[lo]];
+    return NULL;
 }
 
 bool auth_sees(const struct auth_principal *p, const char *region, const char *office)

@@ -58,8 +58,11 @@ struct auth_set *auth_set_new_empty(void);
 void auth_set_free(struct auth_set *set);
 size_t auth_set_count(const struct auth_set *set);
 
-/* The principal holding 'token' (borrowed from the set), or NULL. Runs in time
- * independent of which entry matches. */
+/* The principal holding 'token' (borrowed from the set; the first in the
+ * file when two lines hold it), or NULL. A binary search over the tokens'
+ * SHA-256 digests: its cost grows with the log of the number of tokens, and
+ * its timing can tell of digests only, never of a token's bytes (a client
+ * cannot choose a token whose digest comes near a stored one). */
 const struct auth_principal *auth_find(const struct auth_set *set, const char *token, size_t len);
 
 /* Parse "hq" / "region/ID" / "office/ID". Returns the level, or 0 if malformed. */

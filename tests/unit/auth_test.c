@@ -74,5 +74,36 @@ TEST(missing_file_is_an_error)
     CHECK(auth_set_load("/nonexistent/tokens", &s, &why) == -ERR_IO);
 }
 
+/* Thousands of tokens: each found (a binary search over their digests), none
+ * of the unknown ones, and a token on two lines is the first line's. */
+TEST(many_tokens_each_found_the_first_of_two_lines_wins)
+{
+    enum { N = 3000 };
+    char *text = malloc(N * 48 + 64), *o = text;
+    CHECK(text != NULL);
+    for (int i = 0; i < N; i++)
+        o += sprintf(o, "token-%d office/o%d %s\n", i, i % 7, i % 2 ? "ar" : "viewer");
+    o += sprintf(o, "token-17 hq admin\n"); /* again, later */
+    struct auth_set *s;
+    struct err_detail why = {0};
+    CHECK(auth_set_parse(text, "t", &s, &why) == 0);
+    free(text);
+    CHECK(auth_set_count(s) == N + 1);
+    for (int i = 0; i < N; i++) {
+        char t[32];
+        int n = snprintf(t, sizeof t, "token-%d", i);
+        const struct auth_principal *p = auth_find(s, t, (size_t)n);
+        CHECK_MSG(p && p->line == i + 1 && p->role == (i % 2 ? AUTH_AR : AUTH_VIEWER), "%s", t);
+        n = snprintf(t, sizeof t, "token-%d", N + i);
+        CHECK(auth_find(s, t, (size_t)n) == NULL);
+    }
+    CHECK(auth_find(s, "token-17", 8)->level == AUTH_LEVEL_OFFICE);
+    auth_set_free(s);
+    struct auth_set *empty = auth_set_new_empty();
+    CHECK(auth_find(empty, "token-1", 7) == NULL);
+    auth_set_free(empty);
+}
+
 TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line),
+          T(many_tokens_each_found_the_first_of_two_lines_wins),
           T(an_optional_person_column), T(scope_follows_the_org_tree), T(missing_file_is_an_error))
