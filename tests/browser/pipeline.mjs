@@ -351,6 +351,17 @@ try {
   release();
   check('then shows the figures', await metricsDone(page, UNIT, MONTH) === 'done');
   await page.unroute('**/v1/process-metrics?*');
+  // A full job queue (503) is asked again: the first answer is a 503, the second the daemon's.
+  let asked = 0;
+  await page.route('**/v1/process-metrics?*', async (route) => {
+    if (asked++ === 0) await route.fulfill({ status: 503, contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'unavailable', message: 'too many jobs waiting' } }) });
+    else await route.continue();
+  });
+  await show(page);
+  await shown(page, UNIT, MONTH);
+  check('a full job queue is asked again, and the figures come', await metricsDone(page, UNIT, MONTH) === 'done' && asked === 2, `asked ${asked}`);
+  await page.unroute('**/v1/process-metrics?*');
   m = await api(`/v1/process-metrics?period=${MONTH}&unit=${UNIT}`);
   const mrows = await pageMetrics(page);
   bad = metricsDiff(mrows, m);
