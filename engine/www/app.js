@@ -722,9 +722,214 @@ async function showScorecard(query) {
   if (!s.customers.length) $('#s-customers tbody').append(el('tr', {}, el('td', { class: 'muted', text: 'no customers' })));
 }
 
+// --- strategy to numbers: the pipeline tree and the process metrics ---------------------
+
+// The figure the coverage bar and its percentage show against the target:
+// coverage as the API defines it, or the won part alone, or won plus every
+// open value unweighted (what the pipeline would give if all of it closed).
+const MEASURES = {
+  coverage: { label: 'won + weighted', parts: (n) => [['won', n.won], ['weighted', n.weighted]] },
+  won: { label: 'won', parts: (n) => [['won', n.won]] },
+  open: { label: 'won + open', parts: (n) => [['won', n.won], ['open', n.open]] },
+};
+const CATEGORIES = ['commit', 'best_case', 'pipeline', 'omitted'];
+const PERIOD_RE = /^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$/;
+const pct1 = (x) => (x * 100).toFixed(1) + '%';
+
+// A node's coverage cell: a bar of the chosen measure's parts against the
+// target, capped at the full width (the percentage says how far past 100).
+function coverageCell(n, measure) {
+  const td = el('td', { class: 'coverage', 'data-coverage': n.coverage ?? '' });
+  if (n.target == null) { td.append(el('span', { class: 'muted', 'data-no-target': '', text: 'no target' })); return td; }
+  if (n.target <= 0) { td.append(el('span', { class: 'muted', 'data-no-target': '', text: 'target 0' })); return td; }
+  const parts = MEASURES[measure].parts(n), sum = parts.reduce((a, [, v]) => a + v, 0);
+  const bar = el('div', { class: 'bar stacked', role: 'img',
+    'aria-label': `${MEASURES[measure].label}: ${pct1(sum / n.target)} of the target` });
+  let left = 100;
+  for (const [k, v] of parts) {
+    const w = Math.max(0, Math.min(left, 100 * v / n.target));
+    left -= w;
+    bar.append(el('span', { class: k, style: `width:${w}%` }));
+  }
+  td.append(el('div', {}, bar, el('span', { class: 'pct', 'data-pct': (sum / n.target).toString(), text: pct1(sum / n.target) })));
+  return td;
+}
+
+function categoriesRow(n, depth) {
+  const items = CATEGORIES.filter((k) => n.by_category[k] && n.by_category[k].count).map((k) => {
+    const c = n.by_category[k];
+    return el('li', { class: 'chip', 'data-category': k, 'data-count': c.count, 'data-value': c.value, 'data-weighted': c.weighted },
+      el('b', { text: `${k.replace('_', ' ')} ${c.count}` }), `: ${money(c.value)}, weighted ${money(c.weighted)}`);
+  });
+  if (!items.length) return null;
+  return el('tr', { class: 'cats-row', 'data-cats-of': n.unit, 'data-depth': depth },
+    el('td', { colspan: '7', 'data-label': 'Forecast', style: `padding-left:${2.45 + 1.1 * depth}rem` },
+      el('ul', { class: 'cats', 'aria-label': `forecast categories of ${n.unit}` }, ...items)));
+}
+
+// The tree as table rows, parents first; a row knows its parent so a
+// collapsed node hides its whole subtree.
+function pipelineRows(n, depth, parent, measure, out) {
+  const kids = n.children || [];
+  const open = state.pipeOpen.has(n.unit);
+  // One element in each cell: below 640 px a cell is a grid of its label and
+  // its content.
+  const head = el('span', { class: 'head' });
+  if (kids.length)
+    head.append(el('button', { type: 'button', class: 'toggle', 'data-toggle': n.unit, 'aria-expanded': String(open),
+      'aria-label': `${open ? 'collapse' : 'expand'} ${n.unit}`, text: open ? '\u25be' : '\u25b8' }));
+  else head.append(el('span', { class: 'toggle-space' }));
+  head.append(el('span', { class: 'name', text: n.unit }), ' ', el('span', { class: 'level muted', text: n.level }));
+  const unitCell = el('td', { class: 'unit', style: `padding-left:${0.5 + 1.1 * depth}rem` }, head);
+  const gap = n.gap == null ? el('td', { class: 'num', 'data-gap': '', text: '-' })
+    : el('td', { class: 'num' + (n.gap <= 0 ? ' covered' : ''), 'data-gap': n.gap, text: money(n.gap) });
+  const cats = categoriesRow(n, depth);
+  out.push(el('tr', { 'data-unit': n.unit, 'data-level': n.level, 'data-depth': depth, 'data-parent': parent ?? undefined,
+                      class: cats ? 'has-cats' : undefined },
+    unitCell,
+    el('td', { class: 'num', 'data-target': n.target ?? '', text: n.target == null ? 'no target' : money(n.target) }),
+    el('td', { class: 'num', 'data-won': n.won, text: money(n.won) }),
+    el('td', { class: 'num', 'data-open': n.open, text: money(n.open) }),
+    el('td', { class: 'num', 'data-weighted': n.weighted, text: money(n.weighted) }),
+    coverageCell(n, measure), gap));
+  if (cats) out.push(cats);
+  for (const c of kids) pipelineRows(c, depth + 1, n.unit, measure, out);
+}
+
+// Hide every row under a collapsed node (a row is shown when each of its
+// ancestors is open); a node's categories line goes with it.
+function applyExpansion() {
+  const rows = [...document.querySelectorAll('#pipeline tbody tr[data-unit]')];
+  const shown = new Map();
+  for (const tr of rows) {
+    const p = tr.dataset.parent;
+    const visible = !p || (shown.get(p) && state.pipeOpen.has(p));
+    shown.set(tr.dataset.unit, visible);
+    tr.hidden = !visible;
+    const b = tr.querySelector('button.toggle');
+    if (b) {
+      const open = state.pipeOpen.has(tr.dataset.unit);
+      b.setAttribute('aria-expanded', String(open));
+      b.setAttribute('aria-label', `${open ? 'collapse' : 'expand'} ${tr.dataset.unit}`);
+      b.textContent = open ? '\u25be' : '\u25b8';
+    }
+  }
+  for (const tr of document.querySelectorAll('#pipeline tbody tr[data-cats-of]')) tr.hidden = !shown.get(tr.dataset.catsOf);
+}
+
+function pipelineQuery(query) {
+  const q = new URLSearchParams(query);
+  const measure = MEASURES[q.get('measure')] ? q.get('measure') : 'coverage';
+  return { unit: q.get('unit') || state.me.unit, period: q.get('period') || String(new Date().getFullYear()), measure };
+}
+
+async function showPipeline(query) {
+  const { unit, period, measure } = pipelineQuery(query);
+  unitOptions('#p-unit', unit);
+  $('#p-period').value = period;
+  $('#p-measure').value = measure;
+  loadProcessMetrics(unit, period);   // a job: shown when it is done, the tree does not wait for it
+  const tree = await api('GET', `/v1/pipeline?${new URLSearchParams({ period, unit })}`);
+  // A new root opens its first two levels; the choices made on the page stay
+  // while the same root is shown.
+  if (state.pipeRoot !== tree.unit) {
+    state.pipeRoot = tree.unit;
+    state.pipeOpen = new Set([tree.unit, ...(tree.children || []).map((c) => c.unit)]);
+  }
+  const rows = [];
+  pipelineRows(tree, 0, null, measure, rows);
+  fill('#pipeline', rows);
+  for (const td of document.querySelectorAll('#pipeline tr[data-cats-of] > td')) td.dataset.label = 'Forecast';
+  applyExpansion();
+  const card = $('#pipeline-card');
+  card.dataset.pipeline = `${tree.unit}@${tree.period}`;
+  card.dataset.measure = measure;
+  const nodes = rows.filter((r) => r.dataset.unit).length;
+  $('#p-summary').textContent = `${tree.unit}, ${tree.period}: ${nodes} node${nodes === 1 ? '' : 's'}` +
+    (tree.refreshed ? `; ${tree.refreshed} forecast${tree.refreshed === 1 ? '' : 's'} recomputed under the active rules` : '');
+}
+
+// The process metrics in process order, lead to cash. Each row: the stage it
+// belongs to, what it is, its value and the counts it comes from.
+const rate = (r) => r.rate == null ? 'nothing decided' : pct1(r.rate);
+const daysText = (d) => d.days == null ? 'none' : `${d.days} day${d.days === 1 ? '' : 's'}`;
+const PLURAL = { lead: 'leads', opportunity: 'opportunities', contract: 'contracts' };
+function metricRows(m) {
+  const conv = (key, step, from, to) => [step, `Conversion ${from} \u2192 ${to}`, `conversion.${key}`, m.conversion[key].rate, rate(m.conversion[key]),
+    { converted: m.conversion[key].converted, decided: m.conversion[key].decided },
+    `${m.conversion[key].converted} of ${m.conversion[key].decided} ${PLURAL[from]} that left the stage in the period`];
+  const med = (stage) => [stage, `Median days at ${stage}`, `median_days.${stage}`, m.median_days[stage].days, daysText(m.median_days[stage]),
+    { count: m.median_days[stage].count }, `${m.median_days[stage].count} stay${m.median_days[stage].count === 1 ? '' : 's'} ended in the period`];
+  const src = Object.entries(m.leads_by_source).filter(([k]) => k !== 'total');
+  return [
+    ['lead', 'Leads created, by source', 'leads_by_source', m.leads_by_source.total, String(m.leads_by_source.total),
+      Object.fromEntries(src), src.length ? src.map(([k, v]) => `${k} ${v}`).join(', ') : 'no leads'],
+    conv('lead_to_opportunity', 'lead', 'lead', 'opportunity'), med('lead'),
+    conv('opportunity_to_contract', 'opportunity', 'opportunity', 'contract'), med('opportunity'),
+    conv('contract_to_won', 'contract', 'contract', 'won'), med('contract'),
+    ['closed', 'Win rate', 'win_rate', m.win_rate.rate, rate(m.win_rate), { won: m.win_rate.won, decided: m.win_rate.decided },
+      `${m.win_rate.won} won of ${m.win_rate.decided} closed won or lost`],
+    ['cash', 'Median lead-to-cash cycle', 'median_cycle_days', m.median_cycle_days.days, daysText(m.median_cycle_days),
+      { count: m.median_cycle_days.count }, `${m.median_cycle_days.count} won in the period`],
+    ['cash', 'DSO', 'dso', m.dso.days, daysText(m.dso), { instances: m.dso.instances, paid: m.dso.paid },
+      `${m.dso.instances} closed won, ${money(m.dso.paid)} paid`],
+    ['cash', 'Overdue ratio', 'overdue_ratio', m.overdue_ratio.ratio, m.overdue_ratio.ratio == null ? 'nothing outstanding' : pct1(m.overdue_ratio.ratio),
+      { overdue: m.overdue_ratio.overdue, outstanding: m.overdue_ratio.outstanding, contracts: m.overdue_ratio.contracts, as_of: m.overdue_ratio.as_of },
+      `${money(m.overdue_ratio.overdue)} overdue of ${money(m.overdue_ratio.outstanding)} outstanding, ` +
+      `${m.overdue_ratio.contracts} contract${m.overdue_ratio.contracts === 1 ? '' : 's'}, as of ${m.overdue_ratio.as_of}`],
+  ];
+}
+
+// The daemon computes the metrics as a job and answers when it is done; the
+// panel says "computing" meanwhile (with the seconds waited). A full job
+// queue (503 unavailable) is asked again, a few times, with a growing pause.
+// Only the newest request may fill the panel.
+const METRICS_RETRIES = 5;
+async function loadProcessMetrics(unit, period) {
+  const gen = state.metricsGen = (state.metricsGen || 0) + 1;
+  const card = $('#metrics-card'), stateEl = $('#pm-state'), started = Date.now();
+  const current = () => gen === state.metricsGen && !$('#view-pipeline').hidden;
+  card.dataset.state = 'computing';
+  card.dataset.metrics = `${unit}@${period}`;
+  $('#pm-title').textContent = `${unit}, ${period}`;
+  $('#pmetrics tbody').replaceChildren();
+  stateEl.className = 'computing';
+  const tick = () => { if (current() && card.dataset.state === 'computing')
+    stateEl.textContent = `computing the metrics of ${unit} for ${period}\u2026 ${Math.floor((Date.now() - started) / 1000)} s`; };
+  tick();
+  const timer = setInterval(tick, 1000);
+  try {
+    let m;
+    for (let attempt = 0; ; attempt++) {
+      try { m = await api('GET', `/v1/process-metrics?${new URLSearchParams({ period, unit })}`); break; }
+      catch (e) {
+        if (e.status !== 503 || attempt >= METRICS_RETRIES || !current()) throw e;
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      }
+    }
+    if (!current()) return;
+    fill('#pmetrics', metricRows(m).map(([step, name, key, raw, text, counts, from]) => {
+      const countAttrs = Object.fromEntries(Object.entries(counts).map(([k, v]) => [`data-n-${k.replace(/_/g, '-')}`, v]));
+      return el('tr', { 'data-metric': key, 'data-step': step },
+        el('td', { text: step }), el('td', { text: name }),
+        el('td', { class: 'num', 'data-value': raw ?? '', text }),
+        el('td', { class: 'counts', ...countAttrs, text: from }));
+    }));
+    card.dataset.state = 'done';
+    stateEl.className = '';
+    stateEl.textContent = `${m.unit}, ${m.from} to ${m.to} (the end excluded), computed in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  } catch (e) {
+    if (!current()) return;
+    card.dataset.state = 'error';
+    stateEl.className = 'error';
+    stateEl.textContent = `process metrics not available: ${e.message}`;
+    if (e.status === 401) { clearAll(); document.body.dataset.loaded = 'refused'; say(`token refused: ${e.message}`); }
+  } finally { clearInterval(timer); }
+}
+
 // --- views, identity, refresh ---------------------------------------------------------
 
-const VIEWS = ['overview', 'instances', 'detail', 'meeting', 'record', 'scorecard'];
+const VIEWS = ['overview', 'instances', 'detail', 'meeting', 'record', 'scorecard', 'pipeline'];
 
 function route() {
   const h = location.hash.replace(/^#/, '') || '/';
@@ -736,6 +941,7 @@ function route() {
   if (r) return { view: 'record', id: r[1] };
   if (path === '/meeting') return { view: 'meeting', query: query || '' };
   if (path === '/scorecard') return { view: 'scorecard', query: query || '' };
+  if (path === '/pipeline') return { view: 'pipeline', query: query || '' };
   return { view: 'overview' };
 }
 
@@ -744,10 +950,14 @@ function clearAll() {
   $('#who').textContent = '';
   for (const t of document.querySelectorAll('main tbody')) t.replaceChildren();
   for (const sel of ['#targets', '#overdue-summary', '#detail-head', '#detail-team', '#detail-receivables', '#waiting-total',
-                     '#m-summary', '#m-result', '#m-count', '#record-head', '#record-title', '#s-range', '#s-summary'])
+                     '#m-summary', '#m-result', '#m-count', '#record-head', '#record-title', '#s-range', '#s-summary',
+                     '#p-summary', '#pm-state', '#pm-title'])
     $(sel).replaceChildren();
   state.meeting = null;
   state.people = null;
+  state.pipeRoot = null;
+  state.metricsGen = (state.metricsGen || 0) + 1;   /* a metrics answer still coming is dropped */
+  delete $('#metrics-card').dataset.state;
   $('#detail-title').textContent = '';
   $('#review').hidden = true;
   $('#more').hidden = true;
@@ -765,6 +975,7 @@ async function render() {
   else if (r.view === 'meeting') await showMeeting(r.query);
   else if (r.view === 'record') await showRecord(r.id);
   else if (r.view === 'scorecard') await showScorecard(r.query);
+  else if (r.view === 'pipeline') await showPipeline(r.query);
   else await Promise.all([loadFunnel(), loadWaiting(), loadOverdue(), loadTargets(), loadRules(), loadEvents()]);
 }
 
@@ -833,6 +1044,28 @@ $('#meeting-form').addEventListener('submit', (ev) => {
 $('#scorecard-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   goOrRerender('#/scorecard?' + new URLSearchParams({ unit: $('#s-unit').value, week: $('#s-week').value }));
+});
+$('#pipeline-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const period = $('#p-period').value.trim();
+  if (!PERIOD_RE.test(period)) { say('period: expected YYYY, YYYY-Qn or YYYY-MM'); return; }
+  goOrRerender('#/pipeline?' + new URLSearchParams({ unit: $('#p-unit').value, period, measure: $('#p-measure').value }));
+});
+$('#p-measure').addEventListener('change', () => $('#pipeline-form').requestSubmit());
+$('#pipeline').addEventListener('click', (ev) => {
+  const b = ev.target.closest('button[data-toggle]');
+  if (!b) return;
+  const u = b.dataset.toggle;
+  if (state.pipeOpen.has(u)) state.pipeOpen.delete(u); else state.pipeOpen.add(u);
+  applyExpansion();
+});
+$('#p-expand').addEventListener('click', () => {
+  for (const b of document.querySelectorAll('#pipeline button[data-toggle]')) state.pipeOpen.add(b.dataset.toggle);
+  applyExpansion();
+});
+$('#p-collapse').addEventListener('click', () => {
+  state.pipeOpen = new Set(state.pipeRoot ? [state.pipeRoot] : []);
+  applyExpansion();
 });
 $('#m-submit').addEventListener('click', () => submitMeeting().catch((e) => { say(e.message); if (e.status === 401) clearAll(); }));
 $('#m-recommended').addEventListener('click', takeRecommendations);

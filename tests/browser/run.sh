@@ -28,7 +28,7 @@ seed_worklists
 mkdir -p "$ROOT/tests/out"
 # Each script prints TAP and its own "N passed, N failed"; the last line adds them up.
 passed=0; failed=0
-for t in ${*:-dashboard.mjs worklists.mjs meeting.mjs}; do
+for t in ${*:-dashboard.mjs worklists.mjs meeting.mjs pipeline.mjs}; do
     out=$(LTC_URL=$URL AS_OF=$W_AS_OF OUT="$ROOT/tests/out" SHOT="$ROOT/tests/out/dashboard.png" node "$t" 2>&1)
     rc=$?
     echo "# $t"; echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
