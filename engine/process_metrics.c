@@ -12,10 +12,18 @@
 struct days {
     int64_t *v;
     size_t n, cap;
+    int64_t dated_back; /* stays whose end is dated before their start */
 };
 
+/* A stay ends on or after the day it began: an action dated before the
+ * stage was recorded as entered (a lead created today, converted "at" last
+ * month) counts as 0 days, and is counted apart so a reader sees it. */
 static int days_add(struct days *d, int64_t x)
 {
+    if (x < 0) {
+        x = 0;
+        d->dated_back++;
+    }
     if (d->n == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 64;
         int64_t *v = realloc(d->v, cap * sizeof *v);
@@ -35,7 +43,7 @@ static int cmp64(const void *a, const void *b)
 }
 
 /* { days: the median (the mean of the two middle values for an even count),
- * count }; days null without any. */
+ * count, dated_back }; days null without any. */
 static json_t *median(struct days *d)
 {
     json_t *m = json_null();
@@ -44,7 +52,8 @@ static json_t *median(struct days *d)
         m = d->n % 2 ? json_integer(d->v[d->n / 2])
                      : json_real((double)(d->v[d->n / 2 - 1] + d->v[d->n / 2]) / 2.0);
     }
-    return json_pack("{s:o, s:I}", "days", m, "count", (json_int_t)d->n);
+    return json_pack("{s:o, s:I, s:I}", "days", m, "count", (json_int_t)d->n, "dated_back",
+                     (json_int_t)d->dated_back);
 }
 
 static json_t *rate(const char *num_name, int64_t num, const char *den_name, int64_t den)

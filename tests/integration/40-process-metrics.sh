@@ -52,6 +52,15 @@ won "$A" 600000000 "$PA" "$CA"
 won "$A2" 200000000 "$PA2" "$CA2"
 act hq-admin-token "$B" "{\"action\":\"close\",\"reason\":\"lost\",\"at\":\"$P2-20\"}" "B is lost in P2"
 
+# D, created today, is converted "at" last month: a stay dated back, 0 days.
+D=$(lead city-c sales "D")
+act hq-admin-token "$D" "{\"action\":\"review\",\"decision\":\"convert\",\"at\":\"$PREV-10\"}" "D converts at a date before it was recorded"
+api GET "/v1/process-metrics?period=$PREV&unit=office/city-c" cc-admin-token >"$WORK/prev.json"
+[ "$(m "$WORK/prev.json" .median_days.lead.days)" = 0 ] &&
+    [ "$(m "$WORK/prev.json" .median_days.lead.count)" = 1 ] &&
+    [ "$(m "$WORK/prev.json" .median_days.lead.dated_back)" = 1 ]
+ok_if "a stay whose end is dated before its start counts 0 days, and is counted as dated back"
+
 api GET "/v1/process-metrics?period=$P1&unit=office/city-c" cc-admin-token >"$WORK/p1.json"
 expect "P1's metrics" 200
 api GET "/v1/process-metrics?period=$P2&unit=office/city-c" cc-admin-token >"$WORK/p2.json"
@@ -92,7 +101,7 @@ W=$((DA * 600000000 + DA2 * 200000000))
 ok_if "the period's DSO is the paid-weighted mean of the closures' DSO"
 [ "$(m "$WORK/p1.json" .leads_by_source.total)" = 0 ] &&
     api GET "/v1/process-metrics?period=$(date -u +%Y-%m)&unit=office/city-c" cc-admin-token |
-    jq -e '.leads_by_source == {"sales": 2, "technical": 1, "marketing": 1, "total": 4}' >/dev/null
+    jq -e '.leads_by_source == {"sales": 3, "technical": 1, "marketing": 1, "total": 5}' >/dev/null
 ok_if "leads by source in the month they were recorded"
 jq -S 'del(.overdue_ratio)' "$WORK/p1-before.json" >"$WORK/a"; jq -S 'del(.overdue_ratio)' "$WORK/p1.json" >"$WORK/b"
 jq -e '.conversion.lead_to_opportunity.decided == 3' "$WORK/a" >/dev/null && cmp -s "$WORK/a" "$WORK/b"
