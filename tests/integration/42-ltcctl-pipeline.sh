@@ -258,6 +258,30 @@ run cc-admin-token --json metrics --unit office/city-c --period "$P2"
 [ $RC = 0 ] && [ "$(jq -S . "$WORK/out")" = "$(jq -S . "$WORK/m2.json")" ]; ok_if "--json prints the API's JSON"
 run cc-admin-token metrics --unit office/province-a --period "$P2"
 [ $RC = 1 ] && err_has "403 forbidden"; ok_if "another office: the daemon's 403, exit 1"
+# A daemon whose job queue is full answers 503 at once: ltcctl asks again.
+# Stopped, the daemon takes 30 requests into its backlog, then ltcctl's; let go,
+# it reads them in order, so 18 jobs (2 running, 16 waiting) fill the queue and
+# the rest, ltcctl's first ask among them, get 503.
+kill -STOP "$PID"
+pids=""
+for i in $(seq 1 30); do
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer hq-admin-token" \
+        "$URL/v1/process-metrics?period=$P2" >>"$WORK/codes" &
+    pids="$pids $!"
+done
+sleep 0.3
+LTC_URL=$URL LTC_TOKEN=hq-admin-token "$LTCCTL" metrics --period "$P2" --wait 60 >"$WORK/out" 2>"$WORK/err" &
+LP=$!
+sleep 0.3
+kill -CONT "$PID"
+wait $LP; RC=$?
+for p in $pids; do wait "$p"; done
+[ "$(grep -c '^503$' "$WORK/codes")" -ge 1 ] && [ "$(grep -c '^200$' "$WORK/codes")" -ge 18 ]
+ok_if "a burst of requests fills the daemon's job queue (some answered 503)"
+[ $RC = 0 ] && err_has "the daemon is busy (503); asking again for up to 60 s" && out_has "^process metrics of hq for $P2" &&
+    [ "$(mrow "win rate" | cut -f2)" = "$(pct 1 2)" ]
+ok_if "metrics asks a busy daemon again and prints its figures"
+
 # A daemon that does not answer (stopped): the wait is bounded and says so.
 kill -STOP "$PID"
 S=$(date +%s)
