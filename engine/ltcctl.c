@@ -128,7 +128,7 @@ static const struct ltcctl_opt pipeline_opts[] = {
     {"--unit", "U", "hq, region/ID, office/ID or customer/ID (default: your own unit)", false},
     {"--period", "P", "YYYY, YYYY-Qn or YYYY-MM (default: this year)", false},
     {"--metric", "orders", "the pipeline is of orders, the only metric it has", false},
-    {"--depth", "N", "levels below the unit, 0..4 (default: all, down to customers)", false},
+    {"--depth", "N", "levels below the unit, 0..3 (default: all, down to customers)", false},
     {NULL, NULL, NULL, false},
 };
 

@@ -15,7 +15,7 @@
 #include "ltcctl.h"
 #include "money.h"
 
-#define DEPTH_MAX      4            /* hq > region > office > customer */
+#define DEPTH_MAX      3            /* below hq: region, office, customer */
 #define WAIT_DEFAULT   120          /* seconds `metrics` waits by default */
 #define WAIT_MAX       3600         /* and at most */
 #define RETRY_FIRST    250          /* ms before asking a busy daemon again */

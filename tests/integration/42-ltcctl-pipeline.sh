@@ -84,7 +84,7 @@ bad "a year outside 1900..9998 is refused" "--period: '9999' is not a period" pi
 bad "a unit of another kind is refused" "--unit: 'person/x' is not a unit: expected hq, region/ID, office/ID or customer/ID" pipeline --unit person/x
 bad "a customer id with capitals is refused" "--unit: 'customer/Acme' is not a unit" pipeline --unit customer/Acme
 bad "metrics take no customer" "--unit: 'customer/acme' is not a unit: expected hq, region/ID or office/ID" metrics --unit customer/acme
-bad "a depth of 5 is refused" "--depth: '5' is not accepted: expected a whole number from 0 to 4" pipeline --depth 5
+bad "a depth of 4 is refused" "--depth: '4' is not accepted: expected a whole number from 0 to 3" pipeline --depth 4
 bad "a negative depth is refused" "--depth: '-1' is not accepted" pipeline --depth -1
 bad "the pipeline has no cash metric" "--metric: 'cash' is not accepted: the pipeline is of orders" pipeline --metric cash
 bad "a wait of 0 is refused" "--wait: '0' is not accepted: expected a whole number from 1 to 3600" metrics --wait 0
