@@ -67,7 +67,7 @@ $(BUILD)/libltcd.a: $(OBJS)
 	$(AR) rcs $@ $^
 # ltcctl's own files (ltcctl.h): verbs table and main, options, HTTP, formatting, verbs.
 LTCCTL  := ltcctl ltcctl_args ltcctl_http ltcctl_print ltcctl_lead ltcctl_rules ltcctl_bundle \
-           ltcctl_shares ltcctl_people ltcctl_review ltcctl_activity
+           ltcctl_shares ltcctl_people ltcctl_review ltcctl_activity ltcctl_pipeline
 $(BIN)/ltcctl: $(LTCCTL:%=$(BUILD)/%.o) $(BUILD)/libltcd.a | $(BIN)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl) $(LDLIBS)
 $(BUILD)/%_test: tests/unit/%_test.c $(OBJS) tests/unit/test.h tests/unit/tree.h

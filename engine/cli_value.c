@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "money.h"
+#include "period.h"
 #include "period_week.h"
 #include "utf8.h"
 
@@ -162,6 +163,29 @@ int cli_unit(const char *opt, const char *s, struct err_detail *why)
     return err_field(why, -ERR_INVALID_FIELD, opt,
                      "%s: '%.*s' is not a unit: expected hq, region/ID or office/ID "
                      "(e.g. office/province-a)",
+                     opt, SHOWN, s ? s : "");
+}
+
+int cli_unit_or_customer(const char *opt, const char *s, struct err_detail *why)
+{
+    struct err_detail ignored = {0};
+    if ((s && !strncmp(s, "customer/", 9) && valid_id(s + 9)) || !cli_unit(opt, s, &ignored))
+        return 0;
+    return err_field(why, -ERR_INVALID_FIELD, opt,
+                     "%s: '%.*s' is not a unit: expected hq, region/ID, office/ID or customer/ID "
+                     "(e.g. office/province-a, customer/acme)",
+                     opt, SHOWN, s ? s : "");
+}
+
+int cli_period(const char *opt, const char *s, struct err_detail *why)
+{
+    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
+    struct err_detail ignored = {0};
+    if (s && !period_range(s, from, to, &ignored))
+        return 0;
+    return err_field(why, -ERR_INVALID_FIELD, opt,
+                     "%s: '%.*s' is not a period: expected a year YYYY, a quarter YYYY-Qn or a "
+                     "month YYYY-MM, years 1900 to 9998 (e.g. 2026, 2026-Q2, 2026-03)",
                      opt, SHOWN, s ? s : "");
 }
 

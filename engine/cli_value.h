@@ -12,7 +12,7 @@
  * from 0 to 9007199254740992 (digits only, e.g. 120000000 for
  * 1,200,000.00 CNY), or yuan with --yuan 1200000.00".
  *
- * Leaf module (money.c, period_week.c, utf8.c, err.c); no allocation; 'opt'
+ * Leaf module (money.c, period.c, period_week.c, utf8.c, err.c); no allocation; 'opt'
  * and 's' are borrowed.
  */
 #ifndef ENGINE_CLI_VALUE_H
@@ -61,6 +61,13 @@ int cli_id(const char *opt, const char *s, struct err_detail *why);
 
 /* A unit of the org tree: "hq", "region/ID" or "office/ID" (ID as cli_id). */
 int cli_unit(const char *opt, const char *s, struct err_detail *why);
+
+/* A unit of the pipeline: one of cli_unit's, or "customer/ID". */
+int cli_unit_or_customer(const char *opt, const char *s, struct err_detail *why);
+
+/* An accounting period "YYYY", "YYYY-Qn" or "YYYY-MM" (period.h), a year from
+ * 1900 to 9998. */
+int cli_period(const char *opt, const char *s, struct err_detail *why);
 
 /* An ISO 8601 week "YYYY-Www" that exists (2026-W53 does, 2025-W53 does not). */
 int cli_week(const char *opt, const char *s, struct err_detail *why);

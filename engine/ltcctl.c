@@ -124,6 +124,31 @@ static const struct ltcctl_opt scorecard_opts[] = {
     {NULL, NULL, NULL, false},
 };
 
+static const struct ltcctl_opt pipeline_opts[] = {
+    {"--unit", "U", "hq, region/ID, office/ID or customer/ID (default: your own unit)", false},
+    {"--period", "P", "YYYY, YYYY-Qn or YYYY-MM (default: this year)", false},
+    {"--metric", "orders", "the pipeline is of orders, the only metric it has", false},
+    {"--depth", "N", "levels below the unit, 0..3 (default: all, down to customers)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt metrics_opts[] = {
+    {"--unit", "U", "hq, region/ID or office/ID (default: your own unit)", false},
+    {"--period", "P", "YYYY, YYYY-Qn or YYYY-MM (default: this year)", false},
+    {"--wait", "SECONDS", "how long to wait for the daemon's job, 1..3600 (default 120)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const struct ltcctl_opt migrate_opts[] = {
+    {"--to", "VERSION", "the HQ process version to move to, one that was active (required)", false},
+    {"--unit", "U", "hq, region/ID or office/ID: whose open instances (default hq: all)", false},
+    {"--stage", "S", "only the instances at this open stage (lead, opportunity, contract)", false},
+    {"--dry-run", NULL, "list what would move and what is refused, change nothing (default)",
+     false},
+    {"--apply", NULL, "move them: re-pin each accepted instance, one migrate event each", false},
+    {NULL, NULL, NULL, false},
+};
+
 /* --- the verbs -------------------------------------------------------------
  * One row per verb; ltcctl_help_all prints them in this order. */
 
@@ -221,6 +246,24 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      "per person: visits against the minimum, budget tables overdue, points lost;\n"
      "per customer: next year's budget table collected or missing, this year's overdue",
      0, 0, scorecard_opts, ltcctl_scorecard, false},
+    {"pipeline", "[--unit U] [--period P] [--depth N]",
+     "the pipeline tree against the orders targets, down to customers\n"
+     "each node's target, won, open, weighted, coverage, gap and forecast categories\n"
+     "(commit, best case, pipeline, omitted); the unit's categories in full below it",
+     0, 0, pipeline_opts, ltcctl_pipeline, false},
+    {"metrics", "[--unit U] [--period P] [--wait SECONDS]",
+     "the process metrics of a unit and period, in process order\n"
+     "leads by source, days at each stage, conversion at each step, win rate, lead-to-cash\n"
+     "cycle, DSO and overdue ratio, each with the counts it comes from; waits for the\n"
+     "daemon's job at most --wait seconds (exit 3 when it did not answer in time)",
+     0, 0, metrics_opts, ltcctl_metrics, false},
+    {"migrate", "--to VERSION [--unit U] [--stage S] [--dry-run | --apply]",
+     "move open instances to an HQ process version: a dry run unless --apply\n"
+     "(hq admin) each instance is checked by the version's migrate; lists the instances\n"
+     "that move (or would) and the refused ones with their reasons. Exit 0 when every\n"
+     "instance moves, 4 when some are refused or more remain (run it again), 1 when the\n"
+     "daemon refuses the request, 2 for a bad option",
+     0, 0, migrate_opts, ltcctl_migrate, false},
     {"rules status", "", "every owner's active and pending versions and last error", 0, 0, NULL,
      ltcctl_rules_status, false},
     {"rules put", "OWNER FILE [PATH] [--base V]",

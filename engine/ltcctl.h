@@ -14,11 +14,14 @@
  * bundles: push, sign, keygen, offline tests), ltcctl_shares.c (allocation
  * runs and targets), ltcctl_people.c (people and customers), ltcctl_review.c
  * (the review queue and meetings), ltcctl_activity.c (activities and weekly
- * scorecards).
+ * scorecards), ltcctl_pipeline.c (the pipeline, process metrics, migration
+ * to an HQ version).
  *
  * Exit codes: 0 success, 1 the daemon answered with an error (or a test
  * failed), 2 usage (a bad word or value, refused before anything is sent),
- * 3 the daemon is unreachable.
+ * 3 the daemon is unreachable (or did not answer within a verb's --wait),
+ * 4 done in part: `migrate` listed instances that the new version refuses, or
+ * stopped at its per-request cap (nothing else uses 4).
  */
 #ifndef ENGINE_LTCCTL_H
 #define ENGINE_LTCCTL_H
@@ -33,6 +36,7 @@
 #define LTCCTL_ERROR       1
 #define LTCCTL_USAGE       2
 #define LTCCTL_UNREACHABLE 3
+#define LTCCTL_PARTIAL     4
 
 #define LTCCTL_OPTS_MAX   16 /* options of one verb */
 #define LTCCTL_REPEAT_MAX 64 /* values of one repeatable option (--signal) */
@@ -130,6 +134,16 @@ void ltcctl_buf_add(struct ltcctl_buf *b, const char *p, size_t n);
 long ltcctl_request(const struct ltcctl *o, const char *method, const char *path, const char *body,
                     size_t len, const char *ctype, struct ltcctl_buf *out);
 
+/* How long one request may take, connection to last byte. */
+#define LTCCTL_TIMEOUT_MS 60000L
+
+/* GET 'path' within 'timeout_ms': the status, or 0 when there was no answer:
+ * *timed_out true when the bound was reached (nothing printed: the caller
+ * says what it waited for), else the daemon is unreachable (reported on
+ * stderr). The caller frees out->p. */
+long ltcctl_request_within(const struct ltcctl *o, const char *path, long timeout_ms,
+                           struct ltcctl_buf *out, bool *timed_out);
+
 /* Print an answer and return the exit code: with --json the body as it came;
  * an error as "ltcctl: STATUS CODE: MESSAGE" on stderr; else pretty(body).
  * Frees b->p. */
@@ -174,6 +188,20 @@ const char *ltcctl_pct_of(const json_t *o, const char *k, char *buf, size_t n);
 /* "hq@1 office/province-a@1" from { OWNER: VERSION }. */
 void ltcctl_rules_text(const json_t *rules, char *buf, size_t n);
 
+/* A table whose columns are aligned to their widest cell, printed once all
+ * rows are in: 'align' has one letter a column, 'l' or 'r' (numbers, money),
+ * borrowed; cells are copied (NULL prints "-"). ltcctl_table_print frees the
+ * rows, so the table can be filled again. */
+#define LTCCTL_TABLE_COLS 12
+struct ltcctl_table {
+    int n_cols;        /* 1..LTCCTL_TABLE_COLS */
+    const char *align; /* "lrr": borrowed */
+    size_t n_rows, cap;
+    char **cells; /* owned: n_rows x n_cols strings */
+};
+void ltcctl_table_row(struct ltcctl_table *t, const char *const *cells);
+void ltcctl_table_print(struct ltcctl_table *t, FILE *f);
+
 /* Colour for diffs and versions: only on a terminal, never with NO_COLOR. */
 extern int ltcctl_colour;
 #define C_RED   "\033[31m"
@@ -198,6 +226,7 @@ ltcctl_fn ltcctl_people_list, ltcctl_people_show, ltcctl_people_put, ltcctl_peop
 ltcctl_fn ltcctl_customers_list, ltcctl_customers_show, ltcctl_customers_put;
 ltcctl_fn ltcctl_queue, ltcctl_meeting, ltcctl_meeting_show;
 ltcctl_fn ltcctl_activity_add, ltcctl_activities, ltcctl_scorecard;
+ltcctl_fn ltcctl_pipeline, ltcctl_metrics, ltcctl_migrate;
 
 /* The keys an action takes, with their types, for its --help (ltcctl_lead.c). */
 void ltcctl_action_help(FILE *f, const char *action);

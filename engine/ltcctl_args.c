@@ -212,5 +212,6 @@ void ltcctl_help_all(FILE *f)
                "printed as 1,200,000.00 CNY.\n"
                "Environment: LTC_URL (default http://127.0.0.1:8080), LTC_TOKEN.\n"
                "Exit codes: 0 done, 1 the daemon refused (or a test failed), 2 bad usage "
-               "(nothing sent),\n3 the daemon is unreachable.\n");
+               "(nothing sent),\n3 the daemon is unreachable or did not answer within --wait, "
+               "4 done in part (migrate:\nsome instances refused, or more remain).\n");
 }

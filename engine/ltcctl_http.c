@@ -25,8 +25,11 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
-long ltcctl_request(const struct ltcctl *o, const char *method, const char *path, const char *body,
-                    size_t len, const char *ctype, struct ltcctl_buf *out)
+/* One exchange within 'timeout_ms'; *rc is curl's result (CURLE_OK when
+ * the daemon answered, whose status is returned; 0 otherwise). */
+static long perform(const struct ltcctl *o, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, long timeout_ms, struct ltcctl_buf *out,
+                    CURLcode *rc)
 {
     CURL *c = curl_easy_init();
     char url[4096], auth[1024], ct[128];
@@ -43,19 +46,38 @@ long ltcctl_request(const struct ltcctl *o, const char *method, const char *path
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
     }
     long status = 0;
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
+    *rc = curl_easy_perform(c);
+    if (*rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    else
-        fprintf(stderr, "ltcctl: cannot reach ltcd at %s: %s\n", o->url, curl_easy_strerror(rc));
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    return status;
+}
+
+long ltcctl_request(const struct ltcctl *o, const char *method, const char *path, const char *body,
+                    size_t len, const char *ctype, struct ltcctl_buf *out)
+{
+    CURLcode rc;
+    long status = perform(o, method, path, body, len, ctype, LTCCTL_TIMEOUT_MS, out, &rc);
+    if (rc != CURLE_OK)
+        fprintf(stderr, "ltcctl: cannot reach ltcd at %s: %s\n", o->url, curl_easy_strerror(rc));
+    return status;
+}
+
+long ltcctl_request_within(const struct ltcctl *o, const char *path, long timeout_ms,
+                           struct ltcctl_buf *out, bool *timed_out)
+{
+    CURLcode rc;
+    long status = perform(o, "GET", path, NULL, 0, NULL, timeout_ms, out, &rc);
+    *timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    if (rc != CURLE_OK && !*timed_out)
+        fprintf(stderr, "ltcctl: cannot reach ltcd at %s: %s\n", o->url, curl_easy_strerror(rc));
     return status;
 }
 

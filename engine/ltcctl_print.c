@@ -65,3 +65,63 @@ void ltcctl_rules_text(const json_t *rules, char *buf, size_t n)
     if (!off)
         snprintf(buf, n, "-");
 }
+
+/* Display width: characters, not bytes (a reason may be Chinese text; wide
+ * characters are taken as one column, which keeps ASCII tables exact). */
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+void ltcctl_table_row(struct ltcctl_table *t, const char *const *cells)
+{
+    if (t->n_rows == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        char **g = realloc(t->cells, cap * (size_t)t->n_cols * sizeof *g);
+        if (!g) {
+            fprintf(stderr, "ltcctl: out of memory\n");
+            exit(LTCCTL_ERROR);
+        }
+        t->cells = g;
+        t->cap = cap;
+    }
+    for (int k = 0; k < t->n_cols; k++) {
+        char *c = strdup(cells[k] ? cells[k] : "-");
+        if (!c) {
+            fprintf(stderr, "ltcctl: out of memory\n");
+            exit(LTCCTL_ERROR);
+        }
+        t->cells[t->n_rows * (size_t)t->n_cols + (size_t)k] = c;
+    }
+    t->n_rows++;
+}
+
+void ltcctl_table_print(struct ltcctl_table *t, FILE *f)
+{
+    size_t width[LTCCTL_TABLE_COLS] = {0};
+    for (size_t r = 0; r < t->n_rows; r++)
+        for (int k = 0; k < t->n_cols; k++) {
+            size_t w = text_width(t->cells[r * (size_t)t->n_cols + (size_t)k]);
+            width[k] = w > width[k] ? w : width[k];
+        }
+    for (size_t r = 0; r < t->n_rows; r++) {
+        for (int k = 0; k < t->n_cols; k++) {
+            const char *c = t->cells[r * (size_t)t->n_cols + (size_t)k];
+            size_t pad = width[k] - text_width(c);
+            bool last = k == t->n_cols - 1;
+            if (t->align[k] == 'r')
+                fprintf(f, "%s%*s%s", k ? "  " : "", (int)pad, "", c);
+            else
+                fprintf(f, "%s%s%*s", k ? "  " : "", c, last ? 0 : (int)pad, "");
+        }
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < t->n_rows * (size_t)t->n_cols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    t->cells = NULL;
+    t->n_rows = t->cap = 0;
+}

@@ -1,5 +1,6 @@
 /* tests/fuzz/money_fuzz.c: money text both ways and ltcctl's command-line
- * values (amounts, numbers, dates, ids, units, ISO weeks, choices, text):
+ * values (amounts, numbers, dates, ids, units, periods, ISO weeks, choices,
+ * text):
  * nothing crashes, every accepted amount prints and parses back to
  * itself, and every refusal carries a message. */
 #include <stdint.h>
@@ -47,6 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cli_key_value(s, key, &val, &why),
         cli_id("--office", s, &why),
         cli_unit("--unit", s, &why),
+        cli_unit_or_customer("--unit", s, &why),
+        cli_period("--period", s, &why),
         cli_week("--week", s, &why),
         cli_choice("--kind", s, kinds, &why),
         cli_text("--note", s, 200, &why),

@@ -193,7 +193,38 @@ TEST(weeks_choices_and_text)
     CHECK(cli_text("--note", "bad \xff byte", 200, &why) != 0 && strstr(why.msg, "of valid UTF-8"));
 }
 
+TEST(pipeline_units_and_periods)
+{
+    struct err_detail why = {0};
+    static const char *const units[] = {"hq", "region/south", "office/province-a", "customer/acme",
+                                        NULL};
+    for (int i = 0; units[i]; i++)
+        CHECK_MSG(cli_unit_or_customer("--unit", units[i], &why) == 0, "%s", units[i]);
+    static const char *const bad_units[] = {
+        "", "customer/", "customer/Acme", "person/x", "customer/a/b", "acme", NULL};
+    for (int i = 0; bad_units[i]; i++)
+        CHECK_MSG(cli_unit_or_customer("--unit", bad_units[i], &why) != 0 &&
+                      strstr(why.msg, "expected hq, region/ID, office/ID or customer/ID"),
+                  "%s", bad_units[i]);
+    CHECK(cli_unit_or_customer("--unit", NULL, &why) != 0);
+    static const char *const periods[] = {"2026",    "2026-Q1", "2026-Q4", "2026-01",
+                                          "2026-12", "1900",    "9998",    NULL};
+    for (int i = 0; periods[i]; i++)
+        CHECK_MSG(cli_period("--period", periods[i], &why) == 0, "%s", periods[i]);
+    static const char *const bad[] = {"",        "26",      "2026-13",    "2026-00", "2026-Q5",
+                                      "2026-Q0", "2026-1",  "1899",       "9999",    " 2026",
+                                      "2026-+1", "2026/03", "2026-03-01", NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK_MSG(cli_period("--period", bad[i], &why) != 0 && !strcmp(why.field, "--period") &&
+                      strstr(why.msg, "is not a period: expected a year YYYY, a quarter YYYY-Qn"),
+                  "%s", bad[i]);
+    CHECK(cli_period("--period", "2026-13", &why) != 0 &&
+          strstr(why.msg, "--period: '2026-13' is not a period"));
+    CHECK(cli_period("--period", NULL, &why) != 0);
+}
+
 TEST_MAIN(T(money_is_formatted_one_way), T(minor_units_are_whole_digits_only),
           T(major_units_convert_exactly), T(refusals_name_the_option_and_the_accepted_forms),
           T(signals_are_name_equals_an_integer_in_range), T(percentages_dates_and_key_values),
-          T(ids_and_units_of_lead_management), T(weeks_choices_and_text))
+          T(ids_and_units_of_lead_management), T(weeks_choices_and_text),
+          T(pipeline_units_and_periods))
