@@ -1,9 +1,16 @@
-/* engine/store.c: SQLite behind the store_* contract of store.h. */
+/* engine/store.c: the store_* contract of store.h on a db.h connection.
+ * What only SQLite has (its PRAGMAs, the WAL's file, page counts) is marked
+ * where it is used; the SQL text is SQLite's dialect.
+ *
+ * Text is bound borrowed (db_bind_text), no copy: an allocation run's text
+ * is tens of MB. Safe because every statement is stepped at once and then
+ * reset (store__done, each_row, db_reset), which clears its parameters,
+ * while the caller's text lives. */
 #include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
+#include <sqlite3.h> /* page counts only: pages_written */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +18,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "db_sqlite.h"
 #include "store_internal.h"
 #include "store_schema.h"
 
-#define STORE_BUSY_TIMEOUT_MS 5000
-
-/* Every statement of the store, prepared at open: XX(name, sql). */
+/* Every statement of the store, prepared at open: XX(name, sql). The texts
+ * are SQLite's (BEGIN IMMEDIATE, INDEXED BY, INSERT OR IGNORE): PostgreSQL
+ * will need its own for those. */
 #define STORE_STMTS(XX)                                                                            \
     XX(begin, "BEGIN IMMEDIATE")                                                                   \
     XX(commit, "COMMIT")                                                                           \
@@ -41,8 +49,8 @@
                   " FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"                     \
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"                   \
                   " AND (?5 IS NULL OR temperature=?5) AND ?7 IS NULL ORDER BY id LIMIT ?6")       \
-    /* ?stage= walks the stage's index: the stages with few instances (the open   \
-     * ones) cost what they hold, not a walk past every lead. */                   \
+    /* ?stage= walks the stage's index: the stages with few instances (the open                    \
+     * ones) cost what they hold, not a walk past every lead. */                                   \
     XX(inst_list_stage, "SELECT id, stage, region, office, temperature, doc, last_seq"             \
                         " FROM instances INDEXED BY instances_stage WHERE stage=?2 AND id > ?1"    \
                         " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"             \
@@ -79,8 +87,8 @@
                         " ORDER BY t.instance_id")                                                 \
     XX(ledger_offices, "SELECT office, sum(amount) FROM ledger_daily WHERE kind=?1"                \
                        " AND at >= ?2 AND at < ?3 GROUP BY office")                                \
-    /* A run's result is its parts in order ('' in the row); runs stored     \
-     * before parts existed hold it whole. */                                 \
+    /* A run's result is its parts in order ('' in the row); runs stored                           \
+     * before parts existed hold it whole. */                                                      \
     XX(run_insert, "INSERT INTO share_runs(id, period, pool, input_hash, result, created_at,"      \
                    " created_by) VALUES (?1,?2,?3,?4,'',?5,?6)")                                   \
     XX(run_part, "INSERT INTO share_run_parts(run_id, part, text) VALUES (?1,?2,?3)")              \
@@ -105,7 +113,7 @@
     XX(shadow_replace, "UPDATE rule_shadows SET ended_at=?3, end_reason='replaced'"                \
                        " WHERE owner=?1 AND version=?2 AND ended_at IS NULL")                      \
     XX(shadow_insert, "INSERT INTO rule_shadows(owner, version, started_at, until_at,"             \
-                      " started_by) VALUES (?1,?2,?3,?4,?5)")                                      \
+                      " started_by) VALUES (?1,?2,?3,?4,?5) RETURNING id")                         \
     XX(shadow_end, "UPDATE rule_shadows SET ended_at=?2, end_reason=?3"                            \
                    " WHERE id=?1 AND ended_at IS NULL")                                            \
     XX(shadow_newest, "SELECT id, owner, version, started_at, until_at, started_by, ended_at,"     \
@@ -173,34 +181,41 @@
                " read_at=excluded.read_at")
 
 struct store {
-    sqlite3 *db;
-    char *wal_path;         /* owned: PATH-wal */
-    int wal_fd;             /* for fsync after a deferred commit; -1 until the WAL exists */
+    struct db *db;
+    struct db_stmt *user_version; /* the schema version; prepared before the migrations */
+    char *wal_path;               /* owned: PATH-wal */
+    int wal_fd;                   /* for fsync after a deferred commit; -1 until the WAL exists */
     bool sync_full;         /* --sync full: commits are fsynced before they are acknowledged */
     bool degraded;          /* a commit, a statement or an fsync failed for lack of room or I/O */
     int64_t degraded_at_ms; /* when it started (ms since the epoch) */
     char degraded_reason[ERR_DETAIL_MAX]; /* the latest failure's message */
-    int pages_at_begin; /* SQLITE_DBSTATUS_CACHE_WRITE when the transaction began */
-    void *leads;        /* owned by store_leads.c: its prepared statements */
-    void *pipeline;     /* owned by store_pipeline.c: its prepared statements */
-#define XX(name, sql) sqlite3_stmt *name;
+    int pages_at_begin;                   /* pages_written() when the transaction began */
+    /* The statements of store_leads.c and store_pipeline.c (store__stmt):
+     * each table's, NULL until its first is prepared. */
+    struct db_stmt **lazy[STORE_TABLES];
+    int lazy_count[STORE_TABLES];
+#define XX(name, sql) struct db_stmt *name;
     STORE_STMTS(XX)
 #undef XX
 };
 
-sqlite3 *store__db(struct store *st)
+struct db_stmt *store__stmt(struct store *st, const struct store_sql *table, int which,
+                            struct err_detail *why)
 {
-    return st->db;
-}
-
-void **store__leads_slot(struct store *st)
-{
-    return &st->leads;
-}
-
-void **store__pipeline_slot(struct store *st)
-{
-    return &st->pipeline;
+    struct db_stmt ***slot = &st->lazy[table->slot];
+    if (!*slot) {
+        if (!(*slot = calloc((size_t)table->count, sizeof **slot))) {
+            err_set(why, -ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        st->lazy_count[table->slot] = table->count;
+    }
+    struct db_stmt **s = &(*slot)[which];
+    if (!*s && db_prepare(st->db, table->sql[which], s)) {
+        store__fail(st, why, "prepare");
+        *s = NULL;
+    }
+    return *s;
 }
 
 static void mark_degraded(struct store *st, const char *reason)
@@ -214,90 +229,94 @@ static void mark_degraded(struct store *st, const char *reason)
     snprintf(st->degraded_reason, sizeof st->degraded_reason, "%s", reason);
 }
 
-/* Pages written to the WAL by this connection so far. */
+/* Pages written to the WAL by this connection so far. SQLite only: a
+ * counter of its page cache (SQLITE_DBSTATUS_CACHE_WRITE). */
 static int pages_written(struct store *st)
 {
     int cur = 0, hi = 0;
-    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 0);
+    sqlite3 *h = db_sqlite_handle(st->db);
+    if (h)
+        sqlite3_db_status(h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 0);
     return cur;
 }
 
-static int db_err(struct store *st, struct err_detail *why, const char *what)
+int store__fail(struct store *st, struct err_detail *why, const char *what)
 {
-    int rc = sqlite3_errcode(st->db) & 0xff;
     char msg[ERR_DETAIL_MAX];
-    snprintf(msg, sizeof msg, "%s: %s", what, sqlite3_errmsg(st->db));
+    snprintf(msg, sizeof msg, "%s: %s", what, db_message(st->db));
     /* Failures of the medium, not of one request: /health reports them. */
-    if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+    if (db_failure(st->db) == DB_FAIL_MEDIUM)
         mark_degraded(st, msg);
-    int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? -ERR_STORE_BUSY : -ERR_STORE;
-    return err_set(why, code, "%s", msg);
+    return err_set(why, db_failure(st->db) == DB_FAIL_BUSY ? -ERR_STORE_BUSY : -ERR_STORE, "%s",
+                   msg);
 }
 
-/* Run a statement that returns no rows, then reset it. */
-static int step_done(struct store *st, sqlite3_stmt *s, struct err_detail *why, const char *what)
+int store__done(struct store *st, struct db_stmt *s, struct err_detail *why, const char *what)
 {
-    int rc = sqlite3_step(s);
-    int out = 0;
-    if (rc != SQLITE_DONE)
-        out = db_err(st, why, what);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    int out = db_step(s) == DB_DONE ? 0 : store__fail(st, why, what);
+    db_reset(s);
+    return out;
+}
+
+int store__insert_id(struct store *st, struct db_stmt *s, int64_t *id, struct err_detail *why,
+                     const char *what)
+{
+    /* The insert is done by the step that returns its row. */
+    int step = db_step(s), out = 0;
+    if (step == DB_ROW)
+        *id = db_column_int64(s, 0);
+    else if (step == DB_DONE)
+        out = err_set(why, -ERR_STORE, "%s: no id returned", what);
+    else
+        out = store__fail(st, why, what);
+    db_reset(s);
     return out;
 }
 
 /* Step through a statement's rows, handing each to 'row' until it returns
  * non-zero, then reset the statement. The row's values are borrowed for the
  * call only. */
-typedef int row_fn(sqlite3_stmt *s, void *cb, void *ctx);
+typedef int row_fn(struct db_stmt *s, void *cb, void *ctx);
 
-static int each_row(struct store *st, sqlite3_stmt *s, row_fn *row, void *cb, void *ctx,
+static int each_row(struct store *st, struct db_stmt *s, row_fn *row, void *cb, void *ctx,
                     struct err_detail *why, const char *what)
 {
     int rc, out = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    while ((rc = db_step(s)) == DB_ROW)
         if (row(s, cb, ctx))
             break;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        out = db_err(st, why, what);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    if (rc != DB_ROW && rc != DB_DONE)
+        out = store__fail(st, why, what);
+    db_reset(s);
     return out;
 }
 
 /* (unit, amount) rows. */
-static int row_total(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_total(struct db_stmt *s, void *cb, void *ctx)
 {
-    return ((store_total_cb *)cb)((const char *)sqlite3_column_text(s, 0),
-                                  sqlite3_column_int64(s, 1), ctx);
+    return ((store_total_cb *)cb)(db_column_text(s, 0), db_column_int64(s, 1), ctx);
 }
 
 /* (instance_id, seq, at, actor, action, payload, outcome, rules) rows. */
-static int row_event(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_event(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_event ev = {
-        .instance_id = sqlite3_column_int64(s, 0),
-        .seq = sqlite3_column_int64(s, 1),
-        .at_ms = sqlite3_column_int64(s, 2),
-        .actor = (const char *)sqlite3_column_text(s, 3),
-        .action = (const char *)sqlite3_column_text(s, 4),
-        .payload = (const char *)sqlite3_column_text(s, 5),
-        .outcome = (const char *)sqlite3_column_text(s, 6),
-        .rules = (const char *)sqlite3_column_text(s, 7),
-        .person = (const char *)sqlite3_column_text(s, 8),
+        .instance_id = db_column_int64(s, 0),
+        .seq = db_column_int64(s, 1),
+        .at_ms = db_column_int64(s, 2),
+        .actor = db_column_text(s, 3),
+        .action = db_column_text(s, 4),
+        .payload = db_column_text(s, 5),
+        .outcome = db_column_text(s, 6),
+        .rules = db_column_text(s, 7),
+        .person = db_column_text(s, 8),
     };
     return ((store_event_cb *)cb)(&ev, ctx);
 }
 
 static int exec(struct store *st, const char *sql, struct err_detail *why)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int code = err_set(why, -ERR_STORE, "%s", msg ? msg : "sqlite error");
-        sqlite3_free(msg);
-        return code;
-    }
-    return 0;
+    return db_exec(st->db, sql) ? err_set(why, -ERR_STORE, "%s", db_message(st->db)) : 0;
 }
 
 static int migrate(struct store *st, struct err_detail *why)
@@ -330,30 +349,42 @@ static int prepare_all(struct store *st, struct err_detail *why)
 {
     int rc = 0;
 #define XX(name, sql)                                                                              \
-    if (!rc && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->name, NULL) !=  \
-                   SQLITE_OK)                                                                      \
-        rc = db_err(st, why, "prepare " #name);
+    if (!rc && db_prepare(st->db, sql, &st->name))                                                 \
+        rc = store__fail(st, why, "prepare " #name);
     STORE_STMTS(XX)
 #undef XX
     return rc;
 }
 
-int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why)
+/* A new store on the database at 'path' (db_open: busy timeout set). The
+ * store's SQL is SQLite's so far: a PostgreSQL URI is refused. */
+static int open_db(const char *path, bool read_only, struct store **out, struct err_detail *why)
 {
+    if (db_is_postgresql(path))
+        return err_set(why, -ERR_STORE, "database %s: the store runs on SQLite only so far", path);
     struct store *st = calloc(1, sizeof *st);
     if (!st)
         return err_set(why, -ERR_NOMEM, "out of memory");
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-        int rc = err_set(why, -ERR_STORE, "cannot open database %s: %s", path,
-                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        sqlite3_close(st->db);
+    st->wal_fd = -1;
+    int rc = db_open(path, read_only, &st->db, why);
+    if (rc) {
         free(st);
         return rc;
     }
-    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(st->db, 0);
-    int rc = exec(st, "PRAGMA journal_mode=WAL", why);
+    *out = st;
+    return 0;
+}
+
+int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why)
+{
+    struct store *st;
+    int rc = open_db(path, false, &st, why);
+    if (rc)
+        return rc;
+    /* SQLite's own settings (PRAGMAs), here and below: the WAL, which
+     * lets readers on other connections (store_open_reader) never block
+     * the writer; how SQLite syncs; foreign keys, off by default. */
+    rc = exec(st, "PRAGMA journal_mode=WAL", why);
     if (!rc)
         rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", why);
     if (!rc)
@@ -363,6 +394,8 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
      * (the whole history stays in the events table anyway). */
     if (!rc)
         rc = exec(st, "PRAGMA secure_delete=OFF", why);
+    if (!rc && db_prepare(st->db, "PRAGMA user_version", &st->user_version))
+        rc = store__fail(st, why, "prepare user_version");
     if (!rc)
         rc = migrate(st, why);
     /* Parts of allocation runs that never got their row (the daemon
@@ -376,7 +409,6 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
     if (!rc)
         rc = exec(st, "PRAGMA synchronous=NORMAL", why);
     st->sync_full = sync_full;
-    st->wal_fd = -1;
     if (!rc && asprintf(&st->wal_path, "%s-wal", path) < 0)
         rc = err_set(why, -ERR_NOMEM, "out of memory");
     if (!rc)
@@ -396,22 +428,15 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
 
 int store_open_reader(const char *path, struct store **out, struct err_detail *why)
 {
-    struct store *st = calloc(1, sizeof *st);
-    if (!st)
-        return err_set(why, -ERR_NOMEM, "out of memory");
-    st->wal_fd = -1;
-    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
-    int rc = 0;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK)
-        rc = err_set(why, -ERR_STORE, "cannot open database %s for reading: %s", path,
-                     st->db ? sqlite3_errmsg(st->db) : "out of memory");
-    if (!rc) {
-        sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-        sqlite3_extended_result_codes(st->db, 0);
-        if (store_schema_version(st) != store_migration_count)
-            rc = err_set(why, -ERR_STORE, "database %s: schema %d, expected %d", path,
-                         store_schema_version(st), store_migration_count);
-    }
+    struct store *st;
+    int rc = open_db(path, true, &st, why);
+    if (rc)
+        return rc;
+    if (db_prepare(st->db, "PRAGMA user_version", &st->user_version))
+        rc = store__fail(st, why, "prepare user_version");
+    if (!rc && store_schema_version(st) != store_migration_count)
+        rc = err_set(why, -ERR_STORE, "database %s: schema %d, expected %d", path,
+                     store_schema_version(st), store_migration_count);
     if (!rc)
         rc = prepare_all(st, why);
     if (rc) {
@@ -425,10 +450,10 @@ int store_open_reader(const char *path, struct store **out, struct err_detail *w
 int store_snapshot_begin(struct store *st, struct err_detail *why)
 {
     /* A deferred transaction takes its snapshot at its first read. */
-    int rc = step_done(st, st->begin_read, why, "begin");
+    int rc = store__done(st, st->begin_read, why, "begin");
     if (!rc && store_schema_version(st) < 0) {
         store_rollback(st);
-        rc = db_err(st, why, "snapshot");
+        rc = store__fail(st, why, "snapshot");
     }
     return rc;
 }
@@ -437,12 +462,16 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
-#define XX(name, sql) sqlite3_finalize(st->name);
+#define XX(name, sql) db_finalize(st->name);
     STORE_STMTS(XX)
 #undef XX
-    store_leads__close(st);
-    store_pipeline__close(st);
-    sqlite3_close(st->db);
+    for (int t = 0; t < STORE_TABLES; t++) {
+        for (int i = 0; st->lazy[t] && i < st->lazy_count[t]; i++)
+            db_finalize(st->lazy[t][i]);
+        free(st->lazy[t]);
+    }
+    db_finalize(st->user_version);
+    db_close(st->db);
     if (st->wal_fd >= 0)
         close(st->wal_fd);
     free(st->wal_path);
@@ -451,26 +480,23 @@ void store_close(struct store *st)
 
 int store_schema_version(struct store *st)
 {
-    sqlite3_stmt *s;
     int v = -1;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW)
-            v = sqlite3_column_int(s, 0);
-        sqlite3_finalize(s);
-    }
+    if (db_step(st->user_version) == DB_ROW)
+        v = (int)db_column_int64(st->user_version, 0);
+    db_reset(st->user_version);
     return v;
 }
 
 int store_begin(struct store *st, struct err_detail *why)
 {
     st->pages_at_begin = pages_written(st);
-    return step_done(st, st->begin, why, "begin");
+    return store__done(st, st->begin, why, "begin");
 }
 
 int store_commit_deferred(struct store *st, struct err_detail *why)
 {
-    int rc = step_done(st, st->commit, why, "commit");
-    if (rc && !sqlite3_get_autocommit(st->db))
+    int rc = store__done(st, st->commit, why, "commit");
+    if (rc && db_in_transaction(st->db))
         store_rollback(st);
     /* Only a commit that wrote pages proves the medium takes writes again:
      * an empty one (every request of a batch refused) writes nothing. */
@@ -501,18 +527,20 @@ int store_probe(struct store *st, struct err_detail *why)
      * writes page 1: a real commit without a table of its own. */
     int version = store_schema_version(st);
     if (version < 0)
-        return db_err(st, why, "probe");
+        return store__fail(st, why, "probe");
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version);
     int rc = store_begin(st, why);
-    if (!rc && sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        rc = db_err(st, why, "probe");
+    if (!rc && db_exec(st->db, sql))
+        rc = store__fail(st, why, "probe");
     if (!rc)
         return store_commit(st, why);
     store_rollback(st);
     return rc;
 }
 
+/* SQLite only: the WAL is the file next to the database (PATH-wal) that
+ * every commit appends to, so its fsync makes deferred commits durable. */
 int store_sync_fd(struct store *st)
 {
     if (!st->sync_full)
@@ -550,88 +578,77 @@ int store_commit(struct store *st, struct err_detail *why)
 
 void store_rollback(struct store *st)
 {
-    if (!sqlite3_get_autocommit(st->db))
-        step_done(st, st->rollback, NULL, "rollback");
+    if (db_in_transaction(st->db))
+        store__done(st, st->rollback, NULL, "rollback");
 }
 
 int store_savepoint(struct store *st, struct err_detail *why)
 {
-    return step_done(st, st->savepoint, why, "savepoint");
+    return store__done(st, st->savepoint, why, "savepoint");
 }
 
 void store_release(struct store *st)
 {
-    step_done(st, st->release, NULL, "release");
+    store__done(st, st->release, NULL, "release");
 }
 
 void store_rollback_to(struct store *st)
 {
-    step_done(st, st->rollback_to, NULL, "rollback to");
-    step_done(st, st->release, NULL, "release");
+    store__done(st, st->rollback_to, NULL, "rollback to");
+    store__done(st, st->release, NULL, "release");
 }
 
 int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why)
 {
-    int rc = sqlite3_step(st->inst_next), out = 0;
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st->inst_next, 0);
+    int rc = db_step(st->inst_next), out = 0;
+    if (rc == DB_ROW)
+        *id = db_column_int64(st->inst_next, 0);
     else
-        out = db_err(st, why, "next instance id");
-    sqlite3_reset(st->inst_next);
+        out = store__fail(st, why, "next instance id");
+    db_reset(st->inst_next);
     return out;
-}
-
-/* SQLITE_STATIC: no copy (an allocation run's text is tens of MB). Safe
- * because every statement is stepped at once and then reset with its
- * bindings cleared (step_done, each_row), while the caller's text lives. */
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
 }
 
 int store_instance_insert(struct store *st, const struct store_instance *in, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->inst_insert;
-    sqlite3_bind_int64(s, 1, in->id);
-    bind_text(s, 2, in->stage);
-    bind_text(s, 3, in->region);
-    bind_text(s, 4, in->office);
-    bind_text(s, 5, in->temperature);
-    bind_text(s, 6, in->doc);
-    sqlite3_bind_int64(s, 7, in->at_ms);
-    sqlite3_bind_int64(s, 8, in->last_seq);
-    bind_text(s, 9, in->customer);
-    sqlite3_bind_int64(s, 10, in->exposure);
-    bind_text(s, 11, in->owner);
-    bind_text(s, 12, in->next_review);
-    return step_done(st, s, why, "insert instance");
+    struct db_stmt *s = st->inst_insert;
+    db_bind_int64(s, 1, in->id);
+    db_bind_text(s, 2, in->stage);
+    db_bind_text(s, 3, in->region);
+    db_bind_text(s, 4, in->office);
+    db_bind_text(s, 5, in->temperature);
+    db_bind_text(s, 6, in->doc);
+    db_bind_int64(s, 7, in->at_ms);
+    db_bind_int64(s, 8, in->last_seq);
+    db_bind_text(s, 9, in->customer);
+    db_bind_int64(s, 10, in->exposure);
+    db_bind_text(s, 11, in->owner);
+    db_bind_text(s, 12, in->next_review);
+    return store__done(st, s, why, "insert instance");
 }
 
 int store_instance_update(struct store *st, const struct store_instance *in, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->inst_update;
-    sqlite3_bind_int64(s, 1, in->id);
-    bind_text(s, 2, in->stage);
-    bind_text(s, 3, in->temperature);
-    bind_text(s, 4, in->doc);
-    sqlite3_bind_int64(s, 5, in->at_ms);
-    sqlite3_bind_int64(s, 6, in->last_seq);
-    sqlite3_bind_int64(s, 7, in->exposure);
-    bind_text(s, 8, in->owner);
-    bind_text(s, 9, in->next_review);
-    int rc = step_done(st, s, why, "update instance");
-    if (!rc && sqlite3_changes(st->db) != 1)
+    struct db_stmt *s = st->inst_update;
+    db_bind_int64(s, 1, in->id);
+    db_bind_text(s, 2, in->stage);
+    db_bind_text(s, 3, in->temperature);
+    db_bind_text(s, 4, in->doc);
+    db_bind_int64(s, 5, in->at_ms);
+    db_bind_int64(s, 6, in->last_seq);
+    db_bind_int64(s, 7, in->exposure);
+    db_bind_text(s, 8, in->owner);
+    db_bind_text(s, 9, in->next_review);
+    int rc = store__done(st, s, why, "update instance");
+    if (!rc && db_changes(st->db) != 1)
         rc = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)in->id);
     return rc;
 }
 
-static char *col_dup(sqlite3_stmt *s, int i)
+static char *col_dup(struct db_stmt *s, int i)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? strdup((const char *)t) : NULL;
+    const char *t = db_column_text(s, i);
+    return t ? strdup(t) : NULL;
 }
 
 void store_instance_row_deinit(struct store_instance_row *row)
@@ -645,64 +662,64 @@ void store_instance_row_deinit(struct store_instance_row *row)
 }
 
 /* Fill a row whose strings borrow from the statement's current row. */
-static void row_borrow(sqlite3_stmt *s, struct store_instance_row *row)
+static void row_borrow(struct db_stmt *s, struct store_instance_row *row)
 {
-    row->id = sqlite3_column_int64(s, 0);
-    row->stage = (char *)sqlite3_column_text(s, 1);
-    row->region = (char *)sqlite3_column_text(s, 2);
-    row->office = (char *)sqlite3_column_text(s, 3);
-    row->temperature = (char *)sqlite3_column_text(s, 4);
-    row->doc = (char *)sqlite3_column_text(s, 5);
-    row->last_seq = sqlite3_column_int64(s, 6);
+    row->id = db_column_int64(s, 0);
+    row->stage = (char *)db_column_text(s, 1);
+    row->region = (char *)db_column_text(s, 2);
+    row->office = (char *)db_column_text(s, 3);
+    row->temperature = (char *)db_column_text(s, 4);
+    row->doc = (char *)db_column_text(s, 5);
+    row->last_seq = db_column_int64(s, 6);
 }
 
 int store_instance_where(struct store *st, int64_t id, char region[STORE_ID_SIZE],
                          char office[STORE_ID_SIZE], struct err_detail *why)
 {
-    sqlite3_stmt *s = st->inst_where;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s), out = 0;
-    if (rc == SQLITE_ROW) {
-        snprintf(region, STORE_ID_SIZE, "%s", (const char *)sqlite3_column_text(s, 0));
-        snprintf(office, STORE_ID_SIZE, "%s", (const char *)sqlite3_column_text(s, 1));
-    } else if (rc == SQLITE_DONE) {
+    struct db_stmt *s = st->inst_where;
+    db_bind_int64(s, 1, id);
+    int rc = db_step(s), out = 0;
+    if (rc == DB_ROW) {
+        snprintf(region, STORE_ID_SIZE, "%s", db_column_text(s, 0));
+        snprintf(office, STORE_ID_SIZE, "%s", db_column_text(s, 1));
+    } else if (rc == DB_DONE) {
         out = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)id);
     } else {
-        out = db_err(st, why, "get instance");
+        out = store__fail(st, why, "get instance");
     }
-    sqlite3_reset(s);
+    db_reset(s);
     return out;
 }
 
 int store_instance_get(struct store *st, int64_t id, struct store_instance_row *row,
                        struct err_detail *why)
 {
-    sqlite3_stmt *s = st->inst_get;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s), out = 0;
+    struct db_stmt *s = st->inst_get;
+    db_bind_int64(s, 1, id);
+    int rc = db_step(s), out = 0;
     memset(row, 0, sizeof *row);
-    if (rc == SQLITE_ROW) {
-        row->id = sqlite3_column_int64(s, 0);
+    if (rc == DB_ROW) {
+        row->id = db_column_int64(s, 0);
         row->stage = col_dup(s, 1);
         row->region = col_dup(s, 2);
         row->office = col_dup(s, 3);
         row->temperature = col_dup(s, 4);
         row->doc = col_dup(s, 5);
-        row->last_seq = sqlite3_column_int64(s, 6);
+        row->last_seq = db_column_int64(s, 6);
         if (!row->stage || !row->region || !row->office || !row->doc) {
             store_instance_row_deinit(row);
             out = err_set(why, -ERR_NOMEM, "out of memory");
         }
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == DB_DONE) {
         out = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)id);
     } else {
-        out = db_err(st, why, "get instance");
+        out = store__fail(st, why, "get instance");
     }
-    sqlite3_reset(s);
+    db_reset(s);
     return out;
 }
 
-static int row_instance(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_instance(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_instance_row row;
     row_borrow(s, &row);
@@ -712,16 +729,16 @@ static int row_instance(sqlite3_stmt *s, void *cb, void *ctx)
 int store_instance_list(struct store *st, const struct store_instance_filter *f,
                         store_instance_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = f->owner ? st->inst_list_owner
-                      : f->stage ? st->inst_list_stage
-                                 : st->inst_list;
-    sqlite3_bind_int64(s, 1, f->after_id);
-    bind_text(s, 2, f->stage);
-    bind_text(s, 3, f->region);
-    bind_text(s, 4, f->office);
-    bind_text(s, 5, f->temperature);
-    sqlite3_bind_int(s, 6, f->limit);
-    bind_text(s, 7, f->owner);
+    struct db_stmt *s = f->owner   ? st->inst_list_owner
+                        : f->stage ? st->inst_list_stage
+                                   : st->inst_list;
+    db_bind_int64(s, 1, f->after_id);
+    db_bind_text(s, 2, f->stage);
+    db_bind_text(s, 3, f->region);
+    db_bind_text(s, 4, f->office);
+    db_bind_text(s, 5, f->temperature);
+    db_bind_int64(s, 6, f->limit);
+    db_bind_text(s, 7, f->owner);
     return each_row(st, s, row_instance, (void *)each, ctx, why, "list instances");
 }
 
@@ -746,66 +763,66 @@ int store_instance_list_fields(struct store *st, const struct store_instance_fil
     buf_str(&sql, "), last_seq FROM instances WHERE id > ?1 AND (?2 IS NULL OR stage=?2)"
                   " AND (?3 IS NULL OR region=?3) AND (?4 IS NULL OR office=?4)"
                   " AND (?5 IS NULL OR temperature=?5) ORDER BY id LIMIT ?6");
-    sqlite3_stmt *s = NULL;
+    struct db_stmt *s = NULL;
     int rc = sql.failed ? err_set(why, -ERR_NOMEM, "out of memory") : 0;
-    if (!rc && sqlite3_prepare_v2(st->db, sql.p, -1, &s, NULL) != SQLITE_OK)
-        rc = db_err(st, why, "list instances");
+    if (!rc && db_prepare(st->db, sql.p, &s))
+        rc = store__fail(st, why, "list instances");
     buf_deinit(&sql);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, f->after_id);
-    bind_text(s, 2, f->stage);
-    bind_text(s, 3, f->region);
-    bind_text(s, 4, f->office);
-    bind_text(s, 5, f->temperature);
-    sqlite3_bind_int(s, 6, f->limit);
+    db_bind_int64(s, 1, f->after_id);
+    db_bind_text(s, 2, f->stage);
+    db_bind_text(s, 3, f->region);
+    db_bind_text(s, 4, f->office);
+    db_bind_text(s, 5, f->temperature);
+    db_bind_int64(s, 6, f->limit);
     rc = each_row(st, s, row_instance, (void *)each, ctx, why, "list instances");
-    sqlite3_finalize(s);
+    db_finalize(s);
     return rc;
 }
 
 int store_event_append(struct store *st, const struct store_event *ev, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->ev_insert;
-    sqlite3_bind_int64(s, 1, ev->instance_id);
-    sqlite3_bind_int64(s, 2, ev->seq);
-    sqlite3_bind_int64(s, 3, ev->at_ms);
-    bind_text(s, 4, ev->actor);
-    bind_text(s, 5, ev->action);
-    bind_text(s, 6, ev->payload);
-    bind_text(s, 7, ev->outcome);
-    bind_text(s, 8, ev->rules);
-    bind_text(s, 9, ev->person);
-    return step_done(st, s, why, "append event");
+    struct db_stmt *s = st->ev_insert;
+    db_bind_int64(s, 1, ev->instance_id);
+    db_bind_int64(s, 2, ev->seq);
+    db_bind_int64(s, 3, ev->at_ms);
+    db_bind_text(s, 4, ev->actor);
+    db_bind_text(s, 5, ev->action);
+    db_bind_text(s, 6, ev->payload);
+    db_bind_text(s, 7, ev->outcome);
+    db_bind_text(s, 8, ev->rules);
+    db_bind_text(s, 9, ev->person);
+    return store__done(st, s, why, "append event");
 }
 
 int store_event_list(struct store *st, int64_t instance_id, store_event_cb *each, void *ctx,
                      struct err_detail *why)
 {
-    sqlite3_bind_int64(st->ev_list, 1, instance_id);
+    db_bind_int64(st->ev_list, 1, instance_id);
     return each_row(st, st->ev_list, row_event, (void *)each, ctx, why, "list events");
 }
 
 int64_t store_instance_count(struct store *st)
 {
     int64_t n = -1;
-    if (sqlite3_step(st->inst_count) == SQLITE_ROW)
-        n = sqlite3_column_int64(st->inst_count, 0);
-    sqlite3_reset(st->inst_count);
+    if (db_step(st->inst_count) == DB_ROW)
+        n = db_column_int64(st->inst_count, 0);
+    db_reset(st->inst_count);
     return n;
 }
 
 int store_integrity_check(struct store *st, struct err_detail *why)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, why, "integrity_check");
+    struct db_stmt *s;
+    if (db_prepare(st->db, "PRAGMA integrity_check", &s))
+        return store__fail(st, why, "integrity_check");
     int out = 0;
-    if (sqlite3_step(s) != SQLITE_ROW)
-        out = db_err(st, why, "integrity_check");
-    else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok"))
-        out = err_set(why, -ERR_STORE, "integrity_check: %s", sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    if (db_step(s) != DB_ROW)
+        out = store__fail(st, why, "integrity_check");
+    else if (strcmp(db_column_text(s, 0), "ok"))
+        out = err_set(why, -ERR_STORE, "integrity_check: %s", db_column_text(s, 0));
+    db_finalize(s);
     return out;
 }
 
@@ -814,87 +831,85 @@ int store_integrity_check(struct store *st, struct err_detail *why)
 int store_rule_version_insert(struct store *st, const struct store_rule_version *v,
                               struct err_detail *why)
 {
-    sqlite3_stmt *s = st->rv_insert;
-    bind_text(s, 1, v->owner);
-    sqlite3_bind_int(s, 2, v->version);
-    bind_text(s, 3, v->hash);
-    bind_text(s, 4, v->status);
-    bind_text(s, 5, v->files);
-    bind_text(s, 6, v->origin);
-    sqlite3_bind_int64(s, 7, v->created_at_ms);
-    bind_text(s, 8, v->created_by);
-    bind_text(s, 9, v->reason);
-    bind_text(s, 10, v->signature);
+    struct db_stmt *s = st->rv_insert;
+    db_bind_text(s, 1, v->owner);
+    db_bind_int64(s, 2, v->version);
+    db_bind_text(s, 3, v->hash);
+    db_bind_text(s, 4, v->status);
+    db_bind_text(s, 5, v->files);
+    db_bind_text(s, 6, v->origin);
+    db_bind_int64(s, 7, v->created_at_ms);
+    db_bind_text(s, 8, v->created_by);
+    db_bind_text(s, 9, v->reason);
+    db_bind_text(s, 10, v->signature);
     if (v->base > 0)
-        sqlite3_bind_int(s, 11, v->base);
+        db_bind_int64(s, 11, v->base);
     else
-        sqlite3_bind_null(s, 11);
-    return step_done(st, s, why, "insert rule version");
+        db_bind_null(s, 11);
+    return store__done(st, s, why, "insert rule version");
 }
 
-static int int_query(struct store *st, sqlite3_stmt *s, int *out, struct err_detail *why,
+static int int_query(struct store *st, struct db_stmt *s, int *out, struct err_detail *why,
                      const char *what)
 {
-    int rc = sqlite3_step(s), res = 0;
+    int rc = db_step(s), res = 0;
     *out = 0;
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int(s, 0);
-    else if (rc != SQLITE_DONE)
-        res = db_err(st, why, what);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    if (rc == DB_ROW)
+        *out = (int)db_column_int64(s, 0);
+    else if (rc != DB_DONE)
+        res = store__fail(st, why, what);
+    db_reset(s);
     return res;
 }
 
 int store_rule_version_by_hash(struct store *st, const char *owner, const char *hash, int *version,
                                struct err_detail *why)
 {
-    bind_text(st->rv_by_hash, 1, owner);
-    bind_text(st->rv_by_hash, 2, hash);
+    db_bind_text(st->rv_by_hash, 1, owner);
+    db_bind_text(st->rv_by_hash, 2, hash);
     return int_query(st, st->rv_by_hash, version, why, "find rule version");
 }
 
 int store_rule_version_max(struct store *st, const char *owner, int *version,
                            struct err_detail *why)
 {
-    bind_text(st->rv_max, 1, owner);
+    db_bind_text(st->rv_max, 1, owner);
     return int_query(st, st->rv_max, version, why, "max rule version");
 }
 
 int store_rule_activate(struct store *st, const char *owner, int version, int64_t at_ms,
                         const char *approved_by, struct err_detail *why)
 {
-    bind_text(st->rv_retire, 1, owner);
-    int rc = step_done(st, st->rv_retire, why, "retire rule version");
+    db_bind_text(st->rv_retire, 1, owner);
+    int rc = store__done(st, st->rv_retire, why, "retire rule version");
     if (rc)
         return rc;
-    bind_text(st->rv_activate, 1, owner);
-    sqlite3_bind_int(st->rv_activate, 2, version);
-    sqlite3_bind_int64(st->rv_activate, 3, at_ms);
-    bind_text(st->rv_activate, 4, approved_by);
-    if ((rc = step_done(st, st->rv_activate, why, "activate rule version")))
+    db_bind_text(st->rv_activate, 1, owner);
+    db_bind_int64(st->rv_activate, 2, version);
+    db_bind_int64(st->rv_activate, 3, at_ms);
+    db_bind_text(st->rv_activate, 4, approved_by);
+    if ((rc = store__done(st, st->rv_activate, why, "activate rule version")))
         return rc;
-    if (sqlite3_changes(st->db) != 1)
+    if (db_changes(st->db) != 1)
         return err_set(why, -ERR_NOT_FOUND, "%s version %d not found", owner, version);
-    bind_text(st->ra_set, 1, owner);
-    sqlite3_bind_int(st->ra_set, 2, version);
-    return step_done(st, st->ra_set, why, "set active rule version");
+    db_bind_text(st->ra_set, 1, owner);
+    db_bind_int64(st->ra_set, 2, version);
+    return store__done(st, st->ra_set, why, "set active rule version");
 }
 
 int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,
                           const char *reason, struct err_detail *why)
 {
-    bind_text(st->rv_status, 1, owner);
-    sqlite3_bind_int(st->rv_status, 2, version);
-    bind_text(st->rv_status, 3, status);
-    bind_text(st->rv_status, 4, reason);
-    return step_done(st, st->rv_status, why, "set rule version status");
+    db_bind_text(st->rv_status, 1, owner);
+    db_bind_int64(st->rv_status, 2, version);
+    db_bind_text(st->rv_status, 3, status);
+    db_bind_text(st->rv_status, 4, reason);
+    return store__done(st, st->rv_status, why, "set rule version status");
 }
 
-static int row_active(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_active(struct db_stmt *s, void *cb, void *ctx)
 {
-    return ((store_rule_active_cb *)cb)((const char *)sqlite3_column_text(s, 0),
-                                        sqlite3_column_int(s, 1), ctx);
+    return ((store_rule_active_cb *)cb)(db_column_text(s, 0), (int)db_column_int64(s, 1), ctx);
 }
 
 int store_rule_active_list(struct store *st, store_rule_active_cb *each, void *ctx,
@@ -903,45 +918,44 @@ int store_rule_active_list(struct store *st, store_rule_active_cb *each, void *c
     return each_row(st, st->ra_list, row_active, (void *)each, ctx, why, "list active rules");
 }
 
-static void rv_borrow(sqlite3_stmt *s, struct store_rule_version *v)
+static void rv_borrow(struct db_stmt *s, struct store_rule_version *v)
 {
-    v->owner = (const char *)sqlite3_column_text(s, 0);
-    v->version = sqlite3_column_int(s, 1);
-    v->hash = (const char *)sqlite3_column_text(s, 2);
-    v->status = (const char *)sqlite3_column_text(s, 3);
-    v->files = (const char *)sqlite3_column_text(s, 4);
-    v->origin = (const char *)sqlite3_column_text(s, 5);
-    v->created_at_ms = sqlite3_column_int64(s, 6);
-    v->created_by = (const char *)sqlite3_column_text(s, 7);
-    v->activated_at_ms = sqlite3_column_int64(s, 8);
-    v->approved_by = (const char *)sqlite3_column_text(s, 9);
-    v->reason = (const char *)sqlite3_column_text(s, 10);
-    v->signature = (const char *)sqlite3_column_text(s, 11);
-    v->base = sqlite3_column_int(s, 12);
+    v->owner = db_column_text(s, 0);
+    v->version = (int)db_column_int64(s, 1);
+    v->hash = db_column_text(s, 2);
+    v->status = db_column_text(s, 3);
+    v->files = db_column_text(s, 4);
+    v->origin = db_column_text(s, 5);
+    v->created_at_ms = db_column_int64(s, 6);
+    v->created_by = db_column_text(s, 7);
+    v->activated_at_ms = db_column_int64(s, 8);
+    v->approved_by = db_column_text(s, 9);
+    v->reason = db_column_text(s, 10);
+    v->signature = db_column_text(s, 11);
+    v->base = (int)db_column_int64(s, 12);
 }
 
 int store_rule_version_get(struct store *st, const char *owner, int version,
                            store_rule_version_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->rv_get;
-    bind_text(s, 1, owner);
-    sqlite3_bind_int(s, 2, version);
-    int rc = sqlite3_step(s), out = 0;
-    if (rc == SQLITE_ROW) {
+    struct db_stmt *s = st->rv_get;
+    db_bind_text(s, 1, owner);
+    db_bind_int64(s, 2, version);
+    int rc = db_step(s), out = 0;
+    if (rc == DB_ROW) {
         struct store_rule_version v;
         rv_borrow(s, &v);
         out = each(&v, ctx);
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == DB_DONE) {
         out = err_set(why, -ERR_NOT_FOUND, "%s version %d not found", owner, version);
     } else {
-        out = db_err(st, why, "get rule version");
+        out = store__fail(st, why, "get rule version");
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    db_reset(s);
     return out;
 }
 
-static int row_version(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_version(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_rule_version v;
     rv_borrow(s, &v);
@@ -951,7 +965,7 @@ static int row_version(sqlite3_stmt *s, void *cb, void *ctx)
 int store_rule_version_list(struct store *st, const char *owner, store_rule_version_cb *each,
                             void *ctx, struct err_detail *why)
 {
-    bind_text(st->rv_list, 1, owner);
+    db_bind_text(st->rv_list, 1, owner);
     return each_row(st, st->rv_list, row_version, (void *)each, ctx, why, "list rule versions");
 }
 
@@ -959,74 +973,73 @@ int store_rule_event_append(struct store *st, const char *owner, int version, in
                             const char *actor, const char *action, const char *hash,
                             const char *message, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->re_insert;
-    bind_text(s, 1, owner);
+    struct db_stmt *s = st->re_insert;
+    db_bind_text(s, 1, owner);
     if (version > 0)
-        sqlite3_bind_int(s, 2, version);
+        db_bind_int64(s, 2, version);
     else
-        sqlite3_bind_null(s, 2);
-    sqlite3_bind_int64(s, 3, at_ms);
-    bind_text(s, 4, actor);
-    bind_text(s, 5, action);
-    bind_text(s, 6, hash);
-    bind_text(s, 7, message);
-    return step_done(st, s, why, "append rule event");
+        db_bind_null(s, 2);
+    db_bind_int64(s, 3, at_ms);
+    db_bind_text(s, 4, actor);
+    db_bind_text(s, 5, action);
+    db_bind_text(s, 6, hash);
+    db_bind_text(s, 7, message);
+    return store__done(st, s, why, "append rule event");
 }
 
 bool store_in_transaction(struct store *st)
 {
-    return !sqlite3_get_autocommit(st->db);
+    return db_in_transaction(st->db);
 }
 
 int store_rule_supersede(struct store *st, const char *owner, int by_version, int64_t at_ms,
                          const char *actor, struct err_detail *why)
 {
-    bind_text(st->rv_supersede_audit, 1, owner);
-    sqlite3_bind_int(st->rv_supersede_audit, 2, by_version);
-    sqlite3_bind_int64(st->rv_supersede_audit, 3, at_ms);
-    bind_text(st->rv_supersede_audit, 4, actor);
-    int rc = step_done(st, st->rv_supersede_audit, why, "audit superseded rule versions");
+    db_bind_text(st->rv_supersede_audit, 1, owner);
+    db_bind_int64(st->rv_supersede_audit, 2, by_version);
+    db_bind_int64(st->rv_supersede_audit, 3, at_ms);
+    db_bind_text(st->rv_supersede_audit, 4, actor);
+    int rc = store__done(st, st->rv_supersede_audit, why, "audit superseded rule versions");
     if (rc)
         return rc;
-    bind_text(st->rv_supersede, 1, owner);
-    sqlite3_bind_int(st->rv_supersede, 2, by_version);
-    return step_done(st, st->rv_supersede, why, "supersede rule versions");
+    db_bind_text(st->rv_supersede, 1, owner);
+    db_bind_int64(st->rv_supersede, 2, by_version);
+    return store__done(st, st->rv_supersede, why, "supersede rule versions");
 }
 
 int store_customer_exposure(struct store *st, const char *customer, int64_t exclude_id,
                             int64_t *out, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->exposure;
-    bind_text(s, 1, customer);
-    sqlite3_bind_int64(s, 2, exclude_id);
-    int rc = sqlite3_step(s), res = 0;
+    struct db_stmt *s = st->exposure;
+    db_bind_text(s, 1, customer);
+    db_bind_int64(s, 2, exclude_id);
+    int rc = db_step(s), res = 0;
     *out = 0;
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(s, 0);
+    if (rc == DB_ROW)
+        *out = db_column_int64(s, 0);
     else
-        res = db_err(st, why, "customer exposure");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+        res = store__fail(st, why, "customer exposure");
+    db_reset(s);
     return res;
 }
 
 int store_rule_version_previous(struct store *st, const char *owner, int *version,
                                 struct err_detail *why)
 {
-    bind_text(st->rv_previous, 1, owner);
+    db_bind_text(st->rv_previous, 1, owner);
     return int_query(st, st->rv_previous, version, why, "previous rule version");
 }
 
-static int row_rule_event(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_rule_event(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_rule_event e = {
-        .owner = (const char *)sqlite3_column_text(s, 0),
-        .version = sqlite3_column_int(s, 1),
-        .at_ms = sqlite3_column_int64(s, 2),
-        .actor = (const char *)sqlite3_column_text(s, 3),
-        .action = (const char *)sqlite3_column_text(s, 4),
-        .hash = (const char *)sqlite3_column_text(s, 5),
-        .message = (const char *)sqlite3_column_text(s, 6),
+        .owner = db_column_text(s, 0),
+        .version = (int)db_column_int64(s, 1),
+        .at_ms = db_column_int64(s, 2),
+        .actor = db_column_text(s, 3),
+        .action = db_column_text(s, 4),
+        .hash = db_column_text(s, 5),
+        .message = db_column_text(s, 6),
     };
     return ((store_rule_event_cb *)cb)(&e, ctx);
 }
@@ -1034,7 +1047,7 @@ static int row_rule_event(sqlite3_stmt *s, void *cb, void *ctx)
 int store_rule_event_list(struct store *st, const char *owner, store_rule_event_cb *each, void *ctx,
                           struct err_detail *why)
 {
-    bind_text(st->re_list, 1, owner);
+    db_bind_text(st->re_list, 1, owner);
     return each_row(st, st->re_list, row_rule_event, (void *)each, ctx, why, "list rule events");
 }
 
@@ -1043,15 +1056,15 @@ int store_rule_event_list(struct store *st, const char *owner, store_rule_event_
 int store_rule_version_head(struct store *st, const char *owner, int *version,
                             struct err_detail *why)
 {
-    bind_text(st->rv_head, 1, owner);
+    db_bind_text(st->rv_head, 1, owner);
     return int_query(st, st->rv_head, version, why, "newest rule version");
 }
 
 int store_rule_version_dropped(struct store *st, const char *owner, const char *hash, int *version,
                                struct err_detail *why)
 {
-    bind_text(st->rv_dropped, 1, owner);
-    bind_text(st->rv_dropped, 2, hash);
+    db_bind_text(st->rv_dropped, 1, owner);
+    db_bind_text(st->rv_dropped, 2, hash);
     return int_query(st, st->rv_dropped, version, why, "find dropped rule version");
 }
 
@@ -1061,17 +1074,16 @@ int store_rule_number_next(struct store *st, const char *owner, const char *key,
     int max = 0, last = 0, same = 0, rc = store_rule_version_max(st, owner, &max, why);
     if (rc)
         return rc;
-    sqlite3_stmt *s = st->rn_get;
-    bind_text(s, 1, owner);
-    bind_text(s, 2, key);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        last = sqlite3_column_int(s, 0);
-        same = sqlite3_column_int(s, 1);
+    struct db_stmt *s = st->rn_get;
+    db_bind_text(s, 1, owner);
+    db_bind_text(s, 2, key);
+    if (db_step(s) == DB_ROW) {
+        last = (int)db_column_int64(s, 0);
+        same = (int)db_column_int64(s, 1);
     } else {
-        rc = db_err(st, why, "rule numbers");
+        rc = store__fail(st, why, "rule numbers");
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    db_reset(s);
     if (rc)
         return rc;
     /* Content refused before gets its number back, unless a stored version
@@ -1083,79 +1095,78 @@ int store_rule_number_next(struct store *st, const char *owner, const char *key,
 int store_rule_number_spend(struct store *st, const char *owner, int number, const char *key,
                             struct err_detail *why)
 {
-    bind_text(st->rn_set, 1, owner);
-    sqlite3_bind_int(st->rn_set, 2, number);
-    bind_text(st->rn_set, 3, key);
-    return step_done(st, st->rn_set, why, "spend rule number");
+    db_bind_text(st->rn_set, 1, owner);
+    db_bind_int64(st->rn_set, 2, number);
+    db_bind_text(st->rn_set, 3, key);
+    return store__done(st, st->rn_set, why, "spend rule number");
 }
 
 int store_rule_disk_get(struct store *st, const char *owner, char hash[65], char **files,
                         struct err_detail *why)
 {
-    sqlite3_stmt *s = st->rd_get;
-    bind_text(s, 1, owner);
-    int step = sqlite3_step(s), rc = 0;
+    struct db_stmt *s = st->rd_get;
+    db_bind_text(s, 1, owner);
+    int step = db_step(s), rc = 0;
     hash[0] = '\0';
     *files = NULL;
-    if (step == SQLITE_ROW) {
-        snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(s, 0));
-        const char *f = (const char *)sqlite3_column_text(s, 1);
+    if (step == DB_ROW) {
+        snprintf(hash, 65, "%s", db_column_text(s, 0));
+        const char *f = db_column_text(s, 1);
         if (!(*files = strdup(f ? f : "{}")))
             rc = err_set(why, -ERR_NOMEM, "out of memory");
-    } else if (step != SQLITE_DONE) {
-        rc = db_err(st, why, "rules read from disk");
+    } else if (step != DB_DONE) {
+        rc = store__fail(st, why, "rules read from disk");
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    db_reset(s);
     return rc;
 }
 
 int store_rule_disk_set(struct store *st, const char *owner, const char *hash, const char *files,
                         int64_t at_ms, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->rd_set;
-    bind_text(s, 1, owner);
-    bind_text(s, 2, hash);
-    bind_text(s, 3, files);
-    sqlite3_bind_int64(s, 4, at_ms);
-    return step_done(st, s, why, "record rules read from disk");
+    struct db_stmt *s = st->rd_set;
+    db_bind_text(s, 1, owner);
+    db_bind_text(s, 2, hash);
+    db_bind_text(s, 3, files);
+    db_bind_int64(s, 4, at_ms);
+    return store__done(st, s, why, "record rules read from disk");
 }
 
 /* --- ledger, allocation runs, targets ------------------------------------- */
 
 int store_ledger_append(struct store *st, const struct store_ledger *e, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->ledger_insert;
-    sqlite3_bind_int64(s, 1, e->instance_id);
-    sqlite3_bind_int64(s, 2, e->seq);
-    bind_text(s, 3, e->kind);
-    sqlite3_bind_int64(s, 4, e->amount);
-    sqlite3_bind_double(s, 5, e->margin);
-    bind_text(s, 6, e->at);
-    bind_text(s, 7, e->region);
-    bind_text(s, 8, e->office);
-    bind_text(s, 9, e->customer);
-    bind_text(s, 10, e->product_line);
-    bind_text(s, 11, e->ar);
-    bind_text(s, 12, e->sr);
-    bind_text(s, 13, e->fr);
-    return step_done(st, s, why, "append ledger entry");
+    struct db_stmt *s = st->ledger_insert;
+    db_bind_int64(s, 1, e->instance_id);
+    db_bind_int64(s, 2, e->seq);
+    db_bind_text(s, 3, e->kind);
+    db_bind_int64(s, 4, e->amount);
+    db_bind_double(s, 5, e->margin);
+    db_bind_text(s, 6, e->at);
+    db_bind_text(s, 7, e->region);
+    db_bind_text(s, 8, e->office);
+    db_bind_text(s, 9, e->customer);
+    db_bind_text(s, 10, e->product_line);
+    db_bind_text(s, 11, e->ar);
+    db_bind_text(s, 12, e->sr);
+    db_bind_text(s, 13, e->fr);
+    return store__done(st, s, why, "append ledger entry");
 }
 
-static int row_project(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_project(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_project p = {
-        .instance_id = sqlite3_column_int64(s, 0),
-        .region = (const char *)sqlite3_column_text(s, 1),
-        .office = (const char *)sqlite3_column_text(s, 2),
-        .customer = (const char *)sqlite3_column_text(s, 3),
-        .product_line = (const char *)sqlite3_column_text(s, 4),
-        .ar = (const char *)sqlite3_column_text(s, 5),
-        .sr = (const char *)sqlite3_column_text(s, 6),
-        .fr = (const char *)sqlite3_column_text(s, 7),
-        .amount = sqlite3_column_int64(s, 8),
-        .amount_x_margin = sqlite3_column_double(s, 9),
-        .records = sqlite3_column_int64(s, 10),
+        .instance_id = db_column_int64(s, 0),
+        .region = db_column_text(s, 1),
+        .office = db_column_text(s, 2),
+        .customer = db_column_text(s, 3),
+        .product_line = db_column_text(s, 4),
+        .ar = db_column_text(s, 5),
+        .sr = db_column_text(s, 6),
+        .fr = db_column_text(s, 7),
+        .amount = db_column_int64(s, 8),
+        .amount_x_margin = db_column_double(s, 9),
+        .records = db_column_int64(s, 10),
     };
     return ((store_project_cb *)cb)(&p, ctx);
 }
@@ -1163,9 +1174,9 @@ static int row_project(sqlite3_stmt *s, void *cb, void *ctx)
 int store_ledger_projects(struct store *st, const char *kind, const char *from, const char *to,
                           store_project_cb *each, void *ctx, struct err_detail *why)
 {
-    bind_text(st->ledger_projects, 1, kind);
-    bind_text(st->ledger_projects, 2, from);
-    bind_text(st->ledger_projects, 3, to);
+    db_bind_text(st->ledger_projects, 1, kind);
+    db_bind_text(st->ledger_projects, 2, from);
+    db_bind_text(st->ledger_projects, 3, to);
     return each_row(st, st->ledger_projects, row_project, (void *)each, ctx, why,
                     "ledger by project");
 }
@@ -1173,69 +1184,69 @@ int store_ledger_projects(struct store *st, const char *kind, const char *from, 
 int store_ledger_offices(struct store *st, const char *kind, const char *from, const char *to,
                          store_total_cb *each, void *ctx, struct err_detail *why)
 {
-    bind_text(st->ledger_offices, 1, kind);
-    bind_text(st->ledger_offices, 2, from);
-    bind_text(st->ledger_offices, 3, to);
+    db_bind_text(st->ledger_offices, 1, kind);
+    db_bind_text(st->ledger_offices, 2, from);
+    db_bind_text(st->ledger_offices, 3, to);
     return each_row(st, st->ledger_offices, row_total, (void *)each, ctx, why, "ledger by office");
 }
 
 int store_share_run_reserve(struct store *st, int64_t *id, struct err_detail *why)
 {
-    int rc = sqlite3_step(st->run_next), out = 0;
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st->run_next, 0);
+    int rc = db_step(st->run_next), out = 0;
+    if (rc == DB_ROW)
+        *id = db_column_int64(st->run_next, 0);
     else
-        out = db_err(st, why, "next share run id");
-    sqlite3_reset(st->run_next);
+        out = store__fail(st, why, "next share run id");
+    db_reset(st->run_next);
     return out;
 }
 
 int store_share_run_part(struct store *st, int64_t id, int part, const char *text, size_t len,
                          struct err_detail *why)
 {
-    sqlite3_stmt *s = st->run_part;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, part);
-    sqlite3_bind_text64(s, 3, text, len, SQLITE_STATIC, SQLITE_UTF8);
-    return step_done(st, s, why, "insert share run part");
+    struct db_stmt *s = st->run_part;
+    db_bind_int64(s, 1, id);
+    db_bind_int64(s, 2, part);
+    db_bind_text_n(s, 3, text, len);
+    return store__done(st, s, why, "insert share run part");
 }
 
 int store_share_run_insert(struct store *st, int64_t id, const char *period, int64_t pool,
                            const char *hash, int64_t at_ms, const char *by, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->run_insert;
-    sqlite3_bind_int64(s, 1, id);
-    bind_text(s, 2, period);
-    sqlite3_bind_int64(s, 3, pool);
-    bind_text(s, 4, hash);
-    sqlite3_bind_int64(s, 5, at_ms);
-    bind_text(s, 6, by);
-    return step_done(st, s, why, "insert share run");
+    struct db_stmt *s = st->run_insert;
+    db_bind_int64(s, 1, id);
+    db_bind_text(s, 2, period);
+    db_bind_int64(s, 3, pool);
+    db_bind_text(s, 4, hash);
+    db_bind_int64(s, 5, at_ms);
+    db_bind_text(s, 6, by);
+    return store__done(st, s, why, "insert share run");
 }
 
 int store_share_run_get(struct store *st, int64_t id, char **result, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->run_get;
+    struct db_stmt *s = st->run_get;
     *result = NULL;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s), out = 0;
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) > 0)
+    db_bind_int64(s, 1, id);
+    int rc = db_step(s), out = 0;
+    if (rc == DB_ROW && db_column_bytes(s, 0) > 0)
         *result = col_dup(s, 0);
-    else if (rc == SQLITE_DONE)
+    else if (rc == DB_DONE)
         out = err_set(why, -ERR_NOT_FOUND, "share run %lld not found", (long long)id);
-    else if (rc != SQLITE_ROW)
-        out = db_err(st, why, "get share run");
-    sqlite3_reset(s);
+    else if (rc != DB_ROW)
+        out = store__fail(st, why, "get share run");
+    db_reset(s);
     if (out || *result)
         return out;
     struct buf text = {0};
     s = st->run_parts;
-    sqlite3_bind_int64(s, 1, id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        buf_put(&text, (const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0));
-    if (rc != SQLITE_DONE)
-        out = db_err(st, why, "get share run parts");
-    sqlite3_reset(s);
+    db_bind_int64(s, 1, id);
+    while ((rc = db_step(s)) == DB_ROW)
+        buf_put(&text, db_column_text(s, 0), (size_t)db_column_bytes(s, 0));
+    if (rc != DB_DONE)
+        out = store__fail(st, why, "get share run parts");
+    db_reset(s);
     if (!out && text.failed)
         out = err_set(why, -ERR_NOMEM, "out of memory");
     if (out)
@@ -1248,21 +1259,21 @@ int store_share_run_get(struct store *st, int64_t id, char **result, struct err_
 int store_target_set(struct store *st, const char *unit, const char *period, const char *metric,
                      int64_t amount, int64_t at_ms, const char *by, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->target_set;
-    bind_text(s, 1, unit);
-    bind_text(s, 2, period);
-    bind_text(s, 3, metric);
-    sqlite3_bind_int64(s, 4, amount);
-    sqlite3_bind_int64(s, 5, at_ms);
-    bind_text(s, 6, by);
-    return step_done(st, s, why, "set target");
+    struct db_stmt *s = st->target_set;
+    db_bind_text(s, 1, unit);
+    db_bind_text(s, 2, period);
+    db_bind_text(s, 3, metric);
+    db_bind_int64(s, 4, amount);
+    db_bind_int64(s, 5, at_ms);
+    db_bind_text(s, 6, by);
+    return store__done(st, s, why, "set target");
 }
 
 int store_target_list(struct store *st, const char *period, const char *metric,
                       store_total_cb *each, void *ctx, struct err_detail *why)
 {
-    bind_text(st->target_list, 1, period);
-    bind_text(st->target_list, 2, metric);
+    db_bind_text(st->target_list, 1, period);
+    db_bind_text(st->target_list, 2, metric);
     return each_row(st, st->target_list, row_total, (void *)each, ctx, why, "list targets");
 }
 
@@ -1271,45 +1282,42 @@ int store_target_list(struct store *st, const char *period, const char *metric,
 int store_shadow_start(struct store *st, const struct store_shadow *s, int64_t *id,
                        struct err_detail *why)
 {
-    sqlite3_stmt *q = st->shadow_replace;
-    bind_text(q, 1, s->owner);
-    sqlite3_bind_int(q, 2, s->version);
-    sqlite3_bind_int64(q, 3, s->started_at_ms);
-    int rc = step_done(st, q, why, "replace shadow run");
+    struct db_stmt *q = st->shadow_replace;
+    db_bind_text(q, 1, s->owner);
+    db_bind_int64(q, 2, s->version);
+    db_bind_int64(q, 3, s->started_at_ms);
+    int rc = store__done(st, q, why, "replace shadow run");
     if (rc)
         return rc;
     q = st->shadow_insert;
-    bind_text(q, 1, s->owner);
-    sqlite3_bind_int(q, 2, s->version);
-    sqlite3_bind_int64(q, 3, s->started_at_ms);
-    sqlite3_bind_int64(q, 4, s->until_ms);
-    bind_text(q, 5, s->started_by);
-    rc = step_done(st, q, why, "insert shadow run");
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(st->db);
-    return rc;
+    db_bind_text(q, 1, s->owner);
+    db_bind_int64(q, 2, s->version);
+    db_bind_int64(q, 3, s->started_at_ms);
+    db_bind_int64(q, 4, s->until_ms);
+    db_bind_text(q, 5, s->started_by);
+    return store__insert_id(st, q, id, why, "insert shadow run");
 }
 
 int store_shadow_end(struct store *st, int64_t id, int64_t at_ms, const char *reason,
                      struct err_detail *why)
 {
-    sqlite3_bind_int64(st->shadow_end, 1, id);
-    sqlite3_bind_int64(st->shadow_end, 2, at_ms);
-    bind_text(st->shadow_end, 3, reason);
-    return step_done(st, st->shadow_end, why, "end shadow run");
+    db_bind_int64(st->shadow_end, 1, id);
+    db_bind_int64(st->shadow_end, 2, at_ms);
+    db_bind_text(st->shadow_end, 3, reason);
+    return store__done(st, st->shadow_end, why, "end shadow run");
 }
 
-static int row_shadow(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_shadow(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_shadow sh = {
-        .id = sqlite3_column_int64(s, 0),
-        .owner = (const char *)sqlite3_column_text(s, 1),
-        .version = sqlite3_column_int(s, 2),
-        .started_at_ms = sqlite3_column_int64(s, 3),
-        .until_ms = sqlite3_column_int64(s, 4),
-        .started_by = (const char *)sqlite3_column_text(s, 5),
-        .ended_at_ms = sqlite3_column_int64(s, 6),
-        .end_reason = (const char *)sqlite3_column_text(s, 7),
+        .id = db_column_int64(s, 0),
+        .owner = db_column_text(s, 1),
+        .version = (int)db_column_int64(s, 2),
+        .started_at_ms = db_column_int64(s, 3),
+        .until_ms = db_column_int64(s, 4),
+        .started_by = db_column_text(s, 5),
+        .ended_at_ms = db_column_int64(s, 6),
+        .end_reason = db_column_text(s, 7),
     };
     return ((store_shadow_cb *)cb)(&sh, ctx);
 }
@@ -1317,61 +1325,60 @@ static int row_shadow(sqlite3_stmt *s, void *cb, void *ctx)
 int store_shadow_newest(struct store *st, const char *owner, int version, store_shadow_cb *each,
                         void *ctx, struct err_detail *why)
 {
-    bind_text(st->shadow_newest, 1, owner);
-    sqlite3_bind_int(st->shadow_newest, 2, version);
+    db_bind_text(st->shadow_newest, 1, owner);
+    db_bind_int64(st->shadow_newest, 2, version);
     return each_row(st, st->shadow_newest, row_shadow, (void *)each, ctx, why, "get shadow run");
 }
 
 int store_shadow_running(struct store *st, int64_t now_ms, store_shadow_cb *each, void *ctx,
                          struct err_detail *why)
 {
-    sqlite3_bind_int64(st->shadow_running, 1, now_ms);
+    db_bind_int64(st->shadow_running, 1, now_ms);
     return each_row(st, st->shadow_running, row_shadow, (void *)each, ctx, why, "list shadow runs");
 }
 
 int store_shadow_result_insert(struct store *st, const struct store_shadow_result *r,
                                struct err_detail *why)
 {
-    sqlite3_stmt *s = st->shadow_result_insert;
-    sqlite3_bind_int64(s, 1, r->shadow_id);
-    sqlite3_bind_int64(s, 2, r->instance_id);
-    sqlite3_bind_int64(s, 3, r->at_ms);
-    sqlite3_bind_int(s, 4, r->differs ? 1 : 0);
-    bind_text(s, 5, r->error);
-    bind_text(s, 6, r->summary);
-    bind_text(s, 7, r->active);
-    return step_done(st, s, why, "insert shadow result");
+    struct db_stmt *s = st->shadow_result_insert;
+    db_bind_int64(s, 1, r->shadow_id);
+    db_bind_int64(s, 2, r->instance_id);
+    db_bind_int64(s, 3, r->at_ms);
+    db_bind_int64(s, 4, r->differs ? 1 : 0);
+    db_bind_text(s, 5, r->error);
+    db_bind_text(s, 6, r->summary);
+    db_bind_text(s, 7, r->active);
+    return store__done(st, s, why, "insert shadow result");
 }
 
 int store_shadow_counts(struct store *st, int64_t shadow_id, int64_t *evaluated, int64_t *differing,
                         int64_t *failed, struct err_detail *why)
 {
-    sqlite3_stmt *s = st->shadow_counts;
-    sqlite3_bind_int64(s, 1, shadow_id);
-    int rc = sqlite3_step(s), out = 0;
+    struct db_stmt *s = st->shadow_counts;
+    db_bind_int64(s, 1, shadow_id);
+    int rc = db_step(s), out = 0;
     *evaluated = *differing = *failed = 0;
-    if (rc == SQLITE_ROW) {
-        *evaluated = sqlite3_column_int64(s, 0);
-        *differing = sqlite3_column_int64(s, 1);
-        *failed = sqlite3_column_int64(s, 2);
+    if (rc == DB_ROW) {
+        *evaluated = db_column_int64(s, 0);
+        *differing = db_column_int64(s, 1);
+        *failed = db_column_int64(s, 2);
     } else {
-        out = db_err(st, why, "count shadow results");
+        out = store__fail(st, why, "count shadow results");
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    db_reset(s);
     return out;
 }
 
-static int row_shadow_result(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_shadow_result(struct db_stmt *s, void *cb, void *ctx)
 {
     struct store_shadow_result r = {
-        .shadow_id = sqlite3_column_int64(s, 0),
-        .instance_id = sqlite3_column_int64(s, 1),
-        .at_ms = sqlite3_column_int64(s, 2),
-        .differs = sqlite3_column_int(s, 3) != 0,
-        .error = (const char *)sqlite3_column_text(s, 4),
-        .summary = (const char *)sqlite3_column_text(s, 5),
-        .active = (const char *)sqlite3_column_text(s, 6),
+        .shadow_id = db_column_int64(s, 0),
+        .instance_id = db_column_int64(s, 1),
+        .at_ms = db_column_int64(s, 2),
+        .differs = db_column_int64(s, 3) != 0,
+        .error = db_column_text(s, 4),
+        .summary = db_column_text(s, 5),
+        .active = db_column_text(s, 6),
     };
     return ((store_shadow_result_cb *)cb)(&r, ctx);
 }
@@ -1379,8 +1386,8 @@ static int row_shadow_result(sqlite3_stmt *s, void *cb, void *ctx)
 int store_shadow_examples(struct store *st, int64_t shadow_id, int limit,
                           store_shadow_result_cb *each, void *ctx, struct err_detail *why)
 {
-    sqlite3_bind_int64(st->shadow_examples, 1, shadow_id);
-    sqlite3_bind_int(st->shadow_examples, 2, limit);
+    db_bind_int64(st->shadow_examples, 1, shadow_id);
+    db_bind_int64(st->shadow_examples, 2, limit);
     return each_row(st, st->shadow_examples, row_shadow_result, (void *)each, ctx, why,
                     "list shadow results");
 }
@@ -1388,17 +1395,16 @@ int store_shadow_examples(struct store *st, int64_t shadow_id, int limit,
 int store_rule_version_status(struct store *st, const char *owner, int version, char *status,
                               struct err_detail *why)
 {
-    sqlite3_stmt *s = st->rv_status_get;
-    bind_text(s, 1, owner);
-    sqlite3_bind_int(s, 2, version);
-    int rc = sqlite3_step(s), out = 0;
+    struct db_stmt *s = st->rv_status_get;
+    db_bind_text(s, 1, owner);
+    db_bind_int64(s, 2, version);
+    int rc = db_step(s), out = 0;
     status[0] = '\0';
-    if (rc == SQLITE_ROW)
-        snprintf(status, 16, "%s", (const char *)sqlite3_column_text(s, 0));
-    else if (rc != SQLITE_DONE)
-        out = db_err(st, why, "rule version status");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    if (rc == DB_ROW)
+        snprintf(status, 16, "%s", db_column_text(s, 0));
+    else if (rc != DB_DONE)
+        out = store__fail(st, why, "rule version status");
+    db_reset(s);
     return out;
 }
 
@@ -1409,28 +1415,28 @@ int store_instance_stage_counts(struct store *st, store_total_cb *each, void *ct
                     "count instances by stage");
 }
 
-static int row_funnel(sqlite3_stmt *s, void *cb, void *ctx)
+static int row_funnel(struct db_stmt *s, void *cb, void *ctx)
 {
-    const unsigned char *outcome = sqlite3_column_type(s, 1) == SQLITE_TEXT
-                                       ? sqlite3_column_text(s, 1)
-                                       : NULL; /* a non-text outcome is not one */
-    return ((store_funnel_cb *)cb)((const char *)sqlite3_column_text(s, 0), (const char *)outcome,
-                                   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), ctx);
+    /* funnel_sums.outcome is a TEXT column: whatever the document held is
+     * text there, and nullif makes '' (not closed) NULL. */
+    const char *outcome = db_column_null(s, 1) ? NULL : db_column_text(s, 1);
+    return ((store_funnel_cb *)cb)(db_column_text(s, 0), outcome, db_column_int64(s, 2),
+                                   db_column_int64(s, 3), ctx);
 }
 
 int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,
                  void *ctx, struct err_detail *why)
 {
-    bind_text(st->funnel, 1, region);
-    bind_text(st->funnel, 2, office);
+    db_bind_text(st->funnel, 1, region);
+    db_bind_text(st->funnel, 2, office);
     return each_row(st, st->funnel, row_funnel, (void *)each, ctx, why, "funnel");
 }
 
 int store_recent_events(struct store *st, const char *region, const char *office, int limit,
                         store_event_cb *each, void *ctx, struct err_detail *why)
 {
-    bind_text(st->recent, 1, region);
-    bind_text(st->recent, 2, office);
-    sqlite3_bind_int(st->recent, 3, limit);
+    db_bind_text(st->recent, 1, region);
+    db_bind_text(st->recent, 2, office);
+    db_bind_int64(st->recent, 3, limit);
     return each_row(st, st->recent, row_event, (void *)each, ctx, why, "recent events");
 }

@@ -1,9 +1,10 @@
 /* engine/store.h
  *
  * The durable record of ltcd: one SQLite database in WAL mode. All SQL lives
- * in store.c and store_schema.c; the rest of the engine calls store_* and
- * never sees sqlite3_*. Statements are prepared once at open and finalized
- * at close.
+ * in store.c (with store_leads.c, store_pipeline.c) and store_schema.c, run
+ * through db.h's statements on the store's own connection; the rest of the
+ * engine calls store_* and never sees db_* or sqlite3_*. Statements are
+ * prepared once (at open, or at first use) and finalized at close.
  *
  * The record is the append-only `events` table (SQLite triggers refuse any
  * UPDATE or DELETE on it); `instances` holds each instance's current state,

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "store.h"
+#include "store_leads.h"
 #include "store_schema.h"
 #include "test.h"
 
@@ -464,10 +465,108 @@ TEST(the_funnel_sums_follow_every_write)
     store_close(st);
 }
 
+/* Rows whose id the database picks give it back from their own insert
+ * (RETURNING id): a shadow window, an activity, each the next. */
+/* seen[0] counts the activities listed, seen[1..3] their ids. */
+static int collect_activity(const struct store_activity *a, void *ctx)
+{
+    int64_t *seen = ctx;
+    if (seen[0] < 3)
+        seen[++seen[0]] = a->id;
+    return 0;
+}
+
+TEST(new_rows_get_their_ids_from_their_insert)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    CHECK(store_begin(st, &why) == 0);
+    struct store_shadow sh = {
+        .owner = "hq", .version = 2, .started_at_ms = 10, .until_ms = 20, .started_by = "hq:admin"};
+    int64_t first = 0, second = 0;
+    CHECK_MSG(store_shadow_start(st, &sh, &first, &why) == 0, "%s", why.msg);
+    CHECK_MSG(store_shadow_start(st, &sh, &second, &why) == 0, "%s", why.msg);
+    CHECK(first == 1 && second == 2);
+    struct store_activity a = {.person = "p1",
+                               .region = "south",
+                               .office = "a",
+                               .customer = "acme",
+                               .kind = "visit",
+                               .at = "2026-01-02",
+                               .doc = "{}",
+                               .created_at_ms = 1,
+                               .by = "a:sales"};
+    int64_t ids[3] = {0};
+    CHECK_MSG(store_activity_insert(st, &a, &ids[1], &why) == 0, "%s", why.msg);
+    CHECK_MSG(store_activity_insert(st, &a, &ids[2], &why) == 0, "%s", why.msg);
+    CHECK(ids[1] == 1 && ids[2] == 2);
+    CHECK(store_commit(st, &why) == 0);
+    int64_t seen[4] = {0};
+    struct store_activity_filter f = {.limit = 10};
+    CHECK(store_activity_list(st, &f, collect_activity, seen, &why) == 0);
+    CHECK(seen[0] == 2 && seen[1] == 1 && seen[2] == 2);
+    store_close(st);
+}
+
+/* A failure of the medium in any of the store's statements, lead
+ * management's too, makes the store degraded (store.h, "Health"). */
+TEST(a_lead_statement_without_room_makes_the_store_degraded)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    CHECK(store_degraded(st, NULL) == NULL);
+    signal(SIGXFSZ, SIG_IGN);
+    off_t big = file_size("") > file_size("-wal") ? file_size("") : file_size("-wal");
+    struct rlimit lim = {.rlim_cur = (rlim_t)big + 8192, .rlim_max = RLIM_INFINITY};
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    /* Larger than SQLite's page cache: the statement itself must spill. */
+    size_t n = 4 << 20;
+    char *doc = malloc(n);
+    CHECK(doc != NULL);
+    memset(doc, 'x', n - 1);
+    doc[n - 1] = '\0';
+    struct store_activity a = {.person = "p1",
+                               .region = "south",
+                               .office = "a",
+                               .customer = "acme",
+                               .kind = "visit",
+                               .at = "2026-01-02",
+                               .doc = doc,
+                               .created_at_ms = 1,
+                               .by = "a:sales"};
+    int64_t id = 0;
+    int rc = store_begin(st, &why);
+    for (int i = 0; !rc && i < 8; i++)
+        rc = store_activity_insert(st, &a, &id, &why);
+    CHECK_MSG(rc == -ERR_STORE && strstr(why.msg, "insert activity"), "rc %d: %s", rc, why.msg);
+    store_rollback(st);
+    const char *reason = store_degraded(st, NULL);
+    CHECK(reason && strstr(reason, "insert activity"));
+    lim.rlim_cur = RLIM_INFINITY;
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    CHECK(store_probe(st, &why) == 0 && store_degraded(st, NULL) == NULL);
+    free(doc);
+    store_close(st);
+}
+
+/* The store's SQL is SQLite's so far: a PostgreSQL URI is refused with a
+ * clear error, before any connection is tried. */
+TEST(a_postgresql_uri_is_refused_for_now)
+{
+    struct store *st = NULL;
+    struct err_detail why = {0};
+    CHECK(store_open("postgresql://127.0.0.1:1/ltc", false, &st, &why) == -ERR_STORE);
+    CHECK(st == NULL && strstr(why.msg, "SQLite only"));
+    CHECK(store_open_reader("postgres://127.0.0.1:1/ltc", &st, &why) == -ERR_STORE);
+    CHECK(st == NULL && strstr(why.msg, "SQLite only"));
+}
+
 TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
           T(instances_and_events_round_trip), T(rolled_back_inserts_leave_no_id_gap),
           T(lists_filter_and_page), T(events_are_append_only),
           T(a_rolled_back_savepoint_leaves_nothing), T(rule_versions_activate_one_at_a_time),
           T(a_commit_without_room_makes_the_store_degraded_until_one_writes),
           T(a_failed_fsync_makes_the_store_degraded), T(customer_exposure_follows_contracts),
-          T(the_funnel_sums_follow_every_write))
+          T(the_funnel_sums_follow_every_write), T(new_rows_get_their_ids_from_their_insert),
+          T(a_lead_statement_without_room_makes_the_store_degraded),
+          T(a_postgresql_uri_is_refused_for_now))
