@@ -40,6 +40,8 @@ ENGINE  += records store_leads period_week rules_leads api_people api_owner api_
 ENGINE  += store_pipeline rules_forecast pipeline process_metrics api_pipeline
 # One statement vocabulary over SQLite and PostgreSQL (issue 16).
 ENGINE  += db db_sqlite db_pg store_schema_pg
+# The core thread: the engine off the loop, which only speaks HTTP.
+ENGINE  += core
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

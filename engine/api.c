@@ -1,6 +1,8 @@
 /* engine/api.c: the route table, dispatch, authentication, error envelope. */
 #include "api.h"
+
 #include "buf.h"
+#include "core.h"
 #include "api_leads.h"
 #include "api_pipeline.h"
 
@@ -264,6 +266,12 @@ static const struct auth_principal *authenticate(struct api_call *c)
 void api_handle(struct http_req *req, void *arg)
 {
     struct app *app = arg;
+    http_defer(req); /* answered from the core thread */
+    core_submit(app->core, req);
+}
+
+void api_dispatch(struct app *app, struct http_req *req)
+{
     struct api_call c = {.app = app, .req = req};
     const char *method = http_method(req), *path = http_path(req);
     app->counters.requests++;

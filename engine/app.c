@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "core.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -37,9 +38,20 @@ void app_today(char *buf)
     snprintf(buf, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+static void queue_on_core(void *arg)
+{
+    struct app_write *w = arg;
+    app_write_queue(w->app, w);
+}
+
 void app_write_queue(struct app *app, struct app_write *w)
 {
     w->app = app;
+    if (app->core && !core_on_thread(app->core)) { /* a job's result, on the loop */
+        http_defer(w->req);
+        core_call(app->core, queue_on_core, w);
+        return;
+    }
     w->next = NULL;
     if (app->queue_tail)
         app->queue_tail->next = w;
@@ -71,20 +83,11 @@ struct batch {
  * Only one runs at a time: the batches committed meanwhile wait for the next,
  * so under load one fsync serves many batches. */
 struct sync {
-    uv_work_t work;
     struct app *app;
     int fd;
     int sync_errno;
     struct batch *batches; /* owned */
 };
-
-/* An op goes on (app_write.again): while an idle handle is active the loop
- * polls without waiting, so the turn callback (app_flush, which stops it)
- * runs the op at once. */
-static void on_again(uv_idle_t *h)
-{
-    (void)h;
-}
 
 /* Answer every op of a batch: the commit's failure (rc, why) overrides the
  * op's own result. Frees the batch's ops. */
@@ -125,8 +128,7 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
         next = w->next;
         if (w->again) {
             w->again = false;
-            app_write_queue(app, w);
-            uv_idle_start(&app->again_idle, on_again);
+            app_write_queue(app, w); /* the core's next turn runs it at once */
             continue;
         }
         json_decref(w->input);
@@ -139,22 +141,25 @@ static void answer(struct app *app, struct batch *b, int rc, const struct err_de
     free(b);
 }
 
-static void sync_work(uv_work_t *work)
+static void sync_start(struct app *app);
+
+/* On the core's second thread: the fsync. */
+static void sync_work(void *arg)
 {
-    struct sync *s = work->data;
+    struct sync *s = arg;
     s->sync_errno = fsync(s->fd) ? errno : 0;
 }
 
-static void sync_start(struct app *app);
-
-static void sync_done(uv_work_t *work, int status)
+/* Back on the core thread: answer the batches it made durable, start the
+ * next. */
+static void sync_done(void *arg)
 {
-    struct sync *s = work->data;
+    struct sync *s = arg;
     struct app *app = s->app;
     app->syncs_in_flight--;
     struct err_detail why = {0};
     int rc = 0;
-    int e = status ? -status : s->sync_errno;
+    int e = s->sync_errno;
     store_sync_done(app->st, e);
     /* The batches are committed but maybe not durable: say so, since a
      * retry could record them twice. */
@@ -183,14 +188,13 @@ static void sync_start(struct app *app)
     s->fd = store_sync_fd(app->st);
     s->batches = app->unsynced;
     app->unsynced = NULL;
-    s->work.data = s;
-    if (s->fd >= 0 && uv_queue_work(app->loop, &s->work, sync_work, sync_done) == 0) {
-        app->syncs_in_flight++;
+    app->syncs_in_flight++;
+    if (s->fd >= 0) {
+        core_offload(app->core, sync_work, sync_done, s);
         return;
     }
-    s->sync_errno = s->fd < 0 ? EBADF : EAGAIN;
-    app->syncs_in_flight++;
-    sync_done(&s->work, 0);
+    s->sync_errno = EBADF;
+    sync_done(s);
 }
 
 /* The answer to every request of a batch that did not commit: nothing of
@@ -207,7 +211,6 @@ static void not_recorded(struct err_detail *why)
 void app_flush(void *arg)
 {
     struct app *app = arg;
-    uv_idle_stop(&app->again_idle);
     if (!app->queue_head)
         return;
     struct batch *b = calloc(1, sizeof *b);
@@ -278,9 +281,9 @@ void app_flush(void *arg)
 /* While the store is degraded, a probe commit a tick tells when the disk
  * takes writes again, so /health recovers with no client writing (a load
  * balancer that drops a degraded node would otherwise never send one). */
-static void on_probe(uv_timer_t *t)
+static void probe(void *arg)
 {
-    struct app *app = t->data;
+    struct app *app = arg;
     int64_t since = 0;
     const char *reason = store_degraded(app->st, &since);
     if (reason && !app->degraded_logged) {
@@ -299,9 +302,14 @@ static void on_probe(uv_timer_t *t)
     }
 }
 
+static void on_probe(uv_timer_t *t)
+{
+    struct app *app = t->data;
+    core_call(app->core, probe, app);
+}
+
 void app_probe_start(struct app *app)
 {
-    uv_idle_init(app->loop, &app->again_idle);
     uv_timer_init(app->loop, &app->probe);
     app->probe.data = app;
     uv_timer_start(&app->probe, on_probe, APP_PROBE_MS, APP_PROBE_MS);

@@ -2,14 +2,16 @@
  *
  * The daemon's state, shared by the API handlers: configuration, store, rules,
  * principals, the HTTP server, and the group-commit queue. One per process,
- * owned by main.c; everything here runs on the loop thread.
+ * owned by main.c; everything here runs on the core thread (core.h), where
+ * the handlers run, but for main's start-up and shutdown.
  *
  * Group commit: a handler that writes queues an op (app_write) and defers its
- * request. After each batch of network work, app_flush runs every queued op in
- * one transaction, each inside its own savepoint (a refused op leaves nothing),
- * and commits once. With --sync full a worker thread then fsyncs the WAL while
- * the loop goes on serving (and committing later batches); each request is
- * answered only once its batch is durable.
+ * request. At the end of each of the core's turns (the requests that arrived
+ * meanwhile), app_flush runs every queued op in one transaction, each inside
+ * its own savepoint (a refused op leaves nothing), and commits once. With
+ * --sync full the core's second thread then fsyncs the WAL while the core
+ * goes on (and commits later batches); each request is answered only once
+ * its batch is durable.
  *
  * A batch that does not commit (full disk, I/O error) is rolled back whole:
  * each of its requests gets 503 "not recorded", instance ids are given back,
@@ -20,6 +22,7 @@
 #define ENGINE_APP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -75,22 +78,24 @@ struct app {
     struct auth_set *auth;    /* owned by main */
     struct http_server *http; /* owned by main */
     struct jobs *jobs;        /* owned by main: simulations and allocation runs (job.h) */
-    bool stopping;
+    struct core *core;        /* owned by main: the thread everything here runs on (core.h) */
+    atomic_bool stopping;     /* set by the loop at SIGTERM, read by the core */
     struct app_write *queue_head, *queue_tail; /* owned ops waiting for the flush */
     size_t queued;
     unsigned syncs_in_flight; /* fsyncs running (at most one) */
     struct batch *unsynced;   /* owned: committed batches waiting for the next fsync */
     struct app_counters counters;
     uv_timer_t probe;     /* app_probe_start; closed by main with the other handles */
-    uv_idle_t again_idle; /* app_probe_start; runs the next turn at once when an op
-                             goes on (app_write.again) */
     bool degraded_logged; /* the current degraded spell was logged */
 };
 
 #define APP_PROBE_MS 1000 /* while degraded, one probe commit this often */
 
-/* The HTTP handler (http_config.handler) and turn callback (http_config.turn). */
+/* The HTTP handler (http_config.handler, loop thread): hands the request to
+ * the core thread, which runs it with api_dispatch. */
 void api_handle(struct http_req *req, void *app);
+void api_dispatch(struct app *app, struct http_req *req);
+/* Commit the queued writes: at the end of each of the core's turns. */
 void app_flush(void *app);
 
 /* Start the timer that logs the store's degraded spells and probes whether

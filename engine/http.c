@@ -44,6 +44,13 @@ struct http_req {
     enum last_cb last;
     struct buf body; /* owned; its memory is kept for the next request */
     bool too_large, answered, deferred;
+    /* An answer given on another thread, until the loop sends it. */
+    bool answered_off_loop;
+    int x_status;
+    const char *x_content_type;
+    char *x_body;
+    size_t x_len;
+    struct http_req *x_next;
     int status;
     char id[24];
     const char *label; /* borrowed; see http_set_label */
@@ -81,6 +88,12 @@ struct http_server {
     uv_tcp_t listener;
     uv_timer_t sweep;
     uv_check_t check; /* runs the turn callback after each pass over events */
+    /* Answers given on other threads (http_respond off the loop), sent by
+     * the loop when 'answers' wakes it. */
+    uv_thread_t loop_thread;
+    uv_async_t answers;
+    uv_mutex_t answers_lock;
+    struct http_req *answers_head, *answers_tail;
     struct http_config cfg;
     http_parser_settings settings;
     int port;
@@ -93,6 +106,9 @@ struct http_server {
     time_t date_at;
     char date[40];
 };
+
+static void on_answers(uv_async_t *a);
+static void on_answers_closed(uv_handle_t *h);
 
 static void conn_close(struct http_conn *c);
 static void pump(struct http_conn *c);
@@ -441,7 +457,7 @@ static void request_reset(struct http_req *r)
     r->last = LAST_NONE;
     r->method = "-";
     r->path = "-";
-    r->too_large = r->answered = r->deferred = false;
+    r->too_large = r->answered = r->deferred = r->answered_off_loop = false;
     r->status = 0;
     r->label = NULL;
     r->actor[0] = r->error_code[0] = r->error_message[0] = '\0';
@@ -830,8 +846,11 @@ int http_start(uv_loop_t *loop, const struct http_config *cfg, struct http_serve
     srv->listening = true;
     uv_timer_init(loop, &srv->sweep);
     uv_check_init(loop, &srv->check);
-    srv->sweep.data = srv->check.data = srv;
-    srv->handles += 2;
+    srv->loop_thread = uv_thread_self();
+    uv_mutex_init(&srv->answers_lock);
+    uv_async_init(loop, &srv->answers, on_answers);
+    srv->sweep.data = srv->check.data = srv->answers.data = srv;
+    srv->handles += 3;
     uv_timer_start(&srv->sweep, on_sweep, HTTP_SWEEP_MS, HTTP_SWEEP_MS);
     uv_check_start(&srv->check, on_check);
     *out = srv;
@@ -877,12 +896,14 @@ static void on_handle_closed(uv_handle_t *h)
 void http_stop(struct http_server *srv)
 {
     http_quiesce(srv);
+    on_answers(&srv->answers); /* whatever was answered before the stop is sent */
     while (srv->conns)
         conn_close(srv->conns);
     uv_timer_stop(&srv->sweep);
     uv_check_stop(&srv->check);
     uv_close((uv_handle_t *)&srv->sweep, on_handle_closed);
     uv_close((uv_handle_t *)&srv->check, on_handle_closed);
+    uv_close((uv_handle_t *)&srv->answers, on_answers_closed);
 }
 
 /* ---- requests ---- */
@@ -935,8 +956,65 @@ uint64_t http_started_ns(const struct http_req *req)
     return req->started_ns;
 }
 
+static void respond_on_loop(struct http_req *req, int status, const char *content_type,
+                            char *body, size_t len);
+
+/* The loop sends what other threads answered, in the order they did. */
+static void on_answers(uv_async_t *a)
+{
+    struct http_server *srv = a->data;
+    uv_mutex_lock(&srv->answers_lock);
+    struct http_req *r = srv->answers_head;
+    srv->answers_head = srv->answers_tail = NULL;
+    uv_mutex_unlock(&srv->answers_lock);
+    while (r) {
+        struct http_req *next = r->x_next;
+        r->x_next = NULL;
+        respond_on_loop(r, r->x_status, r->x_content_type, r->x_body, r->x_len);
+        r = next;
+    }
+}
+
+static void on_answers_closed(uv_handle_t *h)
+{
+    struct http_server *srv = h->data;
+    uv_mutex_destroy(&srv->answers_lock);
+    server_release(srv);
+}
+
 void http_respond(struct http_req *req, int status, const char *content_type, char *body,
                   size_t len)
+{
+    struct http_server *srv = req->conn->srv;
+    uv_thread_t self = uv_thread_self();
+    if (uv_thread_equal(&self, &srv->loop_thread)) {
+        respond_on_loop(req, status, content_type, body, len);
+        return;
+    }
+    /* Off the loop: the request is the answering thread's until the loop
+     * takes the answer; a second answer is dropped, as on the loop. */
+    if (req->answered_off_loop) {
+        free(body);
+        return;
+    }
+    req->answered_off_loop = true;
+    req->x_status = status;
+    req->x_content_type = content_type;
+    req->x_body = body;
+    req->x_len = len;
+    req->x_next = NULL;
+    uv_mutex_lock(&srv->answers_lock);
+    if (srv->answers_tail)
+        srv->answers_tail->x_next = req;
+    else
+        srv->answers_head = req;
+    srv->answers_tail = req;
+    uv_mutex_unlock(&srv->answers_lock);
+    uv_async_send(&srv->answers);
+}
+
+static void respond_on_loop(struct http_req *req, int status, const char *content_type,
+                            char *body, size_t len)
 {
     struct http_conn *c = req->conn;
     if (req->answered || c->phase != PHASE_HANDLING) {

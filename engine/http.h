@@ -7,7 +7,10 @@
  * complete request to one handler, and sends what the handler answers.
  *
  * A handler either answers at once (http_respond) or defers (http_defer) and
- * answers later from the same loop, e.g. after a group commit. After every
+ * answers later, from the loop or from another thread: http_respond off the
+ * loop hands the answer to the loop, which sends it (answers keep their
+ * order). A deferred request belongs to whoever answers it until then, and
+ * is answered once: after http_respond it is no longer the caller's. After every
  * pass of the loop over network events the 'turn' callback runs: that is
  * where deferred requests are completed.
  *
@@ -35,7 +38,9 @@
  * Lifetimes: struct http_req belongs to this module and lives from the first
  * byte of a request until its response is handed to the socket; a deferred
  * request stays alive until answered, even if the client has gone. All
- * functions run on the loop thread.
+ * functions run on the loop thread, but http_respond and the accessors of a
+ * request handed to another thread, which that thread may call until it
+ * answers.
  */
 #ifndef ENGINE_HTTP_H
 #define ENGINE_HTTP_H

@@ -24,6 +24,9 @@
  * through env->rules, jansson, the log (log.h is thread-safe). Not: app,
  * http, metrics, or anything else of the loop's.
  *
+ * job_submit runs where the engine runs; jobs_open, jobs_stop, jobs_attach
+ * and jobs_detach on the loop thread.
+ *
  * Lifetimes: struct jobs is owned by main (jobs_open / jobs_close, with no
  * job in flight). 'ctx' belongs to the caller; it must live until 'done' has
  * run, and 'done' runs exactly once for every job_submit that returned 0.
@@ -59,7 +62,8 @@ int job_rules_copy(const struct job_env *env, struct store **st, struct rules **
 
 /* On the job's thread: returns 0 or an error in *why. */
 typedef int job_work_fn(const struct job_env *env, void *ctx, struct err_detail *why);
-/* On the loop thread, once: the work's result (rc, why), or why it did not
+/* Where the engine runs (the core thread once jobs_attach was called, else
+ * the loop thread), once: the work's result (rc, why), or why it did not
  * run (the database or the rules could not be opened, shutting down). */
 typedef void job_done_fn(int rc, const struct err_detail *why, void *ctx);
 
@@ -74,7 +78,14 @@ int job_submit(struct jobs *j, struct rules *r, job_work_fn *work, job_done_fn *
 /* Refuse new jobs and end the waiting ones (-ERR_UNAVAILABLE). */
 void jobs_stop(struct jobs *j);
 
-/* Jobs running or waiting (main's drain waits for 0). */
-unsigned jobs_in_flight(const struct jobs *j);
+/* Jobs running or waiting (main's drain waits for 0). Any thread. */
+unsigned jobs_in_flight(struct jobs *j);
+
+/* With a core (core.h): job_submit is called on the core thread, and each
+ * 'done' runs there; the loop still starts the pool's work. jobs_detach
+ * closes what jobs_attach opened on the loop (before the loop ends). */
+struct core;
+void jobs_attach(struct jobs *j, struct core *core);
+void jobs_detach(struct jobs *j);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "api.h"
+#include "core.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,6 +50,12 @@ struct daemon {
 static void count_rule_call(const char *owner, const char *outcome)
 {
     metrics_count(METRICS_RULE_CALLS, owner, outcome, 1);
+}
+
+static void observe_rule_calls(void *arg)
+{
+    (void)arg;
+    sandbox_set_observer(count_rule_call);
 }
 
 /* An ed25519 public key written as 64 hex digits. */
@@ -160,11 +167,25 @@ static void reload_tokens(struct daemon *d)
     warn_if_no_principals(d);
 }
 
+static void hup(void *arg)
+{
+    reload_tokens(arg);
+    reload(arg);
+}
+
+/* Reloads touch the rules and the principals: the engine's, so they run
+ * where it runs. */
 static void on_hup(uv_signal_t *s, int signum)
 {
     (void)signum;
-    reload_tokens(s->data);
-    reload(s->data);
+    struct daemon *d = s->data;
+    core_call(d->app.core, hup, d);
+}
+
+static void on_rules_changed(void *arg)
+{
+    struct daemon *d = arg;
+    core_call(d->app.core, reload, d);
 }
 
 static void close_all(struct daemon *d)
@@ -178,7 +199,7 @@ static void close_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->log_flush, NULL);
     uv_close((uv_handle_t *)&d->app.probe, NULL);
-    uv_close((uv_handle_t *)&d->app.again_idle, NULL);
+    jobs_detach(d->app.jobs);
 }
 
 /* Wait until every queued write is committed and answered and clients have
@@ -186,11 +207,10 @@ static void close_all(struct daemon *d)
 static void on_drain(uv_timer_t *t)
 {
     struct daemon *d = t->data;
-    app_flush(&d->app);
     bool idle = http_connection_count(d->app.http) == 0;
     bool late = uv_now(t->loop) - d->drain_started_ms > DRAIN_DEADLINE_MS;
-    if (!d->app.queue_head && !d->app.syncs_in_flight && !d->app.unsynced &&
-        !jobs_in_flight(d->app.jobs) && (idle || late))
+    /* The core commits at the end of each turn: idle, everything is written. */
+    if (core_idle(d->app.core) && !jobs_in_flight(d->app.jobs) && (idle || late))
         close_all(d);
 }
 
@@ -251,7 +271,7 @@ static int run(struct daemon *d)
         .body_timeout_s = cfg->body_timeout_s,
         .max_connections = cfg->max_connections,
         .handler = api_handle,
-        .turn = app_flush,
+        .turn = NULL, /* the core thread commits at the end of each of its turns */
         .done = api_done,
         .ctx = app,
     };
@@ -269,8 +289,13 @@ static int run(struct daemon *d)
         return die(why.msg);
     if (cfg->tokens_path && auth_set_check_units(app->auth, unit_known, app->rules, &why))
         return die(why.msg);
-    if (cfg->watch && rules_watch_start(app->loop, cfg->rules_dir, reload, d, &d->watch, &why))
+    if (cfg->watch &&
+        rules_watch_start(app->loop, cfg->rules_dir, on_rules_changed, d, &d->watch, &why))
         return die(why.msg);
+    if (core_start(app, &app->core, &why))
+        return die(why.msg);
+    jobs_attach(app->jobs, app->core);
+    core_call(app->core, observe_rule_calls, NULL); /* the observer is per thread */
     uv_signal_init(app->loop, &d->sig_hup);
     uv_signal_init(app->loop, &d->sig_term);
     uv_signal_init(app->loop, &d->sig_int);
@@ -294,6 +319,8 @@ static int run(struct daemon *d)
     uv_prepare_start(&d->log_flush, on_log_flush);
     log_set_buffered(true);
     uv_run(app->loop, UV_RUN_DEFAULT);
+    core_stop(app->core);
+    app->core = NULL;
     log_set_buffered(false);
     const struct app_counters *k = &app->counters;
     log_info("served %llu requests; %llu writes in %llu commits (%.1f a commit, %.2f ms mean)",

@@ -1,6 +1,7 @@
 /* engine/metrics.c */
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,6 +41,8 @@ struct series {
 
 static struct series series[METRICS_SERIES_MAX];
 static size_t n_series;
+/* The loop counts HTTP answers, the core thread rule calls and commits. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct series *find(enum metrics_family f, const char *l1, const char *l2)
 {
@@ -60,29 +63,35 @@ static struct series *find(enum metrics_family f, const char *l1, const char *l2
 
 void metrics_count(enum metrics_family f, const char *l1, const char *l2, uint64_t n)
 {
+    pthread_mutex_lock(&lock);
     struct series *s = find(f, l1, l2);
     if (s)
         s->value += n;
+    pthread_mutex_unlock(&lock);
 }
 
 void metrics_observe(enum metrics_family f, const char *l1, uint64_t ns)
 {
+    pthread_mutex_lock(&lock);
     struct series *s = find(f, l1, NULL);
-    if (!s)
-        return;
-    double sec = (double)ns / 1e9;
-    size_t k = 0;
-    while (k < NB && sec > bucket_s[k])
-        k++;
-    if (k < NB)
-        s->buckets[k]++;
-    s->count++;
-    s->sum_s += sec;
+    if (s) {
+        double sec = (double)ns / 1e9;
+        size_t k = 0;
+        while (k < NB && sec > bucket_s[k])
+            k++;
+        if (k < NB)
+            s->buckets[k]++;
+        s->count++;
+        s->sum_s += sec;
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 void metrics_reset(void)
 {
+    pthread_mutex_lock(&lock);
     n_series = 0;
+    pthread_mutex_unlock(&lock);
 }
 
 void metrics_escape(const char *v, char *out, size_t n)
@@ -122,6 +131,7 @@ static void labels(const struct series *s, const char *extra, char *out, size_t 
 
 void metrics_render(struct buf *b)
 {
+    pthread_mutex_lock(&lock);
     for (int f = 0; f < METRICS__COUNT; f++) {
         buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
                    families[f].name, families[f].type);
@@ -156,6 +166,7 @@ void metrics_render(struct buf *b)
                        *lb ? "}" : "", (unsigned long long)s->count);
         }
     }
+    pthread_mutex_unlock(&lock);
 }
 
 void metrics_sample(struct buf *b, const char *name, const char *type, const char *help,

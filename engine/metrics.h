@@ -3,7 +3,8 @@
  * Counters and histograms for GET /metrics, rendered in the Prometheus text
  * format (version 0.0.4). Series are created on first use and live for the
  * process; label values are copied. The families are declared in the table
- * of metrics.c (name, type, help). Loop thread only, no locking.
+ * of metrics.c (name, type, help). Any thread (one lock: the loop counts
+ * answers, the core thread rule calls and commits).
  *
  * Histograms use the fixed latency buckets of METRICS_BUCKETS_MS.
  */

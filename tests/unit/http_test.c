@@ -30,6 +30,17 @@ static void answer_held(uv_timer_t *t)
     uv_close((uv_handle_t *)t, (uv_close_cb)free);
 }
 
+/* Answered from a thread of its own after 50 ms. */
+static void *answer_from_thread(void *arg)
+{
+    struct http_req *req = arg;
+    usleep(50 * 1000);
+    char *body = malloc(64);
+    int n = snprintf(body, 64, "from a thread: %s", http_query(req, "a") ? http_query(req, "a") : "-");
+    http_respond(req, 200, "text/plain", body, (size_t)n);
+    return NULL; /* the request is no longer this thread's */
+}
+
 /* /echo answers what it saw; /hold answers after 300 ms; /big says it saw a too-large body. */
 static void handler(struct http_req *req, void *ctx)
 {
@@ -37,6 +48,13 @@ static void handler(struct http_req *req, void *ctx)
     __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST);
     if (http_body_too_large(req)) {
         http_respond(req, 413, "text/plain", strdup("too large"), 9);
+        return;
+    }
+    if (!strcmp(http_path(req), "/thread")) {
+        http_defer(req);
+        pthread_t th;
+        pthread_create(&th, NULL, answer_from_thread, req);
+        pthread_detach(th);
         return;
     }
     if (!strcmp(http_path(req), "/hold")) {
@@ -176,6 +194,27 @@ TEST(answers_pipelined_requests_in_order)
     CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=1 "));
     CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=2 "));
     CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=3 ") && strstr(buf, "body=3:abc"));
+}
+
+/* An answer given on another thread is sent by the loop, in order with the
+ * connection's other answers; a client gone before the answer costs nothing. */
+TEST(answers_from_another_thread)
+{
+    start(32, 5, 5, 5); /* room for all: an idle connection is evicted at the limit */
+    int fd = dial();
+    char buf[4096];
+    CHECK(say(fd, "GET /thread?a=1 HTTP/1.1\r\n\r\nGET /echo?a=2 HTTP/1.1\r\n\r\n") == 0);
+    CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "from a thread: 1"));
+    CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=2 "));
+    for (int i = 0; i < 20; i++) {
+        int g = dial();
+        CHECK(say(g, "GET /thread HTTP/1.1\r\n\r\n") == 0);
+        close(g); /* gone before the answer */
+    }
+    usleep(200 * 1000);
+    CHECK(say(fd, "GET /thread?a=3 HTTP/1.1\r\n\r\n") == 0);
+    CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "from a thread: 3"));
+    CHECK(!closed_within(fd, 100));
 }
 
 /* Each ambiguous head: 400, the connection closed, the smuggled request never handled. */
@@ -419,6 +458,7 @@ TEST(a_client_leaving_a_held_request_is_harmless)
 }
 
 TEST_MAIN(T(keeps_alive_and_decodes_the_target), T(answers_pipelined_requests_in_order),
+          T(answers_from_another_thread),
           T(refuses_two_content_lengths), T(refuses_content_length_with_transfer_encoding),
           T(refuses_transfer_encoding_with_content_length_after),
           T(refuses_an_unknown_transfer_coding), T(refuses_two_authorization_headers),
