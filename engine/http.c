@@ -1037,7 +1037,10 @@ static void respond_on_loop(struct http_req *req, int status, const char *conten
 
 void http_defer(struct http_req *req)
 {
-    req->deferred = true;
+    /* Written once, before the request is handed to another thread (which
+     * then only reads it): the loop reads it meanwhile. */
+    if (!req->deferred)
+        req->deferred = true;
 }
 
 void http_set_user(struct http_req *req, void *user, void (*free_cb)(void *))
