@@ -45,7 +45,7 @@ ENGINE  += core
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
-.PHONY: all run test check unit integration asan fuzz bench deps lint-rules clean install format format-check browser-test
+.PHONY: all run test check unit integration asan tsan fuzz bench deps lint-rules clean install format format-check browser-test
 all: $(BIN)/ltcd $(BIN)/ltcctl
 
 deps:
@@ -101,6 +101,15 @@ asan:
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(UNITS:%=build-asan/%) build-asan/promparse
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LTC_BIN=bin-asan LTC_BUILD=build-asan LTC_SLOW=1 sh tests/run-all.sh
+
+# The daemon under ThreadSanitizer, over the suites that cross its threads
+# most (loop and core, fsyncs, jobs, reloads under load): a race fails them.
+TSAN_SUITES := 01-api 05-lifecycle 06-reload-under-load 09-shares 12-safety 38-jobs 39-pipeline
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build-tsan BIN=bin-tsan CC=clang-14 MALLOC= \
+	  CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" all build-tsan/promparse
+	@TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 LTC_BIN=bin-tsan LTC_BUILD=build-tsan \
+	  sh tests/run-suites.sh $(TSAN_SUITES:%=tests/integration/%.sh)
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZ_SECONDS)

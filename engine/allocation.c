@@ -282,8 +282,7 @@ static int split_chunk(struct side *sd, const char *level, struct group *groups,
     }
     json_t *lv = json_string(level), *out = NULL;
     json_t *args[3] = {lv, list, params ? (json_t *)params : json_null()};
-    int rc =
-        sandbox_call_sized(sd->hq->sb, "share.lua", "split", args, 3, out_max, &out, sd->why);
+    int rc = sandbox_call_sized(sd->hq->sb, "share.lua", "split", args, 3, out_max, &out, sd->why);
     json_decref(lv);
     json_decref(list);
     if (!rc && (!json_is_array(out) || json_array_size(out) != n))
@@ -537,11 +536,11 @@ struct allocation {
     int64_t pool;
     char hash[65];
     char actor[AUTH_UNIT_MAX + 16];
-    int64_t at_ms;    /* when it was computed: its created_at */
-    struct buf text;  /* the run as JSON text, but for its id (then whole) */
-    int64_t id;       /* 0 until allocation_store_part reserved it */
-    size_t stored;    /* bytes of text stored */
-    int parts;        /* parts stored */
+    int64_t at_ms;   /* when it was computed: its created_at */
+    struct buf text; /* the run as JSON text, but for its id (then whole) */
+    int64_t id;      /* 0 until allocation_store_part reserved it */
+    size_t stored;   /* bytes of text stored */
+    int parts;       /* parts stored */
 };
 
 void allocation_free(struct allocation *a)
@@ -618,8 +617,8 @@ static void run_text(struct buf *t, const struct text *hq, const struct regions 
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     buf_str(t, "],\"period\":");
     buf_json_string(t, period);
-    snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":",
-             (long long)pool, hash);
+    snprintf(head, sizeof head, ",\"pool\":%lld,\"input_hash\":\"%s\",\"rules\":", (long long)pool,
+             hash);
     buf_str(t, head);
     buf_str(t, used);
     buf_str(t, ",\"created_at\":");
@@ -629,8 +628,8 @@ static void run_text(struct buf *t, const struct text *hq, const struct regions 
 }
 
 int allocation_compute(struct store *st, struct rules *const *rules, size_t n_rules,
-                       const char *period, int64_t pool, const char *actor,
-                       struct allocation **out, struct err_detail *why)
+                       const char *period, int64_t pool, const char *actor, struct allocation **out,
+                       struct err_detail *why)
 {
     char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
     int rc = period_range(period, from, to, why);
@@ -647,8 +646,8 @@ int allocation_compute(struct store *st, struct rules *const *rules, size_t n_ru
     struct text hq_text = {0};
     struct side sides[ALLOCATION_SIDES];
     for (size_t i = 0; i < n_rules; i++) {
-        sides[i] = (struct side){.run = &run, .r = rules[i], .hq = rules_hq(rules[i]),
-                                 .out = &hq_text, .why = why};
+        sides[i] = (struct side){
+            .run = &run, .r = rules[i], .hq = rules_hq(rules[i]), .out = &hq_text, .why = why};
         rules_version_ref(sides[i].hq);
     }
     const struct org *org = sides[0].hq->org;
@@ -675,8 +674,8 @@ int allocation_compute(struct store *st, struct rules *const *rules, size_t n_ru
     if (!rc) {
         struct helper h = {&rs, &sides[1]};
         uv_thread_t thread;
-        bool helping = n_rules > 1 && org->n_regions > 1 &&
-                       !uv_thread_create(&thread, helper_main, &h);
+        bool helping =
+            n_rules > 1 && org->n_regions > 1 && !uv_thread_create(&thread, helper_main, &h);
         split_regions(&rs, &sides[0]);
         if (helping)
             uv_thread_join(&thread);

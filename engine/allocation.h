@@ -57,8 +57,8 @@
 struct allocation;
 #define ALLOCATION_SIDES 2
 int allocation_compute(struct store *st, struct rules *const *rules, size_t n_rules,
-                       const char *period, int64_t pool, const char *actor,
-                       struct allocation **out, struct err_detail *why);
+                       const char *period, int64_t pool, const char *actor, struct allocation **out,
+                       struct err_detail *why);
 int allocation_store_part(struct store *st, struct allocation *a, bool *done,
                           struct err_detail *why);
 char *allocation_take_text(struct allocation *a);

@@ -213,8 +213,8 @@ int api_body_keys(struct api_call *c, const json_t *body, const char *const *acc
         char list[512] = "";
         size_t len = 0;
         for (a = accepted; *a && len < sizeof list; a++)
-            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", a == accepted ? "" : ", ",
-                                    *a);
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                    a == accepted ? "" : ", ", *a);
         struct err_detail why = {0};
         if (accepted[0])
             err_field(&why, -ERR_INVALID_FIELD, k, "%.60s: unknown field (accepted: %s)", k, list);

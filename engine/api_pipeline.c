@@ -87,8 +87,8 @@ static int apply_pipeline(struct app_write *w, char **body, int *status, struct 
     int64_t applied = json_integer_value(json_object_get(w->input, "applied")), part = 0;
     int64_t refreshed = 0;
     size_t len;
-    int rc = pipeline_stale_apply(w->app->st, computed, (size_t)applied, PIPELINE_APPLY_PART,
-                                  &part, why);
+    int rc = pipeline_stale_apply(w->app->st, computed, (size_t)applied, PIPELINE_APPLY_PART, &part,
+                                  why);
     if (rc)
         return rc;
     applied += part;

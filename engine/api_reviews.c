@@ -102,13 +102,12 @@ static int on_queued(const struct store_queue_row *q, void *ctx)
         "s:O?}",
         "instance", (json_int_t)q->row->id, "office", json_object_get(doc, "office"), "customer",
         json_object_get(doc, "customer"), "title", json_object_get(doc, "title"), "source",
-        json_object_get(doc, "source"), "budget", json_object_get(doc, "budget"),
-        "horizon_months", json_object_get(doc, "horizon_months"), "signals",
-        json_object_get(doc, "signals"), "owner", json_object_get(doc, "owner"), "evaluation", ev,
-        "priority", priority, "age_days", (json_int_t)(age > 0 ? age : 0), "stale",
-        quiet >= rp.stale_days, "next_review", json_object_get(doc, "next_review"),
-        "reviewed_at", json_object_get(doc, "reviewed_at"), "updated_at",
-        json_object_get(doc, "updated_at"));
+        json_object_get(doc, "source"), "budget", json_object_get(doc, "budget"), "horizon_months",
+        json_object_get(doc, "horizon_months"), "signals", json_object_get(doc, "signals"), "owner",
+        json_object_get(doc, "owner"), "evaluation", ev, "priority", priority, "age_days",
+        (json_int_t)(age > 0 ? age : 0), "stale", quiet >= rp.stale_days, "next_review",
+        json_object_get(doc, "next_review"), "reviewed_at", json_object_get(doc, "reviewed_at"),
+        "updated_at", json_object_get(doc, "updated_at"));
     json_decref(lead);
     json_decref(doc);
     return o ? json_array_append_new(qu->leads, o) : 1;

@@ -38,8 +38,8 @@ static int share_work(const struct job_env *env, void *ctx, struct err_detail *w
     struct err_detail ignored = {0};
     if (!job_rules_copy(env, &st2, &r2, &ignored))
         rules[1] = r2;
-    int rc = allocation_compute(env->st, rules, r2 ? 2 : 1, j->period, j->pool, j->actor, &j->run,
-                                why);
+    int rc =
+        allocation_compute(env->st, rules, r2 ? 2 : 1, j->period, j->pool, j->actor, &j->run, why);
     rules_close(r2);
     store_close(st2);
     return rc;

@@ -31,7 +31,7 @@ struct auth_principal {
     enum auth_level level;    /* from the unit's prefix */
     const char *unit_id;      /* points into unit after the '/', "" for hq */
     enum auth_role role;
-    int line; /* of the tokens file, for messages */
+    int line;                     /* of the tokens file, for messages */
     char person[AUTH_PERSON_MAX]; /* "" when the tokens file names none */
 };
 

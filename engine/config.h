@@ -43,11 +43,11 @@ struct config {
     unsigned max_connections;   /* --max-connections */
 };
 
-#define CONFIG_BODY_MAX_BYTES  (1024 * 1024)
+#define CONFIG_BODY_MAX_BYTES   (1024 * 1024)
 #define CONFIG_IDLE_TIMEOUT_S   30
 #define CONFIG_HEADER_TIMEOUT_S 10
 #define CONFIG_BODY_TIMEOUT_S   30
-#define CONFIG_MAX_CONNECTIONS 1024
+#define CONFIG_MAX_CONNECTIONS  1024
 
 /* Fill 'cfg' with defaults, then apply argv. Returns 0 or -ERR_USAGE with a
  * one-line message in 'why'. */

@@ -51,6 +51,6 @@ extern const struct db_driver db_pg_driver;
 
 /* Keep a failure on the connection (db_failure, db_error). */
 __attribute__((format(printf, 3, 4))) int db__fail(struct db *db, enum db_failure f,
-                                                    const char *fmt, ...);
+                                                   const char *fmt, ...);
 
 #endif

@@ -22,8 +22,8 @@ struct pg_db {
 struct pg_stmt {
     struct db_stmt head;
     char name[16];
-    char *sql;           /* owned: with $N parameters */
-    unsigned prepared;   /* the connection generation it is prepared in, 0: not */
+    char *sql;         /* owned: with $N parameters */
+    unsigned prepared; /* the connection generation it is prepared in, 0: not */
     int n_params;
     char *values[PG_PARAMS_MAX]; /* owned copies, NULL for SQL NULL */
     PGresult *res;
@@ -264,8 +264,8 @@ static int pg_step(struct db_stmt *x)
         PQclear(p);
         s->prepared = d->generation;
     }
-    PGresult *res = PQexecPrepared(d->conn, s->name, s->n_params,
-                                   (const char *const *)s->values, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared(d->conn, s->name, s->n_params, (const char *const *)s->values,
+                                   NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_COMMAND_OK) {
         const char *n = PQcmdTuples(res);

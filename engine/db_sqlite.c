@@ -39,8 +39,7 @@ static int fail(struct db *db)
         f = DB_FAIL_BUSY;
     else if (rc == SQLITE_CONSTRAINT)
         f = DB_FAIL_CONSTRAINT;
-    else if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT ||
-             rc == SQLITE_NOTADB)
+    else if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
         f = DB_FAIL_MEDIUM;
     return db__fail(db, f, "%s", sqlite3_errmsg(handle(db)));
 }
@@ -54,9 +53,9 @@ static int sq_open(const char *target, bool read_only, struct db **out, struct e
     int flags = SQLITE_OPEN_NOMUTEX |
                 (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(target, &d->h, flags, NULL) != SQLITE_OK) {
-        int rc = err_set(why, -ERR_STORE, "cannot open database %s%s: %s", target,
-                         read_only ? " for reading" : "",
-                         d->h ? sqlite3_errmsg(d->h) : "out of memory");
+        int rc =
+            err_set(why, -ERR_STORE, "cannot open database %s%s: %s", target,
+                    read_only ? " for reading" : "", d->h ? sqlite3_errmsg(d->h) : "out of memory");
         sqlite3_close(d->h);
         free(d);
         return rc;

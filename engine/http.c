@@ -34,10 +34,10 @@ enum last_cb { LAST_NONE, LAST_URL, LAST_FIELD, LAST_VALUE };
 struct http_req {
     struct http_conn *conn;
     const char *method;
-    const char *path;    /* decoded, in head */
-    char *head;          /* owned: raw url, header names and values, decoded path and query */
+    const char *path; /* decoded, in head */
+    char *head;       /* owned: raw url, header names and values, decoded path and query */
     size_t head_len, head_cap;
-    size_t url_len;      /* raw url at head[0] */
+    size_t url_len; /* raw url at head[0] */
     unsigned nheaders, nparams;
     size_t name_off[HTTP_HEADERS_MAX], value_off[HTTP_HEADERS_MAX];
     const char *param_name[HTTP_PARAMS_MAX], *param_value[HTTP_PARAMS_MAX];
@@ -69,12 +69,12 @@ struct http_conn {
     uint64_t phase_ms, deadline_ms; /* uv_now when the phase began; when it must end */
     struct http_req req;            /* the request being read or handled */
     struct buf pending;             /* owned: input not parsed yet */
-    bool keep_alive;   /* after this answer */
-    bool peer_gone;    /* EOF or error seen while the handler had the request */
-    bool dispatch;     /* a whole request (or a too-large head) is ready */
-    bool pumping;      /* re-entrancy guard of pump() */
-    bool reading;      /* uv_read_start is in effect */
-    int fail_status;   /* a framing error found by a parser callback */
+    bool keep_alive;                /* after this answer */
+    bool peer_gone;                 /* EOF or error seen while the handler had the request */
+    bool dispatch;                  /* a whole request (or a too-large head) is ready */
+    bool pumping;                   /* re-entrancy guard of pump() */
+    bool reading;                   /* uv_read_start is in effect */
+    int fail_status;                /* a framing error found by a parser callback */
     const char *fail_msg;
     uv_write_t write_req;
     uv_shutdown_t shutdown_req;
@@ -97,8 +97,8 @@ struct http_server {
     struct http_config cfg;
     http_parser_settings settings;
     int port;
-    unsigned open;          /* connections not yet closed */
-    int handles;            /* uv handles not yet closed (server and connections) */
+    unsigned open; /* connections not yet closed */
+    int handles;   /* uv handles not yet closed (server and connections) */
     bool listening, waiting_accept, stopping;
     struct http_conn *conns;
     uint64_t next_req_id;
@@ -511,8 +511,9 @@ static void send_answer(struct http_conn *c, int status, const char *ctype, char
                      r->id[0] ? r->id : "-", c->keep_alive ? "" : "Connection: close\r\n");
     c->out_body = body;
     set_phase(c, PHASE_WRITING);
-    uv_buf_t b[2] = {uv_buf_init(c->out_head, (unsigned)n),
-                     uv_buf_init(body ? body : c->out_head, head_only || !body ? 0 : (unsigned)len)};
+    uv_buf_t b[2] = {
+        uv_buf_init(c->out_head, (unsigned)n),
+        uv_buf_init(body ? body : c->out_head, head_only || !body ? 0 : (unsigned)len)};
     size_t total = b[0].len + b[1].len;
     int w = uv_try_write((uv_stream_t *)&c->tcp, b, 2);
     if (w == (int)total) {
@@ -551,8 +552,8 @@ static void refuse(struct http_conn *c)
                                                : "bad_request";
     char *body = malloc(400); /* fail_msg is one of this file's literals: no escaping needed */
     int n = body ? snprintf(body, 400,
-                            "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"details\":{}}}",
-                            code, c->fail_msg)
+                            "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"details\":{}}}", code,
+                            c->fail_msg)
                  : 0;
     c->keep_alive = false;
     c->pending.len = 0;
@@ -956,8 +957,8 @@ uint64_t http_started_ns(const struct http_req *req)
     return req->started_ns;
 }
 
-static void respond_on_loop(struct http_req *req, int status, const char *content_type,
-                            char *body, size_t len);
+static void respond_on_loop(struct http_req *req, int status, const char *content_type, char *body,
+                            size_t len);
 
 /* The loop sends what other threads answered, in the order they did. */
 static void on_answers(uv_async_t *a)
@@ -1013,8 +1014,8 @@ void http_respond(struct http_req *req, int status, const char *content_type, ch
     uv_async_send(&srv->answers);
 }
 
-static void respond_on_loop(struct http_req *req, int status, const char *content_type,
-                            char *body, size_t len)
+static void respond_on_loop(struct http_req *req, int status, const char *content_type, char *body,
+                            size_t len)
 {
     struct http_conn *c = req->conn;
     if (req->answered || c->phase != PHASE_HANDLING) {

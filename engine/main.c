@@ -36,7 +36,7 @@ struct daemon {
     struct config cfg;
     uv_signal_t sig_hup, sig_term, sig_int;
     uv_timer_t drain;
-    uv_timer_t watchdog; /* systemd WATCHDOG=1, when the unit asks for it */
+    uv_timer_t watchdog;    /* systemd WATCHDOG=1, when the unit asks for it */
     uv_prepare_t log_flush; /* writes the turn's buffered log lines before the loop waits */
     uint64_t drain_started_ms;
     struct rules_watch *watch;

@@ -32,8 +32,8 @@ struct rules {
      * one reference each. */
     struct rules_version *pinned[RULES_PINNED_KEEP];
     size_t pinned_next;
-    bool hq_signed;           /* HQ versions need a valid signature */
-    unsigned char hq_key[32]; /* ed25519 public key */
+    bool hq_signed;                 /* HQ versions need a valid signature */
+    unsigned char hq_key[32];       /* ed25519 public key */
     struct rules__shadows *shadows; /* owned (rules_shadow.c) */
 };
 
@@ -332,8 +332,8 @@ int rules_submit_signed(struct rules *r, const char *owner, const json_t *files,
 
 /* A refused candidate: its number is spent on its content ('key'), so that
  * the number its messages cite never names anything else. */
-static void refuse_kind(struct rules *r, enum rules__error_kind kind, const char *owner,
-                        int number, const char *key, const char *hash, const char *actor,
+static void refuse_kind(struct rules *r, enum rules__error_kind kind, const char *owner, int number,
+                        const char *key, const char *hash, const char *actor,
                         const struct err_detail *why)
 {
     if (!store_in_transaction(r->st))

@@ -371,7 +371,6 @@ int rules_document(struct rules *r, const json_t *doc, const char *kind, char **
 int rules_receivables(struct rules *r, const json_t *doc, const char *as_of, json_t **out,
                       struct err_detail *why);
 
-
 /* Whether HQ version 'to_version''s process.lua migrate(instance,
  * from_version) lets the instance 'doc' move to it: reason "" when it does,
  * else why not (its answer, or that the version has no migrate). An error

@@ -14,7 +14,7 @@
 static const char *const hq_required[] = {"org.lua",     "lead.lua",  "bounds.lua",
                                           "process.lua", "share.lua", NULL};
 static const char *const region_files[] = {
-    "thresholds.lua", "authority.lua",  "actions.lua", "share.lua",
+    "thresholds.lua", "authority.lua",  "actions.lua",  "share.lua",
     "tests.lua",      "assignment.lua", "forecast.lua", NULL};
 static const char *const office_files[] = {"templates.lua", "tools.lua", "tests.lua", NULL};
 
@@ -427,8 +427,9 @@ static int validate_office(struct rules_version *v, const struct rules_version *
             }
         json_t *probe = NULL; /* the defaulted signals against HQ's declaration */
         if (!rc && json_object_get(rules__as_object(d), "signals") &&
-            (probe = json_pack("{s:O}", "signals",
-                               rules__as_object(json_object_get(rules__as_object(d), "signals"))))) {
+            (probe =
+                 json_pack("{s:O}", "signals",
+                           rules__as_object(json_object_get(rules__as_object(d), "signals"))))) {
             rc = rules__check_signals(hq, probe, why);
             if (rc && why) {
                 char m[ERR_DETAIL_MAX], f[sizeof why->field];

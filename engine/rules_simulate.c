@@ -62,7 +62,7 @@ struct sim {
     size_t n_pages[2];
     struct sim_item *page; /* the page being read into */
     size_t *n_page;
-    size_t pending;        /* items read into the page being evaluated */
+    size_t pending; /* items read into the page being evaluated */
     /* The page being evaluated: each side takes the next item not taken. */
     struct sim_item *eval;
     size_t n_eval;

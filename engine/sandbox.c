@@ -1089,7 +1089,7 @@ static int to_json(lua_State *L, int idx, int depth, struct conv *c, json_t **ou
             json_t *x = NULL;
             /* A key is a C string from here on: a NUL would silently cut it. */
             rc = memchr(k, '\0', kn) ? conv_fail(c, "key with a NUL byte")
-                                      : conv_add(c, json_string_bytes(k, kn) + 1);
+                                     : conv_add(c, json_string_bytes(k, kn) + 1);
             if (!rc)
                 rc = to_json(L, -1, depth + 1, c, &x);
             if (!rc && json_object_set_new(res, k, x))
@@ -1365,7 +1365,7 @@ struct call_ctx {
     json_t *const *args;
     int nargs;
     unsigned views; /* bit i: args[i] goes in as a read-only view */
-    int status; /* of the rule's own run */
+    int status;     /* of the rule's own run */
     struct conv conv;
     int conv_rc;
     json_t *out;

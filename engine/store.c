@@ -598,15 +598,20 @@ void store_rollback_to(struct store *st)
     store__done(st, st->release, NULL, "release");
 }
 
+/* Step a statement (its parameters bound) that gives one row of one
+ * integer, then reset it. */
+static int one_int64(struct store *st, struct db_stmt *s, int64_t *out, struct err_detail *why,
+                     const char *what)
+{
+    int rc = db_step(s) == DB_ROW ? 0 : store__fail(st, why, what);
+    *out = rc ? 0 : db_column_int64(s, 0);
+    db_reset(s);
+    return rc;
+}
+
 int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why)
 {
-    int rc = db_step(st->inst_next), out = 0;
-    if (rc == DB_ROW)
-        *id = db_column_int64(st->inst_next, 0);
-    else
-        out = store__fail(st, why, "next instance id");
-    db_reset(st->inst_next);
-    return out;
+    return one_int64(st, st->inst_next, id, why, "next instance id");
 }
 
 int store_instance_insert(struct store *st, const struct store_instance *in, struct err_detail *why)
@@ -1010,17 +1015,9 @@ int store_rule_supersede(struct store *st, const char *owner, int by_version, in
 int store_customer_exposure(struct store *st, const char *customer, int64_t exclude_id,
                             int64_t *out, struct err_detail *why)
 {
-    struct db_stmt *s = st->exposure;
-    db_bind_text(s, 1, customer);
-    db_bind_int64(s, 2, exclude_id);
-    int rc = db_step(s), res = 0;
-    *out = 0;
-    if (rc == DB_ROW)
-        *out = db_column_int64(s, 0);
-    else
-        res = store__fail(st, why, "customer exposure");
-    db_reset(s);
-    return res;
+    db_bind_text(st->exposure, 1, customer);
+    db_bind_int64(st->exposure, 2, exclude_id);
+    return one_int64(st, st->exposure, out, why, "customer exposure");
 }
 
 int store_rule_version_previous(struct store *st, const char *owner, int *version,
@@ -1192,13 +1189,7 @@ int store_ledger_offices(struct store *st, const char *kind, const char *from, c
 
 int store_share_run_reserve(struct store *st, int64_t *id, struct err_detail *why)
 {
-    int rc = db_step(st->run_next), out = 0;
-    if (rc == DB_ROW)
-        *id = db_column_int64(st->run_next, 0);
-    else
-        out = store__fail(st, why, "next share run id");
-    db_reset(st->run_next);
-    return out;
+    return one_int64(st, st->run_next, id, why, "next share run id");
 }
 
 int store_share_run_part(struct store *st, int64_t id, int part, const char *text, size_t len,

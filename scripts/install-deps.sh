@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-  build-essential pkg-config clang-14 libclang-rt-14-dev llvm-14
+  build-essential pkg-config clang-14 clang-format-14 libclang-rt-14-dev llvm-14
   liblua5.4-dev lua5.4 libuv1-dev libsqlite3-dev sqlite3
   libhttp-parser-dev libjemalloc-dev libjansson-dev libsodium-dev libsystemd-dev libcurl4-openssl-dev
   curl jq wrk nginx-light redis-server lua-check shellcheck procps iproute2

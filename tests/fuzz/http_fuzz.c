@@ -38,8 +38,11 @@ static void handler(struct http_req *req, void *ctx)
 static void setup(void)
 {
     uv_loop_init(&loop);
-    struct http_config cfg = {.host = "127.0.0.1", .body_max_bytes = 4096,
-                              .idle_timeout_s = 5, .max_connections = 8, .handler = handler};
+    struct http_config cfg = {.host = "127.0.0.1",
+                              .body_max_bytes = 4096,
+                              .idle_timeout_s = 5,
+                              .max_connections = 8,
+                              .handler = handler};
     struct err_detail why = {0};
     if (http_start(&loop, &cfg, &srv, &why))
         abort();
@@ -79,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 100 && http_connection_count(srv); i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     if (!eof) { /* the server neither answered to the end nor closed */
-        fprintf(stderr, "http_fuzz: no end after 5 s: sent %zu of %zu, %s, %u connections\n",
-                sent, size, shut ? "shut down" : "still sending", http_connection_count(srv));
+        fprintf(stderr, "http_fuzz: no end after 5 s: sent %zu of %zu, %s, %u connections\n", sent,
+                size, shut ? "shut down" : "still sending", http_connection_count(srv));
         abort();
     }
     return 0;

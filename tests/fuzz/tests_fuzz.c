@@ -24,9 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_object_set_new(files, "tests.lua", json_stringn((const char *)data, size));
     struct rules_version *v = NULL;
     struct err_detail why = {0};
-    int rc = json_object_get(files, "tests.lua")
-                 ? rules__compile("region/south", RULES_REGION, 99, files, rules_hq(rules), &v, &why)
-                 : 0; /* not a JSON string: not valid UTF-8, refused before this */
+    int rc =
+        json_object_get(files, "tests.lua")
+            ? rules__compile("region/south", RULES_REGION, 99, files, rules_hq(rules), &v, &why)
+            : 0; /* not a JSON string: not valid UTF-8, refused before this */
     if (v) {
         struct rules_test_run run = {.all = true};
         rc = rules__run_tests(rules, v, &run, &why);

@@ -105,5 +105,5 @@ TEST(many_tokens_each_found_the_first_of_two_lines_wins)
 }
 
 TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line),
-          T(many_tokens_each_found_the_first_of_two_lines_wins),
-          T(an_optional_person_column), T(scope_follows_the_org_tree), T(missing_file_is_an_error))
+          T(many_tokens_each_found_the_first_of_two_lines_wins), T(an_optional_person_column),
+          T(scope_follows_the_org_tree), T(missing_file_is_an_error))

@@ -41,8 +41,7 @@ TEST(every_error_code_has_a_status_and_a_name)
     CHECK(err_http_status(-ERR_KCP) == 422 && !strcmp(err_api_code(-ERR_KCP), "kcp_failed"));
     CHECK(err_http_status(-9999) == 500);
     struct err_detail why;
-    CHECK(err_field(&why, -ERR_INVALID_FIELD, "office", "%s: bad", "office") ==
-          -ERR_INVALID_FIELD);
+    CHECK(err_field(&why, -ERR_INVALID_FIELD, "office", "%s: bad", "office") == -ERR_INVALID_FIELD);
     CHECK(!strcmp(why.field, "office") && !strcmp(why.msg, "office: bad"));
 }
 

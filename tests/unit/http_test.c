@@ -36,7 +36,8 @@ static void *answer_from_thread(void *arg)
     struct http_req *req = arg;
     usleep(50 * 1000);
     char *body = malloc(64);
-    int n = snprintf(body, 64, "from a thread: %s", http_query(req, "a") ? http_query(req, "a") : "-");
+    int n =
+        snprintf(body, 64, "from a thread: %s", http_query(req, "a") ? http_query(req, "a") : "-");
     http_respond(req, 200, "text/plain", body, (size_t)n);
     return NULL; /* the request is no longer this thread's */
 }
@@ -179,7 +180,9 @@ TEST(keeps_alive_and_decodes_the_target)
     CHECK(response(fd, buf, sizeof buf) == 200);
     CHECK_MSG(strstr(buf, "GET /echo/x a=x y z auth=- body=0"), "%s", buf);
     CHECK(strstr(buf, "X-Request-Id: r"));
-    CHECK(say(fd, "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nAuthorization: Bearer t\r\n\r\nhello") == 0);
+    CHECK(say(fd,
+              "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nAuthorization: Bearer t\r\n\r\nhello") ==
+          0);
     CHECK(response(fd, buf, sizeof buf) == 200);
     CHECK_MSG(strstr(buf, "POST /echo a=- auth=Bearer t body=5:hello"), "%s", buf);
 }
@@ -189,8 +192,11 @@ TEST(answers_pipelined_requests_in_order)
     start(8, 5, 5, 5);
     int fd = dial();
     char buf[4096];
-    CHECK(say(fd, "GET /echo?a=1 HTTP/1.1\r\n\r\nGET /echo?a=2 HTTP/1.1\r\n\r\n"
-                  "POST /echo?a=3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") == 0);
+    CHECK(
+        say(fd,
+            "GET /echo?a=1 HTTP/1.1\r\n\r\nGET /echo?a=2 HTTP/1.1\r\n\r\n"
+            "POST /echo?a=3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") ==
+        0);
     CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=1 "));
     CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=2 "));
     CHECK(response(fd, buf, sizeof buf) == 200 && strstr(buf, "a=3 ") && strstr(buf, "body=3:abc"));
@@ -458,8 +464,8 @@ TEST(a_client_leaving_a_held_request_is_harmless)
 }
 
 TEST_MAIN(T(keeps_alive_and_decodes_the_target), T(answers_pipelined_requests_in_order),
-          T(answers_from_another_thread),
-          T(refuses_two_content_lengths), T(refuses_content_length_with_transfer_encoding),
+          T(answers_from_another_thread), T(refuses_two_content_lengths),
+          T(refuses_content_length_with_transfer_encoding),
           T(refuses_transfer_encoding_with_content_length_after),
           T(refuses_an_unknown_transfer_coding), T(refuses_two_authorization_headers),
           T(refuses_a_nul_in_the_target), T(refuses_a_bad_escape_and_a_relative_target),

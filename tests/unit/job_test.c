@@ -339,14 +339,27 @@ TEST(an_allocation_on_two_threads_equals_the_one_on_one)
     static const char *const offices[] = {"pa", "pb", "nc"};
     CHECK(store_begin(st, &why) == 0);
     for (int i = 1; i <= 3000; i++) {
-        struct store_instance in = {.id = i, .stage = "contract", .region = "south",
-                                    .office = "pa", .doc = "{}", .at_ms = 1, .last_seq = 1};
+        struct store_instance in = {.id = i,
+                                    .stage = "contract",
+                                    .region = "south",
+                                    .office = "pa",
+                                    .doc = "{}",
+                                    .at_ms = 1,
+                                    .last_seq = 1};
         CHECK(store_instance_insert(st, &in, &why) == 0);
-        struct store_ledger e = {.instance_id = i, .seq = 1, .kind = "cash",
-                                 .amount = 1000 + (i * 7919) % 100000, .margin = 5 + i % 30,
-                                 .at = "2026-03-15", .region = i % 3 == 2 ? "north" : "south",
-                                 .office = offices[i % 3], .customer = "c", .product_line = "g",
-                                 .ar = i % 5 ? "Li" : NULL, .sr = "Sun", .fr = i % 7 ? "Qian" : NULL};
+        struct store_ledger e = {.instance_id = i,
+                                 .seq = 1,
+                                 .kind = "cash",
+                                 .amount = 1000 + (i * 7919) % 100000,
+                                 .margin = 5 + i % 30,
+                                 .at = "2026-03-15",
+                                 .region = i % 3 == 2 ? "north" : "south",
+                                 .office = offices[i % 3],
+                                 .customer = "c",
+                                 .product_line = "g",
+                                 .ar = i % 5 ? "Li" : NULL,
+                                 .sr = "Sun",
+                                 .fr = i % 7 ? "Qian" : NULL};
         CHECK(store_ledger_append(st, &e, &why) == 0);
     }
     CHECK(store_commit(st, &why) == 0);

@@ -23,8 +23,8 @@ TEST(years_quarters_and_months)
 TEST(malformed_periods_name_the_field)
 {
     char f[PERIOD_DATE_SIZE], t[PERIOD_DATE_SIZE];
-    const char *bad[] = {"", "26", "20266", "2026-Q5", "2026-Q0", "2026-13", "2026-00",
-                         "2026-1", "2026-Q1x", "abcd", "2026-", "1899", NULL};
+    const char *bad[] = {"",       "26",       "20266", "2026-Q5", "2026-Q0", "2026-13", "2026-00",
+                         "2026-1", "2026-Q1x", "abcd",  "2026-",   "1899",    NULL};
     for (int i = 0; bad[i]; i++) {
         struct err_detail why = {0};
         CHECK_MSG(period_range(bad[i], f, t, &why) == -ERR_INVALID_FIELD &&
@@ -37,13 +37,13 @@ TEST(malformed_periods_name_the_field)
 
 TEST(dates_are_real_calendar_days)
 {
-    const char *good[] = {"2026-01-01", "2026-12-31", "2024-02-29", "2000-02-29", "1900-01-01",
-                          "9998-12-31", NULL};
+    const char *good[] = {"2026-01-01", "2026-12-31", "2024-02-29", "2000-02-29",
+                          "1900-01-01", "9998-12-31", NULL};
     for (int i = 0; good[i]; i++)
         CHECK_MSG(period_date_valid(good[i]), "'%s'", good[i]);
-    const char *bad[] = {"2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01", "2026-00-10",
+    const char *bad[] = {"2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01",  "2026-00-10",
                          "2026-01-00", "2026-1-01",  "26-01-01",   "2026-01-01x", "2026/01/01",
-                         " 026-01-01", "+026-01-01", "1899-12-31", "9999-01-01", "",
+                         " 026-01-01", "+026-01-01", "1899-12-31", "9999-01-01",  "",
                          "2026-01-0",  "2026-0a-01", NULL};
     for (int i = 0; bad[i]; i++)
         CHECK_MSG(!period_date_valid(bad[i]), "'%s'", bad[i]);

@@ -70,10 +70,10 @@ TEST(activities)
     CHECK(!strcmp(refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":"
                                             "\"budget_table\",\"at\":\"2026-12-31\"}"),
                   "budget"));
-    CHECK(!strcmp(
-        refused(records_activity, "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":"
-                                  "\"2026-12-31\",\"budget\":{\"year\":2027,\"amount\":1}}"),
-        "budget"));
+    CHECK(!strcmp(refused(records_activity,
+                          "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"visit\",\"at\":"
+                          "\"2026-12-31\",\"budget\":{\"year\":2027,\"amount\":1}}"),
+                  "budget"));
     CHECK(!strcmp(refused(records_activity,
                           "{\"person\":\"p\",\"customer\":\"c\",\"kind\":\"budget_table\",\"at\":"
                           "\"2026-12-31\",\"budget\":{\"year\":99999,\"amount\":1}}"),

@@ -6,7 +6,6 @@
 #include "test.h"
 #include "tree.h"
 
-
 /* HQ rules whose score is signals.s * 20, so tests steer it exactly. */
 static void write_tree(void)
 {

@@ -612,7 +612,8 @@ TEST(views_read_as_copies_and_refuse_writes)
         "  return { stage = stage, keys = table.concat(keys, ','), sum = sum, n = #doc.list, "
         "    deep = doc.nested.a.b, type = type(doc), raw = rawget(doc, 'name'), "
         "    next = next(doc.nested) ~= nil, mt = getmetatable(doc), joined = "
-        "    table.concat(doc.list, '-'), missing = doc.nope == nil, same = doc.nested == doc.nested } end, "
+        "    table.concat(doc.list, '-'), missing = doc.nope == nil, same = doc.nested == "
+        "doc.nested } end, "
         "  write = function(stage, doc) doc.name = 'x' end, "
         "  deep_write = function(stage, doc) doc.nested.a.b = 1 end, "
         "  insert = function(stage, doc) table.insert(doc.list, 4) end, "
@@ -622,8 +623,8 @@ TEST(views_read_as_copies_and_refuse_writes)
     struct err_detail why = {0};
     CHECK(sandbox_new("region/a", 1, "regions/a/", NULL, &sb, &why) == 0);
     CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
-    json_t *doc = json_pack("{s:s, s:[i,i,i], s:{s:{s:s}}}", "name", "n", "list", 1, 2, 3,
-                            "nested", "a", "b", "c");
+    json_t *doc = json_pack("{s:s, s:[i,i,i], s:{s:{s:s}}}", "name", "n", "list", 1, 2, 3, "nested",
+                            "a", "b", "c");
     json_t *stage = json_string("lead"), *args[2] = {stage, doc}, *out = NULL;
     CHECK_MSG(sandbox_call_viewing(sb, "x.lua", "read", args, 2, 1u << 1, &out, &why) == 0, "%s",
               why.msg);

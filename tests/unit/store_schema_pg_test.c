@@ -135,13 +135,12 @@ static int write_both(struct db *a, struct db *b, int64_t *n_instances)
     if (op == 0) { /* a new instance */
         snprintf(id, sizeof id, "%lld", (long long)++*n_instances);
         unsigned st = next(4);
-        snprintf(doc, sizeof doc,
-                 "{\"budget\":{\"amount\":%u},\"contract\":%s,\"closure\":%s}", 100 + next(900),
-                 st >= 2 ? "{\"value\":5000}" : "null",
+        snprintf(doc, sizeof doc, "{\"budget\":{\"amount\":%u},\"contract\":%s,\"closure\":%s}",
+                 100 + next(900), st >= 2 ? "{\"value\":5000}" : "null",
                  st == 3 ? "{\"outcome\":\"won\"}" : "null");
         snprintf(v1, sizeof v1, "%u", st == 2 ? 5000 : 0);
-        const char *p[] = {id, stages[st], "south", offices[next(3)], doc, customers[next(3)], v1,
-                           people[next(3)]};
+        const char *p[] = {id,  stages[st],         "south", offices[next(3)],
+                           doc, customers[next(3)], v1,      people[next(3)]};
         const char *sql = "INSERT INTO instances(id, stage, region, office, temperature, doc,"
                           " created_at, updated_at, last_seq, customer, exposure, owner)"
                           " VALUES (?1, ?2, ?3, ?4, 'warm', ?5, 1, 1, 1, ?6, ?7, ?8)";
@@ -151,8 +150,7 @@ static int write_both(struct db *a, struct db *b, int64_t *n_instances)
     if (op == 1) { /* moved, reassigned, its document changed */
         unsigned st = next(4);
         snprintf(doc, sizeof doc, "{\"budget\":{\"amount\":%u},\"closure\":%s}", 100 + next(900),
-                 st == 3 ? (next(2) ? "{\"outcome\":\"won\"}" : "{\"outcome\":\"lost\"}")
-                         : "null");
+                 st == 3 ? (next(2) ? "{\"outcome\":\"won\"}" : "{\"outcome\":\"lost\"}") : "null");
         snprintf(v1, sizeof v1, "%u", st == 2 ? 1000 * next(9) : 0);
         const char *p[] = {id, stages[st], doc, v1, people[next(3)], customers[next(3)]};
         const char *sql = "UPDATE instances SET stage = ?2, doc = ?3, exposure = ?4, owner = ?5,"
@@ -163,8 +161,14 @@ static int write_both(struct db *a, struct db *b, int64_t *n_instances)
         snprintf(v1, sizeof v1, "%u", 100 * (1 + next(50)));
         snprintf(v2, sizeof v2, "2026-%02u-1%u", 1 + next(12), next(10));
         snprintf(seq, sizeof seq, "%u", next(1000));
-        const char *p[] = {id, seq, next(2) ? "cash" : "orders", v1, v2, offices[next(3)],
-                           customers[next(2)], people[next(3)]};
+        const char *p[] = {id,
+                           seq,
+                           next(2) ? "cash" : "orders",
+                           v1,
+                           v2,
+                           offices[next(3)],
+                           customers[next(2)],
+                           people[next(3)]};
         const char *sql = "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region,"
                           " office, customer, product_line, ar, sr, fr)"
                           " VALUES (?1, ?2, ?3, ?4, 20, ?5, 'south', ?6, ?7, 'g', ?8, 'x', NULL)";
@@ -173,8 +177,8 @@ static int write_both(struct db *a, struct db *b, int64_t *n_instances)
     if (op == 3) { /* a forecast set or moved */
         snprintf(v1, sizeof v1, "%u", 1000 * (1 + next(9)));
         snprintf(v2, sizeof v2, "2026-%02u", 1 + next(3));
-        const char *p[] = {id, offices[next(3)], customers[next(2)], v2, v1,
-                           next(2) ? "commit" : "pipeline"};
+        const char *p[] = {
+            id, offices[next(3)], customers[next(2)], v2, v1, next(2) ? "commit" : "pipeline"};
         const char *sql =
             "INSERT INTO forecasts(id, region, office, customer, month, value, weighted, category,"
             " rules) VALUES (?1, 'south', ?2, ?3, ?4, ?5, CAST(?5 AS BIGINT) / 2, ?6, 'hq@1')"
@@ -227,8 +231,7 @@ TEST(events_and_the_ledger_are_append_only_on_both)
                           " office, customer, product_line) VALUES (1, 1, 'cash', 5, 20,"
                           " '2026-01-01', 's', 'o', 'c', 'g')") == 0);
         CHECK(db_exec(db, "UPDATE events SET actor = 'b'") == DB_ERROR);
-        CHECK_MSG(strstr(db_message(db), "events are append-only") != NULL, "%s",
-                  db_message(db));
+        CHECK_MSG(strstr(db_message(db), "events are append-only") != NULL, "%s", db_message(db));
         CHECK(db_exec(db, "DELETE FROM events") == DB_ERROR);
         CHECK(db_exec(db, "DELETE FROM ledger") == DB_ERROR);
         CHECK(strstr(db_message(db), "the ledger is append-only") != NULL);

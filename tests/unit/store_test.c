@@ -295,9 +295,14 @@ TEST(customer_exposure_follows_contracts)
     struct err_detail why = {0};
     CHECK(store_begin(st, &why) == 0);
     for (int64_t id = 1; id <= 4; id++) {
-        struct store_instance in = {.id = id, .stage = id <= 3 ? "contract" : "lead",
-                                    .region = "south", .office = "a", .doc = "{}", .at_ms = 1,
-                                    .last_seq = 1, .customer = id == 3 ? "other" : "acme",
+        struct store_instance in = {.id = id,
+                                    .stage = id <= 3 ? "contract" : "lead",
+                                    .region = "south",
+                                    .office = "a",
+                                    .doc = "{}",
+                                    .at_ms = 1,
+                                    .last_seq = 1,
+                                    .customer = id == 3 ? "other" : "acme",
                                     .exposure = id <= 3 ? 100 * id : 0};
         CHECK(store_instance_insert(st, &in, &why) == 0);
     }
@@ -307,13 +312,13 @@ TEST(customer_exposure_follows_contracts)
     CHECK(store_customer_exposure(st, "other", 0, &e, &why) == 0 && e == 300);
     CHECK(store_customer_exposure(st, "nobody", 0, &e, &why) == 0 && e == 0);
     /* instance 1 leaves stage contract (cash collected): its 100 goes */
-    struct store_instance up = {.id = 1, .stage = "closed", .doc = "{}", .at_ms = 2,
-                                .last_seq = 2, .exposure = 0};
+    struct store_instance up = {
+        .id = 1, .stage = "closed", .doc = "{}", .at_ms = 2, .last_seq = 2, .exposure = 0};
     CHECK(store_instance_update(st, &up, &why) == 0);
     CHECK(store_customer_exposure(st, "acme", 4, &e, &why) == 0 && e == 200);
     /* instance 4 signs: 700 more */
-    up = (struct store_instance){.id = 4, .stage = "contract", .doc = "{}", .at_ms = 2,
-                                 .last_seq = 2, .exposure = 700};
+    up = (struct store_instance){
+        .id = 4, .stage = "contract", .doc = "{}", .at_ms = 2, .last_seq = 2, .exposure = 700};
     CHECK(store_instance_update(st, &up, &why) == 0);
     CHECK(store_customer_exposure(st, "acme", 0, &e, &why) == 0 && e == 900);
     CHECK(store_commit(st, &why) == 0);
@@ -353,8 +358,8 @@ struct inst_now {
     int64_t budget, contract;
 };
 
-static int expected_of(const struct inst_now *in, int count, const char *office,
-                       const char *stage, const char *outcome, int64_t *value)
+static int expected_of(const struct inst_now *in, int count, const char *office, const char *stage,
+                       const char *outcome, int64_t *value)
 {
     int n = 0;
     *value = 0;
@@ -376,11 +381,16 @@ static int write_inst(struct store *st, int64_t id, const struct inst_now *x, bo
         len += snprintf(doc + len, sizeof doc - len, ",\"contract\":{\"value\":%lld}",
                         (long long)x->contract);
     if (x->outcome)
-        len += snprintf(doc + len, sizeof doc - len, ",\"closure\":{\"outcome\":\"%s\"}",
-                        x->outcome);
+        len +=
+            snprintf(doc + len, sizeof doc - len, ",\"closure\":{\"outcome\":\"%s\"}", x->outcome);
     snprintf(doc + len, sizeof doc - len, "}");
-    struct store_instance in = {.id = id, .stage = x->stage, .region = "south",
-                                .office = x->office, .doc = doc, .at_ms = 1, .last_seq = 1};
+    struct store_instance in = {.id = id,
+                                .stage = x->stage,
+                                .region = "south",
+                                .office = x->office,
+                                .doc = doc,
+                                .at_ms = 1,
+                                .last_seq = 1};
     struct err_detail why = {0};
     return insert ? store_instance_insert(st, &in, &why) : store_instance_update(st, &in, &why);
 }
@@ -422,8 +432,8 @@ TEST(the_funnel_sums_follow_every_write)
     struct inst_now in[12];
     CHECK(store_begin(st, &why) == 0);
     for (int i = 0; i < 12; i++) {
-        in[i] = (struct inst_now){.office = i % 3 ? "a" : "b", .stage = "lead",
-                                  .budget = 1000 * (i + 1)};
+        in[i] = (struct inst_now){
+            .office = i % 3 ? "a" : "b", .stage = "lead", .budget = 1000 * (i + 1)};
         CHECK(write_inst(st, i + 1, &in[i], true) == 0);
     }
     CHECK(funnel_matches(st, in, 12, NULL) && funnel_matches(st, in, 12, "a"));
