@@ -858,8 +858,11 @@ function metricRows(m) {
   const conv = (key, step, from, to) => [step, `Conversion ${from} \u2192 ${to}`, `conversion.${key}`, m.conversion[key].rate, rate(m.conversion[key]),
     { converted: m.conversion[key].converted, decided: m.conversion[key].decided },
     `${m.conversion[key].converted} of ${m.conversion[key].decided} ${PLURAL[from]} that left the stage in the period`];
+  // Stays whose end is dated before their start count as 0 days; the page says how many.
+  const back = (d) => `, ${d.dated_back} dated back`;
   const med = (stage) => [stage, `Median days at ${stage}`, `median_days.${stage}`, m.median_days[stage].days, daysText(m.median_days[stage]),
-    { count: m.median_days[stage].count }, `${m.median_days[stage].count} stay${m.median_days[stage].count === 1 ? '' : 's'} ended in the period`];
+    { count: m.median_days[stage].count, dated_back: m.median_days[stage].dated_back },
+    `${m.median_days[stage].count} stay${m.median_days[stage].count === 1 ? '' : 's'} ended in the period${back(m.median_days[stage])}`];
   const src = Object.entries(m.leads_by_source).filter(([k]) => k !== 'total');
   return [
     ['lead', 'Leads created, by source', 'leads_by_source', m.leads_by_source.total, String(m.leads_by_source.total),
@@ -870,7 +873,8 @@ function metricRows(m) {
     ['closed', 'Win rate', 'win_rate', m.win_rate.rate, rate(m.win_rate), { won: m.win_rate.won, decided: m.win_rate.decided },
       `${m.win_rate.won} won of ${m.win_rate.decided} closed won or lost`],
     ['cash', 'Median lead-to-cash cycle', 'median_cycle_days', m.median_cycle_days.days, daysText(m.median_cycle_days),
-      { count: m.median_cycle_days.count }, `${m.median_cycle_days.count} won in the period`],
+      { count: m.median_cycle_days.count, dated_back: m.median_cycle_days.dated_back },
+      `${m.median_cycle_days.count} won in the period${back(m.median_cycle_days)}`],
     ['cash', 'DSO', 'dso', m.dso.days, daysText(m.dso), { instances: m.dso.instances, paid: m.dso.paid },
       `${m.dso.instances} closed won, ${money(m.dso.paid)} paid`],
     ['cash', 'Overdue ratio', 'overdue_ratio', m.overdue_ratio.ratio, m.overdue_ratio.ratio == null ? 'nothing outstanding' : pct1(m.overdue_ratio.ratio),
