@@ -72,6 +72,29 @@ static int unit_in_scope(struct api_call *c, const char *unit, bool customers, c
     return 0;
 }
 
+/* ?period= (required) and ?unit= (the principal's own by default) of a
+ * read, the unit in scope; answers the request and returns -1 otherwise. */
+static int period_and_unit(struct api_call *c, bool customer, const char **period,
+                           const char **unit, const char **region, const char **office, char *obuf,
+                           size_t osize)
+{
+    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE];
+    struct err_detail why = {0};
+    *period = http_query(c->req, "period");
+    *unit = http_query(c->req, "unit");
+    if (!*period) {
+        api_fail(c->req, -ERR_INVALID_FIELD, "period: required (YYYY, YYYY-Qn or YYYY-MM)");
+        return -1;
+    }
+    if (period_range(*period, from, to, &why)) {
+        api_error(c->req, &why);
+        return -1;
+    }
+    if (!*unit)
+        *unit = c->principal->unit;
+    return unit_in_scope(c, *unit, customer, region, office, obuf, osize);
+}
+
 /* --- GET /v1/pipeline ------------------------------------------------------ */
 
 /* Answered from inside a write: the forecasts a job computed are written
@@ -151,21 +174,10 @@ static void pipeline_done(int rc, const struct err_detail *why, void *ctx)
 
 void api_pipeline_get(struct api_call *c)
 {
-    const char *period = http_query(c->req, "period"), *unit = http_query(c->req, "unit");
-    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE], obuf[96];
-    const char *region, *office;
+    const char *period, *unit, *region, *office;
+    char obuf[96];
     struct err_detail why = {0};
-    if (!period) {
-        api_fail(c->req, -ERR_INVALID_FIELD, "period: required (YYYY, YYYY-Qn or YYYY-MM)");
-        return;
-    }
-    if (period_range(period, from, to, &why)) {
-        api_error(c->req, &why);
-        return;
-    }
-    if (!unit)
-        unit = c->principal->unit;
-    if (unit_in_scope(c, unit, true, &region, &office, obuf, sizeof obuf))
+    if (period_and_unit(c, true, &period, &unit, &region, &office, obuf, sizeof obuf))
         return;
     bool stale = false;
     if (pipeline_stale_any(c->app->st, c->app->rules, rules_hq(c->app->rules)->org, unit, &stale,
@@ -226,21 +238,10 @@ static void metrics_done(int rc, const struct err_detail *why, void *ctx)
 
 void api_process_metrics_get(struct api_call *c)
 {
-    const char *period = http_query(c->req, "period"), *unit = http_query(c->req, "unit");
-    char from[PERIOD_DATE_SIZE], to[PERIOD_DATE_SIZE], obuf[96];
-    const char *region, *office;
+    const char *period, *unit, *region, *office;
+    char obuf[96];
     struct err_detail why = {0};
-    if (!period) {
-        api_fail(c->req, -ERR_INVALID_FIELD, "period: required (YYYY, YYYY-Qn or YYYY-MM)");
-        return;
-    }
-    if (period_range(period, from, to, &why)) {
-        api_error(c->req, &why);
-        return;
-    }
-    if (!unit)
-        unit = c->principal->unit;
-    if (unit_in_scope(c, unit, false, &region, &office, obuf, sizeof obuf))
+    if (period_and_unit(c, false, &period, &unit, &region, &office, obuf, sizeof obuf))
         return;
     struct metrics_job *j = calloc(1, sizeof *j);
     if (!j) {

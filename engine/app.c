@@ -38,20 +38,9 @@ void app_today(char *buf)
     snprintf(buf, 16, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-static void queue_on_core(void *arg)
-{
-    struct app_write *w = arg;
-    app_write_queue(w->app, w);
-}
-
 void app_write_queue(struct app *app, struct app_write *w)
 {
     w->app = app;
-    if (app->core && !core_on_thread(app->core)) { /* a job's result, on the loop */
-        http_defer(w->req);
-        core_call(app->core, queue_on_core, w);
-        return;
-    }
     w->next = NULL;
     if (app->queue_tail)
         app->queue_tail->next = w;

@@ -102,7 +102,8 @@ void app_flush(void *app);
  * commits work again (see above). Call once, after app->loop and app->st. */
 void app_probe_start(struct app *app);
 
-/* Queue a write op (ownership passes to the queue) and defer its request. */
+/* Queue a write op (ownership passes to the queue) and defer its request;
+ * on the core thread (handlers, and jobs' results, which run there). */
 void app_write_queue(struct app *app, struct app_write *w);
 
 /* Give the scratch memory of a large request (a simulation, an allocation

@@ -17,8 +17,6 @@ struct item {
     struct item *next;
 };
 
-static _Thread_local bool on_core; /* set by the core thread for itself */
-
 /* The core's second thread: one piece of work at a time (an fsync). */
 struct offload {
     uv_thread_t thread;
@@ -122,7 +120,6 @@ static void core_main(void *arg)
 {
     struct core *c = arg;
     struct app *app = c->app;
-    on_core = true;
     for (;;) {
         uv_mutex_lock(&c->lock);
         /* Writes that go on in the next batch (app_write.again) need no wake-up. */
@@ -203,11 +200,6 @@ void core_stop(struct core *c)
     uv_cond_destroy(&c->off.wake);
     uv_mutex_destroy(&c->off.lock);
     free(c);
-}
-
-bool core_on_thread(const struct core *c)
-{
-    return c && on_core;
 }
 
 bool core_idle(struct core *c)

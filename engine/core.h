@@ -46,9 +46,6 @@ void core_call(struct core *c, core_fn *fn, void *arg);
  * the core thread. */
 void core_offload(struct core *c, core_fn *work, core_fn *done, void *arg);
 
-/* Whether the caller is the core thread. */
-bool core_on_thread(const struct core *c);
-
 /* Nothing queued, running or offloaded (the drain at shutdown). */
 bool core_idle(struct core *c);
 

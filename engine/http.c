@@ -87,7 +87,6 @@ struct http_server {
     uv_loop_t *loop;
     uv_tcp_t listener;
     uv_timer_t sweep;
-    uv_check_t check; /* runs the turn callback after each pass over events */
     /* Answers given on other threads (http_respond off the loop), sent by
      * the loop when 'answers' wakes it. */
     uv_thread_t loop_thread;
@@ -780,13 +779,6 @@ static void on_connection(uv_stream_t *listener, int status)
     accept_one(srv);
 }
 
-static void on_check(uv_check_t *h)
-{
-    struct http_server *srv = h->data;
-    if (srv->cfg.turn)
-        srv->cfg.turn(srv->cfg.ctx);
-}
-
 /* ---- the server ---- */
 
 static int make_addr(const char *host, int port, struct sockaddr_storage *ss)
@@ -846,14 +838,12 @@ int http_start(uv_loop_t *loop, const struct http_config *cfg, struct http_serve
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
     srv->listening = true;
     uv_timer_init(loop, &srv->sweep);
-    uv_check_init(loop, &srv->check);
     srv->loop_thread = uv_thread_self();
     uv_mutex_init(&srv->answers_lock);
     uv_async_init(loop, &srv->answers, on_answers);
-    srv->sweep.data = srv->check.data = srv->answers.data = srv;
-    srv->handles += 3;
+    srv->sweep.data = srv->answers.data = srv;
+    srv->handles += 2;
     uv_timer_start(&srv->sweep, on_sweep, HTTP_SWEEP_MS, HTTP_SWEEP_MS);
-    uv_check_start(&srv->check, on_check);
     *out = srv;
     return 0;
 }
@@ -901,9 +891,7 @@ void http_stop(struct http_server *srv)
     while (srv->conns)
         conn_close(srv->conns);
     uv_timer_stop(&srv->sweep);
-    uv_check_stop(&srv->check);
     uv_close((uv_handle_t *)&srv->sweep, on_handle_closed);
-    uv_close((uv_handle_t *)&srv->check, on_handle_closed);
     uv_close((uv_handle_t *)&srv->answers, on_answers_closed);
 }
 

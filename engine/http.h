@@ -10,9 +10,7 @@
  * answers later, from the loop or from another thread: http_respond off the
  * loop hands the answer to the loop, which sends it (answers keep their
  * order). A deferred request belongs to whoever answers it until then, and
- * is answered once: after http_respond it is no longer the caller's. After every
- * pass of the loop over network events the 'turn' callback runs: that is
- * where deferred requests are completed.
+ * is answered once: after http_respond it is no longer the caller's.
  *
  * Connection policy (each rule closes a way to starve the server):
  * - A request's head (request line and headers) must arrive within
@@ -61,7 +59,6 @@ struct http_server;
 struct http_req;
 
 typedef void http_handler_cb(struct http_req *req, void *ctx);
-typedef void http_turn_cb(void *ctx);
 
 struct http_config {
     const char *host;          /* numeric IPv4 or IPv6 address, or "localhost" */
@@ -71,10 +68,9 @@ struct http_config {
     unsigned header_timeout_s; /* the whole head of a request; 0: idle_timeout_s */
     unsigned body_timeout_s;   /* the whole body of a request; 0: idle_timeout_s */
     unsigned max_connections;
-    http_handler_cb *handler; /* a complete request */
-    http_turn_cb *turn;       /* after each pass over network events; may be NULL */
+    http_handler_cb *handler;                                  /* a complete request */
     void (*done)(struct http_req *req, int status, void *ctx); /* answered; may be NULL */
-    void *ctx;                                                 /* passed to all three */
+    void *ctx;                                                 /* passed to both */
 };
 
 /* Bind and start serving on 'loop'. On success *out is owned by the caller
@@ -113,7 +109,8 @@ uint64_t http_started_ns(const struct http_req *req);
 void http_respond(struct http_req *req, int status, const char *content_type, char *body,
                   size_t len);
 
-/* Promise to answer later (from the turn callback or any loop callback). */
+/* Promise to answer later (from any loop callback, or the thread the
+ * request was handed to). */
 void http_defer(struct http_req *req);
 
 /* Per-request slot for the handler's own state, freed with 'free_cb' when the

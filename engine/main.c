@@ -271,7 +271,6 @@ static int run(struct daemon *d)
         .body_timeout_s = cfg->body_timeout_s,
         .max_connections = cfg->max_connections,
         .handler = api_handle,
-        .turn = NULL, /* the core thread commits at the end of each of its turns */
         .done = api_done,
         .ctx = app,
     };

@@ -11,21 +11,8 @@
 #include "store_pipeline.h"
 #include "test.h"
 
-static char dbpath[256];
-
-static struct store *fresh(void)
-{
-    snprintf(dbpath, sizeof dbpath, "/tmp/ltcd-pipeline-test-%d.db", getpid());
-    unlink(dbpath);
-    char wal[300];
-    snprintf(wal, sizeof wal, "%s-wal", dbpath);
-    unlink(wal);
-    struct store *st = NULL;
-    struct err_detail why = {0};
-    if (store_open(dbpath, false, &st, &why))
-        fprintf(stderr, "# %s\n", why.msg);
-    return st;
-}
+#define SCRATCH_NAME "pipeline"
+#include "scratch_store.h"
 
 TEST(weighted_values_round_half_up_in_integer_fen)
 {

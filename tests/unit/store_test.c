@@ -9,21 +9,8 @@
 #include "store_schema.h"
 #include "test.h"
 
-static char dbpath[256];
-
-static struct store *fresh(void)
-{
-    snprintf(dbpath, sizeof dbpath, "/tmp/ltcd-store-test-%d.db", getpid());
-    unlink(dbpath);
-    char wal[300];
-    snprintf(wal, sizeof wal, "%s-wal", dbpath);
-    unlink(wal);
-    struct store *st = NULL;
-    struct err_detail why = {0};
-    if (store_open(dbpath, false, &st, &why))
-        fprintf(stderr, "# %s\n", why.msg);
-    return st;
-}
+#define SCRATCH_NAME "store"
+#include "scratch_store.h"
 
 static int insert(struct store *st, int64_t id, const char *office, const char *stage)
 {
