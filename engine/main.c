@@ -20,6 +20,7 @@
 #include "app.h"
 #include "api.h"
 #include "core.h"
+#include "db.h"
 #include "job.h"
 #include "log.h"
 #include "metrics.h"
@@ -85,6 +86,10 @@ static int die(const char *msg)
     fputc('\n', stderr);
     return 1;
 }
+
+/* Said before anything is made of the path (its directory, its lock file). */
+#define POSTGRESQL_NOT_YET                                                                         \
+    "--db postgresql://...: the store does not run on PostgreSQL yet; give a SQLite file path"
 
 static void on_log_flush(uv_prepare_t *p)
 {
@@ -253,6 +258,8 @@ static int run(struct daemon *d)
     } else {
         app->auth = auth_set_new_empty();
     }
+    if (db_is_postgresql(cfg->db_path))
+        return die(POSTGRESQL_NOT_YET);
     ensure_parent_dir(cfg->db_path);
     /* Before the database is opened: a second daemon must not even migrate. */
     if (store_lock_open(cfg->db_path, &d->lock, &why))
@@ -344,6 +351,8 @@ static int run(struct daemon *d)
  * one "ltcd: " line on stderr, exit 1. */
 static int copy_db(const struct config *cfg)
 {
+    if (db_is_postgresql(cfg->db_path) || db_is_postgresql(cfg->copy_path))
+        return die(POSTGRESQL_NOT_YET);
     struct store_copy_info info = {0};
     struct err_detail why = {0};
     if (cfg->mode == CONFIG_BACKUP) {
