@@ -10,6 +10,7 @@ mkdir -p tests/out
 # stopped and removed however the run ends.
 PGDIR=$(mktemp -d /tmp/ltcd-pg.XXXXXX)
 trap 'sh scripts/pg-cluster.sh stop "$PGDIR"' EXIT
+trap 'exit 130' INT TERM # so that EXIT's stop runs on a signal too
 LTC_PG_URI=$(sh scripts/pg-cluster.sh start "$PGDIR") || { echo "0 passed, 1 failed"; exit 1; }
 export LTC_PG_URI
 sh tests/run-suites.sh $units tests/lint-rules.sh tests/integration/[0-9][0-9]-*.sh \
