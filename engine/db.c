@@ -13,6 +13,41 @@ bool db_is_postgresql(const char *target)
     return !strncmp(target, "postgresql://", 13) || !strncmp(target, "postgres://", 11);
 }
 
+static void put(char *out, size_t size, size_t *n, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len && *n + 1 < size; i++)
+        out[(*n)++] = text[i];
+}
+
+void db_target_shown(const char *target, char *out, size_t size)
+{
+    if (!size)
+        return;
+    if (!db_is_postgresql(target)) {
+        snprintf(out, size, "%s", target);
+        return;
+    }
+    /* scheme://[user[:password]@]host...[?param=value&...] */
+    const char *auth = strstr(target, "://") + 3;
+    size_t auth_len = strcspn(auth, "/?");
+    const char *at = memchr(auth, '@', auth_len);
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    size_t n = 0;
+    for (const char *p = target; *p;) {
+        if (colon && p == colon + 1) {
+            put(out, size, &n, "***", 3);
+            p = at;
+        } else if (p > auth + auth_len && (p[-1] == '?' || p[-1] == '&') &&
+                   !strncmp(p, "password=", 9)) {
+            put(out, size, &n, "password=***", 12);
+            p += 9 + strcspn(p + 9, "&");
+        } else {
+            put(out, size, &n, p++, 1);
+        }
+    }
+    out[n] = '\0';
+}
+
 int db_open(const char *target, bool read_only, struct db **out, struct err_detail *why)
 {
     const struct db_driver *d = db_is_postgresql(target) ? &db_pg_driver : &db_sqlite_driver;

@@ -13,7 +13,9 @@
  *
  * Statements are written with SQLite's numbered parameters, ?1, ?2, ...;
  * on PostgreSQL they are sent as $1, $2, ... (outside quotes and comments),
- * every value as text (the server casts it to the column's type). A
+ * every value as text (the server casts it to the column's type, so a
+ * parameter whose type nothing around it tells needs a CAST), and SQLite's
+ * planner hints " INDEXED BY name" are dropped. A
  * statement's life: bind its parameters, step through its rows (each
  * column's value is borrowed until the next step or reset), reset. Binding
  * or stepping a statement again without a reset is an error of the caller.
@@ -52,6 +54,9 @@ struct db_stmt;
 /* 'target' is a file path (SQLite, created if missing unless read_only) or
  * a libpq connection URI, "postgresql://..." or "postgres://...". */
 bool db_is_postgresql(const char *target);
+/* 'target' fit for a log line: a URI's password (user:PASSWORD@, or a
+ * password= parameter) as "***"; 'out' of 'size' bytes, always terminated. */
+void db_target_shown(const char *target, char *out, size_t size);
 int db_open(const char *target, bool read_only, struct db **out, struct err_detail *why);
 void db_close(struct db *db); /* finalizes nothing: close every statement first */
 enum db_kind db_kind(const struct db *db);

@@ -72,7 +72,9 @@ static int fail_res(struct db *db, PGresult *res)
     return DB_ERROR;
 }
 
-/* ?N to $N outside quotes, identifiers and comments; the highest N. */
+/* SQLite's text to PostgreSQL's, outside quotes, identifiers and comments:
+ * ?N to $N (*n_params the highest N), and "INDEXED BY name " dropped (a hint
+ * to SQLite's planner that PostgreSQL plans without). */
 static char *dollar_params(const char *sql, int *n_params)
 {
     size_t len = strlen(sql);
@@ -91,6 +93,9 @@ static char *dollar_params(const char *sql, int *n_params)
         } else if (p[0] == '-' && p[1] == '-') {
             while (*p && *p != '\n')
                 *o++ = *p++;
+        } else if (!strncmp(p, " INDEXED BY ", 12)) {
+            p += 12;
+            p += strspn(p, "abcdefghijklmnopqrstuvwxyz_0123456789");
         } else if (*p == '?' && p[1] >= '0' && p[1] <= '9') {
             *o++ = '$';
             p++;

@@ -87,9 +87,10 @@ static int die(const char *msg)
     return 1;
 }
 
-/* Said before anything is made of the path (its directory, its lock file). */
-#define POSTGRESQL_NOT_YET                                                                         \
-    "--db postgresql://...: the store does not run on PostgreSQL yet; give a SQLite file path"
+/* Said before anything is made of the URI. */
+#define POSTGRESQL_NO_BACKUP                                                                       \
+    "--backup and --restore copy SQLite files; on PostgreSQL use pg_dump and pg_restore"           \
+    " (README: Backup and restore on PostgreSQL)"
 
 static void on_log_flush(uv_prepare_t *p)
 {
@@ -258,12 +259,13 @@ static int run(struct daemon *d)
     } else {
         app->auth = auth_set_new_empty();
     }
-    if (db_is_postgresql(cfg->db_path))
-        return die(POSTGRESQL_NOT_YET);
-    ensure_parent_dir(cfg->db_path);
-    /* Before the database is opened: a second daemon must not even migrate. */
-    if (store_lock_open(cfg->db_path, &d->lock, &why))
-        return die(why.msg);
+    /* Before a SQLite database is opened: a second daemon must not even
+     * migrate. Several nodes may serve one PostgreSQL database. */
+    if (!db_is_postgresql(cfg->db_path)) {
+        ensure_parent_dir(cfg->db_path);
+        if (store_lock_open(cfg->db_path, &d->lock, &why))
+            return die(why.msg);
+    }
     if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
         return die(why.msg);
     if (jobs_open(app->loop, cfg->db_path, &app->jobs, &why))
@@ -317,9 +319,10 @@ static int run(struct daemon *d)
     if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)
         uv_timer_start(&d->watchdog, on_watchdog, watchdog_us / 2000, watchdog_us / 2000);
     sd_notifyf(0, "READY=1\nSTATUS=serving on %s:%d", cfg->host, http_port(app->http));
+    char db_shown[512];
+    db_target_shown(cfg->db_path, db_shown, sizeof db_shown);
     log_info("ltcd %s listening on %s:%d (db %s, rules %s, sync %s)", LTCD_VERSION, cfg->host,
-             http_port(app->http), cfg->db_path, cfg->rules_dir,
-             cfg->sync_full ? "full" : "normal");
+             http_port(app->http), db_shown, cfg->rules_dir, cfg->sync_full ? "full" : "normal");
     warn_if_no_principals(d);
     uv_prepare_init(app->loop, &d->log_flush);
     uv_prepare_start(&d->log_flush, on_log_flush);
@@ -352,7 +355,7 @@ static int run(struct daemon *d)
 static int copy_db(const struct config *cfg)
 {
     if (db_is_postgresql(cfg->db_path) || db_is_postgresql(cfg->copy_path))
-        return die(POSTGRESQL_NOT_YET);
+        return die(POSTGRESQL_NO_BACKUP);
     struct store_copy_info info = {0};
     struct err_detail why = {0};
     if (cfg->mode == CONFIG_BACKUP) {

@@ -13,13 +13,15 @@
 
 /* A file's statements, each prepared on first use on the store's
  * connection and kept (persistent) until store_close, which finalizes them.
- * 'sql' has 'count' texts, indexed by the file's own enum; 'slot' is the
- * file's place in the store (one per table). */
+ * 'sql' has 'count' texts, indexed by the file's own enum; 'pg', when not
+ * NULL, has PostgreSQL's own text at the indexes where it differs (NULL
+ * elsewhere); 'slot' is the file's place in the store (one per table). */
 enum store_table { STORE_TABLE_LEADS, STORE_TABLE_PIPELINE, STORE_TABLES };
 struct store_sql {
     enum store_table slot;
     int count;
     const char *const *sql;
+    const char *const *pg;
 };
 
 /* Statement 'which' of 'table', prepared if it is not yet: borrowed, NULL

@@ -19,7 +19,7 @@
     XX(person_get, "SELECT id, region, office, active, -1, doc, updated_at, updated_by"            \
                    " FROM people WHERE id=?1")                                                     \
     XX(person_list, "SELECT id, region, office, active, -1, doc, updated_at, updated_by"           \
-                    " FROM people WHERE (?1 IS NULL OR region=?1) AND (?2 IS NULL OR office=?2)"   \
+                    " FROM people WHERE (region=?1 OR ?1 IS NULL) AND (office=?2 OR ?2 IS NULL)"   \
                     " AND id > ?3 ORDER BY id LIMIT ?4")                                           \
     XX(customer_put, "INSERT INTO customers(id, region, office, credit_limit, doc, updated_at,"    \
                      " updated_by) VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(id) DO UPDATE SET"    \
@@ -29,8 +29,8 @@
     XX(customer_get, "SELECT id, region, office, 1, coalesce(credit_limit, -1), doc, updated_at,"  \
                      " updated_by FROM customers WHERE id=?1")                                     \
     XX(customer_list, "SELECT id, region, office, 1, coalesce(credit_limit, -1), doc,"             \
-                      " updated_at, updated_by FROM customers WHERE (?1 IS NULL OR region=?1)"     \
-                      " AND (?2 IS NULL OR office=?2) AND id > ?3 ORDER BY id LIMIT ?4")           \
+                      " updated_at, updated_by FROM customers WHERE (region=?1 OR ?1 IS NULL)"     \
+                      " AND (office=?2 OR ?2 IS NULL) AND id > ?3 ORDER BY id LIMIT ?4")           \
     XX(candidates, "SELECT p.id, p.doc, coalesce(l.open_leads, 0) FROM people p"                   \
                    " LEFT JOIN person_load l ON l.person = p.id"                                   \
                    " WHERE p.office=?1 AND p.active=1 ORDER BY p.id")                              \
@@ -39,9 +39,9 @@
                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) RETURNING id")                        \
     XX(act_list, "SELECT id, person, region, office, customer, kind, at, budget_year, doc,"        \
                  " created_at, created_by FROM activities WHERE id > ?1"                           \
-                 " AND (?2 IS NULL OR person=?2) AND (?3 IS NULL OR customer=?3)"                  \
-                 " AND (?4 IS NULL OR region=?4) AND (?5 IS NULL OR office=?5)"                    \
-                 " AND (?6 IS NULL OR at >= ?6) AND (?7 IS NULL OR at <= ?7)"                      \
+                 " AND (person=?2 OR ?2 IS NULL) AND (customer=?3 OR ?3 IS NULL)"                  \
+                 " AND (region=?4 OR ?4 IS NULL) AND (office=?5 OR ?5 IS NULL)"                    \
+                 " AND (at >= ?6 OR ?6 IS NULL) AND (at <= ?7 OR ?7 IS NULL)"                      \
                  " ORDER BY id LIMIT ?8")                                                          \
     /* Visits by office, by region, or of all (hq): each on its index. */                          \
     XX(visits_office, "SELECT person, count(*) FROM activities INDEXED BY activities_office"       \
@@ -50,7 +50,8 @@
     XX(visits_region, "SELECT person, count(*) FROM activities INDEXED BY activities_region"       \
                       " WHERE region=?1 AND at >= ?2 AND at <= ?3 AND kind='visit'"                \
                       " GROUP BY person")                                                          \
-    XX(visits_all, "SELECT person, count(*) FROM activities WHERE ?1 IS NULL AND at >= ?2"         \
+    XX(visits_all, "SELECT person, count(*) FROM activities WHERE CAST(?1 AS TEXT) IS NULL"        \
+                   " AND at >= ?2"                                                                 \
                    " AND at <= ?3 AND kind='visit' GROUP BY person")                               \
     XX(budget, "SELECT min(at) FROM activities INDEXED BY activities_budget"                       \
                " WHERE kind='budget_table' AND customer=?1 AND budget_year=?2 AND at <= ?3")       \
@@ -65,9 +66,10 @@
     XX(queue_region, "SELECT " QUEUE_COLS " FROM instances INDEXED BY instances_review_region"     \
                      " WHERE region=?1 AND review_due IS NOT NULL AND review_due <= ?2"            \
                      " AND stage='lead' ORDER BY review_due, id LIMIT ?3")                         \
-    XX(queue_all, "SELECT " QUEUE_COLS " FROM instances INDEXED BY instances_review_region"        \
-                  " WHERE ?1 IS NULL AND review_due IS NOT NULL AND review_due <= ?2"              \
-                  " AND stage='lead' ORDER BY review_due, id LIMIT ?3")                            \
+    XX(queue_all,                                                                                  \
+       "SELECT " QUEUE_COLS " FROM instances INDEXED BY instances_review_region"                   \
+       " WHERE CAST(?1 AS TEXT) IS NULL AND review_due IS NOT NULL AND review_due <= ?2"           \
+       " AND stage='lead' ORDER BY review_due, id LIMIT ?3")                                       \
     XX(credit, "SELECT credit_limit FROM customers WHERE id=?1")
 
 enum leads_stmt {
@@ -83,7 +85,12 @@ static const char *const leads_sql[] = {
 #undef XX
 };
 
-static const struct store_sql leads_table = {STORE_TABLE_LEADS, S__COUNT, leads_sql};
+/* PostgreSQL's text where it differs: ids from a sequence nodes share. */
+static const char *const leads_pg[S__COUNT] = {
+    [S_review_next] = "SELECT nextval('review_ids')",
+};
+
+static const struct store_sql leads_table = {STORE_TABLE_LEADS, S__COUNT, leads_sql, leads_pg};
 
 /* The statement, prepared on first use (store__stmt). */
 static struct db_stmt *stmt(struct store *st, enum leads_stmt which, struct err_detail *why)

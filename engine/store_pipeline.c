@@ -11,12 +11,13 @@
     /* In the pipeline: the row, from the instance's own columns; out: none.                       \
      * ?7: only while the instance's last_seq is that. */                                          \
     XX(fc_put, "INSERT INTO forecasts(id, region, office, customer, month, value, weighted,"       \
-               " category, rules) SELECT id, region, office, coalesce(customer, ''), ?2, ?3, ?4,"  \
-               " ?5, ?6 FROM instances WHERE id=?1 AND (?7 IS NULL OR last_seq=?7)"                \
+               " category, rules) SELECT id, region, office, coalesce(customer, ''), ?2,"          \
+               " CAST(?3 AS BIGINT), CAST(?4 AS BIGINT), ?5, ?6 FROM instances WHERE id=?1"        \
+               " AND (last_seq=?7 OR ?7 IS NULL)"                                                  \
                " ON CONFLICT(id) DO UPDATE SET month=excluded.month, value=excluded.value,"        \
                " weighted=excluded.weighted, category=excluded.category, rules=excluded.rules")    \
-    XX(fc_drop, "DELETE FROM forecasts WHERE id=?1 AND (?2 IS NULL OR"                             \
-                " (SELECT last_seq FROM instances WHERE id=?1)=?2)")                               \
+    XX(fc_drop, "DELETE FROM forecasts WHERE id=?1 AND ("                                          \
+                " (SELECT last_seq FROM instances WHERE id=?1)=?2 OR ?2 IS NULL)")                 \
     XX(fc_stale, "SELECT f.id, i.doc, i.last_seq FROM forecasts f INDEXED BY forecasts_rules"      \
                  " JOIN instances i ON i.id = f.id"                                                \
                  " WHERE f.region=?1 AND (f.rules < ?2 OR f.rules > ?2)")                          \
@@ -43,7 +44,7 @@ static const char *const pipeline_sql[] = {
 #undef XX
 };
 
-static const struct store_sql pipeline_table = {STORE_TABLE_PIPELINE, P__COUNT, pipeline_sql};
+static const struct store_sql pipeline_table = {STORE_TABLE_PIPELINE, P__COUNT, pipeline_sql, NULL};
 
 /* The statement, prepared on first use (store__stmt). */
 static struct db_stmt *stmt(struct store *st, enum pipeline_stmt which, struct err_detail *why)

@@ -19,6 +19,8 @@
 const char *const store_pg_migrations[] = {
     /* 1: everything of SQLite's schema up to STORE_SCHEMA_PG_BASE. */
     "CREATE SEQUENCE instance_ids;"
+    "CREATE SEQUENCE review_ids;"
+    "CREATE SEQUENCE share_run_ids;"
     "CREATE TABLE instances ("
     "  id BIGINT PRIMARY KEY,"
     "  stage TEXT NOT NULL,"

@@ -22,8 +22,12 @@ echo 'tok hq emperor' >"$WORK/badtokens"
 startup_fails "malformed tokens file" --db "$WORK/d.db" --tokens "$WORK/badtokens" --listen 127.0.0.1:0
 startup_fails "listen address not numeric" --db "$WORK/e.db" --listen example.com:80
 (cd "$WORK" && "$LTCD" --db postgresql://ltc@127.0.0.1:1/ltc --listen 127.0.0.1:0 >/dev/null 2>"$WORK/err"); _rc=$?
-[ $_rc = 1 ] && grep -q 'does not run on PostgreSQL yet' "$WORK/err" && [ ! -e "$WORK/postgresql:" ]
-ok_if "a PostgreSQL --db is refused at start, naming why, and nothing is made of the URI"
+[ $_rc = 1 ] && [ "$(wc -l <"$WORK/err")" = 1 ] && grep -q 'cannot connect to PostgreSQL' "$WORK/err" &&
+    [ ! -e "$WORK/postgresql:" ]
+ok_if "an unreachable PostgreSQL --db fails at start in one line, and nothing is made of the URI"
+(cd "$WORK" && "$LTCD" --backup "$WORK/pg-copy.db" --db postgresql://ltc:secret@127.0.0.1:1/ltc >/dev/null 2>"$WORK/err"); _rc=$?
+[ $_rc = 1 ] && grep -q 'pg_dump' "$WORK/err" && ! grep -q secret "$WORK/err" && [ ! -e "$WORK/pg-copy.db" ]
+ok_if "--backup of a PostgreSQL database is refused, pointing to pg_dump"
 
 start_daemon --auto-approve || exit 1
 startup_fails "port already in use" --db "$WORK/f.db" --rules "$ROOT/rules" --listen "127.0.0.1:$PORT"

@@ -12,9 +12,33 @@ T_FAILED=0
 T_N=0
 WORK=$(mktemp -d /tmp/ltcd-it.XXXXXX)
 PID=""
+# The suite's database: $WORK/db, or with LTC_TEST_DB=postgresql (make
+# test-pg) a database of its own in the cluster of LTC_PG_URI, made at the
+# first start_daemon and dropped at the end.
+DB="$WORK/db"
+PG_DBNAME=""
+if [ "${LTC_TEST_DB:-sqlite}" = postgresql ]; then
+    PG_DBNAME="t_$(basename "$WORK" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+    DB="${LTC_PG_URI%/*}/$PG_DBNAME"
+fi
+on_pg() { [ -n "$PG_DBNAME" ]; }
+# sql QUERY: rows of QUERY on the suite's database, columns '|'-separated.
+sql() {
+    if on_pg; then psql -X -q -At -F'|' -v ON_ERROR_STOP=1 "$DB" -c "$1"
+    else sqlite3 "$DB" "$1"; fi
+}
+# sqlite_only WHY: a suite (or the rest of one) that tests SQLite's own files
+# ends here on PostgreSQL, saying why.
+sqlite_only() {
+    on_pg || return 0
+    echo "# SQLite only from here: $1"
+    finish
+    exit $?
+}
 
 cleanup() {
     [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
+    [ -n "$PG_DBNAME" ] && psql -X -q "$LTC_PG_URI" -c "DROP DATABASE IF EXISTS $PG_DBNAME WITH (FORCE)" >/dev/null 2>&1
     [ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -38,12 +62,16 @@ finish() {
 }
 
 # start_daemon [FLAGS...]: a daemon on a free port over $WORK/rules and
-# $WORK/db; sets URL and PID. Reuses both across restarts.
+# $DB; sets URL and PID. Reuses both across restarts.
 start_daemon() {
     [ -d "$WORK/rules" ] || cp -r "$ROOT/rules" "$WORK/rules"
+    if on_pg && [ ! -f "$WORK/pg-made" ]; then
+        psql -X -q "$LTC_PG_URI" -c "CREATE DATABASE $PG_DBNAME" >/dev/null && touch "$WORK/pg-made" ||
+            { echo "# could not make database $PG_DBNAME"; return 1; }
+    fi
     for attempt in 1 2 3 4 5; do
         PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-        "$LTCD" --listen "127.0.0.1:$PORT" --db "$WORK/db" --rules "$WORK/rules" \
+        "$LTCD" --listen "127.0.0.1:$PORT" --db "$DB" --rules "$WORK/rules" \
             --tokens "$TOKENS" --www "$ROOT/engine/www" "$@" >>"$WORK/log" 2>&1 &
         PID=$!
         URL="http://127.0.0.1:$PORT"
@@ -95,4 +123,4 @@ expect() {
 
 LEAD='{"office":"province-a","customer":"ACME Telecom","title":"5G core","source":"sales","budget":{"amount":60000000,"currency":"CNY","status":"approved"},"horizon_months":6,"signals":{"strategic_fit":4,"urgency":5,"relationship":4,"coach":3,"solution_maturity":4}}'
 
-instance_count() { sqlite3 "$WORK/db" 'SELECT count(*) FROM instances'; }
+instance_count() { sql 'SELECT count(*) FROM instances'; }

@@ -105,9 +105,11 @@ static void round_trip(const char *kind)
     db_reset(s);
     db_finalize(s);
     free(big_text);
-    CHECK(db_prepare(db, "SELECT length(name) FROM t WHERE id = ?1", &s) == 0);
+    /* SQLite's planner hint, dropped on PostgreSQL; the index is used by both. */
+    CHECK(db_exec(db, "CREATE INDEX t_id ON t(id)") == 0);
+    CHECK(db_prepare(db, "SELECT length(name) FROM t INDEXED BY t_id WHERE id = ?1", &s) == 0);
     db_bind_int64(s, 1, -7);
-    CHECK(db_step(s) == DB_ROW && db_column_int64(s, 0) == 1 << 20);
+    CHECK_MSG(db_step(s) == DB_ROW && db_column_int64(s, 0) == 1 << 20, "%s", db_message(db));
     db_reset(s);
     db_finalize(s);
     close_kind(db);

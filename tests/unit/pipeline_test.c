@@ -222,6 +222,11 @@ TEST(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered)
     unlink(dbpath);
 }
 
+SCRATCH_BOTH(the_sums_follow_every_change_of_every_instance)
+SCRATCH_BOTH(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered)
+
 TEST_MAIN(T(weighted_values_round_half_up_in_integer_fen),
           T(the_sums_follow_every_change_of_every_instance),
-          T(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered))
+          T(the_tree_adds_up_and_the_remainder_takes_what_is_not_registered),
+          T(pg_the_sums_follow_every_change_of_every_instance),
+          T(pg_the_tree_adds_up_and_the_remainder_takes_what_is_not_registered))
