@@ -41,7 +41,7 @@ ENGINE  += store_pipeline rules_forecast pipeline process_metrics api_pipeline
 # One statement vocabulary over SQLite and PostgreSQL (issue 16).
 ENGINE  += db db_sqlite db_pg store_schema_pg
 # The core thread: the engine off the loop, which only speaks HTTP.
-ENGINE  += core
+ENGINE  += core nodes
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 

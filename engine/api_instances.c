@@ -428,13 +428,14 @@ static int record_step(struct app *app, const struct store_instance_row *row,
         .doc = s->doc,
         .at_ms = now,
         .last_seq = row->last_seq + 1,
+        .prev_seq = row->last_seq,
         .exposure = s->exposure,
         .owner = str_of(s->after, "owner"),
         .next_review = str_of(s->after, "next_review"),
     };
-    int rc = store_event_append(app->st, &e, why);
+    int rc = store_instance_update(app->st, &in, why);
     if (!rc)
-        rc = store_instance_update(app->st, &in, why);
+        rc = store_event_append(app->st, &e, why);
     /* The forecast columns the pipeline sums, in the same transaction. */
     return rc ? rc : pipeline_forecast_record(app->st, app->rules, row->id, s->after, why);
 }

@@ -225,6 +225,19 @@ void app_flush(void *arg)
         int orc = store_savepoint(app->st, &d->why);
         if (!orc)
             orc = w->apply(w, &d->body, &d->status, &d->why);
+        /* It lost a race for a row (another node moved an instance on since
+         * the op read it): undone, and done once more on what is stored now. */
+        if (orc == -ERR_RACE && store_in_transaction(app->st)) {
+            store_rollback_to(app->st);
+            free(d->body);
+            d->body = NULL;
+            d->status = 0;
+            err_clear(&d->why);
+            app->counters.races++;
+            orc = store_savepoint(app->st, &d->why);
+            if (!orc)
+                orc = w->apply(w, &d->body, &d->status, &d->why);
+        }
         if (!orc) {
             store_release(app->st);
             continue;

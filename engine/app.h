@@ -67,6 +67,7 @@ struct batch;
 
 struct app_counters {
     uint64_t requests, commits, batched_writes, commit_failures;
+    uint64_t races; /* ops done again after losing a race for a row (app_flush) */
     uint64_t commit_ns_total, commit_ns_max;
 };
 

@@ -149,6 +149,13 @@ int db_reconnect(struct db *db)
     return db->driver->reconnect(db);
 }
 
+int db_wait_notified(struct db *db, int timeout_ms)
+{
+    if (!db->driver->wait_notified)
+        return db__fail(db, DB_FAIL_OTHER, "this database has no notifications");
+    return db->driver->wait_notified(db, timeout_ms);
+}
+
 int64_t db_changes(struct db *db)
 {
     return db->driver->changes(db);

@@ -93,6 +93,12 @@ void db_reset(struct db_stmt *s);
  * as they are next stepped. 0 or DB_ERROR. */
 int db_reconnect(struct db *db);
 
+/* PostgreSQL: wait up to timeout_ms for notifications on the channels the
+ * connection LISTENs to (db_exec "LISTEN name"), consuming every one that
+ * came: their number, 0 when none came, DB_ERROR when the connection is
+ * lost (or on SQLite, which has none). */
+int db_wait_notified(struct db *db, int timeout_ms);
+
 /* Rows changed by the last INSERT, UPDATE or DELETE stepped on 'db'. */
 int64_t db_changes(struct db *db);
 

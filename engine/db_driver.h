@@ -44,6 +44,7 @@ struct db_driver {
     int (*reconnect)(struct db *db);
     int64_t (*changes)(struct db *db);
     bool (*in_transaction)(struct db *db);
+    int (*wait_notified)(struct db *db, int timeout_ms); /* NULL: no notifications */
 };
 
 extern const struct db_driver db_sqlite_driver;

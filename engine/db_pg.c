@@ -3,6 +3,7 @@
  * prepared on the server under a name of its own, again after a reconnect;
  * values go and come as text. */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,18 @@ static int pg_reconnect(struct db *db)
     return 0;
 }
 
+static int pg_wait_notified(struct db *db, int timeout_ms)
+{
+    PGconn *conn = pg(db)->conn;
+    struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+    if (p.fd < 0 || poll(&p, 1, timeout_ms) < 0 || !PQconsumeInput(conn))
+        return fail_res(db, NULL);
+    int n = 0;
+    for (PGnotify *note; (note = PQnotifies(conn)); n++)
+        PQfreemem(note);
+    return n;
+}
+
 static int64_t pg_changes(struct db *db)
 {
     return pg(db)->changes;
@@ -373,4 +386,5 @@ const struct db_driver db_pg_driver = {
     .reconnect = pg_reconnect,
     .changes = pg_changes,
     .in_transaction = pg_in_transaction,
+    .wait_notified = pg_wait_notified,
 };

@@ -27,6 +27,9 @@
     XX(NOT_FOUND, "not_found", 404, "not found")                                                   \
     XX(METHOD, "method_not_allowed", 405, "method not allowed")                                    \
     XX(CONFLICT, "conflict", 409, "state conflict")                                                \
+    /* A write lost a race for the same row to another node or request: done                       \
+     * again once by the batch (app.c), answered 409 when it loses again. */                       \
+    XX(RACE, "conflict", 409, "changed meanwhile by another request")                              \
     XX(TOO_LARGE, "payload_too_large", 413, "body over the limit")                                 \
     XX(RULE_REJECTED, "rule_rejected", 422, "rule rejected")                                       \
     XX(RULE_SYNTAX, "rule_syntax", 422, "rule failed to compile")                                  \

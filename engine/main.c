@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "org.h"
 #include "rules_watch.h"
+#include "nodes.h"
 #include "store_backup.h"
 #include "store_lock.h"
 
@@ -42,6 +43,7 @@ struct daemon {
     uint64_t drain_started_ms;
     struct rules_watch *watch;
     struct store_lock *lock; /* one daemon per database, held until exit */
+    struct nodes *nodes;     /* PostgreSQL: what the other nodes activate */
     /* Principals replaced by a SIGHUP: a queued write may still borrow one
      * (app_write.principal), so they are freed only when no write waits. */
     struct auth_set *retired[8];
@@ -303,6 +305,8 @@ static int run(struct daemon *d)
     if (core_start(app, &app->core, &why))
         return die(why.msg);
     jobs_attach(app->jobs, app->core);
+    if (db_is_postgresql(cfg->db_path) && nodes_start(app, cfg->db_path, &d->nodes, &why))
+        return die(why.msg);
     core_call(app->core, observe_rule_calls, NULL); /* the observer is per thread */
     uv_signal_init(app->loop, &d->sig_hup);
     uv_signal_init(app->loop, &d->sig_term);
@@ -328,15 +332,18 @@ static int run(struct daemon *d)
     uv_prepare_start(&d->log_flush, on_log_flush);
     log_set_buffered(true);
     uv_run(app->loop, UV_RUN_DEFAULT);
+    nodes_stop(d->nodes);
     core_stop(app->core);
     app->core = NULL;
     log_set_buffered(false);
     const struct app_counters *k = &app->counters;
-    log_info("served %llu requests; %llu writes in %llu commits (%.1f a commit, %.2f ms mean)",
+    log_info("served %llu requests; %llu writes in %llu commits (%.1f a commit, %.2f ms mean);"
+             " %llu done again after a race",
              (unsigned long long)k->requests, (unsigned long long)k->batched_writes,
              (unsigned long long)k->commits,
              k->commits ? (double)k->batched_writes / (double)k->commits : 0.0,
-             k->commits ? (double)k->commit_ns_total / (double)k->commits / 1e6 : 0.0);
+             k->commits ? (double)k->commit_ns_total / (double)k->commits / 1e6 : 0.0,
+             (unsigned long long)k->races);
     rules_close(app->rules);
     jobs_close(app->jobs);
     store_close(app->st);

@@ -245,7 +245,7 @@ static int persist(struct rules *r, struct rules_version *v, const struct candid
         .owner = v->owner,
         .version = v->version,
         .hash = v->hash,
-        .status = activate ? "active" : "pending",
+        .status = "pending", /* until store_rule_activate, when activated at once */
         .files = files,
         .origin = origin,
         .created_at_ms = at,
@@ -797,16 +797,24 @@ static void sync_owner(const char *owner, const char *path, int dirfd, const cha
     sc->failed += rc != 0;
 }
 
+static int restore_active(struct rules *r, bool changed_only, int *loaded, struct err_detail *why);
+
 int rules_sync_disk(struct rules *r, const char *actor)
 {
     if (!r->dir)
         return 0;
     struct sync_ctx sc = {.r = r, .actor = actor};
     struct err_detail why = {0};
-    if (rules__tree_visit(r->dir, sync_owner, &sc, &why)) {
+    /* Nodes sharing a database read their trees one at a time, each first
+     * taking in what another activated (say, the same tree, read first). */
+    int loaded = 0;
+    if (store_nodes_lock(r->st, &why) || restore_active(r, true, &loaded, &why) ||
+        rules__tree_visit(r->dir, sync_owner, &sc, &why)) {
+        store_nodes_unlock(r->st);
         record_error_kind(r, RULES__ERROR_LOAD, "hq", 0, NULL, actor, &why);
         return 1;
     }
+    store_nodes_unlock(r->st);
     return sc.failed;
 }
 
@@ -834,8 +842,9 @@ static int on_active(const char *owner, int version, void *ctx)
     return 0;
 }
 
-/* Recompile the stored active versions: HQ first. */
-static int restore_active(struct rules *r, struct err_detail *why)
+/* Recompile the stored active versions, HQ first: all of them, or
+ * (changed_only) those not active in memory; *loaded counts them. */
+static int restore_active(struct rules *r, bool changed_only, int *loaded, struct err_detail *why)
 {
     struct active_list al = {0};
     int rc = store_rule_active_list(r->st, on_active, &al, why);
@@ -843,6 +852,9 @@ static int restore_active(struct rules *r, struct err_detail *why)
         for (size_t i = 0; i < al.n; i++) {
             bool is_hq = !strcmp(al.rows[i].owner, "hq");
             if (is_hq != (pass == 0))
+                continue;
+            const struct rules_version *now = rules_active(r, al.rows[i].owner);
+            if (changed_only && now && now->version == al.rows[i].version)
                 continue;
             enum rules_layer layer;
             struct rules__stored vl = {0};
@@ -868,9 +880,24 @@ static int restore_active(struct rules *r, struct err_detail *why)
             v->activated_at_ms = vl.activated_at_ms;
             snprintf(v->approved_by, sizeof v->approved_by, "%s", vl.approved_by);
             swap_in(r, v);
+            if (changed_only) {
+                struct owner_slot *s = slot_find(r, al.rows[i].owner, true);
+                if (s)
+                    rules__errors_settle(&s->errors, al.rows[i].version, true);
+                rules__shadows_settle(r, al.rows[i].owner);
+                log_info("rules: %s v%d active (activated by another node)", al.rows[i].owner,
+                         al.rows[i].version);
+            }
+            (*loaded)++;
         }
     free(al.rows);
     return rc;
+}
+
+int rules_follow_store(struct rules *r, int *loaded, struct err_detail *why)
+{
+    *loaded = 0;
+    return restore_active(r, true, loaded, why);
 }
 
 int rules_open(struct store *st, const char *dir, bool auto_approve, struct rules **out,
@@ -899,7 +926,8 @@ int rules_open_with(struct store *st, const struct rules_options *o, struct rule
         r->hq_signed = true;
         memcpy(r->hq_key, o->hq_key, sizeof r->hq_key);
     }
-    int rc = restore_active(r, why);
+    int loaded = 0;
+    int rc = restore_active(r, false, &loaded, why);
     if (!rc)
         rules_sync_disk(r, "ltcd");
     if (!rc && !rules_hq(r)) {

@@ -102,6 +102,13 @@ int rules_open_with(struct store *st, const struct rules_options *o, struct rule
                     struct err_detail *why);
 void rules_close(struct rules *r);
 
+/* Take in what other nodes on the same database activated (nodes.h): each
+ * owner whose stored active version is not the one in memory is loaded and
+ * checked as at start, HQ first, and swapped in; *loaded counts them. A
+ * version that fails here keeps the old one and is recorded as its owner's
+ * load error. -ERR_STORE when the store cannot be read. Core thread. */
+int rules_follow_store(struct rules *r, int *loaded, struct err_detail *why);
+
 /* Re-read the rules directory and submit each owner's bundle. Returns the
  * number of owners whose bundle failed (each kept as its last_error). */
 int rules_sync_disk(struct rules *r, const char *actor);

@@ -43,7 +43,8 @@
                     " CASE WHEN ?2 = 'lead' THEN coalesce(?12, '') END)")                          \
     XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5,"        \
                     " last_seq=?6, exposure=?7, owner=?8,"                                         \
-                    " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END WHERE id=?1")     \
+                    " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END"                  \
+                    " WHERE id=?1 AND last_seq=?10")                                               \
     XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
                  " FROM instances WHERE id=?1")                                                    \
     XX(inst_where, "SELECT region, office FROM instances WHERE id=?1")                             \
@@ -141,10 +142,14 @@
                    " WHERE owner=?1 AND hash=?2"                                                   \
                    " AND status IN ('active','retired','pending')")                                \
     XX(rv_max, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1")               \
-    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1 AND version="          \
-                  "(SELECT version FROM rule_active WHERE owner=?1)")                              \
+    /* Activate first, and only what is not active: of two nodes activating                        \
+     * one version at once, the second finds it done (PostgreSQL's update waits                    \
+     * for the first's commit, then sees its row) and changes nothing. */                          \
     XX(rv_activate, "UPDATE rule_versions SET status='active', activated_at=?3,"                   \
-                    " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2")        \
+                    " approved_by=coalesce(?4, approved_by) WHERE owner=?1 AND version=?2"         \
+                    " AND status <> 'active'")                                                     \
+    XX(rv_retire, "UPDATE rule_versions SET status='retired' WHERE owner=?1 AND status='active'"   \
+                  " AND version <> ?2")                                                            \
     XX(rv_status, "UPDATE rule_versions SET status=?3, reason=coalesce(?4, reason)"                \
                   " WHERE owner=?1 AND version=?2")                                                \
     XX(rv_supersede_audit, "INSERT INTO rule_events(owner, version, at, actor, action, hash,"      \
@@ -198,6 +203,7 @@
 struct store {
     struct db *db;
     bool pg;                      /* on PostgreSQL (else SQLite) */
+    struct db_stmt *notify;       /* PostgreSQL: tell the nodes of an activation (nodes.h) */
     struct db_stmt *user_version; /* the schema version; prepared before the migrations */
     char *wal_path;               /* owned: PATH-wal */
     int wal_fd;                   /* for fsync after a deferred commit; -1 until the WAL exists */
@@ -450,7 +456,11 @@ static int open_pg(struct store *st, struct err_detail *why)
     if (!rc)
         rc = exec(st, "DELETE FROM share_run_parts WHERE run_id NOT IN (SELECT id FROM share_runs)",
                   why);
-    return rc ? rc : prepare_all(st, why);
+    if (!rc)
+        rc = prepare_all(st, why);
+    if (!rc && db_prepare(st->db, "SELECT pg_notify('" STORE_RULES_CHANNEL "', ?1)", &st->notify))
+        rc = store__fail(st, why, "prepare notify");
+    return rc;
 }
 
 int store_open(const char *path, bool sync_full, struct store **out, struct err_detail *why)
@@ -553,6 +563,7 @@ void store_close(struct store *st)
         free(st->lazy[t]);
     }
     db_finalize(st->user_version);
+    db_finalize(st->notify);
     db_close(st->db);
     if (st->wal_fd >= 0)
         close(st->wal_fd);
@@ -728,9 +739,13 @@ int store_instance_update(struct store *st, const struct store_instance *in, str
     db_bind_int64(s, 7, in->exposure);
     db_bind_text(s, 8, in->owner);
     db_bind_text(s, 9, in->next_review);
+    db_bind_int64(s, 10, in->prev_seq);
     int rc = store__done(st, s, why, "update instance");
+    /* Instances are never deleted: no row changed means another writer
+     * (a node on the same PostgreSQL database) moved it on first. */
     if (!rc && db_changes(st->db) != 1)
-        rc = err_set(why, -ERR_NOT_FOUND, "instance %lld not found", (long long)in->id);
+        rc = err_set(why, -ERR_RACE, "instance %lld changed meanwhile (its last event is not %lld)",
+                     (long long)in->id, (long long)in->prev_seq);
     return rc;
 }
 
@@ -972,24 +987,52 @@ int store_rule_version_max(struct store *st, const char *owner, int *version,
     return int_query(st, st->rv_max, version, why, "max rule version");
 }
 
+#define STORE_PG_NODES_LOCK "7418318"
+
+int store_nodes_lock(struct store *st, struct err_detail *why)
+{
+    return st->pg ? exec(st, "SELECT pg_advisory_lock(" STORE_PG_NODES_LOCK ")", why) : 0;
+}
+
+void store_nodes_unlock(struct store *st)
+{
+    if (st->pg)
+        exec(st, "SELECT pg_advisory_unlock(" STORE_PG_NODES_LOCK ")", NULL);
+}
+
 int store_rule_activate(struct store *st, const char *owner, int version, int64_t at_ms,
                         const char *approved_by, struct err_detail *why)
 {
-    db_bind_text(st->rv_retire, 1, owner);
-    int rc = store__done(st, st->rv_retire, why, "retire rule version");
-    if (rc)
-        return rc;
     db_bind_text(st->rv_activate, 1, owner);
     db_bind_int64(st->rv_activate, 2, version);
     db_bind_int64(st->rv_activate, 3, at_ms);
     db_bind_text(st->rv_activate, 4, approved_by);
-    if ((rc = store__done(st, st->rv_activate, why, "activate rule version")))
+    int rc = store__done(st, st->rv_activate, why, "activate rule version");
+    if (rc)
         return rc;
-    if (db_changes(st->db) != 1)
-        return err_set(why, -ERR_NOT_FOUND, "%s version %d not found", owner, version);
+    if (db_changes(st->db) != 1) {
+        char status[16];
+        if ((rc = store_rule_version_status(st, owner, version, status, why)))
+            return rc;
+        if (!status[0])
+            return err_set(why, -ERR_NOT_FOUND, "%s version %d not found", owner, version);
+        return err_set(why, -ERR_CONFLICT, "%s v%d is active already", owner, version);
+    }
+    db_bind_text(st->rv_retire, 1, owner);
+    db_bind_int64(st->rv_retire, 2, version);
+    if ((rc = store__done(st, st->rv_retire, why, "retire rule version")))
+        return rc;
     db_bind_text(st->ra_set, 1, owner);
     db_bind_int64(st->ra_set, 2, version);
-    return store__done(st, st->ra_set, why, "set active rule version");
+    rc = store__done(st, st->ra_set, why, "set active rule version");
+    if (!rc && st->notify) {
+        db_bind_text(st->notify, 1, owner);
+        int step = db_step(st->notify);
+        db_reset(st->notify);
+        if (step != DB_ROW)
+            rc = store__fail(st, why, "notify the activation");
+    }
+    return rc;
 }
 
 int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,

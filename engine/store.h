@@ -91,12 +91,17 @@ struct store_instance {
     const char *next_review; /* a nurtured lead's next review date, or NULL: at stage
                               * lead it waits in the review queue from then (at once
                               * without one); at any other stage it does not wait */
+    int64_t prev_seq;        /* update only: the last_seq the caller read */
 };
 
 int store_instance_insert(struct store *st, const struct store_instance *in,
                           struct err_detail *why);
 /* Replace state: stage, temperature, doc, updated_at, last_seq, exposure,
- * owner and next_review. */
+ * owner and next_review, only while the stored last_seq is in->prev_seq:
+ * -ERR_RACE when another writer moved the instance on since it was read
+ * (on PostgreSQL the update waits for that writer's commit, then finds it).
+ * Update before appending the event, so the loser of a race fails here,
+ * not on the event's key. */
 int store_instance_update(struct store *st, const struct store_instance *in,
                           struct err_detail *why);
 
@@ -200,8 +205,22 @@ int store_rule_version_by_hash(struct store *st, const char *owner, const char *
                                struct err_detail *why);
 int store_rule_version_max(struct store *st, const char *owner, int *version,
                            struct err_detail *why);
-/* Retire the owner's active version, mark 'version' active and point
- * rule_active at it. Run inside a transaction. */
+/* PostgreSQL: a lock of the database every node takes around work two
+ * nodes must not do at once (reading rule trees into versions), held by
+ * the connection until store_nodes_unlock; it waits for another node's.
+ * SQLite: nothing to do (one node). */
+int store_nodes_lock(struct store *st, struct err_detail *why);
+void store_nodes_unlock(struct store *st);
+
+/* The PostgreSQL channel an activation is told on (to every node serving
+ * the database, nodes.h), its payload the owner. */
+#define STORE_RULES_CHANNEL "ltc_rules"
+
+/* Mark 'version' active, retire the owner's other active one and point
+ * rule_active at it; on PostgreSQL, notify STORE_RULES_CHANNEL at the
+ * commit. Run inside a transaction. -ERR_NOT_FOUND without the version,
+ * -ERR_CONFLICT when it is active already (another node activated it
+ * first: an approval happens once). */
 int store_rule_activate(struct store *st, const char *owner, int version, int64_t at_ms,
                         const char *approved_by, struct err_detail *why);
 int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,

@@ -302,12 +302,17 @@ TEST(customer_exposure_follows_contracts)
     CHECK(store_customer_exposure(st, "nobody", 0, &e, &why) == 0 && e == 0);
     /* instance 1 leaves stage contract (cash collected): its 100 goes */
     struct store_instance up = {
-        .id = 1, .stage = "closed", .doc = "{}", .at_ms = 2, .last_seq = 2, .exposure = 0};
+        .id = 1, .stage = "closed", .doc = "{}", .at_ms = 2, .last_seq = 2, .prev_seq = 1};
     CHECK(store_instance_update(st, &up, &why) == 0);
     CHECK(store_customer_exposure(st, "acme", 4, &e, &why) == 0 && e == 200);
     /* instance 4 signs: 700 more */
-    up = (struct store_instance){
-        .id = 4, .stage = "contract", .doc = "{}", .at_ms = 2, .last_seq = 2, .exposure = 700};
+    up = (struct store_instance){.id = 4,
+                                 .stage = "contract",
+                                 .doc = "{}",
+                                 .at_ms = 2,
+                                 .last_seq = 2,
+                                 .prev_seq = 1,
+                                 .exposure = 700};
     CHECK(store_instance_update(st, &up, &why) == 0);
     CHECK(store_customer_exposure(st, "acme", 0, &e, &why) == 0 && e == 900);
     CHECK(store_commit(st, &why) == 0);
@@ -379,7 +384,8 @@ static int write_inst(struct store *st, int64_t id, const struct inst_now *x, bo
                                 .office = x->office,
                                 .doc = doc,
                                 .at_ms = 1,
-                                .last_seq = 1};
+                                .last_seq = 1,
+                                .prev_seq = 1};
     struct err_detail why = {0};
     return insert ? store_instance_insert(st, &in, &why) : store_instance_update(st, &in, &why);
 }
@@ -594,6 +600,38 @@ TEST(pg_ids_are_unique_across_stores)
     store_close(b);
 }
 
+/* An update names the last event its writer read: a second writer that
+ * read the same loses (-ERR_RACE), on its own connection (another node) or
+ * on the same, and changes nothing. */
+TEST(a_stale_update_is_a_race)
+{
+    struct store *a = fresh(), *b = NULL;
+    struct err_detail why = {0};
+    CHECK(a != NULL && store_begin(a, &why) == 0 && insert(a, 1, "a", "lead") == 0);
+    CHECK(store_commit(a, &why) == 0);
+    CHECK(store_open(dbpath, false, &b, &why) == 0);
+    struct store_instance up = {.id = 1,
+                                .stage = "opportunity",
+                                .doc = "{\"v\":2}",
+                                .at_ms = 2,
+                                .last_seq = 2,
+                                .prev_seq = 1};
+    CHECK(store_begin(a, &why) == 0 && store_instance_update(a, &up, &why) == 0);
+    CHECK(store_commit(a, &why) == 0);
+    up.doc = "{\"v\":3}";
+    CHECK(store_begin(b, &why) == 0);
+    CHECK(store_instance_update(b, &up, &why) == -ERR_RACE);
+    CHECK_MSG(strstr(why.msg, "changed meanwhile"), "%s", why.msg);
+    store_rollback(b);
+    struct store_instance_row row;
+    CHECK(store_instance_get(b, 1, &row, &why) == 0);
+    CHECK(!strcmp(row.doc, "{\"v\":2}") && row.last_seq == 2);
+    store_instance_row_deinit(&row);
+    store_close(a);
+    store_close(b);
+}
+
+SCRATCH_BOTH(a_stale_update_is_a_race)
 SCRATCH_BOTH(migrates_to_the_latest_schema_and_reopens)
 SCRATCH_BOTH(instances_and_events_round_trip)
 SCRATCH_BOTH(lists_filter_and_page)
@@ -611,11 +649,11 @@ TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema
           T(a_commit_without_room_makes_the_store_degraded_until_one_writes),
           T(a_failed_fsync_makes_the_store_degraded), T(customer_exposure_follows_contracts),
           T(the_funnel_sums_follow_every_write), T(new_rows_get_their_ids_from_their_insert),
-          T(a_lead_statement_without_room_makes_the_store_degraded),
+          T(a_lead_statement_without_room_makes_the_store_degraded), T(a_stale_update_is_a_race),
           /* The same on PostgreSQL, and what is its own. */
           T(pg_migrates_to_the_latest_schema_and_reopens), T(pg_refuses_a_newer_schema),
           T(pg_instances_and_events_round_trip), T(pg_ids_are_unique_across_stores),
           T(pg_lists_filter_and_page), T(pg_events_are_append_only),
           T(pg_a_rolled_back_savepoint_leaves_nothing), T(pg_rule_versions_activate_one_at_a_time),
           T(pg_customer_exposure_follows_contracts), T(pg_the_funnel_sums_follow_every_write),
-          T(pg_new_rows_get_their_ids_from_their_insert))
+          T(pg_new_rows_get_their_ids_from_their_insert), T(pg_a_stale_update_is_a_race))
