@@ -292,10 +292,12 @@ static void probe(void *arg)
         log_error("storage degraded: %s; writes answer 503 until a commit succeeds", reason);
         app->degraded_logged = true;
     }
-    if (reason && !app->stopping && !store_in_transaction(app->st)) {
+    if (!app->stopping && !store_in_transaction(app->st)) {
         struct err_detail why = {0};
-        if (store_probe(app->st, &why) == 0)
+        if (reason && store_probe(app->st, &why) == 0)
             reason = NULL;
+        else if (!reason && store_ping(app->st, &why))
+            return; /* degraded from now: logged at the next tick */
     }
     if (!reason && app->degraded_logged) {
         log_info("storage: commits succeed again after %.1f s",

@@ -121,7 +121,11 @@ static int pg_open(const char *target, bool read_only, struct db **out, struct e
     if (!d)
         return err_set(why, -ERR_NOMEM, "out of memory");
     d->head.driver = &db_pg_driver;
-    d->conn = PQconnectdb(target);
+    /* The URI's own settings win over these defaults: no connect waits
+     * long for a server that is gone; the server's views name ltcd. */
+    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *const values[] = {"5", "ltcd", target, NULL};
+    d->conn = PQconnectdbParams(keys, values, 1);
     if (!d->conn || PQstatus(d->conn) != CONNECTION_OK) {
         const char *msg = d->conn ? PQerrorMessage(d->conn) : "out of memory";
         int rc = err_set(why, -ERR_STORE, "cannot connect to PostgreSQL: %.*s",

@@ -269,10 +269,12 @@ int store__fail(struct store *st, struct err_detail *why, const char *what)
     char msg[ERR_DETAIL_MAX];
     snprintf(msg, sizeof msg, "%s: %s", what, db_message(st->db));
     /* Failures of the medium, not of one request: /health reports them. */
-    if (db_failure(st->db) == DB_FAIL_MEDIUM)
+    enum db_failure f = db_failure(st->db);
+    if (f == DB_FAIL_MEDIUM)
         mark_degraded(st, msg);
-    return err_set(why, db_failure(st->db) == DB_FAIL_BUSY ? -ERR_STORE_BUSY : -ERR_STORE, "%s",
-                   msg);
+    if (f == DB_FAIL_MEDIUM && st->pg) /* the server is gone: try again later */
+        return err_set(why, -ERR_UNAVAILABLE, "database unavailable: %s", msg);
+    return err_set(why, f == DB_FAIL_BUSY ? -ERR_STORE_BUSY : -ERR_STORE, "%s", msg);
 }
 
 int store__done(struct store *st, struct db_stmt *s, struct err_detail *why, const char *what)
@@ -615,8 +617,15 @@ const char *store_degraded(const struct store *st, int64_t *since_ms)
     return st->degraded ? st->degraded_reason : NULL;
 }
 
+int store_ping(struct store *st, struct err_detail *why)
+{
+    return st->pg && store_schema_version(st) < 0 ? store__fail(st, why, "ping") : 0;
+}
+
 int store_probe(struct store *st, struct err_detail *why)
 {
+    if (st->pg && db_reconnect(st->db))
+        return store__fail(st, why, "connect again");
     /* Rewriting user_version with its own value changes nothing, yet it
      * writes page 1: a real commit without a table of its own. */
     int version = store_schema_version(st);

@@ -415,8 +415,15 @@ const char *store_degraded(const struct store *st, int64_t *since_ms);
 
 /* A commit that changes nothing yet writes a page (and fsyncs it with
  * sync_full), to find out whether the disk takes writes again: 0 clears the
- * degraded state. Not inside a transaction. */
+ * degraded state. On PostgreSQL it connects again first (the server came
+ * back; statements are prepared again as they are used). Not inside a
+ * transaction.
+ *
+ * PostgreSQL: a server that is gone fails every statement with
+ * -ERR_UNAVAILABLE (503) and makes the store degraded; store_ping, a round
+ * trip, finds that out while nothing else runs (SQLite: nothing to do). */
 int store_probe(struct store *st, struct err_detail *why);
+int store_ping(struct store *st, struct err_detail *why);
 
 /* PRAGMA integrity_check: 0 when "ok". */
 int store_integrity_check(struct store *st, struct err_detail *why);
