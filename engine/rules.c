@@ -897,7 +897,10 @@ static int restore_active(struct rules *r, bool changed_only, int *loaded, struc
 int rules_follow_store(struct rules *r, int *loaded, struct err_detail *why)
 {
     *loaded = 0;
-    return restore_active(r, true, loaded, why);
+    int rc = restore_active(r, true, loaded, why);
+    if (!rc)
+        rules__shadows_follow(r);
+    return rc;
 }
 
 int rules_open(struct store *st, const char *dir, bool auto_approve, struct rules **out,

@@ -102,9 +102,10 @@ int rules_open_with(struct store *st, const struct rules_options *o, struct rule
                     struct err_detail *why);
 void rules_close(struct rules *r);
 
-/* Take in what other nodes on the same database activated (nodes.h): each
- * owner whose stored active version is not the one in memory is loaded and
- * checked as at start, HQ first, and swapped in; *loaded counts them. A
+/* Take in what other nodes on the same database activated or shadowed
+ * (nodes.h): each owner whose stored active version is not the one in
+ * memory is loaded and checked as at start, HQ first, and swapped in
+ * (*loaded counts them); the running shadow windows are read again. A
  * version that fails here keeps the old one and is recorded as its owner's
  * load error. -ERR_STORE when the store cannot be read. Core thread. */
 int rules_follow_store(struct rules *r, int *loaded, struct err_detail *why);

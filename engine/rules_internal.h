@@ -120,6 +120,9 @@ struct rules__shadows *rules__shadows(struct rules *r);
  * not compile any more is logged and left out). *out is owned by the caller. */
 int rules__shadows_open(struct rules *r, struct rules__shadows **out, struct err_detail *why);
 void rules__shadows_close(struct rules__shadows *s);
+/* The running windows as stored (what other nodes started or ended), each
+ * compiled again. */
+void rules__shadows_follow(struct rules *r);
 /* The owner's versions changed status: end its shadows whose version is no
  * longer pending (approved, rejected, superseded). */
 void rules__shadows_settle(struct rules *r, const char *owner);

@@ -115,6 +115,16 @@ int rules__shadows_open(struct rules *r, struct rules__shadows **out, struct err
     return 0;
 }
 
+void rules__shadows_follow(struct rules *r)
+{
+    struct rules__shadows *s = rules__shadows(r);
+    while (s && s->n)
+        drop(s, s->n - 1);
+    struct err_detail w = {0};
+    if (s && store_shadow_running(rules__store(r), now_of(s), on_running, r, &w))
+        log_warn("rules: shadow runs of other nodes not taken in: %s", w.msg);
+}
+
 void rules__shadows_close(struct rules__shadows *s)
 {
     while (s && s->n)

@@ -996,6 +996,18 @@ int store_rule_version_max(struct store *st, const char *owner, int *version,
     return int_query(st, st->rv_max, version, why, "max rule version");
 }
 
+/* PostgreSQL: tell the other nodes (at the commit) that the rules of
+ * 'owner' changed. */
+static int notify(struct store *st, const char *owner, struct err_detail *why)
+{
+    if (!st->notify)
+        return 0;
+    db_bind_text(st->notify, 1, owner);
+    int step = db_step(st->notify);
+    db_reset(st->notify);
+    return step == DB_ROW ? 0 : store__fail(st, why, "notify the other nodes");
+}
+
 #define STORE_PG_NODES_LOCK "7418318"
 
 int store_nodes_lock(struct store *st, struct err_detail *why)
@@ -1034,14 +1046,7 @@ int store_rule_activate(struct store *st, const char *owner, int version, int64_
     db_bind_text(st->ra_set, 1, owner);
     db_bind_int64(st->ra_set, 2, version);
     rc = store__done(st, st->ra_set, why, "set active rule version");
-    if (!rc && st->notify) {
-        db_bind_text(st->notify, 1, owner);
-        int step = db_step(st->notify);
-        db_reset(st->notify);
-        if (step != DB_ROW)
-            rc = store__fail(st, why, "notify the activation");
-    }
-    return rc;
+    return rc ? rc : notify(st, owner, why);
 }
 
 int store_rule_set_status(struct store *st, const char *owner, int version, const char *status,
@@ -1428,7 +1433,8 @@ int store_shadow_start(struct store *st, const struct store_shadow *s, int64_t *
     db_bind_int64(q, 3, s->started_at_ms);
     db_bind_int64(q, 4, s->until_ms);
     db_bind_text(q, 5, s->started_by);
-    return store__insert_id(st, q, id, why, "insert shadow run");
+    rc = store__insert_id(st, q, id, why, "insert shadow run");
+    return rc ? rc : notify(st, s->owner, why);
 }
 
 int store_shadow_end(struct store *st, int64_t id, int64_t at_ms, const char *reason,

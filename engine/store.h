@@ -212,8 +212,8 @@ int store_rule_version_max(struct store *st, const char *owner, int *version,
 int store_nodes_lock(struct store *st, struct err_detail *why);
 void store_nodes_unlock(struct store *st);
 
-/* The PostgreSQL channel an activation is told on (to every node serving
- * the database, nodes.h), its payload the owner. */
+/* The PostgreSQL channel an activation or a shadow run's start is told on
+ * (to every node serving the database, nodes.h), its payload the owner. */
 #define STORE_RULES_CHANNEL "ltc_rules"
 
 /* Mark 'version' active, retire the owner's other active one and point

@@ -91,6 +91,17 @@ events=$(sql "SELECT count(*) FROM rule_events WHERE owner='region/south' AND ve
 [ "$a200" = 1 ] && [ "$a409" = 2 ] && [ "$events" = 1 ]
 ok_if "one version approved on three nodes at once: one 200, two 409, one approve event"
 
+# --- a shadow run started on one node shadows the leads of every node ------------
+on 1 PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 50 } -- shadow' >/dev/null
+X=$(jq -r .version <"$WORK/body")
+on 1 POST "/v1/rules/region/south/versions/$X/shadow" south-admin-token '{"hours":1}' >/dev/null
+expect "a shadow run started on node 1" 201
+sleep 1
+on 3 POST /v1/leads pa-ar-token "$LEAD" >/dev/null; expect "a lead created on node 3" 201
+evaluated=$(on 2 GET "/v1/rules/region/south/versions/$X/shadow" hq-viewer-token | jq .evaluated)
+[ "$evaluated" = 1 ]
+ok_if "node 3 evaluated it under the shadow too, as node 2 reads ($evaluated)"
+
 # --- targets alike on every node ---------------------------------------------------
 on 1 PUT /v1/targets/office/province-a/2026 hq-admin-token '{"metric":"orders","amount":1234500}' >/dev/null
 expect "a target set on node 1" 200
