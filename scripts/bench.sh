@@ -2,7 +2,8 @@
 # make bench: wrk over loopback against ltcd and, in the same run, against
 # nginx (one worker, a fixed JSON body): the HTTP floor of this machine; and
 # Redis (appendfsync always) running a Lua lead score plus XADD: the
-# durable-Lua peer. Prints req/s, p50 and p99 for each load and the ratios.
+# durable-Lua peer. Prints req/s, p50 and p99 for each load and the ratios;
+# then the pipeline at scale (bench-pipeline.sh) and PostgreSQL (bench-pg.sh).
 # Env: BENCH_SECONDS (default 10), BENCH_CONNS (64), BENCH_MILLION (1: also
 # measure resident memory with a million stored leads).
 set -eu
@@ -251,3 +252,6 @@ fi
 # customers (issue 14), on a database of its own.
 kill -TERM $LTCD_PID 2>/dev/null; wait $LTCD_PID 2>/dev/null || true; LTCD_PID=""
 sh scripts/bench-pipeline.sh
+# The same loads on PostgreSQL, one node and two (issue 16), beside these.
+echo
+sh scripts/bench-pg.sh "$(rps_of "ltcd create lead (evaluate+commit)")" "$(rps_of "ltcd KDP decision (ATI, durable)")"
