@@ -965,7 +965,12 @@ int store_rule_version_insert(struct store *st, const struct store_rule_version 
         db_bind_int64(s, 11, v->base);
     else
         db_bind_null(s, 11);
-    return store__done(st, s, why, "insert rule version");
+    int rc = store__done(st, s, why, "insert rule version");
+    /* Another node numbered a version of the owner the same meanwhile. */
+    if (rc && db_failure(st->db) == DB_FAIL_CONSTRAINT)
+        rc = err_set(why, -ERR_RACE, "%s v%d was submitted meanwhile by another request: try again",
+                     v->owner, v->version);
+    return rc;
 }
 
 static int int_query(struct store *st, struct db_stmt *s, int *out, struct err_detail *why,

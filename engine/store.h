@@ -198,6 +198,8 @@ struct store_rule_version {
 typedef int store_rule_version_cb(const struct store_rule_version *v, void *ctx);
 typedef int store_rule_active_cb(const char *owner, int version, void *ctx);
 
+/* -ERR_RACE when the owner's version number is taken (another node numbered
+ * its own submission the same meanwhile). */
 int store_rule_version_insert(struct store *st, const struct store_rule_version *v,
                               struct err_detail *why);
 /* The newest non-rejected version of 'owner' with that hash, or 0. */

@@ -91,6 +91,20 @@ events=$(sql "SELECT count(*) FROM rule_events WHERE owner='region/south' AND ve
 [ "$a200" = 1 ] && [ "$a409" = 2 ] && [ "$events" = 1 ]
 ok_if "one version approved on three nodes at once: one 200, two 409, one approve event"
 
+# --- versions of one owner submitted through every node at once -------------------
+for n in 1 2 3; do
+    for i in 1 2; do
+        curl -s -o /dev/null -w '%{http_code}\n' -X PUT -H 'Authorization: Bearer south-admin-token' \
+            --data-binary "return { hot = 7$n } -- $n.$i" \
+            "$(url $n)/v1/rules/region/south/thresholds.lua" >"$WORK/p.$n.$i" &
+    done
+done
+wait
+p201=$(cat "$WORK"/p.* | grep -c '^201$'); pother=$(cat "$WORK"/p.* | grep -v -c -E '^(201|409)$')
+stored=$(sql "SELECT count(*) FROM rule_versions WHERE owner='region/south' AND files LIKE '%-- _._%'")
+[ "$pother" = 0 ] && [ "$p201" -ge 1 ] && [ "$stored" = "$p201" ]
+ok_if "six versions of one owner through three nodes at once: each 201 or 409, one stored per 201 ($p201)"
+
 # --- a shadow run started on one node shadows the leads of every node ------------
 on 1 PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 50 } -- shadow' >/dev/null
 X=$(jq -r .version <"$WORK/body")
