@@ -89,6 +89,22 @@ meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{
 check "the region's nurture_days: held_at + 30" [ "$(jq -r '.decisions[0].next_review' <"$WORK/body")" = "$(days 30)" ]
 meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER2,\"decision\":\"nurture\",\"next_review\":\"$TODAY\"}]}" south-reviewer
 expect "a next_review not after the meeting is refused" 422 items_refused
+
+# Exactly one bad item among good ones: the good ones are not recorded either.
+G1=$(mk province-b '{"strategic_fit":3}'); G2=$(mk province-b '{"strategic_fit":3}'); G3=$(mk province-b '{"strategic_fit":3}')
+unchanged() { echo "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events; SELECT count(*) FROM reviews; SELECT group_concat(doc) FROM instances' | sha256sum)"; }
+BEFORE=$(unchanged)
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$G1,\"decision\":\"convert\"},{\"instance\":$G2,\"decision\":\"nurture\"},{\"instance\":$G3,\"decision\":\"close\"},{\"instance\":$G2,\"decision\":\"close\"}]}" south-reviewer
+expect "three good decisions and one lead decided twice: 422" 422 items_refused
+check "... only the bad one is listed" [ "$(jq -c '[.error.details.items[] | [.index, .instance, .field]]' <"$WORK/body")" = "[[3,$G2,\"instance\"]]" ]
+check "... and none of the good ones was recorded (events, meetings, instances)" [ "$(unchanged)" = "$BEFORE" ]
+# The review date a nurture computes stays a date: held_at at the calendar's end is refused.
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"9998-12-31\",\"decisions\":[{\"instance\":$G1,\"decision\":\"convert\"},{\"instance\":$G2,\"decision\":\"nurture\"}]}" south-reviewer
+expect "a nurture whose review date would fall after 9998-12-31 is refused" 422 items_refused
+check "... naming next_review" [ "$(jq -c '[.error.details.items[] | [.index, .field]]' <"$WORK/body")" = '[[1,"next_review"]]' ]
+check "... and nothing was recorded" [ "$(unchanged)" = "$BEFORE" ]
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"9998-12-01\",\"decisions\":[{\"instance\":$G2,\"decision\":\"nurture\"}]}" south-reviewer
+check "a review date within the calendar is kept (held_at + 30)" [ "$(jq -r '.decisions[0].next_review' <"$WORK/body")" = 9998-12-31 ]
 # The single review action takes the same path.
 api POST "/v1/instances/$NORTH/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"next_review\":\"$(days 3)\"}" >/dev/null
 check "a single nurture review sets next_review too" [ "$(jq -r .next_review <"$WORK/body")" = "$(days 3)" ]
