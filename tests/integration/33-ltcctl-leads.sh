@@ -237,6 +237,19 @@ run province-a-viewer queue --unit office/province-a --as-of "$(days 9)"
 [ $RC = 0 ] && out_has "1 lead waiting" && ! grep -q "^ *[0-9.]*  *$COLD " "$WORK/out"; ok_if "the nurtured lead is off the queue before its date"
 run province-a-viewer queue --unit office/province-a --as-of "$NEXT"
 [ $RC = 0 ] && out_has "2 leads waiting" && grep -q "^ *[0-9.]*  *$COLD .* $NEXT\$" "$WORK/out"; ok_if "... and back on it on its date, with the date"
+# A single review takes the meeting's next_review and owner too.
+LATER=$(days 20)
+run province-a-reviewer review "$COLD" decision=nurture next_review="$LATER" owner=amy note="call in January"
+[ $RC = 0 ] && out_has "owner: amy" && out_has "next review: $LATER"; ok_if "review ... next_review= owner= nurtures with a date and a nurturer"
+check "... as the API has it" [ "$(api GET "/v1/instances/$COLD" hq-admin | jq -c '[.owner, .next_review]')" = "[\"amy\",\"$LATER\"]" ]
+EVENTS=$(rows events)
+run province-a-reviewer review "$COLD" decision=nurture next_review=2026-02-30
+[ $RC = 2 ] && err_has "next_review"; ok_if "a review date that does not exist is refused before sending"
+run province-a-ar review "$COLD" decision=nurture owner=bob
+[ $RC = 1 ] && err_has "403 forbidden"; ok_if "an account manager may not change the owner through a review"
+check "... neither was recorded" [ "$(rows events)" = "$EVENTS" ]
+run hq-admin review --help
+[ $RC = 0 ] && out_has "next_review" && out_has "owner"; ok_if "review --help lists next_review and owner"
 
 # --- activities -------------------------------------------------------------------------
 ACTS=$(rows activities)
