@@ -110,6 +110,12 @@ api POST "/v1/instances/$NORTH/actions" hq-admin "{\"action\":\"review\",\"decis
 check "a single nurture review sets next_review too" [ "$(jq -r .next_review <"$WORK/body")" = "$(days 3)" ]
 queue office/city-c "$(days 2)"
 check "... and leaves the queue until then" [ "$(jq '.leads | length' <"$WORK/body")" = 0 ]
+# A single review dated with at: its review date counts from that day, as a meeting's from held_at.
+DATED=$(mk city-c '{"strategic_fit":3}')
+api POST "/v1/instances/$DATED/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"at\":\"$(days 5)\"}" >/dev/null
+check "a review dated at today + 5: next_review today + 5 + 14, reviewed that day" [ "$(jq -c '[.next_review, .reviewed_at]' <"$WORK/body")" = "[\"$(days 19)\",\"$(days 5)\"]" ]
+api POST "/v1/instances/$DATED/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"at\":\"$(days 6)\",\"next_review\":\"$(days 6)\"}" >/dev/null
+expect "... and its next_review must be after that day, not after today" 400 invalid_field
 # A meeting's events are dated the day it was held (their business date).
 api POST /v1/reviews hq-admin "{\"unit\":\"office/city-c\",\"held_at\":\"$(days 3)\",\"decisions\":[{\"instance\":$NORTH,\"decision\":\"convert\"}]}" >/dev/null
 expect "a meeting held on the lead's review date" 201
