@@ -139,5 +139,17 @@ api POST "/v1/instances/$OWNER/actions" cc-ar "{\"action\":\"close\",\"reason\":
 expect "a next_review on a close is 400" 400 invalid_field
 check "nothing was recorded for the three" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = $((EVENTS_BEFORE + 1)) ]
 
+# A region whose thresholds fail for one of its leads (after it was created)
+# does not empty the queues of the units above it: the queue needs HQ's rules only.
+BOOM=$(api POST /v1/leads hq-admin "$(echo "$LEAD" | jq -c '.office = "city-c" | .title = "boom"')" | jq .id)
+api PUT /v1/rules/region/north/thresholds.lua north-admin "$(sed 's/^return function(lead)$/&\
+    if lead.title == "boom" then error("boom") end/' "$WORK/rules/regions/north/thresholds.lua")" >/dev/null
+expect "North's thresholds now fail for the lead titled boom" 201
+queue hq "$TODAY"
+expect "hq's queue still answers" 200
+check "... with the lead North's rules fail for" [ "$(jq "[.leads[] | select(.instance == $BOOM)] | length" <"$WORK/body")" = 1 ]
+queue region/north "$TODAY"
+expect "and so does North's own" 200
+
 stop_daemon
 finish
