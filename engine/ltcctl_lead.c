@@ -88,10 +88,11 @@ static void print_list(const json_t *body)
     json_array_foreach(json_object_get(body, "instances"), i, x)
     {
         const json_t *ev = json_object_get(x, "evaluation");
-        char m[MONEY_TEXT_MAX];
-        printf("%-6lld %-12s %-12s %-12s %-22.22s %-26.26s %22s %5.1f %-5s %-6s %s\n",
-               ltcctl_int_of(x, "id"), ltcctl_str(x, "stage"), ltcctl_str(x, "office"),
-               ltcctl_str(x, "owner"), ltcctl_str(x, "customer"), ltcctl_str(x, "title"),
+        char m[MONEY_TEXT_MAX], cust[LTCCTL_CELL_SIZE(22)], title[LTCCTL_CELL_SIZE(26)];
+        printf("%-6lld %-12s %-12s %-12s %s %s %22s %5.1f %-5s %-6s %s\n", ltcctl_int_of(x, "id"),
+               ltcctl_str(x, "stage"), ltcctl_str(x, "office"), ltcctl_str(x, "owner"),
+               ltcctl_cell(ltcctl_str(x, "customer"), 22, cust, sizeof cust),
+               ltcctl_cell(ltcctl_str(x, "title"), 26, title, sizeof title),
                ltcctl_money_of(json_object_get(x, "budget"), "amount", NULL, m, sizeof m),
                json_number_value(json_object_get(ev, "score")), ltcctl_str(ev, "temperature"),
                ltcctl_str(ev, "maturity"), ltcctl_str(ev, "recommendation"));

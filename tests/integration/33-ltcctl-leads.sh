@@ -318,6 +318,24 @@ run province-a-viewer scorecard --unit office/province-a
 run province-a-viewer --json scorecard --unit office/province-a --week 2026-W53
 [ $RC = 0 ] && [ "$(jq -c '[.people[] | .visits]' "$WORK/out")" = '[5,6]' ]; ok_if "--json scorecard"
 
+# --- names in Chinese: cut on a character, wide characters two columns --------------
+run hq-admin people put wang --name "王小明市场部经理助理" --office province-b --role ar
+run hq-admin customers put hw --name "华为技术有限公司深圳总部分公司" --office province-b --segment "运营商"
+run hq-admin --json lead create --office province-b --customer "华为技术有限公司深圳总部分公司" --title "五号核心网扩容工程第二期项目" --source sales --amount 100 --budget approved --horizon 6
+utf8() { iconv -f UTF-8 -t UTF-8 "$WORK/out" >/dev/null 2>&1; }
+run hq-admin people list --office province-b
+utf8 && out_has "^wang                 王小明市场部经理助理     province-b "; ok_if "people list: a 20-column Chinese name padded to 24 columns, valid UTF-8"
+run hq-admin customers list --office province-b
+utf8 && out_has "^hw                   华为技术有限公司深圳总部分公 province-b       运营商           "
+ok_if "customers list: a 30-column name cut to 28 on a character, the segment padded"
+run hq-admin lead list --office province-b
+utf8 && out_has " 华为技术有限公司深圳总 五号核心网扩容工程第二期项 "; ok_if "lead list: customer and title cut on characters"
+run hq-admin queue --unit office/province-b
+utf8 && out_has " 华为技术有限公司深圳总 五号核心网扩容工程第二期 "; ok_if "queue: customer and title cut on characters"
+run hq-admin scorecard --unit office/province-b --week 2026-W53
+utf8 && out_has "^wang             王小明市场部经理助理   province-b " && out_has "^hw               华为技术有限公司深圳总 province-b "
+ok_if "scorecard: names of people and customers fit their columns"
+
 # --- unreachable ---------------------------------------------------------------------------
 LTC_TOKEN=hq-admin "$LTCCTL" --url http://127.0.0.1:1 people list >/dev/null 2>"$WORK/err"
 [ $? = 3 ] && err_has "cannot reach ltcd"; ok_if "an unreachable daemon is exit 3"
