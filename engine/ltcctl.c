@@ -175,8 +175,9 @@ const struct ltcctl_verb ltcctl_verbs[] = {
     ACTION("reevaluate", "[at=YYYY-MM-DD]", "evaluate a lead again under today's rules"),
     ACTION("review",
            "decision=convert|nurture|close [note=TEXT] [next_review=YYYY-MM-DD] [owner=PERSON]",
-           "the lead review's decision (convert: to opportunity; nurture: back in the queue\n"
-           "on next_review, default HQ's nurture_days; owner: a new nurturer)"),
+           "the lead review's decision (convert: to opportunity)\n"
+           "(nurture: back in the queue on next_review, default HQ's nurture_days; owner: a new "
+           "nurturer)"),
     ACTION("assign", "ar=NAME sr=NAME fr=NAME", "name the iron triangle"),
     ACTION("decide",
            "kdp=ATI|ATB|ATC|ATAC|ATCC outcome=approve|approve_with_conditions|reject|defer\n"
