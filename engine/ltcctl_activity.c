@@ -94,6 +94,15 @@ static void print_people_cards(const json_t *people)
     size_t n = json_array_size(people);
     printf("(%zu of %zu %s below the visit minimum; %lld point%s lost)\n", below, n,
            n == 1 ? "person" : "people", lost, lost == 1 ? "" : "s");
+    /* A region's thresholds that failed: its people were held to HQ's minimum. */
+    const char *said = NULL;
+    json_array_foreach(people, i, p)
+    {
+        const char *e = json_string_value(json_object_get(p, "rule_error"));
+        if (e && (!said || strcmp(said, e)))
+            printf("(HQ's minimum for %s and the others of its region: %s)\n",
+                   ltcctl_str(p, "person"), said = e);
+    }
 }
 
 static void print_customer_cards(const json_t *customers)

@@ -77,6 +77,9 @@ check "South's people are as before (South's minimum 5, no error)" [ "$(p five '
 check "the error is North's runtime error, counted once for the request" [ "$(curl -s "$URL/metrics" | sed -n 's/^ltcd_rule_errors_total{owner="region\/north",kind="runtime"} //p')" = $((${ERRS:-0} + 1)) ]
 card region/north 2026-W53 north-admin
 expect "North's own scorecard answers too" 200
+LTC_URL=$URL LTC_TOKEN=hq-viewer "$LTCCTL" scorecard --unit hq --week 2026-W53 >"$WORK/out" 2>&1
+grep -q "^(HQ's minimum for cc1 and the others of its region: region/north v[0-9]*: regions/north/thresholds.lua" "$WORK/out"
+ok_if "ltcctl scorecard says whose minimum is HQ's, and why"
 api PUT /v1/rules/region/north/thresholds.lua north-admin "$(cat "$WORK/rules/regions/north/thresholds.lua")" >/dev/null
 
 # Activities: checked, scoped, listed.
