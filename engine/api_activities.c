@@ -279,6 +279,7 @@ void api_scorecards(struct api_call *c)
     snprintf(due_now, sizeof due_now, "%04d-%s", year, deadline);
     period_date_days("deadline", due_now, &ddue, NULL);
     json_t *cards = json_array(), *cust_out = json_array(), *overdue_by_office = json_object();
+    json_t *failed_regions = json_object(); /* region -> its thresholds' error */
     size_t i;
     json_t *x;
     if (!rc)
@@ -312,10 +313,29 @@ void api_scorecards(struct api_call *c)
             json_t *lead = json_pack("{s:O, s:O}", "region", json_object_get(x, "region"), "office",
                                      json_object_get(x, "office"));
             struct rules_review_params rp;
-            rc = rules_review_params(c->app->rules, lead, &rp, &why);
+            struct err_detail rwhy = {0};
+            const char *rule_error = NULL;
+            rc = rules_review_params(c->app->rules, lead, &rp, &rwhy);
+            if (rc && rules_is_rule_error(rc)) {
+                /* Bounded, as an assignment rule is: a region's thresholds that
+                 * fail for { region, office } leave its people HQ's minimum,
+                 * the card says why, and the error is the region's runtime
+                 * error (counted once a region and request). */
+                const char *reg = json_string_value(json_object_get(x, "region"));
+                if (reg && !json_object_get(failed_regions, reg)) {
+                    rules_runtime_error(c->app->rules, &rwhy, http_request_id(c->req), c->actor);
+                    json_object_set_new(failed_regions, reg, json_string(rwhy.msg));
+                }
+                rule_error = reg ? json_string_value(json_object_get(failed_regions, reg)) : NULL;
+                json_t *hq_only = json_object();
+                rc = rules_review_params(c->app->rules, hq_only, &rp, &rwhy);
+                json_decref(hq_only);
+            }
             json_decref(lead);
-            if (rc)
+            if (rc) {
+                why = rwhy;
                 break;
+            }
             json_int_t n = json_integer_value(json_object_get(visits, id));
             json_int_t missing =
                 has_role(x, "ar")
@@ -327,6 +347,8 @@ void api_scorecards(struct api_call *c)
                 json_object_get(x, "name"), "office", json_object_get(x, "office"), "roles",
                 json_object_get(x, "roles"), "visits", n, "visits_min", rp.visits_min, "below_min",
                 n < rp.visits_min, "budget_tables_overdue", missing);
+            if (card && rule_error)
+                json_object_set_new(card, "rule_error", json_string(rule_error));
             json_int_t lost = 0;
             rc = card ? rules_points_lost(c->app->rules, card, &lost, &why)
                       : err_set(&why, -ERR_NOMEM, "out of memory");
@@ -343,6 +365,7 @@ void api_scorecards(struct api_call *c)
     json_decref(customers);
     json_decref(visits);
     json_decref(overdue_by_office);
+    json_decref(failed_regions);
     if (rc) {
         json_decref(cards);
         json_decref(cust_out);

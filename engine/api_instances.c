@@ -610,8 +610,12 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
         rc = rules_act(app->rules, doc, pinput, &actor, today, exposure, credit_limit, &next,
                        &outcome, &used, &ledger, why);
     json_decref(pinput);
-    if (!rc) /* next_review and owner of a review (lead management) */
-        rc = api_review_followup(w, doc, input, held_at ? held_at : today, next, why);
+    /* next_review and owner of a review (lead management), from the review's
+     * business date: the meeting's held_at, else the action's at (checked by
+     * process.lua above), else today. */
+    const char *at = json_string_value(json_object_get(input, "at"));
+    if (!rc)
+        rc = api_review_followup(w, doc, input, held_at ? held_at : at ? at : today, next, why);
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);

@@ -139,6 +139,15 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
     }
     char date[PERIOD_DATE_SIZE];
     period_days_date(due, date);
+    /* held_at near the end of the calendar: the review date it gives must be
+     * a date every reader accepts (as_of, next_review), or the lead would
+     * never come back to the queue. */
+    int64_t check;
+    if (period_date_days("next_review", date, &check, NULL))
+        return err_field(why, -ERR_INVALID_FIELD, "next_review",
+                         "next_review: %s plus %lld days is %s, after the last date accepted "
+                         "(9998-12-31)",
+                         held_at, (long long)(due - held), date);
     json_object_set_new(next, "next_review", json_string(date));
     return 0;
 }

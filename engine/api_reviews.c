@@ -62,6 +62,7 @@ struct queue {
     struct api_call *c;
     json_t *leads;
     int64_t as_of;
+    json_int_t stale_days; /* HQ's: the queue needs no region's parameter */
     struct err_detail why;
     int rc;
 };
@@ -81,11 +82,8 @@ static int on_queued(const struct store_queue_row *q, void *ctx)
     json_object_set(lead, "region", json_object_get(doc, "region"));
     json_t *ev = json_object_get(doc, "evaluation");
     double priority = 0;
-    struct rules_review_params rp;
     struct err_detail why = {0};
     int rc = rules_lead_priority(qu->c->app->rules, lead, ev, &priority, &why);
-    if (!rc)
-        rc = rules_review_params(qu->c->app->rules, lead, &rp, &why);
     if (rc) { /* the first rule error answers the request (and is counted) */
         qu->why = why;
         qu->rc = rc;
@@ -105,7 +103,7 @@ static int on_queued(const struct store_queue_row *q, void *ctx)
         json_object_get(doc, "source"), "budget", json_object_get(doc, "budget"), "horizon_months",
         json_object_get(doc, "horizon_months"), "signals", json_object_get(doc, "signals"), "owner",
         json_object_get(doc, "owner"), "evaluation", ev, "priority", priority, "age_days",
-        (json_int_t)(age > 0 ? age : 0), "stale", quiet >= rp.stale_days, "next_review",
+        (json_int_t)(age > 0 ? age : 0), "stale", quiet >= qu->stale_days, "next_review",
         json_object_get(doc, "next_review"), "reviewed_at", json_object_get(doc, "reviewed_at"),
         "updated_at", json_object_get(doc, "updated_at"));
     json_decref(lead);
@@ -140,6 +138,19 @@ void api_review_queue(struct api_call *c)
         api_error(c->req, &why);
         return;
     }
+    /* stale_days is HQ's alone: read once, without any region's thresholds,
+     * so that a region whose rules fail for some lead cannot empty the queue
+     * of its parent units. */
+    json_t *no_region = json_object();
+    struct rules_review_params rp;
+    int prc = rules_review_params(c->app->rules, no_region, &rp, &why);
+    json_decref(no_region);
+    if (prc) {
+        json_decref(q.leads);
+        api_error(c->req, &why);
+        return;
+    }
+    q.stale_days = rp.stale_days;
     int rc = store_review_queue(c->app->st, region, office, as_of ? as_of : today, QUEUE_MAX + 1,
                                 on_queued, &q, &why);
     if (q.rc) {

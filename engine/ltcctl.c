@@ -173,8 +173,11 @@ const struct ltcctl_verb ltcctl_verbs[] = {
     {"events", "ID", "an instance's audit trail: business date, action, actor, outcome", 1, 1, NULL,
      ltcctl_events, false},
     ACTION("reevaluate", "[at=YYYY-MM-DD]", "evaluate a lead again under today's rules"),
-    ACTION("review", "decision=convert|nurture|close [note=TEXT]",
-           "the lead review's decision (convert: to opportunity)"),
+    ACTION("review",
+           "decision=convert|nurture|close [note=TEXT] [next_review=YYYY-MM-DD] [owner=PERSON]",
+           "the lead review's decision (convert: to opportunity)\n"
+           "(nurture: back in the queue on next_review, default HQ's nurture_days; owner: a new "
+           "nurturer)"),
     ACTION("assign", "ar=NAME sr=NAME fr=NAME", "name the iron triangle"),
     ACTION("decide",
            "kdp=ATI|ATB|ATC|ATAC|ATCC outcome=approve|approve_with_conditions|reject|defer\n"

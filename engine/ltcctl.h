@@ -202,6 +202,14 @@ struct ltcctl_table {
 void ltcctl_table_row(struct ltcctl_table *t, const char *const *cells);
 void ltcctl_table_print(struct ltcctl_table *t, FILE *f);
 
+/* A fixed-width table cell: 's' (valid UTF-8, as JSON gives it; NULL prints
+ * "-") cut on a character boundary to at most 'cols' terminal columns, East
+ * Asian wide characters taking two, and padded with spaces to exactly
+ * 'cols'. Written into out (n bytes: 4 * cols + 1 hold any text) and
+ * returned, for printf's "%s" where "%-N.Ns" would cut a character. */
+#define LTCCTL_CELL_SIZE(cols) (4 * (cols) + 1)
+const char *ltcctl_cell(const char *s, int cols, char *out, size_t n);
+
 /* Colour for diffs and versions: only on a terminal, never with NO_COLOR. */
 extern int ltcctl_colour;
 #define C_RED   "\033[31m"

@@ -85,14 +85,24 @@ static void print_people_cards(const json_t *people)
         bool b = json_is_true(json_object_get(p, "below_min"));
         below += b;
         lost += ltcctl_int_of(p, "points_lost");
-        printf("%-16s %-22.22s %-14s %6lld %4lld %-6s %14lld %11lld\n", ltcctl_str(p, "person"),
-               ltcctl_str(p, "name"), ltcctl_str(p, "office"), ltcctl_int_of(p, "visits"),
-               ltcctl_int_of(p, "visits_min"), b ? "below" : "-",
+        char name[LTCCTL_CELL_SIZE(22)];
+        printf("%-16s %s %-14s %6lld %4lld %-6s %14lld %11lld\n", ltcctl_str(p, "person"),
+               ltcctl_cell(ltcctl_str(p, "name"), 22, name, sizeof name), ltcctl_str(p, "office"),
+               ltcctl_int_of(p, "visits"), ltcctl_int_of(p, "visits_min"), b ? "below" : "-",
                ltcctl_int_of(p, "budget_tables_overdue"), ltcctl_int_of(p, "points_lost"));
     }
     size_t n = json_array_size(people);
     printf("(%zu of %zu %s below the visit minimum; %lld point%s lost)\n", below, n,
            n == 1 ? "person" : "people", lost, lost == 1 ? "" : "s");
+    /* A region's thresholds that failed: its people were held to HQ's minimum. */
+    const char *said = NULL;
+    json_array_foreach(people, i, p)
+    {
+        const char *e = json_string_value(json_object_get(p, "rule_error"));
+        if (e && (!said || strcmp(said, e)))
+            printf("(HQ's minimum for %s and the others of its region: %s)\n",
+                   ltcctl_str(p, "person"), said = e);
+    }
 }
 
 static void print_customer_cards(const json_t *customers)
@@ -124,8 +134,10 @@ static void print_customer_cards(const json_t *customers)
             snprintf(got, sizeof got, "collected %s", ltcctl_str(t, "collected_at"));
         else
             snprintf(got, sizeof got, "missing");
-        printf("%-16s %-22.22s %-14s %-30s %s\n", ltcctl_str(c, "customer"), ltcctl_str(c, "name"),
-               ltcctl_str(c, "office"), got, late ? "overdue" : "-");
+        char name[LTCCTL_CELL_SIZE(22)];
+        printf("%-16s %s %-14s %-30s %s\n", ltcctl_str(c, "customer"),
+               ltcctl_cell(ltcctl_str(c, "name"), 22, name, sizeof name), ltcctl_str(c, "office"),
+               got, late ? "overdue" : "-");
     }
     printf("(%zu of %zu budget table%s for %lld missing; %zu overdue for %lld)\n", missing, n,
            n == 1 ? "" : "s", ltcctl_int_of(t0, "year"), overdue, ltcctl_int_of(p0, "year"));

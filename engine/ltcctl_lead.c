@@ -88,10 +88,11 @@ static void print_list(const json_t *body)
     json_array_foreach(json_object_get(body, "instances"), i, x)
     {
         const json_t *ev = json_object_get(x, "evaluation");
-        char m[MONEY_TEXT_MAX];
-        printf("%-6lld %-12s %-12s %-12s %-22.22s %-26.26s %22s %5.1f %-5s %-6s %s\n",
-               ltcctl_int_of(x, "id"), ltcctl_str(x, "stage"), ltcctl_str(x, "office"),
-               ltcctl_str(x, "owner"), ltcctl_str(x, "customer"), ltcctl_str(x, "title"),
+        char m[MONEY_TEXT_MAX], cust[LTCCTL_CELL_SIZE(22)], title[LTCCTL_CELL_SIZE(26)];
+        printf("%-6lld %-12s %-12s %-12s %s %s %22s %5.1f %-5s %-6s %s\n", ltcctl_int_of(x, "id"),
+               ltcctl_str(x, "stage"), ltcctl_str(x, "office"), ltcctl_str(x, "owner"),
+               ltcctl_cell(ltcctl_str(x, "customer"), 22, cust, sizeof cust),
+               ltcctl_cell(ltcctl_str(x, "title"), 26, title, sizeof title),
                ltcctl_money_of(json_object_get(x, "budget"), "amount", NULL, m, sizeof m),
                json_number_value(json_object_get(ev, "score")), ltcctl_str(ev, "temperature"),
                ltcctl_str(ev, "maturity"), ltcctl_str(ev, "recommendation"));
@@ -371,13 +372,17 @@ struct action_key {
 /* The keys each action takes (CONTRACT section 5) and how their values are
  * read; a money key also takes KEY_yuan=YUAN. */
 static const struct action_key action_keys[] = {
-    {NULL, "at", K_DATE},          {"review", "decision", K_TEXT}, {"review", "note", K_TEXT},
-    {"assign", "ar", K_TEXT},      {"assign", "sr", K_TEXT},       {"assign", "fr", K_TEXT},
-    {"decide", "kdp", K_TEXT},     {"decide", "outcome", K_TEXT},  {"decide", "value", K_FEN},
-    {"decide", "discount", K_PCT}, {"decide", "margin", K_PCT},    {"decide", "conditions", K_JSON},
+    {NULL, "at", K_DATE},          {"review", "decision", K_TEXT},
+    {"review", "note", K_TEXT},    {"review", "next_review", K_DATE},
+    {"review", "owner", K_TEXT},   {"assign", "ar", K_TEXT},
+    {"assign", "sr", K_TEXT},      {"assign", "fr", K_TEXT},
+    {"decide", "kdp", K_TEXT},     {"decide", "outcome", K_TEXT},
+    {"decide", "value", K_FEN},    {"decide", "discount", K_PCT},
+    {"decide", "margin", K_PCT},   {"decide", "conditions", K_JSON},
     {"decide", "change", K_JSON}, /* ATAC: { "amount": FEN } */
-    {"sign", "value", K_FEN},      {"sign", "currency", K_TEXT},   {"sign", "terms", K_JSON},
-    {"sign", "net_days", K_INT},   {"milestone", "kind", K_TEXT},  {"milestone", "amount", K_FEN},
+    {"sign", "value", K_FEN},      {"sign", "currency", K_TEXT},
+    {"sign", "terms", K_JSON},     {"sign", "net_days", K_INT},
+    {"milestone", "kind", K_TEXT}, {"milestone", "amount", K_FEN},
     {"milestone", "ref", K_TEXT},  {"close", "reason", K_TEXT},
 };
 #define N_ACTION_KEYS (sizeof action_keys / sizeof *action_keys)
@@ -552,6 +557,9 @@ static void print_action(const json_t *i)
         printf("  evaluation: score %.1f, %s, %s -> %s\n",
                json_number_value(json_object_get(ev, "score")), ltcctl_str(ev, "temperature"),
                ltcctl_str(ev, "maturity"), ltcctl_str(ev, "recommendation"));
+        printf("  owner: %s\n", ltcctl_str(i, "owner"));
+        if (json_is_string(json_object_get(i, "next_review")))
+            printf("  next review: %s\n", ltcctl_str(i, "next_review"));
     } else if (!strcmp(current_action, "reevaluate")) {
         print_instance(i);
     }

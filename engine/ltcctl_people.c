@@ -60,11 +60,11 @@ static void print_people(const json_t *body)
     json_t *p;
     json_array_foreach(list, i, p)
     {
-        char roles[256];
+        char roles[256], name[LTCCTL_CELL_SIZE(24)];
         roles_text(json_object_get(p, "roles"), roles, sizeof roles);
-        printf("%-20s %-24.24s %-16s %-8s %s\n", ltcctl_str(p, "id"), ltcctl_str(p, "name"),
-               ltcctl_str(p, "office"), json_is_false(json_object_get(p, "active")) ? "no" : "yes",
-               roles);
+        printf("%-20s %s %-16s %-8s %s\n", ltcctl_str(p, "id"),
+               ltcctl_cell(ltcctl_str(p, "name"), 24, name, sizeof name), ltcctl_str(p, "office"),
+               json_is_false(json_object_get(p, "active")) ? "no" : "yes", roles);
     }
     print_next(body, json_array_size(list), "person", "people");
 }
@@ -96,9 +96,10 @@ static void print_customers(const json_t *body)
     json_t *c;
     json_array_foreach(list, i, c)
     {
-        char limit[MONEY_TEXT_MAX];
-        printf("%-20s %-28.28s %-16s %-16.16s %24s\n", ltcctl_str(c, "id"), ltcctl_str(c, "name"),
-               ltcctl_str(c, "office"), ltcctl_str(c, "segment"),
+        char limit[MONEY_TEXT_MAX], name[LTCCTL_CELL_SIZE(28)], seg[LTCCTL_CELL_SIZE(16)];
+        printf("%-20s %s %-16s %s %24s\n", ltcctl_str(c, "id"),
+               ltcctl_cell(ltcctl_str(c, "name"), 28, name, sizeof name), ltcctl_str(c, "office"),
+               ltcctl_cell(ltcctl_str(c, "segment"), 16, seg, sizeof seg),
                credit_text(c, limit, sizeof limit));
     }
     print_next(body, json_array_size(list), "customer", "customers");

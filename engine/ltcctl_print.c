@@ -1,4 +1,5 @@
 /* engine/ltcctl_print.c: formatting shared by every verb (see ltcctl.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,50 @@ static size_t text_width(const char *s)
     for (; *s; s++)
         n += ((unsigned char)*s & 0xc0) != 0x80;
     return n;
+}
+
+/* Two columns: CJK, Hangul, fullwidth forms (Unicode's East Asian Wide and
+ * Fullwidth ranges, the ones names are written in). */
+static bool wide(uint32_t cp)
+{
+    return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+           (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+           (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+           (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+           (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+           (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd);
+}
+
+const char *ltcctl_cell(const char *s, int cols, char *out, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "-");
+    size_t off = 0;
+    int used = 0;
+    while (*p) {
+        size_t len = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
+        uint32_t cp = len == 1 ? *p : (uint32_t)(*p & (0x7f >> len));
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80) { /* not UTF-8 after all: a byte at a time */
+                len = 1;
+                cp = *p;
+                break;
+            }
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        int w = wide(cp) ? 2 : 1;
+        if (used + w > cols || off + len + (size_t)(cols - used) >= n)
+            break;
+        memcpy(out + off, p, len);
+        off += len;
+        used += w;
+        p += len;
+    }
+    while (used < cols && off + 1 < n) {
+        out[off++] = ' ';
+        used++;
+    }
+    out[off] = '\0';
+    return out;
 }
 
 void ltcctl_table_row(struct ltcctl_table *t, const char *const *cells)

@@ -41,13 +41,14 @@ static void print_queue(const json_t *q)
     json_t *l;
     json_array_foreach(leads, i, l)
     {
-        char ev[128], age[24];
+        char ev[128], age[24], cust[LTCCTL_CELL_SIZE(22)], title[LTCCTL_CELL_SIZE(24)];
         evaluation_text(json_object_get(l, "evaluation"), ev, sizeof ev);
         snprintf(age, sizeof age, "%lldd", ltcctl_int_of(l, "age_days"));
-        printf("%8.1f %-7lld %-22.22s %-24.24s %-14s %-30s %5s %-5s %s\n",
+        printf("%8.1f %-7lld %s %s %-14s %-30s %5s %-5s %s\n",
                json_number_value(json_object_get(l, "priority")), ltcctl_int_of(l, "instance"),
-               ltcctl_str(l, "customer"), ltcctl_str(l, "title"), ltcctl_str(l, "owner"), ev, age,
-               json_is_true(json_object_get(l, "stale")) ? "stale" : "-",
+               ltcctl_cell(ltcctl_str(l, "customer"), 22, cust, sizeof cust),
+               ltcctl_cell(ltcctl_str(l, "title"), 24, title, sizeof title), ltcctl_str(l, "owner"),
+               ev, age, json_is_true(json_object_get(l, "stale")) ? "stale" : "-",
                ltcctl_str(l, "next_review"));
     }
     if (json_is_true(json_object_get(q, "truncated")))

@@ -386,8 +386,9 @@ static int validate_region(struct rules_version *v, const struct rules_version *
             if (rc)
                 break;
         }
-    if (!rc && json_is_array(samples))
-        rc = rules__check_assignment(v, samples, hq, why);
+    /* Without HQ samples the file is still checked to be a function. */
+    if (!rc)
+        rc = rules__check_assignment(v, json_is_array(samples) ? samples : NULL, hq, why);
     if (!rc && !json_is_array(samples) && v->thresholds) {
         json_t *t = NULL;
         rc = rules__resolve_thresholds(hq, v, NULL, &t, why);

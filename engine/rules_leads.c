@@ -301,8 +301,10 @@ int rules__check_assignment(struct rules_version *v, const json_t *samples,
                             const struct rules_version *hq, struct err_detail *why)
 {
     enum sandbox_kind k = sandbox_kind(v->sb, "assignment.lua", NULL);
+    /* Every refusal names owner, version and file, as the sandbox's own do. */
     char file[RULES_OWNER_MAX * 2 + 48];
-    snprintf(file, sizeof file, "regions/%s/assignment.lua", v->owner + 7);
+    snprintf(file, sizeof file, "%s v%d: regions/%s/assignment.lua", v->owner, v->version,
+             v->owner + 7);
     if (k == SANDBOX_NONE)
         return 0;
     if (k != SANDBOX_FUNCTION)

@@ -64,14 +64,22 @@ putrule 'return function(lead, c) while true do end end'; expect "an endless loo
 putrule 'return function(lead, c) return 42 end'; expect "a number is refused" 422 rule_output
 putrule 'return function(lead, c) return { c[1].id } end'; expect "a table is refused" 422 rule_output
 putrule 'return function(lead, c) return "cc1-of-another-office" end'; expect "an id that is no candidate is refused" 422 rule_output
+putrule 'return function(lead, c) return "zoe" end'; expect "a registered person of another office (zoe, province-a) is refused" 422 rule_output
 putrule 'return 7'; expect "a file that is not a function is refused" 422 rule_output
+# Each refusal names owner, version and file, as every rule error does.
+for body in 'return function(lead, c) while true do end end' 'return function(lead, c) return 42 end' \
+    'return function(lead, c) return "zoe" end' 'return {}' 'return 7'; do
+    putrule "$body"
+    check "refused at load, naming owner, version and file: $body" \
+        sh -c "jq -r .error.message '$WORK/body' | grep -Eq '^region/north v[0-9]+: regions/north/assignment.lua: '"
+done
 lead cc-ar city-c technical; check "the shipped rule stays active" [ "$(jq -r .assignment.by <"$WORK/body")" = "region/north@1" ]
 
 # Hostile rules that pass HQ's samples and fail later: bounded.
 # North's shipped rule (its tests.lua still passes) with three traps in it.
 putrule "$(sed 's/^return function(lead, candidates)$/&\
     if lead.title == "loop" then while true do end end\
-    if lead.title == "foreign" then return "pa-elsewhere" end\
+    if lead.title == "foreign" then return "zoe" end\
     if lead.title == "number" then return 1 end/' "$WORK/rules/regions/north/assignment.lua")"
 expect "a rule hostile only for some leads passes its load checks" 201
 # HQ's default as the database says it: the least-loaded active ar, smallest id first.

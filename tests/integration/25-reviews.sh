@@ -89,11 +89,33 @@ meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{
 check "the region's nurture_days: held_at + 30" [ "$(jq -r '.decisions[0].next_review' <"$WORK/body")" = "$(days 30)" ]
 meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER2,\"decision\":\"nurture\",\"next_review\":\"$TODAY\"}]}" south-reviewer
 expect "a next_review not after the meeting is refused" 422 items_refused
+
+# Exactly one bad item among good ones: the good ones are not recorded either.
+G1=$(mk province-b '{"strategic_fit":3}'); G2=$(mk province-b '{"strategic_fit":3}'); G3=$(mk province-b '{"strategic_fit":3}')
+unchanged() { echo "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events; SELECT count(*) FROM reviews; SELECT group_concat(doc) FROM instances' | sha256sum)"; }
+BEFORE=$(unchanged)
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$G1,\"decision\":\"convert\"},{\"instance\":$G2,\"decision\":\"nurture\"},{\"instance\":$G3,\"decision\":\"close\"},{\"instance\":$G2,\"decision\":\"close\"}]}" south-reviewer
+expect "three good decisions and one lead decided twice: 422" 422 items_refused
+check "... only the bad one is listed" [ "$(jq -c '[.error.details.items[] | [.index, .instance, .field]]' <"$WORK/body")" = "[[3,$G2,\"instance\"]]" ]
+check "... and none of the good ones was recorded (events, meetings, instances)" [ "$(unchanged)" = "$BEFORE" ]
+# The review date a nurture computes stays a date: held_at at the calendar's end is refused.
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"9998-12-31\",\"decisions\":[{\"instance\":$G1,\"decision\":\"convert\"},{\"instance\":$G2,\"decision\":\"nurture\"}]}" south-reviewer
+expect "a nurture whose review date would fall after 9998-12-31 is refused" 422 items_refused
+check "... naming next_review" [ "$(jq -c '[.error.details.items[] | [.index, .field]]' <"$WORK/body")" = '[[1,"next_review"]]' ]
+check "... and nothing was recorded" [ "$(unchanged)" = "$BEFORE" ]
+meeting "{\"unit\":\"office/province-b\",\"held_at\":\"9998-12-01\",\"decisions\":[{\"instance\":$G2,\"decision\":\"nurture\"}]}" south-reviewer
+check "a review date within the calendar is kept (held_at + 30)" [ "$(jq -r '.decisions[0].next_review' <"$WORK/body")" = 9998-12-31 ]
 # The single review action takes the same path.
 api POST "/v1/instances/$NORTH/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"next_review\":\"$(days 3)\"}" >/dev/null
 check "a single nurture review sets next_review too" [ "$(jq -r .next_review <"$WORK/body")" = "$(days 3)" ]
 queue office/city-c "$(days 2)"
 check "... and leaves the queue until then" [ "$(jq '.leads | length' <"$WORK/body")" = 0 ]
+# A single review dated with at: its review date counts from that day, as a meeting's from held_at.
+DATED=$(mk city-c '{"strategic_fit":3}')
+api POST "/v1/instances/$DATED/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"at\":\"$(days 5)\"}" >/dev/null
+check "a review dated at today + 5: next_review today + 5 + 14, reviewed that day" [ "$(jq -c '[.next_review, .reviewed_at]' <"$WORK/body")" = "[\"$(days 19)\",\"$(days 5)\"]" ]
+api POST "/v1/instances/$DATED/actions" hq-admin "{\"action\":\"review\",\"decision\":\"nurture\",\"at\":\"$(days 6)\",\"next_review\":\"$(days 6)\"}" >/dev/null
+expect "... and its next_review must be after that day, not after today" 400 invalid_field
 # A meeting's events are dated the day it was held (their business date).
 api POST /v1/reviews hq-admin "{\"unit\":\"office/city-c\",\"held_at\":\"$(days 3)\",\"decisions\":[{\"instance\":$NORTH,\"decision\":\"convert\"}]}" >/dev/null
 expect "a meeting held on the lead's review date" 201
@@ -116,6 +138,18 @@ check "... naming owner" [ "$(jq -r .error.details.field <"$WORK/body")" = owner
 api POST "/v1/instances/$OWNER/actions" cc-ar "{\"action\":\"close\",\"reason\":\"no budget\",\"next_review\":\"$(days 3)\"}" >/dev/null
 expect "a next_review on a close is 400" 400 invalid_field
 check "nothing was recorded for the three" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = $((EVENTS_BEFORE + 1)) ]
+
+# A region whose thresholds fail for one of its leads (after it was created)
+# does not empty the queues of the units above it: the queue needs HQ's rules only.
+BOOM=$(api POST /v1/leads hq-admin "$(echo "$LEAD" | jq -c '.office = "city-c" | .title = "boom"')" | jq .id)
+api PUT /v1/rules/region/north/thresholds.lua north-admin "$(sed 's/^return function(lead)$/&\
+    if lead.title == "boom" then error("boom") end/' "$WORK/rules/regions/north/thresholds.lua")" >/dev/null
+expect "North's thresholds now fail for the lead titled boom" 201
+queue hq "$TODAY"
+expect "hq's queue still answers" 200
+check "... with the lead North's rules fail for" [ "$(jq "[.leads[] | select(.instance == $BOOM)] | length" <"$WORK/body")" = 1 ]
+queue region/north "$TODAY"
+expect "and so does North's own" 200
 
 stop_daemon
 finish

@@ -63,6 +63,25 @@ check "5 visits now meet South's minimum" [ "$(p five '[.visits, .visits_min, .b
 card region/north 2026-W53 north-admin
 check "North keeps HQ's 6" [ "$(p cc1 .visits_min)" = 6 ]
 
+# A region's thresholds function that fails for the scorecard's { region, office }
+# (it reads a lead's signals) is bounded: its people keep HQ's minimum, each card
+# says why, the error is North's runtime error; the other regions' cards are as before.
+api PUT /v1/rules/region/north/thresholds.lua north-admin "$(sed 's/^return function(lead)$/&\
+    if lead.signals.urgency == 9 then return {} end/' "$WORK/rules/regions/north/thresholds.lua")" >/dev/null
+expect "North's thresholds read lead.signals (every lead has them)" 201
+ERRS=$(curl -s "$URL/metrics" | sed -n 's/^ltcd_rule_errors_total{owner="region\/north",kind="runtime"} //p')
+card hq 2026-W53 hq-viewer
+expect "hq's scorecard still answers" 200
+check "North's person keeps HQ's minimum, with the rule's error" [ "$(p cc1 '[.visits_min, (.rule_error | test("regions/north/thresholds.lua"))]')" = '[6,true]' ]
+check "South's people are as before (South's minimum 5, no error)" [ "$(p five '[.visits_min, .rule_error]')" = '[5,null]' ]
+check "the error is North's runtime error, counted once for the request" [ "$(curl -s "$URL/metrics" | sed -n 's/^ltcd_rule_errors_total{owner="region\/north",kind="runtime"} //p')" = $((${ERRS:-0} + 1)) ]
+card region/north 2026-W53 north-admin
+expect "North's own scorecard answers too" 200
+LTC_URL=$URL LTC_TOKEN=hq-viewer "$LTCCTL" scorecard --unit hq --week 2026-W53 >"$WORK/out" 2>&1
+grep -q "^(HQ's minimum for cc1 and the others of its region: region/north v[0-9]*: regions/north/thresholds.lua" "$WORK/out"
+ok_if "ltcctl scorecard says whose minimum is HQ's, and why"
+api PUT /v1/rules/region/north/thresholds.lua north-admin "$(cat "$WORK/rules/regions/north/thresholds.lua")" >/dev/null
+
 # Activities: checked, scoped, listed.
 activity '{"person":"five","customer":"acme","kind":"lunch","at":"2026-12-30"}'; expect "an unknown kind is 400" 400 invalid_field
 activity '{"person":"five","customer":"acme","kind":"visit","at":"2026-12-32"}'; expect "an impossible date is 400" 400 invalid_field

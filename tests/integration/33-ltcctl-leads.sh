@@ -237,6 +237,19 @@ run province-a-viewer queue --unit office/province-a --as-of "$(days 9)"
 [ $RC = 0 ] && out_has "1 lead waiting" && ! grep -q "^ *[0-9.]*  *$COLD " "$WORK/out"; ok_if "the nurtured lead is off the queue before its date"
 run province-a-viewer queue --unit office/province-a --as-of "$NEXT"
 [ $RC = 0 ] && out_has "2 leads waiting" && grep -q "^ *[0-9.]*  *$COLD .* $NEXT\$" "$WORK/out"; ok_if "... and back on it on its date, with the date"
+# A single review takes the meeting's next_review and owner too.
+LATER=$(days 20)
+run province-a-reviewer review "$COLD" decision=nurture next_review="$LATER" owner=amy note="call in January"
+[ $RC = 0 ] && out_has "owner: amy" && out_has "next review: $LATER"; ok_if "review ... next_review= owner= nurtures with a date and a nurturer"
+check "... as the API has it" [ "$(api GET "/v1/instances/$COLD" hq-admin | jq -c '[.owner, .next_review]')" = "[\"amy\",\"$LATER\"]" ]
+EVENTS=$(rows events)
+run province-a-reviewer review "$COLD" decision=nurture next_review=2026-02-30
+[ $RC = 2 ] && err_has "next_review"; ok_if "a review date that does not exist is refused before sending"
+run province-a-ar review "$COLD" decision=nurture owner=bob
+[ $RC = 1 ] && err_has "403 forbidden"; ok_if "an account manager may not change the owner through a review"
+check "... neither was recorded" [ "$(rows events)" = "$EVENTS" ]
+run hq-admin review --help
+[ $RC = 0 ] && out_has "next_review" && out_has "owner"; ok_if "review --help lists next_review and owner"
 
 # --- activities -------------------------------------------------------------------------
 ACTS=$(rows activities)
@@ -304,6 +317,24 @@ run province-a-viewer scorecard --unit office/province-a
 [ $RC = 2 ] && err_has "missing --week YYYY-Www"; ok_if "scorecard without --week is refused"
 run province-a-viewer --json scorecard --unit office/province-a --week 2026-W53
 [ $RC = 0 ] && [ "$(jq -c '[.people[] | .visits]' "$WORK/out")" = '[5,6]' ]; ok_if "--json scorecard"
+
+# --- names in Chinese: cut on a character, wide characters two columns --------------
+run hq-admin people put wang --name "王小明市场部经理助理" --office province-b --role ar
+run hq-admin customers put hw --name "华为技术有限公司深圳总部分公司" --office province-b --segment "运营商"
+run hq-admin --json lead create --office province-b --customer "华为技术有限公司深圳总部分公司" --title "五号核心网扩容工程第二期项目" --source sales --amount 100 --budget approved --horizon 6
+utf8() { iconv -f UTF-8 -t UTF-8 "$WORK/out" >/dev/null 2>&1; }
+run hq-admin people list --office province-b
+utf8 && out_has "^wang                 王小明市场部经理助理     province-b "; ok_if "people list: a 20-column Chinese name padded to 24 columns, valid UTF-8"
+run hq-admin customers list --office province-b
+utf8 && out_has "^hw                   华为技术有限公司深圳总部分公 province-b       运营商           "
+ok_if "customers list: a 30-column name cut to 28 on a character, the segment padded"
+run hq-admin lead list --office province-b
+utf8 && out_has " 华为技术有限公司深圳总 五号核心网扩容工程第二期项 "; ok_if "lead list: customer and title cut on characters"
+run hq-admin queue --unit office/province-b
+utf8 && out_has " 华为技术有限公司深圳总 五号核心网扩容工程第二期 "; ok_if "queue: customer and title cut on characters"
+run hq-admin scorecard --unit office/province-b --week 2026-W53
+utf8 && out_has "^wang             王小明市场部经理助理   province-b " && out_has "^hw               华为技术有限公司深圳总 province-b "
+ok_if "scorecard: names of people and customers fit their columns"
 
 # --- unreachable ---------------------------------------------------------------------------
 LTC_TOKEN=hq-admin "$LTCCTL" --url http://127.0.0.1:1 people list >/dev/null 2>"$WORK/err"
