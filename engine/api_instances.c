@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_leads.h"
 #include "api_instances.h"
 #include "buf.h"
 #include "period_week.h"
@@ -121,6 +122,16 @@ void api_lead_create(struct api_call *c)
     json_t *body = api_body_object(c);
     if (!body)
         return;
+    /* Scope first: a known office out of the principal's unit is 403 before
+     * its body is checked against that office's defaults, so the answer is
+     * the refusal, not a field the caller could never make valid. */
+    const char *named = json_string_value(json_object_get(body, "office"));
+    if (named && api_region_of(c, named) && !api_sees_office(c, named)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "%s may not create leads for office %.63s",
+                 c->principal->unit, named);
+        json_decref(body);
+        return;
+    }
     json_t *lead = NULL, *ev = NULL;
     const char *region = NULL;
     struct err_detail why = {0};
@@ -331,10 +342,21 @@ void api_instance_list(struct api_call *c)
             api_fail(c->req, -ERR_FORBIDDEN, "%s may not list region %s", p->unit, f.region);
             return;
         }
+        /* An office of another region is out of scope too, not an empty page. */
+        const char *of = api_region_of(c, f.office);
+        if (f.office && (!of || strcmp(of, p->unit_id))) {
+            api_fail(c->req, -ERR_FORBIDDEN, "%s may not list office %s", p->unit, f.office);
+            return;
+        }
         f.region = p->unit_id;
     } else if (p->level == AUTH_LEVEL_OFFICE) {
         if (f.office && strcmp(f.office, p->unit_id)) {
             api_fail(c->req, -ERR_FORBIDDEN, "%s may not list office %s", p->unit, f.office);
+            return;
+        }
+        const char *own = api_region_of(c, p->unit_id);
+        if (f.region && (!own || strcmp(f.region, own))) {
+            api_fail(c->req, -ERR_FORBIDDEN, "%s may not list region %s", p->unit, f.region);
             return;
         }
         f.office = p->unit_id;

@@ -148,11 +148,24 @@ static void event_outcome(const json_t *e, char *buf, size_t n)
         if (json_is_integer(json_object_get(oc, "dso")))
             snprintf(buf + strlen(buf), n - strlen(buf), " (DSO %lld days)",
                      ltcctl_int_of(oc, "dso"));
+    } else if (!strcmp(action, "update")) {
+        const json_t *v = json_object_get(oc, "value");
+        snprintf(buf, n, "expected close %s, value %s",
+                 json_is_string(json_object_get(oc, "expected_close"))
+                     ? ltcctl_str(oc, "expected_close")
+                     : "-",
+                 json_is_integer(v) ? ltcctl_money_of(oc, "value", NULL, a, sizeof a) : "-");
+    } else if (!strcmp(action, "migrate")) {
+        snprintf(buf, n, "hq v%lld -> hq v%lld", ltcctl_int_of(oc, "from_hq"),
+                 ltcctl_int_of(oc, "to_hq"));
     } else {
         char *t = json_dumps(oc, JSON_COMPACT | JSON_ENCODE_ANY);
         snprintf(buf, n, "%.100s", t ? t : "-");
         free(t);
     }
+    /* An action recorded as a correction of an earlier date says so. */
+    if (json_is_true(json_object_get(oc, "correction")) && strlen(buf) + 14 < n)
+        strcat(buf, " (correction)");
 }
 
 /* The business date of an event: the date the user gave (at=), the one the
@@ -360,7 +373,7 @@ int ltcctl_events(const struct ltcctl *o, const struct ltcctl_args *a)
 
 /* --- actions: KEY=VALUE arguments, typed per action ----------------------- */
 
-enum key_type { K_TEXT, K_FEN, K_INT, K_PCT, K_DATE, K_JSON };
+enum key_type { K_TEXT, K_FEN, K_INT, K_PCT, K_DATE, K_BOOL, K_JSON };
 
 struct action_key {
     const char *action; /* NULL: every action */
@@ -371,7 +384,10 @@ struct action_key {
 /* The keys each action takes (CONTRACT section 5) and how their values are
  * read; a money key also takes KEY_yuan=YUAN. */
 static const struct action_key action_keys[] = {
-    {NULL, "at", K_DATE},          {"review", "decision", K_TEXT}, {"review", "note", K_TEXT},
+    {NULL, "at", K_DATE},
+    /* KCP dates_in_order: an action dated before the instance's last
+     * business date is recorded only when it says it is a correction. */
+    {NULL, "correction", K_BOOL},  {"review", "decision", K_TEXT}, {"review", "note", K_TEXT},
     {"assign", "ar", K_TEXT},      {"assign", "sr", K_TEXT},       {"assign", "fr", K_TEXT},
     {"decide", "kdp", K_TEXT},     {"decide", "outcome", K_TEXT},  {"decide", "value", K_FEN},
     {"decide", "discount", K_PCT}, {"decide", "margin", K_PCT},    {"decide", "conditions", K_JSON},
@@ -425,6 +441,7 @@ void ltcctl_action_help(FILE *f, const char *action)
         [K_INT] = "a whole number of days, 0..3650",
         [K_PCT] = "a percentage, -100..100, at most four decimals",
         [K_DATE] = "a date, YYYY-MM-DD",
+        [K_BOOL] = "true or false (correction=true: dated before the last business date)",
         [K_JSON] = "JSON (a list or an object)",
     };
     fprintf(f, "\nkeys (KEY=VALUE):\n");
@@ -494,6 +511,11 @@ static int action_value(const struct ltcctl_verb *v, const char *action, const c
         if (cli_date(key, val, &why))
             return ltcctl_usage(v, "%s", why.msg);
         j = json_string(val);
+        break;
+    case K_BOOL:
+        if (strcmp(val, "true") && strcmp(val, "false"))
+            return ltcctl_usage(v, "%s: '%.40s' is not true or false", key, val);
+        j = json_boolean(!strcmp(val, "true"));
         break;
     case K_JSON:
         /* A list or object (terms, conditions), or for an action ltcctl does
