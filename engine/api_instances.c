@@ -307,6 +307,35 @@ static int check_filters(struct api_call *c, const struct store_instance_filter 
     return 0;
 }
 
+/* ?owner=: a person the principal may see (out of scope reads as unknown,
+ * as everywhere else), so a misspelt owner is 400, not an empty page. */
+struct owner_seen {
+    const struct auth_principal *principal;
+    bool seen;
+};
+
+static int on_owner(const struct store_party *p, void *ctx)
+{
+    struct owner_seen *o = ctx;
+    o->seen |= auth_sees(o->principal, p->region, p->office);
+    return 0;
+}
+
+static int check_owner(struct api_call *c, const char *owner, struct err_detail *why)
+{
+    struct owner_seen o = {c->principal, false};
+    struct err_detail nf = {0};
+    int rc = store_person_get(c->app->st, owner, on_owner, &o, &nf);
+    if (rc && rc != -ERR_NOT_FOUND) {
+        *why = nf;
+        return rc;
+    }
+    if (!rc && o.seen)
+        return 0;
+    return err_field(why, -ERR_INVALID_FIELD, "owner", "owner: no person '%.63s' in your scope",
+                     owner);
+}
+
 void api_instance_list(struct api_call *c)
 {
     struct store_instance_filter f = {
@@ -324,7 +353,7 @@ void api_instance_list(struct api_call *c)
         return;
     }
     struct err_detail bad = {0};
-    if (check_filters(c, &f, &bad)) {
+    if (check_filters(c, &f, &bad) || (f.owner && check_owner(c, f.owner, &bad))) {
         api_error(c->req, &bad);
         return;
     }

@@ -162,6 +162,9 @@ try {
         await page.locator('#instances thead th', { hasText: 'Owner' }).count() === 1 &&
         same(await attrs(page, '#instances td[data-owner]', 'data-owner'), pa.instances.map((i) => i.owner ?? '')) &&
         pa.instances.every((i) => 'owner' in i));
+  await page.evaluate(() => { location.hash = '#/instances?owner=lii'; });
+  await page.waitForFunction(() => document.body.dataset.loaded === 'error');
+  check('a misspelt owner shows the API\'s error, not an empty list', (await page.textContent('#status')).includes("no person 'lii'"));
   await page.evaluate(() => { location.hash = '#/instances?stage=Bad!'; });
   await page.waitForFunction(() => document.body.dataset.loaded === 'error');
   check('a malformed filter shows the API\'s error', (await page.textContent('#status')).includes('filters must be IDs'));
