@@ -168,7 +168,8 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      "milestones",
      1, 1, NULL, ltcctl_lead_show, false},
     {"lead list",
-     "[--stage S] [--office ID] [--region ID] [--temperature T] [--owner PERSON] [--limit N] [--after ID]",
+     "[--stage S] [--office ID] [--region ID] [--temperature T] [--owner PERSON] [--limit N] "
+     "[--after ID]",
      "a page of instances in your scope", 0, 0, lead_list_opts, ltcctl_lead_list, false},
     {"events", "ID", "an instance's audit trail: business date, action, actor, outcome", 1, 1, NULL,
      ltcctl_events, false},

@@ -387,14 +387,27 @@ static const struct action_key action_keys[] = {
     {NULL, "at", K_DATE},
     /* KCP dates_in_order: an action dated before the instance's last
      * business date is recorded only when it says it is a correction. */
-    {NULL, "correction", K_BOOL},  {"review", "decision", K_TEXT}, {"review", "note", K_TEXT},
-    {"assign", "ar", K_TEXT},      {"assign", "sr", K_TEXT},       {"assign", "fr", K_TEXT},
-    {"decide", "kdp", K_TEXT},     {"decide", "outcome", K_TEXT},  {"decide", "value", K_FEN},
-    {"decide", "discount", K_PCT}, {"decide", "margin", K_PCT},    {"decide", "conditions", K_JSON},
+    {NULL, "correction", K_BOOL},
+    {"review", "decision", K_TEXT},
+    {"review", "note", K_TEXT},
+    {"assign", "ar", K_TEXT},
+    {"assign", "sr", K_TEXT},
+    {"assign", "fr", K_TEXT},
+    {"decide", "kdp", K_TEXT},
+    {"decide", "outcome", K_TEXT},
+    {"decide", "value", K_FEN},
+    {"decide", "discount", K_PCT},
+    {"decide", "margin", K_PCT},
+    {"decide", "conditions", K_JSON},
     {"decide", "change", K_JSON}, /* ATAC: { "amount": FEN } */
-    {"sign", "value", K_FEN},      {"sign", "currency", K_TEXT},   {"sign", "terms", K_JSON},
-    {"sign", "net_days", K_INT},   {"milestone", "kind", K_TEXT},  {"milestone", "amount", K_FEN},
-    {"milestone", "ref", K_TEXT},  {"close", "reason", K_TEXT},
+    {"sign", "value", K_FEN},
+    {"sign", "currency", K_TEXT},
+    {"sign", "terms", K_JSON},
+    {"sign", "net_days", K_INT},
+    {"milestone", "kind", K_TEXT},
+    {"milestone", "amount", K_FEN},
+    {"milestone", "ref", K_TEXT},
+    {"close", "reason", K_TEXT},
 };
 #define N_ACTION_KEYS (sizeof action_keys / sizeof *action_keys)
 
