@@ -796,7 +796,7 @@ void api_instance_action(struct api_call *c)
         json_decref(body); /* answered: the engine's own action takes nothing else */
         return;
     } else if (at && !json_is_string(at))
-        err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
+        err_field(&why, -ERR_INVALID_FIELD, "at", "at: " PERIOD_DATE_EXPECTED);
     else if (!strcmp(name, "assign_owner") && c->principal->role != AUTH_ADMIN &&
              c->principal->role != AUTH_REVIEWER)
         err_set(&why, -ERR_FORBIDDEN, "role %s may not assign_owner (reviewer or admin)",

@@ -116,7 +116,7 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
     if (given) {
         if (!json_is_string(given))
             return err_field(why, -ERR_INVALID_FIELD, "next_review",
-                             "next_review: expected a date YYYY-MM-DD");
+                             "next_review: " PERIOD_DATE_EXPECTED);
         rc = period_date_days("next_review", json_string_value(given), &due, why);
         if (!rc && due <= held)
             rc = err_field(why, -ERR_INVALID_FIELD, "next_review",

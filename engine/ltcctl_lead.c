@@ -382,12 +382,13 @@ struct action_key {
 };
 
 /* The keys each action takes (CONTRACT section 5) and how their values are
- * read; a money key also takes KEY_yuan=YUAN. */
+ * read; a money key also takes KEY_yuan=YUAN. Action NULL: every action;
+ * "*": every action of HQ's process.lua (not the engine's own reevaluate). */
 static const struct action_key action_keys[] = {
     {NULL, "at", K_DATE},
     /* KCP dates_in_order: an action dated before the instance's last
      * business date is recorded only when it says it is a correction. */
-    {NULL, "correction", K_BOOL},
+    {"*", "correction", K_BOOL},
     {"review", "decision", K_TEXT},
     {"review", "note", K_TEXT},
     {"assign", "ar", K_TEXT},
@@ -411,12 +412,28 @@ static const struct action_key action_keys[] = {
 };
 #define N_ACTION_KEYS (sizeof action_keys / sizeof *action_keys)
 
+/* True when key 'k' is one of the keys 'action' takes. */
+static bool applies(const struct action_key *k, const char *action)
+{
+    if (!k->action)
+        return true;
+    if (!strcmp(k->action, "*"))
+        return strcmp(action, "reevaluate") != 0;
+    return !strcmp(k->action, action);
+}
+
+/* True when 'k' is a key of many actions (listed after an action's own). */
+static bool common(const struct action_key *k)
+{
+    return !k->action || !strcmp(k->action, "*");
+}
+
 static bool known_action(const char *action)
 {
     if (!strcmp(action, "reevaluate"))
         return true;
     for (size_t i = 0; i < N_ACTION_KEYS; i++)
-        if (action_keys[i].action && !strcmp(action_keys[i].action, action))
+        if (!common(&action_keys[i]) && !strcmp(action_keys[i].action, action))
             return true;
     return false;
 }
@@ -424,8 +441,7 @@ static bool known_action(const char *action)
 static const struct action_key *find_key(const char *action, const char *key)
 {
     for (size_t i = 0; i < N_ACTION_KEYS; i++)
-        if ((!action_keys[i].action || !strcmp(action_keys[i].action, action)) &&
-            !strcmp(action_keys[i].key, key))
+        if (applies(&action_keys[i], action) && !strcmp(action_keys[i].key, key))
             return &action_keys[i];
     return NULL;
 }
@@ -438,7 +454,7 @@ static void keys_of(const char *action, char *buf, size_t n)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_ACTION_KEYS && off < n; i++) {
             const struct action_key *k = &action_keys[i];
-            if (pass ? k->action != NULL : !(k->action && !strcmp(k->action, action)))
+            if (!applies(k, action) || common(k) != (pass == 1))
                 continue;
             off += (size_t)snprintf(buf + off, n - off, "%s%s%s%s%s", off ? ", " : "", k->key,
                                     k->type == K_FEN ? " (or " : "", k->type == K_FEN ? k->key : "",
@@ -461,7 +477,7 @@ void ltcctl_action_help(FILE *f, const char *action)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_ACTION_KEYS; i++) {
             const struct action_key *k = &action_keys[i];
-            if (pass ? k->action != NULL : !(k->action && !strcmp(k->action, action)))
+            if (!applies(k, action) || common(k) != (pass == 1))
                 continue;
             fprintf(f, "  %-22s %s\n", k->key, types[k->type]);
         }

@@ -132,5 +132,13 @@ expect "without a token it is 401 first" 401 unauthenticated
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/health?probe=1")
 check "public routes (health, the page) take any query" [ "$code" = 200 ]
 
+# A refused date says what a date must be, not only its form.
+api GET "/v1/decisions/waiting?as_of=9999-01-01" hq-admin-token >/dev/null
+expect "as_of=9999-01-01: 400" 400 invalid_field
+check "... naming the range" [ "$(message)" = "as_of: expected a real day YYYY-MM-DD from 1900-01-01 to 9998-12-31" ]
+api POST /v1/activities hq-admin-token '{"person":"x","customer":"y","kind":"visit","at":"2026-02-29"}' >/dev/null
+expect "an activity on 2026-02-29: 400" 400 invalid_field
+check "... saying it is no date" [ "$(message)" = "at: 2026-02-29 is not a date" ]
+
 stop_daemon
 finish

@@ -116,6 +116,8 @@ run pa-ar-token assign "$ID" ar=Li sr=Wang fr=Zhao at=2026-11-01
 ok_if "an action dated before the last business date is refused (exit 1) saying to mark a correction"
 run pa-ar-token assign "$ID" ar=Li sr=Wang fr=Zhao at=2026-11-01 correction=yes
 [ $RC = 2 ] && err_has "correction: 'yes' is not true or false"; ok_if "correction=yes is refused (exit 2)"
+run pa-ar-token reevaluate "$ID" correction=true
+[ $RC = 2 ] && err_has "reevaluate takes no key 'correction'; its keys: at"; ok_if "reevaluate (the engine's own action) takes no correction"
 run pa-ar-token assign "$ID" --help
 [ $RC = 0 ] && out_has "correction  *true or false"; ok_if "assign --help lists the correction key"
 run pa-ar-token assign "$ID" ar=Li sr=Wang fr=Zhao at=2026-11-01 correction=true
