@@ -415,6 +415,13 @@ int main(int argc, char **argv)
     int rc = ltcctl_args_parse(v, argc - i - used, argv + i + used, &o, &a);
     if (rc)
         return rc < 0 ? LTCCTL_OK : rc;
+    if (!v->offline && strncmp(o.url, "http://", 7) && strncmp(o.url, "https://", 8)) {
+        fprintf(stderr,
+                "ltcctl: --url (or LTC_URL): '%.200s' is not an http:// or https:// URL, "
+                "e.g. http://127.0.0.1:8080\n",
+                o.url);
+        return LTCCTL_USAGE;
+    }
     ltcctl_colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     if (!v->offline)
         curl_global_init(CURL_GLOBAL_DEFAULT);

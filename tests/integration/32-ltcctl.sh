@@ -232,5 +232,10 @@ LTC_URL=http://127.0.0.1:1 LTC_TOKEN=pa-ar-token "$LTCCTL" health >/dev/null 2>"
 [ $rc = 3 ] && err_has "cannot reach ltcd at http://127.0.0.1:1"; ok_if "an unreachable daemon is exit 3"
 run pa-ar-token health
 [ $RC = 0 ] && out_has "^ltcd .*: ok"; ok_if "health is a sentence"
+LTC_URL="$URL/" LTC_TOKEN=pa-ar-token "$LTCCTL" lead list >"$WORK/out" 2>"$WORK/err"; rc=$?
+[ $rc = 0 ] && ! err_has "//"; ok_if "LTC_URL with a trailing slash names the same daemon (no doubled path)"
+LTC_URL=${URL#http://} LTC_TOKEN=pa-ar-token "$LTCCTL" health >/dev/null 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && err_has "is not an http:// or https:// URL, e.g. http://127.0.0.1:8080"
+ok_if "LTC_URL without its scheme is refused (exit 2) saying the form"
 stop_daemon
 finish
