@@ -185,16 +185,22 @@ static void print_events(const json_t *body)
 {
     size_t i;
     json_t *e;
-    printf("%-4s %-10s %-11s %-24s %-56s %s\n", "SEQ", "DATE", "ACTION", "ACTOR", "OUTCOME",
-           "RECORDED");
+    /* Columns as wide as their widest cell: outcomes vary from a word to a
+     * decision with its terms, and the recording time stays aligned. */
+    struct ltcctl_table t = {.n_cols = 6, .align = "llllll"};
+    ltcctl_table_row(
+        &t, (const char *const[]){"SEQ", "DATE", "ACTION", "ACTOR", "OUTCOME", "RECORDED"});
     json_array_foreach(json_object_get(body, "events"), i, e)
     {
-        char date[16], oc[256];
+        char seq[24], date[16], oc[256];
+        snprintf(seq, sizeof seq, "%lld", ltcctl_int_of(e, "seq"));
         event_date(e, date, sizeof date);
         event_outcome(e, oc, sizeof oc);
-        printf("%-4lld %-10s %-11s %-24s %-56s %s\n", ltcctl_int_of(e, "seq"), date,
-               ltcctl_str(e, "action"), ltcctl_str(e, "actor"), oc, ltcctl_str(e, "at"));
+        ltcctl_table_row(&t,
+                         (const char *const[]){seq, date, ltcctl_str(e, "action"),
+                                               ltcctl_str(e, "actor"), oc, ltcctl_str(e, "at")});
     }
+    ltcctl_table_print(&t, stdout);
 }
 
 static void print_receivables(const json_t *r)

@@ -128,12 +128,14 @@ check "... sent as the boolean correction: true" \
 # --- the event trail: business date and outcome ----------------------------------
 run pa-ar-token events "$ID"
 [ $RC = 0 ] && out_has "^SEQ  *DATE  *ACTION  *ACTOR  *OUTCOME  *RECORDED"; ok_if "events is a table with the business date and the outcome"
-grep -q "^2  *2026-11-20 review  *region/south:reviewer  *convert: Budget confirmed" "$WORK/out"
+grep -q "^2  *2026-11-20  *review  *region/south:reviewer  *convert: Budget confirmed" "$WORK/out"
 ok_if "the review shows its business date (at=) and its outcome"
-grep -q "^3  *2026-11-21 decide .*ATI approve at office level (600,000.00 CNY, discount 5%, margin 25%)" "$WORK/out"
+grep -q "^3  *2026-11-21  *decide .*ATI approve at office level (600,000.00 CNY, discount 5%, margin 25%)" "$WORK/out"
 ok_if "the decision shows its date and its outcome with money"
-grep -q "^1  *[0-9-]* create .*score [0-9.]*, [a-z]*, [a-z]* -> [a-z]*" "$WORK/out"; ok_if "the creation shows the evaluation"
-grep -q "^4  *2026-11-01 assign .*AR Li, SR Wang, FR Zhao (correction)" "$WORK/out"; ok_if "a correction shows its own date and says it is one"
+grep -q "^1  *[0-9-]*  *create .*score [0-9.]*, [a-z]*, [a-z]* -> [a-z]*" "$WORK/out"; ok_if "the creation shows the evaluation"
+grep -q "^4  *2026-11-01  *assign .*AR Li, SR Wang, FR Zhao (correction)" "$WORK/out"; ok_if "a correction shows its own date and says it is one"
+awk '/^SEQ/ { c = index($0, "RECORDED") } /^[0-9]/ { if (substr($0, c, 4) != "2026") bad = 1 } END { exit bad || !c }' "$WORK/out"
+ok_if "the recording time stands in one column however long the outcome"
 
 # --- rules: readable output of every verb, errors that point somewhere ------------
 mkdir -p "$WORK/tmp"
