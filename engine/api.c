@@ -209,6 +209,12 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
     vsnprintf(why.msg, sizeof why.msg, fmt, ap);
     va_end(ap);
     utf8_clean_inplace(why.msg, sizeof why.msg); /* it may quote a path cut mid-character */
+    /* An invalid field's message starts "NAME: ..." (CONTRACT 3: details.field
+     * names it); the name is taken from there so no refusal goes without it. */
+    size_t n = strspn(why.msg, "abcdefghijklmnopqrstuvwxyz0123456789_.");
+    if (code == -ERR_INVALID_FIELD && n && n < sizeof why.field && why.msg[n] == ':' &&
+        why.msg[n + 1] == ' ')
+        memcpy(why.field, why.msg, n);
     api_error(req, &why);
 }
 

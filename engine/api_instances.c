@@ -729,7 +729,7 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status, str
     if (!rc && (!json_is_string(owner) || !lead_valid_id(json_string_value(owner))))
         rc = err_field(why, -ERR_INVALID_FIELD, "owner", "owner: expected a person id");
     if (!rc)
-        rc = api_owner_check(app, row.office, json_string_value(owner), "owner", why);
+        rc = api_owner_check(app, w->principal, row.office, json_string_value(owner), "owner", why);
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);

@@ -140,5 +140,16 @@ api POST /v1/activities hq-admin-token '{"person":"x","customer":"y","kind":"vis
 expect "an activity on 2026-02-29: 400" 400 invalid_field
 check "... saying it is no date" [ "$(message)" = "at: 2026-02-29 is not a date" ]
 
+# Every invalid field names its field in details.field (CONTRACT 3).
+api GET "/v1/scorecards?unit=office/province-a" hq-admin-token >/dev/null
+expect "a scorecard without its week: 400" 400 invalid_field
+check "... details.field is week" [ "$(field)" = week ]
+api GET "/v1/people?office=nowhere" hq-admin-token >/dev/null
+expect "people of an unknown office: 400" 400 invalid_field
+check "... details.field is office" [ "$(field)" = office ]
+api GET "/v1/reviews/queue?unit=bogus" hq-admin-token >/dev/null
+expect "a queue of a malformed unit: 400" 400 invalid_field
+check "... details.field is unit" [ "$(field)" = unit ]
+
 stop_daemon
 finish
