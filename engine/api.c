@@ -28,70 +28,120 @@ struct route {
     const char *pattern;
     api_handler_fn *handler;
     unsigned flags;
+    /* The query parameters a /v1 route takes, space separated, in the order
+     * engine/openapi.json lists them (tests/unit/openapi_test.c compares);
+     * NULL: none. Any other name, or one given twice, is 400 naming it, so a
+     * misspelt filter is never silently ignored. Public routes (the page,
+     * health, metrics) are not checked. */
+    const char *query;
 };
 
 static const struct route routes[] = {
-    {"GET", "/health", api_health, PUBLIC},
-    {"GET", "/metrics", api_metrics, PUBLIC},
-    {"GET", "/", api_static, PUBLIC},
-    {"GET", "/ui/app.js", api_static, PUBLIC},
-    {"GET", "/ui/style.css", api_static, PUBLIC},
-    {"GET", "/v1/openapi.json", api_openapi, PUBLIC}, /* a description, no data */
-    {"GET", "/v1/me", api_me, 0},
-    {"GET", "/v1/funnel", api_funnel, 0},
-    {"GET", "/v1/events", api_events_recent, 0},
-    {"POST", "/v1/leads", api_lead_create, 0},
-    {"GET", "/v1/instances", api_instance_list, 0},
-    {"POST", "/v1/instances/migrate", api_instances_migrate, 0},
-    {"GET", "/v1/instances/{}", api_instance_get, 0},
-    {"GET", "/v1/instances/{}/events", api_instance_events, 0},
-    {"POST", "/v1/instances/{}/actions", api_instance_action, 0},
-    {"GET", "/v1/instances/{}/documents/{}", api_instance_document, 0},
-    {"GET", "/v1/instances/{}/receivables", api_instance_receivables, 0},
+    {"GET", "/health", api_health, PUBLIC, NULL},
+    {"GET", "/metrics", api_metrics, PUBLIC, NULL},
+    {"GET", "/", api_static, PUBLIC, NULL},
+    {"GET", "/ui/app.js", api_static, PUBLIC, NULL},
+    {"GET", "/ui/style.css", api_static, PUBLIC, NULL},
+    {"GET", "/v1/openapi.json", api_openapi, PUBLIC, NULL}, /* a description, no data */
+    {"GET", "/v1/me", api_me, 0, NULL},
+    {"GET", "/v1/funnel", api_funnel, 0, NULL},
+    {"GET", "/v1/events", api_events_recent, 0, "limit"},
+    {"POST", "/v1/leads", api_lead_create, 0, NULL},
+    {"GET", "/v1/instances", api_instance_list, 0,
+     "stage office region temperature owner limit after"},
+    {"POST", "/v1/instances/migrate", api_instances_migrate, 0, NULL},
+    {"GET", "/v1/instances/{}", api_instance_get, 0, NULL},
+    {"GET", "/v1/instances/{}/events", api_instance_events, 0, NULL},
+    {"POST", "/v1/instances/{}/actions", api_instance_action, 0, NULL},
+    {"GET", "/v1/instances/{}/documents/{}", api_instance_document, 0, NULL},
+    {"GET", "/v1/instances/{}/receivables", api_instance_receivables, 0, "as_of"},
     /* Work lists of the dashboard (api_worklist.c). */
-    {"GET", "/v1/decisions/waiting", api_decisions_waiting, 0},
-    {"GET", "/v1/receivables/overdue", api_receivables_overdue, 0},
-    {"POST", "/v1/shares/runs", api_share_run_create, 0},
-    {"GET", "/v1/shares/runs/{}", api_share_run_get, 0},
-    {"PUT", "/v1/targets/{unit}/{}", api_target_put, 0},
-    {"GET", "/v1/targets", api_targets_get, 0},
-    {"GET", "/v1/pipeline", api_pipeline_get, 0},
-    {"GET", "/v1/process-metrics", api_process_metrics_get, 0},
-    {"GET", "/v1/rules", api_rules_status, 0},
-    {"POST", "/v1/rules/reload", api_rules_reload, 0},
-    {"GET", "/v1/rules/{owner}/versions", api_rules_versions, 0},
-    {"GET", "/v1/rules/{owner}/versions/{}", api_rules_version_get, 0},
-    {"POST", "/v1/rules/{owner}/versions/{}/approve", api_rules_approve, 0},
-    {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0},
-    {"POST", "/v1/rules/{owner}/versions/{}/simulate", api_rules_simulate, 0},
+    {"GET", "/v1/decisions/waiting", api_decisions_waiting, 0, "level as_of limit"},
+    {"GET", "/v1/receivables/overdue", api_receivables_overdue, 0, "as_of limit"},
+    {"POST", "/v1/shares/runs", api_share_run_create, 0, NULL},
+    {"GET", "/v1/shares/runs/{}", api_share_run_get, 0, NULL},
+    {"PUT", "/v1/targets/{unit}/{}", api_target_put, 0, NULL},
+    {"GET", "/v1/targets", api_targets_get, 0, "period metric"},
+    {"GET", "/v1/pipeline", api_pipeline_get, 0, "period unit"},
+    {"GET", "/v1/process-metrics", api_process_metrics_get, 0, "period unit"},
+    {"GET", "/v1/rules", api_rules_status, 0, NULL},
+    {"POST", "/v1/rules/reload", api_rules_reload, 0, NULL},
+    {"GET", "/v1/rules/{owner}/versions", api_rules_versions, 0, NULL},
+    {"GET", "/v1/rules/{owner}/versions/{}", api_rules_version_get, 0, NULL},
+    {"POST", "/v1/rules/{owner}/versions/{}/approve", api_rules_approve, 0, NULL},
+    {"POST", "/v1/rules/{owner}/versions/{}/reject", api_rules_reject, 0, NULL},
+    {"POST", "/v1/rules/{owner}/versions/{}/simulate", api_rules_simulate, 0, NULL},
     /* Shadow runs (api_shadow.c). */
-    {"POST", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_start, 0},
-    {"GET", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_get, 0},
-    {"GET", "/v1/rules/{owner}/versions/{}/diff", api_rules_diff, 0},
-    {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0},
-    {"POST", "/v1/rules/{owner}/bundle", api_rules_bundle, 0},
-    {"GET", "/v1/rules/{owner}/events", api_rules_events, 0},
-    {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0},
-    {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0},
+    {"POST", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_start, 0, NULL},
+    {"GET", "/v1/rules/{owner}/versions/{}/shadow", api_rules_shadow_get, 0, NULL},
+    {"GET", "/v1/rules/{owner}/versions/{}/diff", api_rules_diff, 0, "against"},
+    {"POST", "/v1/rules/{owner}/rollback", api_rules_rollback, 0, NULL},
+    {"POST", "/v1/rules/{owner}/bundle", api_rules_bundle, 0, NULL},
+    {"GET", "/v1/rules/{owner}/events", api_rules_events, 0, NULL},
+    {"PUT", "/v1/rules/{owner}/{}", api_rules_put, 0, "base"},
+    {"DELETE", "/v1/rules/{owner}/{}", api_rules_delete, 0, "base"},
     /* Lead management (issue 13; api_people.c, api_reviews.c, api_activities.c). */
-    {"PUT", "/v1/people/{}", api_person_put, 0},
-    {"GET", "/v1/people/{}", api_person_get, 0},
-    {"GET", "/v1/people", api_people_list, 0},
-    {"PUT", "/v1/customers/{}", api_customer_put, 0},
-    {"GET", "/v1/customers/{}", api_customer_get, 0},
-    {"GET", "/v1/customers", api_customers_list, 0},
-    {"GET", "/v1/reviews/queue", api_review_queue, 0},
-    {"POST", "/v1/reviews", api_review_create, 0},
-    {"GET", "/v1/reviews/{}", api_review_get, 0},
-    {"POST", "/v1/activities", api_activity_create, 0},
-    {"GET", "/v1/activities", api_activities_list, 0},
-    {"GET", "/v1/scorecards", api_scorecards, 0},
+    {"PUT", "/v1/people/{}", api_person_put, 0, NULL},
+    {"GET", "/v1/people/{}", api_person_get, 0, NULL},
+    {"GET", "/v1/people", api_people_list, 0, "office limit after"},
+    {"PUT", "/v1/customers/{}", api_customer_put, 0, NULL},
+    {"GET", "/v1/customers/{}", api_customer_get, 0, NULL},
+    {"GET", "/v1/customers", api_customers_list, 0, "office limit after"},
+    {"GET", "/v1/reviews/queue", api_review_queue, 0, "unit as_of"},
+    {"POST", "/v1/reviews", api_review_create, 0, NULL},
+    {"GET", "/v1/reviews/{}", api_review_get, 0, NULL},
+    {"POST", "/v1/activities", api_activity_create, 0, NULL},
+    {"GET", "/v1/activities", api_activities_list, 0, "person customer from to office limit after"},
+    {"GET", "/v1/scorecards", api_scorecards, 0, "unit week"},
 };
 
 void api_routes_each(api_route_fn *fn, void *ctx)
 {
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
-        fn(routes[i].method, routes[i].pattern, routes[i].flags & PUBLIC, ctx);
+        fn(routes[i].method, routes[i].pattern, routes[i].flags & PUBLIC, routes[i].query, ctx);
+}
+
+/* True when 'name' is one word of the space-separated 'list'. */
+static bool takes(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *w = list; w && *w;) {
+        const char *end = strchr(w, ' ');
+        size_t len = end ? (size_t)(end - w) : strlen(w);
+        if (len == n && !strncmp(w, name, n))
+            return true;
+        w = end ? end + 1 : w + len;
+    }
+    return false;
+}
+
+/* Every query parameter is one the route takes, once (400 naming it). */
+static int check_query(const struct route *r, struct http_req *req)
+{
+    const char *name;
+    for (unsigned i = 0; (name = http_query_name(req, i)); i++) {
+        if (!takes(r->query, name)) {
+            struct err_detail why = {0};
+            char list[200];
+            snprintf(list, sizeof list, "%s", r->query ? r->query : "");
+            for (char *sp = list; (sp = strchr(sp, ' ')); sp++)
+                *sp = ',';
+            err_field(&why, -ERR_INVALID_FIELD, name,
+                      r->query ? "%.40s: unknown query parameter; %s %s takes %s"
+                               : "%.40s: unknown query parameter; %s %s takes none",
+                      name, r->method, r->pattern, list);
+            api_error(req, &why);
+            return -1;
+        }
+        for (unsigned j = 0; j < i; j++)
+            if (!strcmp(http_query_name(req, j), name)) {
+                struct err_detail why = {0};
+                err_field(&why, -ERR_INVALID_FIELD, name, "%.40s: given twice in the query", name);
+                api_error(req, &why);
+                return -1;
+            }
+    }
+    return 0;
 }
 
 void api_raw(struct http_req *req, int status, const char *content_type, const char *body,
@@ -159,6 +209,12 @@ void api_fail(struct http_req *req, int code, const char *fmt, ...)
     vsnprintf(why.msg, sizeof why.msg, fmt, ap);
     va_end(ap);
     utf8_clean_inplace(why.msg, sizeof why.msg); /* it may quote a path cut mid-character */
+    /* An invalid field's message starts "NAME: ..." (CONTRACT 3: details.field
+     * names it); the name is taken from there so no refusal goes without it. */
+    size_t n = strspn(why.msg, "abcdefghijklmnopqrstuvwxyz0123456789_.");
+    if (code == -ERR_INVALID_FIELD && n && n < sizeof why.field && why.msg[n] == ':' &&
+        why.msg[n + 1] == ' ')
+        memcpy(why.field, why.msg, n);
     api_error(req, &why);
 }
 
@@ -309,6 +365,8 @@ void api_dispatch(struct app *app, struct http_req *req)
         snprintf(c.actor, sizeof c.actor, "%s:%s", c.principal->unit,
                  auth_role_name(c.principal->role));
         http_set_actor(req, c.actor);
+        if (check_query(found, req))
+            return;
     }
     found->handler(&c);
 }

@@ -89,8 +89,10 @@ api_handler_fn api_openapi; /* api_openapi.c */
 const char *api_openapi_text(size_t *len);
 
 /* Every route of the table, in order: method, pattern ("{}" one segment,
- * "{owner}" hq, region/ID or office/ID) and whether it needs no token. */
-typedef void api_route_fn(const char *method, const char *pattern, bool public_route, void *ctx);
+ * "{owner}" hq, region/ID or office/ID), whether it needs no token and the
+ * query parameters it takes (space separated; NULL: none). */
+typedef void api_route_fn(const char *method, const char *pattern, bool public_route,
+                          const char *query, void *ctx);
 void api_routes_each(api_route_fn *fn, void *ctx);
 
 #endif

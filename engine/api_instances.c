@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_leads.h"
 #include "api_instances.h"
 #include "buf.h"
 #include "period_week.h"
@@ -121,6 +122,16 @@ void api_lead_create(struct api_call *c)
     json_t *body = api_body_object(c);
     if (!body)
         return;
+    /* Scope first: a known office out of the principal's unit is 403 before
+     * its body is checked against that office's defaults, so the answer is
+     * the refusal, not a field the caller could never make valid. */
+    const char *named = json_string_value(json_object_get(body, "office"));
+    if (named && api_region_of(c, named) && !api_sees_office(c, named)) {
+        api_fail(c->req, -ERR_FORBIDDEN, "%s may not create leads for office %.63s",
+                 c->principal->unit, named);
+        json_decref(body);
+        return;
+    }
     json_t *lead = NULL, *ev = NULL;
     const char *region = NULL;
     struct err_detail why = {0};
@@ -296,6 +307,35 @@ static int check_filters(struct api_call *c, const struct store_instance_filter 
     return 0;
 }
 
+/* ?owner=: a person the principal may see (out of scope reads as unknown,
+ * as everywhere else), so a misspelt owner is 400, not an empty page. */
+struct owner_seen {
+    const struct auth_principal *principal;
+    bool seen;
+};
+
+static int on_owner(const struct store_party *p, void *ctx)
+{
+    struct owner_seen *o = ctx;
+    o->seen |= auth_sees(o->principal, p->region, p->office);
+    return 0;
+}
+
+static int check_owner(struct api_call *c, const char *owner, struct err_detail *why)
+{
+    struct owner_seen o = {c->principal, false};
+    struct err_detail nf = {0};
+    int rc = store_person_get(c->app->st, owner, on_owner, &o, &nf);
+    if (rc && rc != -ERR_NOT_FOUND) {
+        *why = nf;
+        return rc;
+    }
+    if (!rc && o.seen)
+        return 0;
+    return err_field(why, -ERR_INVALID_FIELD, "owner", "owner: no person '%.63s' in your scope",
+                     owner);
+}
+
 void api_instance_list(struct api_call *c)
 {
     struct store_instance_filter f = {
@@ -313,7 +353,7 @@ void api_instance_list(struct api_call *c)
         return;
     }
     struct err_detail bad = {0};
-    if (check_filters(c, &f, &bad)) {
+    if (check_filters(c, &f, &bad) || (f.owner && check_owner(c, f.owner, &bad))) {
         api_error(c->req, &bad);
         return;
     }
@@ -331,10 +371,21 @@ void api_instance_list(struct api_call *c)
             api_fail(c->req, -ERR_FORBIDDEN, "%s may not list region %s", p->unit, f.region);
             return;
         }
+        /* An office of another region is out of scope too, not an empty page. */
+        const char *of = api_region_of(c, f.office);
+        if (f.office && (!of || strcmp(of, p->unit_id))) {
+            api_fail(c->req, -ERR_FORBIDDEN, "%s may not list office %s", p->unit, f.office);
+            return;
+        }
         f.region = p->unit_id;
     } else if (p->level == AUTH_LEVEL_OFFICE) {
         if (f.office && strcmp(f.office, p->unit_id)) {
             api_fail(c->req, -ERR_FORBIDDEN, "%s may not list office %s", p->unit, f.office);
+            return;
+        }
+        const char *own = api_region_of(c, p->unit_id);
+        if (f.region && (!own || strcmp(f.region, own))) {
+            api_fail(c->req, -ERR_FORBIDDEN, "%s may not list region %s", p->unit, f.region);
             return;
         }
         f.office = p->unit_id;
@@ -683,7 +734,7 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status, str
     if (!rc && (!json_is_string(owner) || !lead_valid_id(json_string_value(owner))))
         rc = err_field(why, -ERR_INVALID_FIELD, "owner", "owner: expected a person id");
     if (!rc)
-        rc = api_owner_check(app, row.office, json_string_value(owner), "owner", why);
+        rc = api_owner_check(app, w->principal, row.office, json_string_value(owner), "owner", why);
     int64_t now = app_now_ms();
     char when[40];
     app_iso_time(now, when, sizeof when);
@@ -750,7 +801,7 @@ void api_instance_action(struct api_call *c)
         json_decref(body); /* answered: the engine's own action takes nothing else */
         return;
     } else if (at && !json_is_string(at))
-        err_field(&why, -ERR_INVALID_FIELD, "at", "at: expected a date YYYY-MM-DD");
+        err_field(&why, -ERR_INVALID_FIELD, "at", "at: " PERIOD_DATE_EXPECTED);
     else if (!strcmp(name, "assign_owner") && c->principal->role != AUTH_ADMIN &&
              c->principal->role != AUTH_REVIEWER)
         err_set(&why, -ERR_FORBIDDEN, "role %s may not assign_owner (reviewer or admin)",

@@ -31,9 +31,10 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
                         const char *held_at, json_t *next, struct err_detail *why);
 
 /* 0 when 'person' is an active person of 'office', else -ERR_INVALID_FIELD
- * (field 'field') saying why. */
-int api_owner_check(struct app *app, const char *office, const char *person, const char *field,
-                    struct err_detail *why);
+ * (field 'field') saying why; a person 'principal' may not see is "no person
+ * ... in your scope", as an unknown one. */
+int api_owner_check(struct app *app, const struct auth_principal *principal, const char *office,
+                    const char *person, const char *field, struct err_detail *why);
 
 /* Record an event 'action' (payload, outcome and rules: JSON texts) on the
  * instance 'row' and its new document 'after' (borrowed), at 'now' (ms), as

@@ -45,7 +45,7 @@ int api_assign_owner(struct app_write *w, const json_t *lead, json_t *doc, struc
 }
 
 struct owner_found {
-    char office[80];
+    char region[80], office[80];
     bool active;
     int n;
 };
@@ -53,24 +53,28 @@ struct owner_found {
 static int on_person(const struct store_party *p, void *ctx)
 {
     struct owner_found *f = ctx;
+    snprintf(f->region, sizeof f->region, "%s", p->region);
     snprintf(f->office, sizeof f->office, "%s", p->office);
     f->active = p->active;
     f->n++;
     return 0;
 }
 
-int api_owner_check(struct app *app, const char *office, const char *person, const char *field,
-                    struct err_detail *why)
+int api_owner_check(struct app *app, const struct auth_principal *principal, const char *office,
+                    const char *person, const char *field, struct err_detail *why)
 {
     struct owner_found f = {0};
     struct err_detail nf = {0};
     int rc = store_person_get(app->st, person, on_person, &f, &nf);
-    if (rc == -ERR_NOT_FOUND)
-        return err_field(why, -ERR_INVALID_FIELD, field, "%s: no person '%s'", field, person);
-    if (rc) {
+    if (rc && rc != -ERR_NOT_FOUND) {
         *why = nf;
         return rc;
     }
+    /* A person out of the principal's scope reads as unknown (as in every
+     * listing): neither the person nor its office is disclosed. */
+    if (rc == -ERR_NOT_FOUND || !auth_sees(principal, f.region, f.office))
+        return err_field(why, -ERR_INVALID_FIELD, field, "%s: no person '%s' in your scope", field,
+                         person);
     if (strcmp(f.office, office))
         return err_field(why, -ERR_INVALID_FIELD, field,
                          "%s: %s is a person of office %s, not of %s", field, person, f.office,
@@ -100,7 +104,7 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
                      "role %s may not change a lead's owner (reviewer or admin)",
                      auth_role_name(w->principal->role));
     if (!rc && owner)
-        rc = api_owner_check(w->app, office, json_string_value(owner), "owner", why);
+        rc = api_owner_check(w->app, w->principal, office, json_string_value(owner), "owner", why);
     if (!rc && given && (!decision || strcmp(decision, "nurture")))
         rc = err_field(why, -ERR_INVALID_FIELD, "next_review",
                        "next_review: only with decision nurture");
@@ -116,7 +120,7 @@ int api_review_followup(struct app_write *w, const json_t *doc, const json_t *in
     if (given) {
         if (!json_is_string(given))
             return err_field(why, -ERR_INVALID_FIELD, "next_review",
-                             "next_review: expected a date YYYY-MM-DD");
+                             "next_review: " PERIOD_DATE_EXPECTED);
         rc = period_date_days("next_review", json_string_value(given), &due, why);
         if (!rc && due <= held)
             rc = err_field(why, -ERR_INVALID_FIELD, "next_review",

@@ -59,7 +59,7 @@ static int common_query(struct api_call *c, char as_of[16], int *limit)
     struct err_detail why = {0};
     int64_t n = API_LIST_LIMIT_DEFAULT;
     if (a && !period_date_valid(a))
-        err_field(&why, -ERR_INVALID_FIELD, "as_of", "as_of: expected a date YYYY-MM-DD");
+        err_field(&why, -ERR_INVALID_FIELD, "as_of", "as_of: " PERIOD_DATE_EXPECTED);
     else if (l)
         num_parse("limit", l, 1, API_LIST_LIMIT_MAX, &n, &why);
     if (why.code) {

@@ -176,6 +176,21 @@ int auth_set_parse(const char *text, const char *name, struct auth_set **out,
     sorting = set;
     qsort(set->by_digest, set->n, sizeof *set->by_digest, cmp_digest);
     sorting = NULL;
+    /* One token, one principal: a token on two lines (plain or as its hash)
+     * is refused, naming both, rather than one line silently winning (a
+     * line added to take a token's rights away would change nothing). */
+    for (size_t i = 1; i < set->n; i++) {
+        const struct auth_principal *a = &set->items[set->by_digest[i - 1]],
+                                    *b = &set->items[set->by_digest[i]];
+        if (!memcmp(a->token_sha256, b->token_sha256, 32)) {
+            int first = a->line < b->line ? a->line : b->line;
+            int again = a->line < b->line ? b->line : a->line;
+            auth_set_free(set);
+            return err_set(why, -ERR_USAGE,
+                           "%s:%d: the token of line %d again (each token names one principal)",
+                           name, again, first);
+        }
+    }
     *out = set;
     return 0;
 }

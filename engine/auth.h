@@ -38,7 +38,8 @@ struct auth_principal {
 struct auth_set; /* opaque; immutable once loaded */
 
 /* Parse a tokens file. On success *out is a new set owned by the caller
- * (auth_set_free). Errors name the file and line. */
+ * (auth_set_free). Errors name the file and line; a token on two lines
+ * (plain or hashed) is one of them. */
 int auth_set_load(const char *path, struct auth_set **out, struct err_detail *why);
 
 /* Parse tokens from a string (used by tests and auth_set_load). */
@@ -58,8 +59,7 @@ struct auth_set *auth_set_new_empty(void);
 void auth_set_free(struct auth_set *set);
 size_t auth_set_count(const struct auth_set *set);
 
-/* The principal holding 'token' (borrowed from the set; the first in the
- * file when two lines hold it), or NULL. A binary search over the tokens'
+/* The principal holding 'token' (borrowed from the set), or NULL. A binary search over the tokens'
  * SHA-256 digests: its cost grows with the log of the number of tokens, and
  * its timing can tell of digests only, never of a token's bytes (a client
  * cannot choose a token whose digest comes near a stored one). */

@@ -923,6 +923,11 @@ const char *http_query(const struct http_req *req, const char *name)
     return NULL;
 }
 
+const char *http_query_name(const struct http_req *req, unsigned i)
+{
+    return i < req->nparams ? req->param_name[i] : NULL;
+}
+
 const char *http_body(const struct http_req *req, size_t *len)
 {
     if (len)

@@ -99,7 +99,10 @@ const char *http_method(const struct http_req *req);
 const char *http_path(const struct http_req *req);
 const char *http_header(const struct http_req *req, const char *name); /* case-insensitive */
 const char *http_query(const struct http_req *req, const char *name);  /* the first one */
-const char *http_body(const struct http_req *req, size_t *len);        /* NUL-terminated */
+/* The name of the i-th query parameter in the order given, NULL past the last
+ * (routes check every name against the ones they take). */
+const char *http_query_name(const struct http_req *req, unsigned i);
+const char *http_body(const struct http_req *req, size_t *len); /* NUL-terminated */
 bool http_body_too_large(const struct http_req *req);
 const char *http_request_id(const struct http_req *req);
 uint64_t http_started_ns(const struct http_req *req);

@@ -168,7 +168,8 @@ const struct ltcctl_verb ltcctl_verbs[] = {
      "milestones",
      1, 1, NULL, ltcctl_lead_show, false},
     {"lead list",
-     "[--stage S] [--office ID] [--temperature T] [--owner PERSON] [--limit N] [--after ID]",
+     "[--stage S] [--office ID] [--region ID] [--temperature T] [--owner PERSON] [--limit N] "
+     "[--after ID]",
      "a page of instances in your scope", 0, 0, lead_list_opts, ltcctl_lead_list, false},
     {"events", "ID", "an instance's audit trail: business date, action, actor, outcome", 1, 1, NULL,
      ltcctl_events, false},
@@ -401,8 +402,15 @@ int main(int argc, char **argv)
     }
     const struct ltcctl_verb *v = find_verb(argc - i, argv + i, &used);
     if (!v) {
-        fprintf(stderr, "ltcctl: no verb '%s%s%s'\n", argv[i], i + 1 < argc ? " " : "",
-                i + 1 < argc ? argv[i + 1] : "");
+        /* "lead frobnicate": the second word is named only after a group's
+         * first word (lead, rules, people, ...), never an id or a key. */
+        bool group = false;
+        size_t wl = strlen(argv[i]);
+        for (const struct ltcctl_verb *g = ltcctl_verbs; g->words; g++)
+            group |= !strncmp(g->words, argv[i], wl) && g->words[wl] == ' ';
+        bool two = group && i + 1 < argc;
+        fprintf(stderr, "ltcctl: no verb '%s%s%s'\n", argv[i], two ? " " : "",
+                two ? argv[i + 1] : "");
         suggest(stderr, argv[i]);
         return LTCCTL_USAGE;
     }
@@ -410,6 +418,13 @@ int main(int argc, char **argv)
     int rc = ltcctl_args_parse(v, argc - i - used, argv + i + used, &o, &a);
     if (rc)
         return rc < 0 ? LTCCTL_OK : rc;
+    if (!v->offline && strncmp(o.url, "http://", 7) && strncmp(o.url, "https://", 8)) {
+        fprintf(stderr,
+                "ltcctl: --url (or LTC_URL): '%.200s' is not an http:// or https:// URL, "
+                "e.g. http://127.0.0.1:8080\n",
+                o.url);
+        return LTCCTL_USAGE;
+    }
     ltcctl_colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     if (!v->offline)
         curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -33,7 +33,11 @@ static long perform(const struct ltcctl *o, const char *method, const char *path
 {
     CURL *c = curl_easy_init();
     char url[4096], auth[1024], ct[128];
-    snprintf(url, sizeof url, "%s%s", o->url, path);
+    /* http://host:8080/ names the same daemon as http://host:8080: no '//'. */
+    size_t base = strlen(o->url);
+    while (base && o->url[base - 1] == '/')
+        base--;
+    snprintf(url, sizeof url, "%.*s%s", (int)base, o->url, path);
     struct curl_slist *h = NULL;
     if (o->token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->token);

@@ -149,11 +149,24 @@ static void event_outcome(const json_t *e, char *buf, size_t n)
         if (json_is_integer(json_object_get(oc, "dso")))
             snprintf(buf + strlen(buf), n - strlen(buf), " (DSO %lld days)",
                      ltcctl_int_of(oc, "dso"));
+    } else if (!strcmp(action, "update")) {
+        const json_t *v = json_object_get(oc, "value");
+        snprintf(buf, n, "expected close %s, value %s",
+                 json_is_string(json_object_get(oc, "expected_close"))
+                     ? ltcctl_str(oc, "expected_close")
+                     : "-",
+                 json_is_integer(v) ? ltcctl_money_of(oc, "value", NULL, a, sizeof a) : "-");
+    } else if (!strcmp(action, "migrate")) {
+        snprintf(buf, n, "hq v%lld -> hq v%lld", ltcctl_int_of(oc, "from_hq"),
+                 ltcctl_int_of(oc, "to_hq"));
     } else {
         char *t = json_dumps(oc, JSON_COMPACT | JSON_ENCODE_ANY);
         snprintf(buf, n, "%.100s", t ? t : "-");
         free(t);
     }
+    /* An action recorded as a correction of an earlier date says so. */
+    if (json_is_true(json_object_get(oc, "correction")) && strlen(buf) + 14 < n)
+        strcat(buf, " (correction)");
 }
 
 /* The business date of an event: the date the user gave (at=), the one the
@@ -173,16 +186,22 @@ static void print_events(const json_t *body)
 {
     size_t i;
     json_t *e;
-    printf("%-4s %-10s %-11s %-24s %-56s %s\n", "SEQ", "DATE", "ACTION", "ACTOR", "OUTCOME",
-           "RECORDED");
+    /* Columns as wide as their widest cell: outcomes vary from a word to a
+     * decision with its terms, and the recording time stays aligned. */
+    struct ltcctl_table t = {.n_cols = 6, .align = "llllll"};
+    ltcctl_table_row(
+        &t, (const char *const[]){"SEQ", "DATE", "ACTION", "ACTOR", "OUTCOME", "RECORDED"});
     json_array_foreach(json_object_get(body, "events"), i, e)
     {
-        char date[16], oc[256];
+        char seq[24], date[16], oc[256];
+        snprintf(seq, sizeof seq, "%lld", ltcctl_int_of(e, "seq"));
         event_date(e, date, sizeof date);
         event_outcome(e, oc, sizeof oc);
-        printf("%-4lld %-10s %-11s %-24s %-56s %s\n", ltcctl_int_of(e, "seq"), date,
-               ltcctl_str(e, "action"), ltcctl_str(e, "actor"), oc, ltcctl_str(e, "at"));
+        ltcctl_table_row(&t,
+                         (const char *const[]){seq, date, ltcctl_str(e, "action"),
+                                               ltcctl_str(e, "actor"), oc, ltcctl_str(e, "at")});
     }
+    ltcctl_table_print(&t, stdout);
 }
 
 static void print_receivables(const json_t *r)
@@ -361,7 +380,7 @@ int ltcctl_events(const struct ltcctl *o, const struct ltcctl_args *a)
 
 /* --- actions: KEY=VALUE arguments, typed per action ----------------------- */
 
-enum key_type { K_TEXT, K_FEN, K_INT, K_PCT, K_DATE, K_JSON };
+enum key_type { K_TEXT, K_FEN, K_INT, K_PCT, K_DATE, K_BOOL, K_JSON };
 
 struct action_key {
     const char *action; /* NULL: every action */
@@ -370,29 +389,60 @@ struct action_key {
 };
 
 /* The keys each action takes (CONTRACT section 5) and how their values are
- * read; a money key also takes KEY_yuan=YUAN. */
+ * read; a money key also takes KEY_yuan=YUAN. Action NULL: every action;
+ * "*": every action of HQ's process.lua (not the engine's own reevaluate). */
 static const struct action_key action_keys[] = {
-    {NULL, "at", K_DATE},          {"review", "decision", K_TEXT},
-    {"review", "note", K_TEXT},    {"review", "next_review", K_DATE},
-    {"review", "owner", K_TEXT},   {"assign", "ar", K_TEXT},
-    {"assign", "sr", K_TEXT},      {"assign", "fr", K_TEXT},
-    {"decide", "kdp", K_TEXT},     {"decide", "outcome", K_TEXT},
-    {"decide", "value", K_FEN},    {"decide", "discount", K_PCT},
-    {"decide", "margin", K_PCT},   {"decide", "conditions", K_JSON},
+    {NULL, "at", K_DATE},
+    /* KCP dates_in_order: an action dated before the instance's last
+     * business date is recorded only when it says it is a correction. */
+    {"*", "correction", K_BOOL},
+    {"review", "decision", K_TEXT},
+    {"review", "note", K_TEXT},
+    {"review", "next_review", K_DATE},
+    {"review", "owner", K_TEXT},
+    {"assign", "ar", K_TEXT},
+    {"assign", "sr", K_TEXT},
+    {"assign", "fr", K_TEXT},
+    {"decide", "kdp", K_TEXT},
+    {"decide", "outcome", K_TEXT},
+    {"decide", "value", K_FEN},
+    {"decide", "discount", K_PCT},
+    {"decide", "margin", K_PCT},
+    {"decide", "conditions", K_JSON},
     {"decide", "change", K_JSON}, /* ATAC: { "amount": FEN } */
-    {"sign", "value", K_FEN},      {"sign", "currency", K_TEXT},
-    {"sign", "terms", K_JSON},     {"sign", "net_days", K_INT},
-    {"milestone", "kind", K_TEXT}, {"milestone", "amount", K_FEN},
-    {"milestone", "ref", K_TEXT},  {"close", "reason", K_TEXT},
+    {"sign", "value", K_FEN},
+    {"sign", "currency", K_TEXT},
+    {"sign", "terms", K_JSON},
+    {"sign", "net_days", K_INT},
+    {"milestone", "kind", K_TEXT},
+    {"milestone", "amount", K_FEN},
+    {"milestone", "ref", K_TEXT},
+    {"close", "reason", K_TEXT},
 };
 #define N_ACTION_KEYS (sizeof action_keys / sizeof *action_keys)
+
+/* True when key 'k' is one of the keys 'action' takes. */
+static bool applies(const struct action_key *k, const char *action)
+{
+    if (!k->action)
+        return true;
+    if (!strcmp(k->action, "*"))
+        return strcmp(action, "reevaluate") != 0;
+    return !strcmp(k->action, action);
+}
+
+/* True when 'k' is a key of many actions (listed after an action's own). */
+static bool common(const struct action_key *k)
+{
+    return !k->action || !strcmp(k->action, "*");
+}
 
 static bool known_action(const char *action)
 {
     if (!strcmp(action, "reevaluate"))
         return true;
     for (size_t i = 0; i < N_ACTION_KEYS; i++)
-        if (action_keys[i].action && !strcmp(action_keys[i].action, action))
+        if (!common(&action_keys[i]) && !strcmp(action_keys[i].action, action))
             return true;
     return false;
 }
@@ -400,8 +450,7 @@ static bool known_action(const char *action)
 static const struct action_key *find_key(const char *action, const char *key)
 {
     for (size_t i = 0; i < N_ACTION_KEYS; i++)
-        if ((!action_keys[i].action || !strcmp(action_keys[i].action, action)) &&
-            !strcmp(action_keys[i].key, key))
+        if (applies(&action_keys[i], action) && !strcmp(action_keys[i].key, key))
             return &action_keys[i];
     return NULL;
 }
@@ -414,7 +463,7 @@ static void keys_of(const char *action, char *buf, size_t n)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_ACTION_KEYS && off < n; i++) {
             const struct action_key *k = &action_keys[i];
-            if (pass ? k->action != NULL : !(k->action && !strcmp(k->action, action)))
+            if (!applies(k, action) || common(k) != (pass == 1))
                 continue;
             off += (size_t)snprintf(buf + off, n - off, "%s%s%s%s%s", off ? ", " : "", k->key,
                                     k->type == K_FEN ? " (or " : "", k->type == K_FEN ? k->key : "",
@@ -430,13 +479,14 @@ void ltcctl_action_help(FILE *f, const char *action)
         [K_INT] = "a whole number of days, 0..3650",
         [K_PCT] = "a percentage, -100..100, at most four decimals",
         [K_DATE] = "a date, YYYY-MM-DD",
+        [K_BOOL] = "true or false (correction=true: dated before the last business date)",
         [K_JSON] = "JSON (a list or an object)",
     };
     fprintf(f, "\nkeys (KEY=VALUE):\n");
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < N_ACTION_KEYS; i++) {
             const struct action_key *k = &action_keys[i];
-            if (pass ? k->action != NULL : !(k->action && !strcmp(k->action, action)))
+            if (!applies(k, action) || common(k) != (pass == 1))
                 continue;
             fprintf(f, "  %-22s %s\n", k->key, types[k->type]);
         }
@@ -499,6 +549,11 @@ static int action_value(const struct ltcctl_verb *v, const char *action, const c
         if (cli_date(key, val, &why))
             return ltcctl_usage(v, "%s", why.msg);
         j = json_string(val);
+        break;
+    case K_BOOL:
+        if (strcmp(val, "true") && strcmp(val, "false"))
+            return ltcctl_usage(v, "%s: '%.40s' is not true or false", key, val);
+        j = json_boolean(!strcmp(val, "true"));
         break;
     case K_JSON:
         /* A list or object (terms, conditions), or for an action ltcctl does

@@ -13,6 +13,10 @@
 #include "err.h"
 
 #define PERIOD_DATE_SIZE 11 /* "YYYY-MM-DD" and its NUL */
+/* What a refused date should have been (period_date_valid's rule), for the
+ * messages that refuse one: the form alone does not say why 2026-02-30 or
+ * 9999-01-01 is refused. */
+#define PERIOD_DATE_EXPECTED "expected a real day YYYY-MM-DD from 1900-01-01 to 9998-12-31"
 
 /* Fill from and to; -ERR_INVALID_FIELD (field "period") when malformed. */
 int period_range(const char *period, char from[PERIOD_DATE_SIZE], char to[PERIOD_DATE_SIZE],

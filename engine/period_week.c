@@ -45,7 +45,7 @@ int period_date_days(const char *field, const char *date, int64_t *days, struct 
         !digits(date, 5, 7) || !digits(date, 8, 10) ||
         sscanf(date, "%4u-%2u-%2u", &y, &m, &d) != 3 || y < 1900 || y > 9998 || m < 1 || m > 12 ||
         d < 1 || d > 31)
-        return err_field(why, -ERR_INVALID_FIELD, field, "%s: expected a date YYYY-MM-DD", field);
+        return err_field(why, -ERR_INVALID_FIELD, field, "%s: " PERIOD_DATE_EXPECTED, field);
     int64_t z = days_from_civil(y, m, d);
     char back[PERIOD_DATE_SIZE];
     period_days_date(z, back);

@@ -66,7 +66,7 @@ static int date_field(const char *field, const json_t *v, struct err_detail *why
 {
     int64_t d;
     if (!json_is_string(v))
-        return err_field(why, -ERR_INVALID_FIELD, field, "%s: expected a date YYYY-MM-DD", field);
+        return err_field(why, -ERR_INVALID_FIELD, field, "%s: " PERIOD_DATE_EXPECTED, field);
     return period_date_days(field, json_string_value(v), &d, why);
 }
 

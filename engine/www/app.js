@@ -9,12 +9,14 @@ const $ = (sel) => document.querySelector(sel);
 const state = { token: sessionStorage.getItem('ltcd.token') || '', me: null, next: null };
 const LEVELS = ['office', 'region', 'hq'];
 
-// Money is integer fen; shown one way everywhere: 1,200,000.00 CNY.
-function money(fen) {
+// Money is an integer of the currency's minor unit (fen for CNY); shown one
+// way everywhere, as ltcctl prints it: 1,200,000.00 CNY. Contracts are in
+// CNY; a lead's budget carries its own currency, which is shown with it.
+function money(fen, currency = 'CNY') {
   if (fen == null) return '-';
   const neg = fen < 0; fen = Math.abs(fen);
   const yuan = Math.floor(fen / 100).toLocaleString('en-US');
-  return (neg ? '-' : '') + yuan + '.' + String(fen % 100).padStart(2, '0') + ' CNY';
+  return (neg ? '-' : '') + yuan + '.' + String(fen % 100).padStart(2, '0') + ' ' + (currency || 'CNY');
 }
 const pct = (n) => n == null ? '-' : `${n}%`;
 
@@ -318,6 +320,7 @@ function filtersOf(query) {
 
 function stageOf(i) { return i.closure && i.closure.outcome ? `${i.stage}: ${i.closure.outcome}` : i.stage; }
 const valueOf = (i) => (i.contract && i.contract.value != null) ? i.contract.value : (i.budget ? i.budget.amount : null);
+const currencyOf = (i) => (i.contract && i.contract.value != null) ? 'CNY' : (i.budget && i.budget.currency) || 'CNY';
 
 // Every instance has an owner (a person id, or null: nobody yet).
 function instanceRows(list) {
@@ -327,7 +330,7 @@ function instanceRows(list) {
     el('td', {}, instanceLink(i.id)), el('td', { text: i.title || '' }), el('td', { text: i.customer || '' }),
     el('td', { 'data-office': i.office, text: i.office }), el('td', { 'data-stage': i.stage, text: stageOf(i) }),
     el('td', { 'data-temperature': i.evaluation ? i.evaluation.temperature : '', text: i.evaluation ? i.evaluation.temperature : '' }),
-    el('td', { class: 'num', 'data-value': valueOf(i) ?? '', text: money(valueOf(i)) }),
+    el('td', { class: 'num', 'data-value': valueOf(i) ?? '', text: money(valueOf(i), currencyOf(i)) }),
     el('td', { 'data-owner': i.owner ?? '', text: i.owner ?? '-' }),
     el('td', { class: 'muted', text: (i.updated_at || '').slice(0, 10) })));
 }
@@ -423,7 +426,7 @@ async function showDetail(id) {
   $('#detail-title').textContent = `#${inst.id} ${inst.title || ''}`;
   const e = inst.evaluation || {};
   facts('#detail-head', [['Stage', stageOf(inst), 'stage'], ['Customer', inst.customer], ['Office', inst.office],
-    ['Region', inst.region], ['Value', money(valueOf(inst)), 'value'], ['Temperature', e.temperature],
+    ['Region', inst.region], ['Value', money(valueOf(inst), currencyOf(inst)), 'value'], ['Temperature', e.temperature],
     ['Score', e.score], ['Recommendation', e.recommendation],
     ...('owner' in inst ? [['Owner', inst.owner, 'owner']] : []),
     ['Entered', Object.entries(inst.entered || {}).map(([s, d]) => `${s} ${d}`).join(', '), 'entered'],
@@ -515,7 +518,7 @@ function threeQuestions(l) {
     ['Is it a lead?', first ? 'no' : 'yes',
      first ? 'no strategic fit, or the risk is not acceptable' : 'fits our strategy, the risk is acceptable'],
     ['How far is it?', e.maturity,
-     `budget ${b.status || 'none'} ${money(b.amount)} (mature: approved, from ${money(t.mature_budget)}); ` +
+     `budget ${b.status || 'none'} ${money(b.amount, b.currency)} (mature: approved, from ${money(t.mature_budget)}); ` +
      `decision in ${l.horizon_months ?? '-'} months (mature: within ${t.horizon_months})`],
     ['Can we win?', e.temperature, `score ${e.score} (hot from ${t.hot}, warm from ${t.warm})`],
   ];

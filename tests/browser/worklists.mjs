@@ -162,6 +162,9 @@ try {
         await page.locator('#instances thead th', { hasText: 'Owner' }).count() === 1 &&
         same(await attrs(page, '#instances td[data-owner]', 'data-owner'), pa.instances.map((i) => i.owner ?? '')) &&
         pa.instances.every((i) => 'owner' in i));
+  await page.evaluate(() => { location.hash = '#/instances?owner=lii'; });
+  await page.waitForFunction(() => document.body.dataset.loaded === 'error');
+  check('a misspelt owner shows the API\'s error, not an empty list', (await page.textContent('#status')).includes("no person 'lii'"));
   await page.evaluate(() => { location.hash = '#/instances?stage=Bad!'; });
   await page.waitForFunction(() => document.body.dataset.loaded === 'error');
   check('a malformed filter shows the API\'s error', (await page.textContent('#status')).includes('filters must be IDs'));
@@ -247,6 +250,17 @@ try {
   check('400 px: the detail page fits', bad.length === 0, bad.join('; '));
   await page.screenshot({ path: `${OUT}/detail-400.png`, fullPage: true });
   await page.screenshot({ path: `${OUT}/detail-400-top.png` });
+  // --- money one way, in the budget's own currency (as ltcctl prints it) -----------------------------
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const made = await (await fetch(URL + '/v1/leads', { method: 'POST',
+    headers: { Authorization: 'Bearer hq-admin-token', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ office: 'city-c', customer: 'Dollar Co', title: 'Export deal', source: 'sales',
+      budget: { amount: 123456789, currency: 'USD', status: 'planned' }, horizon_months: 6, signals: {} }) })).json();
+  await go(page, '#/instances?office=city-c');
+  check('a budget in USD is listed as 1,234,567.89 USD, not CNY',
+        (await page.textContent(`#instances tr[data-id="${made.id}"] td[data-value]`)).trim() === '1,234,567.89 USD');
+  await go(page, `#/instances/${made.id}`);
+  check('... and shown so on its page', (await page.textContent('#detail')).includes('1,234,567.89 USD'));
   check('nothing was fetched from outside ltcd', external.length === 0, external.join(' '));
 } catch (e) {
   check('the browser session ran to the end', false, e.stack);

@@ -32,6 +32,8 @@ run_block "tutorial" "## Tutorial: one lead by hand"
 out tutorial "budget     2,500,000.00 CNY (approved)"; ok_if "the tutorial's --yuan 2500000.00 prints 2,500,000.00 CNY"
 out tutorial "'1,200,000' is not an amount in fen"; ok_if "the tutorial's 1,200,000 is refused as the README says"
 out tutorial "unknown stage 'contrakt'; the stages are lead, opportunity, contract, closed"; ok_if "the tutorial's --stage contrakt is refused as the README says"
+out tutorial "^refused, exit 2$"; ok_if "the tutorial's 1,200,000 exits 2 (nothing sent), as the README says"
+out tutorial "^refused, exit 1$"; ok_if "the tutorial's contrakt exits 1 (the daemon's 400), as the README says"
 out tutorial "^250000000$"; ok_if "the tutorial's ATI value is 250000000 fen"
 check "the tutorial's lead is stored with 250000000 fen" \
     [ "$(api GET /v1/instances/3 pa-ar-token | jq -c '[.budget.amount, .stage, .gates.ATI.value]')" = '[250000000,"opportunity",250000000]' ]

@@ -30,6 +30,10 @@ check "open-lead counts are kept" [ "$(sqlite3 "$WORK/db" "SELECT group_concat(p
 api GET "/v1/instances?owner=amy" province-a-viewer >/dev/null
 check "GET /v1/instances?owner= lists amy's leads" [ "$(jq -c '[.instances[].owner] | unique' <"$WORK/body")" = '["amy"]' ] && [ "$(jq '.instances | length' <"$WORK/body")" = 2 ]
 api GET "/v1/instances?owner=Amy!" province-a-viewer >/dev/null; expect "a malformed owner filter is 400" 400 invalid_field
+api GET "/v1/instances?owner=amyy" province-a-viewer >/dev/null; expect "a misspelt owner is 400, not an empty page" 400 invalid_field
+check "... naming the owner" [ "$(jq -r .error.message <"$WORK/body")" = "owner: no person 'amyy' in your scope" ]
+api GET "/v1/instances?owner=sam" province-a-viewer >/dev/null; expect "a person who owns nothing: an empty page" 200
+check "... with no instances" [ "$(jq '.instances | length' <"$WORK/body")" = 0 ]
 
 # assign_owner: reviewer and admin, stage lead, an active person of the office.
 AMY1=$(sqlite3 "$WORK/db" "SELECT min(id) FROM instances WHERE owner='amy'")
@@ -38,6 +42,8 @@ api POST "/v1/instances/$AMY1/actions" province-a-viewer '{"action":"assign_owne
 api POST "/v1/instances/$AMY1/actions" province-a-ar '{"action":"review","decision":"nurture","owner":"zoe"}' >/dev/null; expect "nor change the owner through a review" 403 forbidden
 check "... which records nothing" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM events WHERE instance_id = $AMY1")" = 1 ]
 put_person cc1 city-c '["ar"]'
+api GET "/v1/instances?owner=cc1" province-a-viewer >/dev/null; expect "a person of another office reads as unknown" 400 invalid_field
+api GET "/v1/instances?owner=cc1" north-admin >/dev/null; expect "... and is a filter for its region" 200
 api POST "/v1/instances/$AMY1/actions" province-a-reviewer '{"action":"assign_owner","owner":"cc1"}' >/dev/null; expect "a person of another office is refused" 400 invalid_field
 api POST "/v1/instances/$AMY1/actions" province-a-reviewer '{"action":"assign_owner","owner":"old"}' >/dev/null; expect "an inactive person is refused" 400 invalid_field
 api POST "/v1/instances/$AMY1/actions" province-a-reviewer '{"action":"assign_owner","owner":"nobody"}' >/dev/null; expect "an unknown person is refused" 400 invalid_field

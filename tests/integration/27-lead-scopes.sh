@@ -131,5 +131,26 @@ for u in $UNITS; do for r in $ROLES; do
     [ "$(status)" = "$w" ] && ok "POST a south meeting: $u $r $w" || not_ok "POST a south meeting: $u $r" "got $(status), want $w"
 done; done
 
+# Instance listings and lead creation out of scope, for every role: 403, never
+# an empty page (a region filter beside an office principal's own office, an
+# office of another region beside a region principal's) nor a field error
+# about another office's defaults that the caller could not fix.
+for r in $ROLES; do
+    api GET "/v1/instances?region=north" "province-a-$r" >/dev/null
+    expect "GET /v1/instances?region=north: province-a $r 403" 403 forbidden
+    api GET "/v1/instances?region=south" "province-a-$r" >/dev/null
+    expect "GET /v1/instances?region=south: province-a $r 200" 200
+    api GET "/v1/instances?office=city-c" "south-$r" >/dev/null
+    expect "GET /v1/instances?office=city-c: south $r 403" 403 forbidden
+    api GET "/v1/instances?office=province-a" "south-$r" >/dev/null
+    expect "GET /v1/instances?office=province-a: south $r 200" 200
+    api POST /v1/leads "province-a-$r" '{"office":"city-c","customer":"X","title":"Y"}' >/dev/null
+    expect "POST /v1/leads for city-c, body incomplete: province-a $r 403" 403 forbidden
+    api POST /v1/leads "south-$r" '{"office":"city-c","customer":"X","title":"Y"}' >/dev/null
+    expect "POST /v1/leads for city-c, body incomplete: south $r 403" 403 forbidden
+done
+api POST /v1/leads province-a-admin '{"office":"province-a","customer":"X","title":"Y"}' >/dev/null
+expect "POST /v1/leads in scope, body incomplete: 400 naming the field" 400 invalid_field
+
 stop_daemon
 finish

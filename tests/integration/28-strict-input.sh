@@ -108,5 +108,48 @@ api POST /v1/rules/reload hq-admin-token '{"owner":"hq"}' >/dev/null; expect "a 
 api POST /v1/rules/reload hq-admin-token '{}' >/dev/null; expect "a reload with {} is fine" 200
 check "the shares, targets and rules were left as they were" [ "$(sqlite3 "$WORK/db" 'SELECT (SELECT count(*) FROM share_runs) + (SELECT count(*) FROM targets)')" = 0 ]
 check "the refused shadow was not started" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM rule_shadows')" = 0 ]
+# Query parameters: each route takes the ones engine/openapi.json lists (the
+# route table says so; tests/unit/openapi_test.c compares), once each. A
+# misspelt filter is 400 naming it, never silently ignored (an unfiltered page).
+api GET "/v1/instances?ofice=province-a" hq-admin-token >/dev/null
+expect "GET /v1/instances?ofice=: 400" 400 invalid_field
+check "... naming it and listing the ones the route takes" [ "$(field)" = ofice ] &&
+    [ "$(message)" = "ofice: unknown query parameter; GET /v1/instances takes stage,office,region,temperature,owner,limit,after" ]
+api GET "/v1/instances?stage=lead&stage=closed" hq-admin-token >/dev/null
+expect "a parameter given twice: 400" 400 invalid_field
+check "... naming it" [ "$(message)" = "stage: given twice in the query" ]
+api GET "/v1/funnel?as_of=2026-01-01" hq-admin-token >/dev/null
+expect "a route that takes none: 400" 400 invalid_field
+check "... saying so" [ "$(message)" = "as_of: unknown query parameter; GET /v1/funnel takes none" ]
+api GET "/v1/receivables/overdue?unit=office/city-c" pa-admin-token >/dev/null
+expect "GET /v1/receivables/overdue?unit= (not one of its parameters): 400, not the caller's own unit" 400 invalid_field
+api POST "/v1/instances/1/actions?dry_run=1" hq-admin-token '{"action":"reevaluate"}' >/dev/null
+expect "a write with a stray parameter: 400" 400 invalid_field
+api GET "/v1/instances?stage=lead&limit=5&after=0" hq-admin-token >/dev/null
+expect "the documented parameters still work" 200
+api GET "/v1/instances?ofice=x" nobody-token >/dev/null
+expect "without a token it is 401 first" 401 unauthenticated
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/health?probe=1")
+check "public routes (health, the page) take any query" [ "$code" = 200 ]
+
+# A refused date says what a date must be, not only its form.
+api GET "/v1/decisions/waiting?as_of=9999-01-01" hq-admin-token >/dev/null
+expect "as_of=9999-01-01: 400" 400 invalid_field
+check "... naming the range" [ "$(message)" = "as_of: expected a real day YYYY-MM-DD from 1900-01-01 to 9998-12-31" ]
+api POST /v1/activities hq-admin-token '{"person":"x","customer":"y","kind":"visit","at":"2026-02-29"}' >/dev/null
+expect "an activity on 2026-02-29: 400" 400 invalid_field
+check "... saying it is no date" [ "$(message)" = "at: 2026-02-29 is not a date" ]
+
+# Every invalid field names its field in details.field (CONTRACT 3).
+api GET "/v1/scorecards?unit=office/province-a" hq-admin-token >/dev/null
+expect "a scorecard without its week: 400" 400 invalid_field
+check "... details.field is week" [ "$(field)" = week ]
+api GET "/v1/people?office=nowhere" hq-admin-token >/dev/null
+expect "people of an unknown office: 400" 400 invalid_field
+check "... details.field is office" [ "$(field)" = office ]
+api GET "/v1/reviews/queue?unit=bogus" hq-admin-token >/dev/null
+expect "a queue of a malformed unit: 400" 400 invalid_field
+check "... details.field is unit" [ "$(field)" = unit ]
+
 stop_daemon
 finish

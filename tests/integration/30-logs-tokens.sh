@@ -4,8 +4,9 @@
 # request's line has req_id, method, path, status, actor, duration_ms and on
 # an error error_code and error_message; a warning when no principals are
 # loaded; SIGHUP re-reads the tokens file (a bad file keeps the principals
-# loaded before and says why); a unit the org tree lacks is refused at start
-# (exit 1, one line naming file, line and unit) and on SIGHUP.
+# loaded before and says why); a unit the org tree lacks, or a token on two
+# lines, is refused at start (exit 1, one line naming file, line and unit)
+# and on SIGHUP.
 . "$(dirname "$0")/lib.sh"
 jqe() { jq -e "$@" >/dev/null; }
 
@@ -62,6 +63,12 @@ check "naming file, line and unit" sh -c "tail -1 '$WORK/out' | grep -q \"^ltcd:
 printf 'c-token office/city-z ar\n' >"$WORK/unknown2.conf"
 "$LTCD" --listen 127.0.0.1:1 --db "$WORK/db2" --rules "$WORK/rules" --tokens "$WORK/unknown2.conf" >"$WORK/out" 2>&1
 [ $? = 1 ] && grep -q "unknown2.conf:1: unit 'office/city-z'" "$WORK/out"; ok_if "an unknown office too"
+# One token, one principal: a token on two lines is refused, not the first line winning.
+printf 'a-token hq admin\nb-token office/city-c ar\na-token hq viewer\n' >"$WORK/twice.conf"
+"$LTCD" --listen 127.0.0.1:1 --db "$WORK/db2" --rules "$WORK/rules" --tokens "$WORK/twice.conf" >"$WORK/out" 2>&1
+[ $? = 1 ] && [ "$(grep -c '^ltcd: ' "$WORK/out")" = 1 ] &&
+    grep -q "^ltcd: $WORK/twice.conf:3: the token of line 1 again (each token names one principal)\$" "$WORK/out"
+ok_if "a token on two lines: exit 1, one line naming both lines"
 
 # --- SIGHUP re-reads the tokens file ---------------------------------------------
 cp "$TOKENS" "$WORK/tokens.conf"

@@ -110,15 +110,32 @@ check "value_yuan=600000.00 was sent as 60000000 fen" \
     [ "$(api GET "/v1/instances/$ID" pa-ar-token | jq .gates.ATI.value)" = 60000000 ]
 run pa-ar-token act "$ID" assign ar=Li sr=Wang fr=Zhao at=2026-02-30
 [ $RC = 2 ] && err_has "at: '2026-02-30' is not a date"; ok_if "at=2026-02-30 is refused"
+# KCP dates_in_order: the daemon's refusal says to send correction; ltcctl takes it.
+run pa-ar-token assign "$ID" ar=Li sr=Wang fr=Zhao at=2026-11-01
+[ $RC = 1 ] && err_has "kcp_failed: at 2026-11-01 is before the instance's last business date 2026-11-21"
+ok_if "an action dated before the last business date is refused (exit 1) saying to mark a correction"
+run pa-ar-token assign "$ID" ar=Li sr=Wang fr=Zhao at=2026-11-01 correction=yes
+[ $RC = 2 ] && err_has "correction: 'yes' is not true or false"; ok_if "correction=yes is refused (exit 2)"
+run pa-ar-token reevaluate "$ID" correction=true
+[ $RC = 2 ] && err_has "reevaluate takes no key 'correction'; its keys: at"; ok_if "reevaluate (the engine's own action) takes no correction"
+run pa-ar-token assign "$ID" --help
+[ $RC = 0 ] && out_has "correction  *true or false"; ok_if "assign --help lists the correction key"
+run pa-ar-token assign "$ID" ar=Li sr=Wang fr=Zhao at=2026-11-01 correction=true
+[ $RC = 0 ] && out_has "team: AR Li, SR Wang, FR Zhao"; ok_if "correction=true records the dated-back action"
+check "... sent as the boolean correction: true" \
+    [ "$(api GET "/v1/instances/$ID/events" pa-ar-token | jq -c '.events[-1] | [.payload.correction, .outcome.correction]')" = '[true,true]' ]
 
 # --- the event trail: business date and outcome ----------------------------------
 run pa-ar-token events "$ID"
 [ $RC = 0 ] && out_has "^SEQ  *DATE  *ACTION  *ACTOR  *OUTCOME  *RECORDED"; ok_if "events is a table with the business date and the outcome"
-grep -q "^2  *2026-11-20 review  *region/south:reviewer  *convert: Budget confirmed" "$WORK/out"
+grep -q "^2  *2026-11-20  *review  *region/south:reviewer  *convert: Budget confirmed" "$WORK/out"
 ok_if "the review shows its business date (at=) and its outcome"
-grep -q "^3  *2026-11-21 decide .*ATI approve at office level (600,000.00 CNY, discount 5%, margin 25%)" "$WORK/out"
+grep -q "^3  *2026-11-21  *decide .*ATI approve at office level (600,000.00 CNY, discount 5%, margin 25%)" "$WORK/out"
 ok_if "the decision shows its date and its outcome with money"
-grep -q "^1  *[0-9-]* create .*score [0-9.]*, [a-z]*, [a-z]* -> [a-z]*" "$WORK/out"; ok_if "the creation shows the evaluation"
+grep -q "^1  *[0-9-]*  *create .*score [0-9.]*, [a-z]*, [a-z]* -> [a-z]*" "$WORK/out"; ok_if "the creation shows the evaluation"
+grep -q "^4  *2026-11-01  *assign .*AR Li, SR Wang, FR Zhao (correction)" "$WORK/out"; ok_if "a correction shows its own date and says it is one"
+awk '/^SEQ/ { c = index($0, "RECORDED") } /^[0-9]/ { if (substr($0, c, 4) != "2026") bad = 1 } END { exit bad || !c }' "$WORK/out"
+ok_if "the recording time stands in one column however long the outcome"
 
 # --- rules: readable output of every verb, errors that point somewhere ------------
 mkdir -p "$WORK/tmp"
@@ -204,6 +221,11 @@ done
 # --- exit codes ---------------------------------------------------------------------
 run pa-ar-token frobnicate
 [ $RC = 2 ] && err_has "no verb 'frobnicate'"; ok_if "an unknown verb is exit 2"
+run pa-ar-token frobnicate 5
+[ $RC = 2 ] && grep -q "^ltcctl: no verb 'frobnicate'\$" "$WORK/err"; ok_if "an unknown verb is named alone, not with the word after it"
+run pa-ar-token lead frobnicate 5
+[ $RC = 2 ] && err_has "no verb 'lead frobnicate'"; ok_if "... but a group's first word is named with the second"
+"$LTCCTL" help | grep -q -- "^  lead list .*\[--region ID\]"; ok_if "ltcctl help: lead list's usage names --region"
 run pa-ar-token rules frobnicate
 [ $RC = 2 ] && err_has "ltcctl rules approve OWNER VERSION"; ok_if "an unknown rules verb lists the rules verbs"
 run wrong-token lead list
@@ -212,5 +234,10 @@ LTC_URL=http://127.0.0.1:1 LTC_TOKEN=pa-ar-token "$LTCCTL" health >/dev/null 2>"
 [ $rc = 3 ] && err_has "cannot reach ltcd at http://127.0.0.1:1"; ok_if "an unreachable daemon is exit 3"
 run pa-ar-token health
 [ $RC = 0 ] && out_has "^ltcd .*: ok"; ok_if "health is a sentence"
+LTC_URL="$URL/" LTC_TOKEN=pa-ar-token "$LTCCTL" lead list >"$WORK/out" 2>"$WORK/err"; rc=$?
+[ $rc = 0 ] && ! err_has "//"; ok_if "LTC_URL with a trailing slash names the same daemon (no doubled path)"
+LTC_URL=${URL#http://} LTC_TOKEN=pa-ar-token "$LTCCTL" health >/dev/null 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && err_has "is not an http:// or https:// URL, e.g. http://127.0.0.1:8080"
+ok_if "LTC_URL without its scheme is refused (exit 2) saying the form"
 stop_daemon
 finish

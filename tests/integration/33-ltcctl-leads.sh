@@ -146,8 +146,11 @@ check "the API agrees" [ "$(api GET "/v1/instances/$THIRD" hq-admin | jq -r .own
 run province-a-viewer events "$THIRD"
 [ $RC = 0 ] && out_has "assign_owner .*owner bob (was amy)"; ok_if "events shows the change of owner in words"
 run province-a-reviewer assign-owner "$THIRD" cc1
+[ $RC = 1 ] && err_has "400 invalid_field: owner: no person 'cc1' in your scope"
+ok_if "an owner of an office out of scope is the daemon's 400 (exit 1), as unknown: city-c is not disclosed"
+run hq-admin assign-owner "$THIRD" cc1
 [ $RC = 1 ] && err_has "400 invalid_field: owner: cc1 is a person of office city-c, not of province-a"
-ok_if "an owner of another office is the daemon's 400 (exit 1)"
+ok_if "... to HQ, who sees both offices, it says which office the person is of"
 run province-a-reviewer assign-owner "$THIRD" gone
 [ $RC = 1 ] && err_has "gone is not active"; ok_if "an inactive owner is refused"
 run province-a-reviewer assign-owner abc bob
@@ -189,7 +192,7 @@ EOF
 run province-a-reviewer review-meeting "$WORK/bad.json"
 [ $RC = 1 ] && err_has "422 items_refused: 3 of 4 decisions refused; nothing was recorded" &&
     err_has "ITEM  *LEAD  *FIELD  *CODE  *MESSAGE" &&
-    err_has "^  1  *$COLD  *owner  *invalid_field  *owner: cc1 is a person of office city-c" &&
+    err_has "^  1  *$COLD  *owner  *invalid_field  *owner: no person 'cc1' in your scope" &&
     err_has "^  2  *$THIRD  *decision  *invalid_field" && err_has "^  3  *99999 .*not_found  *instance 99999 not found" &&
     ! err_has "^  0 " && [ ! -s "$WORK/out" ]
 ok_if "a meeting with bad decisions prints every refused one as a table, exit 1"

@@ -75,20 +75,19 @@ TEST(missing_file_is_an_error)
 }
 
 /* Thousands of tokens: each found (a binary search over their digests), none
- * of the unknown ones, and a token on two lines is the first line's. */
-TEST(many_tokens_each_found_the_first_of_two_lines_wins)
+ * of the unknown ones; a token on two lines (plain, or once as its hash) is
+ * refused naming both lines. */
+TEST(many_tokens_each_found_and_a_token_twice_refused)
 {
     enum { N = 3000 };
     char *text = malloc(N * 48 + 64), *o = text;
     CHECK(text != NULL);
     for (int i = 0; i < N; i++)
         o += sprintf(o, "token-%d office/o%d %s\n", i, i % 7, i % 2 ? "ar" : "viewer");
-    o += sprintf(o, "token-17 hq admin\n"); /* again, later */
     struct auth_set *s;
     struct err_detail why = {0};
     CHECK(auth_set_parse(text, "t", &s, &why) == 0);
-    free(text);
-    CHECK(auth_set_count(s) == N + 1);
+    CHECK(auth_set_count(s) == N);
     for (int i = 0; i < N; i++) {
         char t[32];
         int n = snprintf(t, sizeof t, "token-%d", i);
@@ -99,11 +98,25 @@ TEST(many_tokens_each_found_the_first_of_two_lines_wins)
     }
     CHECK(auth_find(s, "token-17", 8)->level == AUTH_LEVEL_OFFICE);
     auth_set_free(s);
+    sprintf(o, "token-17 hq admin\n"); /* again, later: line N + 1 */
+    struct auth_set *dup = NULL;
+    CHECK(auth_set_parse(text, "t", &dup, &why) == -ERR_USAGE && dup == NULL);
+    CHECK_MSG(
+        !strcmp(why.msg, "t:3001: the token of line 18 again (each token names one principal)"),
+        "%s", why.msg);
+    free(text);
+    /* The same token once plain, once as its SHA-256. */
+    why = (struct err_detail){0};
+    CHECK(auth_set_parse("abc hq admin\n"
+                         "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+                         "hq viewer\n",
+                         "t", &dup, &why) == -ERR_USAGE);
+    CHECK_MSG(strstr(why.msg, "t:2: the token of line 1 again") != NULL, "%s", why.msg);
     struct auth_set *empty = auth_set_new_empty();
     CHECK(auth_find(empty, "token-1", 7) == NULL);
     auth_set_free(empty);
 }
 
 TEST_MAIN(T(parses_plain_and_hashed_tokens), T(errors_name_file_and_line),
-          T(many_tokens_each_found_the_first_of_two_lines_wins), T(an_optional_person_column),
+          T(many_tokens_each_found_and_a_token_twice_refused), T(an_optional_person_column),
           T(scope_follows_the_org_tree), T(missing_file_is_an_error))

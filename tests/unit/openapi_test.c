@@ -1,8 +1,9 @@
 /* tests/unit/openapi_test.c: the OpenAPI document the daemon serves
  * (engine/openapi.json, compiled in) and the route table of api.c describe
  * the same API: every route is an operation of the document and every
- * operation a route, with the same need for a token. Adding a route without
- * documenting it (or the reverse) fails here. */
+ * operation a route, with the same need for a token and the same query
+ * parameters. Adding a route without documenting it (or the reverse) fails
+ * here. */
 #include <jansson.h>
 
 #include "api.h"
@@ -16,10 +17,12 @@
 struct keys {
     char key[ROUTES_MAX * 4][160];
     bool public_route[ROUTES_MAX * 4];
+    char query[ROUTES_MAX * 4][160]; /* the query parameters, space separated */
     size_t n;
 };
 
-static void add_key(struct keys *k, const char *method, const char *path, bool pub)
+static void add_key(struct keys *k, const char *method, const char *path, bool pub,
+                    const char *query)
 {
     if (k->n == sizeof k->key / sizeof *k->key)
         return;
@@ -37,16 +40,18 @@ static void add_key(struct keys *k, const char *method, const char *path, bool p
     }
     norm[o] = '\0';
     snprintf(k->key[k->n], sizeof k->key[0], "%s %s", method, norm);
+    snprintf(k->query[k->n], sizeof k->query[0], "%s", query ? query : "");
     k->public_route[k->n++] = pub;
 }
 
-static void on_route(const char *method, const char *pattern, bool pub, void *ctx)
+static void on_route(const char *method, const char *pattern, bool pub, const char *query,
+                     void *ctx)
 {
     static const char *const kinds[] = {"hq", "region/{}", "office/{}", "customer/{}"};
     const char *owner = strstr(pattern, "{owner}"), *unit = strstr(pattern, "{unit}");
     const char *at = owner ? owner : unit;
     if (!at) {
-        add_key(ctx, method, pattern, pub);
+        add_key(ctx, method, pattern, pub, query);
         return;
     }
     size_t n = owner ? 3 : 4; /* an owner is never a customer */
@@ -54,7 +59,7 @@ static void on_route(const char *method, const char *pattern, bool pub, void *ct
         char path[160];
         snprintf(path, sizeof path, "%.*s%s%s", (int)(at - pattern), pattern, kinds[i],
                  strchr(at, '}') + 1);
-        add_key(ctx, method, path, pub);
+        add_key(ctx, method, path, pub, query);
     }
 }
 
@@ -87,7 +92,17 @@ static void document_keys(const json_t *doc, struct keys *k)
             snprintf(m, sizeof m, "%s", method);
             upper(m);
             const json_t *sec = json_object_get(op, "security");
-            add_key(k, m, path, json_is_array(sec) && json_array_size(sec) == 0);
+            char query[160] = "";
+            size_t i, off = 0;
+            json_t *par;
+            json_array_foreach(json_object_get(op, "parameters"), i, par)
+            {
+                const char *in = json_string_value(json_object_get(par, "in"));
+                if (in && !strcmp(in, "query") && off < sizeof query)
+                    off += (size_t)snprintf(query + off, sizeof query - off, "%s%s", off ? " " : "",
+                                            json_string_value(json_object_get(par, "name")));
+            }
+            add_key(k, m, path, json_is_array(sec) && json_array_size(sec) == 0, query);
         }
     }
 }
@@ -130,6 +145,10 @@ TEST(every_route_is_documented_and_every_operation_is_a_route)
             fprintf(stderr, "# %s: the document says %s, the route table %s\n", routes.key[i],
                     ops.public_route[j] ? "public" : "token",
                     routes.public_route[i] ? "public" : "token");
+            missing++;
+        } else if (!routes.public_route[i] && strcmp(ops.query[j], routes.query[i])) {
+            fprintf(stderr, "# %s: the document's query parameters are '%s', the route's '%s'\n",
+                    routes.key[i], ops.query[j], routes.query[i]);
             missing++;
         }
     }
