@@ -86,7 +86,8 @@ row "GET city-c's scorecard" hq-only 200 403 GET "/v1/scorecards?unit=office/cit
 row "GET south's scorecard" region-up 200 403 GET "/v1/scorecards?unit=region/south&week=$WEEK"
 row "GET activities" all 200 - GET /v1/activities
 row "GET activities of city-c" hq-only 200 403 GET "/v1/activities?office=city-c"
-row "GET instances owned by a city-c person" all 200 - GET "/v1/instances?owner=cc-p"
+# A person out of the principal's scope is no filter there: 400 naming it.
+row "GET instances owned by a city-c person" hq-only 200 400 GET "/v1/instances?owner=cc-p"
 row "POST an activity of province-a" writers 201 403 POST /v1/activities '{"person":"pa-p","customer":"pa-c","kind":"visit","at":"2026-12-30","note":"@N@"}'
 row "POST an activity of city-c" writers-hq-only 201 400 POST /v1/activities '{"person":"cc-p","customer":"cc-c","kind":"visit","at":"2026-12-30"}'
 # What the listings hold: city-c's records only for hq, never for south or province-a.
@@ -103,7 +104,9 @@ sees "people listed" /v1/people '[.people[] | select(.office == "city-c")] | len
 sees "customers listed" /v1/customers '[.customers[] | select(.office == "city-c")] | length'
 sees "activities listed" /v1/activities '[.activities[] | select(.office == "city-c")] | length'
 sees "activities of a city-c person" "/v1/activities?person=cc-p" '.activities | length'
-sees "instances owned by a city-c person" "/v1/instances?owner=cc-p" '.instances | length'
+api GET "/v1/instances?owner=cc-p" hq-viewer >/dev/null
+[ "$(status)" = 200 ] && [ "$(jq '.instances | length' <"$WORK/body")" -gt 0 ]
+ok_if "hq lists the instances a city-c person owns"
 # Another office's lead: not found below hq whatever the role; at hq, reviewers and admins.
 CC_LEAD=$(newlead city-c)
 for u in $UNITS; do for r in $ROLES; do
