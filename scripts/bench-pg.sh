@@ -130,16 +130,17 @@ decide "$WORK/decide.2.lua" $((first + 100)) 100
 
 echo "ltcd on PostgreSQL 15 (a throwaway cluster, fsync on): wrk over loopback, $CONNS connections in all"
 printf '%-34s %10s %9s %9s %7s %12s %10s\n' "load" "req/s" "p50 ms" "p99 ms" "errors" "ltcd ms/req" "db ms/req"
-# The loop while the core waits for the server: /health through node 1
-# (4 connections) while the creates run; its worst latency.
-wrk -t1 -c4 -d"${SECS}s" --latency "$URL_1/health" >"$WORK/wrk.health" 2>&1 &
-HW=$!
 measure "pg create lead, 1 node" "$WORK/create.lua"
-wait $HW
 measure "pg KDP decision, 1 node" "$WORK/decide.lua"
 node 2
 measure "pg create lead, 2 nodes" "$WORK/create.lua" "$WORK/create.lua"
 measure "pg KDP decision, 2 nodes" "$WORK/decide.1.lua" "$WORK/decide.2.lua"
+# The loop while the core waits for the server: /health through node 1
+# (4 connections) while creates run through it; its worst latency.
+wrk -t1 -c4 -d"${SECS}s" --latency "$URL_1/health" >"$WORK/wrk.health" 2>&1 &
+HW=$!
+wrk_to "$WORK/w1" "$CONNS" "$URL_1/" "$WORK/create.lua"
+wait $HW
 echo "/health through node 1 during the creates: p99 $(to_ms "$(field "$WORK/wrk.health" '$1 == "99%" { print $2 }')") ms," \
     "worst $(field "$WORK/wrk.health" '$1 == "Latency" { print $4 }')"
 echo "(CPU per request: ltcd's is each node's own, node 1/node 2; the database's is the"
