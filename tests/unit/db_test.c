@@ -208,8 +208,32 @@ TEST(targets_choose_the_backend)
     CHECK_MSG(strstr(why.msg, "cannot connect to PostgreSQL") != NULL, "%s", why.msg);
 }
 
+/* What a log line shows of a target: never a password. */
+TEST(targets_are_shown_without_their_password)
+{
+    static const char *const cases[][2] = {
+        {"/var/lib/ltcd/ltc.db", "/var/lib/ltcd/ltc.db"},
+        {"postgresql://ltc@db:5432/ltc", "postgresql://ltc@db:5432/ltc"},
+        {"postgresql://ltc:s3cret@db:5432/ltc", "postgresql://ltc:***@db:5432/ltc"},
+        {"postgres://ltc:a:b@c@db/ltc", "postgres://ltc:***@c@db/ltc"},
+        {"postgresql://db/ltc?user=ltc&password=s3cret&sslmode=require",
+         "postgresql://db/ltc?user=ltc&password=***&sslmode=require"},
+        {"postgresql://db/ltc?password=", "postgresql://db/ltc?password=***"},
+        {"postgresql://db:5432/ltc?options=-c%20x%3Dpassword=1",
+         "postgresql://db:5432/ltc?options=-c%20x%3Dpassword=1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[128];
+        db_target_shown(cases[i][0], out, sizeof out);
+        CHECK_MSG(!strcmp(out, cases[i][1]), "%s -> %s", cases[i][0], out);
+    }
+    char tiny[12];
+    db_target_shown("postgresql://ltc:s3cret@db/ltc", tiny, sizeof tiny);
+    CHECK(strlen(tiny) == sizeof tiny - 1 && !strstr(tiny, "s3c"));
+}
+
 TEST_MAIN(T(sqlite_round_trips_values_and_rows), T(postgresql_round_trips_values_and_rows),
           T(sqlite_classifies_failures_and_rolls_back),
           T(postgresql_classifies_failures_and_rolls_back),
           T(postgresql_reconnects_after_the_server_drops_the_connection),
-          T(targets_choose_the_backend))
+          T(targets_choose_the_backend), T(targets_are_shown_without_their_password))
