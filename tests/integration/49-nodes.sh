@@ -123,6 +123,18 @@ t=$(for n in 1 2 3; do on $n GET "/v1/targets?period=2026&metric=orders" hq-view
 [ "$t" = 1 ]
 ok_if "the target tree reads the same on every node"
 
+# --- an allocation run alike whichever node runs or reads it -----------------------
+sql "INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region, office, customer, product_line, ar, sr, fr)
+    SELECT id, 100, 'cash', 100000 + id * 7, 20, '2026-03-15', 'south', 'province-a', 'c-' || id, 'general',
+           'ar-' || (id % 4), 'sr-' || (id % 3), 'fr-' || (id % 2) FROM instances WHERE id <= 20"
+r1=$(on 1 POST /v1/shares/runs hq-admin-token '{"period":"2026","pool":1000003}'); s1=$(status)
+r3=$(on 3 POST /v1/shares/runs hq-admin-token '{"period":"2026","pool":1000003}')
+RUN=$(echo "$r1" | jq .id)
+g2=$(on 2 GET "/v1/shares/runs/$RUN" hq-viewer-token)
+[ "$s1" = 201 ] && [ "$(echo "$r1" | jq -c '[.input_hash, .lines]')" = "$(echo "$r3" | jq -c '[.input_hash, .lines]')" ] &&
+    [ "$(echo "$g2" | jq -c .)" = "$(echo "$r1" | jq -c .)" ] && [ "$(echo "$r3" | jq .id)" != "$RUN" ]
+ok_if "an allocation run on node 1 and on node 3: the same lines, their own ids, read alike on node 2"
+
 # --- kill -9 of a node under load loses no acknowledged write ----------------------
 for i in $(seq 1 40); do
     curl -s -w '\n%{http_code}\n' -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" \
