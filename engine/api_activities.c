@@ -257,11 +257,18 @@ void api_scorecards(struct api_call *c)
     if (level == AUTH_LEVEL_OFFICE)
         region = NULL; /* the office filter is enough */
     json_t *people = json_array(), *customers = json_array(), *visits = json_object();
-    int rc =
-        store_person_list(c->app->st, region, office, "", SCORECARD_MAX, on_party, people, &why);
+    int rc = store_person_list(c->app->st, region, office, "", SCORECARD_MAX + 1, on_party, people,
+                               &why);
     if (!rc)
-        rc = store_customer_list(c->app->st, region, office, "", SCORECARD_MAX, on_party, customers,
-                                 &why);
+        rc = store_customer_list(c->app->st, region, office, "", SCORECARD_MAX + 1, on_party,
+                                 customers, &why);
+    /* One more than the cap read tells a unit past it, said in the answer. */
+    bool truncated =
+        json_array_size(people) > SCORECARD_MAX || json_array_size(customers) > SCORECARD_MAX;
+    if (json_array_size(people) > SCORECARD_MAX)
+        json_array_remove(people, SCORECARD_MAX);
+    if (json_array_size(customers) > SCORECARD_MAX)
+        json_array_remove(customers, SCORECARD_MAX);
     if (!rc)
         rc = store_visit_counts(c->app->st, region, office, mon, sun, on_visits, visits, &why);
     /* Budget tables: the week's year Y (of its Thursday) collects the tables
@@ -372,8 +379,9 @@ void api_scorecards(struct api_call *c)
         api_error(c->req, &why);
         return;
     }
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "unit", unit, "week", week, "from",
-                             mon, "to", sun, "people", cards, "customers", cust_out);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}", "unit", unit, "week", week, "from", mon,
+                  "to", sun, "people", cards, "customers", cust_out, "truncated", truncated);
     api_json(c->req, 200, body);
     json_decref(body);
 }

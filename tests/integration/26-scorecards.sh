@@ -104,5 +104,17 @@ api GET "/v1/activities?person=cc1" hq-viewer >/dev/null
 check "hq lists them" [ "$(jq '.activities | length' <"$WORK/body")" = 1 ]
 api GET "/v1/activities?from=2026-13-01" hq-viewer >/dev/null; expect "a malformed from is 400" 400 invalid_field
 
+# A unit past the scorecard's cap (2,000 people, 2,000 customers): the first
+# 2,000 of each by id are carded, and the answer says it is cut.
+api PUT /v1/people/tmpl hq-admin '{"name":"T","office":"province-b","roles":["ar"]}' >/dev/null
+sql "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000)
+    INSERT INTO people(id, region, office, active, doc, updated_at, updated_by)
+    SELECT 'bulk-' || x, region, office, active, replace(doc, '\"tmpl\"', '\"bulk-' || x || '\"'),
+           updated_at, updated_by FROM people, n WHERE id = 'tmpl'"
+card office/province-b 2026-W53 hq-viewer
+check "2,001 people: 2,000 carded and truncated" [ "$(jq -c '[.truncated, (.people | length), .people[0].person]' <"$WORK/body")" = '[true,2000,"bulk-1"]' ]
+card office/province-a 2026-W53
+check "a unit within the cap is not truncated" [ "$(jq .truncated <"$WORK/body")" = false ]
+
 stop_daemon
 finish
