@@ -135,6 +135,12 @@ g2=$(on 2 GET "/v1/shares/runs/$RUN" hq-viewer-token)
     [ "$(echo "$g2" | jq -c .)" = "$(echo "$r1" | jq -c .)" ] && [ "$(echo "$r3" | jq .id)" != "$RUN" ]
 ok_if "an allocation run on node 1 and on node 3: the same lines, their own ids, read alike on node 2"
 
+# --- the dashboard against any node ------------------------------------------------
+same=$(for n in 1 2 3; do on $n GET /v1/funnel hq-admin-token | jq -c .; done | sort -u | wc -l)
+page=$(for n in 1 2 3; do curl -s -o /dev/null -w '%{http_code}' "$(url $n)/"; done)
+[ "$same" = 1 ] && [ "$page" = 200200200 ]
+ok_if "every node serves the dashboard, and its funnel reads the same on each"
+
 # --- kill -9 of a node under load loses no acknowledged write ----------------------
 for i in $(seq 1 40); do
     curl -s -w '\n%{http_code}\n' -H 'Authorization: Bearer pa-ar-token' --data-binary "$LEAD" \
