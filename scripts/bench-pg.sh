@@ -96,15 +96,9 @@ measure() {
 }
 
 node 1
-cat >"$WORK/create.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"office":"province-a","customer":"ACME Telecom","title":"5G core","source":"sales",'
-    .. '"budget":{"amount":60000000,"currency":"CNY","status":"approved"},"horizon_months":6,'
-    .. '"signals":{"strategic_fit":4,"urgency":5,"relationship":4,"coach":3,"solution_maturity":4}}'
-wrk.headers["Authorization"] = "Bearer pa-ar-token"
-wrk.headers["Content-Type"] = "application/json"
-request = function() return wrk.format(nil, "/v1/leads") end
-LUA
+# The standard lead (tests/fixtures/wrk/post-lead.lua), to the path of the node's URL.
+{ cat tests/fixtures/wrk/post-lead.lua
+  echo 'request = function() return wrk.format(nil, "/v1/leads") end'; } >"$WORK/create.lua"
 # 200 opportunities for the decisions (ATI deferred again and again): the
 # first 100 decided through node 1, the others through node 2, so two nodes
 # do not race for one instance (suite 49 tests that race).
