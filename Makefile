@@ -45,7 +45,7 @@ ENGINE  += core
 OBJS    := $(ENGINE:%=$(BUILD)/%.o)
 UNITS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 
-.PHONY: all run test check unit integration asan tsan fuzz bench deps lint-rules clean install format format-check browser-test
+.PHONY: all run test test-pg check unit integration asan tsan fuzz bench deps lint-rules clean install format format-check browser-test
 all: $(BIN)/ltcd $(BIN)/ltcctl
 
 deps:
@@ -92,15 +92,26 @@ lint-rules:
 	@sh tests/lint-rules.sh
 
 check: all unit integration
+# make test: the suites on SQLite, then on PostgreSQL when it is installed
+# (a throwaway cluster: scripts/pg-cluster.sh); make test-pg: the unit tests
+# and the suites on PostgreSQL only.
 test: deps
 	@$(MAKE) --no-print-directory all $(UNITS:%=$(BUILD)/%) $(BUILD)/promparse
 	@sh tests/run-all.sh
+test-pg: deps
+	@$(MAKE) --no-print-directory all $(UNITS:%=$(BUILD)/%) $(BUILD)/promparse
+	@LTC_DBS=postgresql sh tests/run-all.sh
 
+# Under ASan the PostgreSQL half runs the suites that go through most of the
+# store's statements (all of them would double its time).
+ASAN_PG_SUITES := 01-api 02-bad-input 04-crash 07-process 09-shares 12-safety 24-assignment \
+  25-reviews 39-pipeline 41-migrate
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=bin-asan CC=clang-14 MALLOC= \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all $(UNITS:%=build-asan/%) build-asan/promparse
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  LTC_BIN=bin-asan LTC_BUILD=build-asan LTC_SLOW=1 sh tests/run-all.sh
+	  LTC_BIN=bin-asan LTC_BUILD=build-asan LTC_SLOW=1 \
+	  LTC_PG_SUITES="$(ASAN_PG_SUITES:%=tests/integration/%.sh)" sh tests/run-all.sh
 
 # The daemon under ThreadSanitizer, over the suites that cross its threads
 # most (loop and core, fsyncs, jobs, reloads under load): a race fails them.
