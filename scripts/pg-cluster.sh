@@ -6,11 +6,13 @@
 #   sh scripts/pg-cluster.sh stop DIR
 #   sh scripts/pg-cluster.sh down DIR    the server killed (immediate), its data kept
 #   sh scripts/pg-cluster.sh up DIR      started again on the same port
+#   sh scripts/pg-cluster.sh installed   exits 0 when PostgreSQL is installed
 # Needs Debian's postgresql-15 (scripts/install-deps.sh installs it).
 set -eu
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|down|up DIR [PORT]" >&2; exit 2; }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ "$cmd" = installed ] && { [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]; exit $?; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|down|up DIR [PORT] | installed" >&2; exit 2; }
 [ -n "$PGBIN" ] || { echo "pg-cluster: PostgreSQL is not installed" >&2; exit 1; }
 as_pg() { # run as the server's user when we are root
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

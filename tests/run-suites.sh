@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.." || exit 1
 summary='^[0-9]+ passed, [0-9]+ failed$'
 passed=0; failed=0
 for t in "$@"; do
-    echo "# $t"
+    echo "# $t${LTC_TEST_DB:+ on $LTC_TEST_DB}"
     out=$("$t" 2>&1); rc=$?
     echo "$out" | grep -v -E "$summary"
     line=$(echo "$out" | grep -E "$summary" | tail -1)
     if [ -z "$line" ]; then
-        echo "not ok - $t stopped without its summary (exit $rc)"; failed=$((failed + 1)); continue
+        echo "not ok - $t${LTC_TEST_DB:+ on $LTC_TEST_DB} stopped without its summary (exit $rc)"; failed=$((failed + 1)); continue
     fi
     p=$(echo "$line" | cut -d' ' -f1); f=$(echo "$line" | cut -d' ' -f3)
     [ "$rc" -ne 0 ] && [ "$f" = 0 ] && f=1

@@ -4,7 +4,7 @@
 start_daemon --auto-approve --idle-timeout 2 --body-timeout 2 || exit 1
 
 api POST /v1/leads pa-ar-token "$LEAD" >/dev/null; expect "one good lead" 201
-snapshot() { sqlite3 "$WORK/db" 'SELECT count(*), coalesce(sum(length(doc)),0) FROM instances; SELECT count(*) FROM events'; }
+snapshot() { sql 'SELECT count(*), coalesce(sum(length(doc)),0) FROM instances; SELECT count(*) FROM events'; }
 before=$(snapshot)
 
 bad() { # NAME STATUS CODE BODY [FIELD]
@@ -75,7 +75,7 @@ check "every error body is the JSON envelope" sh -c "jq -e '.error.code and .err
 # 1e400, "12abc" and empty: 400 with a clear error naming it, and nothing
 # changes. Where 2^32+1 or -1 is a legal value of the field, the nearest
 # illegal one stands in (2^53+1 for money, -101 for a margin).
-all_rows() { sqlite3 "$WORK/db" 'SELECT count(*), coalesce(sum(length(doc)),0) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions; SELECT count(*) FROM share_runs; SELECT count(*) FROM targets; SELECT count(*) FROM ledger'; }
+all_rows() { sql 'SELECT count(*), coalesce(sum(length(doc)),0) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions; SELECT count(*) FROM share_runs; SELECT count(*) FROM targets; SELECT count(*) FROM ledger'; }
 # one NAME FIELD: the last answer was 400 with a message, naming FIELD when it got that far
 one() {
     on_c=$(jq -r .error.code <"$WORK/body" 2>/dev/null); on_f=$(jq -r .error.details.field <"$WORK/body" 2>/dev/null)

@@ -43,7 +43,7 @@ kill -TERM "$PID"; wait "$PID"; rc=$?; PID=""
 wait
 check "SIGTERM under load exits 0" [ $rc = 0 ]
 n=0; for id in $(cat "$WORK/acked"); do
-    [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM instances WHERE id=$id")" = 1 ] || n=$((n + 1)); done
+    [ "$(sql "SELECT count(*) FROM instances WHERE id=$id")" = 1 ] || n=$((n + 1)); done
 check "every write acknowledged before the stop is stored ($(wc -l <"$WORK/acked") acked)" [ $n = 0 ]
 
 start_daemon --auto-approve || exit 1

@@ -21,7 +21,8 @@ check "no request failed (no non-2xx, no socket errors)" sh -c "! grep -qE 'Non-
 grep -E 'Non-2xx|Socket errors' "$WORK/wrk" | sed 's/^/# /'
 v=$(api GET /v1/rules hq-viewer-token | jq -r '.owners[] | select(.owner == "region/south") | .active.version')
 check "region/south ends at version 101" [ "$v" = 101 ]
-n=$(sqlite3 "$WORK/db" "SELECT count(DISTINCT json_extract(rules, '\$.\"region/south\"')) FROM events")
+if on_pg; then n=$(sql "SELECT count(DISTINCT rules::json ->> 'region/south') FROM events")
+else n=$(sql "SELECT count(DISTINCT json_extract(rules, '\$.\"region/south\"')) FROM events"); fi
 check "leads were evaluated under many versions ($n)" [ "$n" -gt 10 ]
 stop_daemon
 finish

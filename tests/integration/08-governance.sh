@@ -91,12 +91,12 @@ api PUT /v1/rules/hq/lead.lua hq-admin-token 'return { evaluate = 1 }' >/dev/nul
 # --- what-if simulation ------------------------------------------------------
 for i in 1 2 3 4 5; do api POST /v1/leads pa-ar-token "$(echo "$LEAD" | jq -c --argjson u $i '.signals.urgency = $u')" >/dev/null; done
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 50, warm = 20 }' >/dev/null; C=$(jq -r .version <"$WORK/body")
-before=$(sqlite3 "$WORK/db" 'SELECT count(*), sum(length(doc)) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions')
+before=$(sql 'SELECT count(*), sum(length(doc)) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions')
 sim=$(api POST "/v1/rules/region/south/versions/$C/simulate" hq-admin-token '{}'); expect "simulate a pending version" 200
 check "it evaluated the region's stored leads" [ "$(echo "$sim" | jq .evaluated)" -ge 10 ]
 check "it reports changes with counts and per-lead differences" [ "$(echo "$sim" | jq '.changed_total > 0 and (.changed | length) == .changed_total and (.counts.temperature | length) > 0')" = true ]
 check "a difference names the lead, before and after" [ "$(echo "$sim" | jq -r '.changed[0] | (.instance | type) + "," + .before.temperature + "->" + .after.temperature' | grep -c 'number,.*->hot')" = 1 ]
-after=$(sqlite3 "$WORK/db" 'SELECT count(*), sum(length(doc)) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions')
+after=$(sql 'SELECT count(*), sum(length(doc)) FROM instances; SELECT count(*) FROM events; SELECT count(*) FROM rule_versions')
 check "simulation writes nothing" [ "$before" = "$after" ]
 sim=$(api POST "/v1/rules/region/south/versions/$C/simulate" hq-admin-token '{"limit":2}')
 check "limit bounds the work" [ "$(echo "$sim" | jq -c '[.evaluated, .truncated]')" = '[2,true]' ]

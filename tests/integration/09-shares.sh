@@ -18,7 +18,7 @@ flow() {
 A=$(flow province-a pa-ar-token 700000000 25 Li)
 B=$(flow province-b pb-ar-token 300000000 40 Zhou)
 C=$(flow city-c cc-admin-token 500000000 10 Wu)
-check "three paid contracts" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM ledger WHERE kind='cash'")" = 3 ]
+check "three paid contracts" [ "$(sql "SELECT count(*) FROM ledger WHERE kind='cash'")" = 3 ]
 
 sum_under() { # RUN-JSON PARENT: the sum of the amounts of the lines under PARENT
     echo "$1" | jq --arg p "$2" '[.lines[] | select(.parent == $p) | .amount] | add // 0'
@@ -66,10 +66,10 @@ GOOD=$(cat "$WORK/rules/hq/share.lua")
 hostile() { # NAME INVARIANT-OR-CODE LUA
     api PUT /v1/rules/hq/share.lua hq-admin-token "$3" >/dev/null
     if [ "$(status)" != 201 ]; then not_ok "$1: upload" "$(status) $(cat "$WORK/body")"; return; fi
-    n=$(sqlite3 "$WORK/db" 'SELECT count(*) FROM share_runs')
+    n=$(sql 'SELECT count(*) FROM share_runs')
     api POST /v1/shares/runs hq-admin-token '{"period":"2026","pool":1000003}' >/dev/null
     got=$(jq -r '.error.details.invariant // .error.code' <"$WORK/body")
-    if [ "$(status)" = 422 ] && [ "$got" = "$2" ] && [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM share_runs')" = "$n" ]; then
+    if [ "$(status)" = 422 ] && [ "$got" = "$2" ] && [ "$(sql 'SELECT count(*) FROM share_runs')" = "$n" ]; then
         ok "$1 is refused ($2) and nothing is stored"
     else
         not_ok "$1 is refused ($2)" "$(status) $(head -c 300 "$WORK/body")"

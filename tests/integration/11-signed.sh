@@ -39,6 +39,6 @@ stop_daemon
 start_daemon --auto-approve --hq-pubkey "$WORK/hq.pub" || exit 1
 check "after a restart HQ v4 is still active (its signature verified again)" [ "$(api GET /v1/rules hq-viewer-token | jq -r '.owners[] | select(.owner == "hq") | .active.version')" = 4 ]
 stop_daemon
-"$LTCD" --listen 127.0.0.1:0 --db "$WORK/db" --rules "$WORK/rules" --hq-pubkey "$WORK/other.pub" >/dev/null 2>"$WORK/err"
+"$LTCD" --listen 127.0.0.1:0 --db "$DB" --rules "$WORK/rules" --hq-pubkey "$WORK/other.pub" >/dev/null 2>"$WORK/err"
 [ $? = 1 ] && grep -q "signature" "$WORK/err"; ok_if "with another HQ key the stored versions do not verify: no start"
 finish

@@ -135,18 +135,18 @@ restart "text from rules"
 # --- tampered store: start-up stops with one line naming owner and version ---------
 stop_daemon
 check "every log line so far is JSON (none was dropped or broken)" sh -c "grep -v '^ltcd: ' '$WORK/log' | jq -c . >/dev/null 2>&1"
-SV=$(sqlite3 "$WORK/db" "SELECT version FROM rule_active WHERE owner = 'region/south'")
-sqlite3 "$WORK/db" "UPDATE rule_versions SET files = replace(files, 'hot = 70', 'hot = 95') WHERE owner = 'region/south' AND version = $SV"
-out=$(timeout 20 "$LTCD" --listen 127.0.0.1:0 --db "$WORK/db" --rules "$WORK/rules" --tokens "$TOKENS" --auto-approve 2>&1); rc=$?
+SV=$(sql "SELECT version FROM rule_active WHERE owner = 'region/south'")
+sql "UPDATE rule_versions SET files = replace(files, 'hot = 70', 'hot = 95') WHERE owner = 'region/south' AND version = $SV"
+out=$(timeout 20 "$LTCD" --listen 127.0.0.1:0 --db "$DB" --rules "$WORK/rules" --tokens "$TOKENS" --auto-approve 2>&1); rc=$?
 check "tampered active version: start-up fails (exit 1)" [ "$rc" = 1 ]
 check "with one line" [ "$(printf '%s\n' "$out" | grep -c '^ltcd: ')" = 1 ]
 check "naming owner and version" has "$out" "^ltcd: region/south v$SV: the stored sources do not match"
-sqlite3 "$WORK/db" "UPDATE rule_versions SET files = replace(files, 'hot = 95', 'hot = 70') WHERE owner = 'region/south' AND version = $SV"
+sql "UPDATE rule_versions SET files = replace(files, 'hot = 95', 'hot = 70') WHERE owner = 'region/south' AND version = $SV"
 start_daemon || exit 1   # no --auto-approve: a pending version to approve
 api PUT /v1/rules/region/south/thresholds.lua south-admin-token 'return { hot = 64 }' >/dev/null
 expect "a pending version" 201
 P=$(jq -r .version <"$WORK/body")
-sqlite3 "$WORK/db" "UPDATE rule_versions SET files = replace(files, 'hot = 64', 'hot = 94') WHERE owner = 'region/south' AND version = $P"
+sql "UPDATE rule_versions SET files = replace(files, 'hot = 64', 'hot = 94') WHERE owner = 'region/south' AND version = $P"
 api POST "/v1/rules/region/south/versions/$P/approve" hq-admin-token >/dev/null
 expect "approving a tampered version is refused" 500 storage
 check "the message names owner and version" has "$(emsg)" "region/south v$P: the stored sources do not match"

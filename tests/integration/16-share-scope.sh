@@ -23,7 +23,7 @@ flow() {
 A=$(flow province-a pa-ar-token 700000000 25 Li Wang Zhao)
 B=$(flow province-b pb-ar-token 300000000 40 Zhou Li Qian)
 C=$(flow city-c cc-admin-token 500000000 10 Li Wang Sun)
-check "three paid contracts" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM ledger WHERE kind='cash'")" = 3 ]
+check "three paid contracts" [ "$(sql "SELECT count(*) FROM ledger WHERE kind='cash'")" = 3 ]
 run=$(api POST /v1/shares/runs hq-admin-token '{"period":"2026","pool":1000003}'); expect "a run" 201
 ID=$(echo "$run" | jq .id)
 echo "$run" >"$WORK/run"

@@ -118,7 +118,7 @@ check "an example shows active and shadow evaluations" \
 check "the instances cite the active version only" \
     [ "$(api GET "/v1/instances/$last" hq-viewer-token | jq -c '[.evaluation.rules["region/south"], .evaluation.previous.rules["region/south"]]')" = "[$A,$A]" ]
 check "so do their events" [ "$(api GET "/v1/instances/$last/events" hq-viewer-token | jq -c '[.events[].rules["region/south"]] | unique')" = "[$A]" ]
-check "each result is one row beside the lead" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM rule_shadow_results')" = 7 ]
+check "each result is one row beside the lead" [ "$(sql 'SELECT count(*) FROM rule_shadow_results')" = 7 ]
 out=$(LTC_TOKEN=hq-viewer-token CTL rules shadow region/south "$S")
 check "ltcctl rules shadow shows the summary as a table" has "$out" "^evaluated  *7$"
 check "ltcctl lists the failed examples with file:line" has "$out" "failed  *region/south v$S: $ERR_AT"

@@ -8,9 +8,9 @@
 start_daemon --auto-approve || exit 1
 api POST /v1/leads pa-ar-token "$LEAD" >/dev/null; expect "a lead to clone" 201
 stop_daemon
-sqlite3 "$WORK/db" "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 9000)
-    INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure)
-    SELECT stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure FROM instances, n WHERE id = 1;
+sql "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 9000)
+    INSERT INTO instances(id, stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure)
+    SELECT $(new_id instance_ids), stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer, exposure FROM instances, n WHERE id = 1;
   WITH RECURSIVE n(x) AS (SELECT 2 UNION ALL SELECT x + 1 FROM n WHERE x < 9001)
     INSERT INTO ledger(instance_id, seq, kind, amount, margin, at, region, office, customer, product_line, ar, sr, fr)
     SELECT x, 100, 'cash', 100000 + x * 7, 20, '2026-03-15', 'south', 'province-a', 'customer-' || x, 'general',
@@ -25,7 +25,7 @@ office=$(jq '.lines[] | select(.unit == "office/province-a") | .amount' "$WORK/r
 check "the projects' amounts sum exactly to the office's ($office)" [ "$sum" = "$office" ]
 id=$(jq .id "$WORK/run.json")
 check "its text is stored in more than one part" \
-    [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM share_run_parts WHERE run_id = $id")" -ge 2 ]
+    [ "$(sql "SELECT count(*) FROM share_run_parts WHERE run_id = $id")" -ge 2 ]
 api GET "/v1/shares/runs/$id" hq-admin-token >"$WORK/read.json"
 expect "the run is read back" 200
 check "byte for byte the run answered" cmp -s "$WORK/run.json" "$WORK/read.json"
@@ -35,9 +35,9 @@ ok_if "a region reads its own lines of it"
 stop_daemon
 # Parts left without their run (the daemon stopped between two parts) are
 # invisible, and removed when the store opens; the next run takes another id.
-sqlite3 "$WORK/db" "INSERT INTO share_run_parts(run_id, part, text) VALUES ($id + 1, 0, '{\"lines\":[');"
+sql "INSERT INTO share_run_parts(run_id, part, text) VALUES ($id + 1, 0, '{\"lines\":[');"
 start_daemon --auto-approve || exit 1
 api GET "/v1/shares/runs/$((id + 1))" hq-admin-token >/dev/null; expect "a run that never got its row does not exist" 404
-check "and its parts are gone" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM share_run_parts WHERE run_id = $id + 1")" = 0 ]
+check "and its parts are gone" [ "$(sql "SELECT count(*) FROM share_run_parts WHERE run_id = $id + 1")" = 0 ]
 stop_daemon
 finish

@@ -22,7 +22,7 @@ person zed "Zed" province-a '["boss"]' hq-admin >/dev/null; expect "an unknown r
 api PUT /v1/people/Bad%20Id province-a-admin '{"name":"x","office":"province-a","roles":[]}' >/dev/null; expect "a malformed id is 400" 400 invalid_field
 api PUT /v1/people/zed province-a-admin '{"name":"x","office":"province-a","roles":[],"salary":1}' >/dev/null; expect "an unknown field is 400" 400 invalid_field
 api PUT /v1/people/zed province-a-admin '{"name":"x"' >/dev/null; expect "malformed JSON is 400" 400 invalid_json
-check "refused PUTs stored nothing" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM people')" = 3 ]
+check "refused PUTs stored nothing" [ "$(sql 'SELECT count(*) FROM people')" = 3 ]
 
 api GET /v1/people province-a-viewer >/dev/null; expect "an office viewer lists its office" 200
 check "... and sees only its office" [ "$(jq -c '[.people[].id]' <"$WORK/body")" = '["ann"]' ]

@@ -25,8 +25,8 @@ put_person old province-a '["ar"]' false
 lead province-a-ar province-a; check "least-loaded, ties to the smallest id: amy" [ "$(owner)" = amy ]
 lead province-a-ar province-a; check "then zoe (amy has one open lead)" [ "$(owner)" = zoe ]
 lead province-a-ar province-a; check "then amy again" [ "$(owner)" = amy ]
-check "an inactive ar and a non-ar never get one" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM instances WHERE owner IN ('old','sam')")" = 0 ]
-check "open-lead counts are kept" [ "$(sqlite3 "$WORK/db" "SELECT group_concat(person || '=' || open_leads, ' ') FROM (SELECT * FROM person_load ORDER BY person)")" = "amy=2 zoe=1" ]
+check "an inactive ar and a non-ar never get one" [ "$(sql "SELECT count(*) FROM instances WHERE owner IN ('old','sam')")" = 0 ]
+check "open-lead counts are kept" [ "$(sql "SELECT person || '=' || open_leads FROM person_load ORDER BY person" | paste -sd' ' -)" = "amy=2 zoe=1" ]
 api GET "/v1/instances?owner=amy" province-a-viewer >/dev/null
 check "GET /v1/instances?owner= lists amy's leads" [ "$(jq -c '[.instances[].owner] | unique' <"$WORK/body")" = '["amy"]' ] && [ "$(jq '.instances | length' <"$WORK/body")" = 2 ]
 api GET "/v1/instances?owner=Amy!" province-a-viewer >/dev/null; expect "a malformed owner filter is 400" 400 invalid_field
@@ -36,11 +36,11 @@ api GET "/v1/instances?owner=sam" province-a-viewer >/dev/null; expect "a person
 check "... with no instances" [ "$(jq '.instances | length' <"$WORK/body")" = 0 ]
 
 # assign_owner: reviewer and admin, stage lead, an active person of the office.
-AMY1=$(sqlite3 "$WORK/db" "SELECT min(id) FROM instances WHERE owner='amy'")
+AMY1=$(sql "SELECT min(id) FROM instances WHERE owner='amy'")
 api POST "/v1/instances/$AMY1/actions" province-a-ar '{"action":"assign_owner","owner":"zoe"}' >/dev/null; expect "an ar may not assign_owner" 403 forbidden
 api POST "/v1/instances/$AMY1/actions" province-a-viewer '{"action":"assign_owner","owner":"zoe"}' >/dev/null; expect "a viewer may not" 403 forbidden
 api POST "/v1/instances/$AMY1/actions" province-a-ar '{"action":"review","decision":"nurture","owner":"zoe"}' >/dev/null; expect "nor change the owner through a review" 403 forbidden
-check "... which records nothing" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM events WHERE instance_id = $AMY1")" = 1 ]
+check "... which records nothing" [ "$(sql "SELECT count(*) FROM events WHERE instance_id = $AMY1")" = 1 ]
 put_person cc1 city-c '["ar"]'
 api GET "/v1/instances?owner=cc1" province-a-viewer >/dev/null; expect "a person of another office reads as unknown" 400 invalid_field
 api GET "/v1/instances?owner=cc1" north-admin >/dev/null; expect "... and is a filter for its region" 200
@@ -52,9 +52,9 @@ api POST "/v1/instances/$AMY1/actions" province-a-reviewer '{"action":"assign_ow
 check "the owner changed" [ "$(owner)" = sam ]
 api GET "/v1/instances/$AMY1/events" province-a-reviewer >/dev/null
 check "an assign_owner event with previous and person" [ "$(jq -c '.events[-1] | [.action, .outcome.owner, .outcome.previous, .person]' <"$WORK/body")" = '["assign_owner","sam","amy","pa-reviewer"]' ]
-check "counts follow" [ "$(sqlite3 "$WORK/db" "SELECT open_leads FROM person_load WHERE person='sam'")" = 1 ]
+check "counts follow" [ "$(sql "SELECT open_leads FROM person_load WHERE person='sam'")" = 1 ]
 api POST "/v1/instances/$AMY1/actions" hq-admin '{"action":"review","decision":"convert"}' >/dev/null
-check "a converted lead is not open any more" [ "$(sqlite3 "$WORK/db" "SELECT open_leads FROM person_load WHERE person='sam'")" = 0 ]
+check "a converted lead is not open any more" [ "$(sql "SELECT open_leads FROM person_load WHERE person='sam'")" = 0 ]
 api POST "/v1/instances/$AMY1/actions" province-a-admin '{"action":"assign_owner","owner":"zoe"}' >/dev/null; expect "assign_owner after the lead stage: 409" 409 conflict
 
 # A regional rule: North's shipped assignment.lua.
@@ -90,8 +90,10 @@ putrule "$(sed 's/^return function(lead, candidates)$/&\
 expect "a rule hostile only for some leads passes its load checks" 201
 # HQ's default as the database says it: the least-loaded active ar, smallest id first.
 hq_default() {
-    sqlite3 "$WORK/db" "SELECT p.id FROM people p LEFT JOIN person_load l ON l.person = p.id
-        WHERE p.office = 'city-c' AND p.active = 1 AND EXISTS (SELECT 1 FROM json_each(p.doc, '\$.roles') WHERE value = 'ar')
+    if on_pg; then is_ar="EXISTS (SELECT 1 FROM json_array_elements_text(p.doc::json -> 'roles') r WHERE r = 'ar')"
+    else is_ar="EXISTS (SELECT 1 FROM json_each(p.doc, '\$.roles') WHERE value = 'ar')"; fi
+    sql "SELECT p.id FROM people p LEFT JOIN person_load l ON l.person = p.id
+        WHERE p.office = 'city-c' AND p.active = 1 AND $is_ar
         ORDER BY coalesce(l.open_leads, 0), p.id LIMIT 1"
 }
 for t in loop foreign number; do

@@ -39,15 +39,15 @@ queue office/province-a 2026-02-30; expect "a malformed as_of is 400" 400 invali
 queue office/nowhere "$TODAY"; expect "an unknown unit is 400" 400 invalid_field
 
 # A meeting with one bad decision records nothing.
-EVENTS_BEFORE=$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')
-DOCS_BEFORE=$(sqlite3 "$WORK/db" 'SELECT group_concat(doc) FROM instances' | sha256sum)
+EVENTS_BEFORE=$(sql 'SELECT count(*) FROM events')
+DOCS_BEFORE=$(sql 'SELECT doc FROM instances ORDER BY id' | sha256sum)
 meeting() { api POST /v1/reviews "${2:-province-a-reviewer}" "$1" >/dev/null; }
 meeting "{\"unit\":\"office/province-a\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$HOT,\"decision\":\"convert\",\"owner\":\"amy\"},{\"instance\":$COLD,\"decision\":\"nurture\"},{\"instance\":$NOFIT,\"decision\":\"close\",\"owner\":\"cc1\"},{\"instance\":$OTHER,\"decision\":\"close\"},{\"instance\":$COLD,\"decision\":\"close\"},{\"instance\":999,\"decision\":\"drop\"}]}"
 expect "a meeting with bad items: 422" 422 items_refused
 check "details.items lists every refused item (4 of 6)" [ "$(jq -c '[.error.details.items[] | [.index, .field]]' <"$WORK/body")" = '[[2,"owner"],[3,""],[4,"instance"],[5,"decision"]]' ]
-check "no event was recorded" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = "$EVENTS_BEFORE" ]
-check "no instance changed" [ "$(sqlite3 "$WORK/db" 'SELECT group_concat(doc) FROM instances' | sha256sum)" = "$DOCS_BEFORE" ]
-check "no meeting was stored" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM reviews')" = 0 ]
+check "no event was recorded" [ "$(sql 'SELECT count(*) FROM events')" = "$EVENTS_BEFORE" ]
+check "no instance changed" [ "$(sql 'SELECT doc FROM instances ORDER BY id' | sha256sum)" = "$DOCS_BEFORE" ]
+check "no meeting was stored" [ "$(sql 'SELECT count(*) FROM reviews')" = 0 ]
 meeting "{\"unit\":\"office/province-a\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$HOT,\"decision\":\"convert\"}]}" province-a-ar
 expect "an ar may not record a meeting" 403 forbidden
 meeting "{\"unit\":\"office/province-b\",\"held_at\":\"$TODAY\",\"decisions\":[{\"instance\":$OTHER,\"decision\":\"close\"}]}"
@@ -127,7 +127,7 @@ check "... and the day the lead became an opportunity" [ "$(jq -r '.entered.oppo
 # The engine's keys of a review are a review's only, and a meeting's id is
 # the meeting's: a client can neither cite a meeting nor slip an owner or a
 # review date into another action (refused by name, nothing recorded).
-EVENTS_BEFORE=$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')
+EVENTS_BEFORE=$(sql 'SELECT count(*) FROM events')
 api POST "/v1/instances/$NORTH/actions" hq-admin '{"action":"review","decision":"nurture","meeting":1}' >/dev/null
 expect "a single review citing a meeting is 400" 400 invalid_field
 check "... naming meeting" [ "$(jq -r .error.details.field <"$WORK/body")" = meeting ]
@@ -137,7 +137,7 @@ expect "an owner on a close is 400, not ignored" 400 invalid_field
 check "... naming owner" [ "$(jq -r .error.details.field <"$WORK/body")" = owner ]
 api POST "/v1/instances/$OWNER/actions" cc-ar "{\"action\":\"close\",\"reason\":\"no budget\",\"next_review\":\"$(days 3)\"}" >/dev/null
 expect "a next_review on a close is 400" 400 invalid_field
-check "nothing was recorded for the three" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = $((EVENTS_BEFORE + 1)) ]
+check "nothing was recorded for the three" [ "$(sql 'SELECT count(*) FROM events')" = $((EVENTS_BEFORE + 1)) ]
 
 # A region whose thresholds fail for one of its leads (after it was created)
 # does not empty the queues of the units above it: the queue needs HQ's rules only.

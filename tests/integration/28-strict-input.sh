@@ -106,8 +106,8 @@ api POST /v1/rules/region/south/rollback south-admin-token '{"to":1}' >/dev/null
 if [ "$(status)" = 400 ] && [ "$(field)" = to ] && message | grep -q '^to: unknown field (this request takes none)'; then ok "a rollback: 400 naming 'to'"; else not_ok "a rollback: 400 naming 'to'" "$(cat "$WORK/body")"; fi
 api POST /v1/rules/reload hq-admin-token '{"owner":"hq"}' >/dev/null; expect "a reload with a field: 400" 400 invalid_field
 api POST /v1/rules/reload hq-admin-token '{}' >/dev/null; expect "a reload with {} is fine" 200
-check "the shares, targets and rules were left as they were" [ "$(sqlite3 "$WORK/db" 'SELECT (SELECT count(*) FROM share_runs) + (SELECT count(*) FROM targets)')" = 0 ]
-check "the refused shadow was not started" [ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM rule_shadows')" = 0 ]
+check "the shares, targets and rules were left as they were" [ "$(sql 'SELECT (SELECT count(*) FROM share_runs) + (SELECT count(*) FROM targets)')" = 0 ]
+check "the refused shadow was not started" [ "$(sql 'SELECT count(*) FROM rule_shadows')" = 0 ]
 # Query parameters: each route takes the ones engine/openapi.json lists (the
 # route table says so; tests/unit/openapi_test.c compares), once each. A
 # misspelt filter is 400 naming it, never silently ignored (an unfiltered page).

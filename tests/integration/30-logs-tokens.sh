@@ -13,10 +13,10 @@ jqe() { jq -e "$@" >/dev/null; }
 # run_plain LOG [FLAGS...]: a daemon on a free port without start_daemon's --tokens.
 run_plain() {
     _log=$1; shift
-    [ -d "$WORK/rules" ] || cp -r "$ROOT/rules" "$WORK/rules"
+    make_db || return 1
     for attempt in 1 2 3 4 5; do # a port in use: another one
         PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-        "$LTCD" --listen "127.0.0.1:$PORT" --db "$WORK/db" --rules "$WORK/rules" --log-format json "$@" >"$_log" 2>&1 &
+        "$LTCD" --listen "127.0.0.1:$PORT" --db "$DB" --rules "$WORK/rules" --log-format json "$@" >"$_log" 2>&1 &
         PID=$!
         URL="http://127.0.0.1:$PORT"
         i=0
@@ -55,13 +55,13 @@ check "with principals there is no such warning" sh -c "! grep -q 'no principals
 
 # --- an unknown unit is refused at start --------------------------------------------
 printf 'a-token hq admin\nb-token region/nowhere admin\n' >"$WORK/unknown.conf"
-"$LTCD" --listen 127.0.0.1:1 --db "$WORK/db2" --rules "$WORK/rules" --tokens "$WORK/unknown.conf" >"$WORK/out" 2>&1
+"$LTCD" --listen 127.0.0.1:1 --db "$DB" --rules "$WORK/rules" --tokens "$WORK/unknown.conf" >"$WORK/out" 2>&1
 rc=$?
 check "a unit the org tree lacks: exit 1" [ "$rc" = 1 ]
 check "one error line, the last (the lines before are the rules' load log)" [ "$(grep -c '^ltcd: ' "$WORK/out")" = 1 ]
 check "naming file, line and unit" sh -c "tail -1 '$WORK/out' | grep -q \"^ltcd: $WORK/unknown.conf:2: unit 'region/nowhere' is not in the org tree (hq/org.lua)\$\""
 printf 'c-token office/city-z ar\n' >"$WORK/unknown2.conf"
-"$LTCD" --listen 127.0.0.1:1 --db "$WORK/db2" --rules "$WORK/rules" --tokens "$WORK/unknown2.conf" >"$WORK/out" 2>&1
+"$LTCD" --listen 127.0.0.1:1 --db "$DB" --rules "$WORK/rules" --tokens "$WORK/unknown2.conf" >"$WORK/out" 2>&1
 [ $? = 1 ] && grep -q "unknown2.conf:1: unit 'office/city-z'" "$WORK/out"; ok_if "an unknown office too"
 # One token, one principal: a token on two lines is refused, not the first line winning.
 printf 'a-token hq admin\nb-token office/city-c ar\na-token hq viewer\n' >"$WORK/twice.conf"

@@ -173,10 +173,10 @@ jq -e --arg v "$hqv" '.owners[] | select(.owner == "hq") | .last_error.kind == "
 ok_if "it is HQ's runtime rule error"
 
 # Nothing was written by reading.
-before=$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')
+before=$(sql 'SELECT count(*) FROM events')
 api GET "/v1/decisions/waiting?$Q" hq-admin-token >/dev/null
 api GET "/v1/receivables/overdue?$Q" hq-admin-token >/dev/null
-[ "$(sqlite3 "$WORK/db" 'SELECT count(*) FROM events')" = "$before" ]
+[ "$(sql 'SELECT count(*) FROM events')" = "$before" ]
 ok_if "reading the lists writes nothing"
 
 stop_daemon

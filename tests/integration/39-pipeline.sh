@@ -82,7 +82,7 @@ ok_if "cash by customer; an office sees its own customers only"
 
 # --- 2. expected close and value, the pipeline ----------------------------
 L1=$(lead province-a acme "Lead with a date")
-N=$(sqlite3 "$WORK/db" "SELECT count(*) FROM events")
+N=$(sql "SELECT count(*) FROM events")
 api POST "/v1/instances/$L1/actions" pa-ar-token '{"action":"update","expected_close":"2026-02-30"}' >/dev/null
 expect "an impossible date is refused" 400 invalid_field
 api POST "/v1/instances/$L1/actions" pa-ar-token '{"action":"update","value":-5}' >/dev/null
@@ -95,7 +95,7 @@ api POST "/v1/instances/$L1/actions" hq-viewer-token '{"action":"update","expect
 expect "a viewer may not update" 403 forbidden
 api POST "/v1/instances/$A1/actions" hq-admin-token '{"action":"update","expected_close":"2026-06-15"}' >/dev/null
 expect "a contract is not updated" 409 conflict
-check "refused updates record nothing" [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM events")" = "$N" ]
+check "refused updates record nothing" [ "$(sql "SELECT count(*) FROM events")" = "$N" ]
 api POST "/v1/instances/$L1/actions" pa-ar-token '{"action":"update","expected_close":"2026-06-15","value":200000000}' >/dev/null
 expect "a lead's expected close and value" 200
 api GET "/v1/instances/$L1/events" pa-ar-token | jq -e '[.events[] | select(.action == "update")] | length == 1
@@ -201,14 +201,22 @@ M=$(lead province-b "Walk-in Port" "Many")
 act pb-ar-token "$M" '{"action":"update","expected_close":"2026-05-15","value":1000}'
 api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token >"$WORK/p3.json"
 stop_daemon
-sqlite3 "$WORK/db" "
+# The one difference of dialect: how a JSON field is set and read.
+if on_pg; then
+    SET_VALUE="jsonb_set(doc::jsonb, '{expected_value}', to_jsonb(1000 + 7 * x))::text"
+    GET_VALUE="(doc::json ->> 'expected_value')::bigint"
+else
+    SET_VALUE="json_set(doc, '\$.expected_value', 1000 + 7 * x)"
+    GET_VALUE="json_extract(doc, '\$.expected_value')"
+fi
+sql "
     WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2500)
-    INSERT INTO instances(stage, region, office, temperature, doc, created_at, updated_at, last_seq,
+    INSERT INTO instances(id, stage, region, office, temperature, doc, created_at, updated_at, last_seq,
                           customer, exposure)
-    SELECT stage, region, office, temperature, json_set(doc, '$.expected_value', 1000 + 7 * x),
+    SELECT $(new_id instance_ids), stage, region, office, temperature, $SET_VALUE,
            created_at, updated_at, last_seq, customer, 0 FROM instances, n WHERE id = $M;
     INSERT INTO forecasts(id, region, office, customer, month, value, weighted, category, rules)
-    SELECT id, region, office, customer, '2026-05', json_extract(doc, '$.expected_value'), 0,
+    SELECT id, region, office, customer, '2026-05', $GET_VALUE, 0,
            'pipeline', 'older rules' FROM instances WHERE id > $M;"
 start_daemon --auto-approve || exit 1
 EXPECT=0; x=1
@@ -218,12 +226,12 @@ api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token >"$WORK/p
     [ "$(jq .weighted "$WORK/p4.json")" = $(($(jq .weighted "$WORK/p3.json") + EXPECT)) ] &&
     [ "$(jq .open "$WORK/p4.json")" = $(($(jq .open "$WORK/p3.json") + 2500 * 1000 + 7 * 2500 * 2501 / 2)) ]
 ok_if "2,500 stale forecasts recomputed, written part by part, and the read sums them exactly"
-[ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM forecasts WHERE rules = 'older rules'")" = 0 ] &&
+[ "$(sql "SELECT count(*) FROM forecasts WHERE rules = 'older rules'")" = 0 ] &&
     [ "$(api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token | jq .refreshed)" = 0 ]
 ok_if "none is left stale"
-check "the sums table agrees with the instances" [ "$(sqlite3 "$WORK/db" "SELECT sum(value) FROM pipeline_sums")" = \
-    "$(sqlite3 "$WORK/db" "SELECT sum(value) FROM forecasts")" ] &&
-    [ "$(sqlite3 "$WORK/db" "SELECT count(*) FROM forecasts f JOIN instances i ON i.id = f.id
+check "the sums table agrees with the instances" [ "$(sql "SELECT sum(value) FROM pipeline_sums")" = \
+    "$(sql "SELECT sum(value) FROM forecasts")" ] &&
+    [ "$(sql "SELECT count(*) FROM forecasts f JOIN instances i ON i.id = f.id
         WHERE i.stage NOT IN ('lead', 'opportunity')")" = 0 ]
 
 stop_daemon

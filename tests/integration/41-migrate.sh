@@ -12,7 +12,7 @@ lead() { # OFFICE TITLE
     api POST /v1/leads hq-admin-token "$(echo "$LEAD" | jq -c --arg o "$1" --arg t "$2" '.office = $o | .title = $t')" | jq -r .id
 }
 pin() { api GET "/v1/instances/$1" hq-admin-token | jq '.rules.hq'; }
-snapshot() { sqlite3 "$WORK/db" "SELECT id, doc, last_seq FROM instances ORDER BY id; SELECT count(*) FROM events" | sha256sum; }
+snapshot() { sql "SELECT id, doc, last_seq FROM instances ORDER BY id; SELECT count(*) FROM events" | sha256sum; }
 
 L1=$(lead province-a "Plain lead")
 L2=$(lead province-a "Stay put")

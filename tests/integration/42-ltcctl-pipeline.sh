@@ -296,7 +296,7 @@ run hq-admin-token metrics --period "$P2"
 
 # --- migration: a dry run, then --apply, as suite 41 ------------------------------
 pin() { api GET "/v1/instances/$1" hq-admin-token | jq '.rules.hq'; }
-snapshot() { sqlite3 "$WORK/db" "SELECT id, doc, last_seq FROM instances ORDER BY id; SELECT count(*) FROM events" | sha256sum; }
+snapshot() { sql "SELECT id, doc, last_seq FROM instances ORDER BY id; SELECT count(*) FROM events" | sha256sum; }
 M1=$(lead province-b x "Plain lead")
 M2=$(lead province-b x "Stay put")
 M3=$(lead province-b x "Opportunity"); act hq-admin-token "$M3" '{"action":"review","decision":"convert"}'

@@ -27,6 +27,23 @@ sql() {
     if on_pg; then psql -X -q -At -F'|' -v ON_ERROR_STOP=1 "$DB" -c "$1"
     else sqlite3 "$DB" "$1"; fi
 }
+# new_id SEQUENCE: SQL for a fresh id in a bulk INSERT: NULL on SQLite (the
+# rowid), nextval of the sequence ltcd takes its ids from on PostgreSQL.
+new_id() { if on_pg; then echo "nextval('$1')"; else echo NULL; fi; }
+# db_integrity: "ok" when the suite's database is sound: SQLite's PRAGMA
+# integrity_check, or on PostgreSQL amcheck over every table of ltcd's (its
+# heap, verify_heapam, and each b-tree index with its heap, bt_index_check).
+db_integrity() {
+    if on_pg; then
+        sql "CREATE EXTENSION IF NOT EXISTS amcheck;
+            SELECT CASE WHEN (SELECT count(*) FROM pg_class c, verify_heapam(c.oid)
+                              WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace) = 0
+                         AND (SELECT count(bt_index_check(i.indexrelid, true)) FROM pg_index i
+                              JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+                              WHERE a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace) > 0
+                    THEN 'ok' ELSE 'corrupt' END" 2>&1
+    else sqlite3 "$DB" 'PRAGMA integrity_check' 2>&1; fi
+}
 # sqlite_only WHY: a suite (or the rest of one) that tests SQLite's own files
 # ends here on PostgreSQL, saying why.
 sqlite_only() {
@@ -61,14 +78,21 @@ finish() {
     [ "$T_FAILED" -eq 0 ]
 }
 
-# start_daemon [FLAGS...]: a daemon on a free port over $WORK/rules and
-# $DB; sets URL and PID. Reuses both across restarts.
-start_daemon() {
+# make_db: $WORK/rules, and on PostgreSQL the suite's database, made once (for
+# suites that start ltcd themselves).
+make_db() {
     [ -d "$WORK/rules" ] || cp -r "$ROOT/rules" "$WORK/rules"
     if on_pg && [ ! -f "$WORK/pg-made" ]; then
         psql -X -q "$LTC_PG_URI" -c "CREATE DATABASE $PG_DBNAME" >/dev/null && touch "$WORK/pg-made" ||
             { echo "# could not make database $PG_DBNAME"; return 1; }
     fi
+    return 0
+}
+
+# start_daemon [FLAGS...]: a daemon on a free port over $WORK/rules and
+# $DB; sets URL and PID. Reuses both across restarts.
+start_daemon() {
+    make_db || return 1
     for attempt in 1 2 3 4 5; do
         PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
         "$LTCD" --listen "127.0.0.1:$PORT" --db "$DB" --rules "$WORK/rules" \
