@@ -222,21 +222,22 @@ void app_flush(void *arg)
         d->w = w;
         if (rc)
             continue; /* answered with the batch's failure */
-        int orc = store_savepoint(app->st, &d->why);
-        if (!orc)
-            orc = w->apply(w, &d->body, &d->status, &d->why);
-        /* It lost a race for a row (another node moved an instance on since
-         * the op read it): undone, and done once more on what is stored now. */
-        if (orc == -ERR_RACE && store_in_transaction(app->st)) {
+        /* An op that lost a race for a row (another node moved an instance
+         * on since it read it) is undone and done once more on what is
+         * stored now. */
+        int orc;
+        for (int attempt = 0;; attempt++) {
+            orc = store_savepoint(app->st, &d->why);
+            if (!orc)
+                orc = w->apply(w, &d->body, &d->status, &d->why);
+            if (orc != -ERR_RACE || attempt == 1 || !store_in_transaction(app->st))
+                break;
             store_rollback_to(app->st);
             free(d->body);
             d->body = NULL;
             d->status = 0;
             err_clear(&d->why);
             app->counters.races++;
-            orc = store_savepoint(app->st, &d->why);
-            if (!orc)
-                orc = w->apply(w, &d->body, &d->status, &d->why);
         }
         if (!orc) {
             store_release(app->st);

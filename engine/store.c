@@ -450,14 +450,21 @@ static int open_db(const char *path, bool read_only, struct store **out, struct 
     return 0;
 }
 
+/* Parts of allocation runs that never got their row (the daemon stopped
+ * between two parts, or a part's batch failed after others). */
+static int drop_orphan_parts(struct store *st, struct err_detail *why)
+{
+    return exec(st, "DELETE FROM share_run_parts WHERE run_id NOT IN (SELECT id FROM share_runs)",
+                why);
+}
+
 /* PostgreSQL: the server makes every commit durable (synchronous_commit,
  * on by default); sync_full changes nothing there. */
 static int open_pg(struct store *st, struct err_detail *why)
 {
     int rc = migrate_pg(st, why);
     if (!rc)
-        rc = exec(st, "DELETE FROM share_run_parts WHERE run_id NOT IN (SELECT id FROM share_runs)",
-                  why);
+        rc = drop_orphan_parts(st, why);
     if (!rc)
         rc = prepare_all(st, why);
     if (!rc && db_prepare(st->db, "SELECT pg_notify('" STORE_RULES_CHANNEL "', ?1)", &st->notify))
@@ -494,11 +501,8 @@ int store_open(const char *path, bool sync_full, struct store **out, struct err_
         rc = exec(st, "PRAGMA secure_delete=OFF", why);
     if (!rc)
         rc = migrate(st, why);
-    /* Parts of allocation runs that never got their row (the daemon
-     * stopped between two parts, or a part's batch failed after others). */
     if (!rc)
-        rc = exec(st, "DELETE FROM share_run_parts WHERE run_id NOT IN (SELECT id FROM share_runs)",
-                  why);
+        rc = drop_orphan_parts(st, why);
     /* Commits run with synchronous=NORMAL (no fsync inside SQLite); with
      * --sync full, ltcd fsyncs the WAL itself before acknowledging, off the
      * loop thread for group commits (store_commit_deferred). */
