@@ -20,19 +20,24 @@ as_pg() { # run as the server's user when we are root
 serve() {
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $1 -k $dir -c max_connections=200 -c shared_buffers=64MB" \
-        start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+        start >/dev/null
 }
 case $cmd in
 down) as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null ;;
-up) serve "$(cat "$dir/port")" ;;
+up) serve "$(cat "$dir/port")" || { cat "$dir/server.log" >&2; exit 1; } ;;
 start)
-    port=${3:-$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))}
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     as_pg "$PGBIN/initdb" -D "$dir/data" -U ltc -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         { cat "$dir/initdb.log" >&2; exit 1; }
     # Durable as the tests expect of a database (fsync on), small and quiet.
-    serve "$port"
+    # A random port may be taken by another listener: a few others then.
+    for attempt in 1 2 3 4 5; do
+        port=${3:-$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))}
+        serve "$port" && break
+        [ -z "${3:-}" ] && [ "$attempt" -lt 5 ] && grep -q 'already in use' "$dir/server.log" ||
+            { cat "$dir/server.log" >&2; exit 1; }
+    done
     as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U ltc ltc
     echo "$port" >"$dir/port"
     echo "postgresql://ltc@127.0.0.1:$port/ltc"
