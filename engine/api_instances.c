@@ -7,6 +7,7 @@
 #include "api_leads.h"
 #include "api_instances.h"
 #include "buf.h"
+#include "money.h"
 #include "period_week.h"
 #include "store_leads.h"
 #include "lead.h"
@@ -927,8 +928,9 @@ static void funnel_add(json_t *o, int64_t count, int64_t value)
 {
     json_object_set_new(o, "count",
                         json_integer(json_integer_value(json_object_get(o, "count")) + count));
-    json_object_set_new(o, "value",
-                        json_integer(json_integer_value(json_object_get(o, "value")) + value));
+    json_object_set_new(
+        o, "value",
+        json_integer(money_add(json_integer_value(json_object_get(o, "value")), value)));
 }
 
 static int on_funnel(const char *stage, const char *outcome, int64_t count, int64_t value,

@@ -79,3 +79,22 @@ char *money_format(int64_t minor, const char *currency, char *buf, size_t n)
              cur ? " " : "", cur ? currency : "");
     return buf;
 }
+
+static int64_t held(__int128 v)
+{
+    return v >= MONEY_MAX ? MONEY_MAX : v <= -MONEY_MAX ? -MONEY_MAX : (int64_t)v;
+}
+
+int64_t money_join(int64_t hi, int64_t lo)
+{
+    return held((__int128)hi * ((__int128)1 << 32) + lo);
+}
+
+int64_t money_add(int64_t a, int64_t b)
+{
+    if (money_capped(a))
+        return a > 0 ? MONEY_MAX : -MONEY_MAX;
+    if (money_capped(b))
+        return b > 0 ? MONEY_MAX : -MONEY_MAX;
+    return held((__int128)a + b);
+}

@@ -14,6 +14,7 @@
 #ifndef ENGINE_MONEY_H
 #define ENGINE_MONEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,23 @@
 #define MONEY_MAX ((int64_t)1 << 53)
 /* Room for money_format's longest text: "-90,071,992,547,409.92 " + currency. */
 #define MONEY_TEXT_MAX 48
+
+/* Sums held within +-MONEY_MAX. A figure summed from many amounts (a
+ * funnel stage, a pipeline, a roll-up) may pass 2^53 although none of its
+ * parts does; it is then reported at the cap, +-MONEY_MAX, which no part
+ * reaches alone but by an amount of exactly 2^53, and stays there: once a
+ * part is at the cap, so is every sum it enters (money_capped tells).
+ *
+ * money_join: a kept sum's two columns (the store's _hi and _lo, see
+ * store_schema.c's migration 14), hi * 2^32 + lo, held within the cap.
+ * money_add: a + b held within the cap, the cap's sign that of a capped
+ * operand (a's when both are). */
+int64_t money_join(int64_t hi, int64_t lo);
+int64_t money_add(int64_t a, int64_t b);
+static inline bool money_capped(int64_t v)
+{
+    return v >= MONEY_MAX || v <= -MONEY_MAX;
+}
 
 /* Parse the whole of 's' as a count of minor units in [min, max]. 0 on
  * success (*out set), -1 for anything else (*out untouched). */

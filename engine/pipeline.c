@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "lead.h"
+#include "money.h"
 #include "period.h"
 #include "store_pipeline.h"
 
@@ -347,7 +348,7 @@ static int on_won(const char *office, const char *customer, int64_t amount, void
 {
     struct acc *a = acc_of(ctx, office, customer);
     if (a)
-        a->won += amount;
+        a->won = money_add(a->won, amount);
     return 0;
 }
 
@@ -358,19 +359,19 @@ static int on_sum(const char *office, const char *customer, const char *category
     for (int k = 0; a && k < N_CATEGORIES; k++)
         if (!strcmp(categories[k], category)) {
             a->n[k] += n;
-            a->value[k] += value;
-            a->weighted[k] += weighted;
+            a->value[k] = money_add(a->value[k], value);
+            a->weighted[k] = money_add(a->weighted[k], weighted);
         }
     return 0;
 }
 
 static void acc_add(struct acc *to, const struct acc *a)
 {
-    to->won += a->won;
+    to->won = money_add(to->won, a->won);
     for (int k = 0; k < N_CATEGORIES; k++) {
         to->n[k] += a->n[k];
-        to->value[k] += a->value[k];
-        to->weighted[k] += a->weighted[k];
+        to->value[k] = money_add(to->value[k], a->value[k]);
+        to->weighted[k] = money_add(to->weighted[k], a->weighted[k]);
     }
 }
 
@@ -405,8 +406,8 @@ static void put_node(struct buf *b, const char *unit, const char *level, const s
 {
     int64_t open = 0, weighted = 0;
     for (int k = 0; k < N_CATEGORIES; k++) {
-        open += a->value[k];
-        weighted += a->weighted[k];
+        open = money_add(open, a->value[k]);
+        weighted = money_add(weighted, a->weighted[k]);
     }
     buf_str(b, "{\"unit\":");
     buf_json_string(b, unit);
@@ -422,12 +423,13 @@ static void put_node(struct buf *b, const char *unit, const char *level, const s
     put_field(b, ",\"won\":", a->won);
     put_field(b, ",\"open\":", open);
     put_field(b, ",\"weighted\":", weighted);
+    int64_t covered = money_add(a->won, weighted);
     if (t && target > 0)
-        buf_printf(b, ",\"coverage\":%.12g", (double)(a->won + weighted) / (double)target);
+        buf_printf(b, ",\"coverage\":%.12g", (double)covered / (double)target);
     else
         buf_str(b, ",\"coverage\":null");
     if (t)
-        put_field(b, ",\"gap\":", target - a->won - weighted);
+        put_field(b, ",\"gap\":", money_add(target, -covered));
     else
         buf_str(b, ",\"gap\":null");
     buf_str(b, ",\"by_category\":{");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "money.h"
 #include "period.h"
 
 #define PAGE 500
@@ -109,8 +110,10 @@ static int overdue_of(struct metrics *m, const json_t *doc, const json_t *entere
     json_object_set_new(copy, "milestones", ms);
     int rc = rules_receivables(m->r, copy, m->as_of, &rec, m->why);
     if (!rc) {
-        m->overdue += json_integer_value(json_object_get(rec, "overdue_amount"));
-        m->outstanding += json_integer_value(json_object_get(rec, "outstanding"));
+        m->overdue =
+            money_add(m->overdue, json_integer_value(json_object_get(rec, "overdue_amount")));
+        m->outstanding =
+            money_add(m->outstanding, json_integer_value(json_object_get(rec, "outstanding")));
         m->contracts++;
     }
     json_decref(rec);

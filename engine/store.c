@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "db_sqlite.h"
+#include "money.h"
 #include "store_internal.h"
 #include "store_schema.h"
 
@@ -72,8 +73,8 @@
                   " outcome, rules, person) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")                  \
     XX(ev_list, "SELECT instance_id, seq, at, actor, action, payload, outcome, rules, person"      \
                 " FROM events WHERE instance_id=?1 ORDER BY seq")                                  \
-    XX(exposure, "SELECT coalesce((SELECT amount FROM customer_exposure WHERE customer=?1), 0)"    \
-                 " - coalesce((SELECT exposure FROM instances WHERE id=?2 AND customer=?1), 0)")   \
+    XX(exposure, "SELECT e.amount_hi, e.amount_lo - coalesce((SELECT exposure FROM instances"      \
+                 " WHERE id=?2 AND customer=?1), 0) FROM customer_exposure e WHERE e.customer=?1") \
     XX(rv_previous, "SELECT coalesce(max(version), 0) FROM rule_versions WHERE owner=?1"           \
                     " AND status='retired' AND version < coalesce((SELECT version"                 \
                     " FROM rule_active WHERE owner=?1), 0)")                                       \
@@ -90,7 +91,8 @@
                         " AND at >= ?2 AND at < ?3 GROUP BY instance_id) t"                        \
                         " JOIN ledger_attribution a ON a.instance_id = t.instance_id"              \
                         " ORDER BY t.instance_id")                                                 \
-    XX(ledger_offices, "SELECT office, sum(amount) FROM ledger_daily WHERE kind=?1"                \
+    XX(ledger_offices, "SELECT office, sum(amount_hi), sum(amount_lo) FROM ledger_daily"           \
+                       " WHERE kind=?1"                                                            \
                        " AND at >= ?2 AND at < ?3 GROUP BY office")                                \
     /* A run's result is its parts in order ('' in the row); runs stored                           \
      * before parts existed hold it whole. */                                                      \
@@ -107,7 +109,8 @@
                    " set_by=excluded.set_by")                                                      \
     XX(target_list, "SELECT unit, amount FROM targets WHERE period=?1 AND metric=?2")              \
     XX(stage_counts, "SELECT stage, count(*) FROM instances GROUP BY stage ORDER BY stage")        \
-    XX(funnel, "SELECT stage, nullif(outcome, ''), sum(n), sum(value) FROM funnel_sums"            \
+    XX(funnel, "SELECT stage, nullif(outcome, ''), sum(n), sum(value_hi), sum(value_lo)"           \
+               " FROM funnel_sums"                                                                 \
                " WHERE (region=?1 OR ?1 IS NULL) AND (office=?2 OR ?2 IS NULL)"                    \
                " GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2")                                   \
     XX(recent, "SELECT e.instance_id, e.seq, e.at, e.actor, e.action, e.payload, e.outcome,"       \
@@ -321,6 +324,13 @@ static int each_row(struct store *st, struct db_stmt *s, row_fn *row, void *cb, 
 static int row_total(struct db_stmt *s, void *cb, void *ctx)
 {
     return ((store_total_cb *)cb)(db_column_text(s, 0), db_column_int64(s, 1), ctx);
+}
+
+/* (unit, hi, lo) rows: a kept sum's two columns, joined (money_join). */
+static int row_kept_total(struct db_stmt *s, void *cb, void *ctx)
+{
+    return ((store_total_cb *)cb)(db_column_text(s, 0),
+                                  money_join(db_column_int64(s, 1), db_column_int64(s, 2)), ctx);
 }
 
 /* (instance_id, seq, at, actor, action, payload, outcome, rules) rows. */
@@ -1171,9 +1181,17 @@ int store_rule_supersede(struct store *st, const char *owner, int by_version, in
 int store_customer_exposure(struct store *st, const char *customer, int64_t exclude_id,
                             int64_t *out, struct err_detail *why)
 {
-    db_bind_text(st->exposure, 1, customer);
-    db_bind_int64(st->exposure, 2, exclude_id);
-    return one_int64(st, st->exposure, out, why, "customer exposure");
+    struct db_stmt *s = st->exposure;
+    db_bind_text(s, 1, customer);
+    db_bind_int64(s, 2, exclude_id);
+    int step = db_step(s), rc = 0;
+    *out = 0;
+    if (step == DB_ROW)
+        *out = money_join(db_column_int64(s, 0), db_column_int64(s, 1));
+    else if (step != DB_DONE)
+        rc = store__fail(st, why, "customer exposure");
+    db_reset(s);
+    return rc;
 }
 
 int store_rule_version_previous(struct store *st, const char *owner, int *version,
@@ -1340,7 +1358,8 @@ int store_ledger_offices(struct store *st, const char *kind, const char *from, c
     db_bind_text(st->ledger_offices, 1, kind);
     db_bind_text(st->ledger_offices, 2, from);
     db_bind_text(st->ledger_offices, 3, to);
-    return each_row(st, st->ledger_offices, row_total, (void *)each, ctx, why, "ledger by office");
+    return each_row(st, st->ledger_offices, row_kept_total, (void *)each, ctx, why,
+                    "ledger by office");
 }
 
 int store_share_run_reserve(struct store *st, int64_t *id, struct err_detail *why)
@@ -1569,7 +1588,7 @@ static int row_funnel(struct db_stmt *s, void *cb, void *ctx)
      * text there, and nullif makes '' (not closed) NULL. */
     const char *outcome = db_column_null(s, 1) ? NULL : db_column_text(s, 1);
     return ((store_funnel_cb *)cb)(db_column_text(s, 0), outcome, db_column_int64(s, 2),
-                                   db_column_int64(s, 3), ctx);
+                                   money_join(db_column_int64(s, 3), db_column_int64(s, 4)), ctx);
 }
 
 int store_funnel(struct store *st, const char *region, const char *office, store_funnel_cb *each,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "money.h"
 #include "store_internal.h"
 
 #define PIPELINE_STMTS(XX)                                                                         \
@@ -23,10 +24,11 @@
                  " WHERE f.region=?1 AND (f.rules < ?2 OR f.rules > ?2)")                          \
     XX(fc_any, "SELECT 1 FROM forecasts INDEXED BY forecasts_rules"                                \
                " WHERE region=?1 AND (rules < ?2 OR rules > ?2) LIMIT 1")                          \
-    XX(sums, "SELECT office, customer, category, sum(n), sum(value), sum(weighted)"                \
+    XX(sums, "SELECT office, customer, category, sum(n), sum(value_hi), sum(value_lo),"            \
+             " sum(weighted_hi), sum(weighted_lo)"                                                 \
              " FROM pipeline_sums WHERE month >= ?1 AND month < ?2 AND n > 0"                      \
              " GROUP BY office, customer, category")                                               \
-    XX(ledger, "SELECT office, customer, sum(amount) FROM ledger_customers"                        \
+    XX(ledger, "SELECT office, customer, sum(amount_hi), sum(amount_lo) FROM ledger_customers"     \
                " WHERE kind=?1 AND month >= ?2 AND month < ?3 GROUP BY office, customer")          \
     XX(customers, "SELECT id, office FROM customers ORDER BY office, id")                          \
     XX(customer_office, "SELECT office FROM customers WHERE id=?1")
@@ -128,7 +130,9 @@ int store_forecast_any_stale(struct store *st, const char *region, const char *r
 static int row_sum(struct db_stmt *s, void *each, void *ctx)
 {
     return ((store_pipeline_cb *)each)(col(s, 0), col(s, 1), col(s, 2), db_column_int64(s, 3),
-                                       db_column_int64(s, 4), db_column_int64(s, 5), ctx);
+                                       money_join(db_column_int64(s, 4), db_column_int64(s, 5)),
+                                       money_join(db_column_int64(s, 6), db_column_int64(s, 7)),
+                                       ctx);
 }
 
 int store_pipeline_sums(struct store *st, const char *from, const char *to, store_pipeline_cb *each,
@@ -144,7 +148,8 @@ int store_pipeline_sums(struct store *st, const char *from, const char *to, stor
 
 static int row_ledger(struct db_stmt *s, void *each, void *ctx)
 {
-    return ((store_customer_total_cb *)each)(col(s, 0), col(s, 1), db_column_int64(s, 2), ctx);
+    return ((store_customer_total_cb *)each)(
+        col(s, 0), col(s, 1), money_join(db_column_int64(s, 2), db_column_int64(s, 3)), ctx);
 }
 
 int store_ledger_customers(struct store *st, const char *kind, const char *from, const char *to,

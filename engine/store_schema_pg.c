@@ -16,6 +16,138 @@
  */
 #include "store_schema.h"
 
+/* A kept sum's two columns (store_schema.c's migration 14): an amount's
+ * low 32 bits, and what an upsert into TABLE adds to, or an update takes
+ * back from, a sum NAME. */
+#define LO(x) "((" x ") & 4294967295)"
+#define ADD(table, name)                                                                           \
+    name "_lo = " table "." name "_lo + excluded." name "_lo, " name "_hi = " table "." name       \
+         "_hi + excluded." name "_hi"
+#define SUB(name, x)                                                                               \
+    name "_lo = " name "_lo - " LO(x) ", " name "_hi = " name "_hi - ((" x ") >> 32)"
+
+/* clang-format off */ /* it cannot lay out strings joined with macros */
+/* 2 (SQLite's 14): kept sums in two columns each, _lo and _hi, that cannot
+ * overflow (see store_schema.c). The instance trigger reads each document
+ * once (ltc_funnel_place), the old one only when it differs from the new:
+ * it parsed them up to eight times. */
+static const char store_pg_migration_kept_sums[] =
+    "ALTER TABLE ledger_daily RENAME COLUMN amount TO amount_lo;"
+    "ALTER TABLE ledger_daily ADD COLUMN amount_hi BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE ledger_daily SET amount_hi = amount_lo >> 32, amount_lo = " LO("amount_lo") ";"
+    "ALTER TABLE ledger_customers RENAME COLUMN amount TO amount_lo;"
+    "ALTER TABLE ledger_customers ADD COLUMN amount_hi BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE ledger_customers SET amount_hi = amount_lo >> 32, amount_lo = " LO("amount_lo") ";"
+    "ALTER TABLE customer_exposure RENAME COLUMN amount TO amount_lo;"
+    "ALTER TABLE customer_exposure ADD COLUMN amount_hi BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE customer_exposure SET amount_hi = amount_lo >> 32, amount_lo = " LO("amount_lo") ";"
+    "ALTER TABLE pipeline_sums RENAME COLUMN value TO value_lo;"
+    "ALTER TABLE pipeline_sums ADD COLUMN value_hi BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE pipeline_sums RENAME COLUMN weighted TO weighted_lo;"
+    "ALTER TABLE pipeline_sums ADD COLUMN weighted_hi BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE pipeline_sums SET value_hi = value_lo >> 32, value_lo = " LO("value_lo") ","
+    "  weighted_hi = weighted_lo >> 32, weighted_lo = " LO("weighted_lo") ";"
+    "ALTER TABLE funnel_sums RENAME COLUMN value TO value_lo;"
+    "ALTER TABLE funnel_sums ADD COLUMN value_hi BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE funnel_sums SET value_hi = value_lo >> 32, value_lo = " LO("value_lo") ";"
+    "CREATE OR REPLACE FUNCTION ltc_ledger_sums() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  INSERT INTO ledger_daily(kind, at, office, amount_lo, amount_hi)"
+    "    VALUES (NEW.kind, NEW.at, NEW.office, " LO("NEW.amount") ", NEW.amount >> 32)"
+    "    ON CONFLICT (kind, at, office) DO UPDATE SET " ADD("ledger_daily", "amount") ";"
+    "  INSERT INTO ledger_attribution(instance_id, region, office, customer, product_line,"
+    "    ar, sr, fr) VALUES (NEW.instance_id, NEW.region, NEW.office, NEW.customer,"
+    "    NEW.product_line, NEW.ar, NEW.sr, NEW.fr)"
+    "    ON CONFLICT (instance_id) DO UPDATE SET region = excluded.region,"
+    "    office = excluded.office, customer = excluded.customer,"
+    "    product_line = excluded.product_line, ar = excluded.ar, sr = excluded.sr,"
+    "    fr = excluded.fr;"
+    "  INSERT INTO ledger_customers(kind, month, office, customer, amount_lo, amount_hi)"
+    "    VALUES (NEW.kind, substr(NEW.at, 1, 7), NEW.office, NEW.customer,"
+    "    " LO("NEW.amount") ", NEW.amount >> 32)"
+    "    ON CONFLICT (kind, month, office, customer) DO UPDATE"
+    "    SET " ADD("ledger_customers", "amount") ";"
+    "  RETURN NULL;"
+    "END $$;"
+    "CREATE FUNCTION ltc_funnel_place(doc TEXT, OUT value BIGINT, OUT outcome TEXT)"
+    "  LANGUAGE sql IMMUTABLE AS $$"
+    "  SELECT coalesce((j #>> '{contract,value}')::bigint, (j #>> '{budget,amount}')::bigint, 0),"
+    "    coalesce(j #>> '{closure,outcome}', '') FROM (SELECT doc::jsonb AS j) d $$;"
+    "CREATE OR REPLACE FUNCTION ltc_instance_sums() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "DECLARE old_v BIGINT; old_o TEXT; new_v BIGINT; new_o TEXT; funnel_moved BOOLEAN := false;"
+    "BEGIN"
+    "  IF TG_OP = 'INSERT' OR OLD.stage IS DISTINCT FROM NEW.stage"
+    "      OR OLD.doc IS DISTINCT FROM NEW.doc THEN"
+    "    SELECT * INTO new_v, new_o FROM ltc_funnel_place(NEW.doc);"
+    "    IF TG_OP = 'INSERT' THEN funnel_moved := true;"
+    "    ELSE"
+    "      IF OLD.doc IS DISTINCT FROM NEW.doc THEN"
+    "        SELECT * INTO old_v, old_o FROM ltc_funnel_place(OLD.doc);"
+    "      ELSE old_v := new_v; old_o := new_o;"
+    "      END IF;"
+    "      funnel_moved := OLD.stage IS DISTINCT FROM NEW.stage"
+    "        OR (old_v, old_o) IS DISTINCT FROM (new_v, new_o);"
+    "    END IF;"
+    "  END IF;"
+    "  IF TG_OP = 'UPDATE' THEN"
+    "    IF OLD.exposure <> NEW.exposure OR OLD.customer IS DISTINCT FROM NEW.customer THEN"
+    "      UPDATE customer_exposure SET " SUB("amount", "OLD.exposure")
+    "        WHERE customer = OLD.customer;"
+    "    END IF;"
+    "    IF OLD.owner IS DISTINCT FROM NEW.owner OR OLD.stage IS DISTINCT FROM NEW.stage THEN"
+    "      UPDATE person_load SET open_leads = open_leads - 1"
+    "        WHERE person = OLD.owner AND OLD.stage = 'lead';"
+    "    END IF;"
+    "    IF funnel_moved THEN"
+    "      UPDATE funnel_sums SET n = n - 1, " SUB("value", "old_v")
+    "        WHERE region = OLD.region AND office = OLD.office AND stage = OLD.stage"
+    "        AND outcome = old_o;"
+    "    END IF;"
+    "  END IF;"
+    "  IF NEW.customer IS NOT NULL AND (TG_OP = 'INSERT' AND NEW.exposure <> 0"
+    "      OR TG_OP = 'UPDATE' AND (OLD.exposure <> NEW.exposure"
+    "        OR OLD.customer IS DISTINCT FROM NEW.customer)) THEN"
+    "    INSERT INTO customer_exposure(customer, amount_lo, amount_hi)"
+    "      VALUES (NEW.customer, " LO("NEW.exposure") ", NEW.exposure >> 32)"
+    "      ON CONFLICT (customer) DO UPDATE SET " ADD("customer_exposure", "amount") ";"
+    "  END IF;"
+    "  IF NEW.owner IS NOT NULL AND NEW.stage = 'lead' AND (TG_OP = 'INSERT'"
+    "      OR OLD.owner IS DISTINCT FROM NEW.owner OR OLD.stage IS DISTINCT FROM NEW.stage) THEN"
+    "    INSERT INTO person_load(person, open_leads) VALUES (NEW.owner, 1)"
+    "      ON CONFLICT (person) DO UPDATE SET open_leads = person_load.open_leads + 1;"
+    "  END IF;"
+    "  IF funnel_moved THEN"
+    "    INSERT INTO funnel_sums(region, office, stage, outcome, n, value_lo, value_hi)"
+    "      VALUES (NEW.region, NEW.office, NEW.stage, new_o, 1, " LO("new_v") ", new_v >> 32)"
+    "      ON CONFLICT (region, office, stage, outcome) DO UPDATE"
+    "      SET n = funnel_sums.n + 1, " ADD("funnel_sums", "value") ";"
+    "  END IF;"
+    "  RETURN NULL;"
+    "END $$;"
+    "DROP FUNCTION ltc_funnel_value(TEXT);"
+    "DROP FUNCTION ltc_funnel_outcome(TEXT);"
+    "CREATE OR REPLACE FUNCTION ltc_forecast_sums() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "DECLARE moved BOOLEAN := TG_OP = 'UPDATE' AND"
+    "  (OLD.month, OLD.value, OLD.weighted, OLD.category, OLD.office, OLD.customer)"
+    "  IS DISTINCT FROM (NEW.month, NEW.value, NEW.weighted, NEW.category, NEW.office,"
+    "  NEW.customer);"
+    "BEGIN"
+    "  IF TG_OP = 'DELETE' OR moved THEN"
+    "    UPDATE pipeline_sums SET n = n - 1, " SUB("value", "OLD.value") ","
+    "      " SUB("weighted", "OLD.weighted") " WHERE month = OLD.month AND office = OLD.office"
+    "      AND customer = OLD.customer AND category = OLD.category;"
+    "  END IF;"
+    "  IF TG_OP = 'INSERT' OR moved THEN"
+    "    INSERT INTO pipeline_sums(month, office, customer, category, n, value_lo, value_hi,"
+    "      weighted_lo, weighted_hi) VALUES (NEW.month, NEW.office, NEW.customer, NEW.category,"
+    "      1, " LO("NEW.value") ", NEW.value >> 32, " LO("NEW.weighted") ", NEW.weighted >> 32)"
+    "      ON CONFLICT (month, office, customer, category) DO UPDATE"
+    "      SET n = pipeline_sums.n + 1, " ADD("pipeline_sums", "value") ","
+    "      " ADD("pipeline_sums", "weighted") ";"
+    "  END IF;"
+    "  RETURN NULL;"
+    "END $$;";
+/* clang-format on */
+
 const char *const store_pg_migrations[] = {
     /* 1: everything of SQLite's schema up to STORE_SCHEMA_PG_BASE. */
     "CREATE SEQUENCE instance_ids;"
@@ -363,6 +495,7 @@ const char *const store_pg_migrations[] = {
     "END $$;"
     "CREATE TRIGGER forecasts_sums AFTER INSERT OR UPDATE OR DELETE ON forecasts"
     "  FOR EACH ROW EXECUTE FUNCTION ltc_forecast_sums();",
+    /* 2 */ store_pg_migration_kept_sums,
 };
 
 const int store_pg_migration_count = sizeof store_pg_migrations / sizeof *store_pg_migrations;

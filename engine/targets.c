@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "money.h"
 #include "period.h"
 #include "store_pipeline.h"
 
@@ -83,7 +84,7 @@ static int on_customer_total(const char *office, const char *customer, int64_t a
     struct customers *c = ctx;
     json_t *o = json_object_get(c->by_office, office), *v = json_object_get(o, customer);
     if (v) /* a registered customer of that office; the rest is the remainder */
-        json_object_set_new(o, customer, json_integer(json_integer_value(v) + amount));
+        json_object_set_new(o, customer, json_integer(money_add(json_integer_value(v), amount)));
     return 0;
 }
 
@@ -136,7 +137,7 @@ int targets_tree(struct store *st, const struct org *org, const char *root, cons
             char ounit[96];
             snprintf(ounit, sizeof ounit, "office/%s", org->offices[o].id);
             int64_t a = json_integer_value(json_object_get(actuals, ounit));
-            region_actual += a;
+            region_actual = money_add(region_actual, a);
             /* Registered customers below their office, the rest as one remainder. */
             json_t *registered = json_object_get(cust.by_office, org->offices[o].id), *kids = NULL;
             if (registered) {
@@ -148,7 +149,7 @@ int targets_tree(struct store *st, const struct org *org, const char *root, cons
                 {
                     char cunit[160];
                     snprintf(cunit, sizeof cunit, "customer/%s", cid);
-                    rest -= json_integer_value(amount);
+                    rest = money_add(rest, -json_integer_value(amount));
                     json_t *cn = node(cunit, targets, json_integer_value(amount), NULL);
                     if (!strcmp(root, cunit))
                         found = json_incref(cn);
@@ -163,7 +164,7 @@ int targets_tree(struct store *st, const struct org *org, const char *root, cons
                 found = json_incref(leaf);
             json_array_append_new(offices, leaf);
         }
-        hq_actual += region_actual;
+        hq_actual = money_add(hq_actual, region_actual);
         json_t *rn = node(runit, targets, region_actual, offices);
         if (!strcmp(root, runit))
             found = json_incref(rn);

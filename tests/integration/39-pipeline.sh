@@ -229,7 +229,7 @@ ok_if "2,500 stale forecasts recomputed, written part by part, and the read sums
 [ "$(sql "SELECT count(*) FROM forecasts WHERE rules = 'older rules'")" = 0 ] &&
     [ "$(api GET "/v1/pipeline?period=2026&unit=region/south" south-admin-token | jq .refreshed)" = 0 ]
 ok_if "none is left stale"
-check "the sums table agrees with the instances" [ "$(sql "SELECT sum(value) FROM pipeline_sums")" = \
+check "the sums table agrees with the instances" [ "$(sql "SELECT sum(value_hi) * 4294967296 + sum(value_lo) FROM pipeline_sums")" = \
     "$(sql "SELECT sum(value) FROM forecasts")" ] &&
     [ "$(sql "SELECT count(*) FROM forecasts f JOIN instances i ON i.id = f.id
         WHERE i.stage NOT IN ('lead', 'opportunity')")" = 0 ]

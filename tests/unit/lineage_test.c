@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rules.h"
+#include "schema_undo.h"
 #include "store_schema.h"
 #include "test.h"
 #include "tree.h"
@@ -452,6 +453,7 @@ TEST(an_upgraded_database_remembers_the_tree_it_read_last)
     rules_close(r);
     store_close(st);
     st = NULL;
+    CHECK(schema_undo_kept_sums(dbpath) == 0);
     sqlite3 *db = NULL;
     CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
     /* Back to the schema before lineage: the migrations after it (lead

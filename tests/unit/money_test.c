@@ -223,8 +223,30 @@ TEST(pipeline_units_and_periods)
     CHECK(cli_period("--period", NULL, &why) != 0);
 }
 
-TEST_MAIN(T(money_is_formatted_one_way), T(minor_units_are_whole_digits_only),
-          T(major_units_convert_exactly), T(refusals_name_the_option_and_the_accepted_forms),
+/* Sums held within 2^53: kept sums' halves joined exactly below the cap,
+ * capped past it either way, and a capped part keeps every sum capped. */
+TEST(sums_are_held_at_the_cap)
+{
+    const int64_t M = MONEY_MAX;
+    CHECK(money_join(0, 0) == 0 && money_join(0, 4294967295) == 4294967295);
+    CHECK(money_join(1, 5) == 4294967296 + 5);
+    CHECK(money_join(-1, 4294967295) == -1); /* -1: hi -1, lo all ones */
+    CHECK(money_join((M >> 32) - 1, 4294967295) == M - 1);
+    CHECK(money_join(M >> 32, 0) == M && money_capped(M));
+    CHECK(money_join(INT64_MAX, INT64_MAX) == M); /* far past 2^63: no overflow */
+    CHECK(money_join(INT64_MIN, 0) == -M && money_capped(-M));
+    CHECK(money_join(1030 * (M >> 32), 0) == M); /* 1,030 amounts of 2^53 */
+    CHECK(money_add(M - 2, 1) == M - 1 && !money_capped(M - 1));
+    CHECK(money_add(M - 1, 1) == M && money_add(M - 1, M - 1) == M);
+    CHECK(money_add(-M + 1, -M + 1) == -M);
+    CHECK(money_add(M, -5) == M && money_add(-5, M) == M); /* capped stays capped */
+    CHECK(money_add(-M, 5) == -M && money_add(M, -M) == M);
+    CHECK(money_add(INT64_MAX, INT64_MAX) == M && money_add(INT64_MIN, INT64_MIN) == -M);
+}
+
+TEST_MAIN(T(sums_are_held_at_the_cap), T(money_is_formatted_one_way),
+          T(minor_units_are_whole_digits_only), T(major_units_convert_exactly),
+          T(refusals_name_the_option_and_the_accepted_forms),
           T(signals_are_name_equals_an_integer_in_range), T(percentages_dates_and_key_values),
           T(ids_and_units_of_lead_management), T(weeks_choices_and_text),
           T(pipeline_units_and_periods))

@@ -100,16 +100,17 @@ static char *rows(struct db *db, const char *sql)
 }
 
 static const char *const sums[] = {
-    "SELECT customer, amount FROM customer_exposure ORDER BY customer",
+    "SELECT customer, amount_hi, amount_lo FROM customer_exposure ORDER BY customer",
     "SELECT person, open_leads FROM person_load ORDER BY person",
-    "SELECT region, office, stage, outcome, n, value FROM funnel_sums"
+    "SELECT region, office, stage, outcome, n, value_hi, value_lo FROM funnel_sums"
     " ORDER BY region, office, stage, outcome",
-    "SELECT kind, at, office, amount FROM ledger_daily ORDER BY kind, at, office",
+    "SELECT kind, at, office, amount_hi, amount_lo FROM ledger_daily ORDER BY kind, at, office",
     "SELECT instance_id, region, office, customer, product_line, ar, sr, fr"
     " FROM ledger_attribution ORDER BY instance_id",
-    "SELECT kind, month, office, customer, amount FROM ledger_customers"
+    "SELECT kind, month, office, customer, amount_hi, amount_lo FROM ledger_customers"
     " ORDER BY kind, month, office, customer",
-    "SELECT month, office, customer, category, n, value, weighted FROM pipeline_sums"
+    "SELECT month, office, customer, category, n, value_hi, value_lo, weighted_hi,"
+    " weighted_lo FROM pipeline_sums"
     " ORDER BY month, office, customer, category",
 };
 

@@ -5,13 +5,16 @@
 #include <sys/stat.h>
 
 #include "db.h"
+#include "money.h"
 #include "store.h"
 #include "store_leads.h"
+#include "store_pipeline.h"
 #include "store_schema.h"
 #include "test.h"
 
 #define SCRATCH_NAME "store"
 #include "scratch_store.h"
+#include "schema_undo.h"
 
 static int insert(struct store *st, int64_t id, const char *office, const char *stage)
 {
@@ -461,6 +464,7 @@ TEST(the_funnel_sums_follow_every_write)
         if (strstr(store_migrations[i], "CREATE TABLE funnel_sums"))
             funnel = i;
     CHECK(funnel > 0);
+    CHECK(schema_undo_kept_sums(dbpath) == 0);
     char sql[600];
     snprintf(sql, sizeof sql,
              "sqlite3 %s 'DROP TRIGGER instances_funnel_insert; DROP TRIGGER "
@@ -471,6 +475,166 @@ TEST(the_funnel_sums_follow_every_write)
     st = NULL;
     CHECK(store_open(dbpath, false, &st, &why) == 0);
     CHECK(funnel_matches(st, in, 12, NULL) && funnel_matches(st, in, 12, "b"));
+    store_close(st);
+}
+
+/* Kept sums past 2^63: 1,030 contracts of 2^53 - 1 fen in one office and
+ * for one customer, each also a forecast and an order in the ledger. Every
+ * write succeeds (a sum in one 64-bit column made the 1,024th fail, and with
+ * it every later write of the office); each figure read is capped at 2^53;
+ * once all but one are gone, the figures are exact again. */
+struct totals_got {
+    int64_t n, value, weighted;
+};
+
+static int on_total_got(const char *unit, int64_t amount, void *ctx)
+{
+    (void)unit;
+    ((struct totals_got *)ctx)->value = amount;
+    return 0;
+}
+
+static int on_customer_got(const char *office, const char *customer, int64_t amount, void *ctx)
+{
+    (void)office, (void)customer;
+    ((struct totals_got *)ctx)->value = amount;
+    return 0;
+}
+
+static int on_pipeline_got(const char *office, const char *customer, const char *category,
+                           int64_t n, int64_t value, int64_t weighted, void *ctx)
+{
+    (void)office, (void)customer;
+    if (!strcmp(category, "commit"))
+        *(struct totals_got *)ctx = (struct totals_got){n, value, weighted};
+    return 0;
+}
+
+TEST(kept_sums_pass_2_to_the_63)
+{
+    enum { N = 1030 };
+    const int64_t big = MONEY_MAX - 1;
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    char doc[128];
+    snprintf(doc, sizeof doc, "{\"contract\":{\"value\":%lld}}", (long long)big);
+    CHECK(store_begin(st, &why) == 0);
+    for (int64_t id = 1; id <= N; id++) {
+        struct store_instance in = {.id = id,
+                                    .stage = "contract",
+                                    .region = "south",
+                                    .office = "a",
+                                    .doc = doc,
+                                    .at_ms = 1,
+                                    .last_seq = 1,
+                                    .customer = "acme",
+                                    .exposure = big};
+        struct store_forecast f = {.id = id,
+                                   .month = "2026-12",
+                                   .value = big,
+                                   .weighted = big,
+                                   .category = "commit",
+                                   .rules = "hq@1"};
+        struct store_ledger l = {.instance_id = id,
+                                 .seq = 1,
+                                 .kind = "orders",
+                                 .amount = big,
+                                 .at = "2026-12-01",
+                                 .region = "south",
+                                 .office = "a",
+                                 .customer = "acme",
+                                 .product_line = "core"};
+        CHECK_MSG(store_instance_insert(st, &in, &why) == 0 &&
+                      store_forecast_set(st, &f, &why) == 0 &&
+                      store_ledger_append(st, &l, &why) == 0,
+                  "write %lld: %s", (long long)id, why.msg);
+    }
+    CHECK(store_commit(st, &why) == 0);
+    struct funnel_got g = {0};
+    int64_t e = 0;
+    struct totals_got office = {0}, cust = {0}, pipe = {0};
+    CHECK(store_funnel(st, NULL, "a", on_funnel_row, &g, &why) == 0 && g.n == 1);
+    CHECK(g.rows[0].n == N && g.rows[0].value == MONEY_MAX && money_capped(g.rows[0].value));
+    CHECK(store_customer_exposure(st, "acme", 0, &e, &why) == 0 && e == MONEY_MAX);
+    CHECK(store_ledger_offices(st, "orders", "2026-12-01", "2026-12-02", on_total_got, &office,
+                               &why) == 0 &&
+          office.value == MONEY_MAX);
+    CHECK(store_ledger_customers(st, "orders", "2026-12", "2027-01", on_customer_got, &cust,
+                                 &why) == 0 &&
+          cust.value == MONEY_MAX);
+    CHECK(store_pipeline_sums(st, "2026-12", "2027-01", on_pipeline_got, &pipe, &why) == 0);
+    CHECK(pipe.n == N && pipe.value == MONEY_MAX && pipe.weighted == MONEY_MAX);
+    /* All but the first closed: their contracts and forecasts leave the sums. */
+    CHECK(store_begin(st, &why) == 0);
+    for (int64_t id = 2; id <= N; id++) {
+        struct store_instance up = {
+            .id = id, .stage = "closed", .doc = "{}", .at_ms = 2, .last_seq = 2, .prev_seq = 1};
+        struct store_forecast f = {.id = id, .category = "omitted", .rules = "hq@1"};
+        CHECK_MSG(store_instance_update(st, &up, &why) == 0 &&
+                      store_forecast_set(st, &f, &why) == 0,
+                  "close %lld: %s", (long long)id, why.msg);
+    }
+    CHECK(store_commit(st, &why) == 0);
+    g = (struct funnel_got){0};
+    CHECK(store_funnel(st, NULL, "a", on_funnel_row, &g, &why) == 0 && g.n == 2);
+    CHECK(!strcmp(g.rows[1].stage, "contract") && g.rows[1].n == 1 && g.rows[1].value == big);
+    CHECK(!strcmp(g.rows[0].stage, "closed") && g.rows[0].n == N - 1 && g.rows[0].value == 0);
+    CHECK(store_customer_exposure(st, "acme", 0, &e, &why) == 0 && e == big);
+    CHECK(store_customer_exposure(st, "acme", 1, &e, &why) == 0 && e == 0);
+    pipe = (struct totals_got){0};
+    CHECK(store_pipeline_sums(st, "2026-12", "2027-01", on_pipeline_got, &pipe, &why) == 0);
+    CHECK(pipe.n == 1 && pipe.value == big && pipe.weighted == big);
+    store_close(st);
+}
+
+/* A database from before kept sums were split keeps every sum, exactly,
+ * past 2^32 (the low half's width). */
+TEST(kept_sums_survive_their_migration)
+{
+    struct store *st = fresh();
+    struct err_detail why = {0};
+    const int64_t v = ((int64_t)3 << 40) + 12345;
+    char doc[128];
+    snprintf(doc, sizeof doc, "{\"contract\":{\"value\":%lld}}", (long long)v);
+    CHECK(store_begin(st, &why) == 0);
+    for (int64_t id = 1; id <= 3; id++) {
+        struct store_instance in = {.id = id,
+                                    .stage = "contract",
+                                    .region = "south",
+                                    .office = "a",
+                                    .doc = doc,
+                                    .at_ms = 1,
+                                    .last_seq = 1,
+                                    .customer = "acme",
+                                    .exposure = v};
+        struct store_ledger l = {.instance_id = id,
+                                 .seq = 1,
+                                 .kind = "cash",
+                                 .amount = -v,
+                                 .at = "2026-11-30",
+                                 .region = "south",
+                                 .office = "a",
+                                 .customer = "acme",
+                                 .product_line = "core"};
+        CHECK(store_instance_insert(st, &in, &why) == 0 && store_ledger_append(st, &l, &why) == 0);
+    }
+    CHECK(store_commit(st, &why) == 0);
+    store_close(st);
+    CHECK(schema_undo_kept_sums(dbpath) == 0);
+    st = NULL;
+    CHECK(store_open(dbpath, false, &st, &why) == 0);
+    struct funnel_got g = {0};
+    int64_t e = 0;
+    struct totals_got cash = {0}, cust = {0};
+    CHECK(store_funnel(st, NULL, NULL, on_funnel_row, &g, &why) == 0 && g.n == 1);
+    CHECK(g.rows[0].n == 3 && g.rows[0].value == 3 * v);
+    CHECK(store_customer_exposure(st, "acme", 2, &e, &why) == 0 && e == 2 * v);
+    CHECK(store_ledger_offices(st, "cash", "2026-11-01", "2026-12-01", on_total_got, &cash, &why) ==
+              0 &&
+          cash.value == -3 * v);
+    CHECK(store_ledger_customers(st, "cash", "2026-11", "2026-12", on_customer_got, &cust, &why) ==
+              0 &&
+          cust.value == -3 * v);
     store_close(st);
 }
 
@@ -640,6 +804,7 @@ SCRATCH_BOTH(a_rolled_back_savepoint_leaves_nothing)
 SCRATCH_BOTH(rule_versions_activate_one_at_a_time)
 SCRATCH_BOTH(customer_exposure_follows_contracts)
 SCRATCH_BOTH(the_funnel_sums_follow_every_write)
+SCRATCH_BOTH(kept_sums_pass_2_to_the_63)
 SCRATCH_BOTH(new_rows_get_their_ids_from_their_insert)
 
 TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema),
@@ -656,4 +821,6 @@ TEST_MAIN(T(migrates_to_the_latest_schema_and_reopens), T(refuses_a_newer_schema
           T(pg_lists_filter_and_page), T(pg_events_are_append_only),
           T(pg_a_rolled_back_savepoint_leaves_nothing), T(pg_rule_versions_activate_one_at_a_time),
           T(pg_customer_exposure_follows_contracts), T(pg_the_funnel_sums_follow_every_write),
-          T(pg_new_rows_get_their_ids_from_their_insert), T(pg_a_stale_update_is_a_race))
+          T(kept_sums_pass_2_to_the_63), T(pg_kept_sums_pass_2_to_the_63),
+          T(kept_sums_survive_their_migration), T(pg_new_rows_get_their_ids_from_their_insert),
+          T(pg_a_stale_update_is_a_race))
