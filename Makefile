@@ -112,12 +112,16 @@ asan:
 
 # The daemon under ThreadSanitizer, over the suites that cross its threads
 # most (loop and core, fsyncs, jobs, reloads under load): a race fails them.
+# On PostgreSQL too when it is installed: the listening thread of several
+# nodes (49), the probe reconnecting under the core (51), and a suite of load.
 TSAN_SUITES := 01-api 05-lifecycle 06-reload-under-load 09-shares 12-safety 38-jobs 39-pipeline
+TSAN_PG_SUITES := 01-api 49-nodes 51-pg-faults
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build-tsan BIN=bin-tsan CC=clang-14 MALLOC= \
 	  CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer" all build-tsan/promparse
 	@TSAN_OPTIONS=halt_on_error=1:report_signal_unsafe=0 LTC_BIN=bin-tsan LTC_BUILD=build-tsan \
-	  sh tests/run-suites.sh $(TSAN_SUITES:%=tests/integration/%.sh)
+	  LTC_UNITS= LTC_SUITES="$(TSAN_SUITES:%=tests/integration/%.sh)" \
+	  LTC_PG_SUITES="$(TSAN_PG_SUITES:%=tests/integration/%.sh)" sh tests/run-all.sh
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZ_SECONDS)

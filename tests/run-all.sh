@@ -7,11 +7,13 @@
 #   LTC_DBS              where the integration suites run: "sqlite postgresql"
 #                        (the default, make test) or "postgresql" (make test-pg)
 #   LTC_PG_SUITES        the suites of the PostgreSQL half (default: all of them)
+#   LTC_SUITES           the suites of the SQLite half (default: all of them)
+#   LTC_UNITS            the unit tests (default: all of them; empty: none)
 cd "$(dirname "$0")/.." || exit 1
 export LTC_BIN=${LTC_BIN:-bin}
 DBS=${LTC_DBS:-sqlite postgresql}
-units=$(ls tests/unit/*_test.c | sed "s|tests/unit/\(.*\)\.c|${LTC_BUILD:-build}/\1|")
-suites=$(ls tests/integration/[0-9][0-9]-*.sh)
+units=${LTC_UNITS-$(ls tests/unit/*_test.c | sed "s|tests/unit/\(.*\)\.c|${LTC_BUILD:-build}/\1|")}
+suites=${LTC_SUITES:-$(ls tests/integration/[0-9][0-9]-*.sh)}
 pg_suites=${LTC_PG_SUITES:-$suites}
 mkdir -p tests/out
 : >tests/out/all.txt
