@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "json_text.h"
 #include "metrics.h"
 #include "utf8.h"
 
@@ -158,7 +159,7 @@ void api_raw(struct http_req *req, int status, const char *content_type, const c
 
 void api_json(struct http_req *req, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12)) : strdup("{}");
+    char *text = body ? json_text(body) : strdup("{}");
     if (!text) {
         http_respond(req, 500, "application/json", NULL, 0);
         return;

@@ -11,12 +11,11 @@
 #include "period_week.h"
 #include "store_leads.h"
 #include "lead.h"
+#include "json_text.h"
 #include "log.h"
 #include "num.h"
 #include "period.h"
 #include "pipeline.h"
-
-#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 static const char *str_of(const json_t *o, const char *k)
 {
@@ -65,10 +64,10 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         return rc;
     }
     json_object_del(lead, "region");
-    char *text = json_dumps(doc, DUMP_FLAGS);
-    char *payload = json_dumps(lead, DUMP_FLAGS);
-    char *outcome = json_dumps(ev, DUMP_FLAGS);
-    char *rules = json_dumps(json_object_get(ev, "rules"), DUMP_FLAGS);
+    char *text = json_text(doc);
+    char *payload = json_text(lead);
+    char *outcome = json_text(ev);
+    char *rules = json_text(json_object_get(ev, "rules"));
     json_decref(lead);
     rc = (text && payload && outcome && rules) ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
     struct store_instance in = {
@@ -496,7 +495,7 @@ int api_instance_record(struct app_write *w, const struct store_instance_row *ro
                         const char *action, const char *payload, const char *outcome,
                         const char *rules, const json_t *after, int64_t now, struct err_detail *why)
 {
-    char *text = json_dumps(after, DUMP_FLAGS);
+    char *text = json_text(after);
     if (!text)
         return err_set(why, -ERR_NOMEM, "out of memory");
     struct step s = {action,
@@ -548,9 +547,9 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
         json_object_set_new(ev, "previous", was);
         json_object_set(doc, "evaluation", ev);
         json_object_set_new(doc, "updated_at", json_string(when));
-        text = json_dumps(doc, DUMP_FLAGS);
-        outcome = json_dumps(ev, DUMP_FLAGS);
-        rules = json_dumps(json_object_get(ev, "rules"), DUMP_FLAGS);
+        text = json_text(doc);
+        outcome = json_text(ev);
+        rules = json_text(json_object_get(ev, "rules"));
         if (!text || !outcome || !rules)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
@@ -674,10 +673,10 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
     char *text = NULL, *payload = NULL, *out = NULL, *rules = NULL;
     if (!rc) {
         json_object_set_new(next, "updated_at", json_string(when));
-        text = json_dumps(next, DUMP_FLAGS);
-        payload = json_dumps(input, DUMP_FLAGS);
-        out = json_dumps(outcome, DUMP_FLAGS | JSON_ENCODE_ANY);
-        rules = json_dumps(used, DUMP_FLAGS);
+        text = json_text(next);
+        payload = json_text(input);
+        out = json_text(outcome);
+        rules = json_text(used);
         if (!text || !payload || !out || !rules)
             rc = err_set(why, -ERR_NOMEM, "out of memory");
     }
@@ -746,9 +745,9 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status, str
                       json_object_get(doc, "owner") ? json_object_get(doc, "owner") : json_null());
         json_object_set(doc, "owner", (json_t *)owner);
         json_object_set_new(doc, "updated_at", json_string(when));
-        text = json_dumps(doc, DUMP_FLAGS);
-        payload = json_dumps(w->input, DUMP_FLAGS);
-        out = o ? json_dumps(o, DUMP_FLAGS) : NULL;
+        text = json_text(doc);
+        payload = json_text(w->input);
+        out = o ? json_text(o) : NULL;
         json_decref(o);
         if (!text || !payload || !out)
             rc = err_set(why, -ERR_NOMEM, "out of memory");

@@ -9,13 +9,13 @@
 #include "api_pipeline.h"
 #include "job.h"
 #include "lead.h"
+#include "json_text.h"
 #include "num.h"
 #include "period.h"
 #include "pipeline.h"
 #include "process_metrics.h"
 #include "store_pipeline.h"
 
-#define DUMP_FLAGS  (JSON_COMPACT | JSON_REAL_PRECISION(12))
 #define MIGRATE_MAX 5000 /* instances one migration request looks at */
 
 /* ?unit= (default: the principal's own): hq, region/ID, office/ID or
@@ -374,7 +374,7 @@ static int apply_migrate(struct app_write *w, char **body, int *status, struct e
             json_pack("{s:I, s:O, s:O, s:b, s:i, s:b}", "migrated",
                       (json_int_t)json_array_size(m.migrated), "instances", m.migrated, "refused",
                       m.refused, "dry_run", m.dry_run, "to_hq", m.to_hq, "truncated", m.truncated);
-        *body = out ? json_dumps(out, DUMP_FLAGS) : NULL;
+        *body = out ? json_text(out) : NULL;
         json_decref(out);
         rc = *body ? 0 : err_set(why, -ERR_NOMEM, "out of memory");
         *status = 200;
