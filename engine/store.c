@@ -468,11 +468,32 @@ static int drop_orphan_parts(struct store *st, struct err_detail *why)
                 why);
 }
 
+/* Listings order by text keys (ids, owners, units); SQLite compares text
+ * byte by byte. A PostgreSQL database in a locale's collation would answer
+ * the same listings in another order ('a' before 'B'), so it is refused,
+ * saying how to make one that sorts as SQLite does. */
+static int check_byte_order(struct store *st, struct err_detail *why)
+{
+    struct db_stmt *s = NULL;
+    if (db_prepare(st->db, "SELECT CAST('B' < 'a' AND 'Z' < 'a' AND 'z' < 'é' AS INTEGER)", &s))
+        return store__fail(st, why, "check the database's collation");
+    int rc = db_step(s) == DB_ROW ? 0 : store__fail(st, why, "check the database's collation");
+    if (!rc && db_column_int64(s, 0) != 1)
+        rc = err_set(why, -ERR_USAGE,
+                     "the database sorts text in its locale's order, not byte by byte as ltcd"
+                     " lists (and SQLite sorts): create it with CREATE DATABASE ... TEMPLATE"
+                     " template0 LOCALE 'C.UTF-8'");
+    db_finalize(s);
+    return rc;
+}
+
 /* PostgreSQL: the server makes every commit durable (synchronous_commit,
  * on by default); sync_full changes nothing there. */
 static int open_pg(struct store *st, struct err_detail *why)
 {
-    int rc = migrate_pg(st, why);
+    int rc = check_byte_order(st, why);
+    if (!rc)
+        rc = migrate_pg(st, why);
     if (!rc)
         rc = drop_orphan_parts(st, why);
     if (!rc)
