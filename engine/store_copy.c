@@ -88,6 +88,8 @@ static const struct copy_table {
 };
 #define N_TABLES ((int)(sizeof tables / sizeof *tables))
 
+void (*store_copydb_fault)(struct db *dest);
+
 int store_copydb_table_count(void)
 {
     return N_TABLES;
@@ -703,6 +705,8 @@ static int copy_to_pg(struct side *src, struct side *dst, struct tally *read,
                      dst->shown);
     if (!rc)
         rc = fill(src, dst, read, info, why);
+    if (!rc && store_copydb_fault)
+        store_copydb_fault(dst->db);
     if (!rc)
         rc = verify(dst, read, why);
     if (!rc)
@@ -791,6 +795,8 @@ static int write_sqlite(struct side *src, struct side *dst, const char *tmp, str
         rc = fill(src, &w, read, info, why);
     if (!rc)
         rc = exec(&w, "COMMIT", why);
+    if (!rc && store_copydb_fault)
+        store_copydb_fault(w.db);
     db_close(w.db);
     if (rc)
         return rc;

@@ -41,6 +41,7 @@
 
 #include <stdint.h>
 
+#include "db.h"
 #include "err.h"
 
 #define STORE_COPY_HASH_HEX 65 /* 32 bytes as hex, and the NUL */
@@ -70,5 +71,9 @@ int store_copydb(const char *src, const char *dest, struct store_copydb_info *in
  * the i-th (parents before the tables that refer to them). */
 int store_copydb_table_count(void);
 const char *store_copydb_table_name(int i);
+
+/* For the unit tests: when set, called on DEST's connection once the rows
+ * are written, before the verification (a fault it must find). */
+extern void (*store_copydb_fault)(struct db *dest);
 
 #endif
