@@ -703,6 +703,18 @@ static int copy_to_pg(struct side *src, struct side *dst, struct tally *read,
         rc = err_set(why, -ERR_CONFLICT,
                      "%s already holds ltcd tables: --copy-db writes only into a new database",
                      dst->shown);
+    /* The daemon's listings follow the database's order of text: on
+     * PostgreSQL its default collation's, on SQLite byte order. */
+    int64_t bytewise = 0;
+    if (!rc)
+        rc = query_int(dst, "SELECT CAST('B' < 'a' AND 'Z' < 'a' AND 'z' < 'é' AS INTEGER)", NULL,
+                       &bytewise, why);
+    if (!rc && !bytewise)
+        rc = err_set(why, -ERR_USAGE,
+                     "%s sorts text in its locale's order, not in bytes as SQLite does (listings"
+                     " would come in another order): create it with CREATE DATABASE ... TEMPLATE"
+                     " template0 LOCALE 'C.UTF-8'",
+                     dst->shown);
     if (!rc)
         rc = fill(src, dst, read, info, why);
     if (!rc && store_copydb_fault)

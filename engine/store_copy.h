@@ -10,8 +10,11 @@
  * this ltcd on it once, which migrates it, then copy), a newer one too.
  *
  * DEST must be new: a SQLite DEST must not exist (or be an empty file), a
- * PostgreSQL DEST must hold no ltcd table (in its current schema). Anything
- * else is refused and left untouched.
+ * PostgreSQL DEST must hold no ltcd table (in its current schema) and sort
+ * text in byte order as SQLite does (a database made with LOCALE 'C.UTF-8'
+ * or 'C'; in another collation the daemon's listings, ordered by text keys,
+ * would not come as they came from SRC). Anything else is refused and left
+ * untouched.
  *   - SQLite: DEST's database lock (store_lock.h) is held for the whole run,
  *     so no daemon opens DEST meanwhile (and a DEST a daemon holds is
  *     refused). The copy is written to DEST.copy-tmp-PID beside DEST, closed,
@@ -58,7 +61,8 @@ struct store_copydb_info {
 
 /* Copy the database 'src' to the new database 'dest' (each a SQLite path or
  * a PostgreSQL URI) and verify it, as above. Returns 0 and fills *info (may
- * be NULL), or: -ERR_USAGE (SRC and DEST are the same database),
+ * be NULL), or: -ERR_USAGE (SRC and DEST are the same database, or DEST's
+ * collation is not byte order),
  * -ERR_NOT_FOUND (no SRC), -ERR_CONFLICT (DEST exists or holds ltcd tables,
  * or a daemon holds DEST), -ERR_STORE (SRC is not an ltcd database of this
  * schema, a database failed, or the verification found a difference),

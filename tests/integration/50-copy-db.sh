@@ -167,6 +167,18 @@ refused() { # NAME DEST SRC PATTERN
 }
 refused "a SQLite DEST that holds a database" "$SQ" "$SRC" "exists"
 [ -n "$OTHER" ] && refused "a PostgreSQL DEST that holds ltcd tables" "$PGCOPY" "$SRC" "already holds ltcd tables"
+if [ -n "$PGBASE" ]; then
+    # Listings order by text keys: in a locale's order they would not come
+    # as from SQLite (byte order), so such a DEST is refused.
+    if psql -X -q "$PGBASE/postgres" -c "CREATE DATABASE c_${TAG}_icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'" >/dev/null 2>&1; then
+        PGMADE="$PGMADE c_${TAG}_icu"
+        refused "a PostgreSQL DEST that sorts text in a locale's order" "$PGBASE/c_${TAG}_icu" "$SRC" "not in bytes as SQLite does"
+        [ "$(on "$PGBASE/c_${TAG}_icu" "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")" = 0 ]
+        ok_if "... and it holds no table"
+    else
+        ok "PostgreSQL without ICU: no DEST in a locale's order to refuse"
+    fi
+fi
 refused "a missing SRC" "$WORK/new1.db" "$WORK/nothing.db" "no such database"
 [ ! -e "$WORK/new1.db" ]
 ok_if "... and no DEST is made"
