@@ -21,7 +21,7 @@
 
 #define COPY_PARAMS_MAX  8000       /* parameters of one multi-row INSERT (both kinds) */
 #define COPY_BATCH_BYTES (16 << 20) /* text held for one INSERT before it is sent */
-#define COPY_FETCH       "FETCH 2000 FROM ltc_copy" /* PostgreSQL: rows a round trip */
+#define COPY_FETCH_ROWS  2000       /* PostgreSQL: rows a round trip, but for wide_tables */
 #define COPY_PATH_MAX    4096
 #define COPY_TMP_SUFFIX  ".copy-tmp-"
 #define COPY_CACHE_KIB   65536 /* SQLite DEST's page cache while it is written */
@@ -89,6 +89,27 @@ static const struct copy_table {
 #define N_TABLES ((int)(sizeof tables / sizeof *tables))
 
 void (*store_copydb_fault)(struct db *dest);
+
+/* Tables whose rows may be megabytes (an allocation run's text, its 4 MiB
+ * parts, rule bundles): fewer rows a fetch, so that one round trip holds
+ * tens of MiB, not gigabytes. */
+static const struct {
+    const char *name;
+    int fetch_rows;
+} wide_tables[] = {
+    {"share_runs", 4},
+    {"share_run_parts", 4},
+    {"rule_versions", 32},
+    {"rule_disk", 32},
+};
+
+static int fetch_rows(const struct copy_table *t)
+{
+    for (size_t i = 0; i < sizeof wide_tables / sizeof *wide_tables; i++)
+        if (!strcmp(wide_tables[i].name, t->name))
+            return wide_tables[i].fetch_rows;
+    return COPY_FETCH_ROWS;
+}
 
 int store_copydb_table_count(void)
 {
@@ -257,7 +278,9 @@ static int reader_open(struct reader *r, struct side *s, const struct copy_table
     int rc = 0;
     if (s->pg) {
         rc = exec(s, sql.p, why);
-        if (!rc && db_prepare(s->db, COPY_FETCH, &r->st))
+        char fetch[64];
+        snprintf(fetch, sizeof fetch, "FETCH %d FROM ltc_copy", fetch_rows(t));
+        if (!rc && db_prepare(s->db, fetch, &r->st))
             rc = fail(s, why, "prepare fetch");
     } else if (db_prepare(s->db, sql.p, &r->st)) {
         rc = fail(s, why, "prepare read");

@@ -5,6 +5,7 @@
  * SQLite and through PostgreSQL (the pg_ tests: LTC_PG_URI, a schema of the
  * test's own), compared row for row; DESTs that must be refused, and a
  * difference the verification must find, leave no DEST. */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "test.h"
@@ -333,7 +334,35 @@ TEST(a_difference_on_postgresql_leaves_no_table)
     unlink(src);
 }
 
+/* Rows of megabytes are fetched a few at a time: 60 parts of 4 MiB (240 MiB)
+ * from PostgreSQL copied in well under that (a fetch of 2,000 rows held
+ * them all at once). */
+TEST(wide_rows_are_fetched_a_few_at_a_time)
+{
+    CHECK(make_src() == 0);
+    scratch_pg = 1;
+    struct store *st = fresh();
+    CHECK(st != NULL);
+    store_close(st);
+    struct db *db = NULL;
+    struct err_detail why = {0};
+    CHECK(db_open(dbpath, false, &db, &why) == 0);
+    CHECK(db_exec(db, "INSERT INTO share_runs VALUES (1, '2026', 1, 'h', '', 1, 'x');"
+                      "INSERT INTO share_run_parts SELECT 1, i, repeat(chr(97 + i % 26), 4194304)"
+                      " FROM generate_series(0, 59) i") == 0);
+    db_close(db);
+    struct store_copydb_info info;
+    CHECK_MSG(store_copydb(dbpath, dest, &info, &why) == 0, "%s", why.msg);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    CHECK_MSG(ru.ru_maxrss < 160 * 1024, "peak %ld KiB", ru.ru_maxrss);
+    CHECK(one(dest, "SELECT sum(length(text)) FROM share_run_parts") == 60 * 4194304LL);
+    unlink(src);
+    unlink(dest);
+}
+
 TEST_MAIN(T(the_table_list_is_the_schema), T(sqlite_to_sqlite_copies_every_row_exactly),
           T(a_dest_that_exists_or_src_itself_is_refused), T(a_src_of_another_schema_is_refused),
           T(a_difference_the_verification_finds_leaves_no_dest),
-          T(a_copy_round_trips_through_postgresql), T(a_difference_on_postgresql_leaves_no_table))
+          T(a_copy_round_trips_through_postgresql), T(a_difference_on_postgresql_leaves_no_table),
+          T(wide_rows_are_fetched_a_few_at_a_time))
