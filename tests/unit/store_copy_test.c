@@ -18,6 +18,16 @@
 
 static char src[300], dest[300], back[300];
 
+/* ASan keeps freed memory in quarantine: the peak says nothing there. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PEAK_UNMEASURED 1
+#endif
+#endif
+#ifndef PEAK_UNMEASURED
+#define PEAK_UNMEASURED 0
+#endif
+
 /* A SQLite source made by store_open (the daemon's migrations), and rows
  * written under it as the engine would, triggers firing. */
 static int make_src(void)
@@ -355,7 +365,7 @@ TEST(wide_rows_are_fetched_a_few_at_a_time)
     CHECK_MSG(store_copydb(dbpath, dest, &info, &why) == 0, "%s", why.msg);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    CHECK_MSG(ru.ru_maxrss < 160 * 1024, "peak %ld KiB", ru.ru_maxrss);
+    CHECK_MSG(PEAK_UNMEASURED || ru.ru_maxrss < 160 * 1024, "peak %ld KiB", ru.ru_maxrss);
     CHECK(one(dest, "SELECT sum(length(text)) FROM share_run_parts") == 60 * 4194304LL);
     unlink(src);
     unlink(dest);
