@@ -172,7 +172,8 @@ static void table_names(struct buf *b)
         buf_printf(b, ",%s", tables[t].name);
 }
 
-/* The schema version of an opened side; -1 (why set) when it has none. */
+/* The schema version of an opened side into *version: 0, or an error (a
+ * PostgreSQL database without ltc_schema holds no ltcd database). */
 static int schema_version(struct side *s, int *version, struct err_detail *why)
 {
     int64_t v = 0;
@@ -684,7 +685,7 @@ static int open_src(struct side *s, struct store_copydb_info *info, struct err_d
     int version = 0;
     if (!rc)
         rc = schema_version(s, &version, why);
-    if (!rc && version < STORE_SCHEMA_PG_BASE && !s->pg && version == 0)
+    if (!rc && !s->pg && version == 0)
         rc = err_set(why, -ERR_STORE, "%s holds no ltcd database (schema 0)", s->shown);
     else if (!rc && version < store_migration_count)
         rc = err_set(why, -ERR_STORE,
