@@ -15,7 +15,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lm $(MALLOC)
 BUILD   ?= build
 BIN     ?= bin
 
-ENGINE  := err utf8 num log buf config auth store store_schema store_lock store_backup org lead sandbox sandbox_guard sandbox_freeze rules rules_check rules_tree rules_eval rules_process rules_simulate \
+ENGINE  := err utf8 num log buf config auth store store_schema store_lock store_backup store_copy org lead sandbox sandbox_guard sandbox_freeze rules rules_check rules_tree rules_eval rules_process rules_simulate \
            period allocation targets metrics \
            rules_watch http app api \
            api_instances api_rules api_shares api_static

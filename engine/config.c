@@ -17,6 +17,7 @@ const char config_usage[] =
     "       ltcd --check-rules [--rules DIR]\n"
     "       ltcd --backup DEST [--db PATH]\n"
     "       ltcd --restore SRC [--db PATH]\n"
+    "       ltcd --copy-db DEST --db SRC\n"
     "       ltcd --version | --help\n"
     "\n"
     "  --listen HOST:PORT     address to serve HTTP on (default 127.0.0.1:8080)\n"
@@ -43,10 +44,14 @@ const char config_usage[] =
     "                         a daemon serves it (atomic: DEST is whole or untouched)\n"
     "  --restore SRC          replace the database with SRC once SRC checks out; the daemon\n"
     "                         must be stopped; the old one is kept as PATH.before-restore\n"
+    "  --copy-db DEST         copy the whole database (--db, SQLite or PostgreSQL, also while\n"
+    "                         a daemon serves it) to the new database DEST (a path or a URI),\n"
+    "                         verified by counts and hashes (README: Migrating from SQLite\n"
+    "                         to PostgreSQL)\n"
     "\n"
     "Signals: SIGHUP reloads rules; SIGTERM and SIGINT stop gracefully.\n"
-    "Exit codes: 0 clean stop, valid rules, or backup/restore done; 1 start-up error,\n"
-    "invalid rules, or a failed backup/restore (one line says why).\n";
+    "Exit codes: 0 clean stop, valid rules, or backup/restore/copy done; 1 start-up error,\n"
+    "invalid rules, or a failed backup/restore/copy (one line says why).\n";
 
 int config_parse_listen(const char *s, char *host, size_t host_size, int *port,
                         struct err_detail *why)
@@ -169,11 +174,12 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
             cfg->auto_approve = true;
         } else if (!strcmp(a, "--no-watch")) {
             cfg->watch = false;
-        } else if (!strcmp(a, "--backup") || !strcmp(a, "--restore")) {
+        } else if (!strcmp(a, "--backup") || !strcmp(a, "--restore") || !strcmp(a, "--copy-db")) {
             NEED_VALUE;
             if (cfg->copy_path)
-                return err_set(why, -ERR_USAGE, "give one --backup or --restore at a time");
-            cfg->mode = a[2] == 'b' ? CONFIG_BACKUP : CONFIG_RESTORE;
+                return err_set(why, -ERR_USAGE,
+                               "give one --backup, --restore or --copy-db at a time");
+            cfg->mode = a[2] == 'b' ? CONFIG_BACKUP : a[2] == 'r' ? CONFIG_RESTORE : CONFIG_COPY_DB;
             cfg->copy_path = v;
         } else if (!strcmp(a, "--check-rules")) {
             cfg->mode = CONFIG_CHECK_RULES;
@@ -187,6 +193,7 @@ int config_parse(struct config *cfg, int argc, char **argv, struct err_detail *w
 #undef NEED_VALUE
     }
     if (cfg->copy_path && cfg->mode == CONFIG_CHECK_RULES)
-        return err_set(why, -ERR_USAGE, "--check-rules does not go with --backup or --restore");
+        return err_set(why, -ERR_USAGE,
+                       "--check-rules does not go with --backup, --restore or --copy-db");
     return config_parse_listen(cfg->listen, cfg->host, sizeof cfg->host, &cfg->port, why);
 }

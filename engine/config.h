@@ -17,6 +17,7 @@ enum config_mode {
     CONFIG_CHECK_RULES, /* --check-rules: validate the tree and exit */
     CONFIG_BACKUP,      /* --backup DEST: copy the database and exit */
     CONFIG_RESTORE,     /* --restore SRC: replace the database and exit */
+    CONFIG_COPY_DB,     /* --copy-db DEST: copy the database (--db) to a new one and exit */
     CONFIG_VERSION,     /* --version */
     CONFIG_HELP,        /* --help */
 };
@@ -27,7 +28,7 @@ struct config {
     char host[64];              /* parsed from listen */
     int port;                   /* parsed from listen; 0 lets the kernel choose */
     const char *db_path;        /* --db */
-    const char *copy_path;      /* --backup DEST or --restore SRC */
+    const char *copy_path;      /* --backup DEST, --restore SRC or --copy-db DEST */
     const char *rules_dir;      /* --rules */
     const char *tokens_path;    /* --tokens, or NULL: every /v1 request is 401 */
     const char *hq_pubkey_path; /* --hq-pubkey: HQ bundles must be signed */

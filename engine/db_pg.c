@@ -10,7 +10,8 @@
 
 #include "db_driver.h"
 
-#define PG_PARAMS_MAX 32
+/* The protocol's limit (a 16-bit count); a multi-row INSERT may use many. */
+#define PG_PARAMS_MAX 65535
 
 struct pg_db {
     struct db head;
@@ -26,7 +27,7 @@ struct pg_stmt {
     char *sql;         /* owned: with $N parameters */
     unsigned prepared; /* the connection generation it is prepared in, 0: not */
     int n_params;
-    char *values[PG_PARAMS_MAX]; /* owned copies, NULL for SQL NULL */
+    char **values; /* owned: n_params owned copies, NULL for SQL NULL */
     PGresult *res;
     int row, rows; /* the next row to step to; rows of res */
 };
@@ -174,8 +175,12 @@ static int pg_prepare(struct db *db, const char *sql, struct db_stmt **out)
         return db__fail(db, DB_FAIL_OTHER, "out of memory");
     s->head.db = db;
     s->sql = dollar_params(sql, &s->n_params);
-    if (!s->sql || s->n_params > PG_PARAMS_MAX) {
-        const char *what = s->sql ? "too many parameters" : "out of memory";
+    if (s->sql && s->n_params <= PG_PARAMS_MAX && s->n_params)
+        s->values = calloc((size_t)s->n_params, sizeof *s->values);
+    if (!s->sql || s->n_params > PG_PARAMS_MAX || (s->n_params && !s->values)) {
+        const char *what =
+            s->sql && s->n_params > PG_PARAMS_MAX ? "too many parameters" : "out of memory";
+        free(s->values);
         free(s->sql);
         free(s);
         return db__fail(db, DB_FAIL_OTHER, "statement: %s", what);
@@ -187,7 +192,7 @@ static int pg_prepare(struct db *db, const char *sql, struct db_stmt **out)
 
 static void clear_values(struct pg_stmt *s)
 {
-    for (int i = 0; i < PG_PARAMS_MAX; i++) {
+    for (int i = 0; i < s->n_params; i++) {
         free(s->values[i]);
         s->values[i] = NULL;
     }
@@ -212,6 +217,7 @@ static void pg_finalize(struct db_stmt *x)
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(d->conn, sql));
     }
+    free(s->values);
     free(s->sql);
     free(s);
 }
@@ -219,7 +225,7 @@ static void pg_finalize(struct db_stmt *x)
 static void set_value(struct db_stmt *x, int i, char *v)
 {
     struct pg_stmt *s = st(x);
-    if (i < 1 || i > PG_PARAMS_MAX) {
+    if (i < 1 || i > s->n_params) {
         free(v);
         return;
     }

@@ -28,6 +28,7 @@
 #include "rules_watch.h"
 #include "nodes.h"
 #include "store_backup.h"
+#include "store_copy.h"
 #include "store_lock.h"
 
 #define DRAIN_POLL_MS     10
@@ -92,7 +93,7 @@ static int die(const char *msg)
 /* Said before anything is made of the URI. */
 #define POSTGRESQL_NO_BACKUP                                                                       \
     "--backup and --restore copy SQLite files; on PostgreSQL use pg_dump and pg_restore"           \
-    " (README: Backup and restore on PostgreSQL)"
+    " (README: Backup and restore on PostgreSQL), or --copy-db to copy a whole database"
 
 static void on_log_flush(uv_prepare_t *p)
 {
@@ -383,6 +384,24 @@ static int copy_db(const struct config *cfg)
     return 0;
 }
 
+/* ltcd --copy-db DEST --db SRC: one line on stdout, exit 0; or one "ltcd: "
+ * line on stderr, exit 1 (DEST as it was). */
+static int copy_whole_db(const struct config *cfg)
+{
+    struct store_copydb_info info = {0};
+    struct err_detail why = {0};
+    if (store_copydb(cfg->db_path, cfg->copy_path, &info, &why))
+        return die(why.msg);
+    char src[512], dest[512];
+    db_target_shown(cfg->db_path, src, sizeof src);
+    db_target_shown(cfg->copy_path, dest, sizeof dest);
+    printf("ltcd: %s copied to %s (schema %d, %lld instances, %lld events, %lld rows in %d tables,"
+           " verified; events hash %s; %.1f s)\n",
+           src, dest, info.schema, (long long)info.instances, (long long)info.events,
+           (long long)info.rows, info.tables, info.events_hash, info.seconds);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct daemon d;
@@ -402,6 +421,8 @@ int main(int argc, char **argv)
     case CONFIG_BACKUP:
     case CONFIG_RESTORE:
         return copy_db(&d.cfg);
+    case CONFIG_COPY_DB:
+        return copy_whole_db(&d.cfg);
     case CONFIG_RUN:
         break;
     }

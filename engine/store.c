@@ -386,7 +386,6 @@ static int migrate(struct store *st, struct err_detail *why)
  * (PostgreSQL's first migration is SQLite's STORE_SCHEMA_PG_BASE). Nodes
  * may start together: an advisory lock, held to the commit, lets one
  * migrate while the others wait, then find the work done. */
-#define STORE_PG_MIGRATE_LOCK "7418317"
 static int migrate_pg(struct store *st, struct err_detail *why)
 {
     int rc = exec(st,

@@ -12,6 +12,10 @@ extern const int store_migration_count;
  * lists, so store_migration_count - STORE_SCHEMA_PG_BASE ==
  * store_pg_migration_count - 1. */
 #define STORE_SCHEMA_PG_BASE 13
+/* The advisory lock a migration of a PostgreSQL database holds to its
+ * commit (store.c; store_copy.c, which creates a schema in one transaction):
+ * nodes starting together migrate once. */
+#define STORE_PG_MIGRATE_LOCK "7418317"
 extern const char *const store_pg_migrations[];
 extern const int store_pg_migration_count;
 

@@ -33,7 +33,7 @@ check "a write is logged with req_id, method, path, status, actor and duration_m
 check "a refused request is logged with error_code and error_message" sh -c "jq -s -e 'any(.req_id != null and .status == 400 and .error_code == \"invalid_json\" and (.error_message | length) > 0)' '$WORK/jsonlog' >/dev/null"
 check "a path with bytes that are not UTF-8 still gives a JSON line" sh -c "jq -s -e 'any(.status == 404 and (.path | test(\"^/v1/\\ufffd\")))' '$WORK/jsonlog' >/dev/null"
 
-for f in --listen --db --rules --tokens --auto-approve --no-watch --sync --log-format --check-rules --backup --restore --version; do
+for f in --listen --db --rules --tokens --auto-approve --no-watch --sync --log-format --check-rules --backup --restore --copy-db --version; do
     "$LTCD" --help | grep -q -- "$f" || { not_ok "ltcd --help documents $f"; continue; }
 done
 ok "ltcd --help documents every flag"

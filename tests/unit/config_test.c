@@ -82,5 +82,22 @@ TEST(backup_and_restore_take_a_path_and_the_db)
     CHECK(parse(&c, &why, 4, a5) == -ERR_USAGE);
 }
 
+TEST(copy_db_takes_dest_and_the_db)
+{
+    struct config c;
+    struct err_detail why = {0};
+    char *a1[] = {"ltcd", "--copy-db", "postgresql://ltc@db/ltc", "--db", "/var/lib/ltcd/ltc.db"};
+    CHECK(parse(&c, &why, 5, a1) == 0 && c.mode == CONFIG_COPY_DB);
+    CHECK(!strcmp(c.copy_path, "postgresql://ltc@db/ltc") &&
+          !strcmp(c.db_path, "/var/lib/ltcd/ltc.db"));
+    char *a2[] = {"ltcd", "--copy-db"};
+    CHECK(parse(&c, &why, 2, a2) == -ERR_USAGE && strstr(why.msg, "needs a value"));
+    char *a3[] = {"ltcd", "--copy-db", "a", "--backup", "b"};
+    CHECK(parse(&c, &why, 5, a3) == -ERR_USAGE && strstr(why.msg, "--copy-db"));
+    char *a4[] = {"ltcd", "--copy-db", "a", "--check-rules"};
+    CHECK(parse(&c, &why, 4, a4) == -ERR_USAGE);
+}
+
 TEST_MAIN(T(defaults_follow_the_contract), T(every_flag_is_applied), T(modes),
-          T(bad_values_are_refused_with_a_message), T(backup_and_restore_take_a_path_and_the_db))
+          T(bad_values_are_refused_with_a_message), T(backup_and_restore_take_a_path_and_the_db),
+          T(copy_db_takes_dest_and_the_db))
