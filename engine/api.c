@@ -17,7 +17,8 @@
 #include "utf8.h"
 
 enum route_flags {
-    PUBLIC = 1 << 0, /* no token needed */
+    PUBLIC = 1 << 0,  /* no token needed */
+    ON_LOOP = 1 << 1, /* answered on the loop thread (api_handle), never queued on the core */
 };
 
 /* Path patterns: literal segments, "{}" (one segment into the next param),
@@ -38,7 +39,7 @@ struct route {
 };
 
 static const struct route routes[] = {
-    {"GET", "/health", api_health, PUBLIC, NULL},
+    {"GET", "/health", api_health, PUBLIC | ON_LOOP, NULL},
     {"GET", "/metrics", api_metrics, PUBLIC, NULL},
     {"GET", "/", api_static, PUBLIC, NULL},
     {"GET", "/ui/app.js", api_static, PUBLIC, NULL},
@@ -323,6 +324,14 @@ static const struct auth_principal *authenticate(struct api_call *c)
 void api_handle(struct http_req *req, void *arg)
 {
     struct app *app = arg;
+    struct api_call c = {.app = app, .req = req};
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if ((routes[i].flags & ON_LOOP) && !strcmp(routes[i].method, http_method(req)) &&
+            match(routes[i].pattern, http_path(req), &c)) {
+            http_set_label(req, routes[i].pattern);
+            routes[i].handler(&c);
+            return;
+        }
     http_defer(req); /* answered from the core thread */
     core_submit(app->core, req);
 }
@@ -375,19 +384,19 @@ void api_dispatch(struct app *app, struct http_req *req)
 /* 200 "ok", or 503 "degraded" while the last commit failed (CONTRACT 8.1). */
 void api_health(struct api_call *c)
 {
-    int64_t since = 0;
-    const char *reason = store_degraded(c->app->st, &since);
-    json_t *body = json_pack("{s:s, s:s, s:i, s:b}", "status", reason ? "degraded" : "ok",
-                             "version", LTCD_VERSION, "schema", store_schema_version(c->app->st),
-                             "stopping", c->app->stopping);
-    if (body && reason) {
+    struct app_health h;
+    app_health_read(c->app, &h);
+    json_t *body =
+        json_pack("{s:s, s:s, s:i, s:b}", "status", h.degraded ? "degraded" : "ok", "version",
+                  LTCD_VERSION, "schema", h.schema, "stopping", (int)c->app->stopping);
+    if (body && h.degraded) {
         char when[40];
-        app_iso_time(since, when, sizeof when);
-        json_t *r = json_string(reason);
+        app_iso_time(h.since_ms, when, sizeof when);
+        json_t *r = utf8_json(h.reason); /* a server's message, cut at a byte */
         json_object_set_new(body, "reason", r ? r : json_string("storage failure"));
         json_object_set_new(body, "since", json_string(when));
     }
-    api_json(c->req, reason ? 503 : 200, body);
+    api_json(c->req, h.degraded ? 503 : 200, body);
     json_decref(body);
 }
 

@@ -313,6 +313,35 @@ static void on_probe(uv_timer_t *t)
     core_call(app->core, probe, app);
 }
 
+void app_health_init(struct app *app)
+{
+    uv_mutex_init(&app->health.lock);
+    app->health.schema = store_schema_version(app->st);
+    app_health_publish(app);
+}
+
+void app_health_publish(struct app *app)
+{
+    int64_t since = 0;
+    const char *reason = store_degraded(app->st, &since);
+    struct app_health *h = &app->health;
+    uv_mutex_lock(&h->lock);
+    h->degraded = reason != NULL;
+    h->since_ms = since;
+    snprintf(h->reason, sizeof h->reason, "%s", reason && *reason ? reason : "storage failure");
+    uv_mutex_unlock(&h->lock);
+}
+
+void app_health_read(struct app *app, struct app_health *out)
+{
+    uv_mutex_lock(&app->health.lock);
+    out->degraded = app->health.degraded;
+    out->since_ms = app->health.since_ms;
+    out->schema = app->health.schema;
+    memcpy(out->reason, app->health.reason, sizeof out->reason);
+    uv_mutex_unlock(&app->health.lock);
+}
+
 void app_probe_start(struct app *app)
 {
     uv_timer_init(app->loop, &app->probe);

@@ -146,6 +146,7 @@ static void core_main(void *arg)
             free(it);
         }
         app_flush(app);
+        app_health_publish(app);
         uv_mutex_lock(&c->lock);
         c->writes = app->queue_head != NULL;
         c->running = 0;

@@ -271,6 +271,7 @@ static int run(struct daemon *d)
     }
     if (store_open(cfg->db_path, cfg->sync_full, &app->st, &why))
         return die(why.msg);
+    app_health_init(app);
     if (jobs_open(app->loop, cfg->db_path, &app->jobs, &why))
         return die(why.msg);
     /* Bind first: a port in use fails before the rules are compiled. */

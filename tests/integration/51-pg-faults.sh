@@ -65,6 +65,25 @@ for f in "$WORK"/k.*; do
 done
 [ "$bad" = 0 ] && [ "$lost" = 0 ] && [ "$acked" -ge 1 ]
 ok_if "the server killed under 40 creates: each 201 or 503, all $acked acknowledged are stored"
+# --- the server stalled: /health is answered on the loop -------------------------
+# Every postgres process of the cluster stopped (SIGSTOP): a create waits in
+# the core for the server, and /health, answered from what the core last
+# published, must not wait behind it (it waited in the core's queue).
+pm=$(head -1 "$PGC/data/postmaster.pid")
+pgs="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+kill -STOP $pgs
+curl -s -o "$WORK/stalled" -w '%{http_code}' -H "$H" --data-binary "$LEAD" "$URL/v1/leads" >"$WORK/stalled.code" &
+stalled=$!
+sleep 0.5
+code=$(curl -s -o "$WORK/h.out" -w '%{http_code}' --max-time 5 "$URL/health")
+kill -0 "$stalled" 2>/dev/null; waiting=$?
+kill -CONT $pgs
+wait "$stalled"
+[ "$code" = 200 ] && [ "$waiting" = 0 ] && [ "$(jq -r .status <"$WORK/h.out")" = ok ]
+ok_if "/health answers ok at once while a create waits for a stalled server ($code)"
+[ "$(cat "$WORK/stalled.code")" = 201 ]
+ok_if "... and the create is stored once the server goes on"
+
 stop_daemon
 ok_if "the daemon stops cleanly"
 
