@@ -384,6 +384,10 @@ void api_dispatch(struct app *app, struct http_req *req)
 /* 200 "ok", or 503 "degraded" while the last commit failed (CONTRACT 8.1). */
 void api_health(struct api_call *c)
 {
+    if (c->app->stopping) { /* as every request then: a balancer takes the node out */
+        api_fail(c->req, -ERR_UNAVAILABLE, "ltcd is shutting down");
+        return;
+    }
     struct app_health h;
     app_health_read(c->app, &h);
     json_t *body =
