@@ -38,7 +38,7 @@ static void unlink_with_side_files(const char *path)
     }
 }
 
-static int fsync_path(const char *path, bool dir, struct err_detail *why)
+int store_fsync_path(const char *path, bool dir, struct err_detail *why)
 {
     int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
     if (fd < 0)
@@ -48,8 +48,7 @@ static int fsync_path(const char *path, bool dir, struct err_detail *why)
     return rc;
 }
 
-/* The directory of 'path' (".", or "/" for a file at the root). */
-static void dir_of(const char *path, char *dir, size_t n)
+void store_dir_of(const char *path, char *dir, size_t n)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
@@ -62,8 +61,8 @@ static void dir_of(const char *path, char *dir, size_t n)
 static int fsync_dir_of(const char *path, struct err_detail *why)
 {
     char dir[BACKUP_PATH_MAX];
-    dir_of(path, dir, sizeof dir);
-    return fsync_path(dir, true, why);
+    store_dir_of(path, dir, sizeof dir);
+    return store_fsync_path(dir, true, why);
 }
 
 static int sql_err(sqlite3 *db, struct err_detail *why, int code, const char *what)
@@ -219,7 +218,7 @@ static bool same_or_side(const char *a, const char *b)
 static void sweep_stale_copies(const char *dest)
 {
     char dir[BACKUP_PATH_MAX], prefix[BACKUP_PATH_MAX];
-    dir_of(dest, dir, sizeof dir);
+    store_dir_of(dest, dir, sizeof dir);
     const char *slash = strrchr(dest, '/');
     snprintf(prefix, sizeof prefix, "%s.tmp-", slash ? slash + 1 : dest);
     size_t n = strlen(prefix);
@@ -259,7 +258,7 @@ int store_backup(const char *db_path, const char *dest, struct store_copy_info *
     if (!rc)
         rc = verify(tmp, db_path, false, info, why);
     if (!rc)
-        rc = fsync_path(tmp, false, why);
+        rc = store_fsync_path(tmp, false, why);
     if (!rc && rename(tmp, dest))
         rc = err_set(why, -ERR_IO, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
     if (rc) {
@@ -363,7 +362,7 @@ int store_restore(const char *db_path, const char *src, struct store_copy_info *
     if (!rc)
         rc = verify(tmp, src, true, info, why);
     if (!rc)
-        rc = fsync_path(tmp, false, why);
+        rc = store_fsync_path(tmp, false, why);
     if (!rc)
         rc = replace(real, tmp, info, why);
     if (rc)

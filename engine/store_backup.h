@@ -32,6 +32,7 @@
 #define ENGINE_STORE_BACKUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -60,5 +61,11 @@ int store_restore(const char *db_path, const char *src, struct store_copy_info *
 
 /* The suffix of the copy kept by a restore. */
 #define STORE_BEFORE_RESTORE ".before-restore"
+
+/* File steps a copy made durable takes (here and store_copy.c): fsync the
+ * file or directory at 'path' (0, or -ERR_IO naming it); the directory of
+ * 'path' into dir ("." for a bare name, "/" for a file at the root). */
+int store_fsync_path(const char *path, bool dir, struct err_detail *why);
+void store_dir_of(const char *path, char *dir, size_t n);
 
 #endif

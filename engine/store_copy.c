@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "store_backup.h"
 #include "store_lock.h"
 #include "store_schema.h"
 
@@ -754,25 +755,6 @@ static int copy_to_pg(struct side *src, struct side *dst, struct tally *read,
     return rc;
 }
 
-static int fsync_path(const char *path, bool dir, struct err_detail *why)
-{
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(why, -ERR_IO, "cannot open %s to sync it: %s", path, strerror(errno));
-    int rc = fsync(fd) ? err_set(why, -ERR_IO, "fsync of %s failed: %s", path, strerror(errno)) : 0;
-    close(fd);
-    return rc;
-}
-
-static void dir_of(const char *path, char *dir, size_t n)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, n, ".");
-    else
-        snprintf(dir, n, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-}
-
 static const char *const side_suffixes[] = {"-wal", "-shm", "-journal"};
 #define N_SIDE (sizeof side_suffixes / sizeof *side_suffixes)
 
@@ -791,7 +773,7 @@ static void unlink_with_side_files(const char *path)
 static void sweep_stale(const char *dest)
 {
     char dir[COPY_PATH_MAX], prefix[COPY_PATH_MAX];
-    dir_of(dest, dir, sizeof dir);
+    store_dir_of(dest, dir, sizeof dir);
     const char *slash = strrchr(dest, '/');
     snprintf(prefix, sizeof prefix, "%s" COPY_TMP_SUFFIX, slash ? slash + 1 : dest);
     size_t n = strlen(prefix);
@@ -887,7 +869,7 @@ static int copy_to_sqlite(struct side *src, struct side *dst, struct tally *read
         rc = write_sqlite(src, dst, tmp, read, info, why);
     }
     if (!rc)
-        rc = fsync_path(tmp, false, why);
+        rc = store_fsync_path(tmp, false, why);
     /* Side files of an earlier database of that name would be read as the
      * new one's (a hot journal rolled back over it). */
     for (size_t i = 0; !rc && i < N_SIDE; i++) {
@@ -899,8 +881,8 @@ static int copy_to_sqlite(struct side *src, struct side *dst, struct tally *read
         rc = err_set(why, -ERR_IO, "cannot rename %s to %s: %s", tmp, dst->target, strerror(errno));
     if (!rc) {
         char dir[COPY_PATH_MAX];
-        dir_of(dst->target, dir, sizeof dir);
-        rc = fsync_path(dir, true, why);
+        store_dir_of(dst->target, dir, sizeof dir);
+        rc = store_fsync_path(dir, true, why);
     } else {
         unlink_with_side_files(tmp);
     }
