@@ -1038,12 +1038,22 @@ $('#filters').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const q = new URLSearchParams();
   for (const k of FILTERS) { const v = $('#f-' + k).value.trim(); if (v) q.set(k, v); }
-  const next = '#/instances' + (q.toString() ? '?' + q : '');
-  if (location.hash === next) rerender(); else location.hash = next;
+  goOrRerender('#/instances' + (q.toString() ? '?' + q : ''));
 });
 // The meeting's and the scorecard's choices go into the address, so a view
-// can be bookmarked and the back button works.
-function goOrRerender(next) { if (location.hash === next) rerender(); else location.hash = next; }
+// can be bookmarked and the back button works. The page says it is loading
+// from the moment it leaves the address it shows, not from the hashchange
+// event a moment later: in between, it said 'loaded' for the old view.
+function goOrRerender(next) {
+  if (location.hash === next) { rerender(); return; }
+  document.body.dataset.loaded = 'no';
+  location.hash = next;
+}
+// A link to another view of the page, the same: loading from the click.
+document.addEventListener('click', (ev) => {
+  const a = ev.target instanceof Element ? ev.target.closest('a[href^="#/"]') : null;
+  if (a && a.getAttribute('href') !== location.hash) document.body.dataset.loaded = 'no';
+}, true);
 $('#meeting-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   goOrRerender('#/meeting?' + new URLSearchParams({ unit: $('#m-unit').value, date: $('#m-date').value }));
