@@ -19,8 +19,7 @@
 #define BACKUP_BUSY_MAX_MS     30000 /* give up a copy that stays busy this long */
 #define BACKUP_PATH_MAX        4096
 
-static const char *const side_suffixes[] = {"-wal", "-shm", "-journal"};
-#define N_SIDE (sizeof side_suffixes / sizeof *side_suffixes)
+const char *const store_side_suffixes[STORE_SIDE_FILES] = {"-wal", "-shm", "-journal"};
 
 static bool exists(const char *path)
 {
@@ -28,12 +27,12 @@ static bool exists(const char *path)
     return lstat(path, &sb) == 0;
 }
 
-static void unlink_with_side_files(const char *path)
+void store_unlink_with_side_files(const char *path)
 {
-    char p[BACKUP_PATH_MAX];
+    char p[BACKUP_PATH_MAX + 16];
     unlink(path);
-    for (size_t i = 0; i < N_SIDE; i++) {
-        snprintf(p, sizeof p, "%s%s", path, side_suffixes[i]);
+    for (size_t i = 0; i < STORE_SIDE_FILES; i++) {
+        snprintf(p, sizeof p, "%s%s", path, store_side_suffixes[i]);
         unlink(p);
     }
 }
@@ -83,7 +82,7 @@ static int copy_pages(const char *from, int flags, const char *to, struct err_de
         goto done;
     }
     sqlite3_busy_timeout(src, BACKUP_BUSY_TIMEOUT_MS);
-    unlink_with_side_files(to);
+    store_unlink_with_side_files(to);
     if (sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
         sqlite3_exec(dst, "PRAGMA journal_mode=OFF", NULL, NULL, NULL) != SQLITE_OK) {
         rc = sql_err(dst, why, -ERR_IO, to);
@@ -203,8 +202,8 @@ static bool same_or_side(const char *a, const char *b)
     if (ra && rb && !strncmp(ra, rb, n)) {
         const char *rest = rb + n;
         same = !*rest || !strcmp(rest, ".lock");
-        for (size_t i = 0; i < N_SIDE && !same; i++)
-            same = !strcmp(rest, side_suffixes[i]);
+        for (size_t i = 0; i < STORE_SIDE_FILES && !same; i++)
+            same = !strcmp(rest, store_side_suffixes[i]);
     }
     free(ra);
     free(rb);
@@ -213,14 +212,12 @@ static bool same_or_side(const char *a, const char *b)
            (!stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
 }
 
-/* Remove what killed backups to 'dest' left: DEST.tmp-PID (and its side
- * files) whose process is gone. */
-static void sweep_stale_copies(const char *dest)
+void store_sweep_stale(const char *dest, const char *infix)
 {
     char dir[BACKUP_PATH_MAX], prefix[BACKUP_PATH_MAX];
     store_dir_of(dest, dir, sizeof dir);
     const char *slash = strrchr(dest, '/');
-    snprintf(prefix, sizeof prefix, "%s.tmp-", slash ? slash + 1 : dest);
+    snprintf(prefix, sizeof prefix, "%s%s", slash ? slash + 1 : dest, infix);
     size_t n = strlen(prefix);
     DIR *d = opendir(dir);
     if (!d)
@@ -232,8 +229,8 @@ static void sweep_stale_copies(const char *dest)
         char *end;
         long pid = strtol(e->d_name + n, &end, 10);
         bool side = !*end;
-        for (size_t i = 0; i < N_SIDE && !side; i++)
-            side = !strcmp(end, side_suffixes[i]);
+        for (size_t i = 0; i < STORE_SIDE_FILES && !side; i++)
+            side = !strcmp(end, store_side_suffixes[i]);
         if (pid > 0 && side && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
             unlinkat(dirfd(d), e->d_name, 0);
     }
@@ -253,7 +250,7 @@ int store_backup(const char *db_path, const char *dest, struct store_copy_info *
     char tmp[BACKUP_PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dest, (long)getpid()) >= (int)sizeof tmp)
         return err_set(why, -ERR_USAGE, "%s: path too long", dest);
-    sweep_stale_copies(dest);
+    store_sweep_stale(dest, ".tmp-");
     int rc = copy_pages(db_path, SQLITE_OPEN_READWRITE, tmp, why);
     if (!rc)
         rc = verify(tmp, db_path, false, info, why);
@@ -262,7 +259,7 @@ int store_backup(const char *db_path, const char *dest, struct store_copy_info *
     if (!rc && rename(tmp, dest))
         rc = err_set(why, -ERR_IO, "cannot rename %s to %s: %s", tmp, dest, strerror(errno));
     if (rc) {
-        unlink_with_side_files(tmp);
+        store_unlink_with_side_files(tmp);
         return rc;
     }
     return fsync_dir_of(dest, why);
@@ -289,15 +286,16 @@ static int keep_old(const char *db_path, bool wal_left, struct err_detail *why)
 {
     char kept[BACKUP_PATH_MAX], from[BACKUP_PATH_MAX], to[BACKUP_PATH_MAX];
     snprintf(kept, sizeof kept, "%s" STORE_BEFORE_RESTORE, db_path);
-    unlink_with_side_files(kept);
+    store_unlink_with_side_files(kept);
     if (link(db_path, kept))
         return err_set(why, -ERR_IO, "cannot keep the old database as %s: %s", kept,
                        strerror(errno));
-    for (size_t i = 0; i < N_SIDE; i++) {
-        if (!strcmp(side_suffixes[i], "-shm") || (!wal_left && !strcmp(side_suffixes[i], "-wal")))
+    for (size_t i = 0; i < STORE_SIDE_FILES; i++) {
+        if (!strcmp(store_side_suffixes[i], "-shm") ||
+            (!wal_left && !strcmp(store_side_suffixes[i], "-wal")))
             continue;
-        snprintf(from, sizeof from, "%s%s", db_path, side_suffixes[i]);
-        snprintf(to, sizeof to, "%s%s", kept, side_suffixes[i]);
+        snprintf(from, sizeof from, "%s%s", db_path, store_side_suffixes[i]);
+        snprintf(to, sizeof to, "%s%s", kept, store_side_suffixes[i]);
         if (exists(from) && link(from, to))
             return err_set(why, -ERR_IO, "cannot keep %s as %s: %s", from, to, strerror(errno));
     }
@@ -322,8 +320,8 @@ static int replace(const char *db_path, const char *tmp, struct store_copy_info 
             info->kept = true;
     }
     char side[BACKUP_PATH_MAX];
-    for (size_t i = 0; i < N_SIDE; i++) {
-        snprintf(side, sizeof side, "%s%s", db_path, side_suffixes[i]);
+    for (size_t i = 0; i < STORE_SIDE_FILES; i++) {
+        snprintf(side, sizeof side, "%s%s", db_path, store_side_suffixes[i]);
         if (unlink(side) && errno != ENOENT)
             return err_set(why, -ERR_IO, "cannot remove %s: %s", side, strerror(errno));
     }
@@ -366,7 +364,7 @@ int store_restore(const char *db_path, const char *src, struct store_copy_info *
     if (!rc)
         rc = replace(real, tmp, info, why);
     if (rc)
-        unlink_with_side_files(tmp);
+        store_unlink_with_side_files(tmp);
     free(real);
     store_lock_close(lock);
     return rc;

@@ -68,4 +68,13 @@ int store_restore(const char *db_path, const char *src, struct store_copy_info *
 int store_fsync_path(const char *path, bool dir, struct err_detail *why);
 void store_dir_of(const char *path, char *dir, size_t n);
 
+/* The files SQLite keeps beside a database ("-wal", "-shm", "-journal").
+ * store_unlink_with_side_files: 'path' and its side files, whatever exists.
+ * store_sweep_stale: what killed copies to 'dest' left, DEST + infix + PID
+ * (and its side files) whose process is gone; the caller holds DEST's lock. */
+#define STORE_SIDE_FILES 3
+extern const char *const store_side_suffixes[STORE_SIDE_FILES];
+void store_unlink_with_side_files(const char *path);
+void store_sweep_stale(const char *dest, const char *infix);
+
 #endif

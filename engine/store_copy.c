@@ -1,10 +1,8 @@
 /* engine/store_copy.c: ltcd --copy-db (store_copy.h). */
 #include "store_copy.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -755,46 +753,6 @@ static int copy_to_pg(struct side *src, struct side *dst, struct tally *read,
     return rc;
 }
 
-static const char *const side_suffixes[] = {"-wal", "-shm", "-journal"};
-#define N_SIDE (sizeof side_suffixes / sizeof *side_suffixes)
-
-static void unlink_with_side_files(const char *path)
-{
-    char p[COPY_PATH_MAX + 16];
-    unlink(path);
-    for (size_t i = 0; i < N_SIDE; i++) {
-        snprintf(p, sizeof p, "%s%s", path, side_suffixes[i]);
-        unlink(p);
-    }
-}
-
-/* Remove what killed copies to 'dest' left: DEST.copy-tmp-PID and its side
- * files, whose process is gone (we hold DEST's lock: no other copy runs). */
-static void sweep_stale(const char *dest)
-{
-    char dir[COPY_PATH_MAX], prefix[COPY_PATH_MAX];
-    store_dir_of(dest, dir, sizeof dir);
-    const char *slash = strrchr(dest, '/');
-    snprintf(prefix, sizeof prefix, "%s" COPY_TMP_SUFFIX, slash ? slash + 1 : dest);
-    size_t n = strlen(prefix);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, n))
-            continue;
-        char *end;
-        long pid = strtol(e->d_name + n, &end, 10);
-        bool ours = !*end;
-        for (size_t i = 0; i < N_SIDE && !ours; i++)
-            ours = !strcmp(end, side_suffixes[i]);
-        if (pid > 0 && ours && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-            unlinkat(dirfd(d), e->d_name, 0);
-    }
-    closedir(d);
-}
-
 /* The copy written to 'tmp', closed, then read again from the file. */
 static int write_sqlite(struct side *src, struct side *dst, const char *tmp, struct tally *read,
                         struct store_copydb_info *info, struct err_detail *why)
@@ -864,16 +822,16 @@ static int copy_to_sqlite(struct side *src, struct side *dst, struct tally *read
                      "%s exists (%lld bytes): --copy-db writes only a new database", dst->shown,
                      (long long)size);
     if (!rc) {
-        sweep_stale(dst->target);
-        unlink_with_side_files(tmp);
+        store_sweep_stale(dst->target, COPY_TMP_SUFFIX);
+        store_unlink_with_side_files(tmp);
         rc = write_sqlite(src, dst, tmp, read, info, why);
     }
     if (!rc)
         rc = store_fsync_path(tmp, false, why);
     /* Side files of an earlier database of that name would be read as the
      * new one's (a hot journal rolled back over it). */
-    for (size_t i = 0; !rc && i < N_SIDE; i++) {
-        snprintf(side, sizeof side, "%s%s", dst->target, side_suffixes[i]);
+    for (size_t i = 0; !rc && i < STORE_SIDE_FILES; i++) {
+        snprintf(side, sizeof side, "%s%s", dst->target, store_side_suffixes[i]);
         if (unlink(side) && errno != ENOENT)
             rc = err_set(why, -ERR_IO, "cannot remove %s: %s", side, strerror(errno));
     }
@@ -884,7 +842,7 @@ static int copy_to_sqlite(struct side *src, struct side *dst, struct tally *read
         store_dir_of(dst->target, dir, sizeof dir);
         rc = store_fsync_path(dir, true, why);
     } else {
-        unlink_with_side_files(tmp);
+        store_unlink_with_side_files(tmp);
     }
     store_lock_close(lock);
     return rc;
