@@ -98,6 +98,7 @@ int rules_snapshot_open(const struct rules_snapshot *s, struct store *reader, st
                          s->v[i].owner, s->v[i].version, msg);
             break;
         }
+        sandbox_set_call_wall_ms(v->sb, SANDBOX_JOB_CALL_WALL_MS); /* off the loop */
         v->activated_at_ms = s->v[i].activated_at_ms;
         memcpy(v->approved_by, s->v[i].approved_by, sizeof v->approved_by);
         rules__memory_put(r, v);

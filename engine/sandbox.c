@@ -1393,6 +1393,16 @@ static int call_protected(lua_State *L)
 static int call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                 int nargs, unsigned views, size_t out_max, json_t **out, struct err_detail *why);
 
+void sandbox_set_call_wall_ms(struct sandbox *sb, uint64_t ms)
+{
+    sb->limits.call_wall_ms = ms;
+}
+
+uint64_t sandbox_call_wall_ms(const struct sandbox *sb)
+{
+    return sb->limits.call_wall_ms;
+}
+
 int sandbox_call(struct sandbox *sb, const char *path, const char *member, json_t *const *args,
                  int nargs, json_t **out, struct err_detail *why)
 {

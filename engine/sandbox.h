@@ -76,6 +76,7 @@ struct sandbox_limits {
 #define SANDBOX_CALL_WALL_MS      200u
 #define SANDBOX_LOAD_INSTRUCTIONS 1000000u
 #define SANDBOX_LOAD_WALL_MS      200u
+#define SANDBOX_JOB_CALL_WALL_MS  5000u /* a call on a job's thread (job.h) */
 #define SANDBOX_SOURCE_MAX_BYTES  (256u * 1024)
 #define SANDBOX_VALUE_DEPTH_MAX   32           /* nesting of values crossing the boundary */
 #define SANDBOX_VALUE_ITEMS_MAX   100000       /* entries of values crossing the boundary */
@@ -129,6 +130,15 @@ struct sandbox;
 int sandbox_new(const char *owner, int version, const char *prefix,
                 const struct sandbox_limits *limits, struct sandbox **out, struct err_detail *why);
 void sandbox_free(struct sandbox *sb);
+
+/* The wall-clock deadline of each later call. On the loop a call holds every
+ * request, so 200 ms is the most it may take; on a job's thread it holds
+ * nobody, and the instruction budget (unchanged) is what bounds its work: a
+ * job's copy of the rules (rules_snapshot_open) gets SANDBOX_JOB_CALL_WALL_MS,
+ * so a big allocation on a busy machine does not fail where an idle one
+ * would not. */
+void sandbox_set_call_wall_ms(struct sandbox *sb, uint64_t ms);
+uint64_t sandbox_call_wall_ms(const struct sandbox *sb);
 
 /* Compile 'src' as text (file 'path', e.g. "thresholds.lua", under the prefix),
  * run its top level under the load budget, and keep what it returns as the

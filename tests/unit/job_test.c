@@ -294,6 +294,9 @@ TEST(a_simulation_off_the_loop_equals_the_one_on_the_live_rules)
     struct rules *copy = NULL;
     CHECK(rules_snapshot_take(r, &snap, &why) == 0);
     CHECK(rules_snapshot_open(snap, st, &copy, &why) == 0);
+    /* Off the loop a call holds nobody: the copy's deadline is the job's. */
+    CHECK(sandbox_call_wall_ms(rules_hq(r)->sb) == SANDBOX_CALL_WALL_MS);
+    CHECK(sandbox_call_wall_ms(rules_hq(copy)->sb) == SANDBOX_JOB_CALL_WALL_MS);
     struct rules *sides[2] = {r, copy};
     json_t *two = NULL;
     CHECK(rules_simulate_on(sides, 2, s.owner, s.version, &s.sim, &two, &why) == 0);
@@ -367,6 +370,9 @@ TEST(an_allocation_on_two_threads_equals_the_one_on_one)
     struct rules *copy = NULL;
     CHECK(rules_snapshot_take(r, &snap, &why) == 0);
     CHECK(rules_snapshot_open(snap, st, &copy, &why) == 0);
+    /* Off the loop a call holds nobody: the copy's deadline is the job's. */
+    CHECK(sandbox_call_wall_ms(rules_hq(r)->sb) == SANDBOX_CALL_WALL_MS);
+    CHECK(sandbox_call_wall_ms(rules_hq(copy)->sb) == SANDBOX_JOB_CALL_WALL_MS);
     struct rules *sides[2] = {r, copy};
     struct allocation *one = NULL, *two = NULL;
     CHECK(allocation_compute(st, sides, 1, "2026", 100000000007, "t", &one, &why) == 0);

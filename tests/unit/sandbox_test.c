@@ -244,6 +244,40 @@ TEST(a_killed_run_does_not_poison_the_next_call)
     sandbox_free(sb);
 }
 
+/* A job's copy of the rules moves the deadline (rules_snapshot_open): the
+ * call that ran out of time under the loop's runs to its end, and the
+ * instruction budget still holds it. */
+TEST(a_call_deadline_can_be_moved)
+{
+    struct sandbox_limits slow = sandbox_default_limits;
+    slow.call_instructions = 4000000000u;
+    slow.call_wall_ms = 5;
+    struct sandbox *sb;
+    struct err_detail why = {0};
+    CHECK(sandbox_new("hq", 1, "", &slow, &sb, &why) == 0);
+    const char *src = "return { long = function() local t = 0 "
+                      "for i = 1, 30000000 do t = t + i end return t end, "
+                      "spin = function() while true do end end }";
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    json_t *out = NULL;
+    CHECK(sandbox_call(sb, "x.lua", "long", NULL, 0, &out, &why) == -ERR_RULE_BUDGET);
+    CHECK_MSG(strstr(why.msg, "wall-clock") != NULL, "%s", why.msg);
+    CHECK(sandbox_call_wall_ms(sb) == 5);
+    sandbox_set_call_wall_ms(sb, 600000);
+    CHECK(sandbox_call_wall_ms(sb) == 600000);
+    CHECK(sandbox_call(sb, "x.lua", "long", NULL, 0, &out, &why) == 0);
+    CHECK(json_integer_value(out) == (json_int_t)30000000 * 30000001 / 2);
+    json_decref(out);
+    sandbox_free(sb);
+
+    CHECK(sandbox_new("hq", 1, "", NULL, &sb, &why) == 0);
+    CHECK(sandbox_load(sb, "x.lua", src, strlen(src), &why) == 0);
+    sandbox_set_call_wall_ms(sb, 600000);
+    CHECK(sandbox_call(sb, "x.lua", "spin", NULL, 0, &out, &why) == -ERR_RULE_BUDGET);
+    CHECK_MSG(strstr(why.msg, "wall-clock") == NULL, "%s", why.msg);
+    sandbox_free(sb);
+}
+
 TEST(arguments_are_copies)
 {
     struct sandbox *sb;
@@ -778,9 +812,10 @@ TEST(every_reachable_function_is_audited)
 TEST_MAIN(T(every_hostile_fixture_fails_cleanly), T(bytecode_is_refused),
           T(oversized_source_is_refused_before_parsing), T(deeply_nested_source_is_a_syntax_error),
           T(errors_carry_file_and_line), T(string_metatable_changes_stay_in_their_state),
-          T(a_killed_run_does_not_poison_the_next_call), T(arguments_are_copies),
-          T(memory_is_counted_and_capped), T(allowed_globals_match_luacheckrc),
-          T(every_reachable_function_is_audited), T(module_tables_cannot_be_changed_by_a_call),
+          T(a_killed_run_does_not_poison_the_next_call), T(a_call_deadline_can_be_moved),
+          T(arguments_are_copies), T(memory_is_counted_and_capped),
+          T(allowed_globals_match_luacheckrc), T(every_reachable_function_is_audited),
+          T(module_tables_cannot_be_changed_by_a_call),
           T(locals_a_call_assigns_are_back_for_the_next_call), T(frozen_state_reads_as_before),
           T(output_is_capped_at_64_kib_of_json), T(a_huge_checklist_is_refused),
           T(pattern_functions_answer_as_lua_does), T(views_read_as_copies_and_refuse_writes),
