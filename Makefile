@@ -34,8 +34,9 @@ ENGINE  += api_openapi openapi_doc
 ENGINE  += api_worklist
 # Money as exact text and strict command-line values (ltcctl, issue 15).
 ENGINE  += money cli_value
-# JSON text on the hot paths, byte for byte jansson's, without its per-container costs (issue 12).
-ENGINE  += json_text
+# JSON text on the hot paths, byte for byte jansson's, without its per-container costs (issue 12),
+# and read back as jansson reads it, a run at a time instead of a byte at a time.
+ENGINE  += json_text json_read
 # Lead management (issue 13): people, customers, assignment, review meetings, activities.
 ENGINE  += records store_leads period_week rules_leads api_people api_owner api_reviews api_activities
 # Strategy to numbers (issue 14): customer targets, pipeline and forecast, process metrics, migration.

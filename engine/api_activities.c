@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "api.h"
 #include "api_leads.h"
 #include "buf.h"
@@ -199,7 +200,7 @@ void api_activities_list(struct api_call *c)
 
 static int on_party(const struct store_party *p, void *ctx)
 {
-    json_t *doc = json_loads(p->doc, 0, NULL);
+    json_t *doc = json_read_str(p->doc, 0);
     return doc ? json_array_append_new(ctx, doc) : 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "api.h"
 #include "api_leads.h"
 #include "api_instances.h"
@@ -416,12 +417,12 @@ static int on_event(const struct store_event *e, void *ctx)
 {
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
-    json_t *payload = json_loads(e->payload, 0, NULL);
-    json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:s?, s:s, s:o, s:o, s:o}", "seq",
-                          (json_int_t)e->seq, "at", when, "date", event_date(payload, when),
-                          "actor", e->actor, "person", e->person, "action", e->action, "payload",
-                          payload, "outcome", json_loads(e->outcome, JSON_DECODE_ANY, NULL),
-                          "rules", json_loads(e->rules, 0, NULL));
+    json_t *payload = json_read_str(e->payload, 0);
+    json_t *o =
+        json_pack("{s:I, s:s, s:o, s:s, s:s?, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq, "at",
+                  when, "date", event_date(payload, when), "actor", e->actor, "person", e->person,
+                  "action", e->action, "payload", payload, "outcome",
+                  json_read_str(e->outcome, JSON_DECODE_ANY), "rules", json_read_str(e->rules, 0));
     return o ? json_array_append_new(ctx, o) : -1;
 }
 
@@ -521,7 +522,7 @@ static int apply_reevaluate(struct app_write *w, char **body, int *status, struc
     int rc = store_instance_get(app->st, w->instance_id, &row, why);
     if (rc)
         return rc;
-    json_t *doc = json_loads(row.doc, 0, NULL), *ev = NULL;
+    json_t *doc = json_read_str(row.doc, 0), *ev = NULL;
     if (!doc)
         rc = err_set(why, -ERR_INTERNAL, "instance %lld: stored document unreadable",
                      (long long)row.id);
@@ -622,7 +623,7 @@ int api_process_step(struct app_write *w, int64_t instance_id, const json_t *inp
     int rc = store_instance_get(app->st, instance_id, &row, why);
     if (rc)
         return rc;
-    json_t *doc = json_loads(row.doc, 0, NULL), *next = NULL, *outcome = NULL, *used = NULL,
+    json_t *doc = json_read_str(row.doc, 0), *next = NULL, *outcome = NULL, *used = NULL,
            *ledger = NULL;
     int64_t exposure = 0;
     if (!doc)
@@ -719,7 +720,7 @@ static int apply_assign_owner(struct app_write *w, char **body, int *status, str
     int rc = store_instance_get(app->st, w->instance_id, &row, why);
     if (rc)
         return rc;
-    json_t *doc = json_loads(row.doc, 0, NULL);
+    json_t *doc = json_read_str(row.doc, 0);
     const json_t *owner = json_object_get(w->input, "owner");
     const char *k;
     json_t *v;
@@ -837,7 +838,7 @@ void api_instance_document(struct api_call *c)
     struct store_instance_row row;
     if (load_visible(c, c->params[0], &row))
         return;
-    json_t *doc = json_loads(row.doc, 0, NULL);
+    json_t *doc = json_read_str(row.doc, 0);
     char *text = NULL;
     struct err_detail why = {0};
     int rc = doc ? rules_document(c->app->rules, doc, c->params[1], &text, &why)
@@ -860,7 +861,7 @@ void api_instance_receivables(struct api_call *c)
     const char *as_of = http_query(c->req, "as_of");
     char today[16];
     app_today(today);
-    json_t *doc = json_loads(row.doc, 0, NULL), *out = NULL;
+    json_t *doc = json_read_str(row.doc, 0), *out = NULL;
     struct err_detail why = {0};
     int rc = 0;
     if (as_of && (strlen(as_of) != 10 || as_of[4] != '-' || as_of[7] != '-'))
@@ -973,7 +974,7 @@ static int on_recent(const struct store_event *e, void *ctx)
 {
     char when[40];
     app_iso_time(e->at_ms, when, sizeof when);
-    json_t *payload = json_loads(e->payload, 0, NULL);
+    json_t *payload = json_read_str(e->payload, 0);
     json_t *date = event_date(payload, when);
     json_decref(payload);
     return json_array_append_new(ctx, json_pack("{s:I, s:I, s:s, s:o, s:s, s:s}", "instance",

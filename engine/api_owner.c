@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "api_instances.h"
 #include "period_week.h"
 #include "store_leads.h"
 
 static int on_candidate(const char *id, const char *doc, int64_t open_leads, void *ctx)
 {
-    json_t *person = json_loads(doc, 0, NULL);
+    json_t *person = json_read_str(doc, 0);
     json_t *c =
         json_pack("{s:s, s:O?, s:O?, s:I}", "id", id, "name", json_object_get(person, "name"),
                   "roles", json_object_get(person, "roles"), "open_leads", (json_int_t)open_leads);

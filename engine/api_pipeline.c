@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "api.h"
 #include "api_instances.h"
 #include "api_pipeline.h"
@@ -289,7 +290,7 @@ static int on_candidate(const struct store_instance_row *row, void *ctx)
 static int migrate_one(struct migration *m, const json_t *e, int64_t now, struct err_detail *why)
 {
     int64_t id = json_integer_value(json_array_get(e, 0));
-    json_t *doc = json_loads(json_string_value(json_array_get(e, 1)), 0, NULL);
+    json_t *doc = json_read_str(json_string_value(json_array_get(e, 1)), 0);
     if (!doc)
         return err_set(why, -ERR_INTERNAL, "instance %lld: stored document unreadable",
                        (long long)id);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "api.h"
 #include "api_instances.h"
 #include "api_leads.h"
@@ -75,7 +76,7 @@ static int64_t day_of_ms(int64_t ms)
 static int on_queued(const struct store_queue_row *q, void *ctx)
 {
     struct queue *qu = ctx;
-    json_t *doc = json_loads(q->row->doc, 0, NULL);
+    json_t *doc = json_read_str(q->row->doc, 0);
     if (!doc)
         return 0; /* unreadable: left out, as a listing would */
     json_t *lead = rules_instance_lead(doc);
@@ -253,7 +254,7 @@ static int apply_meeting(struct app_write *w, char **body, int *status, struct e
             json_decref(input);
             if (irc && rules_is_rule_error(irc))
                 rules_runtime_error(app->rules, &e, http_request_id(w->req), w->actor);
-            json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+            json_t *a = after ? json_read_str(after, 0) : NULL;
             free(after);
             if (!irc)
                 json_array_append_new(done, json_pack("{s:I, s:O, s:O?, s:O?, s:O?, s:O?}",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "allocation.h"
 #include "api.h"
 #include "api_leads.h"
@@ -144,7 +145,7 @@ void api_share_run_get(struct api_call *c)
         return;
     }
     /* A region or office principal sees the lines of its own subtree only. */
-    json_t *run = json_loads(text, 0, NULL);
+    json_t *run = json_read_str(text, 0);
     free(text);
     if (!run) {
         api_fail(c->req, -ERR_INTERNAL, "share run %lld: stored run unreadable", (long long)id);

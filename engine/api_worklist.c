@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "api.h"
 #include "num.h"
 #include "period.h"
@@ -222,7 +223,7 @@ static int on_instance(const struct store_instance_row *row, void *ctx)
     if (e && e->seq == row->last_seq && e->matrix == matrix && !strcmp(e->as_of, w->as_of)) {
         items = json_incref(e->items);
     } else {
-        json_t *doc = json_loads(row->doc, 0, NULL);
+        json_t *doc = json_read_str(row->doc, 0);
         if (doc)
             items =
                 w->kind == MEMO_WAITING ? waiting_items(w, row, doc) : overdue_items(w, row, doc);

@@ -1,4 +1,5 @@
 /* engine/lead.c: validation of lead bodies, driven by a field table. */
+#include "json_read.h"
 #include "lead.h"
 
 #include <stdio.h>
@@ -208,7 +209,7 @@ int lead_check(json_t *in, const json_t *defaults, json_t **out, struct err_deta
         if (!val)
             val = get_path(defaults, f->path);
         if (!val && f->fallback)
-            val = owned = json_loads(f->fallback, JSON_DECODE_ANY, NULL);
+            val = owned = json_read_str(f->fallback, JSON_DECODE_ANY);
         if (!val)
             rc = err_field(why, -ERR_INVALID_FIELD, f->path, "%s: missing", f->path);
         else if (!(rc = check_value(f, val, why)) && set_path(lead, f->path, val))
@@ -239,7 +240,10 @@ int lead_parse(const char *body, size_t len, const json_t *defaults, json_t **ou
                struct err_detail *why)
 {
     json_error_t jerr;
-    json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* As api_body_object: jansson only to word a refusal. */
+    json_t *in = json_read(body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!in)
+        in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!in)
         return err_set(why, -ERR_INVALID_JSON, "invalid JSON at line %d column %d: %s", jerr.line,
                        jerr.column, jerr.text);

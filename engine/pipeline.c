@@ -1,4 +1,5 @@
 /* engine/pipeline.c */
+#include "json_read.h"
 #include "pipeline.h"
 
 #include <stdio.h>
@@ -105,7 +106,7 @@ static int refresh_region(struct store *st, struct rules *r, const char *region,
     {
         if (rc)
             break;
-        json_t *doc = json_loads(json_string_value(json_array_get(e, 1)), 0, NULL);
+        json_t *doc = json_read_str(json_string_value(json_array_get(e, 1)), 0);
         rc = doc ? pipeline_forecast_record(st, r, json_integer_value(json_array_get(e, 0)), doc,
                                             why)
                  : err_set(why, -ERR_INTERNAL, "stored document unreadable");
@@ -152,7 +153,7 @@ struct stale_compute {
 static int on_stale_compute(int64_t id, const char *text, int64_t last_seq, void *ctx)
 {
     struct stale_compute *c = ctx;
-    json_t *doc = json_loads(text, 0, NULL);
+    json_t *doc = json_read_str(text, 0);
     struct store_forecast f;
     struct rules_forecast fc;
     char month[8];

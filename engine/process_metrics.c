@@ -1,4 +1,5 @@
 /* engine/process_metrics.c */
+#include "json_read.h"
 #include "process_metrics.h"
 
 #include <stdlib.h>
@@ -126,7 +127,7 @@ static int on_row(const struct store_instance_row *row, void *ctx)
     struct metrics *m = ctx;
     m->last_id = row->id;
     m->rows++;
-    json_t *doc = json_loads(row->doc, 0, NULL);
+    json_t *doc = json_read_str(row->doc, 0);
     if (!doc)
         return m->rc =
                    err_set(m->why, -ERR_INTERNAL, "instance %lld: unreadable", (long long)row->id);

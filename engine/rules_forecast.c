@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "rules_internal.h"
 
 static const char *const categories[] = {"commit", "best_case", "pipeline", "omitted", NULL};
@@ -66,7 +67,7 @@ int rules__check_forecast(struct rules_version *v, struct err_detail *why)
     static const char *const probes[] = {"{\"stage\":\"lead\",\"gates\":{}}",
                                          "{\"stage\":\"opportunity\",\"gates\":{}}", NULL};
     for (const char *const *pr = probes; !rc && *pr; pr++) {
-        json_t *doc = json_loads(*pr, 0, NULL);
+        json_t *doc = json_read_str(*pr, 0);
         struct rules_forecast f;
         rc = run(v->sb, "hq", v->version, doc, stages, &f, why);
         json_decref(doc);

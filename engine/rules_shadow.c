@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json_read.h"
 #include "log.h"
 #include "rules_internal.h"
 #include "utf8.h"
@@ -247,8 +248,8 @@ static int on_example(const struct store_shadow_result *res, void *ctx)
     json_t *e = json_pack("{s:I, s:o, s:b, s:o?, s:o?, s:o?}", "instance",
                           (json_int_t)res->instance_id, "at", iso_json(res->at_ms), "differs",
                           res->differs, "error", res->error ? utf8_json(res->error) : NULL,
-                          "shadow", res->summary ? json_loads(res->summary, 0, NULL) : NULL,
-                          "active", res->active ? json_loads(res->active, 0, NULL) : NULL);
+                          "shadow", res->summary ? json_read_str(res->summary, 0) : NULL, "active",
+                          res->active ? json_read_str(res->active, 0) : NULL);
     return e ? json_array_append_new(ctx, e) : -1;
 }
 

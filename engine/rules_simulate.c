@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "json_read.h"
 #include "rules_internal.h"
 #include "utf8.h"
 
@@ -293,7 +294,7 @@ static int on_row(const struct store_instance_row *row, void *ctx)
         s->truncated = true;
         return 1;
     }
-    json_t *doc = json_loads(row->doc, 0, NULL);
+    json_t *doc = json_read_str(row->doc, 0);
     const char *created = s_of(doc, "created_at");
     if (!doc || (s->in->from && strncmp(created, s->in->from, 10) < 0) ||
         (s->in->to && strncmp(created, s->in->to, 10) >= 0)) {
