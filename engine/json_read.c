@@ -103,6 +103,8 @@ static int hex4(const unsigned char *p, const unsigned char *end)
 
 static bool scratch_put(struct reader *r, size_t *len, const void *s, size_t n)
 {
+    if (!n)
+        return true;
     if (*len + n > r->cap) {
         size_t cap = r->cap ? r->cap : 256;
         while (cap < *len + n)
@@ -332,6 +334,11 @@ static json_t *read_value(struct reader *r, int depth)
 
 json_t *json_read(const char *text, size_t len, size_t flags, size_t *bad_at)
 {
+    if (!text) {
+        if (bad_at)
+            *bad_at = 0;
+        return NULL;
+    }
     struct reader r = {.p = (const unsigned char *)text,
                        .end = (const unsigned char *)text + len,
                        .start = (const unsigned char *)text,

@@ -351,17 +351,29 @@ TEST(shipped_rules_are_valid)
     CHECK(rules_check_tree("rules") == 0);
 }
 
-/* Not a pass/fail benchmark: the cost of one lead evaluation under the shipped
- * rules (office defaults, region thresholds, HQ scoring), reported so that a
- * change to the sandbox can be measured. The bound only catches a gross regression. */
-TEST(lead_evaluation_cost)
+/* The shipped rules, copied into a tree of their own, and that tree gone. */
+static struct rules *open_shipped(void)
 {
     snprintf(root, sizeof root, "/tmp/ltcd-rules-test-%d", getpid());
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s.db %s.db-wal %s.db-shm && cp -r rules %s", root, root,
              root, root, root);
-    CHECK(system(cmd) == 0);
-    struct rules *r = open_rules(true);
+    return system(cmd) ? NULL : open_rules(true);
+}
+
+static int drop_shipped(void)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s %s-wal %s-shm", root, dbpath, dbpath, dbpath);
+    return system(cmd);
+}
+
+/* Not a pass/fail benchmark: the cost of one lead evaluation under the shipped
+ * rules (office defaults, region thresholds, HQ scoring), reported so that a
+ * change to the sandbox can be measured. The bound only catches a gross regression. */
+TEST(lead_evaluation_cost)
+{
+    struct rules *r = open_shipped();
     CHECK(r != NULL);
     json_t *body =
         json_loads("{\"office\":\"province-a\",\"customer\":\"ACME Telecom\",\"title\":\"5G core\","
@@ -384,8 +396,63 @@ TEST(lead_evaluation_cost)
     CHECK(us < 2000);
     json_decref(body);
     rules_close(r);
-    snprintf(cmd, sizeof cmd, "rm -rf %s %s %s-wal %s-shm", root, dbpath, dbpath, dbpath);
-    CHECK(system(cmd) == 0);
+    CHECK(drop_shipped() == 0);
+}
+
+/* rules_act shares the instance's unchanged values with the one it was
+ * given (rules_process.c, next_of): whatever the action and its stage
+ * hooks write, the given one reads as before, and twice the same action
+ * gives the same instance. */
+TEST(an_action_leaves_the_instance_it_was_given_as_it_was)
+{
+    struct rules *r = open_shipped();
+    CHECK(r != NULL);
+    json_t *body = json_loads(
+        "{\"office\":\"province-a\",\"customer\":\"ACME\",\"title\":\"5G\",\"source\":\"sales\","
+        "\"budget\":{\"amount\":60000000,\"currency\":\"CNY\",\"status\":\"approved\"},"
+        "\"horizon_months\":6,\"signals\":{\"strategic_fit\":4,\"urgency\":5}}",
+        0, NULL);
+    json_t *l = NULL, *ev = NULL;
+    const char *region = NULL;
+    struct err_detail why = {0};
+    CHECK(body && rules_evaluate_lead(r, body, &l, &ev, &region, &why) == 0);
+    json_t *doc = json_deep_copy(l);
+    json_t *fields =
+        json_pack("{s:s, s:s, s:i, s:o, s:{s:i}, s:{s:s}, s:[], s:{}}", "stage", "lead", "region",
+                  region, "id", 1, "evaluation", json_incref(ev), "rules", "hq",
+                  rules_hq(r)->version, "entered", "lead", "2026-01-05", "actions", "checklist");
+    json_object_update(doc, fields);
+    json_decref(fields);
+    json_t *before = json_deep_copy(doc),
+           *input = json_pack("{s:s, s:s}", "action", "review", "decision", "convert");
+    struct rules_actor actor = {"hq", "hq", "admin"};
+    json_t *next[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        json_t *outcome = NULL, *used = NULL, *ledger = NULL;
+        int rc = rules_act(r, doc, input, &actor, "2026-01-06", 0, -1, &next[i], &outcome, &used,
+                           &ledger, &why);
+        CHECK_MSG(rc == 0, "%s", why.msg);
+        json_decref(outcome);
+        json_decref(used);
+        json_decref(ledger);
+    }
+    CHECK(json_equal(doc, before));
+    CHECK(next[0] && json_equal(next[0], next[1]));
+    CHECK(!strcmp(json_string_value(json_object_get(next[0], "stage")), "opportunity"));
+    CHECK(json_object_get(json_object_get(next[0], "entered"), "opportunity") != NULL);
+    CHECK(json_object_get(json_object_get(doc, "entered"), "opportunity") == NULL);
+    CHECK(json_array_size(json_object_get(next[0], "actions")) >
+          json_array_size(json_object_get(doc, "actions")));
+    json_decref(next[0]);
+    json_decref(next[1]);
+    json_decref(input);
+    json_decref(before);
+    json_decref(doc);
+    json_decref(ev);
+    json_decref(l);
+    json_decref(body);
+    rules_close(r);
+    CHECK(drop_shipped() == 0);
 }
 
 TEST_MAIN(T(cut_offs_are_exact), T(region_thresholds_apply_within_bounds),
@@ -395,4 +462,4 @@ TEST_MAIN(T(cut_offs_are_exact), T(region_thresholds_apply_within_bounds),
           T(restart_restores_exactly_the_active_versions),
           T(ten_thousand_reloads_leave_memory_at_baseline), T(check_tree_reports_file_and_line),
           T(shipped_rules_are_valid), T(the_same_lead_twice_gives_the_same_result),
-          T(lead_evaluation_cost))
+          T(lead_evaluation_cost), T(an_action_leaves_the_instance_it_was_given_as_it_was))
