@@ -354,7 +354,11 @@ struct rules_actor {
  * after the action), *outcome, *used ({ OWNER: VERSION }) and *ledger (the entries to record: [{
  * kind, amount, margin }]) are new references. Refusals: -ERR_CONFLICT (409), -ERR_KCP (422,
  * why->field = the KCP), -ERR_INVALID_FIELD (400), -ERR_FORBIDDEN, -ERR_INSUFFICIENT_AUTHORITY
- * (why->field = the level required), or -ERR_RULE_* when a rule fails. */
+ * (why->field = the level required), or -ERR_RULE_* when a rule fails.
+ * *new_doc shares the values the action left unchanged with 'doc' (a copy of
+ * its top level; entered, actions and checklist copied whole): a caller may
+ * set and remove its top-level keys, but changes nothing inside the others
+ * while 'doc' is still read. */
 int rules_act(struct rules *r, const json_t *doc, const json_t *input,
               const struct rules_actor *actor, const char *today, int64_t exposure,
               int64_t credit_limit, json_t **new_doc, json_t **outcome, json_t **used,
