@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json_read.h"
 #include "utf8.h"
 
 struct reader {
     const unsigned char *p, *end, *start;
     bool no_duplicates; /* JSON_REJECT_DUPLICATES */
-    char *scratch;      /* owned: a string with escapes, decoded */
-    size_t cap;
+    struct buf scratch; /* a string with escapes, decoded */
 };
 
 static void skip_space(struct reader *r)
@@ -101,27 +101,14 @@ static int hex4(const unsigned char *p, const unsigned char *end)
     return v;
 }
 
-static bool scratch_put(struct reader *r, size_t *len, const void *s, size_t n)
+static bool scratch_put(struct reader *r, const void *s, size_t n)
 {
-    if (!n)
-        return true;
-    if (*len + n > r->cap) {
-        size_t cap = r->cap ? r->cap : 256;
-        while (cap < *len + n)
-            cap *= 2;
-        char *g = realloc(r->scratch, cap);
-        if (!g)
-            return false;
-        r->scratch = g;
-        r->cap = cap;
-    }
-    memcpy(r->scratch + *len, s, n);
-    *len += n;
-    return true;
+    buf_put(&r->scratch, s, n);
+    return !r->scratch.failed;
 }
 
 /* One escape after its backslash, appended to the scratch as UTF-8. */
-static bool read_escape(struct reader *r, size_t *len)
+static bool read_escape(struct reader *r)
 {
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     if (r->p >= r->end)
@@ -129,7 +116,7 @@ static bool read_escape(struct reader *r, size_t *len)
     unsigned char c = *r->p++;
     const char *k = c != 'u' ? strchr(from, c) : NULL;
     if (k && c)
-        return scratch_put(r, len, &to[k - from], 1);
+        return scratch_put(r, &to[k - from], 1);
     if (c != 'u')
         return false;
     int32_t u = hex4(r->p, r->end);
@@ -169,15 +156,15 @@ static bool read_escape(struct reader *r, size_t *len)
         out[3] = (unsigned char)(0x80 | (u & 0x3F));
         n = 4;
     }
-    return scratch_put(r, len, out, n);
+    return scratch_put(r, out, n);
 }
 
 /* A string after its opening quote: *s and *n its bytes (in the input when
  * it has no escape, else in the scratch), the reader past its closing quote. */
 static bool read_string(struct reader *r, const char **s, size_t *n)
 {
-    size_t len = 0;
     bool escaped = false;
+    r->scratch.len = 0;
     for (;;) {
         const unsigned char *run = r->p;
         bool wide = false;
@@ -194,15 +181,15 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
             r->p++;
             return true;
         }
-        if (!scratch_put(r, &len, run, rn))
+        if (!scratch_put(r, run, rn))
             return false;
         escaped = true;
         if (*r->p++ == '"') {
-            *s = r->scratch ? r->scratch : "";
-            *n = len;
+            *s = r->scratch.p;
+            *n = r->scratch.len;
             return true;
         }
-        if (!read_escape(r, &len))
+        if (!read_escape(r))
             return false;
     }
 }
@@ -355,7 +342,7 @@ json_t *json_read(const char *text, size_t len, size_t flags, size_t *bad_at)
     }
     if (!v && bad_at)
         *bad_at = (size_t)(r.p - r.start);
-    free(r.scratch);
+    buf_deinit(&r.scratch);
     return v;
 }
 
