@@ -196,6 +196,16 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
 
 static json_t *read_value(struct reader *r, int depth);
 
+/* After an item of an array or an object: 1 past a comma (another item
+ * follows), 0 past 'close', -1 for anything else. */
+static int after_item(struct reader *r, char close)
+{
+    skip_space(r);
+    if (r->p < r->end && (*r->p == ',' || *r->p == close))
+        return *r->p++ == ',' ? 1 : 0;
+    return -1;
+}
+
 static json_t *read_array(struct reader *r, int depth)
 {
     json_t *a = json_array();
@@ -208,16 +218,11 @@ static json_t *read_array(struct reader *r, int depth)
         json_t *v = read_value(r, depth + 1);
         if (!v || json_array_append_new(a, v))
             break;
-        skip_space(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
+        int more = after_item(r, ']');
+        if (!more)
             return a;
-        }
-        break;
+        if (more < 0)
+            break;
     }
     json_decref(a);
     return NULL;
@@ -234,6 +239,7 @@ static json_t *read_object(struct reader *r, int depth)
     while (o) {
         const char *key;
         size_t kn;
+        skip_space(r);
         if (r->p >= r->end || *r->p != '"')
             break;
         r->p++;
@@ -260,17 +266,11 @@ static json_t *read_object(struct reader *r, int depth)
             free(k);
         if (bad)
             break;
-        skip_space(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            skip_space(r);
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
+        int more = after_item(r, '}');
+        if (!more)
             return o;
-        }
-        break;
+        if (more < 0)
+            break;
     }
     json_decref(o);
     return NULL;
