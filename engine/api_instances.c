@@ -33,6 +33,19 @@ static int64_t exposure_of(const json_t *doc)
                                                                          : 0;
 }
 
+/* Its place in the funnel (store.h): the outcome of its closure, "" while
+ * open; its contract value, else its budget amount, else 0. As the schema's
+ * FUNNEL_VALUE and FUNNEL_OUTCOME read them from the stored text. */
+static void funnel_place(const json_t *doc, struct store_instance *in)
+{
+    const char *outcome = str_of(json_object_get(doc, "closure"), "outcome");
+    json_t *value = json_object_get(json_object_get(doc, "contract"), "value");
+    if (!json_is_integer(value))
+        value = json_object_get(json_object_get(doc, "budget"), "amount");
+    in->outcome = outcome ? outcome : "";
+    in->funnel_value = json_is_integer(value) ? json_integer_value(value) : 0;
+}
+
 static bool may_write(const struct auth_principal *p)
 {
     return p->role != AUTH_VIEWER;
@@ -84,6 +97,7 @@ static int apply_lead_create(struct app_write *w, char **body, int *status, stru
         .exposure = exposure_of(doc),
         .owner = str_of(doc, "owner"),
     };
+    funnel_place(doc, &in);
     struct store_event e = {
         .instance_id = id,
         .seq = 1,
@@ -485,6 +499,7 @@ static int record_step(struct app *app, const struct store_instance_row *row,
         .owner = str_of(s->after, "owner"),
         .next_review = str_of(s->after, "next_review"),
     };
+    funnel_place(s->after, &in);
     int rc = store_instance_update(app->st, &in, why);
     if (!rc)
         rc = store_event_append(app->st, &e, why);

@@ -39,13 +39,13 @@
     /* review_due: a lead waits for review from its next_review, or at once ('') when it           \
      * has none; any other stage does not wait (NULL). */                                          \
     XX(inst_insert, "INSERT INTO instances(id, stage, region, office, temperature, doc,"           \
-                    " created_at, updated_at, last_seq, customer, exposure, owner, review_due)"    \
-                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10,?11,"                              \
-                    " CASE WHEN ?2 = 'lead' THEN coalesce(?12, '') END)")                          \
+                    " created_at, updated_at, last_seq, customer, exposure, owner, review_due,"    \
+                    " funnel_value, outcome) VALUES (?1,?2,?3,?4,?5,?6,?7,?7,?8,?9,?10,?11,"       \
+                    " CASE WHEN ?2 = 'lead' THEN coalesce(?12, '') END, ?13, ?14)")                \
     XX(inst_update, "UPDATE instances SET stage=?2, temperature=?3, doc=?4, updated_at=?5,"        \
                     " last_seq=?6, exposure=?7, owner=?8,"                                         \
-                    " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END"                  \
-                    " WHERE id=?1 AND last_seq=?10")                                               \
+                    " review_due=CASE WHEN ?2 = 'lead' THEN coalesce(?9, '') END,"                 \
+                    " funnel_value=?11, outcome=?12 WHERE id=?1 AND last_seq=?10")                 \
     XX(inst_get, "SELECT id, stage, region, office, temperature, doc, last_seq"                    \
                  " FROM instances WHERE id=?1")                                                    \
     XX(inst_where, "SELECT region, office FROM instances WHERE id=?1")                             \
@@ -752,6 +752,19 @@ int store_instance_next_id(struct store *st, int64_t *id, struct err_detail *why
     return one_int64(st, st->inst_next, id, why, "next instance id");
 }
 
+/* funnel_value at 'i', outcome at i + 1; both NULL (placed from the
+ * document by the schema's triggers) when the caller gave no outcome. */
+static void bind_funnel_place(struct db_stmt *s, int i, const struct store_instance *in)
+{
+    if (in->outcome) {
+        db_bind_int64(s, i, in->funnel_value);
+        db_bind_text(s, i + 1, in->outcome);
+    } else {
+        db_bind_null(s, i);
+        db_bind_null(s, i + 1);
+    }
+}
+
 int store_instance_insert(struct store *st, const struct store_instance *in, struct err_detail *why)
 {
     struct db_stmt *s = st->inst_insert;
@@ -767,6 +780,7 @@ int store_instance_insert(struct store *st, const struct store_instance *in, str
     db_bind_int64(s, 10, in->exposure);
     db_bind_text(s, 11, in->owner);
     db_bind_text(s, 12, in->next_review);
+    bind_funnel_place(s, 13, in);
     return store__done(st, s, why, "insert instance");
 }
 
@@ -783,6 +797,7 @@ int store_instance_update(struct store *st, const struct store_instance *in, str
     db_bind_text(s, 8, in->owner);
     db_bind_text(s, 9, in->next_review);
     db_bind_int64(s, 10, in->prev_seq);
+    bind_funnel_place(s, 11, in);
     int rc = store__done(st, s, why, "update instance");
     /* Instances are never deleted: no row changed means another writer
      * (a node on the same PostgreSQL database) moved it on first. */

@@ -92,6 +92,12 @@ struct store_instance {
                               * lead it waits in the review queue from then (at once
                               * without one); at any other stage it does not wait */
     int64_t prev_seq;        /* update only: the last_seq the caller read */
+    /* Its place in the funnel (funnel_sums): its closure outcome, "" while
+     * open, and its contract value, else its budget amount, else 0. NULL
+     * 'outcome': the store reads both from 'doc' (slower; for tests and
+     * tools that write documents by hand). */
+    const char *outcome;
+    int64_t funnel_value;
 };
 
 int store_instance_insert(struct store *st, const struct store_instance *in,

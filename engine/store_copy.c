@@ -36,8 +36,8 @@ static const struct copy_table {
 } tables[] = {
     {"instances",
      "id, stage, region, office, temperature, doc, created_at, updated_at, last_seq, customer,"
-     " exposure, owner, review_due",
-     "itttttiiititt", "id", "instance_ids", false},
+     " exposure, owner, review_due, funnel_value, outcome",
+     "itttttiiitittit", "id", "instance_ids", false},
     {"events", "instance_id, seq, at, actor, action, payload, outcome, rules, person", "iiitttttt",
      "instance_id, seq", NULL, false},
     {"rule_versions",

@@ -146,6 +146,62 @@ static const char store_pg_migration_kept_sums[] =
     "  END IF;"
     "  RETURN NULL;"
     "END $$;";
+/* 3 (SQLite's 15): an instance's place in the funnel as two columns the
+ * engine sets, so that the trigger reads no document; a row written without
+ * them (NULL) is placed from its document, as before. */
+static const char store_pg_migration_funnel_place[] =
+    "ALTER TABLE instances ADD COLUMN funnel_value BIGINT;"
+    "ALTER TABLE instances ADD COLUMN outcome TEXT;"
+    "UPDATE instances SET (funnel_value, outcome) ="
+    "  (SELECT value, outcome FROM ltc_funnel_place(doc));"
+    "CREATE OR REPLACE FUNCTION ltc_instance_sums() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "DECLARE old_v BIGINT; old_o TEXT; new_v BIGINT := NEW.funnel_value;"
+    "  new_o TEXT := NEW.outcome; funnel_moved BOOLEAN := TG_OP = 'INSERT';"
+    "BEGIN"
+    "  IF new_v IS NULL OR new_o IS NULL THEN"
+    "    SELECT * INTO new_v, new_o FROM ltc_funnel_place(NEW.doc);"
+    "  END IF;"
+    "  IF TG_OP = 'UPDATE' THEN"
+    "    old_v := OLD.funnel_value; old_o := OLD.outcome;"
+    "    IF old_v IS NULL OR old_o IS NULL THEN"
+    "      SELECT * INTO old_v, old_o FROM ltc_funnel_place(OLD.doc);"
+    "    END IF;"
+    "    funnel_moved := OLD.stage IS DISTINCT FROM NEW.stage"
+    "      OR (old_v, old_o) IS DISTINCT FROM (new_v, new_o);"
+    "    IF OLD.exposure <> NEW.exposure OR OLD.customer IS DISTINCT FROM NEW.customer THEN"
+    "      UPDATE customer_exposure SET " SUB("amount", "OLD.exposure")
+    "        WHERE customer = OLD.customer;"
+    "    END IF;"
+    "    IF OLD.owner IS DISTINCT FROM NEW.owner OR OLD.stage IS DISTINCT FROM NEW.stage THEN"
+    "      UPDATE person_load SET open_leads = open_leads - 1"
+    "        WHERE person = OLD.owner AND OLD.stage = 'lead';"
+    "    END IF;"
+    "    IF funnel_moved THEN"
+    "      UPDATE funnel_sums SET n = n - 1, " SUB("value", "old_v")
+    "        WHERE region = OLD.region AND office = OLD.office AND stage = OLD.stage"
+    "        AND outcome = old_o;"
+    "    END IF;"
+    "  END IF;"
+    "  IF NEW.customer IS NOT NULL AND (TG_OP = 'INSERT' AND NEW.exposure <> 0"
+    "      OR TG_OP = 'UPDATE' AND (OLD.exposure <> NEW.exposure"
+    "        OR OLD.customer IS DISTINCT FROM NEW.customer)) THEN"
+    "    INSERT INTO customer_exposure(customer, amount_lo, amount_hi)"
+    "      VALUES (NEW.customer, " LO("NEW.exposure") ", NEW.exposure >> 32)"
+    "      ON CONFLICT (customer) DO UPDATE SET " ADD("customer_exposure", "amount") ";"
+    "  END IF;"
+    "  IF NEW.owner IS NOT NULL AND NEW.stage = 'lead' AND (TG_OP = 'INSERT'"
+    "      OR OLD.owner IS DISTINCT FROM NEW.owner OR OLD.stage IS DISTINCT FROM NEW.stage) THEN"
+    "    INSERT INTO person_load(person, open_leads) VALUES (NEW.owner, 1)"
+    "      ON CONFLICT (person) DO UPDATE SET open_leads = person_load.open_leads + 1;"
+    "  END IF;"
+    "  IF funnel_moved THEN"
+    "    INSERT INTO funnel_sums(region, office, stage, outcome, n, value_lo, value_hi)"
+    "      VALUES (NEW.region, NEW.office, NEW.stage, new_o, 1, " LO("new_v") ", new_v >> 32)"
+    "      ON CONFLICT (region, office, stage, outcome) DO UPDATE"
+    "      SET n = funnel_sums.n + 1, " ADD("funnel_sums", "value") ";"
+    "  END IF;"
+    "  RETURN NULL;"
+    "END $$;";
 /* clang-format on */
 
 const char *const store_pg_migrations[] = {
@@ -496,6 +552,7 @@ const char *const store_pg_migrations[] = {
     "CREATE TRIGGER forecasts_sums AFTER INSERT OR UPDATE OR DELETE ON forecasts"
     "  FOR EACH ROW EXECUTE FUNCTION ltc_forecast_sums();",
     /* 2 */ store_pg_migration_kept_sums,
+    /* 3 */ store_pg_migration_funnel_place,
 };
 
 const int store_pg_migration_count = sizeof store_pg_migrations / sizeof *store_pg_migrations;

@@ -1,6 +1,7 @@
-/* tests/unit/schema_undo.h: takes a SQLite database from the schema after
- * migration 14 (kept sums in two columns, store_schema.c) back to the one
- * before it, for tests that roll a database back to an older schema by hand
+/* tests/unit/schema_undo.h: takes a SQLite database from the newest schema
+ * back to the one before migration 14 (kept sums in two columns,
+ * store_schema.c), undoing migration 15 (the funnel's place in columns) on
+ * the way, for tests that roll a database back to an older schema by hand
  * and let the store migrate it up again. Sums are joined back exactly; the
  * triggers are recreated from the migrations that first made them.
  *
@@ -55,6 +56,9 @@ static int schema_undo_kept_sums(const char *path)
     struct buf b = {0};
     for (size_t i = 0; i < sizeof schema_undo_triggers / sizeof *schema_undo_triggers; i++)
         buf_printf(&b, "DROP TRIGGER %s;", schema_undo_triggers[i]);
+    /* Migration 15's columns: the funnel's triggers that read them are gone. */
+    buf_str(&b, "ALTER TABLE instances DROP COLUMN funnel_value;"
+                "ALTER TABLE instances DROP COLUMN outcome;");
     for (size_t i = 0; i < sizeof schema_undo_columns / sizeof *schema_undo_columns; i++) {
         const char *t = schema_undo_columns[i][0], *c = schema_undo_columns[i][1];
         buf_printf(&b,

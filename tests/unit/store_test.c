@@ -370,7 +370,10 @@ static int expected_of(const struct inst_now *in, int count, const char *office,
     return n;
 }
 
-static int write_inst(struct store *st, int64_t id, const struct inst_now *x, bool insert)
+/* 'placed': the writer gives the instance's place in the funnel, as the
+ * engine does; else the schema reads it from the document. */
+static int write_inst(struct store *st, int64_t id, const struct inst_now *x, bool insert,
+                      bool placed)
 {
     char doc[256];
     int len = snprintf(doc, sizeof doc, "{\"budget\":{\"amount\":%lld}", (long long)x->budget);
@@ -389,6 +392,10 @@ static int write_inst(struct store *st, int64_t id, const struct inst_now *x, bo
                                 .at_ms = 1,
                                 .last_seq = 1,
                                 .prev_seq = 1};
+    if (placed) {
+        in.outcome = x->outcome ? x->outcome : "";
+        in.funnel_value = x->contract ? x->contract : x->budget;
+    }
     struct err_detail why = {0};
     return insert ? store_instance_insert(st, &in, &why) : store_instance_update(st, &in, &why);
 }
@@ -434,7 +441,7 @@ TEST(the_funnel_sums_follow_every_write)
     for (int i = 0; i < 12; i++) {
         in[i] = (struct inst_now){
             .office = i % 3 ? "a" : "b", .stage = "lead", .budget = 1000 * (i + 1)};
-        CHECK(write_inst(st, i + 1, &in[i], true) == 0);
+        CHECK(write_inst(st, i + 1, &in[i], true, i % 2) == 0);
     }
     CHECK(funnel_matches(st, in, 12, NULL) && funnel_matches(st, in, 12, "a"));
     for (int i = 0; i < 8; i++) /* converted */
@@ -446,11 +453,17 @@ TEST(the_funnel_sums_follow_every_write)
     in[0].stage = in[1].stage = in[2].stage = "closed";
     in[0].outcome = in[1].outcome = "won";
     in[2].outcome = "lost";
+    in[6].contract = 4242; /* a new value at the same stage */
     in[9].stage = "closed";
     in[9].outcome = "dropped";
+    /* Placed or not, before and after: all four ways. */
     for (int i = 0; i < 12; i++)
-        CHECK(write_inst(st, i + 1, &in[i], false) == 0);
-    CHECK(write_inst(st, 4, &in[3], false) == 0); /* an update that changes nothing */
+        CHECK(write_inst(st, i + 1, &in[i], false, (i / 2) % 2) == 0);
+    CHECK(write_inst(st, 4, &in[3], false, true) == 0); /* an update that changes nothing */
+    CHECK(write_inst(st, 4, &in[3], false, false) == 0);
+    CHECK(funnel_matches(st, in, 12, NULL));
+    in[7].contract = 999; /* its place moves with the columns alone */
+    CHECK(write_inst(st, 8, &in[7], false, true) == 0);
     CHECK(funnel_matches(st, in, 12, NULL));
     CHECK(funnel_matches(st, in, 12, "a") && funnel_matches(st, in, 12, "b"));
     CHECK(store_commit(st, &why) == 0);
@@ -476,6 +489,23 @@ TEST(the_funnel_sums_follow_every_write)
     CHECK(store_open(dbpath, false, &st, &why) == 0);
     CHECK(funnel_matches(st, in, 12, NULL) && funnel_matches(st, in, 12, "b"));
     store_close(st);
+    /* Migration 15 placed every instance from its document. */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    CHECK(
+        sqlite3_open(dbpath, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*), sum(funnel_value), sum(outcome = 'won')"
+                           " FROM instances WHERE funnel_value IS NOT NULL AND outcome IS NOT NULL",
+                           -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW);
+    int64_t want = 0;
+    for (int i = 0; i < 12; i++)
+        want += in[i].contract ? in[i].contract : in[i].budget;
+    CHECK(sqlite3_column_int64(q, 0) == 12 && sqlite3_column_int64(q, 1) == want &&
+          sqlite3_column_int64(q, 2) == 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
 }
 
 /* Kept sums past 2^63: 1,030 contracts of 2^53 - 1 fen in one office and
